@@ -1,0 +1,25 @@
+/**
+ * The one catalogue of error codes. Every error the API returns carries one of these codes;
+ * docs/errors.md lists them (a test keeps the two in step).
+ */
+export const errorCatalogue = {
+  ValidationFailed: { status: 400, description: 'The request body, a query parameter or a flag broke a rule; `details` lists every problem with its field, rule and value.' },
+  InvalidName: { status: 400, description: 'A resource name breaks the naming rules (length, characters, first letter, hyphens).' },
+  ImmutableField: { status: 400, description: 'An update tried to change a field that is fixed at creation (size, priority, SSH access, location, type).' },
+  UnknownLocation: { status: 400, description: 'The location is not one the operator configured; the message lists the valid ones.' },
+  UnknownVmSize: { status: 400, description: 'The VM size is not in the catalog or not offered in the location.' },
+  LocationNotAllowed: { status: 400, description: 'A compute instance must live in its workspace location.' },
+  OperationNotSupported: { status: 400, description: 'The operation does not apply to this kind of compute (for example start on a cluster).' },
+  InvalidJson: { status: 400, description: 'The request body is not valid JSON.' },
+  NotFound: { status: 404, description: 'The workspace, compute or other resource does not exist.' },
+  RouteNotFound: { status: 404, description: 'No API route matches the method and path.' },
+  NameConflict: { status: 409, description: 'A resource with that name already exists (compute names are unique per location across all workspaces).' },
+  ScopeLocked: { status: 409, description: 'A workspace lock (CanNotDelete or ReadOnly) forbids the operation; the message names the lock.' },
+  Conflict: { status: 409, description: 'The resource is in a state that does not allow the operation (for example being deleted).' },
+  QuotaExceeded: { status: 422, description: 'The request needs more cores than the quota allows; the message names family, usage, limit and request.' },
+  NotImplemented: { status: 501, description: 'The route exists but the behaviour arrives in a later release; the message says which.' },
+  InternalError: { status: 500, description: 'An unexpected server error; the server log has the stack.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+/** A code from the catalogue. */
+export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,47 @@
+/**
+ * Versioned schema migrations. Plain, portable SQL (TEXT/INTEGER, JSON kept as TEXT) so the
+ * same tables fit PostgreSQL; append new versions, never edit an applied one.
+ */
+export const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'workspaces, computes, secrets, events',
+    sql: `
+      CREATE TABLE workspaces (
+        name TEXT PRIMARY KEY,
+        location TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE TABLE computes (
+        id TEXT PRIMARY KEY,
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        location TEXT NOT NULL,
+        compute_type TEXT NOT NULL,
+        provisioning_state TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX computes_location_name ON computes (location, name_key);
+      CREATE INDEX computes_workspace ON computes (workspace, name);
+      CREATE TABLE secrets (
+        owner_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        ciphertext TEXT NOT NULL,
+        PRIMARY KEY (owner_id, key)
+      );
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX events_resource ON events (workspace, resource, id);
+    `,
+  },
+];

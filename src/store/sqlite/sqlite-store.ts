@@ -1,0 +1,46 @@
+import Database from 'better-sqlite3';
+import type { Store } from '../store.js';
+import { migrations } from './migrations.js';
+import { SqliteComputes } from './sqlite-computes.js';
+import { SqliteEvents, SqliteSecrets, SqliteWorkspaces } from './sqlite-small-repos.js';
+
+/** The SQLite store: one file in WAL mode, migrations applied in order. */
+export class SqliteStore implements Store {
+  readonly workspaces: SqliteWorkspaces;
+  readonly computes: SqliteComputes;
+  readonly secrets: SqliteSecrets;
+  readonly events: SqliteEvents;
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL is durable against process crashes (kill -9) in WAL mode; FULL only adds power-loss safety.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.workspaces = new SqliteWorkspaces(this.db);
+    this.computes = new SqliteComputes(this.db);
+    this.secrets = new SqliteSecrets(this.db);
+    this.events = new SqliteEvents(this.db);
+  }
+
+  /** Applies migrations newer than the stored user_version, each in its own transaction. */
+  migrate(): Promise<number> {
+    let current = Number(this.db.pragma('user_version', { simple: true }));
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      })();
+      current = m.version;
+    }
+    return Promise.resolve(current);
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,72 @@
+import type { ComputeRecord } from '../domain/compute/compute-record.js';
+import type { EventRecord, NewEvent } from '../domain/events/event.js';
+import type { WorkspaceRecord } from '../domain/workspace/workspace.js';
+
+/** A page request: at most `top` items after the opaque `skipToken`. */
+export interface PageRequest {
+  top: number;
+  skipToken?: string;
+}
+
+/** One page of results; `skipToken` is set when more follow. */
+export interface Page<T> {
+  items: T[];
+  skipToken?: string;
+}
+
+/** Filters for listing computes; all optional. */
+export interface ComputeFilter {
+  workspace?: string;
+  computeType?: string;
+  location?: string;
+  provisioningState?: string;
+}
+
+/** Workspaces. */
+export interface WorkspaceRepository {
+  get(name: string): Promise<WorkspaceRecord | undefined>;
+  list(page: PageRequest): Promise<Page<WorkspaceRecord>>;
+  /** Throws NameConflict when the name is taken. */
+  insert(record: WorkspaceRecord): Promise<void>;
+  /** Writes when the stored version equals `record.version - 1`; throws Conflict otherwise. */
+  update(record: WorkspaceRecord): Promise<void>;
+  delete(name: string): Promise<boolean>;
+}
+
+/** Computes: names are unique per location across workspaces (case-insensitive). */
+export interface ComputeRepository {
+  get(workspace: string, name: string): Promise<ComputeRecord | undefined>;
+  getById(id: string): Promise<ComputeRecord | undefined>;
+  list(filter: ComputeFilter, page: PageRequest): Promise<Page<ComputeRecord>>;
+  /** Every compute matching the filter (for loops and quota sums). */
+  all(filter: ComputeFilter): Promise<ComputeRecord[]>;
+  /** Throws NameConflict naming the clash when (location, name) is taken. */
+  insert(record: ComputeRecord): Promise<void>;
+  /** Optimistic write: succeeds when the stored version is `record.version - 1`, else throws Conflict. */
+  update(record: ComputeRecord): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}
+
+/** Encrypted secret values, by owner id and key; the store never sees plaintext. */
+export interface SecretRepository {
+  put(ownerId: string, key: string, ciphertext: string): Promise<void>;
+  list(ownerId: string): Promise<Record<string, string>>;
+  deleteOwner(ownerId: string): Promise<void>;
+}
+
+/** Append-only events. */
+export interface EventRepository {
+  append(event: NewEvent): Promise<EventRecord>;
+  list(filter: { workspace?: string; resource?: string }, page: PageRequest): Promise<Page<EventRecord>>;
+}
+
+/** The one store interface; SQLite now, PostgreSQL later, both passing the contract suite. */
+export interface Store {
+  readonly workspaces: WorkspaceRepository;
+  readonly computes: ComputeRepository;
+  readonly secrets: SecretRepository;
+  readonly events: EventRepository;
+  /** Applies pending migrations; returns the schema version. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+}
