@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/config.js';
+import { startServer } from '../../server/hangar-server.js';
+
+/** `hangar server [--port N] [--home DIR] [--host H] [--config FILE]`. */
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Run the Hangar server (API, store and reconcile loops) on the embedded default')
+    .option('--port <port>', 'HTTP port (default 7733; 0 picks a free one)', (v) => Number(v))
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--home <dir>', 'data folder (default $HANGAR_HOME or ~/.hangar)')
+    .option('--config <file>', 'config file (default HOME/config.yaml)')
+    .action(async (opts: { port?: number; host?: string; home?: string; config?: string }) => {
+      let config;
+      try {
+        config = loadConfig(opts);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const server = await startServer(config);
+      process.stdout.write(`Hangar server listening on ${server.url} (home ${config.home})\n`);
+      const stop = (): void => {
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+}

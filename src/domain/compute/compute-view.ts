@@ -1,0 +1,71 @@
+import { attachedTypes } from './compute-kinds.js';
+import type { ComputeRecord } from './compute-record.js';
+import type { ComputeResource } from './compute-resource-schema.js';
+
+export type { ComputeResource } from './compute-resource-schema.js';
+
+/** Renders a stored compute as the API resource, merging observed fields into `properties.properties`. */
+export function toComputeResource(record: ComputeRecord, workspaceLocation: string): ComputeResource {
+  const { spec, status } = record;
+  const resource: ComputeResource = {
+    id: `/workspaces/${record.workspace}/computes/${record.name}`,
+    name: record.name,
+    type: 'Microsoft.MachineLearningServices/workspaces/computes',
+    location: spec.location,
+    tags: spec.tags,
+    identity: spec.identity,
+    systemData: { createdAt: record.createdAt, lastModifiedAt: record.modifiedAt },
+    properties: {
+      computeType: spec.computeType,
+      computeLocation: spec.location,
+      provisioningState: status.provisioningState,
+      provisioningErrors: status.provisioningErrors.map((e) => ({ error: { code: e.code, message: e.message } })),
+      createdOn: record.createdAt,
+      modifiedOn: record.modifiedAt,
+      isAttachedCompute: attachedTypes.has(spec.computeType),
+      properties: { ...spec.properties, ...status.observed },
+    },
+  };
+  if (spec.description !== undefined) resource.properties.description = spec.description;
+  if (spec.resourceId !== undefined) resource.properties.resourceId = spec.resourceId;
+  if (spec.disableLocalAuth !== undefined) resource.properties.disableLocalAuth = spec.disableLocalAuth;
+  if (spec.location !== workspaceLocation) {
+    resource.warnings = [
+      `Compute location '${spec.location}' differs from the workspace location '${workspaceLocation}': expect extra latency and data-transfer cost between them.`,
+    ];
+  }
+  return resource;
+}
+
+/** Rebuilds a request body from a stored spec (plus secrets), so a patch can be validated as a whole. */
+export function specToRequest(record: ComputeRecord, secrets: Record<string, string>): Record<string, unknown> {
+  const { spec } = record;
+  const properties: Record<string, unknown> = structuredClone(spec.properties);
+  for (const [path, value] of Object.entries(secrets)) {
+    const keys = path.split('.');
+    let cur = properties;
+    for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+    cur[keys[keys.length - 1] as string] = value;
+  }
+  const inner: Record<string, unknown> = { computeType: spec.computeType, properties };
+  if (spec.description !== undefined) inner.description = spec.description;
+  if (spec.resourceId !== undefined) inner.resourceId = spec.resourceId;
+  if (spec.disableLocalAuth !== undefined) inner.disableLocalAuth = spec.disableLocalAuth;
+  return { location: spec.location, tags: spec.tags, identity: spec.identity, properties: inner };
+}
+
+/** Initial observed state of a new compute of each kind. */
+export function initialObserved(record: Pick<ComputeRecord, 'spec'>): Record<string, unknown> {
+  const { spec } = record;
+  if (spec.computeType === 'AmlCompute' || spec.computeType === 'Slurm') {
+    return {
+      allocationState: 'Steady',
+      currentNodeCount: 0,
+      targetNodeCount: 0,
+      nodeStateCounts: { idleNodeCount: 0, runningNodeCount: 0, preparingNodeCount: 0, unusableNodeCount: 0, leavingNodeCount: 0, preemptedNodeCount: 0 },
+      errors: [],
+    };
+  }
+  if (spec.computeType === 'ComputeInstance') return { state: 'Creating' };
+  return {};
+}

@@ -1,0 +1,64 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { HangarConfig } from '../config/config.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { provisioningTick } from './loops/provisioning-loop.js';
+import { ReconcileLoop } from './loops/reconcile-loop.js';
+import { SecretBox } from './secrets/secret-box.js';
+import type { ServiceContext } from './services/service-context.js';
+import { createServices, type Services } from './services/services.js';
+import { version } from './version.js';
+
+/** A running server: its URL and how to stop it. */
+export interface RunningServer {
+  url: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Options mostly for tests: a fake clock, a quiet logger. */
+export interface ServerOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<{ server: ServerType; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname: host, port }, (info: AddressInfo) => resolve({ server, port: info.port }));
+    server.once('error', reject);
+  });
+}
+
+/** Opens the store, starts the loops and the HTTP API; writes HANGAR_HOME/server.json with the URL. */
+export async function startServer(config: HangarConfig, options: ServerOptions = {}): Promise<RunningServer> {
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  const log = options.logger ?? createLogger(config.logLevel);
+  const store: Store = new SqliteStore(join(config.home, 'hangar.db'));
+  const schemaVersion = await store.migrate();
+  const loops: ReconcileLoop[] = [];
+  const ctx: ServiceContext = { store, config, clock: options.clock ?? systemClock, secrets: SecretBox.open(config.home), wake: () => loops.forEach((l) => l.wake()) };
+  const services = createServices(ctx);
+  await services.workspaces.ensureDefault();
+  loops.push(new ReconcileLoop('provisioning', () => provisioningTick(ctx, () => Promise.resolve(0)), config.reconcileIntervalMs, log));
+  const app = createApp(services, version, (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }));
+  const { server, port } = await listen(app.fetch, config.host, config.port);
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  writeFileSync(join(config.home, 'server.json'), JSON.stringify({ url, pid: process.pid, schemaVersion }, null, 2));
+  loops.forEach((l) => l.start());
+  log.info('hangar server listening', { url, home: config.home, schemaVersion });
+  return {
+    url,
+    services,
+    async close() {
+      await Promise.all(loops.map((l) => l.stop()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { Services } from '../services/services.js';
+
+/** Prefix of every action string, in Azure ML's vocabulary. */
+export const actionPrefix = 'Microsoft.MachineLearningServices/';
+
+/** What a handler gets: path params, query, parsed JSON body, services, and the base URL for links. */
+export interface RouteInput {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+  services: Services;
+  baseUrl: string;
+}
+
+/** What a handler returns: a status and a JSON body (or nothing for 204). */
+export interface RouteOutput {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A parameter documented in OpenAPI. */
+export interface QueryParam {
+  name: string;
+  description: string;
+  required?: boolean;
+}
+
+/**
+ * One API route. Every route declares the permission it needs as an action string, so access
+ * control can be switched on in one place; schemas feed both validation and OpenAPI.
+ */
+export interface RouteDef {
+  method: 'get' | 'put' | 'post' | 'patch' | 'delete';
+  /** OpenAPI-style path, e.g. /api/workspaces/{workspace}/computes/{name}. */
+  path: string;
+  /** Permission action, e.g. Microsoft.MachineLearningServices/workspaces/computes/read. */
+  action: string;
+  summary: string;
+  tag: string;
+  query?: QueryParam[];
+  body?: z.ZodType;
+  response?: { status: number; schema?: z.ZodType; description: string };
+  handler: (input: RouteInput) => Promise<RouteOutput>;
+}
+
+/** Builds an action string from its Azure ML suffix. */
+export function action(suffix: string): string {
+  return `${actionPrefix}${suffix}`;
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { computeRequestSchema } from '../../../domain/compute/compute-schema.js';
+import { toComputeResource } from '../../../domain/compute/compute-view.js';
+import { HangarError } from '../../../domain/errors/hangar-error.js';
+import { listBody, pageRequest } from '../paging.js';
+import { action, type RouteDef, type RouteInput } from '../route-def.js';
+import { computeResourceSchema } from '../../../domain/compute/compute-resource-schema.js';
+
+const base = '/api/workspaces/{workspace}/computes';
+const tag = 'Computes';
+
+async function render(input: RouteInput, workspace: string, name: string): Promise<unknown> {
+  const ws = await input.services.computes.workspace(workspace);
+  return toComputeResource(await input.services.computes.get(workspace, name), ws.location);
+}
+
+const p = (input: RouteInput): { ws: string; name: string } => ({ ws: input.params.workspace ?? '', name: input.params.name ?? '' });
+
+function notYet(verb: string, issue: string) {
+  return async (input: RouteInput): Promise<never> => {
+    const { ws, name } = p(input);
+    const record = await input.services.computes.get(ws, name);
+    if (record.spec.computeType !== 'ComputeInstance') {
+      throw new HangarError('OperationNotSupported', `${verb} applies to compute instances; '${name}' is a ${record.spec.computeType}.`, 'name');
+    }
+    throw new HangarError('NotImplemented', `${verb} of compute instance '${name}' is not available yet: it arrives with ${issue}.`, 'name');
+  };
+}
+
+/** Compute routes: create/attach, read, list, update, delete/detach, power actions, nodes, keys, events. */
+export const computeRoutes: RouteDef[] = [
+  {
+    method: 'get', path: base, action: action('workspaces/computes/read'), tag, summary: 'List computes',
+    query: [{ name: 'computeType', description: 'Only computes of this type' }, { name: '$top', description: 'Page size' }, { name: '$skipToken', description: 'Continuation token from nextLink' }],
+    response: { status: 200, description: 'A page of computes', schema: z.object({ value: z.array(computeResourceSchema), nextLink: z.string().optional() }) },
+    handler: async (input) => {
+      const { ws } = p(input);
+      const workspace = await input.services.computes.workspace(ws);
+      const filter = input.query.computeType ? { computeType: input.query.computeType } : {};
+      const page = await input.services.computes.list(ws, filter, pageRequest(input.query));
+      return { status: 200, body: listBody(page, (r) => toComputeResource(r, workspace.location), input.baseUrl, `/api/workspaces/${ws}/computes`, input.query) };
+    },
+  },
+  {
+    method: 'get', path: `${base}/{name}`, action: action('workspaces/computes/read'), tag, summary: 'Get a compute',
+    response: { status: 200, description: 'The compute', schema: computeResourceSchema },
+    handler: async (input) => ({ status: 200, body: await render(input, p(input).ws, p(input).name) }),
+  },
+  {
+    method: 'put', path: `${base}/{name}`, action: action('workspaces/computes/write'), tag, summary: 'Create, attach or update a compute',
+    body: computeRequestSchema,
+    response: { status: 201, description: 'Created (200 when updated); provisioningState tells progress', schema: computeResourceSchema },
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      const result = await input.services.computes.createOrUpdate(ws, name, input.body);
+      const workspace = await input.services.computes.workspace(ws);
+      const body = toComputeResource(result.record, workspace.location);
+      if (result.warnings.length > 0) body.warnings = result.warnings;
+      return { status: result.created ? 201 : 200, body };
+    },
+  },
+  {
+    method: 'patch', path: `${base}/{name}`, action: action('workspaces/computes/write'), tag, summary: 'Update a compute (JSON merge patch of the create body)',
+    body: z.object({}).passthrough(),
+    response: { status: 200, description: 'The updated compute', schema: computeResourceSchema },
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      const result = await input.services.computes.patch(ws, name, input.body);
+      const workspace = await input.services.computes.workspace(ws);
+      return { status: 200, body: toComputeResource(result.record, workspace.location) };
+    },
+  },
+  {
+    method: 'delete', path: `${base}/{name}`, action: action('workspaces/computes/delete'), tag, summary: 'Delete or detach a compute',
+    query: [{ name: 'underlyingResourceAction', description: 'Delete (default) or Detach' }],
+    response: { status: 202, description: 'Deletion recorded; the compute shows Deleting until it is gone' },
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      const raw = input.query.underlyingResourceAction ?? 'Delete';
+      if (raw !== 'Delete' && raw !== 'Detach') {
+        throw new HangarError('ValidationFailed', `underlyingResourceAction must be Delete or Detach; got '${raw}'`, 'underlyingResourceAction');
+      }
+      const record = await input.services.computes.delete(ws, name, raw);
+      const workspace = await input.services.computes.workspace(ws);
+      return { status: 202, body: toComputeResource(record, workspace.location) };
+    },
+  },
+  { method: 'post', path: `${base}/{name}/start`, action: action('workspaces/computes/start/action'), tag, summary: 'Start a compute instance', response: { status: 202, description: 'Start recorded' }, handler: notYet('Start', 'the compute instance lifecycle') },
+  { method: 'post', path: `${base}/{name}/stop`, action: action('workspaces/computes/stop/action'), tag, summary: 'Stop a compute instance', response: { status: 202, description: 'Stop recorded' }, handler: notYet('Stop', 'the compute instance lifecycle') },
+  { method: 'post', path: `${base}/{name}/restart`, action: action('workspaces/computes/restart/action'), tag, summary: 'Restart a compute instance', response: { status: 202, description: 'Restart recorded' }, handler: notYet('Restart', 'the compute instance lifecycle') },
+  {
+    method: 'get', path: `${base}/{name}/nodes`, action: action('workspaces/computes/listNodes/action'), tag, summary: 'List the nodes of a cluster',
+    response: { status: 200, description: 'Nodes', schema: z.object({ value: z.array(z.record(z.string(), z.unknown())) }) },
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      const record = await input.services.computes.get(ws, name);
+      if (record.spec.computeType !== 'AmlCompute' && record.spec.computeType !== 'Slurm') {
+        throw new HangarError('OperationNotSupported', `list-nodes applies to clusters (AmlCompute, Slurm); '${name}' is a ${record.spec.computeType}.`, 'name');
+      }
+      return { status: 200, body: { value: [] } };
+    },
+  },
+  {
+    method: 'post', path: `${base}/{name}/listKeys`, action: action('workspaces/computes/listKeys/action'), tag, summary: 'Read the secrets of a compute',
+    response: { status: 200, description: 'Secret values by field path' },
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      return { status: 200, body: { computeName: name, secrets: await input.services.computes.listKeys(ws, name) } };
+    },
+  },
+  {
+    method: 'get', path: `${base}/{name}/events`, action: action('workspaces/computes/read'), tag, summary: 'Events of a compute (scaling, state changes, denials)',
+    query: [{ name: '$top', description: 'Page size' }, { name: '$skipToken', description: 'Continuation token' }],
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      const page = await input.services.computes.events(ws, name, pageRequest(input.query));
+      return { status: 200, body: listBody(page, (e) => e, input.baseUrl, `/api/workspaces/${ws}/computes/${name}/events`, input.query) };
+    },
+  },
+];

@@ -1,0 +1,23 @@
+import { decideProvisioning } from '../../domain/compute/provisioning-decision.js';
+import type { ServiceContext } from '../services/service-context.js';
+
+/**
+ * One pass of the provisioning loop: finishes creates/updates and removes deleted computes once
+ * they hold nothing. Idempotent; safe to run after a restart.
+ */
+export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeId: string) => Promise<number>): Promise<void> {
+  const pending = (await ctx.store.computes.all({})).filter((r) => ['Creating', 'Updating', 'Deleting'].includes(r.status.provisioningState));
+  for (const record of pending) {
+    const step = decideProvisioning(record, await nodesHeld(record.id));
+    const now = ctx.clock.now().toISOString();
+    if (step.kind === 'succeed') {
+      await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Succeeded' }, modifiedAt: now, version: record.version + 1 });
+      await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: 'Provisioned', message: 'Provisioning succeeded.', level: 'Info' });
+    } else if (step.kind === 'remove') {
+      await ctx.store.computes.delete(record.id);
+      await ctx.store.secrets.deleteOwner(record.id);
+      const verb = record.deleteAction === 'Detach' ? 'Detached' : 'Deleted';
+      await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: verb, message: `${verb}.`, level: 'Info' });
+    }
+  }
+}

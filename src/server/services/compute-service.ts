@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { immutableChangeProblems, isAttached, validateComputeRequest, type ValidatedCompute } from '../../domain/compute/compute-validation.js';
+import { initialObserved, specToRequest } from '../../domain/compute/compute-view.js';
+import { coresHeld, quotaShortfall, usageOf } from '../../domain/compute/quota.js';
+import { findVmSize } from '../../domain/compute/vm-sizes.js';
+import type { EventRecord } from '../../domain/events/event.js';
+import { HangarError, notFound, throwIfProblems } from '../../domain/errors/hangar-error.js';
+import { mergePatch } from '../../domain/json-merge-patch.js';
+import { assertNotLocked, type WorkspaceRecord } from '../../domain/workspace/workspace.js';
+import type { ComputeFilter, Page, PageRequest } from '../../store/store.js';
+import type { ServiceContext } from './service-context.js';
+
+/** Result of create-or-update: the record, whether it is new, and warnings for the caller. */
+export interface ComputeWriteResult {
+  record: ComputeRecord;
+  created: boolean;
+  warnings: string[];
+}
+
+/** Compute use cases: records desired state; the provisioning loop carries it out. */
+export class ComputeService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async workspace(name: string): Promise<WorkspaceRecord> {
+    const ws = await this.ctx.store.workspaces.get(name);
+    if (!ws) throw notFound('Workspace', name);
+    return ws;
+  }
+
+  async get(workspace: string, name: string): Promise<ComputeRecord> {
+    await this.workspace(workspace);
+    const record = await this.ctx.store.computes.get(workspace, name);
+    if (!record) throw notFound('Compute', name, `workspace '${workspace}'`);
+    return record;
+  }
+
+  async list(workspace: string, filter: Omit<ComputeFilter, 'workspace'>, page: PageRequest): Promise<Page<ComputeRecord>> {
+    await this.workspace(workspace);
+    return this.ctx.store.computes.list({ ...filter, workspace }, page);
+  }
+
+  /** PUT: creates the compute, or updates it when it exists (immutable fields refused). */
+  async createOrUpdate(workspace: string, name: string, body: unknown): Promise<ComputeWriteResult> {
+    const ws = await this.workspace(workspace);
+    const existing = await this.ctx.store.computes.get(workspace, name);
+    if (existing) return this.update(ws, existing, body, true);
+    assertNotLocked(ws, 'write', `compute '${name}'`);
+    const validated = validateComputeRequest(name, body, this.validationContext(ws));
+    const now = this.ctx.clock.now().toISOString();
+    const record: ComputeRecord = {
+      id: randomUUID(),
+      workspace,
+      name,
+      spec: validated.spec,
+      status: { provisioningState: 'Creating', provisioningErrors: [], observed: initialObserved(validated) },
+      createdAt: now,
+      modifiedAt: now,
+      version: 1,
+    };
+    await this.checkQuotaForNew(record);
+    await this.ctx.store.computes.insert(record);
+    await this.saveSecrets(record.id, validated.secrets);
+    await this.event(record, 'Created', `${isAttached(record.spec.computeType) ? 'Attach' : 'Create'} requested (${record.spec.computeType}).`);
+    this.ctx.wake();
+    return { record, created: true, warnings: validated.warnings };
+  }
+
+  /** PATCH: a JSON merge patch over the current desired state, validated as a whole. */
+  async patch(workspace: string, name: string, patch: unknown): Promise<ComputeWriteResult> {
+    const ws = await this.workspace(workspace);
+    const existing = await this.get(workspace, name);
+    const current = specToRequest(existing, await this.readSecrets(existing.id));
+    return this.update(ws, existing, mergePatch(current, patch), false);
+  }
+
+  private async update(ws: WorkspaceRecord, existing: ComputeRecord, body: unknown, fillSecrets: boolean): Promise<ComputeWriteResult> {
+    assertNotLocked(ws, 'write', `compute '${existing.name}'`);
+    if (existing.status.provisioningState === 'Deleting') {
+      throw new HangarError('Conflict', `Compute '${existing.name}' is being deleted; wait for the deletion to finish.`, existing.name);
+    }
+    const request = fillSecrets ? await this.withStoredSecrets(existing, body) : body;
+    const validated: ValidatedCompute = validateComputeRequest(existing.name, request, this.validationContext(ws));
+    throwIfProblems(immutableChangeProblems(existing.spec, validated.spec));
+    const record: ComputeRecord = {
+      ...existing,
+      spec: validated.spec,
+      modifiedAt: this.ctx.clock.now().toISOString(),
+      version: existing.version + 1,
+    };
+    await this.ctx.store.computes.update(record);
+    await this.ctx.store.secrets.deleteOwner(record.id);
+    await this.saveSecrets(record.id, validated.secrets);
+    await this.event(record, 'Updated', 'Desired state updated.');
+    this.ctx.wake();
+    return { record, created: false, warnings: validated.warnings };
+  }
+
+  /** DELETE: records the deletion (or detach); the provisioning loop releases resources and removes it. */
+  async delete(workspace: string, name: string, action: 'Delete' | 'Detach'): Promise<ComputeRecord> {
+    const ws = await this.workspace(workspace);
+    const existing = await this.get(workspace, name);
+    assertNotLocked(ws, 'delete', `compute '${name}'`);
+    if (action === 'Detach' && !isAttached(existing.spec.computeType)) {
+      throw new HangarError('OperationNotSupported', `Compute '${name}' is a ${existing.spec.computeType} created by Hangar; detach applies only to attached computes. Delete it instead.`, 'underlyingResourceAction');
+    }
+    if (existing.status.provisioningState === 'Deleting') return existing;
+    const record: ComputeRecord = {
+      ...existing,
+      deleteAction: action,
+      status: { ...existing.status, provisioningState: 'Deleting' },
+      modifiedAt: this.ctx.clock.now().toISOString(),
+      version: existing.version + 1,
+    };
+    await this.ctx.store.computes.update(record);
+    await this.event(record, action === 'Detach' ? 'DetachRequested' : 'DeleteRequested', `${action} requested.`);
+    this.ctx.wake();
+    return record;
+  }
+
+  /** Events of one compute, oldest first. */
+  async events(workspace: string, name: string, page: PageRequest): Promise<Page<EventRecord>> {
+    await this.get(workspace, name);
+    return this.ctx.store.events.list({ workspace, resource: `compute/${name}` }, page);
+  }
+
+  /** Secret values of a compute (the list-keys action); never part of an ordinary read. */
+  async listKeys(workspace: string, name: string): Promise<Record<string, string>> {
+    const record = await this.get(workspace, name);
+    return this.readSecrets(record.id);
+  }
+
+  private validationContext(ws: WorkspaceRecord): { workspaceLocation: string; locations: HangarConfigLocations } {
+    return { workspaceLocation: ws.location, locations: this.ctx.config.locations };
+  }
+
+  private async checkQuotaForNew(record: ComputeRecord): Promise<void> {
+    const location = this.ctx.config.locations.find((l) => l.name === record.spec.location);
+    if (!location) return;
+    const request = coresNeededAtCreation(record);
+    if (!request) return;
+    const usage = usageOf(await this.ctx.store.computes.all({ location: record.spec.location }));
+    const shortfall = quotaShortfall(location, usage, request);
+    if (shortfall) throw shortfall;
+  }
+
+  private async withStoredSecrets(existing: ComputeRecord, body: unknown): Promise<unknown> {
+    const stored = await this.readSecrets(existing.id);
+    if (Object.keys(stored).length === 0 || typeof body !== 'object' || body === null) return body;
+    // Secrets are never returned by reads, so a re-applied YAML/PUT usually lacks them: keep the stored ones.
+    const withSecrets = specToRequest({ ...existing, spec: { ...existing.spec, properties: {} } }, stored) as { properties: { properties: unknown } };
+    return mergePatch({ properties: { properties: withSecrets.properties.properties } }, body);
+  }
+
+  private async saveSecrets(ownerId: string, secrets: Record<string, string>): Promise<void> {
+    for (const [key, value] of Object.entries(secrets)) {
+      await this.ctx.store.secrets.put(ownerId, key, this.ctx.secrets.encrypt(value));
+    }
+  }
+
+  private async readSecrets(ownerId: string): Promise<Record<string, string>> {
+    const stored = await this.ctx.store.secrets.list(ownerId);
+    return Object.fromEntries(Object.entries(stored).map(([k, v]) => [k, this.ctx.secrets.decrypt(v)]));
+  }
+
+  private async event(record: ComputeRecord, reason: string, message: string): Promise<void> {
+    await this.ctx.store.events.append({
+      at: this.ctx.clock.now().toISOString(),
+      workspace: record.workspace,
+      resource: `compute/${record.name}`,
+      reason,
+      message,
+      level: 'Info',
+    });
+  }
+}
+
+type HangarConfigLocations = ServiceContext['config']['locations'];
+
+/** Cores a new compute needs at once: an instance its size, a cluster its minimum nodes, AKS its agents. */
+function coresNeededAtCreation(record: ComputeRecord): ReturnType<typeof coresHeld> {
+  const p = record.spec.properties;
+  if (record.spec.computeType === 'AmlCompute') {
+    const size = findVmSize(String(p.vmSize));
+    const min = Number((p.scaleSettings as { minNodeCount?: number } | undefined)?.minNodeCount ?? 0);
+    if (!size) return undefined;
+    return { family: size.family, cores: min * size.vCPUs, priority: p.vmPriority === 'LowPriority' ? 'LowPriority' : 'Dedicated', what: `cluster ${record.name} (${min} × ${size.name})` };
+  }
+  return coresHeld(record);
+}

@@ -1,0 +1,68 @@
+import type { LocationConfig } from '../../config/config.js';
+import { familyLimit, usageOf } from '../../domain/compute/quota.js';
+import { sizesOffered, vmTypeOf } from '../../domain/compute/vm-sizes.js';
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import type { ServiceContext } from './service-context.js';
+
+/** One row of list-usage: cores used against the limit, per family or for low priority. */
+export interface UsageRow {
+  name: { value: string; localizedValue: string };
+  unit: 'Count';
+  currentValue: number;
+  limit: number;
+  type: 'Microsoft.MachineLearningServices/totalCores' | 'Microsoft.MachineLearningServices/vmFamily/cores' | 'Microsoft.MachineLearningServices/lowPriorityCores';
+}
+
+/** Locations, their VM sizes and quota usage. */
+export class LocationService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  list(): LocationConfig[] {
+    return [...this.ctx.config.locations];
+  }
+
+  get(name: string): LocationConfig {
+    const location = this.ctx.config.locations.find((l) => l.name === name);
+    if (!location) {
+      throw new HangarError('UnknownLocation', `location '${name}' is not configured; valid locations: ${this.ctx.config.locations.map((l) => l.name).join(', ')}`, 'location');
+    }
+    return location;
+  }
+
+  vmSizes(name: string): Record<string, unknown>[] {
+    const location = this.get(name);
+    return sizesOffered(location.vmSizes).map((s) => ({
+      name: s.name,
+      family: s.family,
+      vCPUs: s.vCPUs,
+      memoryGB: s.memoryGB,
+      gpus: s.gpus,
+      gpuType: s.gpuType,
+      vmType: vmTypeOf(s),
+      lowPriorityCapable: s.lowPriorityCapable,
+      supportedComputeTypes: ['AmlCompute', 'ComputeInstance', 'AKS'],
+    }));
+  }
+
+  /** Usage vs limit per family offered here, plus the low-priority pool. */
+  async usages(name: string): Promise<UsageRow[]> {
+    const location = this.get(name);
+    const usage = usageOf(await this.ctx.store.computes.all({ location: name }));
+    const families = [...new Set([...sizesOffered(location.vmSizes).map((s) => s.family), ...Object.keys(usage.dedicatedByFamily)])].sort();
+    const rows: UsageRow[] = families.map((family) => ({
+      name: { value: family, localizedValue: `${family} dedicated cores` },
+      unit: 'Count',
+      currentValue: usage.dedicatedByFamily[family] ?? 0,
+      limit: familyLimit(location, family),
+      type: 'Microsoft.MachineLearningServices/vmFamily/cores',
+    }));
+    rows.push({
+      name: { value: 'lowPriorityCores', localizedValue: 'Low-priority cores (all families)' },
+      unit: 'Count',
+      currentValue: usage.lowPriority,
+      limit: location.quota.lowPriorityCores,
+      type: 'Microsoft.MachineLearningServices/lowPriorityCores',
+    });
+    return rows;
+  }
+}

@@ -1,0 +1,14 @@
+import type { HangarConfig } from '../../config/config.js';
+import type { Clock } from '../../domain/clock.js';
+import type { Store } from '../../store/store.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+
+/** What every service needs: store, config, clock, secrets, and a way to wake the loops. */
+export interface ServiceContext {
+  store: Store;
+  config: HangarConfig;
+  clock: Clock;
+  secrets: SecretBox;
+  /** Nudges the reconcile loops after the API recorded a new desired state. */
+  wake: () => void;
+}
