@@ -1,5 +1,7 @@
 import type { ComputeRecord } from '../domain/compute/compute-record.js';
 import type { EventRecord, NewEvent } from '../domain/events/event.js';
+import type { JobRecord, JobState } from '../domain/jobs/job-record.js';
+import type { NodeRecord } from '../domain/nodes/node-record.js';
 import type { WorkspaceRecord } from '../domain/workspace/workspace.js';
 
 /** A page request: at most `top` items after the opaque `skipToken`. */
@@ -60,12 +62,49 @@ export interface EventRepository {
   list(filter: { workspace?: string; resource?: string }, page: PageRequest): Promise<Page<EventRecord>>;
 }
 
+/** Filters for listing jobs. */
+export interface JobFilter {
+  workspace?: string;
+  computeName?: string;
+  experimentName?: string;
+  statuses?: JobState[];
+  nodeId?: string;
+}
+
+/** Jobs. */
+export interface JobRepository {
+  get(workspace: string, name: string): Promise<JobRecord | undefined>;
+  /** Newest first. */
+  list(filter: JobFilter, page: PageRequest): Promise<Page<JobRecord>>;
+  all(filter: JobFilter): Promise<JobRecord[]>;
+  /** Throws NameConflict when the name is taken in the workspace. */
+  insert(record: JobRecord): Promise<void>;
+  /** Optimistic write (stored version must be `record.version - 1`), else Conflict. */
+  update(record: JobRecord): Promise<void>;
+  /** Next value of the FIFO sequence. */
+  nextQueueSeq(): Promise<number>;
+}
+
+/** Nodes. */
+export interface NodeRepository {
+  get(id: string): Promise<NodeRecord | undefined>;
+  bySessionTokenHash(hash: string): Promise<NodeRecord | undefined>;
+  byTokenHash(hash: string): Promise<NodeRecord | undefined>;
+  all(filter: { computeId?: string; workspace?: string }): Promise<NodeRecord[]>;
+  insert(record: NodeRecord): Promise<void>;
+  /** Optimistic write, else Conflict. */
+  update(record: NodeRecord): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}
+
 /** The one store interface; SQLite now, PostgreSQL later, both passing the contract suite. */
 export interface Store {
   readonly workspaces: WorkspaceRepository;
   readonly computes: ComputeRepository;
   readonly secrets: SecretRepository;
   readonly events: EventRepository;
+  readonly jobs: JobRepository;
+  readonly nodes: NodeRepository;
   /** Applies pending migrations; returns the schema version. */
   migrate(): Promise<number>;
   close(): Promise<void>;

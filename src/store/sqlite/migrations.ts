@@ -44,4 +44,35 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX events_resource ON events (workspace, resource, id);
     `,
   },
+  {
+    version: 2,
+    name: 'jobs and nodes',
+    sql: `
+      CREATE TABLE jobs (
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        compute_name TEXT NOT NULL,
+        experiment_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        node_id TEXT,
+        created_at TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (workspace, name)
+      );
+      CREATE INDEX jobs_status ON jobs (status);
+      CREATE INDEX jobs_created ON jobs (workspace, created_at, name);
+      CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,
+        workspace TEXT NOT NULL,
+        compute_id TEXT NOT NULL,
+        token_hash TEXT,
+        session_token_hash TEXT,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE INDEX nodes_compute ON nodes (compute_id);
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `,
+  },
 ];

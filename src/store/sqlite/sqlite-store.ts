@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { migrations } from './migrations.js';
 import { SqliteComputes } from './sqlite-computes.js';
+import { SqliteJobs } from './sqlite-jobs.js';
+import { SqliteNodes } from './sqlite-nodes.js';
 import { SqliteEvents, SqliteSecrets, SqliteWorkspaces } from './sqlite-small-repos.js';
 
 /** The SQLite store: one file in WAL mode, migrations applied in order. */
@@ -10,6 +12,8 @@ export class SqliteStore implements Store {
   readonly computes: SqliteComputes;
   readonly secrets: SqliteSecrets;
   readonly events: SqliteEvents;
+  readonly jobs: SqliteJobs;
+  readonly nodes: SqliteNodes;
   private readonly db: Database.Database;
 
   constructor(path: string) {
@@ -23,6 +27,8 @@ export class SqliteStore implements Store {
     this.computes = new SqliteComputes(this.db);
     this.secrets = new SqliteSecrets(this.db);
     this.events = new SqliteEvents(this.db);
+    this.jobs = new SqliteJobs(this.db);
+    this.nodes = new SqliteNodes(this.db);
   }
 
   /** Applies migrations newer than the stored user_version, each in its own transaction. */

@@ -1,0 +1,93 @@
+import type { EnvironmentDefinition } from '../nodes/agent-protocol.js';
+
+/**
+ * Status of a job (Azure ML's JobStatus values that Hangar uses).
+ */
+export type JobState =
+  /** Recorded; checks not finished. */
+  | 'NotStarted'
+  /** Waiting for a node (the reason says for what). */
+  | 'Queued'
+  /** Handed to a node: fetching code, building the environment. */
+  | 'Preparing'
+  /** The command runs. */
+  | 'Running'
+  /** The command ended; outputs are being uploaded. */
+  | 'Finalizing'
+  /** Ended with exit code 0. */
+  | 'Completed'
+  /** Ended otherwise (exit code, timeout, lost node, environment build); error says why. */
+  | 'Failed'
+  /** Cancel asked; the node is stopping it. */
+  | 'CancelRequested'
+  /** Stopped by a cancel. */
+  | 'Canceled'
+  /** Its node stopped heartbeating; the job may still run and is re-attached when the node returns. */
+  | 'NotResponding';
+
+/** Terminal states never change again. */
+export const terminalStates: ReadonlySet<JobState> = new Set(['Completed', 'Failed', 'Canceled']);
+
+/** One attempt of a job on one node. */
+export interface AttemptRecord {
+  attempt: number;
+  nodeId?: string;
+  nodeName?: string;
+  status: JobState;
+  startTime?: string;
+  endTime?: string;
+  exitCode?: number;
+  reason?: string;
+}
+
+/** Everything needed to run the job, resolved at submit time. */
+export interface JobRunSpec {
+  command: string;
+  environment: EnvironmentDefinition;
+  /** How the environment was named by the user (for display). */
+  environmentName?: string;
+  env: Record<string, string>;
+  snapshotId?: string;
+  inputs: { name: string; snapshotId: string; path: string }[];
+  timeoutSeconds?: number;
+  instanceCount: number;
+  maxAttempts: number;
+}
+
+/** What the store keeps for one job. */
+export interface JobRecord {
+  /** The job's name (unique in its workspace); also its MLflow run id. */
+  name: string;
+  workspace: string;
+  /** The spec as submitted (API form), kept for show. */
+  spec: Record<string, unknown>;
+  run: JobRunSpec;
+  computeName: string;
+  experimentName: string;
+  displayName?: string;
+  status: JobState;
+  /** Why it is in this state, in plain words ("waiting for a free slot on alice-dev (2/2 busy)"). */
+  reason?: string;
+  error?: { code: string; message: string };
+  exitCode?: number;
+  priority: number;
+  /** FIFO order within a priority. */
+  queueSeq: number;
+  attempts: AttemptRecord[];
+  /** Node holding the current attempt. */
+  nodeId?: string;
+  /** The current attempt was handed to the node by a lease. */
+  delivered: boolean;
+  cancelRequested: boolean;
+  outputsSnapshotId?: string;
+  createdAt: string;
+  startTime?: string;
+  endTime?: string;
+  modifiedAt: string;
+  version: number;
+}
+
+/** The attempt now in progress (the last one). */
+export function currentAttempt(job: JobRecord): AttemptRecord | undefined {
+  return job.attempts[job.attempts.length - 1];
+}

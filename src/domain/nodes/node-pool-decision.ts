@@ -1,0 +1,54 @@
+import { parseIsoDuration } from '../compute/iso-duration.js';
+import type { NodeRecord } from './node-record.js';
+
+/** What a compute needs from the node pool now. */
+export interface PoolDecision {
+  /** Nodes the compute should have. */
+  target: number;
+  /** How many new nodes to provision. */
+  provision: number;
+  /** Nodes to release, with the reason. */
+  release: { nodeId: string; reason: string }[];
+}
+
+/** Inputs of the pool decision for one compute. */
+export interface PoolInput {
+  computeType: string;
+  /** For instances: whether it should be running. */
+  wantRunning: boolean;
+  minNodes: number;
+  maxNodes: number;
+  idleTimeBeforeScaleDown: string;
+  /** Nodes needed by queued + running jobs (one node per job attempt on clusters). */
+  demand: number;
+  nodes: readonly Pick<NodeRecord, 'id' | 'state' | 'idleSince'>[];
+  deleting: boolean;
+}
+
+const live = (s: NodeRecord['state']): boolean => s !== 'leaving' && s !== 'preempted';
+
+/**
+ * Decides how the node pool of one compute should change. Clusters: target = clamp(min, max, demand);
+ * idle nodes beyond the target leave after the idle time. Instances: one node while running.
+ * Deleting computes release everything.
+ */
+export function decidePool(input: PoolInput, now: Date): PoolDecision {
+  const nodes = input.nodes.filter((n) => live(n.state));
+  if (input.deleting) return { target: 0, provision: 0, release: nodes.map((n) => ({ nodeId: n.id, reason: 'compute is being deleted' })) };
+  if (input.computeType === 'ComputeInstance') {
+    const target = input.wantRunning ? 1 : 0;
+    return { target, provision: Math.max(0, target - nodes.length), release: nodes.slice(target).map((n) => ({ nodeId: n.id, reason: 'instance stopped' })) };
+  }
+  const target = Math.min(input.maxNodes, Math.max(input.minNodes, input.demand));
+  const provision = Math.max(0, target - nodes.length);
+  const idleLimitMs = (parseIsoDuration(input.idleTimeBeforeScaleDown) ?? 120) * 1000;
+  const surplus = nodes.length - target;
+  const release: PoolDecision['release'] = [];
+  if (surplus > 0) {
+    const idle = nodes
+      .filter((n) => n.state === 'idle' && n.idleSince !== undefined && now.getTime() - new Date(n.idleSince).getTime() >= idleLimitMs)
+      .sort((a, b) => String(a.idleSince).localeCompare(String(b.idleSince)));
+    for (const n of idle.slice(0, surplus)) release.push({ nodeId: n.id, reason: `idle longer than ${input.idleTimeBeforeScaleDown}` });
+  }
+  return { target, provision, release };
+}

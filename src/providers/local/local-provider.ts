@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
+
+/** Where the built CLI lives, so the provider can start `hangar agent` with the same code. */
+const cliMain = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+function alive(pid: number, nodeId: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // Guard against pid reuse: the process must be this node's agent.
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(nodeId);
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The embedded default: a node is a `hangar agent` process on the server's host with its own
+ * working directory under HANGAR_HOME/nodes/<id>. Agents are started detached in their own
+ * process group so a server restart (even kill -9) leaves them and their jobs running.
+ */
+export class LocalProvider implements Provider {
+  readonly name = 'local';
+
+  constructor(
+    private readonly nodesDir: string,
+    private readonly env: Record<string, string | undefined>,
+  ) {
+    mkdirSync(nodesDir, { recursive: true });
+  }
+
+  private dir(nodeId: string): string {
+    return join(this.nodesDir, nodeId);
+  }
+
+  private pid(nodeId: string): number | undefined {
+    const file = join(this.dir(nodeId), 'agent.pid');
+    if (!existsSync(file)) return undefined;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  }
+
+  describe(nodeId: string): Promise<ProviderNode> {
+    const pid = this.pid(nodeId);
+    const running = pid !== undefined && alive(pid, nodeId);
+    return Promise.resolve({ nodeId, ref: pid === undefined ? '' : String(pid), state: running ? 'running' : 'gone' });
+  }
+
+  async provision(req: NodeProvisionRequest): Promise<ProviderNode> {
+    const existing = await this.describe(req.nodeId);
+    if (existing.state === 'running') return existing;
+    const dir = this.dir(req.nodeId);
+    mkdirSync(dir, { recursive: true });
+    const log = openSync(join(dir, 'agent.log'), 'a');
+    const args = [cliMain, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId];
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: { ...this.env, HANGAR_NODE_ID: req.nodeId } });
+    closeSync(log);
+    if (child.pid === undefined) throw new Error(`could not start the agent for node ${req.nodeId}`);
+    writeFileSync(join(dir, 'agent.pid'), String(child.pid));
+    child.unref();
+    return { nodeId: req.nodeId, ref: String(child.pid), state: 'running' };
+  }
+
+  /** SIGTERM the agent's process group (agent, shims and jobs), SIGKILL after a grace period. */
+  async terminate(nodeId: string): Promise<void> {
+    const pid = this.pid(nodeId);
+    if (pid !== undefined && alive(pid, nodeId)) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      for (let i = 0; i < 50 && alive(pid, nodeId); i++) await sleep(100);
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(join(this.dir(nodeId), 'agent.pid'), { force: true });
+  }
+
+  async list(): Promise<ProviderNode[]> {
+    const ids = existsSync(this.nodesDir) ? readdirSync(this.nodesDir) : [];
+    const nodes = await Promise.all(ids.map((id) => this.describe(id)));
+    return nodes.filter((n) => n.state === 'running');
+  }
+}

@@ -1,0 +1,32 @@
+/** What a provider is asked to start: one node running `hangar agent`. */
+export interface NodeProvisionRequest {
+  nodeId: string;
+  /** One-time token the agent registers with. */
+  nodeToken: string;
+  serverUrl: string;
+  computeName: string;
+  /** Parallel job attempts the agent may take. */
+  slots: number;
+}
+
+/** A node as the provider sees it. */
+export interface ProviderNode {
+  nodeId: string;
+  /** The provider's handle (pid, Slurm job id…). */
+  ref: string;
+  /** running: the node process/allocation exists; gone: it ended or never existed. */
+  state: 'running' | 'gone';
+}
+
+/**
+ * The only code that knows a backend. Every method is idempotent (provisioning an existing node
+ * returns it; terminating a gone one succeeds) and takes an AbortSignal so loops can cancel.
+ */
+export interface Provider {
+  readonly name: string;
+  provision(request: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode>;
+  describe(nodeId: string, signal?: AbortSignal): Promise<ProviderNode>;
+  terminate(nodeId: string, signal?: AbortSignal): Promise<void>;
+  /** Every node this provider runs for this server (to find orphans). */
+  list(signal?: AbortSignal): Promise<ProviderNode[]>;
+}

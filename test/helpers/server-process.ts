@@ -1,0 +1,56 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { cliPath, exited, spawnMarked, tempDir, waitFor } from './processes.js';
+
+/** A real `hangar server` process on a temp HANGAR_HOME. */
+export interface ServerProcess {
+  url: string;
+  home: string;
+  child: ChildProcess;
+  /** Output so far (stdout + stderr), for diagnosing failures. */
+  output(): string;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait: a crash. */
+  kill9(): Promise<void>;
+}
+
+/** Starts a server on a free port; `config` is written to HOME/config.yaml first. */
+export async function startServerProcess(opts: { home?: string; config?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+  const home = opts.home ?? tempDir('hangar-home-');
+  if (opts.config) writeFileSync(join(home, 'config.yaml'), stringify(opts.config));
+  const info = join(home, 'server.json');
+  rmSync(info, { force: true });
+  const child = spawnMarked(process.execPath, [cliPath, 'server', '--port', '0', '--home', home], { env: { HANGAR_HOME: home, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await waitFor(() => {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
+    if (!existsSync(info) || !out.includes('listening')) return undefined;
+    return (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
+  }, 'the server to listen');
+  return {
+    url,
+    home,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited(child);
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+  };
+}
+
+/** JSON over HTTP to a server; returns status and parsed body. */
+export async function api(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
