@@ -29,9 +29,11 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
   app.on(route.method.toUpperCase(), honoPath, async (c) => {
     // The declared action is recorded for every request, so authorization can be enforced in one place.
     c.set('action', route.action);
-    const body = route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
     const url = new URL(c.req.url);
-    const out = await route.handler({ params: c.req.param() as Record<string, string>, query: c.req.query(), body, services, baseUrl: url.origin });
+    const params = c.req.param() as Record<string, string>;
+    if (route.raw) return route.raw(c, { params, query: c.req.query(), services, baseUrl: url.origin });
+    const body = route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
+    const out = await route.handler({ params, query: c.req.query(), body, services, baseUrl: url.origin });
     if (out.body === undefined) return c.body(null, out.status as 204);
     return c.json(out.body as object, out.status as 200, out.headers);
   });

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Services } from '../services/services.js';
 
@@ -43,6 +44,11 @@ export interface RouteDef {
   body?: z.ZodType;
   response?: { status: number; schema?: z.ZodType; description: string };
   handler: (input: RouteInput) => Promise<RouteOutput>;
+  /**
+   * For routes that move bytes or stream (blobs, log streams): gets the raw request and returns
+   * the response itself; the body is not parsed as JSON. `handler` is then unused.
+   */
+  raw?: (c: Context, input: Omit<RouteInput, 'body'>) => Promise<Response>;
 }
 
 /** Builds an action string from its Azure ML suffix. */

@@ -1,4 +1,5 @@
 import { ComputeService } from './compute-service.js';
+import { SnapshotService } from '../snapshots/snapshot-service.js';
 import { LocationService } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
 import { WorkspaceService } from './workspace-service.js';
@@ -9,6 +10,7 @@ export interface Services {
   workspaces: WorkspaceService;
   computes: ComputeService;
   locations: LocationService;
+  snapshots: SnapshotService;
 }
 
 /** Wires the services over one context. */
@@ -18,5 +20,6 @@ export function createServices(ctx: ServiceContext): Services {
     workspaces: new WorkspaceService(ctx),
     computes: new ComputeService(ctx),
     locations: new LocationService(ctx),
+    snapshots: new SnapshotService(ctx),
   };
 }
