@@ -22,6 +22,31 @@ const locationSchema = z.strictObject({
   quota: quotaSchema.default({ dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 }),
 });
 
+const aliasSchema = z.strictObject({
+  /** What a job names: an environment (`AzureML-sklearn-1.0-ubuntu20.04-py38-cpu`, with or without `azureml:` and `:version`) or an image (`python:latest`). */
+  match: z.string().min(1),
+  /** Run such jobs user-managed with this interpreter (e.g. /usr/bin/python3). */
+  python: z.string().min(1).optional(),
+  /** Or use this registered environment instead (`name:version` or `name@latest`). */
+  environment: z.string().min(1).optional(),
+});
+
+const jobsSchema = z.strictObject({
+  /** How often agents heartbeat. */
+  heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
+  /** Silence after which a node is not responding (its jobs NotResponding, still running). */
+  nodeNotRespondingAfterMs: z.number().int().min(500).default(10_000),
+  /** Further silence after which the node is lost and its jobs retried or failed. */
+  nodeLostAfterMs: z.number().int().min(1000).default(300_000),
+  /** Seconds an agent's lease call waits for work. */
+  leaseWaitSeconds: z.number().int().min(1).max(120).default(20),
+  /** Seconds between SIGTERM and SIGKILL when a job is canceled or times out. */
+  cancelGraceSeconds: z.number().int().min(0).max(600).default(10),
+  /** Pip options given to agents the server starts (no PyPI here: a wheel folder). */
+  pipFindLinks: z.string().min(1).optional(),
+  pipIndexUrl: z.string().min(1).optional(),
+});
+
 /** The whole server configuration; every field has a default so an empty file is valid. */
 export const configSchema = z.strictObject({
   home: z.string().min(1),
@@ -39,9 +64,17 @@ export const configSchema = z.strictObject({
   reconcileIntervalMs: z.number().int().min(10).max(60_000).default(1000),
   /** Largest code snapshot a job may upload (Azure's default: 300 MB). */
   snapshotMaxBytes: z.number().int().min(1).default(300 * 1024 * 1024),
+  jobs: jobsSchema.default({ heartbeatIntervalMs: 2000, nodeNotRespondingAfterMs: 10_000, nodeLostAfterMs: 300_000, leaseWaitSeconds: 20, cancelGraceSeconds: 10 }),
+  /**
+   * Operator-defined stand-ins for environments that cannot be pulled here (Azure curated
+   * environments, registry images). Defaults map the common curated ones to Debian's Python.
+   */
+  environmentAliases: z.array(aliasSchema).default([]),
 });
 
 /** Validated, frozen server configuration. */
 export type HangarConfig = Readonly<z.infer<typeof configSchema>>;
+/** One environment alias. */
+export type EnvironmentAliasConfig = z.infer<typeof aliasSchema>;
 /** One configured location. */
 export type LocationConfig = z.infer<typeof locationSchema>;

@@ -7,6 +7,8 @@ export interface NodeProvisionRequest {
   computeName: string;
   /** Parallel job attempts the agent may take. */
   slots: number;
+  /** Extra `hangar agent` flags (e.g. --pip-find-links DIR). */
+  agentArgs?: string[];
 }
 
 /** A node as the provider sees it. */

@@ -8,7 +8,15 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './http/app.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { LocalProvider } from '../providers/local/local-provider.js';
+import type { Provider } from '../providers/provider.js';
+import { inheritedEnv } from '../config/config.js';
+import { LogStore } from './jobs/log-store.js';
+import { Signals } from './jobs/signals.js';
+import { nodeHealthTick } from './loops/node-health-loop.js';
+import { nodePoolTick, type PoolPlumbing } from './loops/node-pool-loop.js';
 import { provisioningTick } from './loops/provisioning-loop.js';
+import { schedulerTick } from './loops/scheduler-loop.js';
 import { ReconcileLoop } from './loops/reconcile-loop.js';
 import { SecretBox } from './secrets/secret-box.js';
 import type { ServiceContext } from './services/service-context.js';
@@ -35,6 +43,18 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, host: str
   });
 }
 
+/** The providers this server can start nodes with (local now; ssh and slurm later). */
+function providerPlumbing(config: HangarConfig): PoolPlumbing {
+  const local = new LocalProvider(join(config.home, 'nodes'), inheritedEnv());
+  const providers = new Map<string, Provider>([[local.name, local]]);
+  const agentArgs = [...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : [])];
+  return {
+    agentArgs,
+    providerFor: () => local,
+    providerNamed: (name) => providers.get(name) ?? local,
+  };
+}
+
 /** Opens the store, starts the loops and the HTTP API; writes HANGAR_HOME/server.json with the URL. */
 export async function startServer(config: HangarConfig, options: ServerOptions = {}): Promise<RunningServer> {
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
@@ -42,13 +62,31 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   const store: Store = new SqliteStore(join(config.home, 'hangar.db'));
   const schemaVersion = await store.migrate();
   const loops: ReconcileLoop[] = [];
-  const ctx: ServiceContext = { store, config, clock: options.clock ?? systemClock, secrets: SecretBox.open(config.home), wake: () => loops.forEach((l) => l.wake()) };
+  let publicUrl = '';
+  const ctx: ServiceContext = {
+    store,
+    config,
+    clock: options.clock ?? systemClock,
+    secrets: SecretBox.open(config.home),
+    wake: () => loops.forEach((l) => l.wake()),
+    logs: new LogStore(join(config.home, 'jobs')),
+    signals: new Signals(),
+    publicUrl: () => publicUrl,
+  };
   const services = createServices(ctx);
   await services.workspaces.ensureDefault();
-  loops.push(new ReconcileLoop('provisioning', () => provisioningTick(ctx, () => Promise.resolve(0)), config.reconcileIntervalMs, log));
+  const plumbing = providerPlumbing(config);
+  const startedAt = ctx.clock.now();
+  const interval = config.reconcileIntervalMs;
+  loops.push(new ReconcileLoop('provisioning', () => provisioningTick(ctx, async (id) => (await store.nodes.all({ computeId: id })).length), interval, log));
+  loops.push(new ReconcileLoop('scheduler', () => schedulerTick(ctx), interval, log));
+  loops.push(new ReconcileLoop('node-pool', () => nodePoolTick(ctx, plumbing), interval, log));
+  loops.push(new ReconcileLoop('node-health', () => nodeHealthTick(ctx, (n) => plumbing.providerNamed(n), startedAt), interval, log));
   const app = createApp(services, version, (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }));
   const { server, port } = await listen(app.fetch, config.host, config.port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // Agents and jobs on this host reach the server on loopback even when it listens on all interfaces.
+  publicUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : url;
   writeFileSync(join(config.home, 'server.json'), JSON.stringify({ url, pid: process.pid, schemaVersion }, null, 2));
   loops.forEach((l) => l.start());
   log.info('hangar server listening', { url, home: config.home, schemaVersion });
@@ -57,7 +95,10 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     services,
     async close() {
       await Promise.all(loops.map((l) => l.stop()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Agents' long polls would hold the close for up to leaseWaitSeconds; they reconnect anyway.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await closed;
       await store.close();
     },
   };

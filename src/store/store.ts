@@ -1,6 +1,8 @@
 import type { ComputeRecord } from '../domain/compute/compute-record.js';
+import type { EnvironmentRecord } from '../domain/environments/environment-record.js';
 import type { EventRecord, NewEvent } from '../domain/events/event.js';
 import type { JobRecord, JobState } from '../domain/jobs/job-record.js';
+import type { KeyValue, MetricPoint } from '../domain/metrics/run-data.js';
 import type { NodeRecord } from '../domain/nodes/node-record.js';
 import type { WorkspaceRecord } from '../domain/workspace/workspace.js';
 
@@ -97,6 +99,31 @@ export interface NodeRepository {
   delete(id: string): Promise<boolean>;
 }
 
+/** Registered environments: versions are immutable. */
+export interface EnvironmentRepository {
+  get(workspace: string, name: string, version: string): Promise<EnvironmentRecord | undefined>;
+  /** The most recently created version of a name. */
+  latest(workspace: string, name: string): Promise<EnvironmentRecord | undefined>;
+  /** Newest first. */
+  list(workspace: string, filter: { name?: string }, page: PageRequest): Promise<Page<EnvironmentRecord>>;
+  /** Throws NameConflict when this name and version exist. */
+  insert(record: EnvironmentRecord): Promise<void>;
+}
+
+/** Metrics, params and tags a job logs (MLflow's run data); keyed by workspace and job name. */
+export interface RunDataRepository {
+  logMetrics(workspace: string, job: string, points: MetricPoint[]): Promise<void>;
+  /** Every value of one metric, in logging order. */
+  metricHistory(workspace: string, job: string, key: string): Promise<MetricPoint[]>;
+  /** The last value of every metric. */
+  latestMetrics(workspace: string, job: string): Promise<MetricPoint[]>;
+  /** Params are write-once: a different value for a logged key throws Conflict naming it. */
+  logParams(workspace: string, job: string, params: KeyValue[]): Promise<void>;
+  params(workspace: string, job: string): Promise<KeyValue[]>;
+  setTags(workspace: string, job: string, tags: KeyValue[]): Promise<void>;
+  tags(workspace: string, job: string): Promise<KeyValue[]>;
+}
+
 /** The one store interface; SQLite now, PostgreSQL later, both passing the contract suite. */
 export interface Store {
   readonly workspaces: WorkspaceRepository;
@@ -105,6 +132,8 @@ export interface Store {
   readonly events: EventRepository;
   readonly jobs: JobRepository;
   readonly nodes: NodeRepository;
+  readonly environments: EnvironmentRepository;
+  readonly runData: RunDataRepository;
   /** Applies pending migrations; returns the schema version. */
   migrate(): Promise<number>;
   close(): Promise<void>;

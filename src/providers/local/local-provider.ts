@@ -61,7 +61,7 @@ export class LocalProvider implements Provider {
     const dir = this.dir(req.nodeId);
     mkdirSync(dir, { recursive: true });
     const log = openSync(join(dir, 'agent.log'), 'a');
-    const args = [cliMain, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId];
+    const args = [cliMain, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: { ...this.env, HANGAR_NODE_ID: req.nodeId } });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`could not start the agent for node ${req.nodeId}`);

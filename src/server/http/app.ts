@@ -3,13 +3,17 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { Services } from '../services/services.js';
 import { buildOpenApi } from './openapi.js';
 import type { RouteDef } from './route-def.js';
+import { agentRoutes } from './routes/agent-routes.js';
 import { computeRoutes } from './routes/compute-routes.js';
+import { environmentRoutes } from './routes/environment-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
 import { locationRoutes } from './routes/location-routes.js';
 import { metaRoutes } from './routes/meta-routes.js';
+import { mlflowRoutes } from './routes/mlflow-routes.js';
 import { workspaceRoutes } from './routes/workspace-routes.js';
 
 /** Every API route; each declares its action string. */
-export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...locationRoutes];
+export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...agentRoutes];
 
 /** Logger used for unexpected errors (secrets never reach it: only codes and stacks). */
 export type ErrorLog = (message: string, err: unknown) => void;
@@ -31,9 +35,11 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
     c.set('action', route.action);
     const url = new URL(c.req.url);
     const params = c.req.param() as Record<string, string>;
-    if (route.raw) return route.raw(c, { params, query: c.req.query(), services, baseUrl: url.origin });
+    const common = { params, query: c.req.query(), services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal };
+    if (route.raw) return route.raw(c, common);
     const body = route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
-    const out = await route.handler({ params, query: c.req.query(), body, services, baseUrl: url.origin });
+    if (!route.handler) throw new Error(`route ${route.path} has neither handler nor raw`);
+    const out = await route.handler({ ...common, body });
     if (out.body === undefined) return c.body(null, out.status as 204);
     return c.json(out.body as object, out.status as 200, out.headers);
   });

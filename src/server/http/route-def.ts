@@ -12,6 +12,10 @@ export interface RouteInput {
   body: unknown;
   services: Services;
   baseUrl: string;
+  /** A request header (e.g. Authorization for agent routes). */
+  header: (name: string) => string | undefined;
+  /** Aborted when the client goes away (long polls stop waiting). */
+  signal: AbortSignal;
 }
 
 /** What a handler returns: a status and a JSON body (or nothing for 204). */
@@ -43,7 +47,8 @@ export interface RouteDef {
   query?: QueryParam[];
   body?: z.ZodType;
   response?: { status: number; schema?: z.ZodType; description: string };
-  handler: (input: RouteInput) => Promise<RouteOutput>;
+  /** JSON handler; absent only when `raw` is given. */
+  handler?: (input: RouteInput) => Promise<RouteOutput>;
   /**
    * For routes that move bytes or stream (blobs, log streams): gets the raw request and returns
    * the response itself; the body is not parsed as JSON. `handler` is then unused.

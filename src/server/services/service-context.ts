@@ -1,6 +1,8 @@
 import type { HangarConfig } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Store } from '../../store/store.js';
+import type { LogStore } from '../jobs/log-store.js';
+import type { Signals } from '../jobs/signals.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 
 /** What every service needs: store, config, clock, secrets, and a way to wake the loops. */
@@ -11,4 +13,10 @@ export interface ServiceContext {
   secrets: SecretBox;
   /** Nudges the reconcile loops after the API recorded a new desired state. */
   wake: () => void;
+  /** Durable job logs and their live feed. */
+  logs: LogStore;
+  /** In-process wake-ups (agent long polls, log streams). */
+  signals: Signals;
+  /** The URL agents and jobs reach the server at (known once it listens). */
+  publicUrl: () => string;
 }

@@ -1,5 +1,10 @@
-import { ComputeService } from './compute-service.js';
+import { EnvironmentService } from '../environments/environment-service.js';
+import { JobService } from '../jobs/job-service.js';
+import { MlflowService } from '../mlflow/mlflow-service.js';
+import { AgentWorkService } from '../nodes/agent-work-service.js';
+import { NodeService } from '../nodes/node-service.js';
 import { SnapshotService } from '../snapshots/snapshot-service.js';
+import { ComputeService } from './compute-service.js';
 import { LocationService } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
 import { WorkspaceService } from './workspace-service.js';
@@ -11,15 +16,26 @@ export interface Services {
   computes: ComputeService;
   locations: LocationService;
   snapshots: SnapshotService;
+  environments: EnvironmentService;
+  jobs: JobService;
+  nodes: NodeService;
+  agentWork: AgentWorkService;
+  mlflow: MlflowService;
 }
 
 /** Wires the services over one context. */
 export function createServices(ctx: ServiceContext): Services {
+  const snapshots = new SnapshotService(ctx);
   return {
     ctx,
     workspaces: new WorkspaceService(ctx),
     computes: new ComputeService(ctx),
     locations: new LocationService(ctx),
-    snapshots: new SnapshotService(ctx),
+    snapshots,
+    environments: new EnvironmentService(ctx),
+    jobs: new JobService(ctx, snapshots),
+    nodes: new NodeService(ctx),
+    agentWork: new AgentWorkService(ctx, snapshots),
+    mlflow: new MlflowService(ctx),
   };
 }

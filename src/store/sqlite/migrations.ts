@@ -75,4 +75,39 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `,
   },
+  {
+    version: 3,
+    name: 'environments and run data',
+    sql: `
+      CREATE TABLE environments (
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (workspace, name, version)
+      );
+      CREATE INDEX environments_latest ON environments (workspace, name, seq);
+      CREATE TABLE metrics (
+        workspace TEXT NOT NULL,
+        job_name TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        timestamp BIGINT NOT NULL,
+        step BIGINT NOT NULL,
+        PRIMARY KEY (workspace, job_name, seq)
+      );
+      CREATE INDEX metrics_key ON metrics (workspace, job_name, key, seq);
+      CREATE TABLE run_values (
+        workspace TEXT NOT NULL,
+        job_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (workspace, job_name, kind, key)
+      );
+    `,
+  },
 ];

@@ -2,8 +2,10 @@ import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { migrations } from './migrations.js';
 import { SqliteComputes } from './sqlite-computes.js';
+import { SqliteEnvironments } from './sqlite-environments.js';
 import { SqliteJobs } from './sqlite-jobs.js';
 import { SqliteNodes } from './sqlite-nodes.js';
+import { SqliteRunData } from './sqlite-run-data.js';
 import { SqliteEvents, SqliteSecrets, SqliteWorkspaces } from './sqlite-small-repos.js';
 
 /** The SQLite store: one file in WAL mode, migrations applied in order. */
@@ -14,6 +16,8 @@ export class SqliteStore implements Store {
   readonly events: SqliteEvents;
   readonly jobs: SqliteJobs;
   readonly nodes: SqliteNodes;
+  readonly environments: SqliteEnvironments;
+  readonly runData: SqliteRunData;
   private readonly db: Database.Database;
 
   constructor(path: string) {
@@ -29,6 +33,8 @@ export class SqliteStore implements Store {
     this.events = new SqliteEvents(this.db);
     this.jobs = new SqliteJobs(this.db);
     this.nodes = new SqliteNodes(this.db);
+    this.environments = new SqliteEnvironments(this.db);
+    this.runData = new SqliteRunData(this.db);
   }
 
   /** Applies migrations newer than the stored user_version, each in its own transaction. */

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hangar's jobs and tests need; does nothing when they are present.
+# - python3-venv, python3-pip: system-managed environments (venv + pip from a wheel folder)
+# - python3-setuptools, python3-wheel: building the local test wheels
+# - python3-sklearn: examples/sklearn-iris
+set -euo pipefail
+packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+echo "installing Debian packages: ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
+import { applyAttemptReport, assignJob, loseAttempt, markNotResponding, reattach, requestCancel, setWaitReason } from './job-transitions.js';
+import { queuedJob } from './test-jobs.js';
+
+const now = new Date('2026-01-01T00:01:00.000Z');
+const report = (phase: AttemptStatusReport['phase'], extra: Partial<AttemptStatusReport> = {}): AttemptStatusReport => ({ attempt: 1, phase, at: now.toISOString(), ...extra });
+const onNode = () => ({ ...assignJob(queuedJob(), { id: 'n1', name: 'n1' }, now), delivered: true });
+
+describe('job transitions', () => {
+  it('assigning starts attempt 1 on the node, not yet delivered', () => {
+    const j = assignJob(queuedJob(), { id: 'n1', name: 'n1' }, now);
+    expect(j).toMatchObject({ nodeId: 'n1', delivered: false, version: 2 });
+    expect(j.attempts).toEqual([{ attempt: 1, nodeId: 'n1', nodeName: 'n1', status: 'Queued' }]);
+  });
+
+  it('walks Preparing → Running → Completed with times and exit code', () => {
+    let j = onNode();
+    j = applyAttemptReport(j, report('Preparing'), now) ?? j;
+    expect(j.status).toBe('Preparing');
+    j = applyAttemptReport(j, report('Running'), now) ?? j;
+    expect(j).toMatchObject({ status: 'Running', startTime: now.toISOString() });
+    j = applyAttemptReport(j, report('Completed', { exitCode: 0 }), now) ?? j;
+    expect(j).toMatchObject({ status: 'Completed', exitCode: 0, endTime: now.toISOString(), nodeId: undefined, error: undefined });
+    expect(j.attempts[0]?.status).toBe('Completed');
+  });
+
+  it('a failed attempt fails the job with the message when no attempts remain', () => {
+    const j = applyAttemptReport(onNode(), report('Failed', { exitCode: 3, message: 'exit code 3' }), now);
+    expect(j).toMatchObject({ status: 'Failed', exitCode: 3, error: { code: 'JobFailed', message: 'exit code 3' } });
+  });
+
+  it('a failed attempt is retried while attempts remain', () => {
+    const base = onNode();
+    const j = applyAttemptReport({ ...base, run: { ...base.run, maxAttempts: 2 } }, report('Failed', { exitCode: 1, message: 'boom' }), now);
+    expect(j).toMatchObject({ status: 'Queued', nodeId: undefined, delivered: false });
+    expect(j?.reason).toContain('retrying');
+    expect(j?.attempts[0]).toMatchObject({ status: 'Failed', exitCode: 1 });
+  });
+
+  it('ignores stale reports (other attempt, terminal job) and repeats', () => {
+    expect(applyAttemptReport(onNode(), { ...report('Running'), attempt: 2 }, now)).toBeUndefined();
+    const done = applyAttemptReport(onNode(), report('Completed', { exitCode: 0 }), now);
+    expect(done && applyAttemptReport(done, report('Failed'), now)).toBeUndefined();
+    const running = applyAttemptReport(onNode(), report('Running'), now);
+    expect(running && applyAttemptReport(running, report('Running'), now)).toBeUndefined();
+  });
+
+  it('cancel: queued ends at once; on a node becomes CancelRequested until the node reports', () => {
+    expect(requestCancel(queuedJob(), now)).toMatchObject({ status: 'Canceled', error: { code: 'JobCanceled' } });
+    const asked = requestCancel(onNode(), now);
+    expect(asked).toMatchObject({ status: 'CancelRequested', cancelRequested: true });
+    const running = asked && applyAttemptReport(asked, report('Running'), now);
+    expect(running?.status).toBe('CancelRequested');
+    expect(asked && applyAttemptReport(asked, report('Canceled'), now)).toMatchObject({ status: 'Canceled' });
+    expect(requestCancel({ ...queuedJob(), status: 'Completed' }, now)).toBeUndefined();
+  });
+
+  it('not responding keeps the job alive and re-attaches to its attempt state', () => {
+    const running = applyAttemptReport(onNode(), report('Running'), now);
+    const silent = running && markNotResponding(running, 'node n1 stopped heartbeating', now);
+    expect(silent).toMatchObject({ status: 'NotResponding', reason: 'node n1 stopped heartbeating' });
+    expect(silent && reattach(silent, now)).toMatchObject({ status: 'Running', reason: undefined });
+    expect(running && reattach(running, now)).toBeUndefined();
+  });
+
+  it('a lost node retries or fails the job with the reason', () => {
+    const running = applyAttemptReport(onNode(), report('Running'), now);
+    expect(running && loseAttempt(running, 'node n1 was lost', now)).toMatchObject({ status: 'Failed', reason: 'node n1 was lost', error: { message: 'node n1 was lost' } });
+    const retry = running && loseAttempt({ ...running, run: { ...running.run, maxAttempts: 3 } }, 'node n1 was lost', now);
+    expect(retry).toMatchObject({ status: 'Queued', nodeId: undefined });
+    expect(retry?.reason).toContain('attempt 2 of 3');
+  });
+
+  it('wait reasons are written only when they change', () => {
+    const j = queuedJob({ reason: 'waiting for a free slot on x (1/1 busy)' });
+    expect(setWaitReason(j, 'waiting for a free slot on x (1/1 busy)', now)).toBeUndefined();
+    expect(setWaitReason(j, 'compute x is Stopped', now)?.reason).toBe('compute x is Stopped');
+  });
+});

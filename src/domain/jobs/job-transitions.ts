@@ -1,0 +1,101 @@
+import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
+import { currentAttempt, terminalStates, type AttemptRecord, type JobRecord, type JobState } from './job-record.js';
+
+/**
+ * Pure state changes of a job. Each returns the next record (version bumped) or `undefined`
+ * when nothing changes, so callers write only real transitions.
+ */
+
+function bump(job: JobRecord, changes: Partial<JobRecord>, now: Date): JobRecord {
+  return { ...job, ...changes, modifiedAt: now.toISOString(), version: job.version + 1 };
+}
+
+function withAttempt(job: JobRecord, changes: Partial<AttemptRecord>): AttemptRecord[] {
+  const last = currentAttempt(job);
+  if (!last) return job.attempts;
+  return [...job.attempts.slice(0, -1), { ...last, ...changes }];
+}
+
+/** The scheduler placed a queued job on a node: a new attempt starts, not yet delivered. */
+export function assignJob(job: JobRecord, node: { id: string; name: string }, now: Date): JobRecord {
+  const attempt: AttemptRecord = { attempt: job.attempts.length + 1, nodeId: node.id, nodeName: node.name, status: 'Queued' };
+  return bump(job, { nodeId: node.id, delivered: false, attempts: [...job.attempts, attempt], reason: `assigned to node ${node.name}; waiting for it to pick the job up` }, now);
+}
+
+/** The waiting reason changed (only written when it differs). */
+export function setWaitReason(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
+  return job.reason === reason ? undefined : bump(job, { reason }, now);
+}
+
+const phaseState: Record<AttemptStatusReport['phase'], JobState> = {
+  Preparing: 'Preparing',
+  Running: 'Running',
+  Finalizing: 'Finalizing',
+  Completed: 'Completed',
+  Failed: 'Failed',
+  Canceled: 'Canceled',
+};
+
+/**
+ * A node reported a phase of the current attempt. Stale reports (another attempt, or a job
+ * already terminal) change nothing. A failed attempt is retried while attempts remain.
+ */
+export function applyAttemptReport(job: JobRecord, report: AttemptStatusReport, now: Date): JobRecord | undefined {
+  const attempt = currentAttempt(job);
+  if (!attempt || attempt.attempt !== report.attempt || terminalStates.has(job.status)) return undefined;
+  const state = phaseState[report.phase];
+  if (!terminalStates.has(state)) {
+    const shown: JobState = job.cancelRequested ? 'CancelRequested' : state;
+    if (job.status === shown && attempt.status === state) return undefined;
+    const startTime = state === 'Running' ? (job.startTime ?? report.at) : job.startTime;
+    return bump(job, { status: shown, reason: undefined, startTime, attempts: withAttempt(job, { status: state, startTime: attempt.startTime ?? report.at }) }, now);
+  }
+  const ended = withAttempt(job, { status: state, endTime: report.at, exitCode: report.exitCode, reason: report.message });
+  if (state === 'Failed' && !job.cancelRequested && job.attempts.length < job.run.maxAttempts) {
+    return requeue({ ...job, attempts: ended }, `attempt ${attempt.attempt} failed (${report.message ?? `exit code ${report.exitCode ?? '?'}`}); retrying`, now);
+  }
+  const error = state === 'Completed' ? undefined : { code: state === 'Canceled' ? 'JobCanceled' : 'JobFailed', message: report.message ?? `exit code ${report.exitCode ?? '?'}` };
+  return bump(job, { status: state, attempts: ended, exitCode: report.exitCode, error, reason: state === 'Completed' ? undefined : report.message, endTime: report.at, nodeId: undefined }, now);
+}
+
+/** Back to the queue for a fresh attempt. */
+function requeue(job: JobRecord, reason: string, now: Date): JobRecord {
+  return bump(job, { status: 'Queued', nodeId: undefined, delivered: false, reason }, now);
+}
+
+/** Ends a job that is not on a node (or whose node is gone) without asking a node. */
+export function finishWithoutNode(job: JobRecord, state: 'Failed' | 'Canceled', message: string, now: Date): JobRecord {
+  const at = now.toISOString();
+  const attempts = withAttempt(job, { status: state, endTime: at, reason: message });
+  return bump(job, { status: state, attempts, reason: message, error: { code: state === 'Canceled' ? 'JobCanceled' : 'JobFailed', message }, endTime: at, nodeId: undefined }, now);
+}
+
+/** A cancel request: queued jobs end at once; jobs on a node wait for the node to stop them. */
+export function requestCancel(job: JobRecord, now: Date): JobRecord | undefined {
+  if (terminalStates.has(job.status) || job.cancelRequested) return undefined;
+  if (!job.nodeId) return finishWithoutNode(job, 'Canceled', 'canceled before it started', now);
+  return bump(job, { cancelRequested: true, status: 'CancelRequested', reason: 'cancel requested; the node is stopping it' }, now);
+}
+
+/** Its node stopped heartbeating: the job may well still run, so it is not failed. */
+export function markNotResponding(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
+  if (terminalStates.has(job.status) || job.status === 'NotResponding') return undefined;
+  return bump(job, { status: 'NotResponding', reason }, now);
+}
+
+/** Its node came back and still runs the attempt: restore the attempt's own state. */
+export function reattach(job: JobRecord, now: Date): JobRecord | undefined {
+  if (job.status !== 'NotResponding') return undefined;
+  const attempt = currentAttempt(job);
+  const state: JobState = job.cancelRequested ? 'CancelRequested' : (attempt?.status ?? 'Running');
+  return bump(job, { status: state === 'Queued' ? 'Preparing' : state, reason: undefined }, now);
+}
+
+/** Its node is lost (or dropped the attempt): retry while attempts remain, else fail with the reason. */
+export function loseAttempt(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
+  if (terminalStates.has(job.status)) return undefined;
+  if (job.cancelRequested) return finishWithoutNode(job, 'Canceled', `canceled; ${reason}`, now);
+  const ended = { ...job, attempts: withAttempt(job, { status: 'Failed', endTime: now.toISOString(), reason }) };
+  if (job.attempts.length < job.run.maxAttempts) return requeue(ended, `${reason}; retrying (attempt ${job.attempts.length + 1} of ${job.run.maxAttempts})`, now);
+  return finishWithoutNode(ended, 'Failed', reason, now);
+}

@@ -1,0 +1,53 @@
+import { currentAttempt, type JobRecord } from './job-record.js';
+
+/** A job as the API returns it (Azure ML's JobBase shape, with Hangar's additions). */
+export interface JobResource {
+  id: string;
+  name: string;
+  type: 'Microsoft.MachineLearningServices/workspaces/jobs';
+  properties: Record<string, unknown>;
+  systemData: { createdAt: string; lastModifiedAt: string };
+}
+
+/** Renders a stored job for the API: desired spec fields plus observed status, reason and attempts. */
+export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobResource {
+  const spec = job.spec;
+  const attempt = currentAttempt(job);
+  const properties: Record<string, unknown> = {
+    jobType: 'Command',
+    status: job.status,
+    statusReason: job.reason,
+    displayName: job.displayName ?? job.name,
+    experimentName: job.experimentName,
+    description: spec.description,
+    tags: spec.tags ?? {},
+    computeId: job.computeName,
+    command: spec.command,
+    renderedCommand: job.run.command,
+    environmentId: job.run.environmentName,
+    environmentVariables: spec.environment_variables ?? {},
+    inputs: spec.inputs ?? {},
+    outputs: spec.outputs ?? {},
+    limits: spec.limits,
+    resources: { instance_count: job.run.instanceCount },
+    codeId: job.run.snapshotId,
+    outputsSnapshotId: job.outputsSnapshotId,
+    exitCode: job.exitCode,
+    error: job.error,
+    startTime: job.startTime,
+    endTime: job.endTime,
+    attempt: attempt?.attempt,
+    node: attempt?.nodeId,
+    attempts: job.attempts,
+    maxAttempts: job.run.maxAttempts,
+    mlflow: { trackingUri: mlflowTrackingUri, runId: job.name },
+  };
+  for (const key of Object.keys(properties)) if (properties[key] === undefined) delete properties[key];
+  return {
+    id: `/workspaces/${job.workspace}/jobs/${job.name}`,
+    name: job.name,
+    type: 'Microsoft.MachineLearningServices/workspaces/jobs',
+    properties,
+    systemData: { createdAt: job.createdAt, lastModifiedAt: job.modifiedAt },
+  };
+}

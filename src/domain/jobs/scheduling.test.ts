@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { decideAssignments, type ComputeForScheduling, type SchedulableNode } from './scheduling.js';
+import { queuedJob } from './test-jobs.js';
+
+const cluster: ComputeForScheduling = { name: 'cpu-cluster', computeType: 'AmlCompute', state: 'Succeeded', maxNodes: 4 };
+const instance: ComputeForScheduling = { name: 'alice-dev', computeType: 'ComputeInstance', state: 'Running', maxNodes: 1 };
+const node = (id: string, computeName: string, slots: number, busy = 0, state: SchedulableNode['state'] = 'idle'): SchedulableNode => ({ id, computeName, slots, busy, state });
+const computes = new Map([[cluster.name, cluster], [instance.name, instance]]);
+
+describe('decideAssignments', () => {
+  it('fills free slots in priority then FIFO order', () => {
+    const jobs = [queuedJob({ name: 'late', queueSeq: 3 }), queuedJob({ name: 'early', queueSeq: 1 }), queuedJob({ name: 'urgent', queueSeq: 5, priority: 10 })];
+    const d = decideAssignments(jobs, [node('n1', 'cpu-cluster', 1), node('n2', 'cpu-cluster', 1)], computes);
+    expect(d.assignments.map((a) => a.jobName)).toEqual(['urgent', 'early']);
+    expect(d.waiting).toEqual([{ jobName: 'late', reason: 'waiting for a free slot on cpu-cluster (2/2 busy)' }]);
+  });
+
+  it('runs several jobs on an instance up to its slots, then says why the rest wait', () => {
+    const jobs = ['a', 'b', 'c'].map((n, i) => queuedJob({ name: n, queueSeq: i, computeName: 'alice-dev' }));
+    const d = decideAssignments(jobs, [node('i1', 'alice-dev', 2)], computes);
+    expect(d.assignments).toEqual([{ jobName: 'a', nodeId: 'i1' }, { jobName: 'b', nodeId: 'i1' }]);
+    expect(d.waiting[0]?.reason).toBe('waiting for a free slot on alice-dev (2/2 busy)');
+  });
+
+  it('spreads jobs over the emptiest node', () => {
+    const d = decideAssignments([queuedJob({ name: 'a' })], [node('busy', 'cpu-cluster', 4, 3, 'running'), node('free', 'cpu-cluster', 4)], computes);
+    expect(d.assignments).toEqual([{ jobName: 'a', nodeId: 'free' }]);
+  });
+
+  it('explains waits: stopped instance, starting nodes, no node yet, missing compute', () => {
+    const stopped = new Map([[instance.name, { ...instance, state: 'Stopped' }]]);
+    expect(decideAssignments([queuedJob({ computeName: 'alice-dev' })], [node('i1', 'alice-dev', 2)], stopped).waiting[0]?.reason).toBe('compute alice-dev is Stopped');
+    expect(decideAssignments([queuedJob()], [node('n1', 'cpu-cluster', 1, 0, 'preparing')], computes).waiting[0]?.reason).toBe('waiting for 1 node(s) of cpu-cluster to start');
+    expect(decideAssignments([queuedJob()], [], computes).waiting[0]?.reason).toBe('waiting for cpu-cluster to provision a node (0/4 nodes)');
+    expect(decideAssignments([queuedJob({ computeName: 'gone' })], [], computes).waiting[0]?.reason).toBe('compute gone does not exist');
+  });
+
+  it('never places work on unusable or leaving nodes', () => {
+    const d = decideAssignments([queuedJob()], [node('n1', 'cpu-cluster', 1, 0, 'unusable'), node('n2', 'cpu-cluster', 1, 0, 'leaving')], computes);
+    expect(d.assignments).toEqual([]);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { decidePool, type PoolInput } from './node-pool-decision.js';
+import { nodeHealth } from './node-record.js';
+
+const now = new Date('2026-01-01T01:00:00.000Z');
+const ago = (s: number): string => new Date(now.getTime() - s * 1000).toISOString();
+const base: PoolInput = { computeType: 'AmlCompute', wantRunning: true, minNodes: 0, maxNodes: 4, idleTimeBeforeScaleDown: 'PT120S', demand: 0, nodes: [], deleting: false };
+
+describe('decidePool', () => {
+  it('clusters provision clamp(min, max, demand)', () => {
+    expect(decidePool({ ...base, demand: 2 }, now)).toMatchObject({ target: 2, provision: 2 });
+    expect(decidePool({ ...base, demand: 9 }, now)).toMatchObject({ target: 4, provision: 4 });
+    expect(decidePool({ ...base, minNodes: 1 }, now)).toMatchObject({ target: 1, provision: 1 });
+  });
+
+  it('releases idle surplus only after the idle time', () => {
+    const nodes = [{ id: 'a', state: 'idle' as const, idleSince: ago(200) }, { id: 'b', state: 'idle' as const, idleSince: ago(30) }];
+    expect(decidePool({ ...base, nodes }, now).release).toEqual([{ nodeId: 'a', reason: 'idle longer than PT120S' }]);
+    expect(decidePool({ ...base, nodes: [{ id: 'c', state: 'running' as const }] }, now).release).toEqual([]);
+  });
+
+  it('instances keep exactly one node while running', () => {
+    expect(decidePool({ ...base, computeType: 'ComputeInstance' }, now)).toMatchObject({ target: 1, provision: 1 });
+    expect(decidePool({ ...base, computeType: 'ComputeInstance', nodes: [{ id: 'a', state: 'idle' }] }, now)).toMatchObject({ provision: 0, release: [] });
+  });
+
+  it('deleting releases every live node', () => {
+    const nodes = [{ id: 'a', state: 'running' as const }, { id: 'b', state: 'leaving' as const }];
+    expect(decidePool({ ...base, deleting: true, nodes }, now).release).toEqual([{ nodeId: 'a', reason: 'compute is being deleted' }]);
+  });
+});
+
+describe('nodeHealth', () => {
+  it('healthy, then not responding, then lost after the grace period', () => {
+    expect(nodeHealth({ lastHeartbeatAt: ago(5) }, now, 10_000, 60_000)).toBe('healthy');
+    expect(nodeHealth({ lastHeartbeatAt: ago(30) }, now, 10_000, 60_000)).toBe('not-responding');
+    expect(nodeHealth({ lastHeartbeatAt: ago(71) }, now, 10_000, 60_000)).toBe('lost');
+    expect(nodeHealth({}, now, 10_000, 60_000)).toBe('healthy');
+  });
+});

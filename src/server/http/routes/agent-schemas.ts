@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** Request schemas of the agent protocol (src/domain/nodes/agent-protocol.ts), for validation and OpenAPI. */
+export const capacitySchema = z.object({
+  cores: z.number().int().min(1),
+  memoryMB: z.number().min(0),
+  gpus: z.array(z.object({ index: z.number().int(), name: z.string(), memoryMB: z.number() })),
+  containerRuntime: z.enum(['podman', 'docker']).nullable(),
+  defaultPython: z.string(),
+});
+
+export const registerSchema = z.object({
+  nodeToken: z.string().min(1),
+  hostname: z.string(),
+  pid: z.number().int(),
+  agentVersion: z.string(),
+  capacity: capacitySchema,
+  address: z.string(),
+});
+
+export const heartbeatSchema = z.object({
+  running: z.array(z.object({ jobId: z.string(), attempt: z.number().int().min(1), state: z.enum(['preparing', 'running', 'finalizing', 'exited']), exitCode: z.number().int().optional() })),
+});
+
+export const leaseSchema = z.object({ freeSlots: z.number().int().min(0) });
+
+export const statusSchema = z.object({
+  attempt: z.number().int().min(1),
+  phase: z.enum(['Preparing', 'Running', 'Finalizing', 'Completed', 'Failed', 'Canceled']),
+  exitCode: z.number().int().optional(),
+  message: z.string().optional(),
+  at: z.string(),
+});
+
+export const logChunkSchema = z.object({
+  attempt: z.number().int().min(1),
+  file: z.enum(['user_logs/std_log.txt', 'system_logs/agent.txt']),
+  offset: z.number().int().min(0),
+  data: z.string(),
+});
+
+export const outputsSchema = z.object({ attempt: z.number().int().min(1), manifest: z.unknown() });

@@ -1,0 +1,78 @@
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import { currentAttempt, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
+import { requestCancel } from '../../domain/jobs/job-transitions.js';
+import type { MetricPoint } from '../../domain/metrics/run-data.js';
+import type { Page, PageRequest } from '../../store/store.js';
+import type { ServiceContext } from '../services/service-context.js';
+import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import { jobKey } from './job-key.js';
+import { submitJob, type JobSubmission } from './job-submission.js';
+import { updateJob } from './job-writes.js';
+import { logFiles, type LogFile } from './log-store.js';
+
+/** Filters of the job list. */
+export interface JobListFilter {
+  computeName?: string;
+  experimentName?: string;
+  statuses?: JobState[];
+}
+
+/** Jobs: submit, read, cancel; logs and metrics. */
+export class JobService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly snapshots: SnapshotService,
+  ) {}
+
+  /** MLFLOW_TRACKING_URI for jobs of a workspace. */
+  trackingUri(workspace: string): string {
+    return `${this.ctx.publicUrl()}/api/workspaces/${workspace}/mlflow`;
+  }
+
+  /** Validates, resolves and queues a job; everything that can fail before queueing fails here. */
+  async submit(workspace: string, name: string | undefined, body: JobSubmission): Promise<JobRecord> {
+    const job = await submitJob(this.ctx, this.snapshots, workspace, name, body, this.trackingUri(workspace));
+    this.ctx.wake();
+    return job;
+  }
+
+  async get(workspace: string, name: string): Promise<JobRecord> {
+    const job = await this.ctx.store.jobs.get(workspace, name);
+    if (!job) throw new HangarError('NotFound', `Job '${name}' does not exist in workspace '${workspace}'.`, 'name');
+    return job;
+  }
+
+  async list(workspace: string, filter: JobListFilter, page: PageRequest): Promise<Page<JobRecord>> {
+    if (!(await this.ctx.store.workspaces.get(workspace))) throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
+    return this.ctx.store.jobs.list({ workspace, ...filter }, page);
+  }
+
+  /** Queued jobs end at once; running ones are stopped by their node (SIGTERM, grace, SIGKILL). */
+  async cancel(workspace: string, name: string): Promise<JobRecord> {
+    const job = await this.get(workspace, name);
+    const written = await updateJob(this.ctx, job, (j) => requestCancel(j, this.ctx.clock.now()));
+    if (written.nodeId) this.ctx.signals.nodeWork(written.nodeId);
+    return written;
+  }
+
+  /** A log file of an attempt (default: the current one), from a byte offset. */
+  async readLog(workspace: string, name: string, file: string, attempt?: number, offset = 0): Promise<{ attempt: number; data: Buffer }> {
+    const job = await this.get(workspace, name);
+    if (!logFiles.includes(file as LogFile)) throw new HangarError('ValidationFailed', `file must be one of ${logFiles.join(', ')}; got '${file}'.`, 'file');
+    const n = attempt ?? currentAttempt(job)?.attempt ?? 1;
+    return { attempt: n, data: this.ctx.logs.read(jobKey(workspace, name), n, file as LogFile, offset) };
+  }
+
+  /** Latest value of every metric, params and tags. */
+  async runData(workspace: string, name: string): Promise<{ metrics: MetricPoint[]; params: Record<string, string>; tags: Record<string, string> }> {
+    await this.get(workspace, name);
+    const d = this.ctx.store.runData;
+    const [metrics, params, tags] = await Promise.all([d.latestMetrics(workspace, name), d.params(workspace, name), d.tags(workspace, name)]);
+    return { metrics, params: Object.fromEntries(params.map((p) => [p.key, p.value])), tags: Object.fromEntries(tags.map((t) => [t.key, t.value])) };
+  }
+
+  async metricHistory(workspace: string, name: string, key: string): Promise<MetricPoint[]> {
+    await this.get(workspace, name);
+    return this.ctx.store.runData.metricHistory(workspace, name, key);
+  }
+}

@@ -1,0 +1,156 @@
+import { randomInt } from 'node:crypto';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { z } from 'zod';
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { findVmSize } from '../../domain/compute/vm-sizes.js';
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import { inputPlacement, renderCommand } from '../../domain/jobs/command-template.js';
+import type { JobRecord, JobRunSpec } from '../../domain/jobs/job-record.js';
+import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
+import { parseJobSpec, type JobSpec } from '../../domain/jobs/job-spec.js';
+import type { ServiceContext } from '../services/service-context.js';
+import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import { resolveEnvironment } from './environment-resolver.js';
+
+/** Body of a job submission: the az ml command job (as JSON) plus the snapshots the client uploaded. */
+export const jobSubmissionSchema = z.strictObject({
+  /** The az ml v2 command job YAML, as JSON. Local paths (code, uri inputs) are replaced by the snapshot ids below. */
+  spec: z.record(z.string(), z.unknown()),
+  /** Snapshot of the `code` folder. */
+  codeSnapshotId: z.string().min(1).optional(),
+  /** Snapshot of each uri_file / uri_folder input, by input name. */
+  inputSnapshots: z.record(z.string(), z.string().min(1)).default({}),
+});
+/** A validated submission body. */
+export type JobSubmission = z.infer<typeof jobSubmissionSchema>;
+
+const runnableKinds = new Set(['AmlCompute', 'ComputeInstance']);
+
+async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobSpec): Promise<ComputeRecord> {
+  const raw = spec.compute;
+  if (!raw) throw new HangarError('ValidationFailed', "compute: required (a compute cluster or instance of this workspace, with or without 'azureml:').", 'compute');
+  const name = raw.replace(/^azureml:/, '');
+  const compute = await ctx.store.computes.get(workspace, name);
+  if (!compute) throw new HangarError('NotFound', `compute: '${name}' does not exist in workspace '${workspace}'; see \`hangar compute list\`.`, 'compute');
+  if (!runnableKinds.has(compute.spec.computeType)) {
+    throw new HangarError('JobCannotRun', `compute: '${name}' is a ${compute.spec.computeType}; jobs run on compute clusters (AmlCompute) and compute instances here (attached kinds arrive later).`, 'compute');
+  }
+  if (compute.status.provisioningState === 'Deleting' || compute.status.provisioningState === 'Failed') {
+    throw new HangarError('JobCannotRun', `compute: '${name}' is ${compute.status.provisioningState}; it cannot take jobs.`, 'compute');
+  }
+  return compute;
+}
+
+/** A job must be able to fit one day: node count and cores within the compute's limits. */
+function checkFits(ctx: ServiceContext, compute: ComputeRecord, instanceCount: number): void {
+  const props = compute.spec.properties;
+  const max = compute.spec.computeType === 'ComputeInstance' ? 1 : Number((props.scaleSettings as { maxNodeCount?: number } | undefined)?.maxNodeCount ?? 1);
+  if (instanceCount > max) {
+    throw new HangarError('JobCannotRun', `resources.instance_count: ${instanceCount} nodes requested but ${compute.name} has at most ${max}; the job could never start.`, 'resources.instance_count');
+  }
+  const size = findVmSize(String(props.vmSize ?? ''));
+  const location = ctx.config.locations.find((l) => l.name === compute.spec.location);
+  if (!size || !location) return;
+  const lowPriority = props.vmPriority === 'LowPriority';
+  const limit = lowPriority ? location.quota.lowPriorityCores : (location.quota.dedicatedCoresPerFamily[size.family] ?? location.quota.defaultDedicatedCoresPerFamily);
+  const need = instanceCount * size.vCPUs;
+  if (compute.spec.computeType === 'AmlCompute' && need > limit) {
+    throw new HangarError('JobCannotRun', `resources.instance_count: ${instanceCount} × ${size.vCPUs} cores of ${size.name} = ${need} cores, above the ${lowPriority ? 'low-priority' : size.family} quota of ${limit} in ${location.name}; the job could never start.`, 'resources.instance_count');
+  }
+}
+
+/** Literal inputs become their value; file/folder inputs must have been uploaded. */
+function resolveInputs(spec: JobSpec, uploaded: Record<string, string>): { values: Record<string, unknown>; files: JobRunSpec['inputs'] } {
+  const values: Record<string, unknown> = {};
+  const files: JobRunSpec['inputs'] = [];
+  for (const [name, input] of Object.entries(spec.inputs ?? {})) {
+    values[name] = input;
+    if (input !== null && typeof input === 'object' && 'type' in input && (input.type === 'uri_file' || input.type === 'uri_folder')) {
+      const snapshotId = uploaded[name];
+      if (!snapshotId) throw new HangarError('ValidationFailed', `inputs.${name}: a ${input.type} input needs its files uploaded (inputSnapshots.${name}); submit with \`hangar job create\`.`, `inputs.${name}`);
+      files.push({ name, snapshotId, path: inputPlacement(name, input) });
+    }
+  }
+  for (const name of Object.keys(uploaded)) {
+    if (!(name in values)) throw new HangarError('ValidationFailed', `inputSnapshots.${name}: no input of that name in the job.`, `inputSnapshots.${name}`);
+  }
+  return { values, files };
+}
+
+function inlineConda(env: unknown): unknown {
+  if (env === null || typeof env !== 'object') return env;
+  const e = env as Record<string, unknown>;
+  if (e.conda_file !== undefined && typeof e.conda_file !== 'string') return { ...e, conda_file: toYaml(e.conda_file) };
+  if (typeof e.conda_file === 'string') parseYaml(e.conda_file); // syntax check; content was inlined by the client
+  return e;
+}
+
+async function checkSnapshots(snapshots: SnapshotService, ids: string[]): Promise<void> {
+  // Throws NotFound naming the snapshot when the client did not upload it.
+  for (const id of ids) await snapshots.getManifest(id);
+}
+
+function stringEnv(vars: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * Turns a submission into a queued job. Everything that can fail before queueing fails here
+ * (spec, name, compute, fit, environment, inputs, command template, snapshots), so a queued job
+ * waits only for capacity.
+ */
+export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService, workspace: string, pathName: string | undefined, body: JobSubmission, trackingUri: string): Promise<JobRecord> {
+  if (!(await ctx.store.workspaces.get(workspace))) throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
+  const spec = parseJobSpec({ ...body.spec, environment: inlineConda(body.spec.environment) });
+  const name = pathName ?? spec.name ?? generateJobName(() => randomInt(0, 1_000_000) / 1_000_000);
+  validateJobName(name);
+  if (spec.code !== undefined && !body.codeSnapshotId) throw new HangarError('ValidationFailed', 'code: the code folder must be uploaded as a snapshot (codeSnapshotId); submit with `hangar job create`.', 'code');
+  const compute = await resolveCompute(ctx, workspace, spec);
+  const instanceCount = spec.resources?.instance_count ?? 1;
+  checkFits(ctx, compute, instanceCount);
+  const environment = await resolveEnvironment(ctx.store, workspace, spec.environment, ctx.config.environmentAliases);
+  const inputs = resolveInputs(spec, body.inputSnapshots);
+  const command = renderCommand(spec.command, inputs.values, spec.outputs ?? {});
+  await checkSnapshots(snapshots, [...(body.codeSnapshotId ? [body.codeSnapshotId] : []), ...inputs.files.map((f) => f.snapshotId)]);
+  const experimentName = spec.experiment_name ?? 'Default';
+  const run: JobRunSpec = {
+    command,
+    environment: environment.definition,
+    environmentName: environment.display,
+    env: {
+      ...stringEnv(spec.environment_variables),
+      MLFLOW_TRACKING_URI: trackingUri,
+      MLFLOW_RUN_ID: name,
+      MLFLOW_EXPERIMENT_NAME: experimentName,
+      HANGAR_JOB_NAME: name,
+      HANGAR_WORKSPACE: workspace,
+    },
+    inputs: inputs.files,
+    instanceCount,
+    maxAttempts: (spec.retry_settings?.max_retries ?? 0) + 1,
+  };
+  if (body.codeSnapshotId) run.snapshotId = body.codeSnapshotId;
+  if (spec.limits?.timeout) run.timeoutSeconds = spec.limits.timeout;
+  const now = ctx.clock.now().toISOString();
+  const job: JobRecord = {
+    name,
+    workspace,
+    spec: { ...spec, name } as Record<string, unknown>,
+    run,
+    computeName: compute.name,
+    experimentName,
+    status: 'Queued',
+    reason: 'waiting for the scheduler',
+    priority: 0,
+    queueSeq: await ctx.store.jobs.nextQueueSeq(),
+    attempts: [],
+    delivered: false,
+    cancelRequested: false,
+    createdAt: now,
+    modifiedAt: now,
+    version: 1,
+  };
+  if (spec.display_name) job.displayName = spec.display_name;
+  await ctx.store.jobs.insert(job);
+  return job;
+}

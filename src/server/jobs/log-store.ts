@@ -1,0 +1,88 @@
+import { EventEmitter } from 'node:events';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HangarError } from '../../domain/errors/hangar-error.js';
+
+/** The log files an attempt has (as in Azure ML's run folders). */
+export const logFiles = ['user_logs/std_log.txt', 'system_logs/agent.txt'] as const;
+/** One of the log files of an attempt. */
+export type LogFile = (typeof logFiles)[number];
+
+/** A piece of log appended to a file (for live streams). */
+export interface LogAppend {
+  job: string;
+  attempt: number;
+  file: LogFile;
+  offset: number;
+  data: Buffer;
+}
+
+/**
+ * Durable job logs on disk: `<home>/jobs/<workspace>~<job>/<attempt>/<file>`. Appends carry the
+ * byte offset the agent wrote them at, so a retried chunk is stored once (the overlap is trimmed)
+ * and a gap is refused with the length held, from which the agent resends.
+ */
+export class LogStore {
+  private readonly events = new EventEmitter();
+
+  constructor(private readonly root: string) {
+    mkdirSync(root, { recursive: true });
+    this.events.setMaxListeners(0);
+  }
+
+  private path(job: string, attempt: number, file: LogFile): string {
+    return join(this.root, job, String(attempt), file);
+  }
+
+  /** Bytes held for one file of one attempt. */
+  length(job: string, attempt: number, file: LogFile): number {
+    const p = this.path(job, attempt, file);
+    return existsSync(p) ? statSync(p).size : 0;
+  }
+
+  /** Appends `data` written at `offset`; returns the new length. */
+  append(job: string, attempt: number, file: LogFile, offset: number, data: Buffer): number {
+    const p = this.path(job, attempt, file);
+    mkdirSync(dirname(p), { recursive: true });
+    const fd = openSync(p, 'a');
+    try {
+      const length = fstatSync(fd).size;
+      if (offset > length) {
+        throw new HangarError('LogGap', `Log chunk for ${file} starts at byte ${offset} but the server holds ${length} bytes; resend from ${length}.`, 'offset', [
+          { code: 'LogGap', target: 'length', message: String(length) },
+        ]);
+      }
+      const fresh = data.subarray(Math.min(data.length, length - offset));
+      if (fresh.length > 0) {
+        writeSync(fd, fresh);
+        this.events.emit(job, { job, attempt, file, offset: length, data: fresh } satisfies LogAppend);
+      }
+      return length + fresh.length;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Reads `[offset, offset+max)` of a file (empty when absent). */
+  read(job: string, attempt: number, file: LogFile, offset = 0, max = 8 * 1024 * 1024): Buffer {
+    const p = this.path(job, attempt, file);
+    if (!existsSync(p)) return Buffer.alloc(0);
+    const size = statSync(p).size;
+    const n = Math.max(0, Math.min(max, size - offset));
+    const buf = Buffer.alloc(n);
+    const fd = openSync(p, 'r');
+    try {
+      let done = 0;
+      while (done < n) done += readSync(fd, buf, done, n - done, offset + done);
+    } finally {
+      closeSync(fd);
+    }
+    return buf;
+  }
+
+  /** Calls `listener` for every append to the job's logs until the returned function is called. */
+  subscribe(job: string, listener: (a: LogAppend) => void): () => void {
+    this.events.on(job, listener);
+    return () => this.events.off(job, listener);
+  }
+}

@@ -1,0 +1,53 @@
+import { terminalStates } from '../../domain/jobs/job-record.js';
+import { loseAttempt, markNotResponding } from '../../domain/jobs/job-transitions.js';
+import { nodeHealth, type NodeRecord } from '../../domain/nodes/node-record.js';
+import type { Provider } from '../../providers/provider.js';
+import { updateJob } from '../jobs/job-writes.js';
+import { updateNode } from '../nodes/node-writes.js';
+import type { ServiceContext } from '../services/service-context.js';
+import { releaseNode } from './node-pool-loop.js';
+
+/** A node that never registered within this time is given up (its agent failed to start). */
+const registerDeadlineMs = 120_000;
+
+async function markUnusable(ctx: ServiceContext, node: NodeRecord, now: Date): Promise<void> {
+  const silentS = Math.round((now.getTime() - new Date(node.lastHeartbeatAt ?? node.createdAt).getTime()) / 1000);
+  const reason = `node ${node.id} stopped heartbeating ${silentS} s ago (last at ${node.lastHeartbeatAt ?? '?'}); the job may still be running and is re-attached when the node returns`;
+  await updateNode(ctx, node.id, (n) => (n.state === 'unusable' || n.state === 'leaving' ? undefined : { state: 'unusable', reason }));
+  for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => j.delivered && !terminalStates.has(j.status))) {
+    await updateJob(ctx, job, (j) => markNotResponding(j, reason, now));
+  }
+}
+
+async function markLost(ctx: ServiceContext, provider: Provider, node: NodeRecord, now: Date): Promise<void> {
+  const { nodeNotRespondingAfterMs, nodeLostAfterMs } = ctx.config.jobs;
+  const reason = `node ${node.id} was lost: no heartbeat since ${node.lastHeartbeatAt ?? '?'} (not responding after ${nodeNotRespondingAfterMs / 1000} s, then a grace period of ${nodeLostAfterMs / 1000} s)`;
+  for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => !terminalStates.has(j.status))) {
+    await updateJob(ctx, job, (j) => loseAttempt(j, reason, now));
+  }
+  await releaseNode(ctx, provider, node, 'lost');
+}
+
+/**
+ * One pass of the health loop: silent nodes become unusable and their jobs NotResponding (never
+ * failed while they may still run); after the grace period they are lost and their jobs retried
+ * or failed with the reason. Nodes that never register are given up.
+ */
+export async function nodeHealthTick(ctx: ServiceContext, providerNamed: (name: string) => Provider, serverStartedAt: Date): Promise<void> {
+  const now = ctx.clock.now();
+  const { nodeNotRespondingAfterMs, nodeLostAfterMs } = ctx.config.jobs;
+  for (const node of await ctx.store.nodes.all({})) {
+    if (node.state === 'leaving') continue;
+    if (!node.registeredAt) {
+      if (now.getTime() - Math.max(new Date(node.createdAt).getTime(), serverStartedAt.getTime()) > registerDeadlineMs) {
+        await releaseNode(ctx, providerNamed(node.provider), node, `its agent did not register within ${registerDeadlineMs / 1000} s (see HANGAR_HOME/nodes/${node.id}/agent.log)`);
+      }
+      continue;
+    }
+    // Silence while this server was down is not the node's fault: count from the later of the two.
+    const last = new Date(Math.max(new Date(node.lastHeartbeatAt ?? node.registeredAt).getTime(), serverStartedAt.getTime())).toISOString();
+    const health = nodeHealth({ lastHeartbeatAt: last, registeredAt: node.registeredAt }, now, nodeNotRespondingAfterMs, nodeLostAfterMs);
+    if (health === 'not-responding') await markUnusable(ctx, node, now);
+    if (health === 'lost') await markLost(ctx, providerNamed(node.provider), node, now);
+  }
+}

@@ -1,0 +1,53 @@
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
+import { assignJob, finishWithoutNode, setWaitReason } from '../../domain/jobs/job-transitions.js';
+import { decideAssignments, type ComputeForScheduling, type SchedulableNode } from '../../domain/jobs/scheduling.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import { updateJob } from '../jobs/job-writes.js';
+import type { ServiceContext } from '../services/service-context.js';
+
+function forScheduling(c: ComputeRecord): ComputeForScheduling {
+  const scale = (c.spec.properties.scaleSettings ?? {}) as { maxNodeCount?: number };
+  const state = c.spec.computeType === 'ComputeInstance' ? String(c.status.observed.state ?? c.status.provisioningState) : c.status.provisioningState;
+  // An instance whose node is still starting is not "stopped": let the node wait reason speak.
+  const shown = state === 'Starting' || state === 'Creating' ? 'Running' : state;
+  return { name: c.name, computeType: c.spec.computeType, state: shown, maxNodes: c.spec.computeType === 'ComputeInstance' ? 1 : (scale.maxNodeCount ?? 1) };
+}
+
+function schedulable(nodes: NodeRecord[], active: JobRecord[]): SchedulableNode[] {
+  return nodes.map((n) => ({ id: n.id, computeName: n.computeName, state: n.state, slots: n.slots, busy: active.filter((j) => j.nodeId === n.id).length }));
+}
+
+async function scheduleWorkspace(ctx: ServiceContext, workspace: string, queued: JobRecord[], active: JobRecord[]): Promise<void> {
+  const computes = await ctx.store.computes.all({ workspace });
+  const byName = new Map(computes.map((c) => [c.name, c]));
+  const nodes = (await ctx.store.nodes.all({ workspace })).filter((n) => n.registeredAt !== undefined || n.state === 'preparing');
+  const now = ctx.clock.now();
+  // A job whose compute disappeared can never run: say so instead of waiting forever.
+  for (const job of queued.filter((j) => !byName.has(j.computeName) || byName.get(j.computeName)?.status.provisioningState === 'Deleting')) {
+    await updateJob(ctx, job, (j) => finishWithoutNode(j, 'Failed', `compute ${j.computeName} was deleted before the job could start`, now));
+  }
+  const runnable = queued.filter((j) => byName.get(j.computeName)?.status.provisioningState !== 'Deleting' && byName.has(j.computeName));
+  const decision = decideAssignments(runnable, schedulable(nodes, active), new Map(computes.map((c) => [c.name, forScheduling(c)])));
+  for (const a of decision.assignments) {
+    const job = runnable.find((j) => j.name === a.jobName);
+    if (!job) continue;
+    await updateJob(ctx, job, (j) => (j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: a.nodeId, name: a.nodeId }, now) : undefined));
+    ctx.signals.nodeWork(a.nodeId);
+  }
+  for (const w of decision.waiting) {
+    const job = runnable.find((j) => j.name === w.jobName);
+    if (job) await updateJob(ctx, job, (j) => (j.status === 'Queued' && !j.nodeId ? setWaitReason(j, w.reason, now) : undefined));
+  }
+}
+
+/**
+ * One pass of the scheduler: queued jobs without a node go to nodes with free slots (priority,
+ * then FIFO); the others get a plain reason why they wait.
+ */
+export async function schedulerTick(ctx: ServiceContext): Promise<void> {
+  const active = (await ctx.store.jobs.all({ statuses: ['Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'] })).filter((j) => !terminalStates.has(j.status));
+  const queued = active.filter((j) => j.status === 'Queued' && !j.nodeId);
+  const workspaces = [...new Set(queued.map((j) => j.workspace))];
+  for (const ws of workspaces) await scheduleWorkspace(ctx, ws, queued.filter((j) => j.workspace === ws), active.filter((j) => j.workspace === ws));
+}

@@ -1,0 +1,96 @@
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import type { JobRecord } from '../../domain/jobs/job-record.js';
+import { applyAttemptReport } from '../../domain/jobs/job-transitions.js';
+import type { AttemptStatusReport, JobAssignment, LeaseRequest, LeaseResponse, LogChunk, LogChunkAck, OutputsReport } from '../../domain/nodes/agent-protocol.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import type { SnapshotManifest } from '../../domain/snapshots/manifest.js';
+import { jobKey, parseJobKey } from '../jobs/job-key.js';
+import { updateJob } from '../jobs/job-writes.js';
+import { logFiles, type LogFile } from '../jobs/log-store.js';
+import type { ServiceContext } from '../services/service-context.js';
+import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import { jobsOnNode } from './node-service.js';
+
+function toAssignment(job: JobRecord, graceSeconds: number): JobAssignment {
+  const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 1;
+  const assignment: JobAssignment = {
+    jobId: jobKey(job.workspace, job.name),
+    attempt,
+    command: job.run.command,
+    inputs: job.run.inputs,
+    environment: job.run.environment,
+    env: { ...job.run.env, HANGAR_ATTEMPT: String(attempt) },
+    graceSeconds,
+  };
+  if (job.run.snapshotId) assignment.snapshotId = job.run.snapshotId;
+  if (job.run.timeoutSeconds) assignment.timeoutSeconds = job.run.timeoutSeconds;
+  return assignment;
+}
+
+/** Leases, phase reports, log chunks and outputs from agents. */
+export class AgentWorkService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly snapshots: SnapshotService,
+  ) {}
+
+  /** Long poll: hands out attempts assigned to the node and not yet delivered. */
+  async lease(node: NodeRecord, req: LeaseRequest, signal?: AbortSignal): Promise<LeaseResponse> {
+    const deadline = this.ctx.clock.now().getTime() + this.ctx.config.jobs.leaseWaitSeconds * 1000;
+    for (;;) {
+      const assignments = await this.deliver(node, Math.max(0, req.freeSlots));
+      const left = deadline - this.ctx.clock.now().getTime();
+      if (assignments.length > 0 || left <= 0 || signal?.aborted || req.freeSlots <= 0) return { assignments };
+      await this.ctx.signals.waitForNodeWork(node.id, Math.min(left, 1000), signal);
+    }
+  }
+
+  private async deliver(node: NodeRecord, max: number): Promise<JobAssignment[]> {
+    const pending = (await jobsOnNode(this.ctx, node.id)).filter((j) => !j.delivered && !j.cancelRequested).slice(0, max);
+    const out: JobAssignment[] = [];
+    for (const job of pending) {
+      const written = await updateJob(this.ctx, job, (j) => (j.delivered || j.nodeId !== node.id ? undefined : { ...j, delivered: true, reason: `starting on node ${node.id}`, modifiedAt: this.ctx.clock.now().toISOString(), version: j.version + 1 }));
+      if (written.delivered && written.nodeId === node.id) out.push(toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds));
+    }
+    return out;
+  }
+
+  private async ownJob(node: NodeRecord, id: string): Promise<JobRecord> {
+    const { workspace, name } = parseJobKey(id);
+    const job = await this.ctx.store.jobs.get(workspace, name);
+    if (!job) throw new HangarError('NotFound', `Job '${name}' does not exist in workspace '${workspace}'.`, 'jobId');
+    const attemptNode = job.attempts.map((a) => a.nodeId);
+    if (!attemptNode.includes(node.id)) throw new HangarError('Conflict', `Job '${name}' was never assigned to node ${node.id}.`, 'jobId');
+    return job;
+  }
+
+  /** A phase change of an attempt; stale reports are acknowledged and ignored. */
+  async reportStatus(node: NodeRecord, id: string, report: AttemptStatusReport): Promise<{ status: string }> {
+    const job = await this.ownJob(node, id);
+    const written = await updateJob(this.ctx, job, (j) => applyAttemptReport(j, report, this.ctx.clock.now()));
+    return { status: written.status };
+  }
+
+  /** Stores a log chunk exactly once (offsets make retries safe). */
+  async appendLog(node: NodeRecord, id: string, chunk: LogChunk): Promise<LogChunkAck> {
+    await this.ownJob(node, id);
+    if (!logFiles.includes(chunk.file as LogFile)) throw new HangarError('ValidationFailed', `Log file must be one of ${logFiles.join(', ')}; got '${chunk.file}'.`, 'file');
+    if (!Number.isInteger(chunk.offset) || chunk.offset < 0) throw new HangarError('ValidationFailed', `Log offset must be a non-negative integer; got ${chunk.offset}.`, 'offset');
+    const length = this.ctx.logs.append(id, chunk.attempt, chunk.file, chunk.offset, Buffer.from(chunk.data, 'base64'));
+    return { length };
+  }
+
+  /** Bytes held for a log file (where a restarted shipper resumes). */
+  async logLength(node: NodeRecord, id: string, attempt: number, file: string): Promise<LogChunkAck> {
+    await this.ownJob(node, id);
+    return { length: this.ctx.logs.length(id, attempt, file as LogFile) };
+  }
+
+  /** The manifest of the attempt's ./outputs, whose blobs the agent uploaded. */
+  async reportOutputs(node: NodeRecord, id: string, report: OutputsReport): Promise<{ snapshotId: string }> {
+    const job = await this.ownJob(node, id);
+    const { id: snapshotId } = await this.snapshots.putManifest(report.manifest as SnapshotManifest);
+    await updateJob(this.ctx, job, (j) => (j.outputsSnapshotId === snapshotId ? undefined : { ...j, outputsSnapshotId: snapshotId, modifiedAt: this.ctx.clock.now().toISOString(), version: j.version + 1 }));
+    return { snapshotId };
+  }
+}

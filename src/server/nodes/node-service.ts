@@ -1,0 +1,93 @@
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
+import { loseAttempt, reattach } from '../../domain/jobs/job-transitions.js';
+import type { HeartbeatRequest, HeartbeatResponse, RegisterRequest, RegisterResponse } from '../../domain/nodes/agent-protocol.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import { jobKey } from '../jobs/job-key.js';
+import type { ServiceContext } from '../services/service-context.js';
+import { updateJob } from '../jobs/job-writes.js';
+import { hashToken, newToken } from './node-tokens.js';
+import { updateNode } from './node-writes.js';
+
+/** Jobs a node holds (assigned and not finished). */
+export async function jobsOnNode(ctx: ServiceContext, nodeId: string): Promise<JobRecord[]> {
+  return (await ctx.store.jobs.all({ nodeId })).filter((j) => !terminalStates.has(j.status));
+}
+
+/**
+ * The server side of registration and heartbeats. A node registers once with its one-time token
+ * and gets a session token; heartbeats keep it healthy, re-attach NotResponding jobs it still
+ * runs, and carry back what must stop.
+ */
+export class NodeService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** Exchanges the one-time node token for a session token. */
+  async register(req: RegisterRequest): Promise<RegisterResponse> {
+    const node = await this.ctx.store.nodes.byTokenHash(hashToken(req.nodeToken ?? ''));
+    if (!node) throw new HangarError('Unauthenticated', 'The node token is unknown or was already used; a node registers once and then uses its session token.', 'nodeToken');
+    const sessionToken = newToken();
+    const now = this.ctx.clock.now().toISOString();
+    await this.ctx.store.nodes.update({
+      ...node,
+      tokenHash: undefined,
+      sessionTokenHash: hashToken(sessionToken),
+      state: node.state === 'preparing' ? 'idle' : node.state,
+      capacity: req.capacity,
+      hostname: req.hostname,
+      address: req.address,
+      registeredAt: now,
+      lastHeartbeatAt: now,
+      idleSince: node.idleSince ?? now,
+      version: node.version + 1,
+    });
+    await this.ctx.store.events.append({ at: now, workspace: node.workspace, resource: `compute/${node.computeName}`, reason: 'NodeRegistered', message: `Node ${node.id} registered from ${req.hostname} (pid ${req.pid}, ${req.capacity.cores} cores).`, level: 'Info' });
+    this.ctx.wake();
+    const jobs = this.ctx.config.jobs;
+    return { nodeId: node.id, sessionToken, heartbeatIntervalMs: jobs.heartbeatIntervalMs, leaseWaitSeconds: jobs.leaseWaitSeconds };
+  }
+
+  /** The node behind a session token (from `Authorization: Bearer …`). */
+  async authenticate(authorization: string | undefined): Promise<NodeRecord> {
+    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    const node = token ? await this.ctx.store.nodes.bySessionTokenHash(hashToken(token)) : undefined;
+    if (!node) throw new HangarError('Unauthenticated', 'Missing or unknown node session token; register the node first.', 'Authorization');
+    return node;
+  }
+
+  /** Delivered attempts the node no longer reports (agent restarted without them) are lost. */
+  private async dropForgotten(jobs: JobRecord[], reported: ReadonlyMap<string, unknown>, now: Date): Promise<void> {
+    const patienceMs = 3 * this.ctx.config.jobs.heartbeatIntervalMs;
+    for (const job of jobs) {
+      if (!job.delivered || reported.has(jobKey(job.workspace, job.name))) continue;
+      if (now.getTime() - new Date(job.modifiedAt).getTime() < patienceMs) continue;
+      await updateJob(this.ctx, job, (j) => loseAttempt(j, `node ${j.nodeId ?? '?'} no longer runs the job (its agent restarted or dropped it)`, now));
+    }
+  }
+
+  /** Records liveness; re-attaches jobs the node still runs; answers what to stop. */
+  async heartbeat(node: NodeRecord, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    const now = this.ctx.clock.now();
+    const jobs = await jobsOnNode(this.ctx, node.id);
+    const reported = new Map(req.running.map((r) => [r.jobId, r]));
+    const stop: HeartbeatResponse['stop'] = [];
+    const grace = this.ctx.config.jobs.cancelGraceSeconds;
+    for (const job of jobs) {
+      const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 0;
+      if (job.cancelRequested && reported.has(jobKey(job.workspace, job.name))) stop.push({ jobId: jobKey(job.workspace, job.name), attempt, reason: 'canceled by user', graceSeconds: grace });
+      if (reported.has(jobKey(job.workspace, job.name))) await updateJob(this.ctx, job, (j) => reattach(j, now));
+    }
+    await this.dropForgotten(jobs, reported, now);
+    // Attempts the node runs that the server no longer wants there (finished, moved, retried).
+    const wanted = new Map(jobs.map((j) => [jobKey(j.workspace, j.name), j.attempts[j.attempts.length - 1]?.attempt]));
+    for (const r of req.running) {
+      if (wanted.get(r.jobId) !== r.attempt && r.state !== 'exited') stop.push({ jobId: r.jobId, attempt: r.attempt, reason: 'the server no longer assigns this attempt to this node', graceSeconds: grace });
+    }
+    const busy = jobs.length > 0 || req.running.length > 0;
+    const written = await updateNode(this.ctx, node.id, (n) => {
+      const leaving = n.state === 'leaving' || n.state === 'preempted';
+      return { state: leaving ? n.state : busy ? 'running' : 'idle', idleSince: busy ? undefined : (n.idleSince ?? now.toISOString()), lastHeartbeatAt: now.toISOString(), reason: leaving ? n.reason : undefined };
+    });
+    return { stop, shutdown: !written || written.state === 'leaving' || written.state === 'preempted' };
+  }
+}

@@ -1,0 +1,50 @@
+import type Database from 'better-sqlite3';
+import type { EnvironmentRecord } from '../../domain/environments/environment-record.js';
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import type { EnvironmentRepository, Page, PageRequest } from '../store.js';
+import { decodeToken, toPage } from './paging.js';
+
+interface Row {
+  seq: number;
+  doc: string;
+}
+
+const parse = (r: Row): EnvironmentRecord => JSON.parse(r.doc) as EnvironmentRecord;
+
+/** Environment versions as JSON documents; `seq` orders versions by creation. */
+export class SqliteEnvironments implements EnvironmentRepository {
+  constructor(private readonly db: Database.Database) {}
+
+  get(workspace: string, name: string, version: string): Promise<EnvironmentRecord | undefined> {
+    const row = this.db.prepare('SELECT seq, doc FROM environments WHERE workspace = ? AND name = ? AND version = ?').get(workspace, name, version) as Row | undefined;
+    return Promise.resolve(row ? parse(row) : undefined);
+  }
+
+  latest(workspace: string, name: string): Promise<EnvironmentRecord | undefined> {
+    const row = this.db.prepare('SELECT seq, doc FROM environments WHERE workspace = ? AND name = ? ORDER BY seq DESC LIMIT 1').get(workspace, name) as Row | undefined;
+    return Promise.resolve(row ? parse(row) : undefined);
+  }
+
+  list(workspace: string, filter: { name?: string }, page: PageRequest): Promise<Page<EnvironmentRecord>> {
+    const [after] = (decodeToken(page.skipToken) ?? []) as number[];
+    const rows = this.db
+      .prepare(`SELECT seq, doc FROM environments WHERE workspace = ? AND (? IS NULL OR name = ?) AND (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?`)
+      .all(workspace, filter.name ?? null, filter.name ?? null, after ?? null, after ?? null, page.top + 1) as Row[];
+    return Promise.resolve(toPage(rows, page, (r) => [r.seq], parse));
+  }
+
+  insert(record: EnvironmentRecord): Promise<void> {
+    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM environments').get() as { next: number }).next;
+    try {
+      this.db
+        .prepare('INSERT INTO environments (workspace, name, version, created_at, seq, doc) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(record.workspace, record.name, record.version, record.createdAt, seq, JSON.stringify(record));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new HangarError('NameConflict', `Environment '${record.name}' version '${record.version}' already exists; versions are immutable, create a new version.`, 'version');
+      }
+      throw err;
+    }
+    return Promise.resolve();
+  }
+}
