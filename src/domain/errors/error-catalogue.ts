@@ -22,6 +22,9 @@ export const errorCatalogue = {
   LogGap: { status: 409, description: 'A log chunk starts beyond the bytes the server holds; `details` gives the length to resend from.' },
   EnvironmentNotResolvable: { status: 400, description: 'A job names an environment that is neither registered nor aliased; the message says how to add one.' },
   JobCannotRun: { status: 422, description: 'A job could never run where it was sent (compute kind, size of the request, quota); the message says why.' },
+  UnsafeArchive: { status: 400, description: 'A snapshot holds an absolute path, a `..` segment or a link that escapes its folder; it is refused.' },
+  SnapshotTooLarge: { status: 413, description: 'A code snapshot is above the configured limit; the message lists the largest files.' },
+  HashMismatch: { status: 400, description: 'An uploaded blob does not match the sha256 it was sent under.' },
   InternalError: { status: 500, description: 'An unexpected server error; the server log has the stack.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -10,10 +10,11 @@ import { jobRoutes } from './routes/job-routes.js';
 import { locationRoutes } from './routes/location-routes.js';
 import { metaRoutes } from './routes/meta-routes.js';
 import { mlflowRoutes } from './routes/mlflow-routes.js';
+import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { workspaceRoutes } from './routes/workspace-routes.js';
 
 /** Every API route; each declares its action string. */
-export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...agentRoutes];
+export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...snapshotRoutes, ...agentRoutes];
 
 /** Logger used for unexpected errors (secrets never reach it: only codes and stacks). */
 export type ErrorLog = (message: string, err: unknown) => void;

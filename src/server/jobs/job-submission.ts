@@ -7,7 +7,7 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import { inputPlacement, renderCommand } from '../../domain/jobs/command-template.js';
 import type { JobRecord, JobRunSpec } from '../../domain/jobs/job-record.js';
 import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
-import { parseJobSpec, type JobSpec } from '../../domain/jobs/job-spec.js';
+import { parseJobSpec, type JobInput, type JobSpec } from '../../domain/jobs/job-spec.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import { resolveEnvironment } from './environment-resolver.js';
@@ -60,12 +60,12 @@ function checkFits(ctx: ServiceContext, compute: ComputeRecord, instanceCount: n
 }
 
 /** Literal inputs become their value; file/folder inputs must have been uploaded. */
-function resolveInputs(spec: JobSpec, uploaded: Record<string, string>): { values: Record<string, unknown>; files: JobRunSpec['inputs'] } {
-  const values: Record<string, unknown> = {};
+function resolveInputs(spec: JobSpec, uploaded: Record<string, string>): { values: Record<string, JobInput>; files: JobRunSpec['inputs'] } {
+  const values: Record<string, JobInput> = {};
   const files: JobRunSpec['inputs'] = [];
   for (const [name, input] of Object.entries(spec.inputs ?? {})) {
     values[name] = input;
-    if (input !== null && typeof input === 'object' && 'type' in input && (input.type === 'uri_file' || input.type === 'uri_folder')) {
+    if (typeof input === 'object' && 'path' in input) {
       const snapshotId = uploaded[name];
       if (!snapshotId) throw new HangarError('ValidationFailed', `inputs.${name}: a ${input.type} input needs its files uploaded (inputSnapshots.${name}); submit with \`hangar job create\`.`, `inputs.${name}`);
       files.push({ name, snapshotId, path: inputPlacement(name, input) });

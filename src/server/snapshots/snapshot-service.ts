@@ -1,6 +1,46 @@
+import { join } from 'node:path';
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import { canonicalManifest, snapshotIdOf, totalBytes, validateManifest, type SnapshotManifest } from '../../domain/snapshots/manifest.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { assertSha256, BlobStore } from './blob-store.js';
 
-/** Content-addressed blobs and snapshot manifests (placeholder until the snapshot work lands). */
+/**
+ * Snapshots: immutable manifests over content-addressed blobs. A manifest is itself stored as a
+ * blob, its id being the hash of its canonical form, so storing the same folder twice is a no-op.
+ */
 export class SnapshotService {
-  constructor(readonly ctx: ServiceContext) {}
+  readonly blobs: BlobStore;
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.blobs = new BlobStore(join(ctx.config.home, 'blobs'));
+  }
+
+  /** Which of these hashes the server does not hold yet. */
+  missing(hashes: unknown): string[] {
+    if (!Array.isArray(hashes)) throw new HangarError('ValidationFailed', 'hashes: must be a list of sha256 strings.', 'hashes');
+    return hashes.filter((h): h is string => {
+      if (typeof h !== 'string') throw new HangarError('ValidationFailed', 'hashes: must be a list of sha256 strings.', 'hashes');
+      assertSha256(h);
+      return !this.blobs.has(h);
+    });
+  }
+
+  /** Validates a manifest (safe paths, size limit, every blob present) and stores it. */
+  putManifest(raw: unknown): Promise<{ id: string; fileCount: number; totalBytes: number }> {
+    const manifest = validateManifest(raw, this.ctx.config.snapshotMaxBytes);
+    const absent = [...new Set(manifest.entries.flatMap((e) => (e.kind === 'file' && !this.blobs.has(e.sha256) ? [e.sha256] : [])))];
+    if (absent.length > 0) {
+      throw new HangarError('ValidationFailed', `The snapshot names ${absent.length} blob(s) that were not uploaded: ${absent.slice(0, 5).join(', ')}${absent.length > 5 ? ', …' : ''}.`, 'entries');
+    }
+    const text = canonicalManifest(manifest);
+    const id = snapshotIdOf(manifest);
+    this.blobs.put(id, Buffer.from(text));
+    return Promise.resolve({ id, fileCount: manifest.entries.filter((e) => e.kind === 'file').length, totalBytes: totalBytes(manifest) });
+  }
+
+  /** A stored manifest; NotFound names the id. */
+  getManifest(id: string): Promise<SnapshotManifest> {
+    if (!/^[0-9a-f]{64}$/.test(id) || !this.blobs.has(id)) return Promise.reject(new HangarError('NotFound', `Snapshot '${id}' does not exist; upload it first.`, 'snapshotId'));
+    return Promise.resolve(JSON.parse(this.blobs.get(id).toString('utf8')) as SnapshotManifest);
+  }
 }

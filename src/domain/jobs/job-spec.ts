@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { HangarError, throwIfProblems } from '../errors/hangar-error.js';
+import { zodProblems } from '../errors/zod-problems.js';
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+/** A file or folder input (local path here; uploaded at submit). */
+const uriInput = z.strictObject({
+  type: z.enum(['uri_file', 'uri_folder']),
+  path: z.string().min(1),
+  mode: z.enum(['ro_mount', 'rw_mount', 'download', 'direct']).optional(),
+  description: z.string().optional(),
+});
+/** A typed literal input, as az ml writes `{type: integer, default: 3}`. */
+const typedLiteral = z.strictObject({
+  type: z.enum(['string', 'integer', 'number', 'boolean']),
+  default: scalar.optional(),
+  value: scalar.optional(),
+  description: z.string().optional(),
+  optional: z.boolean().optional(),
+});
+const inputSchema = z.union([scalar, uriInput, typedLiteral]);
+
+const outputSchema = z.strictObject({
+  type: z.enum(['uri_folder', 'uri_file', 'mlflow_model', 'custom_model']).default('uri_folder'),
+  mode: z.enum(['rw_mount', 'upload', 'direct']).optional(),
+  path: z.string().optional(),
+  description: z.string().optional(),
+});
+
+const inlineEnvironment = z.strictObject({
+  name: z.string().optional(),
+  version: z.union([z.string(), z.number()]).transform(String).optional(),
+  description: z.string().optional(),
+  image: z.string().min(1).optional(),
+  /** A path (the CLI inlines the file's text) or the conda spec itself. */
+  conda_file: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  tags: stringMap.optional(),
+});
+
+/**
+ * The az ml v2 command job (YAML ↔ JSON), strict: an unknown field is an error naming it.
+ * The one source of truth for validating jobs and for their OpenAPI description.
+ */
+export const jobSpecSchema = z.strictObject({
+  $schema: z.string().optional(),
+  type: z.literal('command').default('command'),
+  name: z.string().optional(),
+  display_name: z.string().optional(),
+  experiment_name: z.string().min(1).max(255).optional(),
+  description: z.string().optional(),
+  tags: stringMap.optional(),
+  code: z.string().min(1).optional(),
+  command: z.string().min(1),
+  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are letters, digits and _'), inputSchema).optional(),
+  outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'output names are letters, digits and _'), outputSchema).optional(),
+  environment: z.union([z.string().min(1), inlineEnvironment]).optional(),
+  compute: z.string().min(1).optional(),
+  environment_variables: stringMap.optional(),
+  limits: z.strictObject({ timeout: z.number().int().positive() }).optional(),
+  resources: z.strictObject({ instance_count: z.number().int().min(1).default(1), instance_type: z.string().optional(), shm_size: z.string().optional(), properties: z.record(z.string(), z.unknown()).optional() }).optional(),
+  /** Accepted as az ml does: max_retries + 1 attempts (timeout per attempt not supported). */
+  retry_settings: z.strictObject({ max_retries: z.number().int().min(0).max(10), timeout: z.number().int().positive().optional() }).optional(),
+  distribution: z.record(z.string(), z.unknown()).optional(),
+  identity: z.record(z.string(), z.unknown()).optional(),
+  services: z.record(z.string(), z.unknown()).optional(),
+  queue_settings: z.record(z.string(), z.unknown()).optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** A validated job spec. */
+export type JobSpec = z.infer<typeof jobSpecSchema>;
+/** One input of a job spec. */
+export type JobInput = z.infer<typeof inputSchema>;
+
+/** Validates a job spec, reporting every problem with its dotted field path. */
+export function parseJobSpec(raw: unknown): JobSpec {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new HangarError('ValidationFailed', 'The job spec must be a mapping of az ml command job fields.', '(body)');
+  const r = jobSpecSchema.safeParse(raw);
+  if (!r.success) throwIfProblems(zodProblems(r.error, raw));
+  const spec = r.data as JobSpec;
+  if (spec.code?.startsWith('azureml:')) throw new HangarError('ValidationFailed', `code: '${spec.code}' names a registered code asset; give a local folder here.`, 'code');
+  return spec;
+}
+
+/** The literal value of an input (typed literals give value ?? default). */
+export function literalValue(input: JobInput): string | number | boolean | undefined {
+  if (typeof input !== 'object') return input;
+  if ('path' in input) return undefined;
+  return input.value ?? input.default;
+}

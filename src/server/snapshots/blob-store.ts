@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HangarError } from '../../domain/errors/hangar-error.js';
+
+const shaPattern = /^[0-9a-f]{64}$/;
+
+/** Checks a sha256 given in a path or body. */
+export function assertSha256(sha: string): void {
+  if (!shaPattern.test(sha)) throw new HangarError('ValidationFailed', `'${sha}' is not a sha256 (64 lower-case hex digits).`, 'sha256');
+}
+
+/**
+ * A content-addressed store on disk: `<root>/ab/cdef…`. Writes go to a temp file, are verified
+ * against their hash, then renamed into place, so a crash never leaves a half blob under a hash.
+ */
+export class BlobStore {
+  constructor(private readonly root: string) {
+    mkdirSync(root, { recursive: true });
+  }
+
+  private path(sha: string): string {
+    return join(this.root, sha.slice(0, 2), sha.slice(2));
+  }
+
+  has(sha: string): boolean {
+    return shaPattern.test(sha) && existsSync(this.path(sha));
+  }
+
+  size(sha: string): number {
+    return statSync(this.path(sha)).size;
+  }
+
+  /** Stores bytes under their hash; refuses them when they do not match `sha`. */
+  put(sha: string, bytes: Buffer): void {
+    assertSha256(sha);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha) throw new HangarError('HashMismatch', `The uploaded bytes have sha256 ${actual}, not ${sha}; the blob was not stored.`, 'sha256');
+    if (this.has(sha)) return;
+    const target = this.path(sha);
+    mkdirSync(dirname(target), { recursive: true });
+    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      writeFileSync(temp, bytes);
+      renameSync(temp, target);
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  }
+
+  get(sha: string): Buffer {
+    assertSha256(sha);
+    if (!this.has(sha)) throw new HangarError('NotFound', `No blob with sha256 ${sha}.`, 'sha256');
+    return readFileSync(this.path(sha));
+  }
+}

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { isIgnored, parseIgnoreFile, type IgnoreRule } from '../domain/snapshots/ignore-rules.js';
+import { largestFiles, linkStaysInside, totalBytes, type SnapshotManifest } from '../domain/snapshots/manifest.js';
+
+/** What a snapshot of a folder holds and left out. */
+export interface SnapshotSummary {
+  fileCount: number;
+  totalBytes: number;
+  largest: { path: string; size: number }[];
+  excluded: { path: string; by: string }[];
+}
+
+/** A built snapshot: the manifest, where each blob's bytes are on disk, and a summary. */
+export interface BuiltSnapshot {
+  manifest: SnapshotManifest;
+  /** sha256 → an absolute path holding those bytes (identical files share one blob). */
+  files: Map<string, string>;
+  summary: SnapshotSummary;
+}
+
+function hashFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+}
+
+function rulesOf(dir: string, rel: string): IgnoreRule[] {
+  // As Azure ML: a folder's .amlignore wins over its .gitignore.
+  for (const name of ['.amlignore', '.gitignore'] as const) {
+    const file = join(dir, name);
+    if (existsSync(file)) return parseIgnoreFile(readFileSync(file, 'utf8'), rel, name);
+  }
+  return [];
+}
+
+/**
+ * Walks a folder into a snapshot, honouring `.amlignore` then `.gitignore` in every folder
+ * (`.git` always left out). Files are hashed as streams, so large files are never held whole.
+ */
+export async function buildSnapshot(root: string): Promise<BuiltSnapshot> {
+  const manifest: SnapshotManifest = { version: 1, entries: [] };
+  const files = new Map<string, string>();
+  const excluded: SnapshotSummary['excluded'] = [];
+  const walk = async (dir: string, rel: string, inherited: IgnoreRule[]): Promise<void> => {
+    const rules = [...inherited, ...rulesOf(dir, rel)];
+    for (const name of readdirSync(dir).sort()) {
+      const abs = join(dir, name);
+      const path = rel === '' ? name : `${rel}/${name}`;
+      const stat = lstatSync(abs);
+      if (name === '.git') {
+        excluded.push({ path, by: '.git' });
+        continue;
+      }
+      const verdict = isIgnored(rules, path, stat.isDirectory());
+      if (verdict.ignored) {
+        excluded.push({ path, by: `${verdict.rule?.source ?? 'ignore'} (${verdict.rule?.pattern ?? ''})` });
+        continue;
+      }
+      if (stat.isDirectory()) await walk(abs, path, rules);
+      else if (stat.isSymbolicLink()) {
+        const target = readlinkSync(abs);
+        if (linkStaysInside(path, target)) manifest.entries.push({ path, kind: 'symlink', target });
+        else excluded.push({ path, by: `link to ${target} leaves the folder` });
+      } else if (stat.isFile()) {
+        const sha256 = await hashFile(abs);
+        files.set(sha256, abs);
+        manifest.entries.push({ path, kind: 'file', sha256, size: stat.size, mode: stat.mode & 0o777 });
+      }
+    }
+  };
+  await walk(root, '', []);
+  const fileCount = manifest.entries.filter((e) => e.kind === 'file').length;
+  return { manifest, files, summary: { fileCount, totalBytes: totalBytes(manifest), largest: largestFiles(manifest, 5), excluded } };
+}
