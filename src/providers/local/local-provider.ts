@@ -86,7 +86,24 @@ export class LocalProvider implements Provider {
         /* already gone */
       }
     }
+    this.killOrphanJobs(nodeId);
     rmSync(join(this.dir(nodeId), 'agent.pid'), { force: true });
+  }
+
+  /** Job process groups the agent recorded; they outlive an agent killed with SIGKILL. */
+  private killOrphanJobs(nodeId: string): void {
+    const file = join(this.dir(nodeId), 'job-pgids');
+    if (!existsSync(file)) return;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const pgid = Number(line.trim());
+      if (!Number.isInteger(pgid) || pgid <= 1) continue;
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(file, { force: true });
   }
 
   async list(): Promise<ProviderNode[]> {

@@ -1,0 +1,15 @@
+/** How `hangar agent` was started (flags only: the agent knows nothing of its provider). */
+export interface AgentOptions {
+  server: string;
+  /** One-time node token (used once; the session token is kept in workDir/session.json). */
+  token: string;
+  workDir: string;
+  /** Parallel job attempts (default: the node's cores). */
+  slots?: number;
+  nodeId?: string;
+  /** Wheel folder for system-managed environments (pip --no-index --find-links). */
+  pipFindLinks?: string;
+  pipIndexUrl?: string;
+  /** Interpreter for user-managed jobs (default /usr/bin/python3 when present). */
+  python?: string;
+}

@@ -1,0 +1,156 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { HeartbeatResponse, JobAssignment, LeaseResponse, NodeCapacity, RegisterResponse } from '../domain/nodes/agent-protocol.js';
+import type { SnapshotManifest } from '../domain/snapshots/manifest.js';
+import { version } from '../server/version.js';
+import { buildSnapshot } from '../snapshots/snapshot-builder.js';
+import { fetchBlob, fetchManifest, uploadSnapshot, type SnapshotTransport } from '../snapshots/snapshot-client.js';
+import { materializeSnapshot } from '../snapshots/snapshot-materializer.js';
+import { AgentCallError, AgentClient } from './agent-client.js';
+import type { AgentOptions } from './agent-options.js';
+import { AttemptRunner, signalGroup } from './attempt-runner.js';
+import { detectCapacity } from './capacity.js';
+import { LogShipper } from './log-shipper.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `hangar agent`: connects out to the server, registers once, heartbeats, leases job attempts,
+ * runs them, ships their logs. The same program for every provider.
+ */
+export class Agent {
+  private readonly client: AgentClient;
+  private readonly runners = new Map<string, AttemptRunner>();
+  private capacity!: NodeCapacity;
+  private session!: RegisterResponse;
+  private stopping = false;
+  private slotFreed: (() => void) | undefined;
+
+  constructor(
+    private readonly options: AgentOptions,
+    private readonly env: Record<string, string | undefined>,
+    private readonly log: (line: string) => void = (l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`),
+  ) {
+    this.client = new AgentClient(options.server.replace(/\/$/, ''), () => this.stopping, log);
+  }
+
+  private get sessionFile(): string {
+    return join(this.options.workDir, 'session.json');
+  }
+
+  /** Registers (or reuses the saved session) and starts the heartbeat and lease loops. */
+  async start(): Promise<void> {
+    mkdirSync(this.options.workDir, { recursive: true });
+    this.capacity = detectCapacity(this.env.PATH, this.options.python);
+    const saved = existsSync(this.sessionFile) ? (JSON.parse(readFileSync(this.sessionFile, 'utf8')) as RegisterResponse) : undefined;
+    if (saved) this.session = saved;
+    else {
+      this.session = await this.client.call<RegisterResponse>('POST', '/api/agent/register', {
+        nodeToken: this.options.token, hostname: hostname(), pid: process.pid, agentVersion: version, capacity: this.capacity, address: hostname(),
+      });
+      writeFileSync(this.sessionFile, JSON.stringify(this.session), { mode: 0o600 });
+    }
+    this.client.sessionToken = this.session.sessionToken;
+    this.log(`registered as node ${this.session.nodeId} (${this.capacity.cores} cores, python ${this.capacity.defaultPython}, ${this.slots} slot(s))`);
+    void this.heartbeatLoop();
+    void this.leaseLoop();
+  }
+
+  private get slots(): number {
+    return this.options.slots ?? this.capacity.cores;
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const running = [...this.runners.values()].map((r) => ({ jobId: r.assignment.jobId, attempt: r.assignment.attempt, state: r.state, ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }) }));
+        const answer = await this.client.call<HeartbeatResponse>('POST', '/api/agent/heartbeat', { running });
+        for (const s of answer.stop) this.runners.get(s.jobId)?.stop({ kind: 'cancel', message: s.reason }, s.graceSeconds);
+        if (answer.shutdown) await this.stop('the server released this node');
+      } catch (err) {
+        if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
+      }
+      await sleep(this.session.heartbeatIntervalMs);
+    }
+  }
+
+  private async leaseLoop(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.slots - this.runners.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => (this.slotFreed = r));
+        continue;
+      }
+      try {
+        const lease = await this.client.call<LeaseResponse>('POST', '/api/agent/lease', { freeSlots: free }, (this.session.leaseWaitSeconds + 15) * 1000);
+        for (const a of lease.assignments) this.launch(a);
+      } catch (err) {
+        if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
+        if (!this.stopping) await sleep(1000);
+      }
+    }
+  }
+
+  private fatal(err: Error): void {
+    this.log(`the server refused this node: ${err.message}; exiting`);
+    void this.stop('refused by the server').then(() => process.exit(3));
+  }
+
+  private transport(): SnapshotTransport {
+    return { url: this.client.server, headers: { authorization: `Bearer ${this.session.sessionToken}` } };
+  }
+
+  private launch(a: JobAssignment): void {
+    if (this.runners.has(a.jobId)) return;
+    const t = this.transport();
+    const runner: AttemptRunner = new AttemptRunner(a, this.options.workDir, {
+      report: async (phase, extra) => {
+        if (phase === 'Completed' || phase === 'Failed' || phase === 'Canceled') await Promise.all(shippers.map((s) => s.flush()));
+        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/status`, { attempt: a.attempt, phase, at: new Date().toISOString(), ...extra });
+      },
+      fetchFiles: async (codeDir) => {
+        if (a.snapshotId) await materializeSnapshot(await fetchManifest(t, a.snapshotId), codeDir, (sha) => fetchBlob(t, sha));
+        for (const input of a.inputs) await materializeSnapshot(await fetchManifest(t, input.snapshotId), join(codeDir, input.path.endsWith('/') ? input.path : dirname(input.path) === 'inputs' ? input.path : dirname(input.path)), (sha) => fetchBlob(t, sha));
+      },
+      uploadOutputs: async (outputsDir) => {
+        const built = await buildSnapshot(outputsDir);
+        if (built.manifest.entries.length === 0) return;
+        await uploadSnapshot(t, built);
+        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/outputs`, { attempt: a.attempt, manifest: built.manifest as SnapshotManifest });
+      },
+      environment: { workDir: this.options.workDir, hostname: hostname(), defaultPython: this.capacity.defaultPython, containerRuntime: this.capacity.containerRuntime, ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}), ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}) },
+      baseEnv: this.env,
+    });
+    const shippers = [new LogShipper(this.client, a.jobId, a.attempt, 'user_logs/std_log.txt', runner.stdLog), new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog)];
+    shippers.forEach((s) => s.start());
+    this.runners.set(a.jobId, runner);
+    this.log(`job ${a.jobId} attempt ${a.attempt}: started`);
+    void runner.run().finally(() => {
+      shippers.forEach((s) => s.stop());
+      this.runners.delete(a.jobId);
+      this.writePgids();
+      this.log(`job ${a.jobId} attempt ${a.attempt}: ${runner.exitCode === undefined ? 'ended' : `exit code ${runner.exitCode}`}`);
+      this.slotFreed?.();
+    });
+    setTimeout(() => this.writePgids(), 500);
+  }
+
+  /** Process groups of running jobs, so a provider can clean up even after this agent was killed. */
+  private writePgids(): void {
+    const pgids = [...this.runners.values()].flatMap((r) => (r.pgid === undefined ? [] : [r.pgid]));
+    writeFileSync(join(this.options.workDir, 'job-pgids'), pgids.join('\n'));
+  }
+
+  /** Stops taking work, stops running attempts (SIGTERM, grace, SIGKILL) and reports them. */
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.log(`stopping: ${reason}`);
+    for (const r of this.runners.values()) r.stop({ kind: 'cancel', message: `node stopping: ${reason}` }, 3);
+    const deadline = Date.now() + 10_000;
+    while (this.runners.size > 0 && Date.now() < deadline) await sleep(100);
+    for (const r of this.runners.values()) if (r.pgid) signalGroup(r.pgid, 'SIGKILL');
+    this.stopping = true;
+    this.slotFreed?.();
+  }
+}

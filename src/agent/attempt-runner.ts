@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AttemptStatusReport, JobAssignment, RunningAttempt } from '../domain/nodes/agent-protocol.js';
+import { prepareEnvironment, type EnvironmentContext } from './environments/prepare-environment.js';
+
+/** Folder of hangar_log.py (repo `python/`), put on every job's PYTHONPATH. */
+export const pythonHelperDir = fileURLToPath(new URL('../../python', import.meta.url));
+
+/** What a runner needs from the agent (HTTP, files); kept small so the runner is testable alone. */
+export interface RunnerHooks {
+  report(phase: AttemptStatusReport['phase'], extra?: { exitCode?: number; message?: string }): Promise<void>;
+  /** Materializes the code snapshot and inputs into `codeDir`. */
+  fetchFiles(codeDir: string): Promise<void>;
+  /** Uploads `outputsDir` after the command ends. */
+  uploadOutputs(outputsDir: string): Promise<void>;
+  /** Environment preparation context (node facts, system log). */
+  environment: Omit<EnvironmentContext, 'log'>;
+  /** Extra process environment (inherited by the job). */
+  baseEnv: Record<string, string | undefined>;
+}
+
+/** Why an attempt was stopped. */
+type StopReason = { kind: 'cancel'; message: string } | { kind: 'timeout'; message: string };
+
+/**
+ * Runs one job attempt: prepare (files, environment) → run `/bin/bash -c command` in its own
+ * process group → finalize (outputs) → report. Cancel and timeout stop the whole process tree:
+ * SIGTERM to the group, SIGKILL after the grace period.
+ */
+export class AttemptRunner {
+  state: RunningAttempt['state'] = 'preparing';
+  exitCode: number | undefined;
+  readonly dir: string;
+  readonly stdLog: string;
+  readonly systemLog: string;
+  private child: ChildProcess | undefined;
+  private stopReason: StopReason | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly assignment: JobAssignment,
+    workDir: string,
+    private readonly hooks: RunnerHooks,
+  ) {
+    this.dir = join(workDir, 'jobs', assignment.jobId, String(assignment.attempt));
+    this.stdLog = join(this.dir, 'user_logs', 'std_log.txt');
+    this.systemLog = join(this.dir, 'system_logs', 'agent.txt');
+    mkdirSync(dirname(this.stdLog), { recursive: true });
+    mkdirSync(dirname(this.systemLog), { recursive: true });
+  }
+
+  /** The process group id of the running command (for cleanup by the provider). */
+  get pgid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Appends a timestamped line to the system log. */
+  log(line: string): void {
+    appendFileSync(this.systemLog, `${new Date().toISOString()} ${line}\n`);
+  }
+
+  /** Stops the attempt: SIGTERM to its process group, SIGKILL after `graceSeconds`. */
+  stop(reason: StopReason, graceSeconds = this.assignment.graceSeconds): void {
+    this.stopReason ??= reason;
+    this.log(`stopping: ${reason.message}`);
+    const pid = this.child?.pid;
+    if (pid === undefined || this.state === 'exited') return;
+    signalGroup(pid, 'SIGTERM');
+    this.killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), graceSeconds * 1000);
+  }
+
+  /** Runs the attempt to its end and reports every phase; never throws. */
+  async run(): Promise<void> {
+    try {
+      await this.hooks.report('Preparing');
+      const code = join(this.dir, 'code');
+      mkdirSync(code, { recursive: true });
+      this.log(`fetching code and inputs into ${code}`);
+      await this.hooks.fetchFiles(code);
+      mkdirSync(join(code, 'outputs'), { recursive: true });
+      const env = await prepareEnvironment(this.assignment.environment, { ...this.hooks.environment, log: (l) => this.log(l) });
+      if (this.stopReason) return await this.finish(undefined);
+      await this.hooks.report('Running');
+      this.state = 'running';
+      const exitCode = await this.spawnCommand(code, env);
+      this.state = 'finalizing';
+      await this.hooks.report('Finalizing');
+      await this.hooks.uploadOutputs(join(code, 'outputs')).catch((err: Error) => this.log(`uploading outputs failed: ${err.message}`));
+      await this.finish(exitCode);
+    } catch (err) {
+      this.log(`failed: ${(err as Error).message}`);
+      this.state = 'exited';
+      await this.hooks.report('Failed', { message: (err as Error).message }).catch(() => undefined);
+    }
+  }
+
+  private async finish(exitCode: number | undefined): Promise<void> {
+    this.state = 'exited';
+    this.exitCode = exitCode;
+    const stop = this.stopReason;
+    if (stop?.kind === 'cancel') await this.hooks.report('Canceled', { ...(exitCode === undefined ? {} : { exitCode }), message: stop.message });
+    else if (stop?.kind === 'timeout') await this.hooks.report('Failed', { ...(exitCode === undefined ? {} : { exitCode }), message: stop.message });
+    else if (exitCode === 0) await this.hooks.report('Completed', { exitCode });
+    else await this.hooks.report('Failed', { exitCode: exitCode ?? -1, message: `the command exited with code ${exitCode ?? '?'}; see user_logs/std_log.txt` });
+  }
+
+  private spawnCommand(cwd: string, prepared: Awaited<ReturnType<typeof prepareEnvironment>>): Promise<number> {
+    const a = this.assignment;
+    const base = this.hooks.baseEnv;
+    const jobEnv: Record<string, string> = { ...a.env, ...prepared.env, HANGAR_OUTPUTS_DIR: join(cwd, 'outputs') };
+    const env: Record<string, string | undefined> = {
+      ...base,
+      ...jobEnv,
+      PATH: [...prepared.pathPrefix, base.PATH ?? '/usr/bin:/bin'].join(delimiter),
+      PYTHONPATH: [pythonHelperDir, base.PYTHONPATH].filter((p) => p).join(delimiter),
+      PYTHONUNBUFFERED: '1',
+    };
+    const { file, args } = prepared.wrap ? prepared.wrap(a.command, cwd, jobEnv) : { file: '/bin/bash', args: ['-c', a.command] };
+    this.log(`running: ${a.command}`);
+    // One file for stdout and stderr, written by the kernel in order: the job's interleaved output.
+    const out = openSync(this.stdLog, 'a');
+    return new Promise((resolve) => {
+      const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
+      closeSync(out);
+      this.child = child;
+      const timer = a.timeoutSeconds ? setTimeout(() => this.stop({ kind: 'timeout', message: `exceeded limits.timeout of ${a.timeoutSeconds} s; stopped` }), a.timeoutSeconds * 1000) : undefined;
+      child.on('error', (err) => {
+        appendFileSync(this.stdLog, `hangar: could not start the command: ${err.message}\n`);
+        resolve(127);
+      });
+      child.on('exit', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        // The command's leader is gone; make sure nothing it started lingers in its group.
+        if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+        if (this.killTimer) clearTimeout(this.killTimer);
+        this.log(`command ended with ${signal ? `signal ${signal}` : `exit code ${code ?? '?'}`}`);
+        resolve(code ?? 128 + (signal ? signalNumber(signal) : 0));
+      });
+    });
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return ({ SIGTERM: 15, SIGKILL: 9, SIGINT: 2 } as Record<string, number>)[signal] ?? 1;
+}
+
+/** Signals a whole process group; a gone group is fine. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Whether a path exists (tiny helper for hooks). */
+export const exists = existsSync;

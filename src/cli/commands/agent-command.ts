@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { inheritedEnv } from '../../config/config.js';
+import { Agent } from '../../agent/agent.js';
+import type { AgentOptions } from '../../agent/agent-options.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--slots must be a positive integer, got '${value}'`);
+  return n;
+}
+
+/** `hangar agent`: the node program, started by a provider (or by hand on any machine). */
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('Run the node agent: connects out to the server, runs the jobs it is given')
+    .requiredOption('--server <url>', 'server URL')
+    .requiredOption('--token <token>', 'one-time node token')
+    .option('--work-dir <dir>', 'working directory of this node', '.hangar-node')
+    .option('--slots <n>', 'parallel job attempts (default: cores)', positiveInt)
+    .option('--node-id <id>', 'node id (for process listings)')
+    .option('--pip-find-links <dir>', 'wheel folder for system-managed environments (pip --no-index)')
+    .option('--pip-index-url <url>', 'package index for system-managed environments')
+    .option('--python <path>', 'interpreter for user-managed jobs')
+    .action(async (o: { server: string; token: string; workDir: string; slots?: number; nodeId?: string; pipFindLinks?: string; pipIndexUrl?: string; python?: string }) => {
+      const options: AgentOptions = { server: o.server, token: o.token, workDir: o.workDir };
+      if (o.slots !== undefined) options.slots = o.slots;
+      if (o.nodeId) options.nodeId = o.nodeId;
+      if (o.pipFindLinks) options.pipFindLinks = o.pipFindLinks;
+      if (o.pipIndexUrl) options.pipIndexUrl = o.pipIndexUrl;
+      if (o.python) options.python = o.python;
+      const agent = new Agent(options, inheritedEnv());
+      const shutdown = (signal: string): void => {
+        void agent.stop(`received ${signal}`).then(() => process.exit(0));
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      await agent.start();
+    });
+}
