@@ -101,6 +101,7 @@ function crossFieldProblems(config: HangarConfig): string[] {
 export interface CliConfig {
   url: string;
   token?: string;
+  workspace?: string;
 }
 
 /** CLI settings: HANGAR_URL / HANGAR_TOKEN ← `hangar configure` file ← default. */
@@ -116,7 +117,8 @@ export function loadCliConfig(env: Env = process.env): CliConfig {
   }
   const url = env.HANGAR_URL ?? saved.url ?? `http://127.0.0.1:${DEFAULT_PORT}`;
   const token = env.HANGAR_TOKEN ?? saved.token;
-  return token === undefined ? { url } : { url, token };
+  const workspace = env.HANGAR_WORKSPACE ?? saved.workspace;
+  return { url, ...(token === undefined ? {} : { token }), ...(workspace === undefined ? {} : { workspace }) };
 }
 
 /** Path of the CLI's saved settings (written by `hangar configure`). */

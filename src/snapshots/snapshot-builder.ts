@@ -78,3 +78,12 @@ export async function buildSnapshot(root: string): Promise<BuiltSnapshot> {
   const fileCount = manifest.entries.filter((e) => e.kind === 'file').length;
   return { manifest, files, summary: { fileCount, totalBytes: totalBytes(manifest), largest: largestFiles(manifest, 5), excluded } };
 }
+
+/** A snapshot of a single file (a uri_file input): one entry named after the file. */
+export async function buildFileSnapshot(path: string): Promise<BuiltSnapshot> {
+  const stat = lstatSync(path);
+  const name = path.split('/').filter((p) => p !== '').pop() ?? 'file';
+  const sha256 = await hashFile(path);
+  const manifest: SnapshotManifest = { version: 1, entries: [{ path: name, kind: 'file', sha256, size: stat.size, mode: stat.mode & 0o777 }] };
+  return { manifest, files: new Map([[sha256, path]]), summary: { fileCount: 1, totalBytes: stat.size, largest: [{ path: name, size: stat.size }], excluded: [] } };
+}

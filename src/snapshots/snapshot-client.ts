@@ -37,6 +37,7 @@ async function call(t: SnapshotTransport, method: string, path: string, body?: s
 
 /** Uploads the blobs the server lacks (bounded concurrency), then the manifest. */
 export async function uploadSnapshot(t: SnapshotTransport, built: BuiltSnapshot, onProgress?: (done: number, total: number) => void): Promise<UploadResult> {
+  await call(t, 'POST', '/api/snapshots/validate', JSON.stringify(built.manifest));
   const hashes = [...built.files.keys()];
   const { missing } = (await (await call(t, 'POST', '/api/blobs/missing', JSON.stringify({ hashes }))).json()) as { missing: string[] };
   let uploadedBytes = 0;

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
+import { registerComputeCommands } from './compute-commands.js';
+import { registerConfigureCommand } from './configure-command.js';
+import { registerEnvironmentCommands } from './environment-commands.js';
+import { registerJobCommands } from './job-commands.js';
 
 /** Registers the API client commands (compute, job, environment, configure). */
-export function registerClientCommands(_program: Command): void {
-  // Filled in as command groups land.
+export function registerClientCommands(program: Command): void {
+  registerComputeCommands(program);
+  registerJobCommands(program);
+  registerEnvironmentCommands(program);
+  registerConfigureCommand(program);
 }

@@ -25,6 +25,12 @@ export class SnapshotService {
     });
   }
 
+  /** Checks a manifest before its blobs are uploaded (safe paths, size limit), so a refused snapshot costs no upload. */
+  validate(raw: unknown): { fileCount: number; totalBytes: number } {
+    const manifest = validateManifest(raw, this.ctx.config.snapshotMaxBytes);
+    return { fileCount: manifest.entries.filter((e) => e.kind === 'file').length, totalBytes: totalBytes(manifest) };
+  }
+
   /** Validates a manifest (safe paths, size limit, every blob present) and stores it. */
   putManifest(raw: unknown): Promise<{ id: string; fileCount: number; totalBytes: number }> {
     const manifest = validateManifest(raw, this.ctx.config.snapshotMaxBytes);

@@ -94,10 +94,23 @@ export const computeRoutes: RouteDef[] = [
     handler: async (input) => {
       const { ws, name } = p(input);
       const record = await input.services.computes.get(ws, name);
-      if (record.spec.computeType !== 'AmlCompute' && record.spec.computeType !== 'Slurm') {
-        throw new HangarError('OperationNotSupported', `list-nodes applies to clusters (AmlCompute, Slurm); '${name}' is a ${record.spec.computeType}.`, 'name');
+      if (!['AmlCompute', 'Slurm', 'ComputeInstance'].includes(record.spec.computeType)) {
+        throw new HangarError('OperationNotSupported', `list-nodes applies to clusters and instances; '${name}' is a ${record.spec.computeType}.`, 'name');
       }
-      return { status: 200, body: { value: [] } };
+      const nodes = await input.services.ctx.store.nodes.all({ computeId: record.id });
+      const jobs = await input.services.ctx.store.jobs.all({ workspace: ws, computeName: name });
+      const value = nodes.map((n) => ({
+        nodeId: n.id,
+        nodeState: n.state,
+        privateIpAddress: n.address ?? null,
+        port: null,
+        runId: jobs.filter((j) => j.nodeId === n.id).map((j) => j.name).join(',') || null,
+        slots: n.slots,
+        provider: n.provider,
+        lastHeartbeatAt: n.lastHeartbeatAt ?? null,
+        reason: n.reason ?? null,
+      }));
+      return { status: 200, body: { value } };
     },
   },
   {

@@ -22,6 +22,10 @@ export const snapshotRoutes: RouteDef[] = [
     raw: (c, i) => Promise.resolve(c.body(new Uint8Array(i.services.snapshots.blobs.get(i.params.sha256 ?? '')), 200, { 'content-type': 'application/octet-stream' })),
   },
   {
+    method: 'post', path: '/api/snapshots/validate', action: action('workspaces/snapshots/read'), tag, summary: 'Check a manifest (paths, size limit) before uploading its blobs',
+    handler: (i) => Promise.resolve({ status: 200, body: i.services.snapshots.validate(i.body) }),
+  },
+  {
     method: 'put', path: '/api/snapshots', action: action('workspaces/snapshots/write'), tag, summary: 'Store a snapshot manifest (paths, sizes, hashes); answers its id',
     handler: async (i) => ({ status: 200, body: await i.services.snapshots.putManifest(i.body) }),
   },

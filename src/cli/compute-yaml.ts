@@ -1,0 +1,188 @@
+import { cliTypeToComputeType, type ComputeType } from '../domain/compute/compute-kinds.js';
+import { UsageError } from './cli-context.js';
+
+type Doc = Record<string, unknown>;
+
+const common = ['$schema', 'name', 'type', 'description', 'location', 'tags', 'identity', 'resource_id'];
+const scale = ['size', 'tier', 'min_instances', 'max_instances', 'idle_time_before_scale_down'];
+const vmSsh = ['address', 'ssh_settings'];
+/** The az ml v2 YAML keys each compute type accepts (plus `common`). */
+const keysByType: Record<ComputeType, string[]> = {
+  AmlCompute: [...scale, 'ssh_public_access_enabled', 'ssh_settings', 'network_settings', 'enable_node_public_ip'],
+  ComputeInstance: ['size', 'ssh_public_access_enabled', 'ssh_settings', 'idle_time_before_shutdown', 'idle_time_before_shutdown_minutes', 'schedules', 'create_on_behalf_of', 'setup_scripts', 'network_settings', 'enable_node_public_ip', 'enable_sso', 'enable_root_access', 'custom_applications'],
+  AKS: ['size', 'agent_count', 'cluster_purpose', 'ssl', 'load_balancer_type'],
+  Kubernetes: ['namespace', 'default_instance_type'],
+  VirtualMachine: vmSsh,
+  HDInsight: vmSsh,
+  Databricks: ['workspace_url', 'access_token'],
+  DataLakeAnalytics: ['account_name'],
+  Slurm: [...scale, 'partition', 'qos', 'account', 'login_host', 'ssh_private_key_file'],
+};
+
+const ident: Record<string, string> = { none: 'None', system_assigned: 'SystemAssigned', user_assigned: 'UserAssigned', 'system_assigned,user_assigned': 'SystemAssigned,UserAssigned' };
+const cap = (s: unknown): string => (typeof s === 'string' && s.length > 0 ? s[0]?.toUpperCase() + s.slice(1) : String(s));
+
+/** The API computeType of a YAML/CLI `type` value. */
+export function computeTypeOf(type: unknown): ComputeType {
+  const t = cliTypeToComputeType[String(type ?? '').toLowerCase()];
+  if (!t) throw new UsageError(`type: '${String(type)}' is not a compute type; use one of ${Object.keys(cliTypeToComputeType).join(', ')}`);
+  return t;
+}
+
+function identityOf(doc: Doc): Doc | undefined {
+  const id = doc.identity as Doc | undefined;
+  if (!id) return undefined;
+  const type = ident[String(id.type ?? 'none').toLowerCase()];
+  if (!type) throw new UsageError(`identity.type: '${String(id.type)}' must be none, system_assigned, user_assigned or system_assigned,user_assigned`);
+  const uai = id.user_assigned_identities as ({ resource_id?: string } | string)[] | undefined;
+  return { type, ...(uai ? { userAssignedIdentities: Object.fromEntries(uai.map((u) => [typeof u === 'string' ? u : String(u.resource_id), {}])) } : {}) };
+}
+
+function scaleOf(doc: Doc): Doc {
+  const out: Doc = {};
+  if (doc.size !== undefined) out.vmSize = doc.size;
+  if (doc.tier !== undefined) {
+    const tier = String(doc.tier).toLowerCase();
+    if (tier !== 'dedicated' && tier !== 'low_priority') throw new UsageError(`tier: '${String(doc.tier)}' must be dedicated or low_priority`);
+    out.vmPriority = tier === 'dedicated' ? 'Dedicated' : 'LowPriority';
+  }
+  const s: Doc = {};
+  if (doc.min_instances !== undefined) s.minNodeCount = Number(doc.min_instances);
+  if (doc.max_instances !== undefined) s.maxNodeCount = Number(doc.max_instances);
+  if (doc.idle_time_before_scale_down !== undefined) s.nodeIdleTimeBeforeScaleDown = `PT${Number(doc.idle_time_before_scale_down)}S`;
+  if (Object.keys(s).length > 0) out.scaleSettings = s;
+  return out;
+}
+
+function scheduleOf(s: Doc): Doc {
+  const trigger = (s.trigger ?? {}) as Doc;
+  const out: Doc = { action: cap(String(s.action ?? '').toLowerCase()), status: cap(String(s.state ?? 'enabled').toLowerCase()), triggerType: cap(String(trigger.type ?? '').toLowerCase()) };
+  const tz = trigger.time_zone === undefined ? {} : { timeZone: trigger.time_zone };
+  const start = trigger.start_time === undefined ? {} : { startTime: trigger.start_time };
+  if (out.triggerType === 'Cron') out.cron = { expression: trigger.expression, ...start, ...tz };
+  else {
+    const sch = (trigger.schedule ?? {}) as Doc;
+    out.recurrence = { frequency: cap(String(trigger.frequency ?? '').toLowerCase()), interval: trigger.interval, ...start, ...tz, schedule: { hours: sch.hours ?? [], minutes: sch.minutes ?? [], ...(sch.week_days ? { weekDays: (sch.week_days as string[]).map((d) => cap(d.toLowerCase())) } : {}) } };
+  }
+  return out;
+}
+
+function instanceOf(doc: Doc): Doc {
+  const out: Doc = {};
+  if (doc.size !== undefined) out.vmSize = doc.size;
+  const ssh = (doc.ssh_settings ?? {}) as Doc;
+  if (doc.ssh_public_access_enabled !== undefined || ssh.ssh_key_value !== undefined) {
+    out.sshSettings = { sshPublicAccess: doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled', ...(ssh.ssh_key_value ? { adminPublicKey: ssh.ssh_key_value } : {}), ...(ssh.admin_username ? { adminUserName: ssh.admin_username } : {}) };
+  }
+  if (doc.idle_time_before_shutdown !== undefined) out.idleTimeBeforeShutdown = doc.idle_time_before_shutdown;
+  if (doc.idle_time_before_shutdown_minutes !== undefined) out.idleTimeBeforeShutdown = `PT${Number(doc.idle_time_before_shutdown_minutes)}M`;
+  const schedules = (doc.schedules as Doc | undefined)?.compute_start_stop as Doc[] | undefined;
+  if (schedules) out.schedules = { computeStartStop: schedules.map(scheduleOf) };
+  const onBehalf = doc.create_on_behalf_of as Doc | undefined;
+  if (onBehalf) out.personalComputeInstanceSettings = { assignedUser: { objectId: onBehalf.user_object_id, tenantId: onBehalf.user_tenant_id ?? '' } };
+  if (doc.enable_sso !== undefined) out.enableSSO = doc.enable_sso;
+  if (doc.enable_root_access !== undefined) out.enableRootAccess = doc.enable_root_access;
+  return out;
+}
+
+function clusterOf(doc: Doc): Doc {
+  const out = scaleOf(doc);
+  if (doc.ssh_public_access_enabled !== undefined) out.remoteLoginPortPublicAccess = doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled';
+  const ssh = doc.ssh_settings as Doc | undefined;
+  if (ssh) out.userAccountCredentials = { adminUserName: ssh.admin_username, ...(ssh.admin_password ? { adminUserPassword: ssh.admin_password } : {}), ...(ssh.ssh_key_value ? { adminUserSshPublicKey: ssh.ssh_key_value } : {}) };
+  const net = doc.network_settings as Doc | undefined;
+  if (net?.subnet) out.subnet = { id: String(net.subnet) };
+  if (doc.enable_node_public_ip !== undefined) out.enableNodePublicIp = doc.enable_node_public_ip;
+  return out;
+}
+
+function aksOf(doc: Doc): Doc {
+  const out: Doc = {};
+  if (doc.size !== undefined) out.agentVmSize = doc.size;
+  if (doc.agent_count !== undefined) out.agentCount = Number(doc.agent_count);
+  if (doc.cluster_purpose !== undefined) out.clusterPurpose = doc.cluster_purpose;
+  if (doc.load_balancer_type !== undefined) out.loadBalancerType = doc.load_balancer_type;
+  const ssl = doc.ssl as Doc | undefined;
+  if (ssl) {
+    out.sslConfiguration = {
+      status: 'Enabled',
+      ...(ssl.cert ? { cert: ssl.cert } : {}),
+      ...(ssl.key ? { key: ssl.key } : {}),
+      ...(ssl.cname ? { cname: ssl.cname } : {}),
+      ...(ssl.leaf_domain_label ? { leafDomainLabel: ssl.leaf_domain_label } : {}),
+      ...(ssl.overwrite_existing_domain !== undefined ? { overwriteExistingDomain: ssl.overwrite_existing_domain } : {}),
+    };
+  }
+  return out;
+}
+
+function machineOf(doc: Doc, readFile: (path: string) => string): Doc {
+  const ssh = (doc.ssh_settings ?? {}) as Doc;
+  const account: Doc = { username: ssh.admin_username };
+  if (ssh.admin_password !== undefined) account.password = ssh.admin_password;
+  if (ssh.ssh_private_key_file !== undefined) account.privateKeyData = readFile(String(ssh.ssh_private_key_file));
+  if (ssh.ssh_key_passphrase !== undefined) account.privateKeyPassphrase = ssh.ssh_key_passphrase;
+  return { address: doc.address, ...(ssh.ssh_port !== undefined ? { sshPort: Number(ssh.ssh_port) } : {}), administratorAccount: account };
+}
+
+function slurmOf(doc: Doc, readFile: (path: string) => string): Doc {
+  const out = scaleOf(doc);
+  for (const [from, to] of [['partition', 'partition'], ['qos', 'qos'], ['account', 'account'], ['login_host', 'loginHost']] as const) if (doc[from] !== undefined) out[to] = doc[from];
+  if (doc.ssh_private_key_file !== undefined) out.sshPrivateKey = readFile(String(doc.ssh_private_key_file));
+  return out;
+}
+
+function typeProperties(type: ComputeType, doc: Doc, readFile: (path: string) => string): Doc {
+  switch (type) {
+    case 'AmlCompute':
+      return clusterOf(doc);
+    case 'ComputeInstance':
+      return instanceOf(doc);
+    case 'AKS':
+      return aksOf(doc);
+    case 'Kubernetes':
+      return { ...(doc.namespace !== undefined ? { namespace: doc.namespace } : {}), ...(doc.default_instance_type !== undefined ? { defaultInstanceType: doc.default_instance_type } : {}) };
+    case 'VirtualMachine':
+    case 'HDInsight':
+      return machineOf(doc, readFile);
+    case 'Databricks':
+      return { workspaceUrl: doc.workspace_url, ...(doc.access_token !== undefined ? { databricksAccessToken: doc.access_token } : {}) };
+    case 'DataLakeAnalytics':
+      return { dataLakeStoreAccountName: doc.account_name };
+    case 'Slurm':
+      return slurmOf(doc, readFile);
+  }
+}
+
+/**
+ * Maps an az ml v2 compute YAML document (after flags and --set were applied) to the API's PUT
+ * body. Unknown keys for the type are refused by name, as az ml does.
+ */
+export function yamlToComputeRequest(doc: Doc, readFile: (path: string) => string): { name: string; body: Doc } {
+  const type = computeTypeOf(doc.type);
+  const allowed = new Set([...common, ...keysByType[type]]);
+  const unknown = Object.keys(doc).filter((k) => !allowed.has(k));
+  if (unknown.length > 0) throw new UsageError(`unknown field${unknown.length > 1 ? 's' : ''} for type ${String(doc.type)}: ${unknown.join(', ')}`);
+  if (typeof doc.name !== 'string' || doc.name === '') throw new UsageError('name: required (in the YAML or with --name)');
+  const properties: Doc = { computeType: type, properties: typeProperties(type, doc, readFile) };
+  if (doc.description !== undefined) properties.description = doc.description;
+  if (doc.resource_id !== undefined) properties.resourceId = doc.resource_id;
+  const body: Doc = { properties };
+  if (doc.location !== undefined) body.location = doc.location;
+  if (doc.tags !== undefined) body.tags = Object.fromEntries(Object.entries(doc.tags as Doc).map(([k, v]) => [k, String(v)]));
+  const identity = identityOf(doc);
+  if (identity) body.identity = identity;
+  return { name: doc.name, body };
+}
+
+/** Parses `--tags a=b c=d` into a map. */
+export function parseTags(pairs: string[] | undefined): Record<string, string> | undefined {
+  if (!pairs) return undefined;
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const eq = p.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--tags: '${p}' must be key=value`);
+      return [p.slice(0, eq), p.slice(eq + 1)];
+    }),
+  );
+}

@@ -1,0 +1,31 @@
+import { Computes } from './computes.js';
+import { Environments } from './environments.js';
+import { HttpClient, type ClientOptions } from './http-client.js';
+import { Jobs } from './jobs.js';
+import { Locations } from './locations.js';
+import { Workspaces } from './workspaces.js';
+
+export { HangarApiError, type ApiErrorBody, type ClientOptions } from './http-client.js';
+export type { Compute } from './computes.js';
+export type { JobSubmission, LogEvent } from './jobs.js';
+
+/** The Hangar TypeScript SDK: one client per server and workspace. */
+export class HangarClient {
+  readonly http: HttpClient;
+  readonly workspace: string;
+  readonly computes: Computes;
+  readonly locations: Locations;
+  readonly workspaces: Workspaces;
+  readonly jobs: Jobs;
+  readonly environments: Environments;
+
+  constructor(options: ClientOptions) {
+    this.http = new HttpClient(options);
+    this.workspace = options.workspace ?? 'default';
+    this.computes = new Computes(this.http, this.workspace);
+    this.locations = new Locations(this.http);
+    this.workspaces = new Workspaces(this.http);
+    this.jobs = new Jobs(this.http, this.workspace);
+    this.environments = new Environments(this.http, this.workspace);
+  }
+}
