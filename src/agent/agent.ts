@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { HeartbeatResponse, JobAssignment, LeaseResponse, NodeCapacity, RegisterResponse } from '../domain/nodes/agent-protocol.js';
-import type { SnapshotManifest } from '../domain/snapshots/manifest.js';
 import { version } from '../server/version.js';
 import { buildSnapshot } from '../snapshots/snapshot-builder.js';
 import { fetchBlob, fetchManifest, uploadSnapshot, type SnapshotTransport } from '../snapshots/snapshot-client.js';
@@ -117,7 +116,7 @@ export class Agent {
         const built = await buildSnapshot(outputsDir);
         if (built.manifest.entries.length === 0) return;
         await uploadSnapshot(t, built);
-        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/outputs`, { attempt: a.attempt, manifest: built.manifest as SnapshotManifest });
+        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/outputs`, { attempt: a.attempt, manifest: built.manifest });
       },
       environment: { workDir: this.options.workDir, hostname: hostname(), defaultPython: this.capacity.defaultPython, containerRuntime: this.capacity.containerRuntime, ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}), ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}) },
       baseEnv: this.env,

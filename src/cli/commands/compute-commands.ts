@@ -47,7 +47,7 @@ const columns: Column<Compute>[] = [
 ];
 
 function nodesOf(c: Compute): string {
-  const p = (c.properties.properties ?? {}) as Record<string, unknown>;
+  const p = (c.properties.properties ?? {});
   const scale = p.scaleSettings as { minNodeCount?: number; maxNodeCount?: number } | undefined;
   if (scale) return `${String(p.currentNodeCount ?? 0)} (${scale.minNodeCount ?? 0}..${scale.maxNodeCount ?? 0})`;
   return p.state === undefined ? '' : String(p.state);

@@ -42,7 +42,7 @@ export async function prepareJob(file: string, name: string | undefined, sets: s
   const env = spec.environment;
   if (env && typeof env === 'object' && typeof (env as Record<string, unknown>).conda_file === 'string') {
     const path = local(base, (env as Record<string, string>).conda_file ?? '');
-    spec.environment = { ...(env as object), conda_file: readFileSync(path, 'utf8') };
+    spec.environment = { ...(env), conda_file: readFileSync(path, 'utf8') };
   }
   const prepared: PreparedJob = { spec, inputs: [] };
   if (typeof spec.code === 'string') {

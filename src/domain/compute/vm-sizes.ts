@@ -13,7 +13,7 @@ export interface VmSize {
 }
 
 /** The VM size catalog (data file vm-sizes.json). */
-export const vmSizes: readonly VmSize[] = catalogData.sizes as VmSize[];
+export const vmSizes: readonly VmSize[] = catalogData.sizes;
 
 const byLowerName = new Map(vmSizes.map((s) => [s.name.toLowerCase(), s]));
 

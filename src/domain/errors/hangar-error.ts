@@ -2,7 +2,8 @@ import { errorCatalogue, type ErrorCode } from './error-catalogue.js';
 
 /** One problem inside an error's `details`: which field, which rule, which value. */
 export interface ErrorDetail {
-  code: ErrorCode | string;
+  /** A catalogue code (ErrorCode) for top-level errors; details may carry finer rule names. */
+  code: string;
   message: string;
   target?: string;
   details?: ErrorDetail[];

@@ -74,5 +74,5 @@ function resolveInline(env: { image?: string; conda_file?: string }, aliases: re
 export async function resolveEnvironment(store: Store, workspace: string, env: unknown, aliases: readonly EnvironmentAliasConfig[]): Promise<ResolvedEnvironment> {
   if (env === undefined || env === null) return { definition: { kind: 'user-managed' }, display: 'user-managed (node default python)' };
   if (typeof env === 'string') return resolveRef(store, workspace, env, aliases);
-  return resolveInline(env as { image?: string; conda_file?: string }, aliases);
+  return resolveInline(env, aliases);
 }

@@ -135,7 +135,7 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
   const job: JobRecord = {
     name,
     workspace,
-    spec: { ...spec, name } as Record<string, unknown>,
+    spec: { ...spec, name },
     run,
     computeName: compute.name,
     experimentName,

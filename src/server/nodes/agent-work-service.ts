@@ -3,7 +3,6 @@ import type { JobRecord } from '../../domain/jobs/job-record.js';
 import { applyAttemptReport } from '../../domain/jobs/job-transitions.js';
 import type { AttemptStatusReport, JobAssignment, LeaseRequest, LeaseResponse, LogChunk, LogChunkAck, OutputsReport } from '../../domain/nodes/agent-protocol.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
-import type { SnapshotManifest } from '../../domain/snapshots/manifest.js';
 import { jobKey, parseJobKey } from '../jobs/job-key.js';
 import { updateJob } from '../jobs/job-writes.js';
 import { logFiles, type LogFile } from '../jobs/log-store.js';
@@ -74,7 +73,7 @@ export class AgentWorkService {
   /** Stores a log chunk exactly once (offsets make retries safe). */
   async appendLog(node: NodeRecord, id: string, chunk: LogChunk): Promise<LogChunkAck> {
     await this.ownJob(node, id);
-    if (!logFiles.includes(chunk.file as LogFile)) throw new HangarError('ValidationFailed', `Log file must be one of ${logFiles.join(', ')}; got '${chunk.file}'.`, 'file');
+    if (!logFiles.includes(chunk.file)) throw new HangarError('ValidationFailed', `Log file must be one of ${logFiles.join(', ')}; got '${chunk.file}'.`, 'file');
     if (!Number.isInteger(chunk.offset) || chunk.offset < 0) throw new HangarError('ValidationFailed', `Log offset must be a non-negative integer; got ${chunk.offset}.`, 'offset');
     const length = this.ctx.logs.append(id, chunk.attempt, chunk.file, chunk.offset, Buffer.from(chunk.data, 'base64'));
     return { length };
@@ -89,7 +88,7 @@ export class AgentWorkService {
   /** The manifest of the attempt's ./outputs, whose blobs the agent uploaded. */
   async reportOutputs(node: NodeRecord, id: string, report: OutputsReport): Promise<{ snapshotId: string }> {
     const job = await this.ownJob(node, id);
-    const { id: snapshotId } = await this.snapshots.putManifest(report.manifest as SnapshotManifest);
+    const { id: snapshotId } = await this.snapshots.putManifest(report.manifest);
     await updateJob(this.ctx, job, (j) => (j.outputsSnapshotId === snapshotId ? undefined : { ...j, outputsSnapshotId: snapshotId, modifiedAt: this.ctx.clock.now().toISOString(), version: j.version + 1 }));
     return { snapshotId };
   }

@@ -1,4 +1,3 @@
-import type { RegisterRequest } from '../../../domain/nodes/agent-protocol.js';
 import { parseBody } from '../parse-body.js';
 import type { RouteDef, RouteInput } from '../route-def.js';
 import { heartbeatSchema, leaseSchema, logChunkSchema, outputsSchema, registerSchema, statusSchema } from './agent-schemas.js';
@@ -12,7 +11,7 @@ const jobId = (i: RouteInput): string => i.params.jobId ?? '';
 export const agentRoutes: RouteDef[] = [
   {
     method: 'post', path: '/api/agent/register', action: act('register/action'), tag, summary: 'Register a node with its one-time token', body: registerSchema,
-    handler: async (i) => ({ status: 200, body: await i.services.nodes.register(parseBody(registerSchema, i.body) as RegisterRequest) }),
+    handler: async (i) => ({ status: 200, body: await i.services.nodes.register(parseBody(registerSchema, i.body)) }),
   },
   {
     method: 'post', path: '/api/agent/heartbeat', action: act('heartbeat/action'), tag, summary: 'Heartbeat: liveness, running attempts; answers what to stop', body: heartbeatSchema,

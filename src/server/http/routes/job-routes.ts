@@ -58,7 +58,7 @@ export const jobRoutes: RouteDef[] = [
     method: 'get', path: `${base}/{name}/logs`, action: action('workspaces/jobs/read'), tag, summary: 'A log file of an attempt as text',
     query: [{ name: 'file', description: 'user_logs/std_log.txt (default) or system_logs/agent.txt' }, { name: 'attempt', description: 'Attempt (default: current)' }, { name: 'offset', description: 'Byte offset' }],
     raw: async (c, i) => {
-      const log = await i.services.jobs.readLog(p(i).ws, p(i).name, i.query.file ?? 'user_logs/std_log.txt', intQuery(i as RouteInput, 'attempt'), intQuery(i as RouteInput, 'offset'));
+      const log = await i.services.jobs.readLog(p(i).ws, p(i).name, i.query.file ?? 'user_logs/std_log.txt', intQuery(i, 'attempt'), intQuery(i, 'offset'));
       return c.body(new Uint8Array(log.data), 200, { 'content-type': 'text/plain; charset=utf-8', 'x-hangar-attempt': String(log.attempt) });
     },
   },
@@ -68,7 +68,7 @@ export const jobRoutes: RouteDef[] = [
     raw: async (c, i) => {
       const file = (i.query.file ?? 'user_logs/std_log.txt') as LogFile;
       await i.services.jobs.readLog(p(i).ws, p(i).name, file);
-      return streamJobLog(c, i.services, p(i).ws, p(i).name, file, intQuery(i as RouteInput, 'offset') ?? 0);
+      return streamJobLog(c, i.services, p(i).ws, p(i).name, file, intQuery(i, 'offset') ?? 0);
     },
   },
   {
