@@ -31,9 +31,22 @@ function gpus(path: string | undefined): NodeCapacity['gpus'] {
   }
 }
 
+/** A container runtime that can actually run containers (a docker CLI without its daemon does not count). */
+function containerRuntime(path: string | undefined): NodeCapacity['containerRuntime'] {
+  if (which('podman', path)) return 'podman';
+  const docker = which('docker', path);
+  if (!docker) return null;
+  try {
+    execFileSync(docker, ['info'], { stdio: 'ignore', timeout: 5000 });
+    return 'docker';
+  } catch {
+    return null;
+  }
+}
+
 /** What this machine offers: cores, memory, GPUs, container runtime, default interpreter. */
 export function detectCapacity(path: string | undefined, python?: string): NodeCapacity {
-  const runtime = which('podman', path) ? 'podman' : which('docker', path) ? 'docker' : null;
+  const runtime = containerRuntime(path);
   // Debian's interpreter sees Debian's Python packages (python3-sklearn…); a pyenv python3 on PATH does not.
   const defaultPython = python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : (which('python3', path) ?? 'python3'));
   return { cores: cpus().length, memoryMB: Math.round(totalmem() / 1024 / 1024), gpus: gpus(path), containerRuntime: runtime, defaultPython };

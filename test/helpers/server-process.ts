@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { cliPath, exited, spawnMarked, tempDir, waitFor } from './processes.js';
@@ -11,19 +11,19 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Output so far (stdout + stderr), for diagnosing failures. */
   output(): string;
-  /** SIGTERM and wait. */
+  /** SIGTERM and wait; then kills the node agents it started (they outlive servers by design). */
   stop(): Promise<void>;
   /** SIGKILL and wait: a crash. */
   kill9(): Promise<void>;
 }
 
 /** Starts a server on a free port; `config` is written to HOME/config.yaml first. */
-export async function startServerProcess(opts: { home?: string; config?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+export async function startServerProcess(opts: { home?: string; port?: number; config?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerProcess> {
   const home = opts.home ?? tempDir('hangar-home-');
   if (opts.config) writeFileSync(join(home, 'config.yaml'), stringify(opts.config));
   const info = join(home, 'server.json');
   rmSync(info, { force: true });
-  const child = spawnMarked(process.execPath, [cliPath, 'server', '--port', '0', '--home', home], { env: { HANGAR_HOME: home, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnMarked(process.execPath, [cliPath, 'server', '--port', String(opts.port ?? 0), '--home', home], { env: { HANGAR_HOME: home, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -40,12 +40,34 @@ export async function startServerProcess(opts: { home?: string; config?: Record<
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited(child);
+      killNodes(home);
     },
     async kill9() {
       child.kill('SIGKILL');
       await exited(child);
     },
   };
+}
+
+/** SIGKILLs every agent (process group) and recorded job process group under HOME/nodes. */
+export function killNodes(home: string): void {
+  const nodes = join(home, 'nodes');
+  if (!existsSync(nodes)) return;
+  for (const node of readdirSync(nodes)) {
+    for (const file of ['agent.pid', 'job-pgids']) {
+      const path = join(nodes, node, file);
+      if (!existsSync(path)) continue;
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        const pid = Number(line.trim());
+        if (!Number.isInteger(pid) || pid <= 1) continue;
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
 }
 
 /** JSON over HTTP to a server; returns status and parsed body. */
