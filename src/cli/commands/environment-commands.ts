@@ -37,8 +37,9 @@ function environmentOf(o: EnvFlags): { name: string; version: string; properties
   const conda = doc.conda_file;
   const condaText = typeof conda === 'string' ? readFileSync(isAbsolute(conda) ? conda : resolve(base, conda), 'utf8') : conda && typeof conda === 'object' ? stringify(conda) : undefined;
   const properties: Record<string, unknown> = { tags: Object.fromEntries(Object.entries((doc.tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)])) };
-  if (doc.description !== undefined) properties.description = String(doc.description);
-  if (doc.image !== undefined) properties.image = String(doc.image);
+  // `--set image=null` (YAML null) removes a field, as in az ml.
+  if (doc.description !== undefined && doc.description !== null) properties.description = String(doc.description);
+  if (doc.image !== undefined && doc.image !== null) properties.image = String(doc.image);
   if (condaText !== undefined) properties.condaFile = condaText;
   return { name: doc.name, version: String(doc.version ?? '1'), properties };
 }
