@@ -120,6 +120,7 @@ export class Agent {
       },
       environment: { workDir: this.options.workDir, hostname: hostname(), defaultPython: this.capacity.defaultPython, containerRuntime: this.capacity.containerRuntime, ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}), ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}) },
       baseEnv: this.env,
+      spawned: () => this.writePgids(),
     });
     const shippers = [new LogShipper(this.client, a.jobId, a.attempt, 'user_logs/std_log.txt', runner.stdLog), new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog)];
     shippers.forEach((s) => s.start());
@@ -132,7 +133,6 @@ export class Agent {
       this.log(`job ${a.jobId} attempt ${a.attempt}: ${runner.exitCode === undefined ? 'ended' : `exit code ${runner.exitCode}`}`);
       this.slotFreed?.();
     });
-    setTimeout(() => this.writePgids(), 500);
   }
 
   /** Process groups of running jobs, so a provider can clean up even after this agent was killed. */

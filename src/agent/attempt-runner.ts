@@ -17,6 +17,8 @@ export interface RunnerHooks {
   uploadOutputs(outputsDir: string): Promise<void>;
   /** Environment preparation context (node facts, system log). */
   environment: Omit<EnvironmentContext, 'log'>;
+  /** The command started in its own process group `pgid` (recorded so a provider can clean up). */
+  spawned?: (pgid: number) => void;
   /** Extra process environment (inherited by the job). */
   baseEnv: Record<string, string | undefined>;
 }
@@ -125,6 +127,7 @@ export class AttemptRunner {
       const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
       closeSync(out);
       this.child = child;
+      if (child.pid !== undefined) this.hooks.spawned?.(child.pid);
       const timer = a.timeoutSeconds ? setTimeout(() => this.stop({ kind: 'timeout', message: `exceeded limits.timeout of ${a.timeoutSeconds} s; stopped` }), a.timeoutSeconds * 1000) : undefined;
       child.on('error', (err) => {
         appendFileSync(this.stdLog, `hangar: could not start the command: ${err.message}\n`);
