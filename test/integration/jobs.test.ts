@@ -153,9 +153,9 @@ describe('jobs on a cluster (real agents, real Python)', () => {
     const r = await cli(['job', 'create', '-f', yml, '--name', 'mlflow-rest', '--stream']);
     expect(r.stdout).toContain('run status RUNNING');
     const tracking = `${server.url}/api/workspaces/default/mlflow/api/2.0/mlflow`;
-    const history = await (await fetch(`${tracking}/metrics/get-history?run_id=mlflow-rest&metric_key=loss`)).json();
+    const history: any = await (await fetch(`${tracking}/metrics/get-history?run_id=mlflow-rest&metric_key=loss`)).json();
     expect(history.metrics.map((m: { value: number; step: number }) => [m.step, m.value])).toEqual([[0, 0.5], [1, 0.25]]);
-    const run = await (await fetch(`${tracking}/runs/get?run_id=mlflow-rest`)).json();
+    const run: any = await (await fetch(`${tracking}/runs/get?run_id=mlflow-rest`)).json();
     expect(run.run.info.status).toBe('FINISHED');
     expect(run.run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
     expect(run.run.data.tags).toEqual([{ key: 'stage', value: 'dev' }, { key: 'team', value: 'ml' }]);

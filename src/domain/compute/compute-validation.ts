@@ -1,3 +1,4 @@
+import { findVmSize, vmTypeOf } from './vm-sizes.js';
 import type { LocationConfig } from '../../config/config-schema.js';
 import { throwIfProblems, type Problem } from '../errors/hangar-error.js';
 import { zodProblems } from '../errors/zod-problems.js';
@@ -117,6 +118,9 @@ export function validateComputeRequest(name: string, body: unknown, ctx: Compute
   const props = (kind.success ? kind.data : {}) as Record<string, unknown>;
   if (kind.success && location) kindProblems(type, props, location, problems);
   throwIfProblems(problems);
+  // VM type follows the size (Azure fills it in when the caller leaves it out).
+  const size = typeof props.vmSize === 'string' ? findVmSize(props.vmSize) : undefined;
+  if (type === 'AmlCompute' && size && props.vmType === undefined) props.vmType = vmTypeOf(size);
   const secrets: Record<string, string> = {};
   for (const path of secretPathsByType[type]) {
     const value = takePath(props, path);
