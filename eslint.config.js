@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'studio/dist/**', 'coverage/**', 'eslint.config.js', 'bench/*.mjs', 'bench/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'studio/dist/**', 'coverage/**', 'eslint.config.js', 'bench/*.mjs', 'bench/*.js', 'scripts/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, buildTinyWheel, createCluster, jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
+import { alive, buildTinyWheel, createCluster, jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';

@@ -22,7 +22,7 @@ describe('persistence', () => {
     ];
     for (const [ws, name, body] of bodies) expect((await api(server.url, 'PUT', `/api/workspaces/${ws}/computes/${name}`, body)).status).toBe(201);
     await api(server.url, 'PUT', '/api/workspaces/research/locks/hold', { level: 'CanNotDelete' });
-    await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/cpu-cluster')).body.properties.provisioningState === 'Succeeded', 'Succeeded');
+    await waitFor(async () => (await api(server!.url, 'GET', '/api/workspaces/default/computes/cpu-cluster')).body.properties.provisioningState === 'Succeeded', 'Succeeded');
     const before = await Promise.all(bodies.map(async ([ws, name]) => (await api(server!.url, 'GET', `/api/workspaces/${ws}/computes/${name}`)).body));
     await server.kill9();
 

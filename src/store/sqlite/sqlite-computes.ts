@@ -3,6 +3,7 @@ import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ComputeFilter, ComputeRepository, Page, PageRequest } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
+import { settle } from './settle.js';
 
 interface Row {
   workspace: string;
@@ -47,30 +48,34 @@ export class SqliteComputes implements ComputeRepository {
   }
 
   insert(record: ComputeRecord): Promise<void> {
-    const clash = this.db
-      .prepare('SELECT workspace, name FROM computes WHERE location = ? AND name_key = ?')
-      .get(record.spec.location, record.name.toLowerCase()) as { workspace: string; name: string } | undefined;
-    if (clash) {
-      throw new HangarError(
-        'NameConflict',
-        `Compute name '${record.name}' is already used by compute '${clash.name}' in workspace '${clash.workspace}' in location '${record.spec.location}'; compute names are unique per location across all workspaces.`,
-        'name',
-      );
-    }
-    this.db
-      .prepare('INSERT INTO computes (id, workspace, name, name_key, location, compute_type, provisioning_state, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(record.id, record.workspace, record.name, record.name.toLowerCase(), record.spec.location, record.spec.computeType, record.status.provisioningState, JSON.stringify(record), record.version);
-    return Promise.resolve();
+    return settle(() => {
+      const clash = this.db
+        .prepare('SELECT workspace, name FROM computes WHERE location = ? AND name_key = ?')
+        .get(record.spec.location, record.name.toLowerCase()) as { workspace: string; name: string } | undefined;
+      if (clash) {
+        throw new HangarError(
+          'NameConflict',
+          `Compute name '${record.name}' is already used by compute '${clash.name}' in workspace '${clash.workspace}' in location '${record.spec.location}'; compute names are unique per location across all workspaces.`,
+          'name',
+        );
+      }
+      this.db
+        .prepare('INSERT INTO computes (id, workspace, name, name_key, location, compute_type, provisioning_state, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(record.id, record.workspace, record.name, record.name.toLowerCase(), record.spec.location, record.spec.computeType, record.status.provisioningState, JSON.stringify(record), record.version);
+      return Promise.resolve();
+    });
   }
 
   update(record: ComputeRecord): Promise<void> {
-    const result = this.db
-      .prepare('UPDATE computes SET doc = ?, provisioning_state = ?, version = ? WHERE id = ? AND version = ?')
-      .run(JSON.stringify(record), record.status.provisioningState, record.version, record.id, record.version - 1);
-    if (result.changes === 0) {
-      throw new HangarError('Conflict', `Compute '${record.name}' was changed concurrently; read it again and retry.`, record.name);
-    }
-    return Promise.resolve();
+    return settle(() => {
+      const result = this.db
+        .prepare('UPDATE computes SET doc = ?, provisioning_state = ?, version = ? WHERE id = ? AND version = ?')
+        .run(JSON.stringify(record), record.status.provisioningState, record.version, record.id, record.version - 1);
+      if (result.changes === 0) {
+        throw new HangarError('Conflict', `Compute '${record.name}' was changed concurrently; read it again and retry.`, record.name);
+      }
+      return Promise.resolve();
+    });
   }
 
   delete(id: string): Promise<boolean> {

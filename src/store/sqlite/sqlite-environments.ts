@@ -3,6 +3,7 @@ import type { EnvironmentRecord } from '../../domain/environments/environment-re
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { EnvironmentRepository, Page, PageRequest } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
+import { settle } from './settle.js';
 
 interface Row {
   seq: number;
@@ -34,17 +35,19 @@ export class SqliteEnvironments implements EnvironmentRepository {
   }
 
   insert(record: EnvironmentRecord): Promise<void> {
-    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM environments').get() as { next: number }).next;
-    try {
-      this.db
-        .prepare('INSERT INTO environments (workspace, name, version, created_at, seq, doc) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(record.workspace, record.name, record.version, record.createdAt, seq, JSON.stringify(record));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new HangarError('NameConflict', `Environment '${record.name}' version '${record.version}' already exists; versions are immutable, create a new version.`, 'version');
+    return settle(() => {
+      const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM environments').get() as { next: number }).next;
+      try {
+        this.db
+          .prepare('INSERT INTO environments (workspace, name, version, created_at, seq, doc) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(record.workspace, record.name, record.version, record.createdAt, seq, JSON.stringify(record));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new HangarError('NameConflict', `Environment '${record.name}' version '${record.version}' already exists; versions are immutable, create a new version.`, 'version');
+        }
+        throw err;
       }
-      throw err;
-    }
-    return Promise.resolve();
+      return Promise.resolve();
+    });
   }
 }

@@ -3,6 +3,7 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { JobRecord } from '../../domain/jobs/job-record.js';
 import type { JobFilter, JobRepository, Page, PageRequest } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
+import { settle } from './settle.js';
 
 interface Row {
   name: string;
@@ -58,25 +59,29 @@ export class SqliteJobs implements JobRepository {
   }
 
   insert(record: JobRecord): Promise<void> {
-    try {
-      this.db
-        .prepare('INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(record.workspace, record.name, record.computeName, record.experimentName, record.status, record.nodeId ?? null, record.createdAt, JSON.stringify(record), record.version);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new HangarError('NameConflict', `A job named '${record.name}' already exists in workspace '${record.workspace}'.`, 'name');
+    return settle(() => {
+      try {
+        this.db
+          .prepare('INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(record.workspace, record.name, record.computeName, record.experimentName, record.status, record.nodeId ?? null, record.createdAt, JSON.stringify(record), record.version);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new HangarError('NameConflict', `A job named '${record.name}' already exists in workspace '${record.workspace}'.`, 'name');
+        }
+        throw err;
       }
-      throw err;
-    }
-    return Promise.resolve();
+      return Promise.resolve();
+    });
   }
 
   update(record: JobRecord): Promise<void> {
-    const r = this.db
-      .prepare('UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?')
-      .run(record.status, record.nodeId ?? null, JSON.stringify(record), record.version, record.workspace, record.name, record.version - 1);
-    if (r.changes === 0) throw new HangarError('Conflict', `Job '${record.name}' was changed concurrently; read it again and retry.`, record.name);
-    return Promise.resolve();
+    return settle(() => {
+      const r = this.db
+        .prepare('UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?')
+        .run(record.status, record.nodeId ?? null, JSON.stringify(record), record.version, record.workspace, record.name, record.version - 1);
+      if (r.changes === 0) throw new HangarError('Conflict', `Job '${record.name}' was changed concurrently; read it again and retry.`, record.name);
+      return Promise.resolve();
+    });
   }
 
   nextQueueSeq(): Promise<number> {

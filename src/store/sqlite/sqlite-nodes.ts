@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { NodeRepository } from '../store.js';
+import { settle } from './settle.js';
 
 const parse = (r: { doc: string }): NodeRecord => JSON.parse(r.doc) as NodeRecord;
 
@@ -34,18 +35,22 @@ export class SqliteNodes implements NodeRepository {
   }
 
   insert(record: NodeRecord): Promise<void> {
-    this.db
-      .prepare('INSERT INTO nodes (id, workspace, compute_id, token_hash, session_token_hash, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(record.id, record.workspace, record.computeId, record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version);
-    return Promise.resolve();
+    return settle(() => {
+      this.db
+        .prepare('INSERT INTO nodes (id, workspace, compute_id, token_hash, session_token_hash, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(record.id, record.workspace, record.computeId, record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version);
+      return Promise.resolve();
+    });
   }
 
   update(record: NodeRecord): Promise<void> {
-    const r = this.db
-      .prepare('UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?')
-      .run(record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version, record.id, record.version - 1);
-    if (r.changes === 0) throw new HangarError('Conflict', `Node '${record.id}' was changed concurrently.`, record.id);
-    return Promise.resolve();
+    return settle(() => {
+      const r = this.db
+        .prepare('UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?')
+        .run(record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version, record.id, record.version - 1);
+      if (r.changes === 0) throw new HangarError('Conflict', `Node '${record.id}' was changed concurrently.`, record.id);
+      return Promise.resolve();
+    });
   }
 
   delete(id: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { KeyValue, MetricPoint } from '../../domain/metrics/run-data.js';
 import type { RunDataRepository } from '../store.js';
+import { settle } from './settle.js';
 
 interface MetricRow {
   key: string;
@@ -44,18 +45,20 @@ export class SqliteRunData implements RunDataRepository {
   }
 
   logParams(workspace: string, job: string, params: KeyValue[]): Promise<void> {
-    const read = this.db.prepare("SELECT value FROM run_values WHERE workspace = ? AND job_name = ? AND kind = 'param' AND key = ?");
-    const insert = this.db.prepare("INSERT INTO run_values (workspace, job_name, kind, key, value) VALUES (?, ?, 'param', ?, ?)");
-    this.db.transaction(() => {
-      for (const p of params) {
-        const existing = read.get(workspace, job, p.key) as { value: string } | undefined;
-        if (existing === undefined) insert.run(workspace, job, p.key, p.value);
-        else if (existing.value !== p.value) {
-          throw new HangarError('Conflict', `Param '${p.key}' was already logged with value '${existing.value}'; params are write-once (new value '${p.value}').`, `params.${p.key}`);
+    return settle(() => {
+      const read = this.db.prepare("SELECT value FROM run_values WHERE workspace = ? AND job_name = ? AND kind = 'param' AND key = ?");
+      const insert = this.db.prepare("INSERT INTO run_values (workspace, job_name, kind, key, value) VALUES (?, ?, 'param', ?, ?)");
+      this.db.transaction(() => {
+        for (const p of params) {
+          const existing = read.get(workspace, job, p.key) as { value: string } | undefined;
+          if (existing === undefined) insert.run(workspace, job, p.key, p.value);
+          else if (existing.value !== p.value) {
+            throw new HangarError('Conflict', `Param '${p.key}' was already logged with value '${existing.value}'; params are write-once (new value '${p.value}').`, `params.${p.key}`);
+          }
         }
-      }
-    })();
-    return Promise.resolve();
+      })();
+      return Promise.resolve();
+    });
   }
 
   params(workspace: string, job: string): Promise<KeyValue[]> {

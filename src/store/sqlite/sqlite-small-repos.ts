@@ -4,6 +4,7 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { WorkspaceRecord } from '../../domain/workspace/workspace.js';
 import type { EventRepository, Page, PageRequest, SecretRepository, WorkspaceRepository } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
+import { settle } from './settle.js';
 
 interface DocRow {
   doc: string;
@@ -28,27 +29,31 @@ export class SqliteWorkspaces implements WorkspaceRepository {
   }
 
   insert(record: WorkspaceRecord): Promise<void> {
-    try {
-      this.db
-        .prepare('INSERT INTO workspaces (name, location, doc, version) VALUES (?, ?, ?, ?)')
-        .run(record.name, record.location, JSON.stringify(record), record.version);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new HangarError('NameConflict', `A workspace named '${record.name}' already exists.`, record.name);
+    return settle(() => {
+      try {
+        this.db
+          .prepare('INSERT INTO workspaces (name, location, doc, version) VALUES (?, ?, ?, ?)')
+          .run(record.name, record.location, JSON.stringify(record), record.version);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new HangarError('NameConflict', `A workspace named '${record.name}' already exists.`, record.name);
+        }
+        throw err;
       }
-      throw err;
-    }
-    return Promise.resolve();
+      return Promise.resolve();
+    });
   }
 
   update(record: WorkspaceRecord): Promise<void> {
-    const result = this.db
-      .prepare('UPDATE workspaces SET doc = ?, location = ?, version = ? WHERE name = ? AND version = ?')
-      .run(JSON.stringify(record), record.location, record.version, record.name, record.version - 1);
-    if (result.changes === 0) {
-      throw new HangarError('Conflict', `Workspace '${record.name}' was changed by someone else; read it again and retry.`, record.name);
-    }
-    return Promise.resolve();
+    return settle(() => {
+      const result = this.db
+        .prepare('UPDATE workspaces SET doc = ?, location = ?, version = ? WHERE name = ? AND version = ?')
+        .run(JSON.stringify(record), record.location, record.version, record.name, record.version - 1);
+      if (result.changes === 0) {
+        throw new HangarError('Conflict', `Workspace '${record.name}' was changed by someone else; read it again and retry.`, record.name);
+      }
+      return Promise.resolve();
+    });
   }
 
   delete(name: string): Promise<boolean> {

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import type { ComputeRecord } from '../domain/compute/compute-record.js';
+import type { EnvironmentRecord } from '../domain/environments/environment-record.js';
+import type { JobRecord } from '../domain/jobs/job-record.js';
+import type { NodeRecord } from '../domain/nodes/node-record.js';
+import type { WorkspaceRecord } from '../domain/workspace/workspace.js';
+import type { Store } from './store.js';
+
+/** How a contract run gets a fresh, migrated store (and, optionally, reopens the same data). */
+export type StoreFactory = () => Promise<{ store: Store; reopen?: () => Promise<Store>; cleanup: () => Promise<void> }>;
+
+const at = (n: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
+const ws = (name: string, location = 'local'): WorkspaceRecord => ({ name, location, tags: { t: name }, locks: [], createdAt: at(0), modifiedAt: at(0), version: 1 });
+const compute = (workspace: string, name: string, location = 'local', type: ComputeRecord['spec']['computeType'] = 'AmlCompute'): ComputeRecord => ({
+  id: `${workspace}-${name}-${location}`, workspace, name, createdAt: at(1), modifiedAt: at(1), version: 1,
+  spec: { computeType: type, location, description: 'd', tags: { k: 'v' }, identity: { type: 'None' }, properties: { vmSize: 'Standard_D2_v2', scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } }, secretPaths: [] },
+  status: { provisioningState: 'Creating', provisioningErrors: [], observed: { currentNodeCount: 0 } },
+});
+const job = (name: string, seq: number, extra: Partial<JobRecord> = {}): JobRecord => ({
+  name, workspace: 'default', spec: { command: 'echo' }, computeName: 'cpu', experimentName: 'exp', status: 'Queued', priority: 0, queueSeq: seq, attempts: [], delivered: false, cancelRequested: false,
+  run: { command: 'echo', environment: { kind: 'user-managed' }, env: { A: '1' }, inputs: [], instanceCount: 1, maxAttempts: 1 },
+  createdAt: at(seq), modifiedAt: at(seq), version: 1, ...extra,
+});
+const node = (id: string, computeId: string): NodeRecord => ({ id, workspace: 'default', computeId, computeName: 'cpu', provider: 'local', state: 'preparing', tokenHash: `t-${id}`, slots: 2, createdAt: at(2), version: 1 });
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  await expect(p).rejects.toMatchObject({ code });
+}
+
+/**
+ * The contract every Store implementation passes (SQLite now, PostgreSQL later): round trips
+ * keep every field, names clash where they should, optimistic concurrency, paging, filters.
+ */
+export function describeStoreContract(name: string, open: StoreFactory): void {
+  const withStore = (fn: (s: Store, reopen?: () => Promise<Store>) => Promise<void>) => async () => {
+    const { store, reopen, cleanup } = await open();
+    try {
+      await fn(store, reopen);
+    } finally {
+      await cleanup();
+    }
+  };
+
+  describe(`store contract: ${name}`, () => {
+    it('migrations are idempotent', withStore(async (s) => {
+      const v = await s.migrate();
+      expect(await s.migrate()).toBe(v);
+    }));
+
+    it('workspaces: insert, get, list, optimistic update, delete', withStore(async (s) => {
+      await s.workspaces.insert(ws('a'));
+      await expectCode(s.workspaces.insert(ws('a')), 'NameConflict');
+      expect(await s.workspaces.get('a')).toEqual(ws('a'));
+      await s.workspaces.update({ ...ws('a'), locks: [{ name: 'l', level: 'ReadOnly' }], version: 2 });
+      await expectCode(s.workspaces.update({ ...ws('a'), version: 2 }), 'Conflict');
+      expect((await s.workspaces.get('a'))?.locks).toEqual([{ name: 'l', level: 'ReadOnly' }]);
+      expect(await s.workspaces.delete('a')).toBe(true);
+      expect(await s.workspaces.get('a')).toBeUndefined();
+    }));
+
+    it('computes: unique per location across workspaces, case-insensitive; round trip keeps every field', withStore(async (s) => {
+      await s.computes.insert(compute('w1', 'cpu'));
+      await expectCode(s.computes.insert(compute('w2', 'CPU')), 'NameConflict');
+      await s.computes.insert(compute('w2', 'cpu', 'lab'));
+      expect(await s.computes.get('w1', 'cpu')).toEqual(compute('w1', 'cpu'));
+      expect(await s.computes.getById(compute('w2', 'cpu', 'lab').id)).toEqual(compute('w2', 'cpu', 'lab'));
+      const next = { ...compute('w1', 'cpu'), status: { ...compute('w1', 'cpu').status, provisioningState: 'Succeeded' as const }, version: 2 };
+      await s.computes.update(next);
+      await expectCode(s.computes.update(next), 'Conflict');
+      expect((await s.computes.all({ provisioningState: 'Succeeded' })).map((c) => c.id)).toEqual([next.id]);
+      expect((await s.computes.all({ location: 'lab' })).length).toBe(1);
+      expect(await s.computes.delete(next.id)).toBe(true);
+      await s.computes.insert(compute('w2', 'cpu'));
+    }));
+
+    it('computes: pages visit every item once, filters by type and workspace', withStore(async (s) => {
+      for (let i = 0; i < 7; i++) await s.computes.insert(compute('w', `c${i}`, 'local', i % 2 ? 'AKS' : 'AmlCompute'));
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s.computes.list({ workspace: 'w' }, token === undefined ? { top: 3 } : { top: 3, skipToken: token });
+        seen.push(...page.items.map((c) => c.name));
+        token = page.skipToken;
+      } while (token);
+      expect(seen.sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6']);
+      expect((await s.computes.all({ computeType: 'AKS' })).length).toBe(3);
+    }));
+
+    it('secrets and events', withStore(async (s) => {
+      await s.secrets.put('o1', 'a.b', 'cipher-1');
+      await s.secrets.put('o1', 'a.b', 'cipher-2');
+      expect(await s.secrets.list('o1')).toEqual({ 'a.b': 'cipher-2' });
+      await s.secrets.deleteOwner('o1');
+      expect(await s.secrets.list('o1')).toEqual({});
+      for (let i = 0; i < 5; i++) await s.events.append({ at: at(i), workspace: 'w', resource: i % 2 ? 'compute/a' : 'compute/b', reason: 'R', message: `m${i}`, level: 'Info' });
+      const a = await s.events.list({ workspace: 'w', resource: 'compute/a' }, { top: 10 });
+      expect(a.items.map((e) => e.message)).toHaveLength(2);
+      const first = await s.events.list({ workspace: 'w' }, { top: 2 });
+      expect(first.items).toHaveLength(2);
+      expect(first.skipToken).toBeDefined();
+    }));
+
+    it('jobs: names unique per workspace, queue sequence increases, filters, newest first', withStore(async (s) => {
+      await s.jobs.insert(job('j1', 1));
+      await expectCode(s.jobs.insert(job('j1', 2)), 'NameConflict');
+      await s.jobs.insert({ ...job('j1', 2), workspace: 'other' });
+      await s.jobs.insert(job('j2', 3, { status: 'Running', nodeId: 'n1' }));
+      expect(await s.jobs.get('default', 'j2')).toEqual(job('j2', 3, { status: 'Running', nodeId: 'n1' }));
+      expect((await s.jobs.all({ statuses: ['Running'] })).map((j) => j.name)).toEqual(['j2']);
+      expect((await s.jobs.all({ nodeId: 'n1' })).map((j) => j.name)).toEqual(['j2']);
+      expect((await s.jobs.list({ workspace: 'default' }, { top: 10 })).items.map((j) => j.name)).toEqual(['j2', 'j1']);
+      await s.jobs.update({ ...job('j1', 1), status: 'Completed', version: 2 });
+      await expectCode(s.jobs.update({ ...job('j1', 1), version: 2 }), 'Conflict');
+      const a = await s.jobs.nextQueueSeq();
+      expect(await s.jobs.nextQueueSeq()).toBeGreaterThan(a);
+    }));
+
+    it('nodes: by compute, by token hashes, optimistic update', withStore(async (s) => {
+      await s.nodes.insert(node('n1', 'c1'));
+      await s.nodes.insert(node('n2', 'c2'));
+      expect((await s.nodes.byTokenHash('t-n1'))?.id).toBe('n1');
+      await s.nodes.update({ ...node('n1', 'c1'), tokenHash: undefined, sessionTokenHash: 's1', state: 'idle', version: 2 });
+      expect(await s.nodes.byTokenHash('t-n1')).toBeUndefined();
+      expect((await s.nodes.bySessionTokenHash('s1'))?.state).toBe('idle');
+      await expectCode(s.nodes.update({ ...node('n1', 'c1'), version: 2 }), 'Conflict');
+      expect((await s.nodes.all({ computeId: 'c2' })).map((n) => n.id)).toEqual(['n2']);
+      expect(await s.nodes.delete('n2')).toBe(true);
+    }));
+
+    it('environments: immutable versions, latest by creation', withStore(async (s) => {
+      const env = (version: string): EnvironmentRecord => ({ workspace: 'default', name: 'sk', version, tags: {}, definition: { kind: 'conda', condaFile: 'dependencies: []' }, createdAt: at(Number(version)) });
+      await s.environments.insert(env('1'));
+      await s.environments.insert(env('2'));
+      await expectCode(s.environments.insert(env('1')), 'NameConflict');
+      expect((await s.environments.latest('default', 'sk'))?.version).toBe('2');
+      expect(await s.environments.get('default', 'sk', '1')).toEqual(env('1'));
+      expect((await s.environments.list('default', { name: 'sk' }, { top: 1 })).skipToken).toBeDefined();
+    }));
+
+    it('run data: metric history in order, latest per key, write-once params, tags overwrite', withStore(async (s) => {
+      await s.runData.logMetrics('w', 'j', [{ key: 'loss', value: 1, timestamp: 1, step: 0 }, { key: 'loss', value: 0.5, timestamp: 2, step: 1 }, { key: 'acc', value: 0.9, timestamp: 2, step: 0 }]);
+      expect((await s.runData.metricHistory('w', 'j', 'loss')).map((m) => m.value)).toEqual([1, 0.5]);
+      expect(await s.runData.latestMetrics('w', 'j')).toEqual([{ key: 'acc', value: 0.9, timestamp: 2, step: 0 }, { key: 'loss', value: 0.5, timestamp: 2, step: 1 }]);
+      await s.runData.logParams('w', 'j', [{ key: 'lr', value: '0.1' }]);
+      await s.runData.logParams('w', 'j', [{ key: 'lr', value: '0.1' }]);
+      await expectCode(s.runData.logParams('w', 'j', [{ key: 'lr', value: '0.2' }]), 'Conflict');
+      await s.runData.setTags('w', 'j', [{ key: 't', value: 'a' }]);
+      await s.runData.setTags('w', 'j', [{ key: 't', value: 'b' }]);
+      expect(await s.runData.tags('w', 'j')).toEqual([{ key: 't', value: 'b' }]);
+    }));
+
+    it('data survives closing and reopening', withStore(async (s, reopen) => {
+      if (!reopen) return;
+      await s.workspaces.insert(ws('keep'));
+      await s.computes.insert(compute('keep', 'cpu'));
+      await s.close();
+      const again = await reopen();
+      try {
+        expect(await again.workspaces.get('keep')).toEqual(ws('keep'));
+        expect(await again.computes.get('keep', 'cpu')).toEqual(compute('keep', 'cpu'));
+      } finally {
+        await again.close();
+      }
+    }));
+  });
+}
