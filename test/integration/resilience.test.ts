@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, createCluster, jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
@@ -27,7 +27,7 @@ describe('never lose or kill a healthy job', () => {
     const pidFile = join(tempDir(), 'pid');
     await cli(['job', 'create', '-f', jobFolder({ command: `sleep 120 & echo $! > ${pidFile}; wait`, compute: 'tough' }), '--name', 'orphaned']);
     const running = await waitForJob(server.url, 'orphaned', (j) => j.properties.status === 'Running', 'to run', 60_000);
-    await waitFor(() => readFileSync(pidFile, 'utf8').trim() !== '' || undefined, 'the job child', 10_000).catch(() => undefined);
+    await waitFor(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '') || undefined, 'the job child', 10_000);
     process.kill(agentPid(running.properties.node), 'SIGKILL');
     const silent = await waitForJob(server.url, 'orphaned', (j) => j.properties.status === 'NotResponding', 'to be NotResponding', 15_000);
     expect(silent.properties.statusReason).toContain('stopped heartbeating');

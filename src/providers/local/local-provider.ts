@@ -87,6 +87,7 @@ export class LocalProvider implements Provider {
       }
     }
     this.killOrphanJobs(nodeId);
+    this.killTaggedProcesses(nodeId);
     rmSync(join(this.dir(nodeId), 'agent.pid'), { force: true });
   }
 
@@ -104,6 +105,22 @@ export class LocalProvider implements Provider {
       }
     }
     rmSync(file, { force: true });
+  }
+
+  /**
+   * Every process still carrying this node's HANGAR_NODE_ID (agents pass it to their jobs): the
+   * safety net for a job started in the instant between its spawn and the agent recording its group.
+   */
+  private killTaggedProcesses(nodeId: string): void {
+    const tag = `HANGAR_NODE_ID=${nodeId}\0`;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(tag)) process.kill(Number(entry), 'SIGKILL');
+      } catch {
+        /* gone, or not ours to read */
+      }
+    }
   }
 
   async list(): Promise<ProviderNode[]> {
