@@ -9,6 +9,7 @@ export class UsageError extends Error {}
 export interface CommonOptions {
   workspace?: string;
   output?: string;
+  query?: string;
 }
 
 /** The SDK client for a command: server from HANGAR_URL or `hangar configure`, workspace from -w. */
@@ -47,7 +48,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 /** Adds --workspace and --output to a command. */
 export function withCommon(cmd: Command, output = true): Command {
   cmd.option('-w, --workspace <name>', 'workspace (default: default)');
-  if (output) cmd.option('-o, --output <format>', 'json | yaml | table', 'json');
+  if (output) cmd.option('-o, --output <format>', 'json | yaml | table | tsv', 'json').option('--query <expression>', 'JMESPath subset: fields, [N], [] projections (e.g. properties.status)');
   return cmd;
 }
 

@@ -67,7 +67,7 @@ export const configSchema = z.strictObject({
   jobs: jobsSchema.default({ heartbeatIntervalMs: 2000, nodeNotRespondingAfterMs: 10_000, nodeLostAfterMs: 300_000, leaseWaitSeconds: 20, cancelGraceSeconds: 10 }),
   /**
    * Operator-defined stand-ins for environments that cannot be pulled here (Azure curated
-   * environments, registry images). Defaults map the common curated ones to Debian's Python.
+   * environments, registry images). None by default: an unaliased one is refused at submit.
    */
   environmentAliases: z.array(aliasSchema).default([]),
 });

@@ -153,7 +153,7 @@ async function createOrAttach(o: ComputeFlags, verb: 'create' | 'attach'): Promi
   warn(written);
   progress(`${verb === 'attach' ? 'Attaching' : 'Creating'} ${name} (${String(written.properties.computeType)})`);
   const final = o.wait === false ? written : ((await waitFor(client, name, false)) ?? written);
-  print(final, o.output, columns);
+  print(final, o, columns);
   if (final.properties.provisioningState === 'Failed') process.exitCode = 1;
 }
 
@@ -201,14 +201,14 @@ export function registerComputeCommands(program: Command): void {
       const client = clientFor(o);
       const written = await client.computes.patch(o.name ?? '', updatePatch(o));
       warn(written);
-      print(o.wait === false ? written : ((await waitFor(client, o.name ?? '', false)) ?? written), o.output, columns);
+      print(o.wait === false ? written : ((await waitFor(client, o.name ?? '', false)) ?? written), o, columns);
     }));
   withCommon(compute.command('show').description('Show a compute')).requiredOption('-n, --name <name>', 'compute name')
-    .action(action(async (o: ComputeFlags) => print(await clientFor(o).computes.get(o.name ?? ''), o.output, columns)));
+    .action(action(async (o: ComputeFlags) => print(await clientFor(o).computes.get(o.name ?? ''), o, columns)));
   withCommon(compute.command('list').description('List computes')).option('-t, --type <type>', 'only this type')
     .action(action(async (o: ComputeFlags) => {
       const type = o.type ? (await import('../compute-yaml.js')).computeTypeOf(o.type) : undefined;
-      print(await clientFor(o).computes.list(type), o.output, columns);
+      print(await clientFor(o).computes.list(type), o, columns);
     }));
   for (const verb of ['delete', 'detach'] as const) {
     withCommon(compute.command(verb).description(verb === 'delete' ? 'Delete a compute and its nodes' : 'Detach an attached compute (the machine stays)'), false)
@@ -223,10 +223,10 @@ export function registerComputeCommands(program: Command): void {
   }
   for (const verb of ['start', 'stop', 'restart'] as const) {
     withCommon(compute.command(verb).description(`${verb[0]?.toUpperCase()}${verb.slice(1)} a compute instance`)).requiredOption('-n, --name <name>', 'instance name').option('--no-wait', 'do not wait')
-      .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.action(o.name ?? '', verb)) as Compute, o.output, columns)));
+      .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.action(o.name ?? '', verb)) as Compute, o, columns)));
   }
   withCommon(compute.command('list-nodes').description('List the nodes of a cluster or instance')).requiredOption('-n, --name <name>', 'compute name')
-    .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.nodes(o.name ?? '')) as Record<string, unknown>[], o.output, nodeColumns)));
+    .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.nodes(o.name ?? '')) as Record<string, unknown>[], o, nodeColumns)));
   registerLocationCommands(compute);
 }
 
@@ -252,13 +252,13 @@ function registerLocationCommands(compute: Command): void {
     .action(action(async (o: ComputeFlags) => {
       const client = clientFor(o);
       const sizes = await client.locations.vmSizes(await locationOf(client, o));
-      print(sizes.value, o.output, ['name', 'family', 'vCPUs', 'memoryGB', 'gpus', 'gpuType', 'lowPriorityCapable'].map((k) => ({ header: k, value: (r: Record<string, unknown>) => r[k] })));
+      print(sizes.value, o, ['name', 'family', 'vCPUs', 'memoryGB', 'gpus', 'gpuType', 'lowPriorityCapable'].map((k) => ({ header: k, value: (r: Record<string, unknown>) => r[k] })));
     }));
   withCommon(compute.command('list-usage').description('Core usage against quota per VM family')).option('-l, --location <location>', 'location (default: the workspace location)')
     .action(action(async (o: ComputeFlags) => {
       const client = clientFor(o);
       const usage = await client.locations.usages(await locationOf(client, o));
-      print(usage.value, o.output, [
+      print(usage.value, o, [
         { header: 'Name', value: (r: Record<string, unknown>) => (r.name as { value?: string } | undefined)?.value ?? r.name },
         { header: 'Usage', value: (r) => r.currentValue },
         { header: 'Limit', value: (r) => r.limit },

@@ -52,10 +52,10 @@ export function registerEnvironmentCommands(program: Command): void {
     .option('--image <image>', 'container image').option('--conda-file <file>', 'conda file').option('--set <pairs...>', 'override YAML fields')
     .action(action(async (o: EnvFlags) => {
       const e = environmentOf(o);
-      print(await clientFor(o).environments.create(e.name, e.version, e.properties), o.output, columns);
+      print(await clientFor(o).environments.create(e.name, e.version, e.properties), o, columns);
     }));
   withCommon(env.command('show').description('Show an environment version')).requiredOption('-n, --name <name>', 'name').option('-v, --version <version>', 'version (default latest)')
-    .action(action(async (o: EnvFlags) => print(await clientFor(o).environments.get(o.name ?? '', o.version ?? 'latest'), o.output, columns)));
+    .action(action(async (o: EnvFlags) => print(await clientFor(o).environments.get(o.name ?? '', o.version ?? 'latest'), o, columns)));
   withCommon(env.command('list').description('List environment versions')).option('-n, --name <name>', 'only this name')
-    .action(action(async (o: EnvFlags) => print(await clientFor(o).environments.list(o.name), o.output, columns)));
+    .action(action(async (o: EnvFlags) => print(await clientFor(o).environments.list(o.name), o, columns)));
 }

@@ -92,21 +92,21 @@ export function registerJobCommands(program: Command): void {
       const client = clientFor(o);
       const created = await client.jobs.create(await uploadJob(client, prepared), o.name);
       progress(`Submitted ${created.name} to ${String(prop(created, 'computeId'))}`);
-      if (!o.stream) return print(created, o.output, columns);
+      if (!o.stream) return print(created, o, columns);
       const status = await streamJob(client, created.name);
       if (status !== 'Completed') process.exitCode = 1;
     }));
   withCommon(job.command('show').description('Show a job')).requiredOption('-n, --name <name>', 'job name')
-    .action(action(async (o: JobFlags) => print(await clientFor(o).jobs.get(o.name ?? ''), o.output, columns)));
+    .action(action(async (o: JobFlags) => print(await clientFor(o).jobs.get(o.name ?? ''), o, columns)));
   withCommon(job.command('list').description('List jobs, newest first')).option('-r, --max-results <n>', 'at most n jobs', '50')
-    .action(action(async (o: JobFlags) => print(await clientFor(o).jobs.list(Number(o.maxResults ?? 50)), o.output, columns)));
+    .action(action(async (o: JobFlags) => print(await clientFor(o).jobs.list(Number(o.maxResults ?? 50)), o, columns)));
   withCommon(job.command('stream').description("Follow a job's log until it ends"), false).requiredOption('-n, --name <name>', 'job name')
     .action(action(async (o: JobFlags) => {
       const status = await streamJob(clientFor(o), o.name ?? '');
       if (status !== 'Completed') process.exitCode = 1;
     }));
   withCommon(job.command('cancel').description('Cancel a job')).requiredOption('-n, --name <name>', 'job name').option('--no-wait', 'do not wait')
-    .action(action(async (o: JobFlags) => print(await clientFor(o).jobs.cancel(o.name ?? ''), o.output, columns)));
+    .action(action(async (o: JobFlags) => print(await clientFor(o).jobs.cancel(o.name ?? ''), o, columns)));
   withCommon(job.command('download').description('Download outputs and logs of a job'), false).requiredOption('-n, --name <name>', 'job name')
     .option('-p, --download-path <dir>', 'where to write (default: .)').option('--all', 'outputs, logs and the code snapshot').option('--output-name <name>', 'only this named output')
     .action(action(async (o: JobFlags) => download(clientFor(o), o.name ?? '', o)));
@@ -115,10 +115,10 @@ export function registerJobCommands(program: Command): void {
       const client = clientFor(o);
       if (o.key) {
         const history = await client.jobs.metricHistory(o.name ?? '', o.key);
-        return print(history.value, o.output, [{ header: 'Step', value: (m) => m.step }, { header: 'Value', value: (m) => m.value }, { header: 'Timestamp', value: (m) => new Date(m.timestamp).toISOString() }]);
+        return print(history.value, o, [{ header: 'Step', value: (m) => m.step }, { header: 'Value', value: (m) => m.value }, { header: 'Timestamp', value: (m) => new Date(m.timestamp).toISOString() }]);
       }
       const data = await client.jobs.metrics(o.name ?? '');
       if (o.output === 'table') return print(data.metrics, 'table', [{ header: 'Metric', value: (m) => m.key }, { header: 'Value', value: (m) => m.value }, { header: 'Step', value: (m) => m.step }]);
-      print(data, o.output, []);
+      print(data, o, []);
     }));
 }

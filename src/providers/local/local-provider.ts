@@ -34,6 +34,8 @@ export class LocalProvider implements Provider {
   constructor(
     private readonly nodesDir: string,
     private readonly env: Record<string, string | undefined>,
+    /** The `hangar` entry point agents run (tests running from source point it at the build). */
+    private readonly agentEntry: string = cliMain,
   ) {
     mkdirSync(nodesDir, { recursive: true });
   }
@@ -49,19 +51,20 @@ export class LocalProvider implements Provider {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   }
 
-  describe(nodeId: string): Promise<ProviderNode> {
+  describe(nodeId: string, signal?: AbortSignal): Promise<ProviderNode> {
+    signal?.throwIfAborted();
     const pid = this.pid(nodeId);
     const running = pid !== undefined && alive(pid, nodeId);
     return Promise.resolve({ nodeId, ref: pid === undefined ? '' : String(pid), state: running ? 'running' : 'gone' });
   }
 
-  async provision(req: NodeProvisionRequest): Promise<ProviderNode> {
-    const existing = await this.describe(req.nodeId);
+  async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
+    const existing = await this.describe(req.nodeId, signal);
     if (existing.state === 'running') return existing;
     const dir = this.dir(req.nodeId);
     mkdirSync(dir, { recursive: true });
     const log = openSync(join(dir, 'agent.log'), 'a');
-    const args = [cliMain, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
+    const args = [this.agentEntry, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: { ...this.env, HANGAR_NODE_ID: req.nodeId } });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`could not start the agent for node ${req.nodeId}`);
@@ -71,7 +74,8 @@ export class LocalProvider implements Provider {
   }
 
   /** SIGTERM the agent's process group (agent, shims and jobs), SIGKILL after a grace period. */
-  async terminate(nodeId: string): Promise<void> {
+  async terminate(nodeId: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const pid = this.pid(nodeId);
     if (pid !== undefined && alive(pid, nodeId)) {
       try {
@@ -79,7 +83,8 @@ export class LocalProvider implements Provider {
       } catch {
         /* already gone */
       }
-      for (let i = 0; i < 50 && alive(pid, nodeId); i++) await sleep(100);
+      // A cancelled wait skips the grace period, never the kill: terminate always leaves nothing running.
+      for (let i = 0; i < 50 && alive(pid, nodeId) && !signal?.aborted; i++) await sleep(100);
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
@@ -88,7 +93,14 @@ export class LocalProvider implements Provider {
     }
     this.killOrphanJobs(nodeId);
     this.killTaggedProcesses(nodeId);
-    rmSync(join(this.dir(nodeId), 'agent.pid'), { force: true });
+    this.removeWorkFiles(nodeId);
+  }
+
+  /** A released node's disk goes with it, as a deleted VM's does; only agent.log stays, for post-mortems. */
+  private removeWorkFiles(nodeId: string): void {
+    const dir = this.dir(nodeId);
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir)) if (entry !== 'agent.log') rmSync(join(dir, entry), { recursive: true, force: true });
   }
 
   /** Job process groups the agent recorded; they outlive an agent killed with SIGKILL. */
@@ -123,7 +135,8 @@ export class LocalProvider implements Provider {
     }
   }
 
-  async list(): Promise<ProviderNode[]> {
+  async list(signal?: AbortSignal): Promise<ProviderNode[]> {
+    signal?.throwIfAborted();
     const ids = existsSync(this.nodesDir) ? readdirSync(this.nodesDir) : [];
     const nodes = await Promise.all(ids.map((id) => this.describe(id)));
     return nodes.filter((n) => n.state === 'running');

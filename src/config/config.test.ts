@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadCliConfig, loadConfig } from './config.js';
+
+const home = (): string => mkdtempSync(join(tmpdir(), 'hangar-config-'));
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('gives every field a default when there is no file', () => {
+    const dir = home();
+    const config = loadConfig({ home: dir }, {});
+    expect(config.home).toBe(dir);
+    expect(config.port).toBe(7733);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.locations.map((l) => l.name)).toEqual(['local']);
+    expect(config.jobs.nodeLostAfterMs).toBe(300_000);
+  });
+
+  it('layers defaults ← file ← env ← flags', () => {
+    const dir = home();
+    writeFileSync(join(dir, 'config.yaml'), 'port: 8001\nhost: 0.0.0.0\nlogLevel: warn\n');
+    expect(loadConfig({ home: dir }, {}).port).toBe(8001);
+    expect(loadConfig({ home: dir }, { HANGAR_PORT: '8002' }).port).toBe(8002);
+    const flagged = loadConfig({ home: dir, port: 8003 }, { HANGAR_PORT: '8002', HANGAR_LOG_LEVEL: 'debug' });
+    expect(flagged.port).toBe(8003);
+    expect(flagged.host).toBe('0.0.0.0');
+    expect(flagged.logLevel).toBe('debug');
+  });
+
+  it('reads the file named by HANGAR_CONFIG, and HANGAR_HOME for the home', () => {
+    const dir = home();
+    const file = join(home(), 'elsewhere.yaml');
+    writeFileSync(file, 'reconcileIntervalMs: 50\n');
+    const config = loadConfig({}, { HANGAR_HOME: dir, HANGAR_CONFIG: file });
+    expect(config.home).toBe(dir);
+    expect(config.reconcileIntervalMs).toBe(50);
+  });
+
+  it('lists every problem with its field, not just the first', () => {
+    const dir = home();
+    writeFileSync(join(dir, 'config.yaml'), 'jobs: { heartbeatIntervalMs: 5 }\nportt: 1\ndefaultWorkspace: { location: mars }\n');
+    const problems = problemsOf(() => loadConfig({ home: dir }, { HANGAR_PORT: 'abc' }));
+    expect(problems.some((p) => p.startsWith("HANGAR_PORT: must be an integer, got 'abc'"))).toBe(true);
+    expect(problems.some((p) => p.startsWith('jobs.heartbeatIntervalMs:'))).toBe(true);
+    expect(problems.some((p) => p.includes('portt'))).toBe(true);
+  });
+
+  it('checks rules across fields: the default location must exist, location names are unique', () => {
+    const dir = home();
+    writeFileSync(join(dir, 'config.yaml'), 'defaultWorkspace: { location: mars }\nlocations: [{ name: a }, { name: a }]\n');
+    const problems = problemsOf(() => loadConfig({ home: dir }, {}));
+    expect(problems).toContain("defaultWorkspace.location: 'mars' is not a configured location (a, a)");
+    expect(problems).toContain('locations: duplicate names a');
+  });
+
+  it('names a file that is not a mapping', () => {
+    const dir = home();
+    writeFileSync(join(dir, 'config.yaml'), '- 1\n- 2\n');
+    expect(problemsOf(() => loadConfig({ home: dir }, {}))[0]).toMatch(/config\.yaml: must be a mapping of settings$/);
+  });
+
+  it('is frozen, deeply', () => {
+    const config = loadConfig({ home: home() }, {});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.jobs)).toBe(true);
+    expect(Object.isFrozen(config.locations[0])).toBe(true);
+  });
+});
+
+describe('loadCliConfig', () => {
+  it('takes HANGAR_URL over the saved file over the default', () => {
+    const dir = home();
+    expect(loadCliConfig({ HANGAR_HOME: dir }).url).toBe('http://127.0.0.1:7733');
+    writeFileSync(join(dir, 'cli.json'), JSON.stringify({ url: 'http://saved:1', workspace: 'team' }));
+    expect(loadCliConfig({ HANGAR_HOME: dir })).toEqual({ url: 'http://saved:1', workspace: 'team' });
+    expect(loadCliConfig({ HANGAR_HOME: dir, HANGAR_URL: 'http://env:2', HANGAR_TOKEN: 't' })).toEqual({ url: 'http://env:2', token: 't', workspace: 'team' });
+  });
+});
