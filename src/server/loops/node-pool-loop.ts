@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
-import { terminalStates } from '../../domain/jobs/job-record.js';
+import { terminalStates, type JobState } from '../../domain/jobs/job-record.js';
 import { loseAttempt } from '../../domain/jobs/job-transitions.js';
 import { decidePool } from '../../domain/nodes/node-pool-decision.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
@@ -10,6 +10,9 @@ import type { Provider } from '../../providers/provider.js';
 import { updateJob } from '../jobs/job-writes.js';
 import { hashToken, newToken } from '../nodes/node-tokens.js';
 import type { ServiceContext } from '../services/service-context.js';
+
+/** Job states that still want a node. */
+const activeStates: JobState[] = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'];
 
 /** Compute kinds whose nodes Hangar starts itself (attached kinds bring their own). */
 const pooled = new Set(['AmlCompute', 'ComputeInstance']);
@@ -64,13 +67,27 @@ export async function releaseNode(ctx: ServiceContext, provider: Provider, node:
   await ctx.store.events.append({ at: now.toISOString(), workspace: node.workspace, resource: `compute/${node.computeName}`, reason: 'NodeReleased', message: `Released node ${node.id}: ${reason}.`, level: 'Info' });
 }
 
-async function demandOf(ctx: ServiceContext, compute: ComputeRecord): Promise<number> {
-  const jobs = await ctx.store.jobs.all({ workspace: compute.workspace, computeName: compute.name });
-  return jobs.filter((j) => !terminalStates.has(j.status)).reduce((sum, j) => sum + j.run.instanceCount, 0);
+/** Everything one pool pass reads, fetched once: a pass costs a few queries, not a few per compute. */
+interface PoolSnapshot {
+  nodesByCompute: Map<string, NodeRecord[]>;
+  /** Nodes wanted by unfinished jobs, per `workspace/computeName`. */
+  demandByCompute: Map<string, number>;
 }
 
-async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord): Promise<void> {
-  const nodes = await ctx.store.nodes.all({ computeId: compute.id });
+async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
+  const nodesByCompute = new Map<string, NodeRecord[]>();
+  for (const node of await ctx.store.nodes.all({})) nodesByCompute.set(node.computeId, [...(nodesByCompute.get(node.computeId) ?? []), node]);
+  const demandByCompute = new Map<string, number>();
+  for (const job of await ctx.store.jobs.all({ statuses: activeStates })) {
+    if (terminalStates.has(job.status)) continue;
+    const key = `${job.workspace}/${job.computeName}`;
+    demandByCompute.set(key, (demandByCompute.get(key) ?? 0) + job.run.instanceCount);
+  }
+  return { nodesByCompute, demandByCompute };
+}
+
+async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot): Promise<void> {
+  const nodes = snapshot.nodesByCompute.get(compute.id) ?? [];
   const scale = (compute.spec.properties.scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string };
   const decision = decidePool(
     {
@@ -79,7 +96,7 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
       minNodes: scale.minNodeCount ?? 0,
       maxNodes: scale.maxNodeCount ?? 1,
       idleTimeBeforeScaleDown: scale.nodeIdleTimeBeforeScaleDown ?? 'PT120S',
-      demand: await demandOf(ctx, compute),
+      demand: snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0,
       nodes,
       deleting: compute.status.provisioningState === 'Deleting',
     },
@@ -90,7 +107,14 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
     const node = nodes.find((n) => n.id === r.nodeId);
     if (node) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, r.reason);
   }
+  const acted = decision.provision > 0 || decision.release.length > 0;
+  // Nothing changed and the snapshot already shows what would be written: skip the re-read.
+  if (!acted && sameObserved(compute, observedFromNodes(compute.spec, nodes, decision.target))) return;
   await writeObserved(ctx, compute, decision.target);
+}
+
+function sameObserved(compute: ComputeRecord, fromNodes: Record<string, unknown>): boolean {
+  return JSON.stringify({ ...compute.status.observed, ...fromNodes }) === JSON.stringify(compute.status.observed);
 }
 
 async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target: number): Promise<void> {
@@ -106,10 +130,17 @@ async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target
  * (min..max for clusters, one for an instance), idle surplus leaves, deleted computes release all.
  */
 export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing): Promise<void> {
-  const computes = (await ctx.store.computes.all({})).filter((c) => pooled.has(c.spec.computeType) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState));
-  for (const compute of computes) await reconcileCompute(ctx, plumbing, compute);
+  const all = await ctx.store.computes.all({});
+  const computes = all.filter((c) => pooled.has(c.spec.computeType) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState));
+  const snapshot = await readSnapshot(ctx);
+  for (const [i, compute] of computes.entries()) {
+    await reconcileCompute(ctx, plumbing, compute, snapshot);
+    // The store is synchronous: give the HTTP server a turn now and then during a long pass.
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
   // Nodes whose compute is gone (deleted while the server was down) are released too.
-  const ids = new Set((await ctx.store.computes.all({})).map((c) => c.id));
+  // A compute created during this pass is not in `all`, but it cannot have nodes from before it.
+  const ids = new Set(all.map((c) => c.id));
   for (const node of await ctx.store.nodes.all({})) {
     if (!ids.has(node.computeId)) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, 'its compute no longer exists');
   }

@@ -1,12 +1,14 @@
 import { decideProvisioning } from '../../domain/compute/provisioning-decision.js';
 import type { ServiceContext } from '../services/service-context.js';
 
+const pendingStates = ['Creating', 'Updating', 'Deleting'] as const;
+
 /**
  * One pass of the provisioning loop: finishes creates/updates and removes deleted computes once
  * they hold nothing. Idempotent; safe to run after a restart.
  */
 export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeId: string) => Promise<number>): Promise<void> {
-  const pending = (await ctx.store.computes.all({})).filter((r) => ['Creating', 'Updating', 'Deleting'].includes(r.status.provisioningState));
+  const pending = (await Promise.all(pendingStates.map((provisioningState) => ctx.store.computes.all({ provisioningState })))).flat();
   for (const record of pending) {
     const step = decideProvisioning(record, await nodesHeld(record.id));
     const now = ctx.clock.now().toISOString();

@@ -4,6 +4,7 @@ import type { JobRecord } from '../../domain/jobs/job-record.js';
 import type { JobFilter, JobRepository, Page, PageRequest } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
+import { statement } from './statements.js';
 
 interface Row {
   name: string;
@@ -37,7 +38,7 @@ export class SqliteJobs implements JobRepository {
   constructor(private readonly db: Database.Database) {}
 
   get(workspace: string, name: string): Promise<JobRecord | undefined> {
-    const row = this.db.prepare('SELECT name, created_at, doc FROM jobs WHERE workspace = ? AND name = ?').get(workspace, name) as Row | undefined;
+    const row = statement(this.db, 'SELECT name, created_at, doc FROM jobs WHERE workspace = ? AND name = ?').get(workspace, name) as Row | undefined;
     return Promise.resolve(row ? parse(row) : undefined);
   }
 
@@ -46,23 +47,21 @@ export class SqliteJobs implements JobRepository {
     const [afterAt, afterName] = (decodeToken(page.skipToken) ?? []) as string[];
     const cursor = afterAt === undefined ? '' : ' AND (created_at < ? OR (created_at = ? AND name < ?))';
     const cursorArgs = afterAt === undefined ? [] : [afterAt, afterAt, afterName ?? ''];
-    const rows = this.db
-      .prepare(`SELECT name, created_at, doc FROM jobs WHERE ${w.sql}${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`)
+    const rows = statement(this.db, `SELECT name, created_at, doc FROM jobs WHERE ${w.sql}${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`)
       .all(...w.args, ...cursorArgs, page.top + 1) as Row[];
     return Promise.resolve(toPage(rows, page, (r) => [r.created_at, r.name], parse));
   }
 
   all(filter: JobFilter): Promise<JobRecord[]> {
     const w = where(filter);
-    const rows = this.db.prepare(`SELECT name, created_at, doc FROM jobs WHERE ${w.sql} ORDER BY created_at, name`).all(...w.args) as Row[];
+    const rows = statement(this.db, `SELECT name, created_at, doc FROM jobs WHERE ${w.sql} ORDER BY created_at, name`).all(...w.args) as Row[];
     return Promise.resolve(rows.map(parse));
   }
 
   insert(record: JobRecord): Promise<void> {
     return settle(() => {
       try {
-        this.db
-          .prepare('INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        statement(this.db, 'INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
           .run(record.workspace, record.name, record.computeName, record.experimentName, record.status, record.nodeId ?? null, record.createdAt, JSON.stringify(record), record.version);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -76,8 +75,7 @@ export class SqliteJobs implements JobRepository {
 
   update(record: JobRecord): Promise<void> {
     return settle(() => {
-      const r = this.db
-        .prepare('UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?')
+      const r = statement(this.db, 'UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?')
         .run(record.status, record.nodeId ?? null, JSON.stringify(record), record.version, record.workspace, record.name, record.version - 1);
       if (r.changes === 0) throw new HangarError('Conflict', `Job '${record.name}' was changed concurrently; read it again and retry.`, record.name);
       return Promise.resolve();
@@ -85,8 +83,7 @@ export class SqliteJobs implements JobRepository {
   }
 
   nextQueueSeq(): Promise<number> {
-    const row = this.db
-      .prepare("INSERT INTO counters (name, value) VALUES ('queue_seq', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")
+    const row = statement(this.db, "INSERT INTO counters (name, value) VALUES ('queue_seq', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")
       .get() as { value: number };
     return Promise.resolve(row.value);
   }

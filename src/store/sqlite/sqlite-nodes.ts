@@ -3,6 +3,7 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { NodeRepository } from '../store.js';
 import { settle } from './settle.js';
+import { statement } from './statements.js';
 
 const parse = (r: { doc: string }): NodeRecord => JSON.parse(r.doc) as NodeRecord;
 
@@ -11,7 +12,7 @@ export class SqliteNodes implements NodeRepository {
   constructor(private readonly db: Database.Database) {}
 
   private one(sql: string, arg: string): Promise<NodeRecord | undefined> {
-    const row = this.db.prepare(sql).get(arg) as { doc: string } | undefined;
+    const row = statement(this.db, sql).get(arg) as { doc: string } | undefined;
     return Promise.resolve(row ? parse(row) : undefined);
   }
 
@@ -28,16 +29,14 @@ export class SqliteNodes implements NodeRepository {
   }
 
   all(filter: { computeId?: string; workspace?: string }): Promise<NodeRecord[]> {
-    const rows = this.db
-      .prepare('SELECT doc FROM nodes WHERE (? IS NULL OR compute_id = ?) AND (? IS NULL OR workspace = ?) ORDER BY id')
+    const rows = statement(this.db, 'SELECT doc FROM nodes WHERE (? IS NULL OR compute_id = ?) AND (? IS NULL OR workspace = ?) ORDER BY id')
       .all(filter.computeId ?? null, filter.computeId ?? null, filter.workspace ?? null, filter.workspace ?? null) as { doc: string }[];
     return Promise.resolve(rows.map(parse));
   }
 
   insert(record: NodeRecord): Promise<void> {
     return settle(() => {
-      this.db
-        .prepare('INSERT INTO nodes (id, workspace, compute_id, token_hash, session_token_hash, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      statement(this.db, 'INSERT INTO nodes (id, workspace, compute_id, token_hash, session_token_hash, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(record.id, record.workspace, record.computeId, record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version);
       return Promise.resolve();
     });
@@ -45,8 +44,7 @@ export class SqliteNodes implements NodeRepository {
 
   update(record: NodeRecord): Promise<void> {
     return settle(() => {
-      const r = this.db
-        .prepare('UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?')
+      const r = statement(this.db, 'UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?')
         .run(record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version, record.id, record.version - 1);
       if (r.changes === 0) throw new HangarError('Conflict', `Node '${record.id}' was changed concurrently.`, record.id);
       return Promise.resolve();
@@ -54,6 +52,6 @@ export class SqliteNodes implements NodeRepository {
   }
 
   delete(id: string): Promise<boolean> {
-    return Promise.resolve(this.db.prepare('DELETE FROM nodes WHERE id = ?').run(id).changes > 0);
+    return Promise.resolve(statement(this.db, 'DELETE FROM nodes WHERE id = ?').run(id).changes > 0);
   }
 }

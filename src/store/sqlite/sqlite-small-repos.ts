@@ -5,6 +5,7 @@ import type { WorkspaceRecord } from '../../domain/workspace/workspace.js';
 import type { EventRepository, Page, PageRequest, SecretRepository, WorkspaceRepository } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
+import { statement } from './statements.js';
 
 interface DocRow {
   doc: string;
@@ -16,14 +17,13 @@ export class SqliteWorkspaces implements WorkspaceRepository {
   constructor(private readonly db: Database.Database) {}
 
   get(name: string): Promise<WorkspaceRecord | undefined> {
-    const row = this.db.prepare('SELECT doc FROM workspaces WHERE name = ?').get(name) as DocRow | undefined;
+    const row = statement(this.db, 'SELECT doc FROM workspaces WHERE name = ?').get(name) as DocRow | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as WorkspaceRecord) : undefined);
   }
 
   list(page: PageRequest): Promise<Page<WorkspaceRecord>> {
     const after = decodeToken(page.skipToken)?.[0];
-    const rows = this.db
-      .prepare('SELECT name, doc FROM workspaces WHERE name > ? ORDER BY name LIMIT ?')
+    const rows = statement(this.db, 'SELECT name, doc FROM workspaces WHERE name > ? ORDER BY name LIMIT ?')
       .all(typeof after === 'string' ? after : '', page.top + 1) as DocRow[];
     return Promise.resolve(toPage(rows, page, (r) => [r.name], (r) => JSON.parse(r.doc) as WorkspaceRecord));
   }
@@ -31,8 +31,7 @@ export class SqliteWorkspaces implements WorkspaceRepository {
   insert(record: WorkspaceRecord): Promise<void> {
     return settle(() => {
       try {
-        this.db
-          .prepare('INSERT INTO workspaces (name, location, doc, version) VALUES (?, ?, ?, ?)')
+        statement(this.db, 'INSERT INTO workspaces (name, location, doc, version) VALUES (?, ?, ?, ?)')
           .run(record.name, record.location, JSON.stringify(record), record.version);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -46,8 +45,7 @@ export class SqliteWorkspaces implements WorkspaceRepository {
 
   update(record: WorkspaceRecord): Promise<void> {
     return settle(() => {
-      const result = this.db
-        .prepare('UPDATE workspaces SET doc = ?, location = ?, version = ? WHERE name = ? AND version = ?')
+      const result = statement(this.db, 'UPDATE workspaces SET doc = ?, location = ?, version = ? WHERE name = ? AND version = ?')
         .run(JSON.stringify(record), record.location, record.version, record.name, record.version - 1);
       if (result.changes === 0) {
         throw new HangarError('Conflict', `Workspace '${record.name}' was changed by someone else; read it again and retry.`, record.name);
@@ -57,7 +55,7 @@ export class SqliteWorkspaces implements WorkspaceRepository {
   }
 
   delete(name: string): Promise<boolean> {
-    return Promise.resolve(this.db.prepare('DELETE FROM workspaces WHERE name = ?').run(name).changes > 0);
+    return Promise.resolve(statement(this.db, 'DELETE FROM workspaces WHERE name = ?').run(name).changes > 0);
   }
 }
 
@@ -66,19 +64,18 @@ export class SqliteSecrets implements SecretRepository {
   constructor(private readonly db: Database.Database) {}
 
   put(ownerId: string, key: string, ciphertext: string): Promise<void> {
-    this.db
-      .prepare('INSERT INTO secrets (owner_id, key, ciphertext) VALUES (?, ?, ?) ON CONFLICT (owner_id, key) DO UPDATE SET ciphertext = excluded.ciphertext')
+    statement(this.db, 'INSERT INTO secrets (owner_id, key, ciphertext) VALUES (?, ?, ?) ON CONFLICT (owner_id, key) DO UPDATE SET ciphertext = excluded.ciphertext')
       .run(ownerId, key, ciphertext);
     return Promise.resolve();
   }
 
   list(ownerId: string): Promise<Record<string, string>> {
-    const rows = this.db.prepare('SELECT key, ciphertext FROM secrets WHERE owner_id = ?').all(ownerId) as { key: string; ciphertext: string }[];
+    const rows = statement(this.db, 'SELECT key, ciphertext FROM secrets WHERE owner_id = ?').all(ownerId) as { key: string; ciphertext: string }[];
     return Promise.resolve(Object.fromEntries(rows.map((r) => [r.key, r.ciphertext])));
   }
 
   deleteOwner(ownerId: string): Promise<void> {
-    this.db.prepare('DELETE FROM secrets WHERE owner_id = ?').run(ownerId);
+    statement(this.db, 'DELETE FROM secrets WHERE owner_id = ?').run(ownerId);
     return Promise.resolve();
   }
 }
@@ -92,16 +89,14 @@ export class SqliteEvents implements EventRepository {
   constructor(private readonly db: Database.Database) {}
 
   append(event: NewEvent): Promise<EventRecord> {
-    const r = this.db
-      .prepare('INSERT INTO events (at, workspace, resource, reason, level, message) VALUES (?, ?, ?, ?, ?, ?)')
+    const r = statement(this.db, 'INSERT INTO events (at, workspace, resource, reason, level, message) VALUES (?, ?, ?, ?, ?, ?)')
       .run(event.at, event.workspace, event.resource, event.reason, event.level, event.message);
     return Promise.resolve({ ...event, id: Number(r.lastInsertRowid) });
   }
 
   list(filter: { workspace?: string; resource?: string }, page: PageRequest): Promise<Page<EventRecord>> {
     const after = Number(decodeToken(page.skipToken)?.[0] ?? 0);
-    const rows = this.db
-      .prepare(
+    const rows = statement(this.db, 
         `SELECT id, at, workspace, resource, reason, level, message FROM events
          WHERE id > ? AND (? IS NULL OR workspace = ?) AND (? IS NULL OR resource = ?) ORDER BY id LIMIT ?`,
       )
