@@ -23,12 +23,18 @@ export function backoffMs(attempt: number): number {
  */
 export class AgentClient {
   sessionToken: string | undefined;
+  private readonly halt = new AbortController();
 
   constructor(
     readonly server: string,
     private readonly stopped: () => boolean,
     private readonly log: (line: string) => void,
   ) {}
+
+  /** Ends calls in flight (a lease long-poll would otherwise hold a stopping agent for its whole wait). */
+  abort(): void {
+    this.halt.abort();
+  }
 
   /** POSTs JSON (or GETs when body is undefined and method is GET); retries transient failures. */
   async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
@@ -38,7 +44,7 @@ export class AgentClient {
           method,
           headers: { 'content-type': 'application/json', ...(this.sessionToken ? { authorization: `Bearer ${this.sessionToken}` } : {}) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.halt.signal]),
         });
         const text = await res.text();
         if (res.ok) return (text ? JSON.parse(text) : {}) as T;

@@ -12,4 +12,6 @@ export interface AgentOptions {
   pipIndexUrl?: string;
   /** Interpreter for user-managed jobs (default /usr/bin/python3 when present). */
   python?: string;
+  /** Runs inside another program (`hangar job create` for the local target): never exits the process. */
+  embedded?: boolean;
 }

@@ -93,7 +93,8 @@ export class Agent {
 
   private fatal(err: Error): void {
     this.log(`the server refused this node: ${err.message}; exiting`);
-    void this.stop('refused by the server').then(() => process.exit(3));
+    // A standalone agent exits; one inside `hangar job create` (local target) just stops.
+    void this.stop('refused by the server').then(() => (this.options.embedded ? undefined : process.exit(3)));
   }
 
   private transport(): SnapshotTransport {
@@ -150,6 +151,7 @@ export class Agent {
     while (this.runners.size > 0 && Date.now() < deadline) await sleep(100);
     for (const r of this.runners.values()) if (r.pgid) signalGroup(r.pgid, 'SIGKILL');
     this.stopping = true;
+    this.client.abort();
     this.slotFreed?.();
   }
 }

@@ -26,7 +26,8 @@ export class Jobs {
     return `/api/workspaces/${encodeURIComponent(this.workspace)}/jobs${name ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
-  create(submission: JobSubmission, name?: string): Promise<JobResource> {
+  /** Submits a job; one sent to `local` comes back with `localAgentToken` for the submitter's own agent. */
+  create(submission: JobSubmission, name?: string): Promise<JobResource & { localAgentToken?: string }> {
     return name ? this.http.request('PUT', this.base(name), submission) : this.http.request('POST', this.base(), submission);
   }
 

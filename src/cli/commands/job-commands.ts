@@ -8,6 +8,7 @@ import { materializeSnapshot } from '../../snapshots/snapshot-materializer.js';
 import { action, clientFor, progress, withCommon, type CommonOptions } from '../cli-context.js';
 import { print, type Column } from '../output.js';
 import { describeUpload, prepareJob, uploadJob } from './job-submit.js';
+import { runLocally } from './local-run.js';
 
 interface JobFlags extends CommonOptions {
   name?: string;
@@ -90,8 +91,14 @@ export function registerJobCommands(program: Command): void {
         return;
       }
       const client = clientFor(o);
-      const created = await client.jobs.create(await uploadJob(client, prepared), o.name);
+      const { localAgentToken, ...created } = await client.jobs.create(await uploadJob(client, prepared), o.name);
       progress(`Submitted ${created.name} to ${String(prop(created, 'computeId'))}`);
+      // A local job runs inside this command, so it follows the job to its end like --stream.
+      if (localAgentToken) {
+        const final = await runLocally(client, created.name, localAgentToken, (name) => streamJob(client, name));
+        if (final !== 'Completed') process.exitCode = 1;
+        return;
+      }
       if (!o.stream) return print(created, o, columns);
       const status = await streamJob(client, created.name);
       if (status !== 'Completed') process.exitCode = 1;

@@ -33,5 +33,7 @@ export function computeNameProblems(name: unknown, family: NameFamily = 'compute
   if (lastHyphen >= 0 && !/[A-Za-z]/.test(name.slice(lastHyphen + 1))) {
     problems.push(problem('must have a letter after each hyphen (the part after a hyphen may not be digits only or empty)'));
   }
+  // `compute: local` in a job means the submitter's own machine (as in Azure ML), never a compute.
+  if (name.toLowerCase() === 'local') problems.push(problem("is reserved: 'local' names the local target of jobs"));
   return problems;
 }

@@ -37,6 +37,7 @@ describe('compute names', () => {
     ['gpu-1', 'gpu-1'],
     ['gpu-a-2', 'gpu-a-2'],
     ['gpu cluster', 'gpu cluster'],
+    ['Local', 'reserved'],
   ])('rejects %j, naming the rule (%s)', (name, words) => {
     const problems = computeNameProblems(name);
     expect(problems.length).toBeGreaterThan(0);

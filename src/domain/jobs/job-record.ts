@@ -76,6 +76,8 @@ export interface JobRecord {
   attempts: AttemptRecord[];
   /** Node holding the current attempt. */
   nodeId?: string;
+  /** Only this node may take the job: the agent of the `hangar job create` that submitted it to `local`. */
+  pinnedNodeId?: string;
   /** The current attempt was handed to the node by a lease. */
   delivered: boolean;
   cancelRequested: boolean;

@@ -6,7 +6,7 @@ import type { Page, PageRequest } from '../../store/store.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import { jobKey } from './job-key.js';
-import { submitJob, type JobSubmission } from './job-submission.js';
+import { submitJob, type JobSubmission, type SubmittedJob } from './job-submission.js';
 import { updateJob } from './job-writes.js';
 import { logFiles, type LogFile } from './log-store.js';
 
@@ -30,10 +30,10 @@ export class JobService {
   }
 
   /** Validates, resolves and queues a job; everything that can fail before queueing fails here. */
-  async submit(workspace: string, name: string | undefined, body: JobSubmission): Promise<JobRecord> {
-    const job = await submitJob(this.ctx, this.snapshots, workspace, name, body, this.trackingUri(workspace));
+  async submit(workspace: string, name: string | undefined, body: JobSubmission): Promise<SubmittedJob> {
+    const submitted = await submitJob(this.ctx, this.snapshots, workspace, name, body, this.trackingUri(workspace));
     this.ctx.wake();
-    return job;
+    return submitted;
   }
 
   async get(workspace: string, name: string): Promise<JobRecord> {

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { z } from 'zod';
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
@@ -8,6 +8,9 @@ import { inputPlacement, renderCommand } from '../../domain/jobs/command-templat
 import type { JobRecord, JobRunSpec } from '../../domain/jobs/job-record.js';
 import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
 import { parseJobSpec, type JobInput, type JobSpec } from '../../domain/jobs/job-spec.js';
+import { isLocalTarget, localComputeId, localTarget } from '../../domain/jobs/local-target.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import { hashToken, newToken } from '../nodes/node-tokens.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import { resolveEnvironment } from './environment-resolver.js';
@@ -28,7 +31,7 @@ const runnableKinds = new Set(['AmlCompute', 'ComputeInstance']);
 
 async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobSpec): Promise<ComputeRecord> {
   const raw = spec.compute;
-  if (!raw) throw new HangarError('ValidationFailed', "compute: required (a compute cluster or instance of this workspace, with or without 'azureml:').", 'compute');
+  if (!raw) throw new HangarError('ValidationFailed', "compute: required (a compute cluster or instance of this workspace, with or without 'azureml:', or 'local').", 'compute');
   const name = raw.replace(/^azureml:/, '');
   const compute = await ctx.store.computes.get(workspace, name);
   if (!compute) throw new HangarError('NotFound', `compute: '${name}' does not exist in workspace '${workspace}'; see \`hangar compute list\`.`, 'compute');
@@ -99,15 +102,17 @@ function stringEnv(vars: Record<string, unknown> | undefined): Record<string, st
  * (spec, name, compute, fit, environment, inputs, command template, snapshots), so a queued job
  * waits only for capacity.
  */
-export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService, workspace: string, pathName: string | undefined, body: JobSubmission, trackingUri: string): Promise<JobRecord> {
+export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService, workspace: string, pathName: string | undefined, body: JobSubmission, trackingUri: string): Promise<SubmittedJob> {
   if (!(await ctx.store.workspaces.get(workspace))) throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
   const spec = parseJobSpec({ ...body.spec, environment: inlineConda(body.spec.environment) });
   const name = pathName ?? spec.name ?? generateJobName(() => randomInt(0, 1_000_000) / 1_000_000);
   validateJobName(name);
   if (spec.code !== undefined && !body.codeSnapshotId) throw new HangarError('ValidationFailed', 'code: the code folder must be uploaded as a snapshot (codeSnapshotId); submit with `hangar job create`.', 'code');
-  const compute = await resolveCompute(ctx, workspace, spec);
+  const local = isLocalTarget(spec.compute);
   const instanceCount = spec.resources?.instance_count ?? 1;
-  checkFits(ctx, compute, instanceCount);
+  if (local && instanceCount !== 1) throw new HangarError('JobCannotRun', `resources.instance_count: the local target is one machine; got ${instanceCount}.`, 'resources.instance_count');
+  const compute = local ? undefined : await resolveCompute(ctx, workspace, spec);
+  if (compute) checkFits(ctx, compute, instanceCount);
   const environment = await resolveEnvironment(ctx.store, workspace, spec.environment, ctx.config.environmentAliases);
   const inputs = resolveInputs(spec, body.inputSnapshots);
   const command = renderCommand(spec.command, inputs.values, spec.outputs ?? {});
@@ -137,10 +142,10 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
     workspace,
     spec: { ...spec, name },
     run,
-    computeName: compute.name,
+    computeName: compute?.name ?? localTarget,
     experimentName,
     status: 'Queued',
-    reason: 'waiting for the scheduler',
+    reason: local ? 'waiting for the local agent of `hangar job create` on the submitting machine' : 'waiting for the scheduler',
     priority: 0,
     queueSeq: await ctx.store.jobs.nextQueueSeq(),
     attempts: [],
@@ -151,6 +156,35 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
     version: 1,
   };
   if (spec.display_name) job.displayName = spec.display_name;
+  if (!local) {
+    await ctx.store.jobs.insert(job);
+    return { job };
+  }
+  const token = newToken();
+  const node = localNode(workspace, name, hashToken(token), now);
+  job.pinnedNodeId = node.id;
   await ctx.store.jobs.insert(job);
-  return job;
+  await ctx.store.nodes.insert(node);
+  return { job, localAgentToken: token };
+}
+
+/** A submitted job; a `local` one comes with the one-time token its submitter's agent registers with. */
+export interface SubmittedJob {
+  job: JobRecord;
+  localAgentToken?: string;
+}
+
+function localNode(workspace: string, jobName: string, tokenHash: string, now: string): NodeRecord {
+  return {
+    id: `local-${randomBytes(4).toString('hex')}`,
+    workspace,
+    computeId: localComputeId(workspace, jobName),
+    computeName: localTarget,
+    provider: 'cli',
+    state: 'preparing',
+    tokenHash,
+    slots: 1,
+    createdAt: now,
+    version: 1,
+  };
 }

@@ -3,6 +3,7 @@ import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { terminalStates, type JobState } from '../../domain/jobs/job-record.js';
 import { loseAttempt } from '../../domain/jobs/job-transitions.js';
+import { jobOfLocalNode } from '../../domain/jobs/local-target.js';
 import { decidePool } from '../../domain/nodes/node-pool-decision.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { observedFromNodes } from '../../domain/nodes/observed-from-nodes.js';
@@ -52,6 +53,12 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
   const started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: plumbing.agentArgs });
   await ctx.store.nodes.update({ ...node, providerRef: started.ref, version: 2 });
   await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'NodeProvisioned', message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)).`, level: 'Info' });
+}
+
+/** Local nodes run inside the submitter's CLI: nothing to terminate, only the record to drop. */
+async function forgetLocalNode(ctx: ServiceContext, node: NodeRecord, reason: string): Promise<void> {
+  await ctx.store.nodes.delete(node.id);
+  await ctx.store.events.append({ at: ctx.clock.now().toISOString(), workspace: node.workspace, resource: 'compute/local', reason: 'NodeReleased', message: `Released local node ${node.id}: ${reason}.`, level: 'Info' });
 }
 
 /** Stops a node and forgets it; its unfinished jobs are retried or failed with the reason. */
@@ -142,6 +149,11 @@ export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing):
   // A compute created during this pass is not in `all`, but it cannot have nodes from before it.
   const ids = new Set(all.map((c) => c.id));
   for (const node of await ctx.store.nodes.all({})) {
-    if (!ids.has(node.computeId)) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, 'its compute no longer exists');
+    const localJob = jobOfLocalNode(node.computeId);
+    if (localJob) {
+      // A local node lives as long as its one job; the submitting CLI stops its agent itself.
+      const job = await ctx.store.jobs.get(localJob.workspace, localJob.name);
+      if (!job || terminalStates.has(job.status)) await forgetLocalNode(ctx, node, job ? `job ${job.name} ended` : 'its job no longer exists');
+    } else if (!ids.has(node.computeId)) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, 'its compute no longer exists');
   }
 }

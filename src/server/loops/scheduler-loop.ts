@@ -18,11 +18,28 @@ function schedulable(nodes: NodeRecord[], active: JobRecord[]): SchedulableNode[
   return nodes.map((n) => ({ id: n.id, computeName: n.computeName, state: n.state, slots: n.slots, busy: active.filter((j) => j.nodeId === n.id).length }));
 }
 
-async function scheduleWorkspace(ctx: ServiceContext, workspace: string, queued: JobRecord[], active: JobRecord[]): Promise<void> {
+/** Jobs pinned to one node (`local` jobs) go to that node once it is registered and free, nowhere else. */
+async function schedulePinned(ctx: ServiceContext, pinned: JobRecord[], nodes: NodeRecord[], active: JobRecord[], now: Date): Promise<void> {
+  for (const job of pinned) {
+    const node = nodes.find((n) => n.id === job.pinnedNodeId);
+    if (!node) {
+      await updateJob(ctx, job, (j) => finishWithoutNode(j, 'Failed', `its local agent (node ${j.pinnedNodeId ?? '?'}) is gone; the \`hangar job create\` that submitted it stopped before the job could start`, now));
+    } else if (node.registeredAt !== undefined && node.state === 'idle' && !active.some((j) => j.nodeId === node.id)) {
+      await updateJob(ctx, job, (j) => (j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: node.id, name: node.hostname ?? node.id }, now) : undefined));
+      ctx.signals.nodeWork(node.id);
+    }
+  }
+}
+
+async function scheduleWorkspace(ctx: ServiceContext, workspace: string, queuedJobs: JobRecord[], active: JobRecord[]): Promise<void> {
+  let queued = queuedJobs;
   const computes = await ctx.store.computes.all({ workspace });
   const byName = new Map(computes.map((c) => [c.name, c]));
   const nodes = (await ctx.store.nodes.all({ workspace })).filter((n) => n.registeredAt !== undefined || n.state === 'preparing');
   const now = ctx.clock.now();
+  const pinned = queued.filter((j) => j.pinnedNodeId !== undefined);
+  await schedulePinned(ctx, pinned, nodes, active, now);
+  queued = queued.filter((j) => j.pinnedNodeId === undefined);
   // A job whose compute disappeared can never run: say so instead of waiting forever.
   for (const job of queued.filter((j) => !byName.has(j.computeName) || byName.get(j.computeName)?.status.provisioningState === 'Deleting')) {
     await updateJob(ctx, job, (j) => finishWithoutNode(j, 'Failed', `compute ${j.computeName} was deleted before the job could start`, now));
