@@ -16,7 +16,7 @@ export async function startServer(config = '') {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(home, 'config.yaml'), config);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HANGAR_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HANGAR_LOG_LEVEL: 'warn' } });
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (existsSync(join(home, 'server.json'))) {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { api, percentile, startServer, table } from './bench-server.mjs';
 
 const latencyJobs = Number(process.env.BENCH_LATENCY_JOBS ?? 30);
-const throughputJobs = Number(process.env.BENCH_THROUGHPUT_JOBS ?? 100);
+const throughputJobs = Number(process.env.BENCH_THROUGHPUT_JOBS ?? 1000);
 const nodes = 2;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const jobs = '/api/workspaces/default/jobs';

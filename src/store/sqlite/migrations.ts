@@ -110,4 +110,12 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'jobs by node',
+    // Heartbeats and leases look up a node's jobs; without this they scan every job ever run.
+    sql: `
+      CREATE INDEX jobs_node ON jobs (node_id);
+    `,
+  },
 ];

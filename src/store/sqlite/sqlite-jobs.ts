@@ -7,12 +7,24 @@ import { settle } from './settle.js';
 import { statement } from './statements.js';
 
 interface Row {
+  workspace: string;
   name: string;
   created_at: string;
+  version: number;
   doc: string;
 }
 
-const parse = (r: Row): JobRecord => JSON.parse(r.doc) as JobRecord;
+const columns = 'workspace, name, created_at, version, doc';
+/** Parsed documents kept (bounded) so loops that re-read the active jobs every pass skip JSON.parse. */
+const cacheLimit = 20_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 
 function where(f: JobFilter): { sql: string; args: unknown[] } {
   const parts: string[] = [];
@@ -35,11 +47,27 @@ function where(f: JobFilter): { sql: string; args: unknown[] } {
 
 /** Jobs as JSON documents with the columns queries need. */
 export class SqliteJobs implements JobRepository {
+  private readonly parsed = new Map<string, { version: number; createdAt: string; record: JobRecord }>();
+
   constructor(private readonly db: Database.Database) {}
 
+  /**
+   * The record of a row, parsed once per version. Records are shared and deeply frozen: callers
+   * write changes as new records (as every transition does), never by mutating one they read.
+   */
+  private readonly parse = (row: Row): JobRecord => {
+    const key = `${row.workspace}\0${row.name}`;
+    const hit = this.parsed.get(key);
+    if (hit && hit.version === row.version && hit.createdAt === row.created_at) return hit.record;
+    const record = deepFreeze(JSON.parse(row.doc) as JobRecord);
+    if (this.parsed.size >= cacheLimit) this.parsed.clear();
+    this.parsed.set(key, { version: row.version, createdAt: row.created_at, record });
+    return record;
+  };
+
   get(workspace: string, name: string): Promise<JobRecord | undefined> {
-    const row = statement(this.db, 'SELECT name, created_at, doc FROM jobs WHERE workspace = ? AND name = ?').get(workspace, name) as Row | undefined;
-    return Promise.resolve(row ? parse(row) : undefined);
+    const row = statement(this.db, `SELECT ${columns} FROM jobs WHERE workspace = ? AND name = ?`).get(workspace, name) as Row | undefined;
+    return Promise.resolve(row ? this.parse(row) : undefined);
   }
 
   list(filter: JobFilter, page: PageRequest): Promise<Page<JobRecord>> {
@@ -47,15 +75,24 @@ export class SqliteJobs implements JobRepository {
     const [afterAt, afterName] = (decodeToken(page.skipToken) ?? []) as string[];
     const cursor = afterAt === undefined ? '' : ' AND (created_at < ? OR (created_at = ? AND name < ?))';
     const cursorArgs = afterAt === undefined ? [] : [afterAt, afterAt, afterName ?? ''];
-    const rows = statement(this.db, `SELECT name, created_at, doc FROM jobs WHERE ${w.sql}${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`)
+    const rows = statement(this.db, `SELECT ${columns} FROM jobs WHERE ${w.sql}${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`)
       .all(...w.args, ...cursorArgs, page.top + 1) as Row[];
-    return Promise.resolve(toPage(rows, page, (r) => [r.created_at, r.name], parse));
+    return Promise.resolve(toPage(rows, page, (r) => [r.created_at, r.name], this.parse));
   }
 
   all(filter: JobFilter): Promise<JobRecord[]> {
     const w = where(filter);
-    const rows = statement(this.db, `SELECT name, created_at, doc FROM jobs WHERE ${w.sql} ORDER BY created_at, name`).all(...w.args) as Row[];
-    return Promise.resolve(rows.map(parse));
+    // Keys first, documents only for versions not parsed yet: loops re-read the same active jobs
+    // every pass, and copying their documents out of SQLite would cost more than the query.
+    const keys = statement(this.db, `SELECT workspace, name, created_at, version FROM jobs WHERE ${w.sql} ORDER BY created_at, name`).all(...w.args) as Omit<Row, 'doc'>[];
+    const docOf = statement(this.db, 'SELECT doc FROM jobs WHERE workspace = ? AND name = ?');
+    const records = keys.map((k) => {
+      const hit = this.parsed.get(`${k.workspace}\0${k.name}`);
+      if (hit && hit.version === k.version && hit.createdAt === k.created_at) return hit.record;
+      const row = docOf.get(k.workspace, k.name) as { doc: string } | undefined;
+      return row ? this.parse({ ...k, doc: row.doc }) : undefined;
+    });
+    return Promise.resolve(records.filter((r): r is JobRecord => r !== undefined));
   }
 
   insert(record: JobRecord): Promise<void> {
