@@ -143,7 +143,7 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect(await s.runData.latestMetrics('w', 'j')).toEqual([{ key: 'acc', value: 0.9, timestamp: 2, step: 0 }, { key: 'loss', value: 0.5, timestamp: 2, step: 1 }]);
       await s.runData.logParams('w', 'j', [{ key: 'lr', value: '0.1' }]);
       await s.runData.logParams('w', 'j', [{ key: 'lr', value: '0.1' }]);
-      await expectCode(s.runData.logParams('w', 'j', [{ key: 'lr', value: '0.2' }]), 'Conflict');
+      await expectCode(s.runData.logParams('w', 'j', [{ key: 'lr', value: '0.2' }]), 'ValidationFailed');
       await s.runData.setTags('w', 'j', [{ key: 't', value: 'a' }]);
       await s.runData.setTags('w', 'j', [{ key: 't', value: 'b' }]);
       expect(await s.runData.tags('w', 'j')).toEqual([{ key: 't', value: 'b' }]);

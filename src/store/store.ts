@@ -117,7 +117,7 @@ export interface RunDataRepository {
   metricHistory(workspace: string, job: string, key: string): Promise<MetricPoint[]>;
   /** The last value of every metric. */
   latestMetrics(workspace: string, job: string): Promise<MetricPoint[]>;
-  /** Params are write-once: a different value for a logged key throws Conflict naming it. */
+  /** Params are write-once: a different value for a logged key throws ValidationFailed naming it (HTTP 400, as MLflow answers INVALID_PARAMETER_VALUE). */
   logParams(workspace: string, job: string, params: KeyValue[]): Promise<void>;
   params(workspace: string, job: string): Promise<KeyValue[]>;
   setTags(workspace: string, job: string, tags: KeyValue[]): Promise<void>;

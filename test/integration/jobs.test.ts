@@ -160,7 +160,7 @@ describe('jobs on a cluster (real agents, real Python)', () => {
     expect(run.run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
     expect(run.run.data.tags).toEqual([{ key: 'stage', value: 'dev' }, { key: 'team', value: 'ml' }]);
     const again = await fetch(`${tracking}/runs/log-parameter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ run_id: 'mlflow-rest', key: 'lr', value: '0.2' }) });
-    expect(again.status).toBe(409);
+    expect(again.status).toBe(400); // MLflow: INVALID_PARAMETER_VALUE
   });
 
   it('keeps logs whole after completion', async () => {

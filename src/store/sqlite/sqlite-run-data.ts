@@ -53,7 +53,7 @@ export class SqliteRunData implements RunDataRepository {
           const existing = read.get(workspace, job, p.key) as { value: string } | undefined;
           if (existing === undefined) insert.run(workspace, job, p.key, p.value);
           else if (existing.value !== p.value) {
-            throw new HangarError('Conflict', `Param '${p.key}' was already logged with value '${existing.value}'; params are write-once (new value '${p.value}').`, `params.${p.key}`);
+            throw new HangarError('ValidationFailed', `Param '${p.key}' was already logged with value '${existing.value}'; params are write-once (new value '${p.value}').`, `params.${p.key}`);
           }
         }
       })();
