@@ -24,6 +24,21 @@ describe('decidePool', () => {
     expect(decidePool({ ...base, computeType: 'ComputeInstance', nodes: [{ id: 'a', state: 'idle' }] }, now)).toMatchObject({ provision: 0, release: [] });
   });
 
+  it('grows only as far as quota admits, and says why it stops short', () => {
+    const quota = { newNodesAllowed: 1, shortfall: (n: number) => `needs ${n}` };
+    expect(decidePool({ ...base, demand: 3, quota }, now)).toMatchObject({ target: 3, provision: 1, blocked: { code: 'QuotaExceeded', message: 'needs 3' } });
+    expect(decidePool({ ...base, demand: 1, quota }, now)).toMatchObject({ provision: 1 });
+    expect(decidePool({ ...base, demand: 1, quota }, now).blocked).toBeUndefined();
+  });
+
+  it('a ReadOnly lock blocks scaling either way, visibly; a steady pool is not blocked', () => {
+    const lockedBy = "workspace 'w' has a ReadOnly lock 'freeze'";
+    expect(decidePool({ ...base, demand: 2, lockedBy }, now)).toEqual({ target: 2, provision: 0, release: [], blocked: { code: 'ScopeLocked', message: `cannot scale from 0 to 2 node(s): ${lockedBy}` } });
+    const idle = [{ id: 'a', state: 'idle' as const, idleSince: ago(999) }];
+    expect(decidePool({ ...base, nodes: idle, lockedBy }, now)).toMatchObject({ release: [], blocked: { code: 'ScopeLocked' } });
+    expect(decidePool({ ...base, minNodes: 1, nodes: idle, lockedBy }, now)).toEqual({ target: 1, provision: 0, release: [] });
+  });
+
   it('deleting releases every live node', () => {
     const nodes = [{ id: 'a', state: 'running' as const }, { id: 'b', state: 'leaving' as const }];
     expect(decidePool({ ...base, deleting: true, nodes }, now).release).toEqual([{ nodeId: 'a', reason: 'compute is being deleted' }]);

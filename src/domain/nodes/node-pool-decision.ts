@@ -9,6 +9,8 @@ export interface PoolDecision {
   provision: number;
   /** Nodes to release, with the reason. */
   release: { nodeId: string; reason: string }[];
+  /** Why the pool cannot reach its target (quota, lock): shown on the compute and logged as an event. */
+  blocked?: { code: 'QuotaExceeded' | 'ScopeLocked'; message: string };
 }
 
 /** Inputs of the pool decision for one compute. */
@@ -23,6 +25,10 @@ export interface PoolInput {
   demand: number;
   nodes: readonly Pick<NodeRecord, 'id' | 'state' | 'idleSince'>[];
   deleting: boolean;
+  /** New nodes the quota still admits (undefined: no limit), and the shortfall message when short. */
+  quota?: { newNodesAllowed: number; shortfall: (wanted: number) => string };
+  /** A ReadOnly lock on the workspace: no scaling either way, said plainly. */
+  lockedBy?: string;
 }
 
 const live = (s: NodeRecord['state']): boolean => s !== 'leaving' && s !== 'preempted';
@@ -40,7 +46,14 @@ export function decidePool(input: PoolInput, now: Date): PoolDecision {
     return { target, provision: Math.max(0, target - nodes.length), release: nodes.slice(target).map((n) => ({ nodeId: n.id, reason: 'instance stopped' })) };
   }
   const target = Math.min(input.maxNodes, Math.max(input.minNodes, input.demand));
-  const provision = Math.max(0, target - nodes.length);
+  const wanted = Math.max(0, target - nodes.length);
+  if (input.lockedBy !== undefined && (wanted > 0 || nodes.length > target)) {
+    // Azure leaves such a cluster silently stuck; here the lock is named on it.
+    return { target, provision: 0, release: [], blocked: { code: 'ScopeLocked', message: `cannot scale from ${nodes.length} to ${target} node(s): ${input.lockedBy}` } };
+  }
+  const allowed = input.quota ? Math.max(0, input.quota.newNodesAllowed) : wanted;
+  const provision = Math.min(wanted, allowed);
+  const blocked = provision < wanted && input.quota ? { code: 'QuotaExceeded' as const, message: input.quota.shortfall(wanted) } : undefined;
   const idleLimitMs = (parseIsoDuration(input.idleTimeBeforeScaleDown) ?? 120) * 1000;
   const surplus = nodes.length - target;
   const release: PoolDecision['release'] = [];
@@ -50,5 +63,5 @@ export function decidePool(input: PoolInput, now: Date): PoolDecision {
       .sort((a, b) => String(a.idleSince).localeCompare(String(b.idleSince)));
     for (const n of idle.slice(0, surplus)) release.push({ nodeId: n.id, reason: `idle longer than ${input.idleTimeBeforeScaleDown}` });
   }
-  return { target, provision, release };
+  return { target, provision, release, ...(blocked ? { blocked } : {}) };
 }

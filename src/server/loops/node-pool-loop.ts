@@ -9,6 +9,7 @@ import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { observedFromNodes } from '../../domain/nodes/observed-from-nodes.js';
 import type { Provider } from '../../providers/provider.js';
 import { updateJob } from '../jobs/job-writes.js';
+import { readPoolLimits, type PoolLimits } from './pool-limits.js';
 import { hashToken, newToken } from '../nodes/node-tokens.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -93,7 +94,7 @@ async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
   return { nodesByCompute, demandByCompute };
 }
 
-async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot): Promise<void> {
+async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot, limits: PoolLimits): Promise<void> {
   const nodes = snapshot.nodesByCompute.get(compute.id) ?? [];
   const scale = (compute.spec.properties.scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string };
   const decision = decidePool(
@@ -106,30 +107,50 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
       demand: snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0,
       nodes,
       deleting: compute.status.provisioningState === 'Deleting',
+      quota: limits.quotaFor(compute),
+      lockedBy: limits.lockedBy(compute),
     },
     ctx.clock.now(),
   );
   for (let i = 0; i < decision.provision; i++) await provisionNode(ctx, plumbing, compute);
+  limits.took(compute, decision.provision);
   for (const r of decision.release) {
     const node = nodes.find((n) => n.id === r.nodeId);
     if (node) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, r.reason);
   }
   const acted = decision.provision > 0 || decision.release.length > 0;
+  const errors = decision.blocked ? [decision.blocked] : [];
   // Nothing changed and the snapshot already shows what would be written: skip the re-read.
-  if (!acted && sameObserved(compute, observedFromNodes(compute.spec, nodes, decision.target))) return;
-  await writeObserved(ctx, compute, decision.target);
+  if (!acted && sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) })) return;
+  await writeObserved(ctx, compute, decision.target, errors);
 }
 
-function sameObserved(compute: ComputeRecord, fromNodes: Record<string, unknown>): boolean {
-  return JSON.stringify({ ...compute.status.observed, ...fromNodes }) === JSON.stringify(compute.status.observed);
+/** Azure's observed fields, with `errors` only on clusters (instances report no allocation errors). */
+function observedWithErrors(compute: ComputeRecord, nodes: readonly NodeRecord[], target: number, errors: PoolError[]): Record<string, unknown> {
+  const fromNodes = observedFromNodes(compute.spec, nodes, target);
+  return compute.spec.computeType === 'AmlCompute' ? { ...fromNodes, errors } : fromNodes;
 }
 
-async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target: number): Promise<void> {
+type PoolError = NonNullable<ReturnType<typeof decidePool>['blocked']>;
+
+function sameObserved(compute: ComputeRecord, next: Record<string, unknown>): boolean {
+  return JSON.stringify({ ...compute.status.observed, ...next }) === JSON.stringify(compute.status.observed);
+}
+
+async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target: number, errors: PoolError[]): Promise<void> {
   const fresh = await ctx.store.computes.get(compute.workspace, compute.name);
   if (!fresh) return;
-  const observed = { ...fresh.status.observed, ...observedFromNodes(fresh.spec, await ctx.store.nodes.all({ computeId: fresh.id }), target) };
+  const observed = { ...fresh.status.observed, ...observedWithErrors(fresh, await ctx.store.nodes.all({ computeId: fresh.id }), target, errors) };
   if (JSON.stringify(observed) === JSON.stringify(fresh.status.observed)) return;
   await ctx.store.computes.update({ ...fresh, status: { ...fresh.status, observed }, version: fresh.version + 1 });
+  const before = JSON.stringify(fresh.status.observed.errors ?? []);
+  if (JSON.stringify(errors) === before) return;
+  // A new or changed block is an event once, not once per pass.
+  const now = ctx.clock.now().toISOString();
+  const event = errors[0]
+    ? { reason: errors[0].code === 'QuotaExceeded' ? 'ScaleUpDeniedByQuota' : 'ScalingBlockedByLock', message: errors[0].message, level: 'Warning' as const }
+    : { reason: 'ScalingUnblocked', message: 'The cluster can reach its target again.', level: 'Info' as const };
+  await ctx.store.events.append({ at: now, workspace: fresh.workspace, resource: `compute/${fresh.name}`, ...event });
 }
 
 /**
@@ -140,8 +161,9 @@ export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing):
   const all = await ctx.store.computes.all({});
   const computes = all.filter((c) => pooled.has(c.spec.computeType) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState));
   const snapshot = await readSnapshot(ctx);
+  const limits = await readPoolLimits(ctx, all);
   for (const [i, compute] of computes.entries()) {
-    await reconcileCompute(ctx, plumbing, compute, snapshot);
+    await reconcileCompute(ctx, plumbing, compute, snapshot, limits);
     // The store is synchronous: give the HTTP server a turn now and then during a long pass.
     if (i % 50 === 49) await new Promise((r) => setImmediate(r));
   }

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
+import { waitFor } from '../helpers/processes.js';
+import { runCli } from '../helpers/run-cli.js';
+import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+// 4 dedicated cores of standardDv2Family: two Standard_D2_v2 nodes (2 vCPUs each), not three.
+const config = {
+  reconcileIntervalMs: 200,
+  jobs: { heartbeatIntervalMs: 300 },
+  locations: [{ name: 'local', quota: { dedicatedCoresPerFamily: { standardDv2Family: 4 } } }],
+};
+let server: ServerProcess;
+const cli = (args: string[]) => runCli(args, { url: server.url });
+const compute = async (name: string) => (await api(server.url, 'GET', `/api/workspaces/default/computes/${name}`)).body;
+const events = async (name: string): Promise<{ reason: string; message: string }[]> => (await api(server.url, 'GET', `/api/workspaces/default/computes/${name}/events?$top=200`)).body.value;
+
+beforeAll(async () => {
+  server = await startServerProcess({ config });
+  const created = await cli(['compute', 'create', '-n', 'pool', '--type', 'amlcompute', '--size', 'STANDARD_D2_V2', '--min-instances', '0', '--max-instances', '3', '--idle-time-before-scale-down', '3']);
+  expect(created.code).toBe(0);
+}, 60_000);
+
+afterAll(async () => {
+  await api(server.url, 'DELETE', '/api/workspaces/default/locks/freeze');
+  await api(server.url, 'DELETE', '/api/workspaces/default/computes/pool');
+  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/pool')).status === 404, 'the cluster to go', 30_000);
+  await server.stop();
+});
+
+describe('cluster autoscaling', () => {
+  it('scales 0 → N with demand, stops at quota visibly, and back to 0 after the idle time', async () => {
+    const yml = jobFolder({ command: 'sleep 3', compute: 'pool' });
+    for (const n of [1, 2, 3]) expect((await cli(['job', 'create', '-f', yml, '--name', `burst-${n}`])).code).toBe(0);
+    const short = await waitFor(async () => {
+      const c = await compute('pool');
+      return c.properties.properties.errors?.[0]?.code === 'QuotaExceeded' ? c : undefined;
+    }, 'the quota shortfall to show on the cluster', 30_000);
+    expect(short.properties.properties.targetNodeCount).toBe(3);
+    expect(short.properties.properties.errors[0].message).toMatch(/standardDv2Family: usage \d+, limit 4, request \d+ \(scale-up of cluster pool/);
+    expect((await events('pool')).some((e) => e.reason === 'ScaleUpDeniedByQuota' && e.message.includes('limit 4'))).toBe(true);
+    // Never beyond quota: two nodes at most, and all three jobs still complete on them.
+    for (const n of [1, 2, 3]) expect((await waitForEnd(server.url, `burst-${n}`, 60_000)).properties.status).toBe('Completed');
+    const idle = await waitFor(async () => {
+      const c = await compute('pool');
+      return c.properties.properties.currentNodeCount === 0 ? c : undefined;
+    }, 'scale back to zero after the idle time', 30_000);
+    expect(idle.properties.properties).toMatchObject({ allocationState: 'Steady', targetNodeCount: 0, errors: [] });
+    const log = await events('pool');
+    expect(log.filter((e) => e.reason === 'NodeProvisioned')).toHaveLength(2);
+    expect(log.filter((e) => e.reason === 'NodeReleased').every((e) => e.message.includes('idle longer than PT3S'))).toBe(true);
+    expect(log.some((e) => e.reason === 'ScalingUnblocked')).toBe(true);
+  });
+
+  it('a ReadOnly lock blocks scaling with a visible error instead of a silent 0 → 0', async () => {
+    const lock = await api(server.url, 'PUT', '/api/workspaces/default/locks/freeze', { level: 'ReadOnly', notes: 'change freeze' });
+    expect(lock.status).toBe(200);
+    const yml = jobFolder({ command: 'echo thawed', compute: 'pool' });
+    expect((await cli(['job', 'create', '-f', yml, '--name', 'frozen'])).code).toBe(0);
+    const blocked = await waitFor(async () => {
+      const c = await compute('pool');
+      return c.properties.properties.errors?.[0]?.code === 'ScopeLocked' ? c : undefined;
+    }, 'the lock to show on the cluster', 20_000);
+    expect(blocked.properties.properties.errors[0].message).toContain("cannot scale from 0 to 1 node(s): workspace 'default' has a ReadOnly lock 'freeze'");
+    expect(blocked.properties.properties.currentNodeCount).toBe(0);
+    expect((await events('pool')).some((e) => e.reason === 'ScalingBlockedByLock')).toBe(true);
+    expect((await api(server.url, 'DELETE', '/api/workspaces/default/locks/freeze')).status).toBeLessThan(300);
+    expect((await waitForEnd(server.url, 'frozen', 60_000)).properties.status).toBe('Completed');
+  });
+});
