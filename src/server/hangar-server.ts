@@ -17,6 +17,7 @@ import { nodeHealthTick } from './loops/node-health-loop.js';
 import { nodePoolTick, type PoolPlumbing } from './loops/node-pool-loop.js';
 import { provisioningTick } from './loops/provisioning-loop.js';
 import { schedulerTick } from './loops/scheduler-loop.js';
+import { orphanSweepTick } from './loops/orphan-sweep-loop.js';
 import { ReconcileLoop } from './loops/reconcile-loop.js';
 import { SecretBox } from './secrets/secret-box.js';
 import type { ServiceContext } from './services/service-context.js';
@@ -50,6 +51,7 @@ function providerPlumbing(config: HangarConfig): PoolPlumbing {
   const agentArgs = [...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : [])];
   return {
     agentArgs,
+    providers: [...providers.values()],
     providerFor: () => local,
     providerNamed: (name) => providers.get(name) ?? local,
   };
@@ -89,12 +91,15 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   publicUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : url;
   writeFileSync(join(config.home, 'server.json'), JSON.stringify({ url, pid: process.pid, schemaVersion }, null, 2));
   loops.forEach((l) => l.start());
+  // Periodic, not woken by every change: listing every provider's nodes is the sweep's whole cost.
+  const sweeper = new ReconcileLoop('orphan-sweep', () => orphanSweepTick(ctx, plumbing.providers), interval * 10, log);
+  sweeper.start();
   log.info('hangar server listening', { url, home: config.home, schemaVersion });
   return {
     url,
     services,
     async close() {
-      await Promise.all(loops.map((l) => l.stop()));
+      await Promise.all([...loops, sweeper].map((l) => l.stop()));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Agents' long polls would hold the close for up to leaseWaitSeconds; they reconnect anyway.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -26,6 +26,8 @@ export interface PoolPlumbing {
   providerNamed(name: string): Provider;
   /** Extra `hangar agent` flags the server wants on every node (pip wheel folder…). */
   agentArgs: string[];
+  /** Every provider, for the orphan sweep. */
+  providers: Provider[];
 }
 
 function slotsFor(compute: ComputeRecord): number {

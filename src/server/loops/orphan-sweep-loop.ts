@@ -1,0 +1,40 @@
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import type { Provider } from '../../providers/provider.js';
+import { updateNode } from '../nodes/node-writes.js';
+import type { ServiceContext } from '../services/service-context.js';
+
+/**
+ * One pass of the orphan sweep: what each provider runs is compared with the store. Nodes nobody
+ * knows about are terminated; registered nodes the provider no longer runs are marked unusable at
+ * once (their jobs then follow the NotResponding → lost rules). Both are events.
+ */
+export async function orphanSweepTick(ctx: ServiceContext, providers: readonly Provider[]): Promise<void> {
+  for (const provider of providers) {
+    const listedAt = ctx.clock.now();
+    // The provider first, then the store: a node is inserted before it is provisioned, so anything
+    // the provider lists here is already in the store unless it really is an orphan.
+    const running = await provider.list();
+    const known = (await ctx.store.nodes.all({})).filter((n) => n.provider === provider.name);
+    const knownIds = new Set(known.map((n) => n.id));
+    for (const orphan of running.filter((n) => !knownIds.has(n.nodeId))) {
+      await provider.terminate(orphan.nodeId);
+      await event(ctx, `node/${orphan.nodeId}`, 'OrphanNodeReleased', `Terminated ${provider.name} node ${orphan.nodeId} (${orphan.ref}): no record of it in the store.`);
+    }
+    const runningIds = new Set(running.map((n) => n.nodeId));
+    for (const node of known.filter((n) => vanished(n, runningIds, listedAt))) {
+      const reason = `the ${provider.name} provider no longer runs node ${node.id}`;
+      await updateNode(ctx, node.id, (n) => (n.state === 'leaving' || n.state === 'unusable' ? undefined : { state: 'unusable', reason }));
+      await event(ctx, `compute/${node.computeName}`, 'NodeVanished', `${reason}; its jobs are handled as not responding, then lost.`, node.workspace);
+    }
+  }
+}
+
+/** Registered before the listing, not already on its way out, and absent from the provider's list. */
+function vanished(node: NodeRecord, runningIds: ReadonlySet<string>, listedAt: Date): boolean {
+  if (runningIds.has(node.id) || node.registeredAt === undefined || node.state === 'leaving' || node.state === 'unusable') return false;
+  return new Date(node.createdAt).getTime() < listedAt.getTime();
+}
+
+async function event(ctx: ServiceContext, resource: string, reason: string, message: string, workspace = ctx.config.defaultWorkspace.name): Promise<void> {
+  await ctx.store.events.append({ at: ctx.clock.now().toISOString(), workspace, resource, reason, message, level: 'Warning' });
+}

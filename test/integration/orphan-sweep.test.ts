@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalProvider } from '../../src/providers/local/local-provider.js';
+import { alive, createCluster } from '../helpers/job-fixtures.js';
+import { childEnv, cliPath, waitFor } from '../helpers/processes.js';
+import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+// Heartbeat silence only counts after a minute here: whatever happens sooner is the sweep's doing.
+const config = { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300, nodeNotRespondingAfterMs: 60_000, nodeLostAfterMs: 60_000 } };
+let server: ServerProcess;
+const nodesOf = async (name: string): Promise<{ nodeId: string; nodeState: string; reason: string | null }[]> => (await api(server.url, 'GET', `/api/workspaces/default/computes/${name}/nodes`)).body.value;
+
+beforeAll(async () => {
+  server = await startServerProcess({ config });
+}, 60_000);
+
+afterAll(async () => {
+  await api(server.url, 'DELETE', '/api/workspaces/default/computes/swept');
+  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/swept')).status === 404, 'the cluster to go', 30_000);
+  await server.stop();
+});
+
+describe('orphan sweep (provider list against the store)', () => {
+  it('terminates a node the provider runs but the store does not know', async () => {
+    // What a crash between a provider start and its record, or a restored backup, would leave behind.
+    const provider = new LocalProvider(join(server.home, 'nodes'), childEnv(), cliPath);
+    const stray = await provider.provision({ nodeId: 'stray-node', nodeToken: 'unknown', serverUrl: server.url, computeName: 'none', slots: 1 });
+    expect(alive(Number(stray.ref))).toBe(true);
+    await waitFor(async () => (await provider.describe('stray-node')).state === 'gone', 'the stray node to be terminated', 15_000);
+    expect(alive(Number(stray.ref))).toBe(false);
+  });
+
+  it('marks a registered node whose process vanished unusable at once, with an event', async () => {
+    await createCluster(server.url, 'swept', 1, 1);
+    const [node] = await waitFor(async () => {
+      const nodes = await nodesOf('swept');
+      return nodes.length === 1 && nodes[0]?.nodeState === 'idle' ? nodes : undefined;
+    }, 'the min node to register', 30_000);
+    const provider = new LocalProvider(join(server.home, 'nodes'), childEnv(), cliPath);
+    process.kill(Number((await provider.describe(node?.nodeId ?? '')).ref), 'SIGKILL');
+    const marked = await waitFor(async () => (await nodesOf('swept')).find((n) => n.nodeId === node?.nodeId && n.nodeState === 'unusable'), 'the node to be marked unusable', 15_000);
+    expect(marked.reason).toBe(`the local provider no longer runs node ${node?.nodeId ?? ''}`);
+    const events = (await api(server.url, 'GET', '/api/workspaces/default/computes/swept/events?$top=100')).body.value as { reason: string }[];
+    expect(events.some((e) => e.reason === 'NodeVanished')).toBe(true);
+  });
+});
