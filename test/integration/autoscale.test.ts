@@ -52,6 +52,30 @@ describe('cluster autoscaling', () => {
     expect(log.some((e) => e.reason === 'ScalingUnblocked')).toBe(true);
   });
 
+  it('queue_settings.priority orders the queue: high, then medium, then low; FIFO within', async () => {
+    const made = await cli(['compute', 'create', '-n', 'single', '--type', 'amlcompute', '--size', 'Standard_D2_v3', '--min-instances', '1', '--max-instances', '1']);
+    expect(made.code).toBe(0);
+    const blocker = jobFolder({ command: 'sleep 300', compute: 'single' });
+    expect((await cli(['job', 'create', '-f', blocker, '--name', 'blocker'])).code).toBe(0);
+    await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/jobs/blocker')).body.properties.status === 'Running', 'the blocker to run', 30_000);
+    const queued = [['low-1', 'low'], ['medium-1', 'medium'], ['high-1', 'high'], ['low-2', 'low'], ['high-2', 'high']] as const;
+    for (const [name, priority] of queued) {
+      const yml = jobFolder({ command: 'true', compute: 'single', queue_settings: { priority } });
+      expect((await cli(['job', 'create', '-f', yml, '--name', name])).code).toBe(0);
+    }
+    // Everything is queued behind the blocker; freeing its slot lets the queue order show.
+    expect((await cli(['job', 'cancel', '-n', 'blocker'])).code).toBe(0);
+    const starts: [string, number][] = [];
+    for (const [name] of queued) starts.push([name, Date.parse((await waitForEnd(server.url, name, 60_000)).properties.startTime)]);
+    expect(starts.sort((a, b) => a[1] - b[1]).map(([n]) => n)).toEqual(['high-1', 'high-2', 'medium-1', 'low-1', 'low-2']);
+    const shown = (await api(server.url, 'GET', '/api/workspaces/default/jobs/high-1')).body.properties;
+    expect(shown.priority).toBe('high');
+    const bad = await cli(['job', 'create', '-f', jobFolder({ command: 'true', compute: 'single', queue_settings: { priority: 'urgent' } })]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('queue_settings.priority');
+    await api(server.url, 'DELETE', '/api/workspaces/default/computes/single');
+  });
+
   it('a ReadOnly lock blocks scaling with a visible error instead of a silent 0 → 0', async () => {
     const lock = await api(server.url, 'PUT', '/api/workspaces/default/locks/freeze', { level: 'ReadOnly', notes: 'change freeze' });
     expect(lock.status).toBe(200);

@@ -25,6 +25,9 @@ export type JobState =
   /** Its node stopped heartbeating; the job may still run and is re-attached when the node returns. */
   | 'NotResponding';
 
+/** Queue priority of az ml's `queue_settings.priority` (higher runs first). */
+export const queuePriority = { low: 1, medium: 2, high: 3 } as const;
+
 /** Terminal states never change again. */
 export const terminalStates: ReadonlySet<JobState> = new Set(['Completed', 'Failed', 'Canceled']);
 

@@ -65,7 +65,8 @@ export const jobSpecSchema = z.strictObject({
   distribution: z.record(z.string(), z.unknown()).optional(),
   identity: z.record(z.string(), z.unknown()).optional(),
   services: z.record(z.string(), z.unknown()).optional(),
-  queue_settings: z.record(z.string(), z.unknown()).optional(),
+  /** az ml v2 queue settings: `priority` orders the queue (high before medium before low, FIFO within). */
+  queue_settings: z.strictObject({ job_tier: z.enum(['null', 'spot', 'basic', 'standard', 'premium', 'Spot', 'Basic', 'Standard', 'Premium']).optional(), priority: z.enum(['low', 'medium', 'high']).optional() }).optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
 

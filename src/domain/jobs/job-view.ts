@@ -1,4 +1,4 @@
-import { currentAttempt, type JobRecord } from './job-record.js';
+import { currentAttempt, queuePriority, type JobRecord } from './job-record.js';
 
 /** A job as the API returns it (Azure ML's JobBase shape, with Hangar's additions). */
 export interface JobResource {
@@ -17,6 +17,7 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     jobType: 'Command',
     status: job.status,
     statusReason: job.reason,
+    priority: (Object.keys(queuePriority) as (keyof typeof queuePriority)[]).find((k) => queuePriority[k] === job.priority) ?? job.priority,
     displayName: job.displayName ?? job.name,
     experimentName: job.experimentName,
     description: spec.description,

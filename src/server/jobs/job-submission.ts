@@ -5,7 +5,7 @@ import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { inputPlacement, renderCommand } from '../../domain/jobs/command-template.js';
-import type { JobRecord, JobRunSpec } from '../../domain/jobs/job-record.js';
+import { queuePriority, type JobRecord, type JobRunSpec } from '../../domain/jobs/job-record.js';
 import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
 import { parseJobSpec, type JobInput, type JobSpec } from '../../domain/jobs/job-spec.js';
 import { isLocalTarget, localComputeId, localTarget } from '../../domain/jobs/local-target.js';
@@ -146,7 +146,7 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
     experimentName,
     status: 'Queued',
     reason: local ? 'waiting for the local agent of `hangar job create` on the submitting machine' : 'waiting for the scheduler',
-    priority: 0,
+    priority: queuePriority[spec.queue_settings?.priority ?? 'medium'],
     queueSeq: await ctx.store.jobs.nextQueueSeq(),
     attempts: [],
     delivered: false,
