@@ -65,7 +65,7 @@ export class Agent {
       try {
         const running = [...this.runners.values()].map((r) => ({ jobId: r.assignment.jobId, attempt: r.assignment.attempt, state: r.state, ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }) }));
         const answer = await this.client.call<HeartbeatResponse>('POST', '/api/agent/heartbeat', { running });
-        for (const s of answer.stop) this.runners.get(s.jobId)?.stop({ kind: 'cancel', message: s.reason }, s.graceSeconds);
+        for (const s of answer.stop) this.runners.get(s.jobId)?.stop(s.preempt ? { kind: 'preempt', message: s.reason, deadline: s.preempt.deadline } : { kind: 'cancel', message: s.reason }, s.graceSeconds);
         if (answer.shutdown) await this.stop('the server released this node');
       } catch (err) {
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
@@ -106,7 +106,7 @@ export class Agent {
     const t = this.transport();
     const runner: AttemptRunner = new AttemptRunner(a, this.options.workDir, {
       report: async (phase, extra) => {
-        if (phase === 'Completed' || phase === 'Failed' || phase === 'Canceled') await Promise.all(shippers.map((s) => s.flush()));
+        if (phase === 'Completed' || phase === 'Failed' || phase === 'Canceled' || phase === 'Preempted') await Promise.all(shippers.map((s) => s.flush()));
         await this.client.call('POST', `/api/agent/jobs/${a.jobId}/status`, { attempt: a.attempt, phase, at: new Date().toISOString(), ...extra });
       },
       fetchFiles: async (codeDir) => {
@@ -118,6 +118,13 @@ export class Agent {
         if (built.manifest.entries.length === 0) return;
         await uploadSnapshot(t, built);
         await this.client.call('POST', `/api/agent/jobs/${a.jobId}/outputs`, { attempt: a.attempt, manifest: built.manifest });
+      },
+      fetchCheckpoint: async (dir) => {
+        if (a.checkpointSnapshotId) await materializeSnapshot(await fetchManifest(t, a.checkpointSnapshotId), dir, (sha) => fetchBlob(t, sha));
+      },
+      uploadCheckpoint: async (dir) => {
+        const built = await buildSnapshot(dir);
+        return built.manifest.entries.length === 0 ? undefined : (await uploadSnapshot(t, built)).snapshotId;
       },
       environment: { workDir: this.options.workDir, hostname: hostname(), defaultPython: this.capacity.defaultPython, containerRuntime: this.capacity.containerRuntime, ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}), ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}) },
       baseEnv: this.env,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttemptStatusReport, JobAssignment, RunningAttempt } from '../domain/nodes/agent-protocol.js';
@@ -10,11 +10,15 @@ export const pythonHelperDir = fileURLToPath(new URL('../../python', import.meta
 
 /** What a runner needs from the agent (HTTP, files); kept small so the runner is testable alone. */
 export interface RunnerHooks {
-  report(phase: AttemptStatusReport['phase'], extra?: { exitCode?: number; message?: string }): Promise<void>;
+  report(phase: AttemptStatusReport['phase'], extra?: { exitCode?: number; message?: string; checkpointSnapshotId?: string }): Promise<void>;
   /** Materializes the code snapshot and inputs into `codeDir`. */
   fetchFiles(codeDir: string): Promise<void>;
   /** Uploads `outputsDir` after the command ends. */
   uploadOutputs(outputsDir: string): Promise<void>;
+  /** Fills `dir` with the checkpoint the job's last attempt left (nothing on a first attempt). */
+  fetchCheckpoint(dir: string): Promise<void>;
+  /** Uploads `dir` when the attempt ends; answers its snapshot id (undefined when empty). */
+  uploadCheckpoint(dir: string): Promise<string | undefined>;
   /** Environment preparation context (node facts, system log). */
   environment: Omit<EnvironmentContext, 'log'>;
   /** The command started in its own process group `pgid` (recorded so a provider can clean up). */
@@ -24,7 +28,7 @@ export interface RunnerHooks {
 }
 
 /** Why an attempt was stopped. */
-type StopReason = { kind: 'cancel'; message: string } | { kind: 'timeout'; message: string };
+type StopReason = { kind: 'cancel'; message: string } | { kind: 'timeout'; message: string } | { kind: 'preempt'; message: string; deadline: string };
 
 /**
  * Runs one job attempt: prepare (files, environment) → run `/bin/bash -c command` in its own
@@ -37,6 +41,10 @@ export class AttemptRunner {
   readonly dir: string;
   readonly stdLog: string;
   readonly systemLog: string;
+  /** HANGAR_CHECKPOINT_DIR: restored from the last attempt before the command, uploaded after it. */
+  readonly checkpointDir: string;
+  /** HANGAR_PREEMPTION_FILE: written with the deadline (ISO time) when the node is being preempted. */
+  readonly preemptionFile: string;
   private child: ChildProcess | undefined;
   private stopReason: StopReason | undefined;
   private killTimer: NodeJS.Timeout | undefined;
@@ -48,6 +56,8 @@ export class AttemptRunner {
   ) {
     this.dir = join(workDir, 'jobs', assignment.jobId, String(assignment.attempt));
     this.stdLog = join(this.dir, 'user_logs', 'std_log.txt');
+    this.checkpointDir = join(this.dir, 'checkpoints');
+    this.preemptionFile = join(this.dir, 'preemption');
     this.systemLog = join(this.dir, 'system_logs', 'agent.txt');
     mkdirSync(dirname(this.stdLog), { recursive: true });
     mkdirSync(dirname(this.systemLog), { recursive: true });
@@ -67,6 +77,8 @@ export class AttemptRunner {
   stop(reason: StopReason, graceSeconds = this.assignment.graceSeconds): void {
     this.stopReason ??= reason;
     this.log(`stopping: ${reason.message}`);
+    // Tell the job before the SIGTERM, so a handler that checks the file sees the deadline.
+    if (reason.kind === 'preempt') writeFileSync(this.preemptionFile, `${reason.deadline}\n`);
     const pid = this.child?.pid;
     if (pid === undefined || this.state === 'exited') return;
     signalGroup(pid, 'SIGTERM');
@@ -82,6 +94,8 @@ export class AttemptRunner {
       this.log(`fetching code and inputs into ${code}`);
       await this.hooks.fetchFiles(code);
       mkdirSync(join(code, 'outputs'), { recursive: true });
+      mkdirSync(this.checkpointDir, { recursive: true });
+      await this.hooks.fetchCheckpoint(this.checkpointDir);
       const env = await prepareEnvironment(this.assignment.environment, { ...this.hooks.environment, log: (l) => this.log(l) });
       if (this.stopReason) return await this.finish(undefined);
       await this.hooks.report('Running');
@@ -102,16 +116,32 @@ export class AttemptRunner {
     this.state = 'exited';
     this.exitCode = exitCode;
     const stop = this.stopReason;
-    if (stop?.kind === 'cancel') await this.hooks.report('Canceled', { ...(exitCode === undefined ? {} : { exitCode }), message: stop.message });
-    else if (stop?.kind === 'timeout') await this.hooks.report('Failed', { ...(exitCode === undefined ? {} : { exitCode }), message: stop.message });
-    else if (exitCode === 0) await this.hooks.report('Completed', { exitCode });
-    else await this.hooks.report('Failed', { exitCode: exitCode ?? -1, message: `the command exited with code ${exitCode ?? '?'}; see user_logs/std_log.txt` });
+    const checkpoint = await this.saveCheckpoint();
+    const code = exitCode === undefined ? {} : { exitCode };
+    if (stop?.kind === 'preempt') await this.hooks.report('Preempted', { ...code, ...checkpoint, message: stop.message });
+    else if (stop?.kind === 'cancel') await this.hooks.report('Canceled', { ...code, ...checkpoint, message: stop.message });
+    else if (stop?.kind === 'timeout') await this.hooks.report('Failed', { ...code, ...checkpoint, message: stop.message });
+    else if (exitCode === 0) await this.hooks.report('Completed', { exitCode, ...checkpoint });
+    else await this.hooks.report('Failed', { exitCode: exitCode ?? -1, ...checkpoint, message: `the command exited with code ${exitCode ?? '?'}; see user_logs/std_log.txt` });
+  }
+
+  /** Uploads the checkpoint folder; a failed upload is logged, never fatal to the report. */
+  private async saveCheckpoint(): Promise<{ checkpointSnapshotId?: string }> {
+    if (!existsSync(this.checkpointDir)) return {};
+    try {
+      const id = await this.hooks.uploadCheckpoint(this.checkpointDir);
+      if (id) this.log(`checkpoint saved as snapshot ${id}`);
+      return id ? { checkpointSnapshotId: id } : {};
+    } catch (err) {
+      this.log(`saving the checkpoint failed: ${(err as Error).message}`);
+      return {};
+    }
   }
 
   private spawnCommand(cwd: string, prepared: Awaited<ReturnType<typeof prepareEnvironment>>): Promise<number> {
     const a = this.assignment;
     const base = this.hooks.baseEnv;
-    const jobEnv: Record<string, string> = { ...a.env, ...prepared.env, HANGAR_OUTPUTS_DIR: join(cwd, 'outputs') };
+    const jobEnv: Record<string, string> = { ...a.env, ...prepared.env, HANGAR_OUTPUTS_DIR: join(cwd, 'outputs'), HANGAR_CHECKPOINT_DIR: this.checkpointDir, HANGAR_PREEMPTION_FILE: this.preemptionFile };
     const env: Record<string, string | undefined> = {
       ...base,
       ...jobEnv,

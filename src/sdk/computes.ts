@@ -44,6 +44,16 @@ export class Computes {
     return this.http.listAll(`${this.base(name)}/nodes`);
   }
 
+  /** Why a compute scaled, preemptions, quota and lock denials: newest last. */
+  events(name: string, max = 200): Promise<unknown[]> {
+    return this.http.listAll(`${this.base(name)}/events?$top=${Math.min(max, 1000)}`, max);
+  }
+
+  /** Admin: preempts one node of a low-priority cluster; its jobs checkpoint and resume elsewhere. */
+  preemptNode(name: string, nodeId: string): Promise<{ nodeId: string; nodeState: string; reason: string | null }> {
+    return this.http.request('POST', `${this.base(name)}/nodes/${encodeURIComponent(nodeId)}/preempt`);
+  }
+
   listKeys(name: string): Promise<Record<string, unknown>> {
     return this.http.request('POST', `${this.base(name)}/listKeys`);
   }

@@ -227,8 +227,15 @@ export function registerComputeCommands(program: Command): void {
   }
   withCommon(compute.command('list-nodes').description('List the nodes of a cluster or instance')).requiredOption('-n, --name <name>', 'compute name')
     .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.nodes(o.name ?? '')) as Record<string, unknown>[], o, nodeColumns)));
+  withCommon(compute.command('events').description('Events of a compute: scaling decisions, preemptions, quota and lock denials')).requiredOption('-n, --name <name>', 'compute name')
+    .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.events(o.name ?? '')) as Record<string, unknown>[], o, eventColumns)));
+  withCommon(compute.command('preempt-node').description('Preempt a node of a low-priority cluster (admin; its jobs checkpoint and resume elsewhere)'))
+    .requiredOption('-n, --name <name>', 'cluster name').requiredOption('--node-id <id>', 'node to preempt (see list-nodes)')
+    .action(action(async (o: ComputeFlags & { nodeId?: string }) => print(await clientFor(o).computes.preemptNode(o.name ?? '', o.nodeId ?? ''), o, [{ header: 'Node', value: (n) => n.nodeId }, { header: 'State', value: (n) => n.nodeState }, { header: 'Reason', value: (n) => n.reason }])));
   registerLocationCommands(compute);
 }
+
+const eventColumns: Column<Record<string, unknown>>[] = ['at', 'level', 'reason', 'message'].map((k) => ({ header: k[0]?.toUpperCase() + k.slice(1), value: (e: Record<string, unknown>) => e[k] }));
 
 const nodeColumns: Column<Record<string, unknown>>[] = [
   { header: 'Node', value: (n) => n.nodeId },

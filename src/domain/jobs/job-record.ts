@@ -41,6 +41,13 @@ export interface AttemptRecord {
   endTime?: string;
   exitCode?: number;
   reason?: string;
+  /** Ended because its node was preempted: it does not count against retry_settings. */
+  preempted?: boolean;
+}
+
+/** Attempts that count against `retry_settings` (preempted ones do not). */
+export function countedAttempts(job: Pick<JobRecord, 'attempts'>): number {
+  return job.attempts.filter((a) => !a.preempted).length;
 }
 
 /** Everything needed to run the job, resolved at submit time. */
@@ -84,6 +91,10 @@ export interface JobRecord {
   /** The current attempt was handed to the node by a lease. */
   delivered: boolean;
   cancelRequested: boolean;
+  /** Its node is being preempted: the node stops it (SIGTERM, grace) and it goes back to the queue. */
+  preemptRequested?: { reason: string; deadline: string };
+  /** The checkpoint folder as the last attempt left it; the next attempt starts from it. */
+  checkpointSnapshotId?: string;
   outputsSnapshotId?: string;
   createdAt: string;
   startTime?: string;

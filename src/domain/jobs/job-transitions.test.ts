@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
-import { applyAttemptReport, assignJob, loseAttempt, markNotResponding, reattach, requestCancel, setWaitReason } from './job-transitions.js';
+import { applyAttemptReport, assignJob, loseAttempt, markNotResponding, preemptAttempt, reattach, requestCancel, requestPreemption, setWaitReason } from './job-transitions.js';
 import { queuedJob } from './test-jobs.js';
 
 const now = new Date('2026-01-01T00:01:00.000Z');
@@ -76,5 +76,31 @@ describe('job transitions', () => {
     const j = queuedJob({ reason: 'waiting for a free slot on x (1/1 busy)' });
     expect(setWaitReason(j, 'waiting for a free slot on x (1/1 busy)', now)).toBeUndefined();
     expect(setWaitReason(j, 'compute x is Stopped', now)?.reason).toBe('compute x is Stopped');
+  });
+
+  it('preemption: the node is asked to stop the job, which returns to the queue without using a retry', () => {
+    const deadline = new Date(now.getTime() + 10_000);
+    const asked = requestPreemption(onNode(), 'spot reclaimed', deadline, now);
+    expect(asked).toMatchObject({ preemptRequested: { reason: 'spot reclaimed', deadline: deadline.toISOString() } });
+    if (!asked) return;
+    expect(requestPreemption(asked, 'again', deadline, now)).toBeUndefined();
+    // However the node words the stop, the attempt counts as preempted, and its checkpoint is kept.
+    const back = applyAttemptReport(asked, report('Canceled', { checkpointSnapshotId: 'ck1' }), now);
+    expect(back).toMatchObject({ status: 'Queued', nodeId: undefined, delivered: false, checkpointSnapshotId: 'ck1', preemptRequested: undefined });
+    expect(back?.attempts[0]).toMatchObject({ preempted: true, reason: 'preempted: spot reclaimed' });
+    // maxAttempts is 1, yet the job may run again: preempted attempts do not count.
+    if (!back) return;
+    const second = { ...assignJob(back, { id: 'n2', name: 'n2' }, now), delivered: true };
+    const failed = applyAttemptReport(second, { ...report('Failed', { exitCode: 1 }), attempt: 2 }, now);
+    expect(failed?.status).toBe('Failed');
+  });
+
+  it('late reports of an ended attempt change nothing; a canceled job stays canceled on preemption', () => {
+    const back = preemptAttempt(onNode(), 'spot reclaimed', now);
+    expect(back?.status).toBe('Queued');
+    if (!back) return;
+    expect(applyAttemptReport(back, report('Running'), now)).toBeUndefined();
+    const canceling = { ...onNode(), cancelRequested: true };
+    expect(preemptAttempt(canceling, 'spot reclaimed', now)?.status).toBe('Canceled');
   });
 });

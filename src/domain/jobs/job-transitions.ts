@@ -1,5 +1,5 @@
 import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
-import { currentAttempt, terminalStates, type AttemptRecord, type JobRecord, type JobState } from './job-record.js';
+import { countedAttempts, currentAttempt, terminalStates, type AttemptRecord, type JobRecord, type JobState } from './job-record.js';
 
 /**
  * Pure state changes of a job. Each returns the next record (version bumped) or `undefined`
@@ -34,6 +34,7 @@ const phaseState: Record<AttemptStatusReport['phase'], JobState> = {
   Completed: 'Completed',
   Failed: 'Failed',
   Canceled: 'Canceled',
+  Preempted: 'Queued',
 };
 
 /**
@@ -42,7 +43,16 @@ const phaseState: Record<AttemptStatusReport['phase'], JobState> = {
  */
 export function applyAttemptReport(job: JobRecord, report: AttemptStatusReport, now: Date): JobRecord | undefined {
   const attempt = currentAttempt(job);
-  if (!attempt || attempt.attempt !== report.attempt || terminalStates.has(job.status)) return undefined;
+  // An attempt that already ended (lost, preempted) is history: late reports change nothing.
+  if (!attempt || attempt.attempt !== report.attempt || attempt.endTime !== undefined || terminalStates.has(job.status)) return undefined;
+  const withCheckpoint = report.checkpointSnapshotId ? { ...job, checkpointSnapshotId: report.checkpointSnapshotId } : job;
+  // Stopped during a preemption (however the node words it): resume elsewhere, whatever the exit.
+  const stoppedByPreemption = job.preemptRequested !== undefined && (report.phase === 'Canceled' || report.phase === 'Failed');
+  if (report.phase === 'Preempted' || stoppedByPreemption) return preemptAttempt(withCheckpoint, report.message ?? job.preemptRequested?.reason ?? 'its node was preempted', now);
+  return applyPhase(withCheckpoint, attempt, report, now);
+}
+
+function applyPhase(job: JobRecord, attempt: AttemptRecord, report: AttemptStatusReport, now: Date): JobRecord | undefined {
   const state = phaseState[report.phase];
   if (!terminalStates.has(state)) {
     const shown: JobState = job.cancelRequested ? 'CancelRequested' : state;
@@ -51,7 +61,7 @@ export function applyAttemptReport(job: JobRecord, report: AttemptStatusReport, 
     return bump(job, { status: shown, reason: undefined, startTime, attempts: withAttempt(job, { status: state, startTime: attempt.startTime ?? report.at }) }, now);
   }
   const ended = withAttempt(job, { status: state, endTime: report.at, exitCode: report.exitCode, reason: report.message });
-  if (state === 'Failed' && !job.cancelRequested && job.attempts.length < job.run.maxAttempts) {
+  if (state === 'Failed' && !job.cancelRequested && countedAttempts(job) < job.run.maxAttempts) {
     return requeue({ ...job, attempts: ended }, `attempt ${attempt.attempt} failed (${report.message ?? `exit code ${report.exitCode ?? '?'}`}); retrying`, now);
   }
   const error = state === 'Completed' ? undefined : { code: state === 'Canceled' ? 'JobCanceled' : 'JobFailed', message: report.message ?? `exit code ${report.exitCode ?? '?'}` };
@@ -60,7 +70,7 @@ export function applyAttemptReport(job: JobRecord, report: AttemptStatusReport, 
 
 /** Back to the queue for a fresh attempt. */
 function requeue(job: JobRecord, reason: string, now: Date): JobRecord {
-  return bump(job, { status: 'Queued', nodeId: undefined, delivered: false, reason }, now);
+  return bump(job, { status: 'Queued', nodeId: undefined, delivered: false, preemptRequested: undefined, reason }, now);
 }
 
 /** Ends a job that is not on a node (or whose node is gone) without asking a node. */
@@ -96,6 +106,23 @@ export function loseAttempt(job: JobRecord, reason: string, now: Date): JobRecor
   if (terminalStates.has(job.status)) return undefined;
   if (job.cancelRequested) return finishWithoutNode(job, 'Canceled', `canceled; ${reason}`, now);
   const ended = { ...job, attempts: withAttempt(job, { status: 'Failed', endTime: now.toISOString(), reason }) };
-  if (job.attempts.length < job.run.maxAttempts) return requeue(ended, `${reason}; retrying (attempt ${job.attempts.length + 1} of ${job.run.maxAttempts})`, now);
+  if (countedAttempts(job) < job.run.maxAttempts) return requeue(ended, `${reason}; retrying (attempt ${countedAttempts(job) + 1} of ${job.run.maxAttempts})`, now);
   return finishWithoutNode(ended, 'Failed', reason, now);
+}
+
+/** Its node is being preempted: the node is told to stop it (SIGTERM, grace) so it can checkpoint. */
+export function requestPreemption(job: JobRecord, reason: string, deadline: Date, now: Date): JobRecord | undefined {
+  if (terminalStates.has(job.status) || job.preemptRequested || !job.nodeId) return undefined;
+  return bump(job, { preemptRequested: { reason, deadline: deadline.toISOString() }, reason: `${reason}; stopping it by ${deadline.toISOString()} to resume on another node` }, now);
+}
+
+/**
+ * The attempt ended by preemption: back to the queue under the same job, not counted against
+ * retry_settings; the next attempt starts from the checkpoint folder this one left.
+ */
+export function preemptAttempt(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
+  if (terminalStates.has(job.status)) return undefined;
+  if (job.cancelRequested) return finishWithoutNode(job, 'Canceled', `canceled; ${reason}`, now);
+  const attempts = withAttempt(job, { status: 'Failed', endTime: now.toISOString(), reason: `preempted: ${reason}`, preempted: true });
+  return requeue({ ...job, attempts, preemptRequested: undefined }, `attempt ${job.attempts.length} was preempted (${reason}); waiting to resume${job.checkpointSnapshotId ? ' from its checkpoint' : ''}`, now);
 }

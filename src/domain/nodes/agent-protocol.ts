@@ -54,7 +54,7 @@ export interface HeartbeatRequest {
 /** POST /api/agent/heartbeat — answer: what the server wants stopped. */
 export interface HeartbeatResponse {
   /** Attempts to stop (cancel, timeout, lost lease): SIGTERM, grace, SIGKILL. */
-  stop: { jobId: string; attempt: number; reason: string; graceSeconds: number }[];
+  stop: { jobId: string; attempt: number; reason: string; graceSeconds: number; preempt?: { deadline: string } }[];
   /** The node should finish and exit (scale-down, delete). */
   shutdown: boolean;
 }
@@ -82,6 +82,8 @@ export interface JobAssignment {
   timeoutSeconds?: number;
   /** Seconds between SIGTERM and SIGKILL on cancel/timeout/preemption. */
   graceSeconds: number;
+  /** The job's checkpoint folder as left by its last attempt (HANGAR_CHECKPOINT_DIR starts from it). */
+  checkpointSnapshotId?: string;
 }
 
 /** POST /api/agent/lease — body: how many more attempts the node can take now. */
@@ -97,8 +99,10 @@ export interface LeaseResponse {
 /** POST /api/agent/jobs/{jobId}/status — a phase change of one attempt. */
 export interface AttemptStatusReport {
   attempt: number;
-  phase: 'Preparing' | 'Running' | 'Finalizing' | 'Completed' | 'Failed' | 'Canceled';
+  phase: 'Preparing' | 'Running' | 'Finalizing' | 'Completed' | 'Failed' | 'Canceled' | 'Preempted';
   exitCode?: number;
+  /** HANGAR_CHECKPOINT_DIR uploaded when the attempt ended (absent when empty). */
+  checkpointSnapshotId?: string;
   /** Why it failed or stopped, in plain words (e.g. the pip error, "killed after timeout"). */
   message?: string;
   /** When the phase began on the node (agent clock). */

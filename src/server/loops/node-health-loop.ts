@@ -1,5 +1,5 @@
 import { terminalStates } from '../../domain/jobs/job-record.js';
-import { loseAttempt, markNotResponding } from '../../domain/jobs/job-transitions.js';
+import { loseAttempt, markNotResponding, preemptAttempt } from '../../domain/jobs/job-transitions.js';
 import { nodeHealth, type NodeRecord } from '../../domain/nodes/node-record.js';
 import type { Provider } from '../../providers/provider.js';
 import { updateJob } from '../jobs/job-writes.js';
@@ -23,7 +23,8 @@ async function markLost(ctx: ServiceContext, provider: Provider, node: NodeRecor
   const { nodeNotRespondingAfterMs, nodeLostAfterMs } = ctx.config.jobs;
   const reason = `node ${node.id} was lost: no heartbeat since ${node.lastHeartbeatAt ?? '?'} (not responding after ${nodeNotRespondingAfterMs / 1000} s, then a grace period of ${nodeLostAfterMs / 1000} s)`;
   for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => !terminalStates.has(j.status))) {
-    await updateJob(ctx, job, (j) => loseAttempt(j, reason, now));
+    // A preempted node that vanishes took its jobs with it: they resume, not count as failures.
+    await updateJob(ctx, job, (j) => (node.state === 'preempted' || j.preemptRequested ? preemptAttempt(j, reason, now) : loseAttempt(j, reason, now)));
   }
   await releaseNode(ctx, provider, node, 'lost');
 }

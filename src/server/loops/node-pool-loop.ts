@@ -82,18 +82,22 @@ interface PoolSnapshot {
   nodesByCompute: Map<string, NodeRecord[]>;
   /** Nodes wanted by unfinished jobs, per `workspace/computeName`. */
   demandByCompute: Map<string, number>;
+  /** Nodes holding an unfinished job. */
+  busyNodes: Set<string>;
 }
 
 async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
   const nodesByCompute = new Map<string, NodeRecord[]>();
   for (const node of await ctx.store.nodes.all({})) nodesByCompute.set(node.computeId, [...(nodesByCompute.get(node.computeId) ?? []), node]);
   const demandByCompute = new Map<string, number>();
+  const busyNodes = new Set<string>();
   for (const job of await ctx.store.jobs.all({ statuses: activeStates })) {
     if (terminalStates.has(job.status)) continue;
+    if (job.nodeId) busyNodes.add(job.nodeId);
     const key = `${job.workspace}/${job.computeName}`;
     demandByCompute.set(key, (demandByCompute.get(key) ?? 0) + job.run.instanceCount);
   }
-  return { nodesByCompute, demandByCompute };
+  return { nodesByCompute, demandByCompute, busyNodes };
 }
 
 async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot, limits: PoolLimits): Promise<void> {
@@ -170,6 +174,10 @@ export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing):
     if (i % 50 === 49) await new Promise((r) => setImmediate(r));
   }
   // Nodes whose compute is gone (deleted while the server was down) are released too.
+  // Preempted nodes leave once their jobs have stopped (and checkpointed) and gone back to the queue.
+  for (const node of [...snapshot.nodesByCompute.values()].flat().filter((n) => n.state === 'preempted' && !snapshot.busyNodes.has(n.id))) {
+    await releaseNode(ctx, plumbing.providerNamed(node.provider), node, node.reason ?? 'preempted');
+  }
   // A compute created during this pass is not in `all`, but it cannot have nodes from before it.
   const ids = new Set(all.map((c) => c.id));
   for (const node of await ctx.store.nodes.all({})) {

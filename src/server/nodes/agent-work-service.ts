@@ -23,6 +23,7 @@ function toAssignment(job: JobRecord, graceSeconds: number): JobAssignment {
   };
   if (job.run.snapshotId) assignment.snapshotId = job.run.snapshotId;
   if (job.run.timeoutSeconds) assignment.timeoutSeconds = job.run.timeoutSeconds;
+  if (job.checkpointSnapshotId) assignment.checkpointSnapshotId = job.checkpointSnapshotId;
   return assignment;
 }
 
@@ -45,6 +46,7 @@ export class AgentWorkService {
   }
 
   private async deliver(node: NodeRecord, max: number): Promise<JobAssignment[]> {
+    if (node.state === 'preempted' || node.state === 'leaving') return [];
     const pending = (await jobsOnNode(this.ctx, node.id)).filter((j) => !j.delivered && !j.cancelRequested).slice(0, max);
     const out: JobAssignment[] = [];
     for (const job of pending) {

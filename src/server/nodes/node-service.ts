@@ -75,6 +75,11 @@ export class NodeService {
     for (const job of jobs) {
       const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 0;
       if (job.cancelRequested && reported.has(jobKey(job.workspace, job.name))) stop.push({ jobId: jobKey(job.workspace, job.name), attempt, reason: 'canceled by user', graceSeconds: grace });
+      else if (job.preemptRequested && reported.has(jobKey(job.workspace, job.name))) {
+        const { reason, deadline } = job.preemptRequested;
+        const graceSeconds = Math.max(0, Math.ceil((new Date(deadline).getTime() - now.getTime()) / 1000));
+        stop.push({ jobId: jobKey(job.workspace, job.name), attempt, reason, graceSeconds, preempt: { deadline } });
+      }
       if (reported.has(jobKey(job.workspace, job.name))) await updateJob(this.ctx, job, (j) => reattach(j, now));
     }
     await this.dropForgotten(jobs, reported, now);
@@ -88,6 +93,7 @@ export class NodeService {
       const leaving = n.state === 'leaving' || n.state === 'preempted';
       return { state: leaving ? n.state : busy ? 'running' : 'idle', idleSince: busy ? undefined : (n.idleSince ?? now.toISOString()), lastHeartbeatAt: now.toISOString(), reason: leaving ? n.reason : undefined };
     });
-    return { stop, shutdown: !written || written.state === 'leaving' || written.state === 'preempted' };
+    // A preempted node first lets its jobs stop (and checkpoint); it shuts down once none is left.
+    return { stop, shutdown: !written || written.state === 'leaving' || (written.state === 'preempted' && jobs.length === 0 && req.running.length === 0) };
   }
 }

@@ -8,6 +8,8 @@ import type { EventRecord } from '../../domain/events/event.js';
 import { HangarError, notFound, throwIfProblems } from '../../domain/errors/hangar-error.js';
 import { mergePatch } from '../../domain/json-merge-patch.js';
 import { assertNotLocked, type WorkspaceRecord } from '../../domain/workspace/workspace.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import { preemptNode } from '../nodes/preemption.js';
 import type { ComputeFilter, Page, PageRequest } from '../../store/store.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -125,6 +127,17 @@ export class ComputeService {
   }
 
   /** Secret values of a compute (the list-keys action); never part of an ordinary read. */
+  /** Admin: preempts one node of a low-priority cluster (see preemption.ts). */
+  async preemptNode(workspace: string, name: string, nodeId: string): Promise<NodeRecord> {
+    const compute = await this.get(workspace, name);
+    if (compute.spec.computeType !== 'AmlCompute' || compute.spec.properties.vmPriority !== 'LowPriority') {
+      throw new HangarError('OperationNotSupported', `Only nodes of low-priority clusters can be preempted; '${name}' is ${compute.spec.computeType === 'AmlCompute' ? 'a dedicated cluster' : `a ${compute.spec.computeType}`}.`, 'name');
+    }
+    const node = await this.ctx.store.nodes.get(nodeId);
+    if (!node || node.computeId !== compute.id) throw new HangarError('NotFound', `Node '${nodeId}' is not a node of '${name}'; see \`hangar compute list-nodes -n ${name}\`.`, 'nodeId');
+    return preemptNode(this.ctx, node, 'preempted by an administrator');
+  }
+
   async listKeys(workspace: string, name: string): Promise<Record<string, string>> {
     const record = await this.get(workspace, name);
     return this.readSecrets(record.id);

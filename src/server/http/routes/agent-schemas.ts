@@ -26,9 +26,10 @@ export const leaseSchema = z.object({ freeSlots: z.number().int().min(0) });
 
 export const statusSchema = z.object({
   attempt: z.number().int().min(1),
-  phase: z.enum(['Preparing', 'Running', 'Finalizing', 'Completed', 'Failed', 'Canceled']),
+  phase: z.enum(['Preparing', 'Running', 'Finalizing', 'Completed', 'Failed', 'Canceled', 'Preempted']),
   exitCode: z.number().int().optional(),
   message: z.string().optional(),
+  checkpointSnapshotId: z.string().min(1).optional(),
   at: z.string(),
 });
 

@@ -114,6 +114,15 @@ export const computeRoutes: RouteDef[] = [
     },
   },
   {
+    method: 'post', path: `${base}/{name}/nodes/{nodeId}/preempt`, action: action('workspaces/computes/preemptNode/action'), tag, summary: 'Preempt a node of a low-priority cluster (admin; its jobs checkpoint and resume elsewhere)',
+    response: { status: 202, description: 'Preemption recorded', schema: z.object({ nodeId: z.string(), nodeState: z.string(), reason: z.string().nullable() }) },
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      const node = await input.services.computes.preemptNode(ws, name, input.params.nodeId ?? '');
+      return { status: 202, body: { nodeId: node.id, nodeState: node.state, reason: node.reason ?? null } };
+    },
+  },
+  {
     method: 'post', path: `${base}/{name}/listKeys`, action: action('workspaces/computes/listKeys/action'), tag, summary: 'Read the secrets of a compute',
     response: { status: 200, description: 'Secret values by field path' },
     handler: async (input) => {
