@@ -20,6 +20,8 @@ const locationSchema = z.strictObject({
   /** VM sizes offered here ('*' = the whole catalog). */
   vmSizes: z.array(z.string()).min(1).default(['*']),
   quota: quotaSchema.default({ dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 }),
+  /** Random preemption of low-priority nodes here, as a cloud does to spot VMs (off when absent). */
+  lowPriorityPreemption: z.strictObject({ meanIntervalSeconds: z.number().positive() }).optional(),
 });
 
 const aliasSchema = z.strictObject({

@@ -18,6 +18,7 @@ import { nodePoolTick, type PoolPlumbing } from './loops/node-pool-loop.js';
 import { provisioningTick } from './loops/provisioning-loop.js';
 import { schedulerTick } from './loops/scheduler-loop.js';
 import { orphanSweepTick } from './loops/orphan-sweep-loop.js';
+import { randomPreemptionTick } from './loops/random-preemption-loop.js';
 import { ReconcileLoop } from './loops/reconcile-loop.js';
 import { SecretBox } from './secrets/secret-box.js';
 import type { ServiceContext } from './services/service-context.js';
@@ -35,6 +36,8 @@ export interface RunningServer {
 export interface ServerOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Source of randomness (random preemption); Math.random by default. */
+  random?: () => number;
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<{ server: ServerType; port: number }> {
@@ -94,6 +97,11 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   // Periodic, not woken by every change: listing every provider's nodes is the sweep's whole cost.
   const sweeper = new ReconcileLoop('orphan-sweep', () => orphanSweepTick(ctx, plumbing.providers), interval * 10, log);
   sweeper.start();
+  if (config.locations.some((l) => l.lowPriorityPreemption)) {
+    const chaos = new ReconcileLoop('random-preemption', randomPreemptionTick(ctx, options.random ?? Math.random), interval, log);
+    loops.push(chaos);
+    chaos.start();
+  }
   log.info('hangar server listening', { url, home: config.home, schemaVersion });
   return {
     url,

@@ -77,3 +77,24 @@ describe('low-priority preemption', () => {
     await api(server.url, 'DELETE', '/api/workspaces/default/computes/steady');
   });
 });
+
+describe('random preemption (locations[].lowPriorityPreemption)', () => {
+  it('preempts low-priority nodes at random, never dedicated ones, and replaces them', async () => {
+    const chaotic = await startServerProcess({ config: { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300 }, locations: [{ name: 'local', lowPriorityPreemption: { meanIntervalSeconds: 1 } }] } });
+    const run = (args: string[]) => runCli(args, { url: chaotic.url });
+    const eventsOf = async (name: string): Promise<{ reason: string; message: string }[]> => (await api(chaotic.url, 'GET', `/api/workspaces/default/computes/${name}/events?$top=500`)).body.value;
+    try {
+      expect((await run(['compute', 'create', '-n', 'cheap', '--type', 'amlcompute', '--size', 'STANDARD_D2_V2', '--min-instances', '1', '--max-instances', '1', '--tier', 'low_priority'])).code).toBe(0);
+      expect((await run(['compute', 'create', '-n', 'solid', '--type', 'amlcompute', '--size', 'STANDARD_D2_V2', '--min-instances', '1', '--max-instances', '1'])).code).toBe(0);
+      // One preemption per second on average: the chance of none in 30 s is e^-30 once the node is up.
+      const hit = await waitFor(async () => (await eventsOf('cheap')).find((e) => e.reason === 'NodePreempted'), 'a random preemption', 30_000);
+      expect(hit.message).toContain('random preemption in local');
+      await waitFor(async () => (await eventsOf('cheap')).filter((e) => e.reason === 'NodeProvisioned').length >= 2, 'a replacement node', 30_000);
+      expect((await eventsOf('solid')).some((e) => e.reason === 'NodePreempted')).toBe(false);
+    } finally {
+      for (const name of ['cheap', 'solid']) await api(chaotic.url, 'DELETE', `/api/workspaces/default/computes/${name}`);
+      await waitFor(async () => (await api(chaotic.url, 'GET', '/api/workspaces/default/computes/cheap')).status === 404 && (await api(chaotic.url, 'GET', '/api/workspaces/default/computes/solid')).status === 404, 'the clusters to go', 30_000);
+      await chaotic.stop();
+    }
+  });
+});
