@@ -35,6 +35,13 @@ describe('decideAssignments', () => {
     expect(decideAssignments([queuedJob({ computeName: 'gone' })], [], computes).waiting[0]?.reason).toBe('compute gone does not exist');
   });
 
+  it('keeps spreading to the emptiest node; ties go to the node listed first', () => {
+    const jobs = ['a', 'b', 'c', 'd'].map((n, i) => queuedJob({ name: n, queueSeq: i }));
+    const d = decideAssignments(jobs, [node('x', 'cpu-cluster', 2, 1, 'running'), node('y', 'cpu-cluster', 3), node('z', 'cpu-cluster', 2)], computes);
+    // free: x 1, y 3, z 2 → y (2 left), then y/z tie at 2 → y (listed before z), then z, then x/y/z tie at 1 → x.
+    expect(d.assignments.map((a) => a.nodeId)).toEqual(['y', 'y', 'z', 'x']);
+  });
+
   it('never places work on unusable or leaving nodes', () => {
     const d = decideAssignments([queuedJob()], [node('n1', 'cpu-cluster', 1, 0, 'unusable'), node('n2', 'cpu-cluster', 1, 0, 'leaving')], computes);
     expect(d.assignments).toEqual([]);

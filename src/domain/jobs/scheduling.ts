@@ -46,25 +46,89 @@ function waitReason(compute: ComputeForScheduling | undefined, computeName: stri
 }
 
 /**
- * Places queued jobs on nodes with free slots, in queue order (priority, then FIFO).
- * Pure: the caller passes a snapshot of jobs, nodes and computes and applies the result.
+ * Free slots of one compute's nodes, emptiest first in O(1): buckets of node ids by free count.
+ * Ties go to the node listed first, so the choice is stable.
+ */
+class FreeSlots {
+  private readonly buckets = new Map<number, string[]>();
+  private readonly position = new Map<string, number>();
+  private top = 0;
+
+  constructor(nodes: readonly SchedulableNode[], readonly free: Map<string, number>) {
+    nodes.forEach((n, i) => this.position.set(n.id, i));
+    for (const n of nodes) {
+      const f = free.get(n.id) ?? 0;
+      if (f <= 0) continue;
+      const bucket = this.buckets.get(f) ?? [];
+      bucket.push(n.id);
+      this.buckets.set(f, bucket);
+      this.top = Math.max(this.top, f);
+    }
+  }
+
+  /** Takes one slot on the emptiest node; undefined when none is free. */
+  take(): string | undefined {
+    while (this.top > 0 && (this.buckets.get(this.top)?.length ?? 0) === 0) this.top--;
+    const id = this.buckets.get(this.top)?.shift();
+    if (id === undefined) return undefined;
+    const left = this.top - 1;
+    this.free.set(id, left);
+    if (left > 0) {
+      const bucket = this.buckets.get(left) ?? [];
+      bucket.splice(this.insertAt(bucket, id), 0, id);
+      this.buckets.set(left, bucket);
+    }
+    return id;
+  }
+
+  /** Where `id` goes in `bucket` to keep it in node-list order (binary search). */
+  private insertAt(bucket: readonly string[], id: string): number {
+    const pos = this.position.get(id) ?? 0;
+    let lo = 0;
+    let hi = bucket.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.position.get(bucket[mid] ?? '') ?? 0) < pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/**
+ * Places queued jobs on nodes with free slots, in queue order (priority, then FIFO), preferring
+ * the emptiest node so parallel jobs spread out. Pure: the caller passes a snapshot of jobs, nodes
+ * and computes and applies the result. O(jobs · log jobs + nodes): free slots only shrink during
+ * a pass, so every job left waiting on a compute waits for the same reason, computed once.
  */
 export function decideAssignments(queued: readonly JobRecord[], nodes: readonly SchedulableNode[], computes: ReadonlyMap<string, ComputeForScheduling>): SchedulingDecision {
   const free = new Map(nodes.map((n) => [n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0]));
+  const byCompute = new Map<string, SchedulableNode[]>();
+  for (const n of nodes) {
+    const list = byCompute.get(n.computeName);
+    if (list) list.push(n);
+    else byCompute.set(n.computeName, [n]);
+  }
+  const slots = new Map<string, FreeSlots>();
+  const reasons = new Map<string, string>();
   const decision: SchedulingDecision = { assignments: [], waiting: [] };
+  const waiting: JobRecord[] = [];
   for (const job of [...queued].sort(queueOrder)) {
-    const candidates = nodes.filter((n) => n.computeName === job.computeName);
     const compute = computes.get(job.computeName);
     const blocked = compute?.computeType === 'ComputeInstance' && compute.state !== 'Running';
-    // Prefer the emptiest node so parallel jobs spread out.
-    const target = blocked ? undefined : candidates.filter((n) => (free.get(n.id) ?? 0) > 0).sort((a, b) => (free.get(b.id) ?? 0) - (free.get(a.id) ?? 0))[0];
-    if (target) {
-      free.set(target.id, (free.get(target.id) ?? 0) - 1);
-      decision.assignments.push({ jobName: job.name, nodeId: target.id });
-    } else {
-      const view = candidates.map((n) => ({ ...n, busy: n.slots - (free.get(n.id) ?? 0) }));
-      decision.waiting.push({ jobName: job.name, reason: waitReason(compute, job.computeName, view) });
+    let pool = slots.get(job.computeName);
+    if (!pool) slots.set(job.computeName, (pool = new FreeSlots(byCompute.get(job.computeName) ?? [], free)));
+    const target = blocked ? undefined : pool.take();
+    if (target) decision.assignments.push({ jobName: job.name, nodeId: target });
+    else waiting.push(job);
+  }
+  for (const job of waiting) {
+    let reason = reasons.get(job.computeName);
+    if (reason === undefined) {
+      const view = (byCompute.get(job.computeName) ?? []).map((n) => ({ ...n, busy: n.slots - (free.get(n.id) ?? 0) }));
+      reasons.set(job.computeName, (reason = waitReason(computes.get(job.computeName), job.computeName, view)));
     }
+    decision.waiting.push({ jobName: job.name, reason });
   }
   return decision;
 }

@@ -19,6 +19,12 @@ describe('decidePool', () => {
     expect(decidePool({ ...base, nodes: [{ id: 'c', state: 'running' as const }] }, now).release).toEqual([]);
   });
 
+  it('says when the next idle node will be due, so it leaves on time', () => {
+    const nodes = [{ id: 'b', state: 'idle' as const, idleSince: ago(30) }];
+    expect(decidePool({ ...base, nodes }, now).nextReleaseAt).toEqual(new Date(now.getTime() + 90_000));
+    expect(decidePool({ ...base, minNodes: 1, nodes }, now).nextReleaseAt).toBeUndefined();
+  });
+
   it('instances keep exactly one node while running', () => {
     expect(decidePool({ ...base, computeType: 'ComputeInstance' }, now)).toMatchObject({ target: 1, provision: 1 });
     expect(decidePool({ ...base, computeType: 'ComputeInstance', nodes: [{ id: 'a', state: 'idle' }] }, now)).toMatchObject({ provision: 0, release: [] });

@@ -9,6 +9,8 @@ export interface PoolDecision {
   provision: number;
   /** Nodes to release, with the reason. */
   release: { nodeId: string; reason: string }[];
+  /** When an idle surplus node will have been idle long enough (so the loop looks again right then). */
+  nextReleaseAt?: Date;
   /** Why the pool cannot reach its target (quota, lock): shown on the compute and logged as an event. */
   blocked?: { code: 'QuotaExceeded' | 'ScopeLocked'; message: string };
 }
@@ -57,11 +59,13 @@ export function decidePool(input: PoolInput, now: Date): PoolDecision {
   const idleLimitMs = (parseIsoDuration(input.idleTimeBeforeScaleDown) ?? 120) * 1000;
   const surplus = nodes.length - target;
   const release: PoolDecision['release'] = [];
+  let nextReleaseAt: Date | undefined;
   if (surplus > 0) {
-    const idle = nodes
-      .filter((n) => n.state === 'idle' && n.idleSince !== undefined && now.getTime() - new Date(n.idleSince).getTime() >= idleLimitMs)
-      .sort((a, b) => String(a.idleSince).localeCompare(String(b.idleSince)));
-    for (const n of idle.slice(0, surplus)) release.push({ nodeId: n.id, reason: `idle longer than ${input.idleTimeBeforeScaleDown}` });
+    const idle = nodes.filter((n) => n.state === 'idle' && n.idleSince !== undefined).sort((a, b) => String(a.idleSince).localeCompare(String(b.idleSince)));
+    const expired = idle.filter((n) => now.getTime() - new Date(String(n.idleSince)).getTime() >= idleLimitMs);
+    for (const n of expired.slice(0, surplus)) release.push({ nodeId: n.id, reason: `idle longer than ${input.idleTimeBeforeScaleDown}` });
+    const waiting = idle.find((n) => !expired.includes(n));
+    if (release.length < surplus && waiting) nextReleaseAt = new Date(new Date(String(waiting.idleSince)).getTime() + idleLimitMs);
   }
-  return { target, provision, release, ...(blocked ? { blocked } : {}) };
+  return { target, provision, release, ...(nextReleaseAt ? { nextReleaseAt } : {}), ...(blocked ? { blocked } : {}) };
 }

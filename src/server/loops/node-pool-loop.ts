@@ -100,7 +100,8 @@ async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
   return { nodesByCompute, demandByCompute, busyNodes };
 }
 
-async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot, limits: PoolLimits): Promise<void> {
+/** Reconciles one compute's pool; answers when an idle node will be due to leave, if one will. */
+async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot, limits: PoolLimits): Promise<Date | undefined> {
   const nodes = snapshot.nodesByCompute.get(compute.id) ?? [];
   const scale = (compute.spec.properties.scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string };
   const decision = decidePool(
@@ -127,8 +128,9 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
   const acted = decision.provision > 0 || decision.release.length > 0;
   const errors = decision.blocked ? [decision.blocked] : [];
   // Nothing changed and the snapshot already shows what would be written: skip the re-read.
-  if (!acted && sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) })) return;
+  if (!acted && sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) })) return decision.nextReleaseAt;
   await writeObserved(ctx, compute, decision.target, errors);
+  return decision.nextReleaseAt;
 }
 
 /** Azure's observed fields, with `errors` only on clusters (instances report no allocation errors). */
@@ -163,22 +165,24 @@ async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target
  * One pass of the node-pool loop: every cluster and instance gets the nodes its jobs need
  * (min..max for clusters, one for an instance), idle surplus leaves, deleted computes release all.
  */
-export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing): Promise<void> {
+export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing): Promise<number | undefined> {
   const all = await ctx.store.computes.all({});
   const computes = all.filter((c) => pooled.has(c.spec.computeType) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState));
   const snapshot = await readSnapshot(ctx);
   const limits = await readPoolLimits(ctx, all);
+  let due: number | undefined;
   for (const [i, compute] of computes.entries()) {
-    await reconcileCompute(ctx, plumbing, compute, snapshot, limits);
+    const next = await reconcileCompute(ctx, plumbing, compute, snapshot, limits);
+    if (next) due = Math.min(due ?? Infinity, next.getTime());
     // The store is synchronous: give the HTTP server a turn now and then during a long pass.
     if (i % 50 === 49) await new Promise((r) => setImmediate(r));
   }
-  // Nodes whose compute is gone (deleted while the server was down) are released too.
   // Preempted nodes leave once their jobs have stopped (and checkpointed) and gone back to the queue.
   for (const node of [...snapshot.nodesByCompute.values()].flat().filter((n) => n.state === 'preempted' && !snapshot.busyNodes.has(n.id))) {
     await releaseNode(ctx, plumbing.providerNamed(node.provider), node, node.reason ?? 'preempted');
   }
-  // A compute created during this pass is not in `all`, but it cannot have nodes from before it.
+  // Nodes whose compute is gone (deleted while the server was down) are released too. A compute
+  // created during this pass is not in `all`, but it cannot have nodes from before it.
   const ids = new Set(all.map((c) => c.id));
   for (const node of await ctx.store.nodes.all({})) {
     const localJob = jobOfLocalNode(node.computeId);
@@ -188,4 +192,6 @@ export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing):
       if (!job || terminalStates.has(job.status)) await forgetLocalNode(ctx, node, job ? `job ${job.name} ended` : 'its job no longer exists');
     } else if (!ids.has(node.computeId)) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, 'its compute no longer exists');
   }
+  // Look again the moment the next idle node is due, not up to an interval later.
+  return due === undefined ? undefined : due - ctx.clock.now().getTime();
 }

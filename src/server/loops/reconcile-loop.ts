@@ -13,7 +13,8 @@ export class ReconcileLoop {
 
   constructor(
     readonly name: string,
-    private readonly tick: () => Promise<void>,
+    /** One pass; it may answer how soon (ms) it wants the next one, if sooner than the interval. */
+    private readonly tick: () => Promise<number | void>,
     private readonly intervalMs: number,
     private readonly log: Logger,
   ) {}
@@ -31,23 +32,26 @@ export class ReconcileLoop {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.runOnce().finally(() => {
+    this.running = this.runOnce().then((soonMs) => {
       this.running = undefined;
       if (this.stopped) return;
       if (this.again) {
         this.again = false;
         this.wake();
       } else {
-        this.timer = setTimeout(() => this.wake(), this.intervalMs);
+        const delay = soonMs === undefined ? this.intervalMs : Math.min(this.intervalMs, Math.max(0, soonMs));
+        this.timer = setTimeout(() => this.wake(), delay);
       }
     });
   }
 
-  private async runOnce(): Promise<void> {
+  private async runOnce(): Promise<number | undefined> {
     try {
-      await this.tick();
+      const soon = await this.tick();
+      return typeof soon === 'number' ? soon : undefined;
     } catch (err) {
       this.log.error(`${this.name} tick failed`, { error: (err as Error).stack ?? String(err) });
+      return undefined;
     }
   }
 

@@ -9,6 +9,7 @@ import { logFiles, type LogFile } from '../jobs/log-store.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import { jobsOnNode } from './node-service.js';
+import { updateNode } from './node-writes.js';
 
 function toAssignment(job: JobRecord, graceSeconds: number): JobAssignment {
   const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 1;
@@ -68,7 +69,12 @@ export class AgentWorkService {
   /** A phase change of an attempt; stale reports are acknowledged and ignored. */
   async reportStatus(node: NodeRecord, id: string, report: AttemptStatusReport): Promise<{ status: string }> {
     const job = await this.ownJob(node, id);
-    const written = await updateJob(this.ctx, job, (j) => applyAttemptReport(j, report, this.ctx.clock.now()));
+    const now = this.ctx.clock.now();
+    const written = await updateJob(this.ctx, job, (j) => applyAttemptReport(j, report, now));
+    // The node is idle from the moment its last job ends, not from its next heartbeat: scale-down keeps time.
+    if (written.nodeId !== node.id && (await jobsOnNode(this.ctx, node.id)).length === 0) {
+      await updateNode(this.ctx, node.id, (n) => (n.state === 'running' ? { state: 'idle', idleSince: now.toISOString() } : undefined));
+    }
     return { status: written.status };
   }
 
