@@ -76,6 +76,25 @@ describe('cluster autoscaling', () => {
     await api(server.url, 'DELETE', '/api/workspaces/default/computes/single');
   });
 
+  it('run-based compute: an inline cluster is made for the job and deleted when it ends', async () => {
+    const yml = jobFolder({ command: 'echo on a cluster made for me', compute: { type: 'amlcompute', size: 'Standard_D2_v3', max_instances: 1 } });
+    const r = await cli(['job', 'create', '-f', yml, '--name', 'run-based', '--stream']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('on a cluster made for me');
+    const job = (await api(server.url, 'GET', '/api/workspaces/default/jobs/run-based')).body.properties;
+    const made = String(job.computeId);
+    expect(made).toMatch(/^run[0-9a-f]{12}$/);
+    await waitFor(async () => (await api(server.url, 'GET', `/api/workspaces/default/computes/${made}`)).status === 404, 'the run-based cluster to be deleted', 30_000);
+    // A refused inline cluster leaves nothing behind.
+    const before = (await api(server.url, 'GET', '/api/workspaces/default/computes')).body.value.length;
+    const bad = await cli(['job', 'create', '-f', jobFolder({ command: 'true', compute: { type: 'amlcompute', size: 'Standard_Nope', max_instances: 1 } })]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Standard_Nope');
+    const refused = await cli(['job', 'create', '-f', jobFolder({ command: 'true', compute: { type: 'amlcompute', size: 'Standard_D2_v3', max_instances: 1 }, environment: 'azureml:no-such-env:1' })]);
+    expect(refused.code).toBe(1);
+    await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes')).body.value.length === before, 'the refused job\'s cluster to go', 30_000);
+  });
+
   it('a ReadOnly lock blocks scaling with a visible error instead of a silent 0 → 0', async () => {
     const lock = await api(server.url, 'PUT', '/api/workspaces/default/locks/freeze', { level: 'ReadOnly', notes: 'change freeze' });
     expect(lock.status).toBe(200);

@@ -7,6 +7,7 @@ import type { HangarClient, JobSubmission } from '../../sdk/index.js';
 import { buildFileSnapshot, buildSnapshot, type BuiltSnapshot } from '../../snapshots/snapshot-builder.js';
 import { uploadSnapshot } from '../../snapshots/snapshot-client.js';
 import { progress, UsageError } from '../cli-context.js';
+import { yamlToComputeRequest } from '../compute-yaml.js';
 
 /** A job file read and resolved against its folder, with what must be uploaded. */
 export interface PreparedJob {
@@ -43,6 +44,12 @@ export async function prepareJob(file: string, name: string | undefined, sets: s
   if (env && typeof env === 'object' && typeof (env as Record<string, unknown>).conda_file === 'string') {
     const path = local(base, (env as Record<string, string>).conda_file ?? '');
     spec.environment = { ...(env), conda_file: readFileSync(path, 'utf8') };
+  }
+  // Run-based compute (as Azure's): an inline cluster spec becomes the API's create body; the
+  // server makes a cluster for this job and deletes it when the job ends.
+  if (spec.compute !== null && typeof spec.compute === 'object') {
+    const inline = spec.compute as Record<string, unknown>;
+    spec.compute = yamlToComputeRequest({ type: 'amlcompute', ...inline, name: 'run-based' }, (path) => readFileSync(local(base, path), 'utf8')).body;
   }
   const prepared: PreparedJob = { spec, inputs: [] };
   if (typeof spec.code === 'string') {

@@ -40,6 +40,8 @@ export interface ComputeRecord {
   status: ComputeStatus;
   /** Set while Deleting: delete the underlying resource or only detach it. */
   deleteAction?: 'Delete' | 'Detach';
+  /** Run-based compute: made for this job (its name) and deleted when the job ends. */
+  runFor?: string;
   createdAt: string;
   modifiedAt: string;
   /** Optimistic-concurrency version, bumped by every write. */

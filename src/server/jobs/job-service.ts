@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { currentAttempt, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
 import { requestCancel } from '../../domain/jobs/job-transitions.js';
 import type { MetricPoint } from '../../domain/metrics/run-data.js';
 import type { Page, PageRequest } from '../../store/store.js';
+import type { ComputeService } from '../services/compute-service.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import { jobKey } from './job-key.js';
@@ -22,6 +24,7 @@ export class JobService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly snapshots: SnapshotService,
+    private readonly computes: ComputeService,
   ) {}
 
   /** MLFLOW_TRACKING_URI for jobs of a workspace. */
@@ -31,9 +34,37 @@ export class JobService {
 
   /** Validates, resolves and queues a job; everything that can fail before queueing fails here. */
   async submit(workspace: string, name: string | undefined, body: JobSubmission): Promise<SubmittedJob> {
-    const submitted = await submitJob(this.ctx, this.snapshots, workspace, name, body, this.trackingUri(workspace));
-    this.ctx.wake();
-    return submitted;
+    const inline = body.spec.compute;
+    if (inline === null || typeof inline !== 'object') {
+      const submitted = await submitJob(this.ctx, this.snapshots, workspace, name, body, this.trackingUri(workspace));
+      this.ctx.wake();
+      return submitted;
+    }
+    return this.submitRunBased(workspace, name, body, inline);
+  }
+
+  /**
+   * Run-based compute (as Azure's): `compute` is a cluster create body; a cluster is made for
+   * this job (validated and quota-checked like any), and the node-pool loop deletes it when the
+   * job ends. If the job is refused, the cluster goes at once.
+   */
+  private async submitRunBased(workspace: string, name: string | undefined, body: JobSubmission, inline: object): Promise<SubmittedJob> {
+    const computeName = `run${randomBytes(6).toString('hex')}`;
+    const { record } = await this.computes.createOrUpdate(workspace, computeName, inline);
+    if (record.spec.computeType !== 'AmlCompute') {
+      await this.computes.delete(workspace, computeName, 'Delete');
+      throw new HangarError('ValidationFailed', `compute: an inline compute must be a cluster (type amlcompute); got ${record.spec.computeType}.`, 'compute');
+    }
+    try {
+      const submitted = await submitJob(this.ctx, this.snapshots, workspace, name, { ...body, spec: { ...body.spec, compute: computeName } }, this.trackingUri(workspace));
+      const fresh = await this.ctx.store.computes.get(workspace, computeName);
+      if (fresh) await this.ctx.store.computes.update({ ...fresh, runFor: submitted.job.name, version: fresh.version + 1 });
+      this.ctx.wake();
+      return submitted;
+    } catch (err) {
+      await this.computes.delete(workspace, computeName, 'Delete');
+      throw err;
+    }
   }
 
   async get(workspace: string, name: string): Promise<JobRecord> {

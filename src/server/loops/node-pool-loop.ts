@@ -10,6 +10,7 @@ import { observedFromNodes } from '../../domain/nodes/observed-from-nodes.js';
 import type { Provider } from '../../providers/provider.js';
 import { updateJob } from '../jobs/job-writes.js';
 import { readPoolLimits, type PoolLimits } from './pool-limits.js';
+import { retireRunBasedComputes } from './run-based-computes.js';
 import { hashToken, newToken } from '../nodes/node-tokens.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -167,6 +168,7 @@ async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target
  */
 export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing): Promise<number | undefined> {
   const all = await ctx.store.computes.all({});
+  await retireRunBasedComputes(ctx, all);
   const computes = all.filter((c) => pooled.has(c.spec.computeType) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState));
   const snapshot = await readSnapshot(ctx);
   const limits = await readPoolLimits(ctx, all);

@@ -26,14 +26,15 @@ export interface Services {
 /** Wires the services over one context. */
 export function createServices(ctx: ServiceContext): Services {
   const snapshots = new SnapshotService(ctx);
+  const computes = new ComputeService(ctx);
   return {
     ctx,
     workspaces: new WorkspaceService(ctx),
-    computes: new ComputeService(ctx),
+    computes,
     locations: new LocationService(ctx),
     snapshots,
     environments: new EnvironmentService(ctx),
-    jobs: new JobService(ctx, snapshots),
+    jobs: new JobService(ctx, snapshots, computes),
     nodes: new NodeService(ctx),
     agentWork: new AgentWorkService(ctx, snapshots),
     mlflow: new MlflowService(ctx),

@@ -104,6 +104,8 @@ export const computeRoutes: RouteDef[] = [
         nodeState: n.state,
         privateIpAddress: n.address ?? null,
         port: null,
+        // Azure's `ssh user@address -p port`; local nodes are processes on the server's host, with no SSH of their own.
+        connectionString: null,
         runId: jobs.filter((j) => j.nodeId === n.id).map((j) => j.name).join(',') || null,
         slots: n.slots,
         provider: n.provider,
