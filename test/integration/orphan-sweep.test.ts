@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProvider } from '../../src/providers/local/local-provider.js';
-import { alive, createCluster } from '../helpers/job-fixtures.js';
+import { alive, createCluster, waitForEnd } from '../helpers/job-fixtures.js';
 import { childEnv, cliPath, waitFor } from '../helpers/processes.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -15,8 +15,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await api(server.url, 'DELETE', '/api/workspaces/default/computes/swept');
-  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/swept')).status === 404, 'the cluster to go', 30_000);
+  for (const name of ['swept', 'burst']) await api(server.url, 'DELETE', `/api/workspaces/default/computes/${name}`);
+  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes')).body.value.length === 0, 'the clusters to go', 30_000);
   await server.stop();
 });
 
@@ -43,5 +43,27 @@ describe('orphan sweep (provider list against the store)', () => {
     expect(marked.reason).toBe(`the local provider no longer runs node ${node?.nodeId ?? ''}`);
     const events = (await api(server.url, 'GET', '/api/workspaces/default/computes/swept/events?$top=100')).body.value as { reason: string }[];
     expect(events.some((e) => e.reason === 'NodeVanished')).toBe(true);
+  });
+
+  it('a server killed in the middle of a scale-up comes back without orphaned or doubled nodes', async () => {
+    await createCluster(server.url, 'burst', 0, 3);
+    for (const n of [1, 2, 3]) {
+      const r = await api(server.url, 'PUT', `/api/workspaces/default/jobs/burst-${n}`, { spec: { command: 'sleep 1', compute: 'burst' } });
+      expect(r.status).toBe(201);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+    const port = Number(new URL(server.url).port);
+    await server.kill9();
+    server = await startServerProcess({ home: server.home, port, config });
+    for (const n of [1, 2, 3]) expect((await waitForEnd(server.url, `burst-${n}`, 90_000)).properties.status).toBe('Completed');
+    const provider = new LocalProvider(join(server.home, 'nodes'), childEnv(), cliPath);
+    const burstNodes = async (): Promise<string[]> => (await nodesOf('burst')).map((n) => n.nodeId).sort();
+    const running = async (): Promise<string[]> => (await provider.list()).map((n) => n.nodeId).filter((id) => id.startsWith('burst-')).sort();
+    // Every agent running is a node the store knows, and the other way round; never more than max.
+    const agreed = await waitFor(async () => {
+      const [stored, live] = [await burstNodes(), await running()];
+      return JSON.stringify(stored) === JSON.stringify(live) ? live : undefined;
+    }, 'the store and the provider to agree', 30_000);
+    expect(agreed.length).toBeLessThanOrEqual(3);
   });
 });

@@ -1,12 +1,14 @@
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { Provider } from '../../providers/provider.js';
 import { updateNode } from '../nodes/node-writes.js';
+import { releaseNode } from './node-pool-loop.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 /**
  * One pass of the orphan sweep: what each provider runs is compared with the store. Nodes nobody
  * knows about are terminated; registered nodes the provider no longer runs are marked unusable at
- * once (their jobs then follow the NotResponding → lost rules). Both are events.
+ * once (their jobs then follow the NotResponding → lost rules); nodes whose start was lost (never
+ * registered, not running) are released so the pool starts others. All are events.
  */
 export async function orphanSweepTick(ctx: ServiceContext, providers: readonly Provider[]): Promise<void> {
   for (const provider of providers) {
@@ -21,12 +23,24 @@ export async function orphanSweepTick(ctx: ServiceContext, providers: readonly P
       await event(ctx, `node/${orphan.nodeId}`, 'OrphanNodeReleased', `Terminated ${provider.name} node ${orphan.nodeId} (${orphan.ref}): no record of it in the store.`);
     }
     const runningIds = new Set(running.map((n) => n.nodeId));
+    for (const node of known.filter((n) => neverStarted(n, runningIds, listedAt))) {
+      // E.g. the server died between recording the node and starting it: it will never register.
+      await releaseNode(ctx, provider, node, `its agent is not running ${Math.round((listedAt.getTime() - new Date(node.createdAt).getTime()) / 1000)} s after it was requested`);
+    }
     for (const node of known.filter((n) => vanished(n, runningIds, listedAt))) {
       const reason = `the ${provider.name} provider no longer runs node ${node.id}`;
       await updateNode(ctx, node.id, (n) => (n.state === 'leaving' || n.state === 'unusable' ? undefined : { state: 'unusable', reason }));
       await event(ctx, `compute/${node.computeName}`, 'NodeVanished', `${reason}; its jobs are handled as not responding, then lost.`, node.workspace);
     }
   }
+}
+
+/** How long an unregistered node may be missing from its provider's list before it is given up. */
+const startGraceMs = 10_000;
+
+/** Never registered, requested a while ago, and not running: its start was lost. */
+function neverStarted(node: NodeRecord, runningIds: ReadonlySet<string>, listedAt: Date): boolean {
+  return node.registeredAt === undefined && node.state === 'preparing' && !runningIds.has(node.id) && listedAt.getTime() - new Date(node.createdAt).getTime() > startGraceMs;
 }
 
 /** Registered before the listing, not already on its way out, and absent from the provider's list. */
