@@ -115,6 +115,14 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect(await s.jobs.nextQueueSeq()).toBeGreaterThan(a);
     }));
 
+    it('jobs: ranks of a multi-node job are in all() but not in lists', withStore(async (s) => {
+      const distribution = { type: 'pytorch' as const, processCountPerInstance: 1 };
+      await s.jobs.insert(job('multi', 1, { gang: { size: 2, distribution } }));
+      await s.jobs.insert(job('multi_rank0', 1, { gang: { size: 2, rank: 0, parent: 'multi', distribution } }));
+      expect((await s.jobs.list({ workspace: 'default' }, { top: 10 })).items.map((j) => j.name)).toEqual(['multi']);
+      expect((await s.jobs.all({ workspace: 'default' })).map((j) => j.name).sort()).toEqual(['multi', 'multi_rank0']);
+    }));
+
     it('nodes: by compute, by token hashes, optimistic update', withStore(async (s) => {
       await s.nodes.insert(node('n1', 'c1'));
       await s.nodes.insert(node('n2', 'c2'));

@@ -25,6 +25,23 @@ export type JobState =
   /** Its node stopped heartbeating; the job may still run and is re-attached when the node returns. */
   | 'NotResponding';
 
+/** az ml's `distribution` of a multi-node job. */
+export type Distribution =
+  | { type: 'pytorch'; processCountPerInstance: number }
+  | { type: 'mpi'; processCountPerInstance: number }
+  | { type: 'tensorflow'; workerCount: number }
+  | { type: 'none'; processCountPerInstance: number };
+
+/** Name of rank `i` of a multi-node job. */
+export function rankJobName(parent: string, rank: number): string {
+  return `${parent}_rank${rank}`;
+}
+
+/** Whose logs a job shows: a multi-node job shows its rank 0's (as Azure shows the first node's). */
+export function logJobName(job: Pick<JobRecord, 'name' | 'gang'>): string {
+  return job.gang && job.gang.parent === undefined ? rankJobName(job.name, 0) : job.name;
+}
+
 /** Queue priority of az ml's `queue_settings.priority` (higher runs first). */
 export const queuePriority = { low: 1, medium: 2, high: 3 } as const;
 
@@ -88,6 +105,11 @@ export interface JobRecord {
   nodeId?: string;
   /** Only this node may take the job: the agent of the `hangar job create` that submitted it to `local`. */
   pinnedNodeId?: string;
+  /**
+   * Multi-node jobs: the job the user sees never runs itself ({ size }); its ranks are hidden jobs
+   * `<name>_rank<i>` ({ size, rank, parent }) placed together as a gang, and it reflects them.
+   */
+  gang?: { size: number; rank?: number; parent?: string; distribution: Distribution };
   /** The current attempt was handed to the node by a lease. */
   delivered: boolean;
   cancelRequested: boolean;

@@ -42,6 +42,22 @@ describe('decideAssignments', () => {
     expect(d.assignments.map((a) => a.nodeId)).toEqual(['y', 'y', 'z', 'x']);
   });
 
+  it('places the ranks of a multi-node job all at once on distinct nodes, or none', () => {
+    const distribution = { type: 'pytorch' as const, processCountPerInstance: 1 };
+    const ranks = [0, 1].map((rank) => queuedJob({ name: `big_rank${rank}`, queueSeq: 1, gang: { size: 2, rank, parent: 'big', distribution } }));
+    const later = queuedJob({ name: 'small', queueSeq: 2 });
+    const one = decideAssignments([...ranks, later], [node('n1', 'cpu-cluster', 1), node('n2', 'cpu-cluster', 1, 1, 'running')], computes);
+    expect(one.assignments).toEqual([]);
+    expect(one.waiting).toEqual([
+      { jobName: 'big_rank0', reason: 'waiting for 2 free nodes of cpu-cluster at once (1 free now)' },
+      { jobName: 'big_rank1', reason: 'waiting for 2 free nodes of cpu-cluster at once (1 free now)' },
+      { jobName: 'small', reason: 'waiting behind multi-node job big on cpu-cluster' },
+    ]);
+    const two = decideAssignments([...ranks, later], [node('n1', 'cpu-cluster', 1), node('n2', 'cpu-cluster', 1)], computes);
+    expect(two.assignments).toEqual([{ jobName: 'big_rank0', nodeId: 'n1' }, { jobName: 'big_rank1', nodeId: 'n2' }]);
+    expect(two.waiting.map((w) => w.jobName)).toEqual(['small']);
+  });
+
   it('never places work on unusable or leaving nodes', () => {
     const d = decideAssignments([queuedJob()], [node('n1', 'cpu-cluster', 1, 0, 'unusable'), node('n2', 'cpu-cluster', 1, 0, 'leaving')], computes);
     expect(d.assignments).toEqual([]);

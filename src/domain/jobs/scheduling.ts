@@ -45,6 +45,28 @@ function waitReason(compute: ComputeForScheduling | undefined, computeName: stri
   return `waiting for a free slot on ${computeName} (${used}/${total} busy)`;
 }
 
+/** Queue order, with the queued ranks of each multi-node job kept together as one unit. */
+function placementUnits(queued: readonly JobRecord[]): JobRecord[][] {
+  const units: JobRecord[][] = [];
+  const gangs = new Map<string, JobRecord[]>();
+  for (const job of [...queued].sort(queueOrder)) {
+    const parent = job.gang?.parent;
+    if (parent === undefined) {
+      units.push([job]);
+      continue;
+    }
+    const key = `${job.workspace}/${parent}`;
+    const unit = gangs.get(key);
+    if (unit) unit.push(job);
+    else {
+      const created = [job];
+      gangs.set(key, created);
+      units.push(created);
+    }
+  }
+  return units;
+}
+
 /**
  * Free slots of one compute's nodes, emptiest first in O(1): buckets of node ids by free count.
  * Ties go to the node listed first, so the choice is stable.
@@ -64,6 +86,13 @@ class FreeSlots {
       this.buckets.set(f, bucket);
       this.top = Math.max(this.top, f);
     }
+  }
+
+  /** Nodes with at least one free slot. */
+  get freeNodes(): number {
+    let n = 0;
+    for (const bucket of this.buckets.values()) n += bucket.length;
+    return n;
   }
 
   /** Takes one slot on the emptiest node; undefined when none is free. */
@@ -113,14 +142,33 @@ export function decideAssignments(queued: readonly JobRecord[], nodes: readonly 
   const reasons = new Map<string, string>();
   const decision: SchedulingDecision = { assignments: [], waiting: [] };
   const waiting: JobRecord[] = [];
-  for (const job of [...queued].sort(queueOrder)) {
-    const compute = computes.get(job.computeName);
+  const poolOf = (computeName: string): FreeSlots => {
+    let pool = slots.get(computeName);
+    if (!pool) slots.set(computeName, (pool = new FreeSlots(byCompute.get(computeName) ?? [], free)));
+    return pool;
+  };
+  for (const unit of placementUnits(queued)) {
+    const first = unit[0];
+    if (!first) continue;
+    const compute = computes.get(first.computeName);
     const blocked = compute?.computeType === 'ComputeInstance' && compute.state !== 'Running';
-    let pool = slots.get(job.computeName);
-    if (!pool) slots.set(job.computeName, (pool = new FreeSlots(byCompute.get(job.computeName) ?? [], free)));
-    const target = blocked ? undefined : pool.take();
-    if (target) decision.assignments.push({ jobName: job.name, nodeId: target });
-    else waiting.push(job);
+    const pool = poolOf(first.computeName);
+    const behind = reasons.get(first.computeName);
+    if (unit.length === 1 && !first.gang && !behind) {
+      const target = blocked ? undefined : pool.take();
+      if (target) decision.assignments.push({ jobName: first.name, nodeId: target });
+      else waiting.push(first);
+      continue;
+    }
+    // A gang: all its ranks on distinct nodes at once, or none; while it waits, nothing behind it
+    // on that compute jumps ahead (no half-placed gangs, no starving a large job).
+    if (!behind && !blocked && pool.freeNodes >= unit.length) {
+      for (const rank of unit) decision.assignments.push({ jobName: rank.name, nodeId: pool.take() ?? '' });
+      continue;
+    }
+    const reason = behind ?? `waiting for ${unit.length} free nodes of ${first.computeName} at once (${pool.freeNodes} free now)`;
+    for (const rank of unit) decision.waiting.push({ jobName: rank.name, reason });
+    if (!behind && first.gang) reasons.set(first.computeName, `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`);
   }
   for (const job of waiting) {
     let reason = reasons.get(job.computeName);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { currentAttempt, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
+import { currentAttempt, logJobName, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
 import { requestCancel } from '../../domain/jobs/job-transitions.js';
 import type { MetricPoint } from '../../domain/metrics/run-data.js';
 import type { Page, PageRequest } from '../../store/store.js';
@@ -90,8 +90,10 @@ export class JobService {
   async readLog(workspace: string, name: string, file: string, attempt?: number, offset = 0): Promise<{ attempt: number; data: Buffer }> {
     const job = await this.get(workspace, name);
     if (!logFiles.includes(file as LogFile)) throw new HangarError('ValidationFailed', `file must be one of ${logFiles.join(', ')}; got '${file}'.`, 'file');
-    const n = attempt ?? currentAttempt(job)?.attempt ?? 1;
-    return { attempt: n, data: this.ctx.logs.read(jobKey(workspace, name), n, file as LogFile, offset) };
+    const logName = logJobName(job);
+    const logJob = logName === name ? job : await this.get(workspace, logName);
+    const n = attempt ?? currentAttempt(logJob)?.attempt ?? 1;
+    return { attempt: n, data: this.ctx.logs.read(jobKey(workspace, logName), n, file as LogFile, offset) };
   }
 
   /** Latest value of every metric, params and tags. */

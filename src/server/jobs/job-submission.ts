@@ -5,7 +5,8 @@ import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { inputPlacement, renderCommand } from '../../domain/jobs/command-template.js';
-import { queuePriority, type JobRecord, type JobRunSpec } from '../../domain/jobs/job-record.js';
+import { queuePriority, rankJobName, type Distribution, type JobRecord, type JobRunSpec } from '../../domain/jobs/job-record.js';
+import { nodeCommand, parseDistribution } from '../../domain/jobs/distribution.js';
 import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
 import { parseJobSpec, type JobInput, type JobSpec } from '../../domain/jobs/job-spec.js';
 import { isLocalTarget, localComputeId, localTarget } from '../../domain/jobs/local-target.js';
@@ -156,6 +157,7 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
     version: 1,
   };
   if (spec.display_name) job.displayName = spec.display_name;
+  if (instanceCount > 1) return { job: await insertGang(ctx, job, parseDistribution(spec.distribution, instanceCount)) };
   if (!local) {
     await ctx.store.jobs.insert(job);
     return { job };
@@ -166,6 +168,23 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
   await ctx.store.jobs.insert(job);
   await ctx.store.nodes.insert(node);
   return { job, localAgentToken: token };
+}
+
+/**
+ * A multi-node job: the job the user sees (it never runs itself) and one hidden rank job per node,
+ * placed together by the scheduler. Ranks carry the node's command (a launcher when several
+ * processes run per node); their distribution variables are added when they are delivered.
+ */
+async function insertGang(ctx: ServiceContext, job: JobRecord, distribution: Distribution): Promise<JobRecord> {
+  const size = job.run.instanceCount;
+  const parent: JobRecord = { ...job, gang: { size, distribution }, reason: `waiting for ${size} nodes of ${job.computeName}` };
+  const node = nodeCommand(distribution, job.run.command);
+  await ctx.store.jobs.insert(parent);
+  for (let rank = 0; rank < size; rank++) {
+    const run = { ...job.run, command: node.command, env: { ...job.run.env, ...node.env }, instanceCount: 1, maxAttempts: 1 };
+    await ctx.store.jobs.insert({ ...job, name: rankJobName(job.name, rank), spec: { ...job.spec, name: rankJobName(job.name, rank) }, run, gang: { size, rank, parent: job.name, distribution } });
+  }
+  return parent;
 }
 
 /** A submitted job; a `local` one comes with the one-time token its submitter's agent registers with. */

@@ -95,6 +95,8 @@ async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
   for (const job of await ctx.store.jobs.all({ statuses: activeStates })) {
     if (terminalStates.has(job.status)) continue;
     if (job.nodeId) busyNodes.add(job.nodeId);
+    // A multi-node job's demand is counted once, on the job the user sees, not again per rank.
+    if (job.gang?.parent !== undefined) continue;
     const key = `${job.workspace}/${job.computeName}`;
     demandByCompute.set(key, (demandByCompute.get(key) ?? 0) + job.run.instanceCount);
   }

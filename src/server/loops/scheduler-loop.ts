@@ -4,6 +4,7 @@ import { assignJob, finishWithoutNode, setWaitReason } from '../../domain/jobs/j
 import { decideAssignments, type ComputeForScheduling, type SchedulableNode } from '../../domain/jobs/scheduling.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { updateJob } from '../jobs/job-writes.js';
+import { reconcileGangs } from './gangs.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 function forScheduling(c: ComputeRecord): ComputeForScheduling {
@@ -63,8 +64,11 @@ async function scheduleWorkspace(ctx: ServiceContext, workspace: string, queuedJ
  * then FIFO); the others get a plain reason why they wait.
  */
 export async function schedulerTick(ctx: ServiceContext): Promise<void> {
-  const active = (await ctx.store.jobs.all({ statuses: ['Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'] })).filter((j) => !terminalStates.has(j.status));
-  const queued = active.filter((j) => j.status === 'Queued' && !j.nodeId);
+  const statuses = ['Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'] as const;
+  await reconcileGangs(ctx, (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => j.gang !== undefined));
+  const active = (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => !terminalStates.has(j.status));
+  // The job a user sees of a multi-node job never runs itself: its ranks do.
+  const queued = active.filter((j) => j.status === 'Queued' && !j.nodeId && !(j.gang && j.gang.parent === undefined));
   const workspaces = [...new Set(queued.map((j) => j.workspace))];
   for (const ws of workspaces) await scheduleWorkspace(ctx, ws, queued.filter((j) => j.workspace === ws), active.filter((j) => j.workspace === ws));
 }

@@ -1,5 +1,6 @@
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import type { JobRecord } from '../../domain/jobs/job-record.js';
+import { rankJobName, type JobRecord } from '../../domain/jobs/job-record.js';
+import { distributionEnv, processEnv } from '../../domain/jobs/distribution.js';
 import { applyAttemptReport } from '../../domain/jobs/job-transitions.js';
 import type { AttemptStatusReport, JobAssignment, LeaseRequest, LeaseResponse, LogChunk, LogChunkAck, OutputsReport } from '../../domain/nodes/agent-protocol.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
@@ -11,7 +12,7 @@ import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import { jobsOnNode } from './node-service.js';
 import { updateNode } from './node-writes.js';
 
-function toAssignment(job: JobRecord, graceSeconds: number): JobAssignment {
+function toAssignment(job: JobRecord, graceSeconds: number, gangEnv: Record<string, string> = {}): JobAssignment {
   const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 1;
   const assignment: JobAssignment = {
     jobId: jobKey(job.workspace, job.name),
@@ -19,7 +20,7 @@ function toAssignment(job: JobRecord, graceSeconds: number): JobAssignment {
     command: job.run.command,
     inputs: job.run.inputs,
     environment: job.run.environment,
-    env: { ...job.run.env, HANGAR_ATTEMPT: String(attempt) },
+    env: { ...job.run.env, ...gangEnv, HANGAR_ATTEMPT: String(attempt) },
     graceSeconds,
   };
   if (job.run.snapshotId) assignment.snapshotId = job.run.snapshotId;
@@ -51,10 +52,29 @@ export class AgentWorkService {
     const pending = (await jobsOnNode(this.ctx, node.id)).filter((j) => !j.delivered && !j.cancelRequested).slice(0, max);
     const out: JobAssignment[] = [];
     for (const job of pending) {
+      const gangEnv = job.gang ? await this.gangEnv(job) : {};
+      if (!gangEnv) continue; // its siblings are still being placed: next time
       const written = await updateJob(this.ctx, job, (j) => (j.delivered || j.nodeId !== node.id ? undefined : { ...j, delivered: true, reason: `starting on node ${node.id}`, modifiedAt: this.ctx.clock.now().toISOString(), version: j.version + 1 }));
-      if (written.delivered && written.nodeId === node.id) out.push(toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds));
+      if (written.delivered && written.nodeId === node.id) out.push(toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds, gangEnv));
     }
     return out;
+  }
+
+  /** A rank's distribution variables, from where its siblings were placed; undefined until all are. */
+  private async gangEnv(rank: JobRecord): Promise<Record<string, string> | undefined> {
+    const gang = rank.gang;
+    if (!gang?.parent) return {};
+    const hosts: string[] = [];
+    for (let i = 0; i < gang.size; i++) {
+      const sibling = i === gang.rank ? rank : await this.ctx.store.jobs.get(rank.workspace, rankJobName(gang.parent, i));
+      const node = sibling?.nodeId ? await this.ctx.store.nodes.get(sibling.nodeId) : undefined;
+      if (!node) return undefined;
+      hosts.push(node.address ?? node.hostname ?? node.id);
+    }
+    const env = distributionEnv(gang.distribution, gang.parent, gang.rank ?? 0, hosts);
+    // One process per node: its ranks are the node's; a launcher sets them per process otherwise.
+    const perNode = gang.distribution.type === 'tensorflow' ? 1 : gang.distribution.processCountPerInstance;
+    return perNode === 1 ? { ...env, ...processEnv(gang.distribution, gang.rank ?? 0, 0) } : env;
   }
 
   private async ownJob(node: NodeRecord, id: string): Promise<JobRecord> {

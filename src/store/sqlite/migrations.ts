@@ -118,4 +118,12 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX jobs_node ON jobs (node_id);
     `,
   },
+  {
+    version: 5,
+    name: 'ranks of multi-node jobs',
+    // Ranks are jobs of their own for agents and loops, hidden from job lists.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN gang_parent TEXT;
+    `,
+  },
 ];

@@ -75,7 +75,8 @@ export class SqliteJobs implements JobRepository {
     const [afterAt, afterName] = (decodeToken(page.skipToken) ?? []) as string[];
     const cursor = afterAt === undefined ? '' : ' AND (created_at < ? OR (created_at = ? AND name < ?))';
     const cursorArgs = afterAt === undefined ? [] : [afterAt, afterAt, afterName ?? ''];
-    const rows = statement(this.db, `SELECT ${columns} FROM jobs WHERE ${w.sql}${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`)
+    // Lists show what users submitted: the ranks of a multi-node job stay out of them.
+    const rows = statement(this.db, `SELECT ${columns} FROM jobs WHERE ${w.sql} AND gang_parent IS NULL${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`)
       .all(...w.args, ...cursorArgs, page.top + 1) as Row[];
     return Promise.resolve(toPage(rows, page, (r) => [r.created_at, r.name], this.parse));
   }
@@ -98,8 +99,8 @@ export class SqliteJobs implements JobRepository {
   insert(record: JobRecord): Promise<void> {
     return settle(() => {
       try {
-        statement(this.db, 'INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(record.workspace, record.name, record.computeName, record.experimentName, record.status, record.nodeId ?? null, record.createdAt, JSON.stringify(record), record.version);
+        statement(this.db, 'INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version, gang_parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(record.workspace, record.name, record.computeName, record.experimentName, record.status, record.nodeId ?? null, record.createdAt, JSON.stringify(record), record.version, record.gang?.parent ?? null);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
           throw new HangarError('NameConflict', `A job named '${record.name}' already exists in workspace '${record.workspace}'.`, 'name');

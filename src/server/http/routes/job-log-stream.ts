@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { currentAttempt, terminalStates } from '../../../domain/jobs/job-record.js';
+import { currentAttempt, logJobName, terminalStates } from '../../../domain/jobs/job-record.js';
 import { jobKey } from '../../jobs/job-key.js';
 import type { LogAppend, LogFile } from '../../jobs/log-store.js';
 import type { Services } from '../../services/services.js';
@@ -13,9 +13,11 @@ import type { Services } from '../../services/services.js';
  */
 export function streamJobLog(c: Context, services: Services, workspace: string, name: string, file: LogFile, fromOffset: number): Response {
   return streamSSE(c, async (stream) => {
-    const key = jobKey(workspace, name);
     let job = await services.jobs.get(workspace, name);
-    let attempt = currentAttempt(job)?.attempt ?? 1;
+    // A multi-node job's log is its rank 0's; its status is its own.
+    const logName = logJobName(job);
+    const key = jobKey(workspace, logName);
+    let attempt = currentAttempt(logName === name ? job : await services.jobs.get(workspace, logName))?.attempt ?? 1;
     let sent = fromOffset;
     let decoder = new StringDecoder('utf8');
     const queue: (() => Promise<void>)[] = [];
@@ -36,7 +38,7 @@ export function streamJobLog(c: Context, services: Services, workspace: string, 
     const onChange = (): void =>
       push(async () => {
         job = await services.jobs.get(workspace, name);
-        const now = currentAttempt(job)?.attempt ?? attempt;
+        const now = logName === name ? (currentAttempt(job)?.attempt ?? attempt) : attempt;
         if (now !== attempt) {
           await sendStored();
           attempt = now;
@@ -46,7 +48,7 @@ export function streamJobLog(c: Context, services: Services, workspace: string, 
         await stream.writeSSE({ event: 'status', data: JSON.stringify({ status: job.status, reason: job.reason, attempt }) });
       });
     const offLog = services.ctx.logs.subscribe(key, onAppend);
-    const offJob = services.ctx.signals.onJobChanged(key, onChange);
+    const offJob = services.ctx.signals.onJobChanged(jobKey(workspace, name), onChange);
     stream.onAbort(() => wake?.());
     try {
       await stream.writeSSE({ event: 'status', data: JSON.stringify({ status: job.status, reason: job.reason, attempt }) });
