@@ -37,7 +37,7 @@ function slotsFor(compute: ComputeRecord): number {
   return findVmSize(String(compute.spec.properties.vmSize ?? ''))?.vCPUs ?? 1;
 }
 
-async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord): Promise<void> {
+async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, why: string): Promise<void> {
   const token = newToken();
   const now = ctx.clock.now().toISOString();
   const node: NodeRecord = {
@@ -56,7 +56,7 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
   await ctx.store.nodes.insert(node);
   const started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: plumbing.agentArgs });
   await ctx.store.nodes.update({ ...node, providerRef: started.ref, version: 2 });
-  await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'NodeProvisioned', message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)).`, level: 'Info' });
+  await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'NodeProvisioned', message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)): ${why}.`, level: 'Info' });
 }
 
 /** Local nodes run inside the submitter's CLI: nothing to terminate, only the record to drop. */
@@ -122,7 +122,8 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
     },
     ctx.clock.now(),
   );
-  for (let i = 0; i < decision.provision; i++) await provisionNode(ctx, plumbing, compute);
+  const why = compute.spec.computeType === 'ComputeInstance' ? 'the instance runs' : `target ${decision.target} = clamp(min ${scale.minNodeCount ?? 0}, max ${scale.maxNodeCount ?? 1}, demand ${snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0}), ${nodes.filter((n) => n.state !== 'leaving' && n.state !== 'preempted').length} live`;
+  for (let i = 0; i < decision.provision; i++) await provisionNode(ctx, plumbing, compute, why);
   limits.took(compute, decision.provision);
   for (const r of decision.release) {
     const node = nodes.find((n) => n.id === r.nodeId);
