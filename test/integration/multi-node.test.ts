@@ -42,11 +42,13 @@ print(f"rank {rank} of {world} (node {os.environ['NODE_RANK']}, local {os.enviro
 beforeAll(async () => {
   server = await startServerProcess({ config: { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300, cancelGraceSeconds: 2 } } });
   await createCluster(server.url, 'ddp', 0, 2);
+  const spot = await api(server.url, 'PUT', '/api/workspaces/default/computes/ddp-spot', { properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D2_V2', vmPriority: 'LowPriority', scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT600S' } } } });
+  expect(spot.status).toBeLessThan(300);
 }, 60_000);
 
 afterAll(async () => {
-  await api(server.url, 'DELETE', '/api/workspaces/default/computes/ddp');
-  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/ddp')).status === 404, 'the cluster to go', 30_000);
+  for (const name of ['ddp', 'ddp-spot']) await api(server.url, 'DELETE', `/api/workspaces/default/computes/${name}`);
+  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes')).body.value.length === 0, 'the clusters to go', 30_000);
   await server.stop();
 });
 
@@ -84,6 +86,22 @@ describe('multi-node jobs', () => {
     expect(done.properties.status).toBe('Failed');
     expect(done.properties.error.message).toContain('rank 1 failed');
     expect((await waitForEnd(server.url, 'ddp-fail_rank0', 30_000)).properties.status).toBe('Canceled');
+  });
+
+  it('a preempted rank makes the whole gang checkpoint and restart together, then complete', async () => {
+    const yml = jobFolder({ command: 'python reduce.py && sleep 4', compute: 'ddp-spot', resources: { instance_count: 2 }, distribution: { type: 'pytorch' } }, { 'reduce.py': allReduce });
+    expect((await cli(['job', 'create', '-f', yml, '--name', 'ddp-spot-1'])).code).toBe(0);
+    await waitFor(async () => (await (await fetch(`${server.url}/api/workspaces/default/jobs/ddp-spot-1/logs`)).text()).includes('sum 3'), 'the first rendezvous', 60_000);
+    const node = (await job('ddp-spot-1_rank1')).properties.attempts[0].nodeId as string;
+    expect((await api(server.url, 'POST', `/api/workspaces/default/computes/ddp-spot/nodes/${node}/preempt`)).status).toBe(202);
+    const done = await waitForEnd(server.url, 'ddp-spot-1', 90_000);
+    expect(done.properties.status).toBe('Completed');
+    for (const name of ['ddp-spot-1_rank0', 'ddp-spot-1_rank1']) {
+      const attempts = (await job(name)).properties.attempts as { preempted?: boolean; status: string }[];
+      expect(attempts).toHaveLength(2);
+      expect(attempts[0]?.preempted).toBe(true);
+      expect(attempts[1]?.status).toBe('Completed');
+    }
   });
 
   it('asking for more nodes than the cluster can have fails at once', async () => {

@@ -26,6 +26,6 @@ describe('distribution', () => {
     const many = nodeCommand({ type: 'pytorch', processCountPerInstance: 3 }, 'python t.py');
     expect(many.env).toEqual({ HANGAR_USER_COMMAND: 'python t.py' });
     expect(many.command).toContain('P=3');
-    expect(many.command).toContain('wait -n');
+    expect(many.command).toContain('kill -0');
   });
 });

@@ -69,11 +69,20 @@ export function nodeCommand(d: Distribution, userCommand: string): { command: st
   const perNode = d.type === 'tensorflow' ? 1 : d.processCountPerInstance;
   if (perNode === 1) return { command: userCommand, env: {} };
   const mpi = d.type === 'mpi' ? ' OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_LOCAL_RANK=$lr PMI_RANK=$r' : '';
+  // Polls rather than `wait -n`, whose 127 for "no child left" cannot be told from a real exit 127.
   const launcher = [
     `P=${perNode}; pids=()`,
     `for ((lr=0; lr<P; lr++)); do r=$((NODE_RANK*P+lr)); (export LOCAL_RANK=$lr RANK=$r LOCAL_WORLD_SIZE=$P${mpi}; exec /bin/bash -c "$HANGAR_USER_COMMAND") & pids+=($!); done`,
-    'status=0',
-    'for ((n=0; n<P; n++)); do wait -n; s=$?; if [ $s -ne 0 ] && [ $status -eq 0 ]; then status=$s; kill "${pids[@]}" 2>/dev/null; fi; done',
+    'status=0; left=$P',
+    'while [ $left -gt 0 ]; do',
+    '  for i in "${!pids[@]}"; do',
+    '    p=${pids[$i]}',
+    '    if [ -z "$p" ] || kill -0 "$p" 2>/dev/null; then continue; fi',
+    '    wait "$p"; s=$?; pids[$i]=""; left=$((left-1))',
+    '    if [ $s -ne 0 ] && [ $status -eq 0 ]; then status=$s; kill ${pids[@]} 2>/dev/null; fi',
+    '  done',
+    '  [ $left -gt 0 ] && sleep 0.05',
+    'done',
     'exit $status',
   ].join('\n');
   return { command: launcher, env: { HANGAR_USER_COMMAND: userCommand } };

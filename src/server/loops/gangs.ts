@@ -1,6 +1,6 @@
 import { rankJobName, terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { reflectGang } from '../../domain/jobs/gang.js';
-import { requestCancel } from '../../domain/jobs/job-transitions.js';
+import { preemptAttempt, requestCancel, requestPreemption } from '../../domain/jobs/job-transitions.js';
 import { updateJob } from '../jobs/job-writes.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -27,7 +27,24 @@ export async function reconcileGangs(ctx: ServiceContext, active: readonly JobRe
   }
   for (const parent of active.filter((j) => j.gang !== undefined && j.gang.parent === undefined)) {
     const ranks = await ranksOf(ctx, parent);
+    await regroupAfterPreemption(ctx, ranks, now);
     await updateJob(ctx, parent, (p) => reflectGang(p, ranks, now));
+  }
+}
+
+/**
+ * A rank that went back to the queue (its node was preempted) cannot rejoin a running gang: the
+ * other ranks are preempted too, so they checkpoint and the whole gang restarts together.
+ */
+async function regroupAfterPreemption(ctx: ServiceContext, ranks: readonly (JobRecord | undefined)[], now: Date): Promise<void> {
+  const requeued = ranks.find((r) => r !== undefined && r.status === 'Queued' && !r.nodeId && r.attempts.length > 0);
+  if (!requeued) return;
+  const reason = `rank ${requeued.gang?.rank ?? '?'} was preempted; the ranks restart together`;
+  const deadline = new Date(now.getTime() + ctx.config.jobs.cancelGraceSeconds * 1000);
+  for (const rank of ranks) {
+    if (!rank || rank === requeued || !rank.nodeId || terminalStates.has(rank.status)) continue;
+    await updateJob(ctx, rank, (j) => (j.delivered ? requestPreemption(j, reason, deadline, now) : preemptAttempt(j, reason, now)));
+    if (rank.nodeId) ctx.signals.nodeWork(rank.nodeId);
   }
 }
 

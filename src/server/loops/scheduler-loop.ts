@@ -68,7 +68,14 @@ export async function schedulerTick(ctx: ServiceContext): Promise<void> {
   await reconcileGangs(ctx, (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => j.gang !== undefined));
   const active = (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => !terminalStates.has(j.status));
   // The job a user sees of a multi-node job never runs itself: its ranks do.
-  const queued = active.filter((j) => j.status === 'Queued' && !j.nodeId && !(j.gang && j.gang.parent === undefined));
+  const waiting = active.filter((j) => j.status === 'Queued' && !j.nodeId && !(j.gang && j.gang.parent === undefined));
+  // A gang restarts together: its queued ranks wait while any sibling is still on a node.
+  const gangKey = (j: JobRecord): string => `${j.workspace}/${j.gang?.parent ?? ''}`;
+  const onNodes = new Set(active.filter((j) => j.gang?.parent !== undefined && j.nodeId).map(gangKey));
+  const held = waiting.filter((j) => j.gang?.parent !== undefined && onNodes.has(gangKey(j)));
+  const now = ctx.clock.now();
+  for (const job of held) await updateJob(ctx, job, (j) => setWaitReason(j, 'waiting for the other ranks to stop, to restart together', now));
+  const queued = waiting.filter((j) => !held.includes(j));
   const workspaces = [...new Set(queued.map((j) => j.workspace))];
   for (const ws of workspaces) await scheduleWorkspace(ctx, ws, queued.filter((j) => j.workspace === ws), active.filter((j) => j.workspace === ws));
 }
