@@ -43,9 +43,9 @@ function neverStarted(node: NodeRecord, runningIds: ReadonlySet<string>, listedA
   return node.registeredAt === undefined && node.state === 'preparing' && !runningIds.has(node.id) && listedAt.getTime() - new Date(node.createdAt).getTime() > startGraceMs;
 }
 
-/** Registered before the listing, not already on its way out, and absent from the provider's list. */
+/** Registered before the listing, not already on its way out (leaving, unusable, preempted), and absent from the provider's list. */
 function vanished(node: NodeRecord, runningIds: ReadonlySet<string>, listedAt: Date): boolean {
-  if (runningIds.has(node.id) || node.registeredAt === undefined || node.state === 'leaving' || node.state === 'unusable') return false;
+  if (runningIds.has(node.id) || node.registeredAt === undefined || node.state === 'leaving' || node.state === 'unusable' || node.state === 'preempted') return false;
   return new Date(node.createdAt).getTime() < listedAt.getTime();
 }
 
