@@ -3,8 +3,10 @@
 # - python3-venv, python3-pip: system-managed environments (venv + pip from a wheel folder)
 # - python3-setuptools, python3-wheel: building the local test wheels
 # - python3-sklearn: examples/sklearn-iris
+# - openssh-client, openssh-sftp-server: ssh/scp into compute instances (the client in tests, sftp-server for scp)
+# - jupyter-notebook: Jupyter on compute instances
 set -euo pipefail
-packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn)
+packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

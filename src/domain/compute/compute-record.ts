@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '../errors/hangar-error.js';
 import type { ComputeType, ProvisioningState } from './compute-kinds.js';
+import type { InstanceControl } from '../instances/instance.js';
 
 /** Managed identity of a compute. */
 export interface IdentitySpec {
@@ -40,6 +41,8 @@ export interface ComputeRecord {
   status: ComputeStatus;
   /** Set while Deleting: delete the underlying resource or only detach it. */
   deleteAction?: 'Delete' | 'Detach';
+  /** Compute instances: desired power state and the instance loop's bookkeeping. */
+  instance?: InstanceControl;
   /** Run-based compute: made for this job (its name) and deleted when the job ends. */
   runFor?: string;
   createdAt: string;

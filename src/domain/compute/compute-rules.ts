@@ -1,6 +1,8 @@
 import type { LocationConfig } from '../../config/config-schema.js';
 import type { Problem } from '../errors/hangar-error.js';
-import type { AksProperties, AmlComputeProperties, ComputeInstanceProperties, SlurmProperties } from './compute-schema.js';
+import type { AksProperties, AmlComputeProperties, ComputeInstanceProperties, CustomServiceSpec, SlurmProperties } from './compute-schema.js';
+import { parseCron } from '../instances/cron.js';
+import { PUBLISHED_PORT_MAX, PUBLISHED_PORT_MIN } from '../instances/instance.js';
 import { parseIsoDuration } from './iso-duration.js';
 import { resolveTimeZone } from './time-zones.js';
 import { findVmSize, sizesOffered, vmTypeOf, type VmSize } from './vm-sizes.js';
@@ -90,6 +92,7 @@ export function computeInstanceProblems(p: ComputeInstanceProperties, location: 
   if (key !== undefined && key !== '' && !isSshPublicKey(key)) {
     problems.push(bad('ValidationFailed', `${P}.sshSettings.adminPublicKey`, `${P}.sshSettings.adminPublicKey must be a single-line ssh-rsa/ssh-ed25519 key or a multi-line PEM public key`));
   }
+  customServiceProblems(p.customServices ?? [], problems);
   if (key && p.sshSettings.sshPublicAccess !== 'Enabled') {
     problems.push(bad('ValidationFailed', `${P}.sshSettings.adminPublicKey`, `${P}.sshSettings.adminPublicKey given but sshPublicAccess is Disabled`));
   }
@@ -106,9 +109,34 @@ function scheduleProblems(s: Schedule, t: string, problems: Problem[]): void {
   if (!resolveTimeZone(trigger.timeZone)) {
     problems.push(bad('ValidationFailed', `${t}.timeZone`, `${t}: time zone '${trigger.timeZone}' is neither an IANA nor a Windows time-zone name`));
   }
-  if (s.triggerType === 'Cron' && s.cron && s.cron.expression.trim().split(/\s+/).length !== 5) {
-    problems.push(bad('ValidationFailed', `${t}.cron.expression`, `${t}.cron.expression must have 5 fields (minute hour day month weekday); got '${s.cron.expression}'`));
+  if (s.triggerType === 'Cron' && s.cron) {
+    try {
+      parseCron(s.cron.expression);
+    } catch (err) {
+      problems.push(bad('ValidationFailed', `${t}.cron.expression`, `${t}.cron.expression '${s.cron.expression}' is not a cron expression: ${(err as Error).message}`));
+    }
   }
+}
+
+/** Custom apps: unique names and published ports, ports in 8704–8993, an image or a command. */
+function customServiceProblems(apps: CustomServiceSpec[], problems: Problem[]): void {
+  const names = new Set<string>();
+  const published = new Set<number>();
+  apps.forEach((app, i) => {
+    const t = `${P}.customServices[${i}]`;
+    if (names.has(app.name)) problems.push(bad('ValidationFailed', `${t}.name`, `${t}.name '${app.name}' is used by another custom application`));
+    names.add(app.name);
+    if (Boolean(app.image) === Boolean(app.command)) problems.push(bad('ValidationFailed', t, `${t} needs exactly one of image and command; got ${app.image ? 'both' : 'neither'}`));
+    app.endpoints.forEach((e, j) => {
+      const et = `${t}.endpoints[${j}].published`;
+      if (e.published < PUBLISHED_PORT_MIN || e.published > PUBLISHED_PORT_MAX) problems.push(bad('ValidationFailed', et, `${et} must be between ${PUBLISHED_PORT_MIN} and ${PUBLISHED_PORT_MAX}; got ${e.published}`));
+      if (published.has(e.published)) problems.push(bad('ValidationFailed', et, `${et} ${e.published} is published by another endpoint of this instance`));
+      published.add(e.published);
+    });
+    (app.volumes ?? []).forEach((v, j) => {
+      if (!v.source.startsWith('/')) problems.push(bad('ValidationFailed', `${t}.volumes[${j}].source`, `${t}.volumes[${j}].source must be an absolute path; got '${v.source}'`));
+    });
+  });
 }
 
 const PRODUCTION_MIN_CORES = 12;

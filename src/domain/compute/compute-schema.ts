@@ -68,6 +68,19 @@ const setupScript = z.strictObject({
   timeout: z.string().optional(),
 });
 
+/** A custom application on an instance (Azure's CustomService; `command` is Hangar's addition for hosts without containers). */
+export const customServiceSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a letter, then up to 31 letters, digits, _ or -'),
+  image: z.strictObject({ type: z.enum(['docker']).default('docker'), reference: z.string().min(1) }).optional(),
+  command: z.string().min(1).optional().describe('run on the node itself (Hangar); PORT holds the target port'),
+  environmentVariables: z.record(z.string(), z.strictObject({ type: z.enum(['local']).default('local'), value: z.string() })).optional(),
+  docker: z.strictObject({ privileged: z.boolean().default(false) }).optional(),
+  endpoints: z
+    .array(z.strictObject({ protocol: z.enum(['http', 'tcp']).default('http'), name: z.string().default('connect'), target: z.number().int().min(1).max(65535), published: z.number().int(), hostIp: z.string().optional() }))
+    .min(1),
+  volumes: z.array(z.strictObject({ type: z.enum(['bind']).default('bind'), readOnly: z.boolean().default(false), source: z.string().min(1), target: z.string().min(1) })).optional(),
+});
+
 export const computeInstancePropertiesSchema = z.strictObject({
   vmSize: z.string().default('Standard_DS3_v2'),
   sshSettings: z
@@ -86,7 +99,8 @@ export const computeInstancePropertiesSchema = z.strictObject({
     .strictObject({ scripts: z.strictObject({ creationScript: setupScript.optional(), startupScript: setupScript.optional() }) })
     .optional(),
   applicationSharingPolicy: z.enum(['Personal', 'Shared']).default('Shared'),
-  customServices: z.array(z.object({ name: z.string() }).passthrough()).optional(),
+  customServices: z.array(customServiceSchema).optional(),
+  startAfterCreation: z.boolean().default(true).describe('Hangar: false creates the instance Stopped'),
   enableSSO: z.boolean().optional(),
   enableRootAccess: z.boolean().optional(),
   subnet: z.strictObject({ id: z.string() }).optional(),
@@ -194,3 +208,4 @@ export type ComputeInstanceProperties = z.infer<typeof computeInstanceProperties
 export type AksProperties = z.infer<typeof aksPropertiesSchema>;
 export type SlurmProperties = z.infer<typeof slurmPropertiesSchema>;
 export type ScheduleSpec = z.infer<typeof scheduleSchema>;
+export type CustomServiceSpec = z.infer<typeof customServiceSchema>;

@@ -1,4 +1,5 @@
 import type { NodeCapacity } from './agent-protocol.js';
+import type { InstanceReport } from '../instances/instance.js';
 
 /**
  * Lifecycle of a node (Azure's NodeState values, lower-case as Azure writes them).
@@ -41,6 +42,8 @@ export interface NodeRecord {
   lastHeartbeatAt?: string;
   /** Since when it has had no job (for idle scale-down). */
   idleSince?: string;
+  /** Compute-instance nodes: setup, SSH, apps and activity as last reported. */
+  instance?: InstanceReport;
   /** Why it is leaving / unusable / preempted. */
   reason?: string;
   version: number;
