@@ -72,6 +72,18 @@ export const configSchema = z.strictObject({
    * environments, registry images). None by default: an unaliased one is refused at submit.
    */
   environmentAliases: z.array(aliasSchema).default([]),
+  /**
+   * For end-to-end tests only: a wall clock that `POST /api/admin/clock` can move forward (idle
+   * shutdown, schedules). Off by default; the server logs a warning when it is on.
+   */
+  testClock: z.boolean().default(false),
+  /** Compute instances: how their nodes offer applications. */
+  instances: z
+    .strictObject({
+      /** Jupyter Notebook executable on the node (Debian's jupyter-notebook); absent: Jupyter is not offered. */
+      jupyterCommand: z.string().default('jupyter-notebook'),
+    })
+    .default({ jupyterCommand: 'jupyter-notebook' }),
 });
 
 /** Validated, frozen server configuration. */

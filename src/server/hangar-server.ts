@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { HangarConfig } from '../config/config.js';
-import { systemClock, type Clock } from '../domain/clock.js';
+import { ShiftableClock, systemClock, type Clock } from '../domain/clock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './http/app.js';
@@ -20,6 +20,7 @@ import { schedulerTick } from './loops/scheduler-loop.js';
 import { orphanSweepTick } from './loops/orphan-sweep-loop.js';
 import { randomPreemptionTick } from './loops/random-preemption-loop.js';
 import { ReconcileLoop } from './loops/reconcile-loop.js';
+import { instanceTick } from './loops/instance-loop.js';
 import { SecretBox } from './secrets/secret-box.js';
 import type { ServiceContext } from './services/service-context.js';
 import { createServices, type Services } from './services/services.js';
@@ -71,13 +72,14 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   const ctx: ServiceContext = {
     store,
     config,
-    clock: options.clock ?? systemClock,
+    clock: options.clock ?? (config.testClock ? new ShiftableClock() : systemClock),
     secrets: SecretBox.open(config.home),
     wake: () => loops.forEach((l) => l.wake()),
     logs: new LogStore(join(config.home, 'jobs')),
     signals: new Signals(),
     publicUrl: () => publicUrl,
   };
+  if (config.testClock) log.warn('testClock is on: POST /api/admin/clock can move this server\'s clock forward (for tests only)');
   const services = createServices(ctx);
   await services.workspaces.ensureDefault();
   const plumbing = providerPlumbing(config);
@@ -86,7 +88,8 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   loops.push(new ReconcileLoop('provisioning', () => provisioningTick(ctx, async (id) => (await store.nodes.all({ computeId: id })).length), interval, log));
   loops.push(new ReconcileLoop('scheduler', () => schedulerTick(ctx), interval, log));
   loops.push(new ReconcileLoop('node-pool', () => nodePoolTick(ctx, plumbing), interval, log));
-  loops.push(new ReconcileLoop('node-health', () => nodeHealthTick(ctx, (n) => plumbing.providerNamed(n), startedAt), interval, log));
+  loops.push(new ReconcileLoop('instances', () => instanceTick(ctx), interval, log));
+  loops.push(new ReconcileLoop('node-health', nodeHealthTick(ctx, (n) => plumbing.providerNamed(n), startedAt), interval, log));
   const app = createApp(services, version, (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }));
   const { server, port } = await listen(app.fetch, config.host, config.port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

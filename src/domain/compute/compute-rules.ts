@@ -100,7 +100,8 @@ export function computeInstanceProblems(p: ComputeInstanceProperties, location: 
 
 type Schedule = NonNullable<ComputeInstanceProperties['schedules']>['computeStartStop'][number];
 
-function scheduleProblems(s: Schedule, t: string, problems: Problem[]): void {
+/** A schedule's rules: a trigger object, a known zone, a valid cron expression. */
+export function scheduleProblems(s: Schedule, t: string, problems: Problem[]): void {
   const trigger = s.triggerType === 'Cron' ? s.cron : s.recurrence;
   if (!trigger) {
     problems.push(bad('ValidationFailed', t, `${t}: triggerType ${s.triggerType} needs a '${s.triggerType === 'Cron' ? 'cron' : 'recurrence'}' object`));

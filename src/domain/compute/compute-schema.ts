@@ -88,6 +88,7 @@ export const computeInstancePropertiesSchema = z.strictObject({
       sshPublicAccess: z.enum(['Enabled', 'Disabled']).default('Disabled'),
       adminPublicKey: z.string().optional(),
       adminUserName: z.string().optional(),
+      sshKeyName: z.string().optional().describe('Hangar: a stored SSH public key of the workspace (see /sshKeys)'),
     })
     .default({ sshPublicAccess: 'Disabled' }),
   idleTimeBeforeShutdown: isoDuration.optional(),

@@ -18,6 +18,8 @@ export const errorCatalogue = {
   Conflict: { status: 409, description: 'The resource is in a state that does not allow the operation (for example being deleted).' },
   QuotaExceeded: { status: 422, description: 'The request needs more cores than the quota allows; the message names family, usage, limit and request.' },
   NotImplemented: { status: 501, description: 'The route exists but the behaviour arrives in a later release; the message says which.' },
+  AuthorizationFailed: { status: 403, description: 'The caller may not do this (for example open the applications of an instance that belongs to someone else); the message says who may.' },
+  ApplicationUnavailable: { status: 409, description: 'An instance application cannot be reached now (instance not running, app not started or failed); the message says why.' },
   Unauthenticated: { status: 401, description: 'The node token or session token is missing, unknown or already used.' },
   LogGap: { status: 409, description: 'A log chunk starts beyond the bytes the server holds; `details` gives the length to resend from.' },
   EnvironmentNotResolvable: { status: 400, description: 'A job names an environment that is neither registered nor aliased; the message says how to add one.' },

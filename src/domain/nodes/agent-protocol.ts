@@ -4,6 +4,8 @@
  * register, which presents the one-time node token. All paths are under /api/agent.
  */
 
+import type { InstanceConfig, InstanceReport } from '../instances/instance.js';
+
 /** What the agent finds on its machine. */
 export interface NodeCapacity {
   cores: number;
@@ -49,6 +51,8 @@ export interface RegisterResponse {
 /** POST /api/agent/heartbeat — body. */
 export interface HeartbeatRequest {
   running: RunningAttempt[];
+  /** Compute-instance nodes: setup, SSH, apps and activity. */
+  instance?: InstanceReport;
 }
 
 /** POST /api/agent/heartbeat — answer: what the server wants stopped. */
@@ -57,6 +61,8 @@ export interface HeartbeatResponse {
   stop: { jobId: string; attempt: number; reason: string; graceSeconds: number; preempt?: { deadline: string } }[];
   /** The node should finish and exit (scale-down, delete). */
   shutdown: boolean;
+  /** Compute-instance nodes: what the instance should run (SSH keys, setup scripts, custom apps). */
+  instance?: InstanceConfig;
 }
 
 /** An environment the agent prepares before running (see src/agent/environments). */

@@ -25,10 +25,12 @@ export interface PoolInput {
   idleTimeBeforeScaleDown: string;
   /** Nodes needed by queued + running jobs (one node per job attempt on clusters). */
   demand: number;
-  nodes: readonly Pick<NodeRecord, 'id' | 'state' | 'idleSince'>[];
+  nodes: readonly (Pick<NodeRecord, 'id' | 'state' | 'idleSince'> & { createdAt?: string })[];
   deleting: boolean;
   /** New nodes the quota still admits (undefined: no limit), and the shortfall message when short. */
   quota?: { newNodesAllowed: number; shortfall: (wanted: number) => string };
+  /** Instances: a restart asked at this time replaces older nodes. */
+  restartRequestedAt?: string;
   /** A ReadOnly lock on the workspace: no scaling either way, said plainly. */
   lockedBy?: string;
 }
@@ -45,7 +47,12 @@ export function decidePool(input: PoolInput, now: Date): PoolDecision {
   if (input.deleting) return { target: 0, provision: 0, release: nodes.map((n) => ({ nodeId: n.id, reason: 'compute is being deleted' })) };
   if (input.computeType === 'ComputeInstance') {
     const target = input.wantRunning ? 1 : 0;
-    return { target, provision: Math.max(0, target - nodes.length), release: nodes.slice(target).map((n) => ({ nodeId: n.id, reason: 'instance stopped' })) };
+    // A restart replaces every node started before it was asked for.
+    const stale = input.restartRequestedAt ? nodes.filter((n) => (n.createdAt ?? '') < String(input.restartRequestedAt)) : [];
+    const kept = nodes.filter((n) => !stale.includes(n));
+    const release = [...stale.map((n) => ({ nodeId: n.id, reason: 'instance restarting' })), ...kept.slice(target).map((n) => ({ nodeId: n.id, reason: 'instance stopped' }))];
+    // The fresh node starts once the old one is gone: one node per instance at a time.
+    return { target, provision: stale.length > 0 ? 0 : Math.max(0, target - kept.length), release };
   }
   const target = Math.min(input.maxNodes, Math.max(input.minNodes, input.demand));
   const wanted = Math.max(0, target - nodes.length);

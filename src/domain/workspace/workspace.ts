@@ -1,3 +1,4 @@
+import type { ScheduleSpec } from '../compute/compute-schema.js';
 import { HangarError } from '../errors/hangar-error.js';
 
 /** A management lock on a workspace (Azure resource locks). */
@@ -15,6 +16,10 @@ export interface WorkspaceRecord {
   description?: string;
   tags: Record<string, string>;
   locks: LockSpec[];
+  /** Workspace policy for compute instances (as an Azure Policy would set). */
+  computeInstancePolicy?: { defaultStopSchedule?: ScheduleSpec };
+  /** Stored SSH public keys instances can name (`sshSettings.sshKeyName`); private keys are never kept. */
+  sshPublicKeys?: { name: string; publicKey: string; createdAt: string }[];
   createdAt: string;
   modifiedAt: string;
   version: number;

@@ -1,6 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { Services } from '../services/services.js';
+import { identifyCaller } from './caller.js';
+import { instanceRoutes } from './routes/instance-routes.js';
 import { buildOpenApi } from './openapi.js';
 import type { RouteDef } from './route-def.js';
 import { agentRoutes } from './routes/agent-routes.js';
@@ -14,7 +16,7 @@ import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { workspaceRoutes } from './routes/workspace-routes.js';
 
 /** Every API route; each declares its action string. */
-export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...snapshotRoutes, ...agentRoutes];
+export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...instanceRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...snapshotRoutes, ...agentRoutes];
 
 /** Logger used for unexpected errors (secrets never reach it: only codes and stacks). */
 export type ErrorLog = (message: string, err: unknown) => void;
@@ -36,7 +38,7 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
     c.set('action', route.action);
     const url = new URL(c.req.url);
     const params = c.req.param() as Record<string, string>;
-    const common = { params, query: c.req.query(), services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal };
+    const common = { params, query: c.req.query(), services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal, caller: identifyCaller() };
     if (route.raw) return route.raw(c, common);
     const body = route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
     if (!route.handler) throw new Error(`route ${route.path} has neither handler nor raw`);

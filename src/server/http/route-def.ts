@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import type { Caller } from '../../domain/instances/instance-access.js';
 import type { Services } from '../services/services.js';
 
 /** Prefix of every action string, in Azure ML's vocabulary. */
@@ -16,6 +17,8 @@ export interface RouteInput {
   header: (name: string) => string | undefined;
   /** Aborted when the client goes away (long polls stop waiting). */
   signal: AbortSignal;
+  /** Who is calling. */
+  caller: Caller;
 }
 
 /** What a handler returns: a status and a JSON body (or nothing for 204). */

@@ -34,10 +34,26 @@ async function markLost(ctx: ServiceContext, provider: Provider, node: NodeRecor
  * failed while they may still run); after the grace period they are lost and their jobs retried
  * or failed with the reason. Nodes that never register are given up.
  */
-export async function nodeHealthTick(ctx: ServiceContext, providerNamed: (name: string) => Provider, serverStartedAt: Date): Promise<void> {
+export function nodeHealthTick(ctx: ServiceContext, providerNamed: (name: string) => Provider, serverStartedAt: Date): () => Promise<void> {
+  // Silence is measured on the monotonic clock from when this server saw each heartbeat change, so
+  // a wall-clock jump (NTP, a shifted test clock) never makes healthy nodes look silent.
+  const seen = new Map<string, { beat: string; atMs: number }>();
+  return async () => {
+    const nodes = await ctx.store.nodes.all({});
+    const mono = ctx.clock.elapsedMs();
+    for (const node of nodes) {
+      const beat = node.lastHeartbeatAt ?? node.registeredAt ?? '';
+      if (seen.get(node.id)?.beat !== beat) seen.set(node.id, { beat, atMs: mono });
+    }
+    for (const id of [...seen.keys()]) if (!nodes.some((n) => n.id === id)) seen.delete(id);
+    await checkNodes(ctx, providerNamed, serverStartedAt, nodes, (id) => mono - (seen.get(id)?.atMs ?? mono));
+  };
+}
+
+async function checkNodes(ctx: ServiceContext, providerNamed: (name: string) => Provider, serverStartedAt: Date, nodes: NodeRecord[], silentMs: (id: string) => number): Promise<void> {
   const now = ctx.clock.now();
   const { nodeNotRespondingAfterMs, nodeLostAfterMs } = ctx.config.jobs;
-  for (const node of await ctx.store.nodes.all({})) {
+  for (const node of nodes) {
     if (node.state === 'leaving') continue;
     if (!node.registeredAt) {
       if (now.getTime() - Math.max(new Date(node.createdAt).getTime(), serverStartedAt.getTime()) > registerDeadlineMs) {
@@ -45,9 +61,8 @@ export async function nodeHealthTick(ctx: ServiceContext, providerNamed: (name: 
       }
       continue;
     }
-    // Silence while this server was down is not the node's fault: count from the later of the two.
-    const last = new Date(Math.max(new Date(node.lastHeartbeatAt ?? node.registeredAt).getTime(), serverStartedAt.getTime())).toISOString();
-    const health = nodeHealth({ lastHeartbeatAt: last, registeredAt: node.registeredAt }, now, nodeNotRespondingAfterMs, nodeLostAfterMs);
+    // Silence while this server was down is not the node's fault: a node is first seen when this server starts.
+    const health = nodeHealth({ lastHeartbeatAt: new Date(now.getTime() - silentMs(node.id)).toISOString(), registeredAt: node.registeredAt }, now, nodeNotRespondingAfterMs, nodeLostAfterMs);
     if (health === 'not-responding') await markUnusable(ctx, node, now);
     if (health === 'lost') await markLost(ctx, providerNamed(node.provider), node, now);
   }

@@ -13,6 +13,8 @@ import { readPoolLimits, type PoolLimits } from './pool-limits.js';
 import { retireRunBasedComputes } from './run-based-computes.js';
 import { hashToken, newToken } from '../nodes/node-tokens.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { instanceDir } from '../instances/instance-dirs.js';
+import { controlOf } from '../instances/instance-service.js';
 
 /** Job states that still want a node. */
 const activeStates: JobState[] = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'];
@@ -54,7 +56,9 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
   };
   // Record first, then start: a crash in between leaves a record the pool can clean up, never an unknown process.
   await ctx.store.nodes.insert(node);
-  const started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: plumbing.agentArgs });
+  // An instance's node keeps its home folder, host key and setup state in the instance's folder.
+  const instanceArgs = compute.spec.computeType === 'ComputeInstance' ? ['--instance-dir', instanceDir(ctx.config.home, compute.id)] : [];
+  const started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: [...plumbing.agentArgs, ...instanceArgs] });
   await ctx.store.nodes.update({ ...node, providerRef: started.ref, version: 2 });
   await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'NodeProvisioned', message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)): ${why}.`, level: 'Info' });
 }
@@ -110,7 +114,8 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
   const decision = decidePool(
     {
       computeType: compute.spec.computeType,
-      wantRunning: compute.status.provisioningState !== 'Deleting',
+      wantRunning: compute.status.provisioningState !== 'Deleting' && (compute.spec.computeType !== 'ComputeInstance' || controlOf(compute).power === 'Running'),
+      ...(compute.instance?.restartRequestedAt ? { restartRequestedAt: compute.instance.restartRequestedAt } : {}),
       minNodes: scale.minNodeCount ?? 0,
       maxNodes: scale.maxNodeCount ?? 1,
       idleTimeBeforeScaleDown: scale.nodeIdleTimeBeforeScaleDown ?? 'PT120S',

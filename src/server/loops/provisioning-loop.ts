@@ -1,5 +1,6 @@
 import { decideProvisioning } from '../../domain/compute/provisioning-decision.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { removeInstanceDir } from '../instances/instance-dirs.js';
 
 const pendingStates = ['Creating', 'Updating', 'Deleting'] as const;
 
@@ -18,6 +19,7 @@ export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeI
     } else if (step.kind === 'remove') {
       await ctx.store.computes.delete(record.id);
       await ctx.store.secrets.deleteOwner(record.id);
+      if (record.spec.computeType === 'ComputeInstance' && record.deleteAction !== 'Detach') removeInstanceDir(ctx.config.home, record.id);
       const verb = record.deleteAction === 'Detach' ? 'Detached' : 'Deleted';
       await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: verb, message: `${verb}.`, level: 'Info' });
     }

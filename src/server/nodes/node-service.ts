@@ -1,3 +1,4 @@
+import { instanceConfigFor } from '../instances/instance-config.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { loseAttempt, reattach } from '../../domain/jobs/job-transitions.js';
@@ -91,9 +92,11 @@ export class NodeService {
     const busy = jobs.length > 0 || req.running.length > 0;
     const written = await updateNode(this.ctx, node.id, (n) => {
       const leaving = n.state === 'leaving' || n.state === 'preempted';
-      return { state: leaving ? n.state : busy ? 'running' : 'idle', idleSince: busy ? undefined : (n.idleSince ?? now.toISOString()), lastHeartbeatAt: now.toISOString(), reason: leaving ? n.reason : undefined };
+      return { state: leaving ? n.state : busy ? 'running' : 'idle', idleSince: busy ? undefined : (n.idleSince ?? now.toISOString()), lastHeartbeatAt: now.toISOString(), reason: leaving ? n.reason : undefined, ...(req.instance ? { instance: req.instance } : {}) };
     });
+    const compute = req.instance ? await this.ctx.store.computes.getById(node.computeId) : undefined;
+    const instance = compute?.spec.computeType === 'ComputeInstance' ? await instanceConfigFor(this.ctx, compute) : undefined;
     // A preempted node first lets its jobs stop (and checkpoint); it shuts down once none is left.
-    return { stop, shutdown: !written || written.state === 'leaving' || (written.state === 'preempted' && jobs.length === 0 && req.running.length === 0) };
+    return { stop, shutdown: !written || written.state === 'leaving' || (written.state === 'preempted' && jobs.length === 0 && req.running.length === 0), ...(instance ? { instance } : {}) };
   }
 }

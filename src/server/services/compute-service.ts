@@ -12,6 +12,10 @@ import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { preemptNode } from '../nodes/preemption.js';
 import type { ComputeFilter, Page, PageRequest } from '../../store/store.js';
 import type { ServiceContext } from './service-context.js';
+import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
+import { parseIsoDuration } from '../../domain/compute/iso-duration.js';
+import { ssoStartsOff, type Caller } from '../../domain/instances/instance-access.js';
+import { withIdleReset } from '../instances/instance-service.js';
 
 /** Result of create-or-update: the record, whether it is new, and warnings for the caller. */
 export interface ComputeWriteResult {
@@ -43,7 +47,7 @@ export class ComputeService {
   }
 
   /** PUT: creates the compute, or updates it when it exists (immutable fields refused). */
-  async createOrUpdate(workspace: string, name: string, body: unknown): Promise<ComputeWriteResult> {
+  async createOrUpdate(workspace: string, name: string, body: unknown, caller?: Caller): Promise<ComputeWriteResult> {
     const ws = await this.workspace(workspace);
     const existing = await this.ctx.store.computes.get(workspace, name);
     if (existing) return this.update(ws, existing, body, true);
@@ -60,10 +64,12 @@ export class ComputeService {
       modifiedAt: now,
       version: 1,
     };
+    const policyNote = record.spec.computeType === 'ComputeInstance' ? prepareInstance(record, ws, caller) : undefined;
     await this.checkQuotaForNew(record);
     await this.ctx.store.computes.insert(record);
     await this.saveSecrets(record.id, validated.secrets);
     await this.event(record, 'Created', `${isAttached(record.spec.computeType) ? 'Attach' : 'Create'} requested (${record.spec.computeType}).`);
+    if (policyNote) await this.event(record, 'PolicyApplied', policyNote);
     this.ctx.wake();
     return { record, created: true, warnings: validated.warnings };
   }
@@ -90,6 +96,9 @@ export class ComputeService {
       modifiedAt: this.ctx.clock.now().toISOString(),
       version: existing.version + 1,
     };
+    if (record.spec.computeType === 'ComputeInstance' && validated.spec.properties.idleTimeBeforeShutdown !== existing.spec.properties.idleTimeBeforeShutdown) {
+      record.instance = withIdleReset(existing, parseIsoDuration(String(validated.spec.properties.idleTimeBeforeShutdown ?? '')), this.ctx.clock.now());
+    }
     await this.ctx.store.computes.update(record);
     await this.ctx.store.secrets.deleteOwner(record.id);
     await this.saveSecrets(record.id, validated.secrets);
@@ -186,6 +195,21 @@ export class ComputeService {
       level: 'Info',
     });
   }
+}
+
+/**
+ * A new instance: desired power (created stopped when asked), its creator, SSO off when created on
+ * behalf of someone with scripts or apps, and the workspace's default stop schedule when it has none.
+ * Answers the policy note to record, if the policy applied.
+ */
+function prepareInstance(record: ComputeRecord, ws: WorkspaceRecord, caller: Caller | undefined): string | undefined {
+  const p = record.spec.properties as ComputeInstanceProperties;
+  record.instance = { power: p.startAfterCreation === false ? 'Stopped' : 'Running', ...(caller ? { createdBy: caller.objectId } : {}) };
+  if (ssoStartsOff(p)) record.spec.properties = { ...record.spec.properties, enableSSO: false };
+  const policy = ws.computeInstancePolicy?.defaultStopSchedule;
+  if (!policy || (p.schedules?.computeStartStop.length ?? 0) > 0) return undefined;
+  record.spec.properties = { ...record.spec.properties, schedules: { computeStartStop: [{ ...policy, id: policy.id ?? 'workspace-default-stop' }] } };
+  return `Workspace policy: the instance had no schedule, so it got the workspace's default stop schedule (${policy.cron?.expression ?? policy.recurrence?.frequency ?? ''} ${policy.cron?.timeZone ?? policy.recurrence?.timeZone ?? ''}).`;
 }
 
 type HangarConfigLocations = ServiceContext['config']['locations'];

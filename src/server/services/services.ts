@@ -4,6 +4,7 @@ import { MlflowService } from '../mlflow/mlflow-service.js';
 import { AgentWorkService } from '../nodes/agent-work-service.js';
 import { NodeService } from '../nodes/node-service.js';
 import { SnapshotService } from '../snapshots/snapshot-service.js';
+import { InstanceService } from '../instances/instance-service.js';
 import { ComputeService } from './compute-service.js';
 import { LocationService } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
@@ -14,6 +15,7 @@ export interface Services {
   ctx: ServiceContext;
   workspaces: WorkspaceService;
   computes: ComputeService;
+  instances: InstanceService;
   locations: LocationService;
   snapshots: SnapshotService;
   environments: EnvironmentService;
@@ -31,6 +33,7 @@ export function createServices(ctx: ServiceContext): Services {
     ctx,
     workspaces: new WorkspaceService(ctx),
     computes,
+    instances: new InstanceService(ctx),
     locations: new LocationService(ctx),
     snapshots,
     environments: new EnvironmentService(ctx),

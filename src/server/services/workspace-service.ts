@@ -67,6 +67,15 @@ export class WorkspaceService {
     await this.ctx.store.workspaces.delete(name);
   }
 
+  /** Sets the compute-instance policy; it applies to instances created from now on. */
+  async putInstancePolicy(workspace: string, policy: NonNullable<WorkspaceRecord['computeInstancePolicy']>): Promise<WorkspaceRecord> {
+    const ws = await this.get(workspace);
+    assertNotLocked(ws, 'write', `workspace '${workspace}'`);
+    const record = { ...ws, computeInstancePolicy: policy, modifiedAt: this.ctx.clock.now().toISOString(), version: ws.version + 1 };
+    await this.ctx.store.workspaces.update(record);
+    return record;
+  }
+
   /** Adds or replaces a lock; locks themselves can always be changed (that is how they are removed). */
   async putLock(workspace: string, lock: LockSpec): Promise<WorkspaceRecord> {
     const ws = await this.get(workspace);

@@ -16,17 +16,6 @@ async function render(input: RouteInput, workspace: string, name: string): Promi
 
 const p = (input: RouteInput): { ws: string; name: string } => ({ ws: input.params.workspace ?? '', name: input.params.name ?? '' });
 
-function notYet(verb: string, issue: string) {
-  return async (input: RouteInput): Promise<never> => {
-    const { ws, name } = p(input);
-    const record = await input.services.computes.get(ws, name);
-    if (record.spec.computeType !== 'ComputeInstance') {
-      throw new HangarError('OperationNotSupported', `${verb} applies to compute instances; '${name}' is a ${record.spec.computeType}.`, 'name');
-    }
-    throw new HangarError('NotImplemented', `${verb} of compute instance '${name}' is not available yet: it arrives with ${issue}.`, 'name');
-  };
-}
-
 /** Compute routes: create/attach, read, list, update, delete/detach, power actions, nodes, keys, events. */
 export const computeRoutes: RouteDef[] = [
   {
@@ -52,7 +41,7 @@ export const computeRoutes: RouteDef[] = [
     response: { status: 201, description: 'Created (200 when updated); provisioningState tells progress', schema: computeResourceSchema },
     handler: async (input) => {
       const { ws, name } = p(input);
-      const result = await input.services.computes.createOrUpdate(ws, name, input.body);
+      const result = await input.services.computes.createOrUpdate(ws, name, input.body, input.caller);
       const workspace = await input.services.computes.workspace(ws);
       const body = toComputeResource(result.record, workspace.location);
       if (result.warnings.length > 0) body.warnings = result.warnings;
@@ -85,9 +74,6 @@ export const computeRoutes: RouteDef[] = [
       return { status: 202, body: toComputeResource(record, workspace.location) };
     },
   },
-  { method: 'post', path: `${base}/{name}/start`, action: action('workspaces/computes/start/action'), tag, summary: 'Start a compute instance', response: { status: 202, description: 'Start recorded' }, handler: notYet('Start', 'the compute instance lifecycle') },
-  { method: 'post', path: `${base}/{name}/stop`, action: action('workspaces/computes/stop/action'), tag, summary: 'Stop a compute instance', response: { status: 202, description: 'Stop recorded' }, handler: notYet('Stop', 'the compute instance lifecycle') },
-  { method: 'post', path: `${base}/{name}/restart`, action: action('workspaces/computes/restart/action'), tag, summary: 'Restart a compute instance', response: { status: 202, description: 'Restart recorded' }, handler: notYet('Restart', 'the compute instance lifecycle') },
   {
     method: 'get', path: `${base}/{name}/nodes`, action: action('workspaces/computes/listNodes/action'), tag, summary: 'List the nodes of a cluster',
     response: { status: 200, description: 'Nodes', schema: z.object({ value: z.array(z.record(z.string(), z.unknown())) }) },

@@ -1,3 +1,6 @@
+import { scheduleSchema } from '../../../domain/compute/compute-schema.js';
+import { scheduleProblems } from '../../../domain/compute/compute-rules.js';
+import type { Problem } from '../../../domain/errors/hangar-error.js';
 import { z } from 'zod';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { zodProblems } from '../../../domain/errors/zod-problems.js';
@@ -26,6 +29,8 @@ const workspaceResourceSchema = z.object({
   properties: z.object({ description: z.string().optional(), tags: z.record(z.string(), z.string()), locks: z.array(lockRequestSchema.extend({ name: z.string() })) }),
   systemData: z.object({ createdAt: z.string(), lastModifiedAt: z.string() }),
 });
+
+const instancePolicySchema = z.strictObject({ defaultStopSchedule: scheduleSchema.optional() });
 
 /** Renders a workspace as the API returns it. */
 export function toWorkspaceResource(ws: WorkspaceRecord): z.infer<typeof workspaceResourceSchema> {
@@ -88,6 +93,25 @@ export const workspaceRoutes: RouteDef[] = [
       const lock = body.notes === undefined ? { name: lockName, level: body.level } : { name: lockName, level: body.level, notes: body.notes };
       await i.services.workspaces.putLock(ws(i), lock);
       return { status: 200, body: lock };
+    },
+  },
+  {
+    method: 'get', path: '/api/workspaces/{workspace}/policies/computeInstance', action: 'Microsoft.Authorization/policyAssignments/read', tag, summary: 'The compute-instance policy of a workspace',
+    handler: async (i) => ({ status: 200, body: (await i.services.workspaces.get(ws(i))).computeInstancePolicy ?? {} }),
+  },
+  {
+    method: 'put', path: '/api/workspaces/{workspace}/policies/computeInstance', action: 'Microsoft.Authorization/policyAssignments/write', tag, summary: 'Set the compute-instance policy (a default stop schedule for instances created without one)',
+    body: instancePolicySchema,
+    handler: async (i) => {
+      const body = parseBody(instancePolicySchema, i.body);
+      const problems: Problem[] = [];
+      if (body.defaultStopSchedule) {
+        scheduleProblems(body.defaultStopSchedule, 'defaultStopSchedule', problems);
+        if (body.defaultStopSchedule.action !== 'Stop') problems.push({ code: 'ValidationFailed', target: 'defaultStopSchedule.action', message: `defaultStopSchedule.action must be Stop; got '${body.defaultStopSchedule.action}'` });
+      }
+      throwIfProblems(problems);
+      await i.services.workspaces.putInstancePolicy(ws(i), body);
+      return { status: 200, body };
     },
   },
   {

@@ -1,0 +1,54 @@
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
+import type { CustomAppConfig, InstanceConfig } from '../../domain/instances/instance.js';
+import type { ServiceContext } from '../services/service-context.js';
+
+type Script = NonNullable<NonNullable<ComputeInstanceProperties['setupScripts']>['scripts']['creationScript']>;
+
+/** An inline script is base64 (as Azure sends it) or plain text; other sources name a file to run. */
+function scriptText(s: Script | undefined): string | undefined {
+  if (!s) return undefined;
+  const args = s.scriptArguments ? ` ${s.scriptArguments}` : '';
+  if (s.scriptSource !== 'inline') return `bash ${JSON.stringify(s.scriptData)}${args}`;
+  const compact = s.scriptData.replace(/\s+/g, '');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0) {
+    const decoded = Buffer.from(compact, 'base64').toString('utf8');
+    if (!decoded.includes('\uFFFD') && !decoded.includes('\0')) return decoded + (args ? `\n# arguments:${args}` : '');
+  }
+  return s.scriptData;
+}
+
+function customApps(p: ComputeInstanceProperties): CustomAppConfig[] {
+  return (p.customServices ?? []).map((app) => {
+    const endpoint = app.endpoints[0];
+    return {
+      name: app.name,
+      ...(app.command ? { command: app.command } : {}),
+      ...(app.image ? { image: app.image.reference } : {}),
+      targetPort: endpoint?.target ?? 0,
+      publishedPort: endpoint?.published ?? 0,
+      environment: Object.fromEntries(Object.entries(app.environmentVariables ?? {}).map(([k, v]) => [k, v.value])),
+      mounts: (app.volumes ?? []).map((v) => ({ source: v.source, target: v.target, readOnly: v.readOnly })),
+    };
+  });
+}
+
+/** What an instance's node should run, from the instance's desired state (SSH keys resolved). */
+export async function instanceConfigFor(ctx: ServiceContext, compute: ComputeRecord): Promise<InstanceConfig> {
+  const p = compute.spec.properties as ComputeInstanceProperties;
+  const keys: string[] = [];
+  if (p.sshSettings.adminPublicKey) keys.push(p.sshSettings.adminPublicKey);
+  const stored = (p.sshSettings as { sshKeyName?: string }).sshKeyName;
+  if (stored) {
+    const key = (await ctx.store.workspaces.get(compute.workspace))?.sshPublicKeys?.find((k) => k.name === stored);
+    if (key) keys.push(key.publicKey);
+  }
+  const creationScript = scriptText(p.setupScripts?.scripts.creationScript);
+  const startupScript = scriptText(p.setupScripts?.scripts.startupScript);
+  return {
+    user: p.sshSettings.adminUserName ?? 'azureuser',
+    ssh: { enabled: p.sshSettings.sshPublicAccess === 'Enabled', authorizedKeys: keys },
+    setupScripts: { ...(creationScript ? { creationScript } : {}), ...(startupScript ? { startupScript } : {}) },
+    customApps: customApps(p),
+  };
+}
