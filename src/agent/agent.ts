@@ -11,6 +11,7 @@ import type { AgentOptions } from './agent-options.js';
 import { AttemptRunner, signalGroup } from './attempt-runner.js';
 import { detectCapacity } from './capacity.js';
 import { LogShipper } from './log-shipper.js';
+import { InstanceRuntime } from './instance/instance-runtime.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -25,6 +26,7 @@ export class Agent {
   private session!: RegisterResponse;
   private stopping = false;
   private slotFreed: (() => void) | undefined;
+  private instance: InstanceRuntime | undefined;
 
   constructor(
     private readonly options: AgentOptions,
@@ -51,6 +53,9 @@ export class Agent {
       writeFileSync(this.sessionFile, JSON.stringify(this.session), { mode: 0o600 });
     }
     this.client.sessionToken = this.session.sessionToken;
+    if (this.options.instance) {
+      this.instance = new InstanceRuntime({ instanceDir: this.options.instance.dir, jupyterCommand: this.options.instance.jupyterCommand, containerRuntime: this.capacity.containerRuntime, baseEnv: this.env, log: this.log });
+    }
     this.log(`registered as node ${this.session.nodeId} (${this.capacity.cores} cores, python ${this.capacity.defaultPython}, ${this.slots} slot(s))`);
     void this.heartbeatLoop();
     void this.leaseLoop();
@@ -64,7 +69,9 @@ export class Agent {
     while (!this.stopping) {
       try {
         const running = [...this.runners.values()].map((r) => ({ jobId: r.assignment.jobId, attempt: r.assignment.attempt, state: r.state, ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }) }));
-        const answer = await this.client.call<HeartbeatResponse>('POST', '/api/agent/heartbeat', { running });
+        const instance = this.instance ? await this.instance.report() : undefined;
+        const answer = await this.client.call<HeartbeatResponse>('POST', '/api/agent/heartbeat', { running, ...(instance ? { instance } : {}) });
+        if (answer.instance && this.instance) await this.instance.apply(answer.instance).catch((err: Error) => this.log(`instance: ${err.message}`));
         for (const s of answer.stop) this.runners.get(s.jobId)?.stop(s.preempt ? { kind: 'preempt', message: s.reason, deadline: s.preempt.deadline } : { kind: 'cancel', message: s.reason }, s.graceSeconds);
         if (answer.shutdown) await this.stop('the server released this node');
       } catch (err) {
@@ -158,6 +165,7 @@ export class Agent {
     while (this.runners.size > 0 && Date.now() < deadline) await sleep(100);
     for (const r of this.runners.values()) if (r.pgid) signalGroup(r.pgid, 'SIGKILL');
     this.stopping = true;
+    await this.instance?.stop();
     this.client.abort();
     this.slotFreed?.();
   }

@@ -7,6 +7,8 @@ import { ShiftableClock, systemClock, type Clock } from '../domain/clock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './http/app.js';
+import { appUpgradeHandler } from './http/app-proxy.js';
+import { identifyCaller } from './http/caller.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import type { Provider } from '../providers/provider.js';
@@ -92,6 +94,7 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   loops.push(new ReconcileLoop('node-health', nodeHealthTick(ctx, (n) => plumbing.providerNamed(n), startedAt), interval, log));
   const app = createApp(services, version, (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }));
   const { server, port } = await listen(app.fetch, config.host, config.port);
+  server.on('upgrade', appUpgradeHandler(services, identifyCaller));
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // Agents and jobs on this host reach the server on loopback even when it listens on all interfaces.
   publicUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : url;

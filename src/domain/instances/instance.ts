@@ -89,8 +89,10 @@ export interface InstanceReport {
   jupyterKernels: number;
   /** Web-terminal sessions open. */
   terminals: number;
-  /** Token the server presents to the node's apps (never shown by a read). */
+  /** Token the server presents to the node's app gateway (never shown by a read). */
   appToken: string;
+  /** Port of the node's app gateway (Jupyter, terminal, custom apps), on the node's loopback. */
+  gatewayPort?: number;
 }
 
 /** A custom application, as the node runs it. */
@@ -107,6 +109,8 @@ export interface CustomAppConfig {
 
 /** What the server tells an instance's node with every heartbeat answer. */
 export interface InstanceConfig {
+  /** Public path under which the server serves the instance's apps, e.g. /apps/default/alice-dev/ */
+  appsPrefix: string;
   /** The user name SSH logs in as (Azure: azureuser). */
   user: string;
   ssh: { enabled: boolean; authorizedKeys: string[] };

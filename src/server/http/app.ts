@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { Services } from '../services/services.js';
 import { identifyCaller } from './caller.js';
+import { mountAppProxy } from './app-proxy.js';
 import { instanceRoutes } from './routes/instance-routes.js';
 import { buildOpenApi } from './openapi.js';
 import type { RouteDef } from './route-def.js';
@@ -55,6 +56,7 @@ export function createApp(services: Services, version: string, logError: ErrorLo
   const openapi = buildOpenApi(routes, version);
   app.get('/api/openapi.json', (c) => c.json(openapi));
   for (const route of routes) mount(app, route, services);
+  mountAppProxy(app, services, identifyCaller);
   app.notFound((c) => c.json(new HangarError('RouteNotFound', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; see /api/openapi.json.`).toBody(), 404));
   app.onError((err, c) => {
     if (err instanceof HangarError) return c.json(err.toBody(), err.status as 400);

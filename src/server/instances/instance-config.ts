@@ -46,6 +46,7 @@ export async function instanceConfigFor(ctx: ServiceContext, compute: ComputeRec
   const creationScript = scriptText(p.setupScripts?.scripts.creationScript);
   const startupScript = scriptText(p.setupScripts?.scripts.startupScript);
   return {
+    appsPrefix: `/apps/${compute.workspace}/${compute.name}/`,
     user: p.sshSettings.adminUserName ?? 'azureuser',
     ssh: { enabled: p.sshSettings.sshPublicAccess === 'Enabled', authorizedKeys: keys },
     setupScripts: { ...(creationScript ? { creationScript } : {}), ...(startupScript ? { startupScript } : {}) },

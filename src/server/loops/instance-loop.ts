@@ -6,6 +6,7 @@ import { decideInstance, type InstanceDecision } from '../../domain/instances/in
 import { instanceState, isUsable } from '../../domain/instances/instance-state.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { controlOf } from '../instances/instance-service.js';
+import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 /** Ahead of a scheduled stop, the owner is told this long before (and can skip it). */
@@ -67,7 +68,8 @@ export async function instanceTick(ctx: ServiceContext): Promise<number | undefi
   const instances = await ctx.store.computes.all({ computeType: 'ComputeInstance' });
   let wake = false;
   let due: number | undefined;
-  for (const compute of instances.filter((c) => c.status.provisioningState !== 'Deleting')) {
+  // Creating and Deleting instances belong to the provisioning loop (their state says so already).
+  for (const compute of instances.filter((c) => c.status.provisioningState === 'Succeeded' || c.status.provisioningState === 'Updating')) {
     const nodes = (await ctx.store.nodes.all({ computeId: compute.id })).filter((n) => n.state !== 'preempted');
     const node = nodes.find((n) => n.state !== 'leaving') ?? nodes[0];
     const jobsOnNode = node ? (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => j.status === 'Running').length : 0;
@@ -81,7 +83,13 @@ export async function instanceTick(ctx: ServiceContext): Promise<number | undefi
       now,
       STOP_NOTICE_MS,
     );
-    if (await applyDecision(ctx, compute, decision, observedOf(compute, node, decision))) wake = true;
+    try {
+      if (await applyDecision(ctx, compute, decision, observedOf(compute, node, decision))) wake = true;
+    } catch (err) {
+      // Another writer got there first (an API call, the provisioning loop): look again next pass.
+      if (!(err instanceof HangarError && err.code === 'Conflict')) throw err;
+      wake = true;
+    }
     if (decision.wakeAt) due = Math.min(due ?? Infinity, decision.wakeAt.getTime());
   }
   if (wake) ctx.wake();

@@ -57,7 +57,7 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
   // Record first, then start: a crash in between leaves a record the pool can clean up, never an unknown process.
   await ctx.store.nodes.insert(node);
   // An instance's node keeps its home folder, host key and setup state in the instance's folder.
-  const instanceArgs = compute.spec.computeType === 'ComputeInstance' ? ['--instance-dir', instanceDir(ctx.config.home, compute.id)] : [];
+  const instanceArgs = compute.spec.computeType === 'ComputeInstance' ? ['--instance-dir', instanceDir(ctx.config.home, compute.id), '--jupyter-command', ctx.config.instances.jupyterCommand] : [];
   const started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: [...plumbing.agentArgs, ...instanceArgs] });
   await ctx.store.nodes.update({ ...node, providerRef: started.ref, version: 2 });
   await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'NodeProvisioned', message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)): ${why}.`, level: 'Info' });

@@ -18,8 +18,29 @@ export const registerSchema = z.object({
   address: z.string(),
 });
 
+const appReportSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['jupyter', 'terminal', 'custom']),
+  port: z.number().int().optional(),
+  running: z.boolean(),
+  publishedPort: z.number().int().optional(),
+  error: z.string().optional(),
+});
+
+/** What an instance's node reports (see InstanceReport). */
+const instanceReportSchema = z.object({
+  setup: z.object({ phase: z.enum(['running', 'succeeded', 'failed']), log: z.string(), failedScript: z.enum(['creationScript', 'startupScript']).optional() }),
+  ssh: z.object({ port: z.number().int(), sessions: z.array(z.object({ from: z.string(), user: z.string(), since: z.string() })) }).optional(),
+  apps: z.array(appReportSchema),
+  jupyterKernels: z.number().int().min(0),
+  terminals: z.number().int().min(0),
+  appToken: z.string().min(16),
+  gatewayPort: z.number().int().optional(),
+});
+
 export const heartbeatSchema = z.object({
   running: z.array(z.object({ jobId: z.string(), attempt: z.number().int().min(1), state: z.enum(['preparing', 'running', 'finalizing', 'exited']), exitCode: z.number().int().optional() })),
+  instance: instanceReportSchema.optional(),
 });
 
 export const leaseSchema = z.object({ freeSlots: z.number().int().min(0) });
