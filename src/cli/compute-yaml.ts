@@ -9,7 +9,7 @@ const vmSsh = ['address', 'ssh_settings'];
 /** The az ml v2 YAML keys each compute type accepts (plus `common`). */
 const keysByType: Record<ComputeType, string[]> = {
   AmlCompute: [...scale, 'ssh_public_access_enabled', 'ssh_settings', 'network_settings', 'enable_node_public_ip'],
-  ComputeInstance: ['size', 'ssh_public_access_enabled', 'ssh_settings', 'idle_time_before_shutdown', 'idle_time_before_shutdown_minutes', 'schedules', 'create_on_behalf_of', 'setup_scripts', 'network_settings', 'enable_node_public_ip', 'enable_sso', 'enable_root_access', 'custom_applications'],
+  ComputeInstance: ['size', 'ssh_public_access_enabled', 'ssh_settings', 'idle_time_before_shutdown', 'idle_time_before_shutdown_minutes', 'schedules', 'create_on_behalf_of', 'setup_scripts', 'network_settings', 'enable_node_public_ip', 'enable_sso', 'enable_root_access', 'custom_applications', 'start_after_creation'],
   AKS: ['size', 'agent_count', 'cluster_purpose', 'ssl', 'load_balancer_type'],
   Kubernetes: ['namespace', 'default_instance_type'],
   VirtualMachine: vmSsh,
@@ -67,12 +67,38 @@ function scheduleOf(s: Doc): Doc {
   return out;
 }
 
-function instanceOf(doc: Doc): Doc {
+/** az ml's setup_scripts.{creation,startup}_script: {path, command, timeout_minutes}; a local file is sent inline. */
+function setupScriptsOf(doc: Doc, readFile: (path: string) => string): Doc | undefined {
+  const setup = doc.setup_scripts as Doc | undefined;
+  if (!setup) return undefined;
+  const one = (s: Doc | undefined): Doc | undefined => {
+    if (!s) return undefined;
+    const source = s.path !== undefined ? Buffer.from(readFile(String(s.path))).toString('base64') : Buffer.from(String(s.command ?? '')).toString('base64');
+    return { scriptSource: 'inline', scriptData: source, ...(s.path !== undefined && s.command !== undefined ? { scriptArguments: String(s.command) } : {}), ...(s.timeout_minutes !== undefined ? { timeout: `${Number(s.timeout_minutes)}m` } : {}) };
+  };
+  const creationScript = one(setup.creation_script as Doc | undefined);
+  const startupScript = one(setup.startup_script as Doc | undefined);
+  return { scripts: { ...(creationScript ? { creationScript } : {}), ...(startupScript ? { startupScript } : {}) } };
+}
+
+/** az ml's custom_applications → customServices (Hangar adds `command` for apps without an image). */
+function customAppsOf(apps: Doc[]): Doc[] {
+  return apps.map((a) => ({
+    name: a.name,
+    ...(a.image !== undefined ? { image: { type: 'docker', reference: a.image } } : {}),
+    ...(a.command !== undefined ? { command: a.command } : {}),
+    ...(a.environment_variables ? { environmentVariables: Object.fromEntries(Object.entries(a.environment_variables as Doc).map(([k, v]) => [k, { type: 'local', value: String(v) }])) } : {}),
+    endpoints: ((a.endpoints ?? []) as Doc[]).map((e) => ({ name: e.name ?? 'connect', protocol: e.protocol ?? 'http', target: Number(e.target), published: Number(e.published) })),
+    ...(a.bind_mounts ? { volumes: (a.bind_mounts as Doc[]).map((m) => ({ type: 'bind', source: m.source, target: m.target, readOnly: m.read_only === true })) } : {}),
+  }));
+}
+
+function instanceOf(doc: Doc, readFile: (path: string) => string): Doc {
   const out: Doc = {};
   if (doc.size !== undefined) out.vmSize = doc.size;
   const ssh = (doc.ssh_settings ?? {}) as Doc;
-  if (doc.ssh_public_access_enabled !== undefined || ssh.ssh_key_value !== undefined) {
-    out.sshSettings = { sshPublicAccess: doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled', ...(ssh.ssh_key_value ? { adminPublicKey: ssh.ssh_key_value } : {}), ...(ssh.admin_username ? { adminUserName: ssh.admin_username } : {}) };
+  if (doc.ssh_public_access_enabled !== undefined || ssh.ssh_key_value !== undefined || ssh.ssh_key_name !== undefined) {
+    out.sshSettings = { sshPublicAccess: doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled', ...(ssh.ssh_key_value ? { adminPublicKey: ssh.ssh_key_value } : {}), ...(ssh.admin_username ? { adminUserName: ssh.admin_username } : {}), ...(ssh.ssh_key_name ? { sshKeyName: ssh.ssh_key_name } : {}) };
   }
   if (doc.idle_time_before_shutdown !== undefined) out.idleTimeBeforeShutdown = doc.idle_time_before_shutdown;
   if (doc.idle_time_before_shutdown_minutes !== undefined) out.idleTimeBeforeShutdown = `PT${Number(doc.idle_time_before_shutdown_minutes)}M`;
@@ -82,6 +108,10 @@ function instanceOf(doc: Doc): Doc {
   if (onBehalf) out.personalComputeInstanceSettings = { assignedUser: { objectId: onBehalf.user_object_id, tenantId: onBehalf.user_tenant_id ?? '' } };
   if (doc.enable_sso !== undefined) out.enableSSO = doc.enable_sso;
   if (doc.enable_root_access !== undefined) out.enableRootAccess = doc.enable_root_access;
+  const setup = setupScriptsOf(doc, readFile);
+  if (setup) out.setupScripts = setup;
+  if (doc.custom_applications) out.customServices = customAppsOf(doc.custom_applications as Doc[]);
+  if (doc.start_after_creation !== undefined) out.startAfterCreation = doc.start_after_creation;
   return out;
 }
 
@@ -137,7 +167,7 @@ function typeProperties(type: ComputeType, doc: Doc, readFile: (path: string) =>
     case 'AmlCompute':
       return clusterOf(doc);
     case 'ComputeInstance':
-      return instanceOf(doc);
+      return instanceOf(doc, readFile);
     case 'AKS':
       return aksOf(doc);
     case 'Kubernetes':

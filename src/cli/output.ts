@@ -57,15 +57,16 @@ export function renderTsv(value: unknown): string {
   return (Array.isArray(value) ? value.map(line) : [line(value)]).join('\n');
 }
 
-/** Prints a value as json, yaml, tsv or a table, after applying --query. */
+/** Prints a value as json, yaml, tsv or a table (or nothing, `none`, as az does), after applying --query. */
 export function print<T>(value: T | T[], options: OutputOptions | string | undefined, columns: Column<T>[]): void {
   const o = typeof options === 'string' ? { output: options } : (options ?? {});
   const f = o.output ?? 'json';
   const shown: unknown = o.query ? applyQuery(value, o.query) : value;
+  if (f === 'none') return;
   if (f === 'json') process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   else if (f === 'yaml') process.stdout.write(stringify(shown));
   else if (f === 'tsv') process.stdout.write(`${renderTsv(shown)}\n`);
   else if (f === 'table' && !o.query) process.stdout.write(`${renderTable(Array.isArray(value) ? value : [value], columns)}\n`);
   else if (f === 'table') process.stdout.write(`${renderTsv(shown)}\n`);
-  else throw new UsageError(`--output must be json, yaml, table or tsv; got '${f}'`);
+  else throw new UsageError(`--output must be json, yaml, table, tsv or none; got '${f}'`);
 }

@@ -40,6 +40,21 @@ export class Computes {
     return this.http.request('POST', `${this.base(name)}/${verb}`);
   }
 
+  /** Sets idle shutdown (ISO 8601, PT15M..P3D); a shorter setting than the idle time so far restarts the idle clock. */
+  updateIdleShutdown(name: string, idleTimeBeforeShutdown: string): Promise<Compute> {
+    return this.http.request('POST', `${this.base(name)}/updateIdleShutdownSetting`, { idleTimeBeforeShutdown });
+  }
+
+  /** Skips the next occurrence of a scheduled stop (of one schedule, or the soonest). */
+  skipScheduledStop(name: string, scheduleId?: string): Promise<{ scheduleId: string; at: string }> {
+    return this.http.request('POST', `${this.base(name)}/skipScheduledStop`, scheduleId ? { scheduleId } : {});
+  }
+
+  /** Turns single sign-on on or off (create-on-behalf instances: only the assigned user may turn it on). */
+  enableSso(name: string, enabled: boolean): Promise<Compute> {
+    return this.http.request('POST', `${this.base(name)}/enableSso`, { enabled });
+  }
+
   nodes(name: string): Promise<unknown[]> {
     return this.http.listAll(`${this.base(name)}/nodes`);
   }
@@ -52,6 +67,16 @@ export class Computes {
   /** Admin: preempts one node of a low-priority cluster; its jobs checkpoint and resume elsewhere. */
   preemptNode(name: string, nodeId: string): Promise<{ nodeId: string; nodeState: string; reason: string | null }> {
     return this.http.request('POST', `${this.base(name)}/nodes/${encodeURIComponent(nodeId)}/preempt`);
+  }
+
+  /** Stores an SSH public key, or (without one) generates a pair: the private key is in this answer only. */
+  createSshKey(keyName: string, publicKey?: string): Promise<{ name: string; publicKey: string; createdAt: string; privateKey?: string }> {
+    return this.http.request('POST', `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`, { name: keyName, ...(publicKey ? { publicKey } : {}) });
+  }
+
+  /** Stored SSH public keys of the workspace. */
+  async listSshKeys(): Promise<{ name: string; publicKey: string; createdAt: string }[]> {
+    return ((await this.http.request('GET', `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`)) as { value: { name: string; publicKey: string; createdAt: string }[] }).value;
   }
 
   listKeys(name: string): Promise<Record<string, unknown>> {

@@ -25,9 +25,8 @@ export interface SshSettings {
 
 function keyAllowed(keys: string[], ctx: ssh2.PublicKeyAuthContext): boolean {
   for (const text of keys) {
-    const parsed = ssh2.utils.parseKey(text);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key instanceof Error) continue;
+    const key = ssh2.utils.parseKey(text);
+    if (key instanceof Error) continue;
     const pub = key.getPublicSSH();
     if (ctx.key.algo !== key.type || pub.length !== ctx.key.data.length || !timingSafeEqual(pub, ctx.key.data)) continue;
     // Without a signature the client only asks whether the key would do; with one, it must verify.

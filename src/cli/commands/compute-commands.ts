@@ -6,6 +6,7 @@ import { HangarApiError, type Compute, type HangarClient } from '../../sdk/index
 import { action, clientFor, progress, UsageError, withCommon, type CommonOptions } from '../cli-context.js';
 import { parseTags, yamlToComputeRequest } from '../compute-yaml.js';
 import { print, type Column } from '../output.js';
+import { registerInstanceCommands } from './instance-commands.js';
 
 /** Flags of compute create/attach/update, as az ml names them. */
 interface ComputeFlags extends CommonOptions {
@@ -23,6 +24,10 @@ interface ComputeFlags extends CommonOptions {
   idleTimeBeforeShutdownMinutes?: string;
   sshPublicAccessEnabled?: string | boolean;
   sshKeyValue?: string;
+  sshKeyName?: string;
+  stopped?: boolean;
+  userObjectId?: string;
+  userTenantId?: string;
   adminUsername?: string;
   adminPassword?: string;
   identityType?: string;
@@ -93,6 +98,9 @@ function documentOf(o: ComputeFlags): Record<string, unknown> {
   if (o.identityType) doc.identity = { type: o.identityType, ...(o.userAssignedIdentities ? { user_assigned_identities: o.userAssignedIdentities.map((r) => ({ resource_id: r })) } : {}) };
   for (const [key, value] of [['ssh_key_value', o.sshKeyValue], ['admin_username', o.adminUsername], ['admin_password', o.adminPassword], ['ssh_private_key_file', o.sshPrivateKeyFile]] as const) if (value !== undefined) ssh[key] = value;
   if (o.sshPort !== undefined) ssh.ssh_port = num(o.sshPort, '--ssh-port');
+  if (o.sshKeyName !== undefined) ssh.ssh_key_name = o.sshKeyName;
+  if (o.stopped) doc.start_after_creation = false;
+  if (o.userObjectId !== undefined) doc.create_on_behalf_of = { user_object_id: o.userObjectId, ...(o.userTenantId ? { user_tenant_id: o.userTenantId } : {}) };
   if (Object.keys(ssh).length > 0) doc.ssh_settings = ssh;
   return applySetOverrides(doc, o.set ?? []);
 }
@@ -138,6 +146,10 @@ function createFlags(cmd: Command): Command {
     .option('--idle-time-before-shutdown-minutes <minutes>', 'instance: idle shutdown (15 min – 3 days)')
     .option('-p, --ssh-public-access-enabled [bool]', 'enable SSH access (fixed at creation)')
     .option('--ssh-key-value <key>', 'SSH public key')
+    .option('--ssh-key-name <name>', 'instance: a stored SSH public key (hangar compute ssh-key create)')
+    .option('--stopped', 'instance: create it stopped (start it later)')
+    .option('--user-object-id <id>', 'instance: create on behalf of this user (object id)')
+    .option('--user-tenant-id <id>', 'instance: tenant of --user-object-id')
     .option('--admin-username <name>', 'admin user name')
     .option('--admin-password <password>', 'admin password (stored encrypted, never shown)')
     .option('--identity-type <type>', 'none | system_assigned | user_assigned | system_assigned,user_assigned')
@@ -233,6 +245,7 @@ export function registerComputeCommands(program: Command): void {
     .requiredOption('-n, --name <name>', 'cluster name').requiredOption('--node-id <id>', 'node to preempt (see list-nodes)')
     .action(action(async (o: ComputeFlags & { nodeId?: string }) => print(await clientFor(o).computes.preemptNode(o.name ?? '', o.nodeId ?? ''), o, [{ header: 'Node', value: (n) => n.nodeId }, { header: 'State', value: (n) => n.nodeState }, { header: 'Reason', value: (n) => n.reason }])));
   registerLocationCommands(compute);
+  registerInstanceCommands(compute);
 }
 
 const eventColumns: Column<Record<string, unknown>>[] = ['at', 'level', 'reason', 'message'].map((k) => ({ header: k[0]?.toUpperCase() + k.slice(1), value: (e: Record<string, unknown>) => e[k] }));
