@@ -76,7 +76,8 @@ export class Computes {
 
   /** Stored SSH public keys of the workspace. */
   async listSshKeys(): Promise<{ name: string; publicKey: string; createdAt: string }[]> {
-    return ((await this.http.request('GET', `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`)) as { value: { name: string; publicKey: string; createdAt: string }[] }).value;
+    const page = await this.http.request<{ value: { name: string; publicKey: string; createdAt: string }[] }>('GET', `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`);
+    return page.value;
   }
 
   listKeys(name: string): Promise<Record<string, unknown>> {
