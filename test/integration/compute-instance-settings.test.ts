@@ -220,4 +220,25 @@ describe('SSH keys', () => {
     expect(out).toBe('in\n');
     await remove('keyed-dev');
   }, 60_000);
+
+  it('sets the key up later: SSH on at creation, the key added by an update reaches the running node', async () => {
+    const dir = tempDir();
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', join(dir, 'k')]);
+    const made = await cli('compute', 'create', '-n', 'later-key', '--type', 'computeinstance', '--size', 'STANDARD_DS1_V2', '--ssh-public-access-enabled');
+    expect(made.code, made.stderr).toBe(0);
+    const running = await waitState('later-key', 'Running');
+    const port = /-p (\d+)/.exec(running.connectionString)?.[1] ?? '';
+    const login = (): string => execFileSync('ssh', ['-i', join(dir, 'k'), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-p', port, 'azureuser@127.0.0.1', 'echo in'], { encoding: 'utf8', stdio: 'pipe', timeout: 20_000 });
+    expect(login).toThrow(/Permission denied/);
+    // A multi-line PEM public key is accepted too.
+    const pem = execFileSync('ssh-keygen', ['-e', '-m', 'PKCS8', '-f', join(dir, 'k.pub')], { encoding: 'utf8' });
+    const updated = await cli('compute', 'update', '-n', 'later-key', '--ssh-key-value', pem);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(await waitFor(() => { try { return login(); } catch { return undefined; } }, 'the key to work', 20_000, 300)).toBe('in\n');
+    const off = await api(server.url, 'PATCH', `${ws}/later-key`, { properties: { properties: { sshSettings: { sshPublicAccess: 'Disabled' } } } });
+    expect(off.status).toBe(400);
+    const codes = [off.body.error.code, ...((off.body.error.details ?? []) as any[]).map((d) => d.code)];
+    expect(codes).toContain('ImmutableField');
+    await remove('later-key');
+  }, 60_000);
 });

@@ -178,6 +178,8 @@ function updatePatch(o: ComputeFlags): Record<string, unknown> {
   if (Object.keys(scale).length > 0) inner.scaleSettings = scale;
   if (o.idleTimeBeforeShutdownMinutes !== undefined) inner.idleTimeBeforeShutdown = `PT${num(o.idleTimeBeforeShutdownMinutes, '--idle-time-before-shutdown-minutes') ?? 0}M`;
   if (o.size !== undefined) inner.vmSize = o.size;
+  // "Set up the key later": SSH was enabled at creation; the key arrives now, no restart needed.
+  if (o.sshKeyValue !== undefined) inner.sshSettings = { adminPublicKey: o.sshKeyValue };
   const properties: Record<string, unknown> = {};
   if (Object.keys(inner).length > 0) properties.properties = inner;
   if (o.description !== undefined) properties.description = o.description;
@@ -186,7 +188,7 @@ function updatePatch(o: ComputeFlags): Record<string, unknown> {
   const tags = parseTags(o.tags);
   if (tags) patch.tags = tags;
   if (o.identityType) patch.identity = { type: ({ none: 'None', system_assigned: 'SystemAssigned', user_assigned: 'UserAssigned' } as Record<string, string>)[o.identityType] ?? o.identityType };
-  if (Object.keys(patch).length === 0) throw new UsageError('update: nothing to change; give --min-instances, --max-instances, --idle-time-before-scale-down, --description, --tags or --identity-type');
+  if (Object.keys(patch).length === 0) throw new UsageError('update: nothing to change; give --min-instances, --max-instances, --idle-time-before-scale-down, --idle-time-before-shutdown-minutes, --ssh-key-value, --description, --tags or --identity-type');
   return patch;
 }
 
@@ -206,6 +208,7 @@ export function registerComputeCommands(program: Command): void {
     .option('--min-instances <n>', 'cluster: minimum nodes').option('--max-instances <n>', 'cluster: maximum nodes')
     .option('--idle-time-before-scale-down <seconds>', 'cluster: idle seconds before scale-down')
     .option('--idle-time-before-shutdown-minutes <minutes>', 'instance: idle shutdown')
+    .option('--ssh-key-value <key>', 'instance: the SSH public key (when SSH was enabled with the key set up later)')
     .option('--size <size>', 'VM size (immutable: the server refuses a change)')
     .option('--description <text>', 'description').option('--tags <pairs...>', 'tags as key=value')
     .option('--identity-type <type>', 'identity type').option('--no-wait', 'do not wait')

@@ -64,6 +64,7 @@ export function amlComputeProblems(p: AmlComputeProperties, location: LocationCo
 export function isSshPublicKey(key: string): boolean {
   const text = key.trim();
   if (/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]{16,}( [^\n]*)?$/.test(text)) return true;
+  if (/^---- BEGIN SSH2 PUBLIC KEY ----[\s\S]+---- END SSH2 PUBLIC KEY ----$/.test(text)) return true;
   return /^-----BEGIN (RSA |SSH2 )?PUBLIC KEY-----[\s\S]+-----END (RSA |SSH2 )?PUBLIC KEY-----$/.test(text);
 }
 

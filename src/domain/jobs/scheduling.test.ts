@@ -22,6 +22,14 @@ describe('decideAssignments', () => {
     expect(d.waiting[0]?.reason).toBe('waiting for a free slot on alice-dev (2/2 busy)');
   });
 
+  it('keeps filling an instance that is already running a job (JobRunning), but not one setting up', () => {
+    const busy = new Map([[instance.name, { ...instance, state: 'JobRunning' }]]);
+    const d = decideAssignments([queuedJob({ name: 'b', computeName: 'alice-dev' })], [node('i1', 'alice-dev', 2, 1, 'running')], busy);
+    expect(d.assignments).toEqual([{ jobName: 'b', nodeId: 'i1' }]);
+    const setting = new Map([[instance.name, { ...instance, state: 'SettingUp' }]]);
+    expect(decideAssignments([queuedJob({ computeName: 'alice-dev' })], [node('i1', 'alice-dev', 2)], setting).waiting[0]?.reason).toBe('compute alice-dev is SettingUp');
+  });
+
   it('spreads jobs over the emptiest node', () => {
     const d = decideAssignments([queuedJob({ name: 'a' })], [node('busy', 'cpu-cluster', 4, 3, 'running'), node('free', 'cpu-cluster', 4)], computes);
     expect(d.assignments).toEqual([{ jobName: 'a', nodeId: 'free' }]);

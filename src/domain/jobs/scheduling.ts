@@ -31,9 +31,14 @@ export function queueOrder(a: Pick<JobRecord, 'priority' | 'queueSeq'>, b: Pick<
   return b.priority - a.priority || a.queueSeq - b.queueSeq;
 }
 
+/** An instance takes jobs only while it is up (Running, or JobRunning with slots to spare). */
+function instanceClosed(compute: ComputeForScheduling): boolean {
+  return compute.computeType === 'ComputeInstance' && compute.state !== 'Running' && compute.state !== 'JobRunning';
+}
+
 function waitReason(compute: ComputeForScheduling | undefined, computeName: string, nodes: SchedulableNode[]): string {
   if (!compute) return `compute ${computeName} does not exist`;
-  if (compute.computeType === 'ComputeInstance' && compute.state !== 'Running') return `compute ${computeName} is ${compute.state}`;
+  if (instanceClosed(compute)) return `compute ${computeName} is ${compute.state}`;
   const ready = nodes.filter((n) => n.state === 'idle' || n.state === 'running');
   if (ready.length === 0) {
     const starting = nodes.filter((n) => n.state === 'preparing').length;
@@ -151,7 +156,7 @@ export function decideAssignments(queued: readonly JobRecord[], nodes: readonly 
     const first = unit[0];
     if (!first) continue;
     const compute = computes.get(first.computeName);
-    const blocked = compute?.computeType === 'ComputeInstance' && compute.state !== 'Running';
+    const blocked = compute !== undefined && instanceClosed(compute);
     const pool = poolOf(first.computeName);
     const behind = reasons.get(first.computeName);
     if (unit.length === 1 && !first.gang && !behind) {

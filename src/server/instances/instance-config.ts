@@ -1,6 +1,7 @@
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
 import type { CustomAppConfig, InstanceConfig } from '../../domain/instances/instance.js';
+import { toOpenSshPublicKey } from './ssh-keys.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 type Script = NonNullable<NonNullable<ComputeInstanceProperties['setupScripts']>['scripts']['creationScript']>;
@@ -37,7 +38,13 @@ function customApps(p: ComputeInstanceProperties): CustomAppConfig[] {
 export async function instanceConfigFor(ctx: ServiceContext, compute: ComputeRecord): Promise<InstanceConfig> {
   const p = compute.spec.properties as ComputeInstanceProperties;
   const keys: string[] = [];
-  if (p.sshSettings.adminPublicKey) keys.push(p.sshSettings.adminPublicKey);
+  if (p.sshSettings.adminPublicKey) {
+    try {
+      keys.push(toOpenSshPublicKey(p.sshSettings.adminPublicKey));
+    } catch {
+      // Validation admitted its shape; a key that still cannot be read lets nobody in, which is safe.
+    }
+  }
   const stored = (p.sshSettings as { sshKeyName?: string }).sshKeyName;
   if (stored) {
     const key = (await ctx.store.workspaces.get(compute.workspace))?.sshPublicKeys?.find((k) => k.name === stored);
