@@ -91,6 +91,7 @@ describe('a compute instance with SSH', () => {
     const after = await waitState('alice-dev', 'Running');
     const nodes = (await api(server.url, 'GET', `${ws}/alice-dev/nodes`)).body.value;
     expect(nodes.map((n: any) => n.nodeId)).not.toContain(before);
+    expect(nodes[0].connectionString).toBe(after.connectionString);
     expect(ssh(portOf(after.connectionString), 'cat made-by-ssh.txt')).toBe('from-ssh\n');
   }, 90_000);
 });

@@ -58,4 +58,15 @@ describe('nodeHealth', () => {
     expect(nodeHealth({ lastHeartbeatAt: ago(71) }, now, 10_000, 60_000)).toBe('lost');
     expect(nodeHealth({}, now, 10_000, 60_000)).toBe('healthy');
   });
+  it('restarts an instance by releasing nodes older than the request before starting a fresh one', () => {
+    const base = { computeType: 'ComputeInstance' as const, wantRunning: true, minNodes: 0, maxNodes: 1, idleTimeBeforeScaleDown: 'PT120S', demand: 0, deleting: false };
+    const old = { id: 'old', state: 'idle' as const, createdAt: '2026-01-01T00:00:00Z' };
+    const asked = decidePool({ ...base, nodes: [old], restartRequestedAt: '2026-01-01T01:00:00Z' }, new Date('2026-01-01T01:00:01Z'));
+    expect(asked).toMatchObject({ provision: 0, release: [{ nodeId: 'old', reason: 'instance restarting' }] });
+    const gone = decidePool({ ...base, nodes: [], restartRequestedAt: '2026-01-01T01:00:00Z' }, new Date('2026-01-01T01:00:02Z'));
+    expect(gone.provision).toBe(1);
+    const fresh = decidePool({ ...base, nodes: [{ id: 'new', state: 'idle', createdAt: '2026-01-01T01:00:03Z' }], restartRequestedAt: '2026-01-01T01:00:00Z' }, new Date('2026-01-01T01:00:04Z'));
+    expect(fresh).toMatchObject({ provision: 0, release: [] });
+    expect(decidePool({ ...base, wantRunning: false, nodes: [old] }, new Date()).release).toEqual([{ nodeId: 'old', reason: 'instance stopped' }]);
+  });
 });

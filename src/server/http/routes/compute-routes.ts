@@ -89,9 +89,9 @@ export const computeRoutes: RouteDef[] = [
         nodeId: n.id,
         nodeState: n.state,
         privateIpAddress: n.address ?? null,
-        port: null,
-        // Azure's `ssh user@address -p port`; local nodes are processes on the server's host, with no SSH of their own.
-        connectionString: null,
+        // Azure's `ssh -p port user@address`: instances run an SSH server when SSH is enabled; cluster nodes on the local provider have none.
+        port: n.instance?.ssh?.port ?? null,
+        connectionString: n.instance?.ssh && n.address ? `ssh -p ${n.instance.ssh.port} ${String((record.spec.properties.sshSettings as { adminUserName?: string } | undefined)?.adminUserName ?? 'azureuser')}@${n.address}` : null,
         runId: jobs.filter((j) => j.nodeId === n.id).map((j) => j.name).join(',') || null,
         slots: n.slots,
         provider: n.provider,
