@@ -1,14 +1,16 @@
 // npm run bench:api — latency and throughput of the REST API on a real server (SQLite file,
 // reconcile loops running), against GET /api/health measured in the same run as the baseline.
 import autocannon from 'autocannon';
-import { api, startServer, table } from './bench-server.mjs';
+import { api, authHeaders, startServer, table } from './bench-server.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const computeBody = (min = 0) => JSON.stringify({ properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D2_V2', scaleSettings: { minNodeCount: min, maxNodeCount: 1 } } } });
 const base = '/api/workspaces/default/computes';
 
 function run(url, connections, request) {
-  return autocannon({ url, connections, duration: seconds, requests: [request] });
+  // Every case authenticates as the admin, so the figures include the access check (health needs none).
+  const headers = request.path === '/api/health' ? request.headers : { ...authHeaders(url), ...request.headers };
+  return autocannon({ url, connections, duration: seconds, requests: [{ ...request, ...(headers ? { headers } : {}) }] });
 }
 
 async function main() {

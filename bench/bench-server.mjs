@@ -21,7 +21,11 @@ export async function startServer(config = '') {
   for (;;) {
     if (existsSync(join(home, 'server.json'))) {
       const { url } = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8'));
-      if ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok) return { url, home, child, stop: () => stopServer(child, home) };
+      if ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok) {
+        const token = JSON.parse(readFileSync(join(home, 'admin-credentials.json'), 'utf8')).token;
+        tokens.set(url, token);
+        return { url, home, child, token, stop: () => stopServer(child, home) };
+      }
     }
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('the server did not start');
     await sleep(100);
@@ -48,9 +52,18 @@ async function stopServer(child, home) {
   }
 }
 
-/** JSON request helper. */
+/** Bootstrap admin tokens of the servers started here, by URL. */
+const tokens = new Map();
+
+/** Headers that authenticate as the admin of the server at `url`. */
+export function authHeaders(url) {
+  const token = tokens.get(url);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** JSON request helper (as the server's admin). */
 export async function api(url, method, path, body) {
-  const res = await fetch(`${url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${url}${path}`, { method, headers: { ...authHeaders(url), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { HangarClient } from '../dist/sdk/index.js';
-import { api, percentile, startServer, table } from './bench-server.mjs';
+import { api, authHeaders, percentile, startServer, table } from './bench-server.mjs';
 
 const lines = Number(process.env.BENCH_LOG_LINES ?? 250);
 const script = `import time\nfor i in range(${lines}):\n    print(f"tick {time.time():.6f}", flush=True)\n    time.sleep(0.02)\n`;
@@ -31,7 +31,7 @@ async function throughHangar(url) {
     if (c.properties.properties?.nodeStateCounts?.idleNodeCount === 1) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const client = new HangarClient({ url, workspace: 'default' });
+  const client = new HangarClient({ url, workspace: 'default', token: authHeaders(url).authorization?.slice(7) });
   const res = await api(url, 'PUT', '/api/workspaces/default/jobs/ticks', { spec: { command: `python3 -c '${script.replace(/'/g, "'\\''")}'`, compute: 'logs' } });
   if (res.status >= 300) throw new Error(JSON.stringify(res.body));
   const lags = [];

@@ -5,8 +5,9 @@
 # - python3-sklearn: examples/sklearn-iris
 # - openssh-client, openssh-sftp-server: ssh/scp into compute instances (the client in tests, sftp-server for scp)
 # - jupyter-notebook: Jupyter on compute instances
+# - bubblewrap: the job sandbox on the local provider (jobs cannot read HANGAR_HOME)
 set -euo pipefail
-packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook)
+packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,8 @@ export interface AgentOptions {
   pipIndexUrl?: string;
   /** Interpreter for user-managed jobs (default /usr/bin/python3 when present). */
   python?: string;
+  /** Folders jobs must not see (the server's HANGAR_HOME on the local provider). */
+  protect?: string[];
   /** Runs as a compute instance's node (SSH, Jupyter, terminal, custom apps, setup scripts). */
   instance?: { dir: string; jupyterCommand: string };
   /** Runs inside another program (`hangar job create` for the local target): never exits the process. */

@@ -9,7 +9,8 @@ import { materializeSnapshot } from '../snapshots/snapshot-materializer.js';
 import { AgentCallError, AgentClient } from './agent-client.js';
 import type { AgentOptions } from './agent-options.js';
 import { AttemptRunner, signalGroup } from './attempt-runner.js';
-import { detectCapacity } from './capacity.js';
+import { detectCapacity, which } from './capacity.js';
+import { createSandbox, type Sandbox } from './sandbox.js';
 import { LogShipper } from './log-shipper.js';
 import { InstanceRuntime } from './instance/instance-runtime.js';
 
@@ -27,6 +28,7 @@ export class Agent {
   private stopping = false;
   private slotFreed: (() => void) | undefined;
   private instance: InstanceRuntime | undefined;
+  private sandbox!: Sandbox;
 
   constructor(
     private readonly options: AgentOptions,
@@ -44,6 +46,8 @@ export class Agent {
   async start(): Promise<void> {
     mkdirSync(this.options.workDir, { recursive: true });
     this.capacity = detectCapacity(this.env.PATH, this.options.python);
+    this.sandbox = createSandbox(this.options.protect ?? [], which('bwrap', this.env.PATH));
+    this.capacity.sandbox = this.sandbox.kind;
     const saved = existsSync(this.sessionFile) ? (JSON.parse(readFileSync(this.sessionFile, 'utf8')) as RegisterResponse) : undefined;
     if (saved) this.session = saved;
     else {
@@ -136,6 +140,7 @@ export class Agent {
       environment: { workDir: this.options.workDir, hostname: hostname(), defaultPython: this.capacity.defaultPython, containerRuntime: this.capacity.containerRuntime, ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}), ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}) },
       baseEnv: this.env,
       spawned: () => this.writePgids(),
+      sandbox: this.sandbox,
     });
     const shippers = [new LogShipper(this.client, a.jobId, a.attempt, 'user_logs/std_log.txt', runner.stdLog), new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog)];
     shippers.forEach((s) => s.start());

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Sandbox } from './sandbox.js';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,8 @@ export interface RunnerHooks {
   environment: Omit<EnvironmentContext, 'log'>;
   /** The command started in its own process group `pgid` (recorded so a provider can clean up). */
   spawned?: (pgid: number) => void;
+  /** Isolation for the command (bubblewrap when available). */
+  sandbox?: Sandbox;
   /** Extra process environment (inherited by the job). */
   baseEnv: Record<string, string | undefined>;
 }
@@ -149,7 +152,9 @@ export class AttemptRunner {
       PYTHONPATH: [pythonHelperDir, base.PYTHONPATH].filter((p) => p).join(delimiter),
       PYTHONUNBUFFERED: '1',
     };
-    const { file, args } = prepared.wrap ? prepared.wrap(a.command, cwd, jobEnv) : { file: '/bin/bash', args: ['-c', a.command] };
+    const command = prepared.wrap ? prepared.wrap(a.command, cwd, jobEnv) : { file: '/bin/bash', args: ['-c', a.command] };
+    // Inside the sandbox the attempt sees its own folder and the node's environments, nothing else of HANGAR_HOME.
+    const { file, args } = this.hooks.sandbox ? this.hooks.sandbox.wrap(command.file, command.args, { readWrite: [this.dir], readOnly: [join(this.hooks.environment.workDir, 'envs')] }) : command;
     this.log(`running: ${a.command}`);
     // One file for stdout and stderr, written by the kernel in order: the job's interleaved output.
     const out = openSync(this.stdLog, 'a');

@@ -77,6 +77,13 @@ export const configSchema = z.strictObject({
    * shutdown, schedules). Off by default; the server logs a warning when it is on.
    */
   testClock: z.boolean().default(false),
+  /**
+   * Single-user laptops only: calls without credentials act as the bootstrap admin. Loudly logged;
+   * refused together with a host other than loopback.
+   */
+  insecureLocal: z.boolean().default(false),
+  /** Lifetime of managed-identity access tokens handed to jobs (seconds). */
+  identityTokenSeconds: z.number().int().min(30).max(86400).default(3600),
   /** Compute instances: how their nodes offer applications. */
   instances: z
     .strictObject({

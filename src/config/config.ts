@@ -12,6 +12,7 @@ export interface ConfigFlags {
   port?: number;
   host?: string;
   config?: string;
+  insecureLocal?: boolean;
 }
 
 /** Thrown when configuration is invalid; lists every problem, not just the first. */
@@ -77,6 +78,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Han
   const merged: Record<string, unknown> = { ...file, ...envLayer(env, problems), home };
   if (flags.port !== undefined) merged.port = flags.port;
   if (flags.host !== undefined) merged.host = flags.host;
+  if (flags.insecureLocal !== undefined) merged.insecureLocal = flags.insecureLocal;
   const result = configSchema.safeParse(merged);
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
@@ -89,6 +91,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Han
 
 function crossFieldProblems(config: HangarConfig): string[] {
   const problems: string[] = [];
+  if (config.insecureLocal && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
+    problems.push(`insecureLocal: anonymous admin access is only allowed on loopback; host is '${config.host}'`);
+  }
   const names = config.locations.map((l) => l.name);
   if (!names.includes(config.defaultWorkspace.location)) {
     problems.push(`defaultWorkspace.location: '${config.defaultWorkspace.location}' is not a configured location (${names.join(', ')})`);
@@ -117,9 +122,27 @@ export function loadCliConfig(env: Env = process.env): CliConfig {
     }
   }
   const url = env.HANGAR_URL ?? saved.url ?? `http://127.0.0.1:${DEFAULT_PORT}`;
-  const token = env.HANGAR_TOKEN ?? saved.token;
+  const token = env.HANGAR_TOKEN ?? saved.token ?? localAdminToken(resolveHome({}, env));
   const workspace = env.HANGAR_WORKSPACE ?? saved.workspace;
   return { url, ...(token === undefined ? {} : { token }), ...(workspace === undefined ? {} : { workspace }) };
+}
+
+/**
+ * On the server's own machine, the bootstrap admin's token in HANGAR_HOME/admin-credentials.json
+ * (0600, so only its owner can read it) serves when nothing else is configured.
+ */
+function localAdminToken(home: string): string | undefined {
+  try {
+    const creds = JSON.parse(readFileSync(join(home, 'admin-credentials.json'), 'utf8')) as { token?: unknown };
+    return typeof creds.token === 'string' ? creds.token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A password for `hangar login` given through HANGAR_PASSWORD (scripts), if any. */
+export function cliPassword(env: Env = process.env): string | undefined {
+  return env.HANGAR_PASSWORD;
 }
 
 /** Path of the CLI's saved settings (written by `hangar configure`). */

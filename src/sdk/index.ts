@@ -1,3 +1,4 @@
+import { Access } from './access.js';
 import { Computes } from './computes.js';
 import { Environments } from './environments.js';
 import { HttpClient, type ClientOptions } from './http-client.js';
@@ -18,6 +19,7 @@ export class HangarClient {
   readonly workspaces: Workspaces;
   readonly jobs: Jobs;
   readonly environments: Environments;
+  readonly access: Access;
 
   constructor(options: ClientOptions) {
     this.http = new HttpClient(options);
@@ -27,5 +29,7 @@ export class HangarClient {
     this.workspaces = new Workspaces(this.http);
     this.jobs = new Jobs(this.http, this.workspace);
     this.environments = new Environments(this.http, this.workspace);
+    this.access = new Access(this.http);
   }
 }
+export type { Role, RoleAssignmentView } from './access.js';

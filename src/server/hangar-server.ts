@@ -8,7 +8,6 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './http/app.js';
 import { appUpgradeHandler } from './http/app-proxy.js';
-import { identifyCaller } from './http/caller.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import type { Provider } from '../providers/provider.js';
@@ -54,13 +53,35 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, host: str
 function providerPlumbing(config: HangarConfig): PoolPlumbing {
   const local = new LocalProvider(join(config.home, 'nodes'), inheritedEnv());
   const providers = new Map<string, Provider>([[local.name, local]]);
-  const agentArgs = [...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : [])];
+  // Jobs on local nodes must not read the server's data folder (database, secrets key, other jobs).
+  const agentArgs = ['--protect', config.home, ...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : [])];
   return {
     agentArgs,
     providers: [...providers.values()],
     providerFor: () => local,
     providerNamed: (name) => providers.get(name) ?? local,
   };
+}
+
+/**
+ * First start: the admin's credentials go once to HANGAR_HOME/admin-credentials.json (0600) and
+ * to stderr. With --insecure-local, anonymous calls act as that admin (said loudly).
+ */
+async function bootstrapAccess(services: Services, config: HangarConfig, log: Logger): Promise<void> {
+  const boot = await services.access.bootstrap();
+  if (boot) {
+    const file = join(config.home, 'admin-credentials.json');
+    writeFileSync(file, JSON.stringify(boot, null, 2), { mode: 0o600, flag: 'wx' });
+    // Printed once where a person sees it; a redirected stderr (a log file) gets only the path.
+    if (process.stderr.isTTY) process.stderr.write(`\nHangar created the admin user. Shown once, and kept only in ${file} (mode 0600):\n  user: ${boot.user}\n  password: ${boot.password}\n  token: ${boot.token}\nUse the token as HANGAR_TOKEN, or \`hangar login\`.\n\n`);
+    else log.info('created the admin user; its password and token are in the credentials file (mode 0600)', { file });
+  }
+  if (!config.insecureLocal) return;
+  const owners = (await services.ctx.store.access.assignments({})).filter((a) => a.scope === '/' && a.roleName === 'Owner');
+  const admin = owners[0] ? await services.ctx.store.access.getUser(owners[0].principalId) : undefined;
+  if (!admin) throw new Error('--insecure-local needs an Owner at / (the bootstrap admin), and there is none');
+  services.insecureLocalPrincipal = { kind: 'user', objectId: admin.id, name: admin.name };
+  log.warn(`INSECURE: --insecure-local is on. Every call without credentials acts as '${admin.name}' (Owner of everything). Use only on a single-user laptop.`);
 }
 
 /** Opens the store, starts the loops and the HTTP API; writes HANGAR_HOME/server.json with the URL. */
@@ -84,6 +105,7 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   if (config.testClock) log.warn('testClock is on: POST /api/admin/clock can move this server\'s clock forward (for tests only)');
   const services = createServices(ctx);
   await services.workspaces.ensureDefault();
+  await bootstrapAccess(services, config, log);
   const plumbing = providerPlumbing(config);
   const startedAt = ctx.clock.now();
   const interval = config.reconcileIntervalMs;
@@ -94,7 +116,7 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   loops.push(new ReconcileLoop('node-health', nodeHealthTick(ctx, (n) => plumbing.providerNamed(n), startedAt), interval, log));
   const app = createApp(services, version, (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }));
   const { server, port } = await listen(app.fetch, config.host, config.port);
-  server.on('upgrade', appUpgradeHandler(services, identifyCaller));
+  server.on('upgrade', appUpgradeHandler(services));
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // Agents and jobs on this host reach the server on loopback even when it listens on all interfaces.
   publicUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : url;

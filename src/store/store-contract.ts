@@ -157,6 +157,36 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect(await s.runData.tags('w', 'j')).toEqual([{ key: 't', value: 'b' }]);
     }));
 
+    it('access: users unique by name (case-insensitive), tokens by hash, revocation, roles, assignments by principal and scope', withStore(async (s) => {
+      await s.access.insertUser({ id: 'u1', name: 'Alice', createdAt: 't' });
+      await expect(s.access.insertUser({ id: 'u2', name: 'alice', createdAt: 't' })).rejects.toMatchObject({ code: 'NameConflict' });
+      expect((await s.access.userByName('ALICE'))?.id).toBe('u1');
+      await s.access.insertToken({ id: 't1', userId: 'u1', kind: 'api', name: 'ci', hash: 'h1', createdAt: 't', expiresAt: 'z' });
+      expect((await s.access.tokenByHash('h1'))?.id).toBe('t1');
+      expect(await s.access.revokeToken('t1', 'later')).toBe(true);
+      expect((await s.access.tokenByHash('h1'))?.revokedAt).toBe('later');
+      expect(await s.access.revokeToken('nope', 'later')).toBe(false);
+      await s.access.putRole({ name: 'Ops', description: 'd', actions: ['*/read'], notActions: [], builtIn: false });
+      await s.access.putRole({ name: 'ops', description: 'd2', actions: ['*'], notActions: [], builtIn: false });
+      expect((await s.access.roles()).map((r) => r.description)).toEqual(['d2']);
+      const a = (id: string, principalId: string, scope: string) => ({ id, principalId, roleName: 'Ops', scope, createdAt: 't', createdBy: 'u1' });
+      await s.access.insertAssignment(a('a1', 'u1', '/workspaces/w'));
+      await s.access.insertAssignment(a('a2', 'u1', '/workspaces/w/computes/c'));
+      await s.access.insertAssignment(a('a3', 'u2', '/workspaces/wx'));
+      expect((await s.access.assignments({ principalId: 'u1' })).map((x) => x.id)).toEqual(['a1', 'a2']);
+      expect((await s.access.assignments({ scopePrefix: '/workspaces/w' })).map((x) => x.id)).toEqual(['a1', 'a2']);
+      expect(await s.access.deleteAssignment('a1')).toBe(true);
+      expect((await s.access.assignments({})).map((x) => x.id)).toEqual(['a2', 'a3']);
+    }));
+
+    it('audit: appended in order, paged', withStore(async (s) => {
+      for (let i = 0; i < 5; i++) await s.audit.append({ at: `t${i}`, principal: 'alice', principalKind: 'user', action: 'x/write', method: 'PUT', path: `/p/${i}`, status: 200, outcome: 'Succeeded' });
+      const first = await s.audit.list({ top: 3 });
+      expect(first.items.map((e) => e.path)).toEqual(['/p/0', '/p/1', '/p/2']);
+      const rest = await s.audit.list({ top: 3, ...(first.skipToken ? { skipToken: first.skipToken } : {}) });
+      expect(rest.items.map((e) => e.path)).toEqual(['/p/3', '/p/4']);
+    }));
+
     it('data survives closing and reopening', withStore(async (s, reopen) => {
       if (!reopen) return;
       await s.workspaces.insert(ws('keep'));

@@ -1,3 +1,5 @@
+import type { AuditRecord, TokenRecord, UserRecord } from '../domain/access/identity-records.js';
+import type { RoleAssignment, RoleDefinition } from '../domain/access/roles.js';
 import type { ComputeRecord } from '../domain/compute/compute-record.js';
 import type { EnvironmentRecord } from '../domain/environments/environment-record.js';
 import type { EventRecord, NewEvent } from '../domain/events/event.js';
@@ -124,6 +126,33 @@ export interface RunDataRepository {
   tags(workspace: string, job: string): Promise<KeyValue[]>;
 }
 
+/** Users, API tokens and sessions (hashes only), custom roles and role assignments. */
+export interface AccessRepository {
+  getUser(id: string): Promise<UserRecord | undefined>;
+  userByName(name: string): Promise<UserRecord | undefined>;
+  users(): Promise<UserRecord[]>;
+  /** Throws NameConflict when the name is taken. */
+  insertUser(user: UserRecord): Promise<void>;
+  updateUser(user: UserRecord): Promise<void>;
+  insertToken(token: TokenRecord): Promise<void>;
+  tokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  tokens(userId: string): Promise<TokenRecord[]>;
+  revokeToken(id: string, at: string): Promise<boolean>;
+  /** Custom role definitions (built-ins live in code). */
+  roles(): Promise<RoleDefinition[]>;
+  putRole(role: RoleDefinition): Promise<void>;
+  deleteRole(name: string): Promise<boolean>;
+  assignments(filter: { principalId?: string; scopePrefix?: string }): Promise<RoleAssignment[]>;
+  insertAssignment(a: RoleAssignment): Promise<void>;
+  deleteAssignment(id: string): Promise<boolean>;
+}
+
+/** The audit log: append-only, newest last. */
+export interface AuditRepository {
+  append(entry: Omit<AuditRecord, 'seq'>): Promise<void>;
+  list(page: PageRequest): Promise<Page<AuditRecord>>;
+}
+
 /** The one store interface; SQLite now, PostgreSQL later, both passing the contract suite. */
 export interface Store {
   readonly workspaces: WorkspaceRepository;
@@ -134,6 +163,8 @@ export interface Store {
   readonly nodes: NodeRepository;
   readonly environments: EnvironmentRepository;
   readonly runData: RunDataRepository;
+  readonly access: AccessRepository;
+  readonly audit: AuditRepository;
   /** Applies pending migrations; returns the schema version. */
   migrate(): Promise<number>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { cliPath, spawnMarked } from './processes.js';
+import { adminToken } from './server-process.js';
 
 /** Result of one CLI run. */
 export interface CliResult {
@@ -12,6 +13,8 @@ export function runCli(args: string[], opts: { url?: string; env?: Record<string
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = { ...opts.env };
     if (opts.url) env.HANGAR_URL = opts.url;
+    const token = opts.url ? adminToken(opts.url) : undefined;
+    if (token && env.HANGAR_TOKEN === undefined) env.HANGAR_TOKEN = token;
     const child = spawnMarked(process.execPath, [cliPath, ...args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -32,6 +32,8 @@ export async function startServerProcess(opts: { home?: string; port?: number; c
     if (!existsSync(info) || !out.includes('listening')) return undefined;
     return (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
   }, 'the server to listen');
+  const creds = join(home, 'admin-credentials.json');
+  if (existsSync(creds)) tokens.set(url, (JSON.parse(readFileSync(creds, 'utf8')) as { token: string }).token);
   return {
     url,
     home,
@@ -70,9 +72,27 @@ export function killNodes(home: string): void {
   }
 }
 
-/** JSON over HTTP to a server; returns status and parsed body. */
-export async function api(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+/** The bootstrap admin's token of each server started here, by URL. */
+const tokens = new Map<string, string>();
+
+/** The admin token of the server at `url` (started by startServerProcess). */
+export function adminToken(url: string): string | undefined {
+  for (const [base, token] of tokens) if (url.startsWith(base)) return token;
+  return undefined;
+}
+
+/** fetch with the server's admin token (tests act as the bootstrap admin unless they say otherwise). */
+export function serverFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const token = adminToken(url);
+  const headers = new Headers(init.headers);
+  if (token && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+  return fetch(url, { ...init, headers });
+}
+
+/** JSON over HTTP to a server as its admin (or with `token`); returns status and parsed body. */
+export async function api(url: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
+  const auth = token ?? adminToken(url);
+  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }

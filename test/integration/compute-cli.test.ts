@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { adminToken, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 const cli = (...args: string[]) => runCli(args, { url: server.url });
@@ -116,7 +116,7 @@ describe('hangar compute (built CLI against a real server)', () => {
       expect(r.stdout).toContain('Usage: hangar');
     }
     const home = tempDir();
-    const saved = await runCli(['configure', '--url', server.url, '--workspace', 'default'], { env: { HANGAR_HOME: home } });
+    const saved = await runCli(['configure', '--url', server.url, '--token', adminToken(server.url) ?? '', '--workspace', 'default'], { env: { HANGAR_HOME: home } });
     expect(saved.code, saved.stderr).toBe(0);
     const viaConfig = await runCli(['compute', 'show', '-n', 'cpu-cluster'], { env: { HANGAR_HOME: home } });
     expect(viaConfig.code, viaConfig.stderr).toBe(0);

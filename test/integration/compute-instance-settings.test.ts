@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 const ws = '/api/workspaces/default/computes';
@@ -153,7 +153,7 @@ describe('custom applications', () => {
     expect((await api(server.url, 'PUT', `${ws}/apps-dev`, instance({ customServices: [app], idleTimeBeforeShutdown: 'PT15M' }))).status).toBe(201);
     await waitState('apps-dev', 'Running');
     const body = await waitFor(async () => {
-      const res = await fetch(`${server.url}/apps/default/apps-dev/files/data/reports/r1.txt`);
+      const res = await serverFetch(`${server.url}/apps/default/apps-dev/files/data/reports/r1.txt`);
       return res.status === 200 ? res.text() : undefined;
     }, 'the app to answer through the server', 30_000, 200);
     expect(body).toBe('shared report\n');
@@ -193,7 +193,7 @@ describe('create on behalf of another user', () => {
     expect(sso.body.error.code).toBe('AuthorizationFailed');
     expect(sso.body.error.message).toContain('Only the assigned user (bob-oid) may turn on single sign-on');
     expect(sso.body.error.message).toContain('its creator cannot');
-    const open = await fetch(`${server.url}/apps/default/bob-dev/terminal/`);
+    const open = await serverFetch(`${server.url}/apps/default/bob-dev/terminal/`);
     expect(open.status).toBe(403);
     expect(((await open.json()) as any).error.message).toContain('Only the assigned user (bob-oid) may open the applications');
     // Power verbs are not application access: the creator may still stop it.

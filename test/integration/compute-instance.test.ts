@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { adminToken, api, serverFetch, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 let keyDir: string;
@@ -101,13 +101,13 @@ describe('applications through the server', () => {
 
   it.runIf(hasJupyter)('starts Jupyter on first use; a kernel counts as activity until it is shut down', async () => {
     const base = `${server.url}/apps/default/alice-dev/jupyter`;
-    const info = await fetch(`${base}/api`);
+    const info = await serverFetch(`${base}/api`);
     expect(info.status).toBe(200);
     expect(((await info.json()) as { version: string }).version).toMatch(/^6\./);
-    const kernel = (await (await fetch(`${base}/api/kernels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; name: string };
+    const kernel = (await (await serverFetch(`${base}/api/kernels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; name: string };
     expect(kernel.name).toBe('python3');
     // The kernel's channels over the proxied WebSocket: an execute request runs real Python.
-    const channel = new WebSocket(`${base.replace('http', 'ws')}/api/kernels/${kernel.id}/channels`);
+    const channel = new WebSocket(`${base.replace("http", "ws")}/api/kernels/${kernel.id}/channels`, { headers: { authorization: `Bearer ${adminToken(server.url) ?? ""}` } });
     const result = await new Promise<string>((resolve, reject) => {
       channel.on('error', reject);
       channel.on('open', () => channel.send(JSON.stringify({ header: { msg_id: 'm1', msg_type: 'execute_request', username: 't', session: 's1', version: '5.3', date: '' }, parent_header: {}, metadata: {}, content: { code: 'print(6*7)', silent: false }, channel: 'shell' })));
@@ -119,12 +119,12 @@ describe('applications through the server', () => {
     channel.close();
     expect(result.trim()).toBe('42');
     await waitFor(async () => String((await props('alice-dev')).activity).includes('1 Jupyter kernel'), 'the kernel to count as activity');
-    expect((await fetch(`${base}/api/kernels/${kernel.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await serverFetch(`${base}/api/kernels/${kernel.id}`, { method: 'DELETE' })).status).toBe(204);
     await waitFor(async () => String((await props('alice-dev')).activity).startsWith('idle since'), 'idle once the kernel is gone');
   }, 120_000);
 
   it('opens a terminal: a pty over a WebSocket, in the home folder, counted while open', async () => {
-    const term = new WebSocket(`${server.url.replace('http', 'ws')}/apps/default/alice-dev/terminal/?rows=33&cols=101`);
+    const term = new WebSocket(`${server.url.replace("http", "ws")}/apps/default/alice-dev/terminal/?rows=33&cols=101`, { headers: { authorization: `Bearer ${adminToken(server.url) ?? ""}` } });
     let output = '';
     term.on('message', (d: Buffer) => (output += d.toString()));
     await new Promise((resolve, reject) => (term.on('open', resolve), term.on('error', reject)));

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTinyWheel, createCluster, jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 const cli = (args: string[]) => runCli(args, { url: server.url });
 const condaFile = (pip: string[]) => `name: tiny\nchannels: [conda-forge]\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n${pip.map((p) => `    - ${p}\n`).join('')}`;
-const log = async (name: string, file: string) => (await fetch(`${server.url}/api/workspaces/default/jobs/${name}/logs?file=${file}`)).text();
+const log = async (name: string, file: string) => (await serverFetch(`${server.url}/api/workspaces/default/jobs/${name}/logs?file=${file}`)).text();
 
 beforeAll(async () => {
   server = await startServerProcess({

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, buildTinyWheel, createCluster, jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 let wheels: string;
@@ -139,27 +139,29 @@ describe('jobs on a cluster (real agents, real Python)', () => {
       'import json, os, time, urllib.request',
       'base = os.environ["MLFLOW_TRACKING_URI"] + "/api/2.0/mlflow/"',
       'run = os.environ["MLFLOW_RUN_ID"]',
+      // MLflow clients send MLFLOW_TRACKING_TOKEN as a bearer token: here the job's own run token.
+      'auth = {"authorization": "Bearer " + os.environ["MLFLOW_TRACKING_TOKEN"]}',
       'def post(path, body):',
-      '    req = urllib.request.Request(base + path, json.dumps(dict(body, run_id=run)).encode(), {"content-type": "application/json"})',
+      '    req = urllib.request.Request(base + path, json.dumps(dict(body, run_id=run)).encode(), dict(auth, **{"content-type": "application/json"}))',
       '    urllib.request.urlopen(req).read()',
       'ts = int(time.time() * 1000)',
       'post("runs/log-batch", {"metrics": [{"key": "loss", "value": 0.5, "timestamp": ts, "step": 0}, {"key": "loss", "value": 0.25, "timestamp": ts, "step": 1}], "params": [{"key": "lr", "value": "0.1"}], "tags": [{"key": "team", "value": "ml"}]})',
       'post("runs/log-metric", {"key": "acc", "value": 0.9, "timestamp": ts, "step": 0})',
       'post("runs/set-tag", {"key": "stage", "value": "dev"})',
-      'got = json.load(urllib.request.urlopen(base + "runs/get?run_id=" + run))',
+      'got = json.load(urllib.request.urlopen(urllib.request.Request(base + "runs/get?run_id=" + run, headers=auth)))',
       'print("run status", got["run"]["info"]["status"])',
     ].join('\n');
     const yml = jobFolder({ command: 'python track.py', compute: 'cpu-cluster' }, { 'track.py': script });
     const r = await cli(['job', 'create', '-f', yml, '--name', 'mlflow-rest', '--stream']);
     expect(r.stdout).toContain('run status RUNNING');
     const tracking = `${server.url}/api/workspaces/default/mlflow/api/2.0/mlflow`;
-    const history: any = await (await fetch(`${tracking}/metrics/get-history?run_id=mlflow-rest&metric_key=loss`)).json();
+    const history: any = await (await serverFetch(`${tracking}/metrics/get-history?run_id=mlflow-rest&metric_key=loss`)).json();
     expect(history.metrics.map((m: { value: number; step: number }) => [m.step, m.value])).toEqual([[0, 0.5], [1, 0.25]]);
-    const run: any = await (await fetch(`${tracking}/runs/get?run_id=mlflow-rest`)).json();
+    const run: any = await (await serverFetch(`${tracking}/runs/get?run_id=mlflow-rest`)).json();
     expect(run.run.info.status).toBe('FINISHED');
     expect(run.run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
     expect(run.run.data.tags).toEqual([{ key: 'stage', value: 'dev' }, { key: 'team', value: 'ml' }]);
-    const again = await fetch(`${tracking}/runs/log-parameter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ run_id: 'mlflow-rest', key: 'lr', value: '0.2' }) });
+    const again = await serverFetch(`${tracking}/runs/log-parameter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ run_id: 'mlflow-rest', key: 'lr', value: '0.2' }) });
     expect(again.status).toBe(400); // MLflow: INVALID_PARAMETER_VALUE
   });
 
@@ -168,7 +170,7 @@ describe('jobs on a cluster (real agents, real Python)', () => {
     const yml = jobFolder({ command: 'python lines.py', compute: 'cpu-cluster' }, { 'lines.py': script });
     await cli(['job', 'create', '-f', yml, '--name', 'many-lines']);
     await waitForEnd(server.url, 'many-lines');
-    const text = await (await fetch(`${server.url}/api/workspaces/default/jobs/many-lines/logs`)).text();
+    const text = await (await serverFetch(`${server.url}/api/workspaces/default/jobs/many-lines/logs`)).text();
     const lines = text.split('\n').filter((l) => l.startsWith('line '));
     expect(lines).toHaveLength(3000);
     expect(new Set(lines).size).toBe(3000);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
 import { cliPath, exited, spawnMarked, tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { adminToken, api, serverFetch, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 const cli = (args: string[]) => runCli(args, { url: server.url });
@@ -39,7 +39,7 @@ describe('the local target (compute: local, run by the submitting CLI)', () => {
     expect(job.attempts[0].nodeId).toMatch(/^local-/);
     const metrics = (await api(server.url, 'GET', '/api/workspaces/default/jobs/here-1/metrics')).body;
     expect(metrics.metrics).toEqual([expect.objectContaining({ key: 'total', value: 10 })]);
-    const log = await (await fetch(`${server.url}/api/workspaces/default/jobs/here-1/logs`)).text();
+    const log = await (await serverFetch(`${server.url}/api/workspaces/default/jobs/here-1/logs`)).text();
     expect(log).toContain('step 4: total=10');
     // The job's node lives only as long as the job.
     await waitFor(() => !storedNodeIds().includes(String(job.attempts[0].nodeId)), 'the local node to be released', 10_000);
@@ -48,7 +48,7 @@ describe('the local target (compute: local, run by the submitting CLI)', () => {
   it('Ctrl-C in `job create` cancels the job and stops its process tree', async () => {
     const pidFile = join(tempDir(), 'child.pid');
     const yml = jobFolder({ command: `sleep 300 & echo $! > ${pidFile}; echo started; wait`, compute: 'local' });
-    const child = spawnMarked(process.execPath, [cliPath, 'job', 'create', '-f', yml, '--name', 'here-ctrl-c'], { env: { HANGAR_URL: server.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnMarked(process.execPath, [cliPath, 'job', 'create', '-f', yml, '--name', 'here-ctrl-c'], { env: { HANGAR_URL: server.url, HANGAR_TOKEN: adminToken(server.url) ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the job to start its child', 30_000);

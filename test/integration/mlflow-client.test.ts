@@ -1,6 +1,6 @@
 import mlflowPackage from 'mlflow';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { adminToken, api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // The npm `mlflow` client (an independent implementation of MLflow's REST contract) against
 // Hangar's tracking routes, with the job's MLFLOW_TRACKING_URI as its endpoint.
@@ -28,7 +28,7 @@ interface MlflowClient {
   };
   Metrics: { getHistory(p: { run_id: string; metric_key: string }): Promise<{ metrics: Metric[] }> };
 }
-const MLflow = mlflowPackage as unknown as new (options: { endpoint: string }) => MlflowClient;
+const MLflow = mlflowPackage as unknown as new (options: { endpoint: string; headers?: Record<string, string> }) => MlflowClient;
 
 beforeAll(async () => {
   // The client prints every request body to the console; keep the test output readable.
@@ -47,7 +47,7 @@ afterAll(async () => {
 
 describe('MLflow REST routes through the npm mlflow client', () => {
   it('logs metrics, params and tags, and reads them back as MLflow answers', async () => {
-    const client = new MLflow({ endpoint: tracking });
+    const client = new MLflow({ endpoint: tracking, headers: { authorization: `Bearer ${adminToken(server.url) ?? ""}` } });
     const run_id = 'tracked';
     for (const [step, value] of [0.9, 0.5, 0.25].entries()) await client.Runs.logMetric({ run_id, key: 'loss', value, timestamp: 1_700_000_000_000 + step, step });
     await client.Runs.logParameter({ run_id, key: 'lr', value: '0.1' });
@@ -63,7 +63,7 @@ describe('MLflow REST routes through the npm mlflow client', () => {
   });
 
   it('surfaces MLflow-style errors: a param logged twice with another value is refused', async () => {
-    const client = new MLflow({ endpoint: tracking });
+    const client = new MLflow({ endpoint: tracking, headers: { authorization: `Bearer ${adminToken(server.url) ?? ""}` } });
     await client.Runs.logParameter({ run_id: 'tracked', key: 'seed', value: '1' });
     await expect(client.Runs.logParameter({ run_id: 'tracked', key: 'seed', value: '2' })).rejects.toThrow(/400/);
     await expect(client.Runs.logMetric({ run_id: 'no-such-run', key: 'x', value: 1, timestamp: 0, step: 0 })).rejects.toThrow(/404/);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCluster, jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
 import { waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 const cli = (args: string[]) => runCli(args, { url: server.url });
@@ -59,7 +59,7 @@ describe('multi-node jobs', () => {
     expect(r.stderr).toContain('Completed');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('rank 0 of 2 (node 0, local 0): sum 3');
-    const rank1 = await (await fetch(`${server.url}/api/workspaces/default/jobs/ddp-2_rank1/logs`)).text();
+    const rank1 = await (await serverFetch(`${server.url}/api/workspaces/default/jobs/ddp-2_rank1/logs`)).text();
     expect(rank1).toContain('rank 1 of 2 (node 1, local 0): sum 3');
     const [r0, r1] = [await job('ddp-2_rank0'), await job('ddp-2_rank1')];
     expect(r0.properties.attempts[0].nodeId).not.toBe(r1.properties.attempts[0].nodeId);
@@ -75,7 +75,7 @@ describe('multi-node jobs', () => {
     // Ranks 0..3 over 2 nodes: 1 + 2 + 3 + 4 = 10 everywhere.
     expect(r.stdout).toContain('rank 0 of 4 (node 0, local 0): sum 10');
     expect(r.stdout).toContain('rank 1 of 4 (node 0, local 1): sum 10');
-    const rank1 = await (await fetch(`${server.url}/api/workspaces/default/jobs/ddp-4_rank1/logs`)).text();
+    const rank1 = await (await serverFetch(`${server.url}/api/workspaces/default/jobs/ddp-4_rank1/logs`)).text();
     expect(rank1).toContain('rank 3 of 4 (node 1, local 1): sum 10');
   });
 
@@ -91,7 +91,7 @@ describe('multi-node jobs', () => {
   it('a preempted rank makes the whole gang checkpoint and restart together, then complete', async () => {
     const yml = jobFolder({ command: 'python reduce.py && sleep 4', compute: 'ddp-spot', resources: { instance_count: 2 }, distribution: { type: 'pytorch' } }, { 'reduce.py': allReduce });
     expect((await cli(['job', 'create', '-f', yml, '--name', 'ddp-spot-1'])).code).toBe(0);
-    await waitFor(async () => (await (await fetch(`${server.url}/api/workspaces/default/jobs/ddp-spot-1/logs`)).text()).includes('sum 3'), 'the first rendezvous', 60_000);
+    await waitFor(async () => (await (await serverFetch(`${server.url}/api/workspaces/default/jobs/ddp-spot-1/logs`)).text()).includes('sum 3'), 'the first rendezvous', 60_000);
     const node = (await job('ddp-spot-1_rank1')).properties.attempts[0].nodeId as string;
     expect((await api(server.url, 'POST', `/api/workspaces/default/computes/ddp-spot/nodes/${node}/preempt`)).status).toBe(202);
     const done = await waitForEnd(server.url, 'ddp-spot-1', 90_000);

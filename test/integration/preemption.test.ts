@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
 import { waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 const cli = (args: string[]) => runCli(args, { url: server.url });
-const logOf = async (name: string, attempt?: number): Promise<string> => (await fetch(`${server.url}/api/workspaces/default/jobs/${name}/logs${attempt ? `?attempt=${attempt}` : ''}`)).text();
+const logOf = async (name: string, attempt?: number): Promise<string> => (await serverFetch(`${server.url}/api/workspaces/default/jobs/${name}/logs${attempt ? `?attempt=${attempt}` : ''}`)).text();
 
 // Counts to 40, saving its step in the checkpoint folder; on SIGTERM it reads the preemption
 // deadline, saves and exits, as a well-behaved training script does.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, createCluster, jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
 
 const config = { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300, nodeNotRespondingAfterMs: 1500, nodeLostAfterMs: 4000 } };
 let server: ServerProcess;
@@ -54,7 +54,7 @@ describe('never lose or kill a healthy job', () => {
     const done = await waitForEnd(server.url, 'paused', 30_000);
     expect(done.properties.status).toBe('Completed');
     expect(done.properties.attempts).toHaveLength(1);
-    const log = await (await fetch(`${server.url}/api/workspaces/default/jobs/paused/logs`)).text();
+    const log = await (await serverFetch(`${server.url}/api/workspaces/default/jobs/paused/logs`)).text();
     expect(log.split('\n').filter((l) => l.startsWith('tick '))).toEqual(Array.from({ length: 40 }, (_, i) => `tick ${i}`));
   });
 
@@ -76,7 +76,7 @@ describe('never lose or kill a healthy job', () => {
     expect(survivor.properties.status).toBe('Completed');
     expect((await waitForEnd(server.url, 'waiter', 60_000)).properties.status).toBe('Completed');
     for (const name of ['survivor', 'waiter']) {
-      const log = await (await fetch(`${server.url}/api/workspaces/default/jobs/${name}/logs`)).text();
+      const log = await (await serverFetch(`${server.url}/api/workspaces/default/jobs/${name}/logs`)).text();
       expect(log.split('\n').filter((l) => l.startsWith('row '))).toEqual(Array.from({ length: 30 }, (_, i) => `row ${i}`));
     }
   });

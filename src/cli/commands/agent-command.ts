@@ -22,15 +22,17 @@ export function registerAgentCommand(program: Command): void {
     .option('--pip-find-links <dir>', 'wheel folder for system-managed environments (pip --no-index)')
     .option('--pip-index-url <url>', 'package index for system-managed environments')
     .option('--python <path>', 'interpreter for user-managed jobs')
+    .option('--protect <dir>', 'a folder jobs must not see (repeatable; hidden with bubblewrap when installed)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--instance-dir <dir>', 'run as a compute instance: its lasting folder (home, SSH host key, setup log)')
     .option('--jupyter-command <cmd>', 'Jupyter Notebook executable for instances', 'jupyter-notebook')
-    .action(async (o: { server: string; token: string; workDir: string; slots?: number; nodeId?: string; pipFindLinks?: string; pipIndexUrl?: string; python?: string; instanceDir?: string; jupyterCommand: string }) => {
+    .action(async (o: { server: string; token: string; workDir: string; slots?: number; nodeId?: string; pipFindLinks?: string; pipIndexUrl?: string; python?: string; instanceDir?: string; jupyterCommand: string; protect?: string[] }) => {
       const options: AgentOptions = { server: o.server, token: o.token, workDir: o.workDir };
       if (o.slots !== undefined) options.slots = o.slots;
       if (o.nodeId) options.nodeId = o.nodeId;
       if (o.pipFindLinks) options.pipFindLinks = o.pipFindLinks;
       if (o.pipIndexUrl) options.pipIndexUrl = o.pipIndexUrl;
       if (o.python) options.python = o.python;
+      if (o.protect) options.protect = o.protect;
       if (o.instanceDir) options.instance = { dir: o.instanceDir, jupyterCommand: o.jupyterCommand };
       const agent = new Agent(options, inheritedEnv());
       const shutdown = (signal: string): void => {

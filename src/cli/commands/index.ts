@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAccessCommands } from './access-commands.js';
 import { registerComputeCommands } from './compute-commands.js';
 import { registerConfigureCommand } from './configure-command.js';
 import { registerEnvironmentCommands } from './environment-commands.js';
@@ -10,4 +11,5 @@ export function registerClientCommands(program: Command): void {
   registerJobCommands(program);
   registerEnvironmentCommands(program);
   registerConfigureCommand(program);
+  registerAccessCommands(program);
 }

@@ -11,7 +11,8 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--home <dir>', 'data folder (default $HANGAR_HOME or ~/.hangar)')
     .option('--config <file>', 'config file (default HOME/config.yaml)')
-    .action(async (opts: { port?: number; host?: string; home?: string; config?: string }) => {
+    .option('--insecure-local', 'single-user laptop: calls without credentials act as the admin (loopback only; logged loudly)')
+    .action(async (opts: { port?: number; host?: string; home?: string; config?: string; insecureLocal?: boolean }) => {
       let config;
       try {
         config = loadConfig(opts);

@@ -9,7 +9,7 @@ export const computeResourceSchema = z.object({
   type: z.string(),
   location: z.string(),
   tags: z.record(z.string(), z.string()),
-  identity: identitySchema,
+  identity: identitySchema.extend({ principalId: z.string().optional().describe('system-assigned identity: the id role assignments name'), tenantId: z.string().optional() }),
   systemData: z.object({ createdAt: z.string(), lastModifiedAt: z.string() }),
   properties: z.object({
     computeType: computeTypeSchema,

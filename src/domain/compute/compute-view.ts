@@ -1,3 +1,4 @@
+import { identitiesOf } from '../access/managed-identity.js';
 import { attachedTypes } from './compute-kinds.js';
 import type { ComputeRecord } from './compute-record.js';
 import type { ComputeResource } from './compute-resource-schema.js';
@@ -13,7 +14,7 @@ export function toComputeResource(record: ComputeRecord, workspaceLocation: stri
     type: 'Microsoft.MachineLearningServices/workspaces/computes',
     location: spec.location,
     tags: spec.tags,
-    identity: spec.identity,
+    identity: identityView(record),
     systemData: { createdAt: record.createdAt, lastModifiedAt: record.modifiedAt },
     properties: {
       computeType: spec.computeType,
@@ -35,6 +36,19 @@ export function toComputeResource(record: ComputeRecord, workspaceLocation: stri
     ];
   }
   return resource;
+}
+
+/** Azure shows the principal of a system-assigned identity, and each user-assigned one's ids. */
+function identityView(record: ComputeRecord): ComputeResource['identity'] {
+  const ids = identitiesOf(record);
+  if (ids.length === 0) return record.spec.identity;
+  const system = ids.find((i) => i.kind === 'SystemAssigned');
+  const users = ids.filter((i) => i.kind === 'UserAssigned');
+  return {
+    ...record.spec.identity,
+    ...(system ? { principalId: system.principalId, tenantId: 'hangar' } : {}),
+    ...(users.length ? { userAssignedIdentities: Object.fromEntries(users.map((u) => [u.principalId, { principalId: u.principalId, clientId: u.clientId }])) } : {}),
+  };
 }
 
 /** Rebuilds a request body from a stored spec (plus secrets), so a patch can be validated as a whole. */

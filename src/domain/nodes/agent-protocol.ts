@@ -15,6 +15,8 @@ export interface NodeCapacity {
   containerRuntime: 'podman' | 'docker' | null;
   /** Interpreter for user-managed environments. */
   defaultPython: string;
+  /** How jobs are isolated: bubblewrap hides the server's data folder from them; none does not. */
+  sandbox?: 'bubblewrap' | 'none';
 }
 
 /** A job attempt the agent is running (or has finished but not yet reported). */

@@ -2,7 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Context, Hono } from 'hono';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { applicationAccessDenial, type Caller } from '../../domain/instances/instance-access.js';
+import type { Principal } from '../../domain/access/authorize.js';
+import { applicationAccessDenial } from '../../domain/instances/instance-access.js';
+import { identify } from './caller.js';
+import { actionPrefix } from './route-def.js';
 import { isUsable } from '../../domain/instances/instance-state.js';
 import type { InstanceState } from '../../domain/instances/instance.js';
 import type { Services } from '../services/services.js';
@@ -21,7 +24,9 @@ const appPath = /^\/apps\/([^/]+)\/([^/]+)\/([^/?]+)/;
  * Finds the gateway of a running instance for its owner: 404 for unknown computes, 403 for anyone
  * but the owner (seed rule), 409 while the instance is not running or the node has no gateway yet.
  */
-export async function resolveAppTarget(services: Services, workspace: string, name: string, caller: Caller): Promise<AppTarget> {
+export async function resolveAppTarget(services: Services, workspace: string, name: string, caller: Principal | undefined): Promise<AppTarget> {
+  if (!caller) throw new HangarError('Unauthenticated', 'Opening an application needs credentials: sign in to the studio or send a bearer token.', 'Authorization');
+  await services.access.check(caller, `${actionPrefix}workspaces/computes/applicationaccess/action`, { kind: 'scope', scope: `/workspaces/${workspace}/computes/${name}` });
   const record = await services.instances.instance(workspace, name);
   const denial = applicationAccessDenial(record, caller);
   if (denial) throw new HangarError('AuthorizationFailed', denial, 'applicationaccess');
@@ -35,15 +40,17 @@ export async function resolveAppTarget(services: Services, workspace: string, na
 }
 
 /** Serves /apps/… over HTTP: checks access, then streams the request to the node's gateway. */
-export function mountAppProxy(app: Hono<{ Variables: { action: string } }>, services: Services, identify: () => Caller): void {
+export function mountAppProxy(app: Hono<{ Variables: { action: string } }>, services: Services): void {
   app.all('/apps/*', async (c: Context) => {
     const url = new URL(c.req.url);
     const m = appPath.exec(url.pathname);
     if (!m) throw new HangarError('RouteNotFound', `Application paths look like /apps/{workspace}/{compute}/{app}/; got ${url.pathname}.`);
-    const target = await resolveAppTarget(services, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''), identify());
+    const caller = await identify(services, c.req.header('authorization'), c.req.header('cookie'));
+    const target = await resolveAppTarget(services, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''), caller);
     const headers = new Headers(c.req.raw.headers);
     headers.set('x-hangar-app-token', target.token);
     headers.delete('authorization');
+    headers.delete('cookie');
     const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : c.req.raw.body;
     const init: RequestInit & { duplex?: 'half' } = { method: c.req.method, headers, redirect: 'manual', ...(body ? { body, duplex: 'half' } : {}) };
     const res = await fetch(`http://${target.host}:${target.port}${url.pathname}${url.search}`, init);
@@ -56,17 +63,19 @@ export function mountAppProxy(app: Hono<{ Variables: { action: string } }>, serv
 }
 
 /** WebSocket upgrades under /apps/… (Jupyter kernels, the terminal): checked, then tunnelled. */
-export function appUpgradeHandler(services: Services, identify: () => Caller): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
+export function appUpgradeHandler(services: Services): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
   return (req, socket, head) => {
     const m = appPath.exec(req.url ?? '');
     if (!m) return void socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
-    resolveAppTarget(services, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''), identify()).then(
+    identify(services, req.headers.authorization, req.headers.cookie)
+      .then((caller) => resolveAppTarget(services, decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''), caller))
+      .then(
       (target) => {
         const upstream = connect(target.port, target.host, () => {
           const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
           for (let i = 0; i < req.rawHeaders.length; i += 2) {
             const name = req.rawHeaders[i] ?? '';
-            if (!/^(x-hangar-app-token|authorization)$/i.test(name)) lines.push(`${name}: ${req.rawHeaders[i + 1] ?? ''}`);
+            if (!/^(x-hangar-app-token|authorization|cookie)$/i.test(name)) lines.push(`${name}: ${req.rawHeaders[i + 1] ?? ''}`);
           }
           lines.push(`x-hangar-app-token: ${target.token}`);
           upstream.write(`${lines.join('\r\n')}\r\n\r\n`);

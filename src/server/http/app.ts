@@ -1,11 +1,14 @@
 import { Hono, type Context } from 'hono';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { Services } from '../services/services.js';
-import { identifyCaller } from './caller.js';
+import type { Principal } from '../../domain/access/authorize.js';
+import { identify, routeScope } from './caller.js';
 import { mountAppProxy } from './app-proxy.js';
 import { instanceRoutes } from './routes/instance-routes.js';
 import { buildOpenApi } from './openapi.js';
 import type { RouteDef } from './route-def.js';
+import { accessRoutes } from './routes/access-routes.js';
+import { identityRoutes } from './routes/identity-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { computeRoutes } from './routes/compute-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
@@ -17,7 +20,7 @@ import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { workspaceRoutes } from './routes/workspace-routes.js';
 
 /** Every API route; each declares its action string. */
-export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...instanceRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...snapshotRoutes, ...agentRoutes];
+export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...instanceRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...snapshotRoutes, ...agentRoutes, ...accessRoutes, ...identityRoutes];
 
 /** Logger used for unexpected errors (secrets never reach it: only codes and stacks). */
 export type ErrorLog = (message: string, err: unknown) => void;
@@ -32,21 +35,63 @@ async function readJson(c: Context): Promise<unknown> {
   }
 }
 
+const anonymous: Principal = { kind: 'user', objectId: 'anonymous', name: 'anonymous' };
+
+async function authorizeRequest(c: Context, route: RouteDef, params: Record<string, string>, services: Services): Promise<Principal> {
+  const where = routeScope(route, params);
+  if (where === 'public' || where === 'node') return anonymous;
+  const principal = await identify(services, c.req.header('authorization'), c.req.header('cookie'));
+  if (!principal) throw new HangarError('Unauthenticated', 'This call needs credentials: a bearer token (HANGAR_TOKEN, `hangar login`) or a studio session.', 'Authorization');
+  if (where === 'self') return principal;
+  if (principal.kind === 'job' && !route.path.includes('/mlflow/')) {
+    throw new HangarError('AuthorizationFailed', `job '${principal.name}' may not perform ${route.action}: a run token only logs to its own run through the MLflow routes (use a managed identity for more).`, route.action);
+  }
+  await services.access.check(principal, route.action, where);
+  return principal;
+}
+
+/** Audits a mutating call: who, what, when, outcome (agent protocol calls are the machine's own and not audited). */
+async function audit(services: Services, route: RouteDef, c: Context, principal: Principal | undefined, status: number): Promise<void> {
+  if (route.method === 'get' || route.action.startsWith('Hangar/nodes/')) return;
+  const outcome = status === 401 || status === 403 ? 'Denied' : status < 400 ? 'Succeeded' : 'Failed';
+  await services.ctx.store.audit.append({ at: services.ctx.clock.now().toISOString(), principal: principal?.name ?? 'anonymous', principalKind: principal?.kind ?? 'none', action: route.action, method: route.method.toUpperCase(), path: new URL(c.req.url).pathname, status, outcome });
+}
+
 function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, services: Services): void {
   const honoPath = route.path.replace(/\{(\w+)\}/g, ':$1');
   app.on(route.method.toUpperCase(), honoPath, async (c) => {
-    // The declared action is recorded for every request, so authorization can be enforced in one place.
+    // The declared action is checked for every request here, in one place.
     c.set('action', route.action);
     const url = new URL(c.req.url);
     const params = c.req.param() as Record<string, string>;
-    const common = { params, query: c.req.query(), services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal, caller: identifyCaller() };
-    if (route.raw) return route.raw(c, common);
-    const body = route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
-    if (!route.handler) throw new Error(`route ${route.path} has neither handler nor raw`);
-    const out = await route.handler({ ...common, body });
-    if (out.body === undefined) return c.body(null, out.status as 204);
-    return c.json(out.body as object, out.status as 200, out.headers);
+    let caller: Principal | undefined;
+    try {
+      caller = await authorizeRequest(c, route, params, services);
+      const common = { params, query: c.req.query(), services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal, caller };
+      if (route.raw) {
+        const res = await route.raw(c, common);
+        await audit(services, route, c, caller, res.status);
+        return res;
+      }
+      const body = route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
+      if (caller.kind === 'job') checkRunScope(caller, body, c.req.query());
+      if (!route.handler) throw new Error(`route ${route.path} has neither handler nor raw`);
+      const out = await route.handler({ ...common, body });
+      await audit(services, route, c, caller, out.status);
+      if (out.body === undefined) return c.body(null, out.status as 204, out.headers);
+      return c.json(out.body as object, out.status as 200, out.headers);
+    } catch (err) {
+      await audit(services, route, c, caller ?? (await identify(services, c.req.header('authorization'), c.req.header('cookie')).catch(() => undefined)), err instanceof HangarError ? err.status : 500);
+      throw err;
+    }
   });
+}
+
+/** A run token writes only to its own run (MLflow's run_id, in the body or the query). */
+function checkRunScope(caller: Principal, body: unknown, query: Record<string, string>): void {
+  const run = (typeof body === 'object' && body !== null ? (body as Record<string, unknown>).run_id : undefined) ?? query.run_id;
+  const own = caller.run?.split('/')[1];
+  if (run !== undefined && run !== own) throw new HangarError('AuthorizationFailed', `job '${caller.name}' may log only to its own run '${own ?? ''}'; got run_id '${String(run)}'.`, 'run_id');
 }
 
 /** Builds the HTTP app over the services: routes, OpenAPI, one error shape. */
@@ -56,7 +101,7 @@ export function createApp(services: Services, version: string, logError: ErrorLo
   const openapi = buildOpenApi(routes, version);
   app.get('/api/openapi.json', (c) => c.json(openapi));
   for (const route of routes) mount(app, route, services);
-  mountAppProxy(app, services, identifyCaller);
+  mountAppProxy(app, services);
   app.notFound((c) => c.json(new HangarError('RouteNotFound', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; see /api/openapi.json.`).toBody(), 404));
   app.onError((err, c) => {
     if (err instanceof HangarError) return c.json(err.toBody(), err.status as 400);

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import type { Caller } from '../../domain/instances/instance-access.js';
+import type { Principal } from '../../domain/access/authorize.js';
 import type { Services } from '../services/services.js';
 
 /** Prefix of every action string, in Azure ML's vocabulary. */
@@ -17,8 +17,8 @@ export interface RouteInput {
   header: (name: string) => string | undefined;
   /** Aborted when the client goes away (long polls stop waiting). */
   signal: AbortSignal;
-  /** Who is calling. */
-  caller: Caller;
+  /** Who is calling (an anonymous principal on public routes). */
+  caller: Principal;
 }
 
 /** What a handler returns: a status and a JSON body (or nothing for 204). */
@@ -45,6 +45,12 @@ export interface RouteDef {
   path: string;
   /** Permission action, e.g. Microsoft.MachineLearningServices/workspaces/computes/read. */
   action: string;
+  /**
+   * public: no credentials (health, login); self: any signed-in principal, about itself (its
+   * tokens, who it is); root: a role at the server scope `/` (users, roles, audit). Default: the
+   * workspace (and compute) in the path, or anywhere the caller holds the action.
+   */
+  auth?: 'public' | 'self' | 'root';
   summary: string;
   tag: string;
   query?: QueryParam[];

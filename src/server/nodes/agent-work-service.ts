@@ -1,3 +1,5 @@
+import { defaultIdentity, identitiesOf } from '../../domain/access/managed-identity.js';
+import { AccessService } from '../access/access-service.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { rankJobName, type JobRecord } from '../../domain/jobs/job-record.js';
 import { distributionEnv, processEnv } from '../../domain/jobs/distribution.js';
@@ -47,6 +49,21 @@ export class AgentWorkService {
     }
   }
 
+  /**
+   * The attempt's credentials: a run token for MLflow (its own run only), and the managed-identity
+   * endpoint (MSI_ENDPOINT/MSI_SECRET, IDENTITY_ENDPOINT/IDENTITY_HEADER) when its compute has one.
+   */
+  private async credentialEnv(job: JobRecord): Promise<Record<string, string>> {
+    const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 1;
+    const token = new AccessService(this.ctx).jobToken(job.workspace, job.name, attempt, job.gang?.parent ?? job.name);
+    const endpoint = `${this.ctx.publicUrl()}/api/identity/token`;
+    const env: Record<string, string> = { MLFLOW_TRACKING_TOKEN: token, MSI_ENDPOINT: endpoint, MSI_SECRET: token, IDENTITY_ENDPOINT: endpoint, IDENTITY_HEADER: token };
+    const compute = await this.ctx.store.computes.get(job.workspace, job.computeName);
+    const identity = compute ? defaultIdentity(identitiesOf(compute)) : undefined;
+    if (identity) env.DEFAULT_IDENTITY_CLIENT_ID = identity.clientId;
+    return env;
+  }
+
   private async deliver(node: NodeRecord, max: number): Promise<JobAssignment[]> {
     if (node.state === 'preempted' || node.state === 'leaving') return [];
     const pending = (await jobsOnNode(this.ctx, node.id)).filter((j) => !j.delivered && !j.cancelRequested).slice(0, max);
@@ -55,7 +72,7 @@ export class AgentWorkService {
       const gangEnv = job.gang ? await this.gangEnv(job) : {};
       if (!gangEnv) continue; // its siblings are still being placed: next time
       const written = await updateJob(this.ctx, job, (j) => (j.delivered || j.nodeId !== node.id ? undefined : { ...j, delivered: true, reason: `starting on node ${node.id}`, modifiedAt: this.ctx.clock.now().toISOString(), version: j.version + 1 }));
-      if (written.delivered && written.nodeId === node.id) out.push(toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds, gangEnv));
+      if (written.delivered && written.nodeId === node.id) out.push(toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds, { ...gangEnv, ...(await this.credentialEnv(written)) }));
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,6 +24,12 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64url')).join('.');
+  }
+
+  /** An HMAC-SHA256 of `data` under a key derived for `purpose` (signed job and identity tokens). */
+  sign(purpose: string, data: string): string {
+    const key = Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `hangar:${purpose}`, 32));
+    return createHmac('sha256', key).update(data).digest('base64url');
   }
 
   decrypt(ciphertext: string): string {

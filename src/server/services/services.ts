@@ -4,6 +4,8 @@ import { MlflowService } from '../mlflow/mlflow-service.js';
 import { AgentWorkService } from '../nodes/agent-work-service.js';
 import { NodeService } from '../nodes/node-service.js';
 import { SnapshotService } from '../snapshots/snapshot-service.js';
+import type { Principal } from '../../domain/access/authorize.js';
+import { AccessService } from '../access/access-service.js';
 import { InstanceService } from '../instances/instance-service.js';
 import { ComputeService } from './compute-service.js';
 import { LocationService } from './location-service.js';
@@ -16,6 +18,9 @@ export interface Services {
   workspaces: WorkspaceService;
   computes: ComputeService;
   instances: InstanceService;
+  access: AccessService;
+  /** With --insecure-local: the principal anonymous calls act as (the bootstrap admin). */
+  insecureLocalPrincipal?: Principal;
   locations: LocationService;
   snapshots: SnapshotService;
   environments: EnvironmentService;
@@ -34,6 +39,7 @@ export function createServices(ctx: ServiceContext): Services {
     workspaces: new WorkspaceService(ctx),
     computes,
     instances: new InstanceService(ctx),
+    access: new AccessService(ctx),
     locations: new LocationService(ctx),
     snapshots,
     environments: new EnvironmentService(ctx),

@@ -126,4 +126,17 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE jobs ADD COLUMN gang_parent TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'users, tokens, roles, assignments, audit',
+    sql: `
+      CREATE TABLE users (id TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+      CREATE TABLE tokens (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+      CREATE INDEX tokens_user ON tokens (user_id);
+      CREATE TABLE roles (name_key TEXT PRIMARY KEY, doc TEXT NOT NULL);
+      CREATE TABLE role_assignments (id TEXT PRIMARY KEY, principal_id TEXT NOT NULL, scope TEXT NOT NULL, doc TEXT NOT NULL);
+      CREATE INDEX role_assignments_principal ON role_assignments (principal_id);
+      CREATE TABLE audit_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL);
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { migrations } from './migrations.js';
+import { SqliteAccess, SqliteAudit } from './sqlite-access.js';
 import { SqliteComputes } from './sqlite-computes.js';
 import { SqliteEnvironments } from './sqlite-environments.js';
 import { SqliteJobs } from './sqlite-jobs.js';
@@ -18,6 +19,8 @@ export class SqliteStore implements Store {
   readonly nodes: SqliteNodes;
   readonly environments: SqliteEnvironments;
   readonly runData: SqliteRunData;
+  readonly access: SqliteAccess;
+  readonly audit: SqliteAudit;
   private readonly db: Database.Database;
 
   constructor(path: string) {
@@ -28,6 +31,8 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.workspaces = new SqliteWorkspaces(this.db);
+    this.access = new SqliteAccess(this.db);
+    this.audit = new SqliteAudit(this.db);
     this.computes = new SqliteComputes(this.db);
     this.secrets = new SqliteSecrets(this.db);
     this.events = new SqliteEvents(this.db);

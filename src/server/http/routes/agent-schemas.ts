@@ -7,6 +7,7 @@ export const capacitySchema = z.object({
   gpus: z.array(z.object({ index: z.number().int(), name: z.string(), memoryMB: z.number() })),
   containerRuntime: z.enum(['podman', 'docker']).nullable(),
   defaultPython: z.string(),
+  sandbox: z.enum(['bubblewrap', 'none']).optional(),
 });
 
 export const registerSchema = z.object({

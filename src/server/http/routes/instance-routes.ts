@@ -85,7 +85,7 @@ export const instanceRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'post', path: '/api/admin/clock', action: action('admin/clock/action'), tag: 'Admin', summary: 'Move the server clock forward (only when the server runs with testClock)',
+    method: 'post', path: '/api/admin/clock', action: 'Hangar/admin/clock/action', auth: 'root', tag: 'Admin', summary: 'Move the server clock forward (only when the server runs with testClock)',
     body: z.object({ advanceSeconds: z.number() }),
     handler: async (input) => {
       const clock = input.services.ctx.clock;

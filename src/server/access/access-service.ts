@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { authorize, type Principal } from '../../domain/access/authorize.js';
+import type { TokenRecord, UserRecord } from '../../domain/access/identity-records.js';
+import { builtInRoles, isValidScope, roleAllows, type RoleAssignment, type RoleDefinition } from '../../domain/access/roles.js';
+import { HangarError } from '../../domain/errors/hangar-error.js';
+import type { ServiceContext } from '../services/service-context.js';
+import { hashPassword, newSecret, readSignedToken, signToken, tokenHash, verifyPassword } from './credentials.js';
+import { hashToken as nodeTokenHash } from '../nodes/node-tokens.js';
+
+/** Where a route is authorized: at a workspace/compute scope, anywhere the caller holds the action, or only at the root. */
+export type RouteScope = { kind: 'scope'; scope: string } | { kind: 'anywhere' } | { kind: 'root' };
+
+const SESSION_HOURS = 12;
+const JOB_PREFIX = 'hgj_';
+const IDENTITY_PREFIX = 'hgi_';
+
+interface JobTokenPayload {
+  ws: string;
+  job: string;
+  attempt: number;
+  /** The MLflow run it may write (a rank writes to its multi-node job's run). */
+  run: string;
+}
+
+interface IdentityTokenPayload {
+  sub: string;
+  name: string;
+  exp: number;
+}
+
+/** Identity, tokens, roles and the access check every API call goes through. */
+export class AccessService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  private now(): Date {
+    return this.ctx.clock.now();
+  }
+
+  /** First start: an admin user who is Owner of everything, with a password and an API token (shown once). */
+  async bootstrap(): Promise<{ user: string; password: string; token: string } | undefined> {
+    if ((await this.ctx.store.access.users()).length > 0) return undefined;
+    const password = newSecret('').slice(0, 24);
+    const user: UserRecord = { id: randomUUID(), name: 'admin', passwordHash: hashPassword(password), createdAt: this.now().toISOString() };
+    await this.ctx.store.access.insertUser(user);
+    await this.ctx.store.access.insertAssignment({ id: randomUUID(), principalId: user.id, roleName: 'Owner', scope: '/', createdAt: user.createdAt, createdBy: 'bootstrap' });
+    const { token } = await this.createToken(user, 'bootstrap', 365);
+    return { user: user.name, password, token };
+  }
+
+  /** The principal behind a bearer token or session cookie, or undefined (the caller gets 401). */
+  async authenticate(bearer: string | undefined): Promise<Principal | undefined> {
+    if (!bearer) return undefined;
+    if (bearer.startsWith('hgr_') || bearer.startsWith('hgs_')) return this.userFromToken(bearer);
+    if (bearer.startsWith(JOB_PREFIX)) return this.jobFromToken(bearer);
+    if (bearer.startsWith(IDENTITY_PREFIX)) {
+      const p = readSignedToken<IdentityTokenPayload>(this.ctx.secrets, IDENTITY_PREFIX, bearer);
+      return p && p.exp * 1000 > this.now().getTime() ? { kind: 'identity', objectId: p.sub, name: p.name } : undefined;
+    }
+    const node = await this.ctx.store.nodes.bySessionTokenHash(nodeTokenHash(bearer));
+    return node ? { kind: 'node', objectId: node.id, name: node.id } : undefined;
+  }
+
+  private async userFromToken(token: string): Promise<Principal | undefined> {
+    const record = await this.ctx.store.access.tokenByHash(tokenHash(token));
+    if (!record || record.revokedAt || record.expiresAt <= this.now().toISOString()) return undefined;
+    const user = await this.ctx.store.access.getUser(record.userId);
+    return user && !user.disabled ? { kind: 'user', objectId: user.id, name: user.name } : undefined;
+  }
+
+  private async jobFromToken(token: string): Promise<Principal | undefined> {
+    const p = readSignedToken<JobTokenPayload>(this.ctx.secrets, JOB_PREFIX, token);
+    if (!p) return undefined;
+    const job = await this.ctx.store.jobs.get(p.ws, p.job);
+    const current = job?.attempts[job.attempts.length - 1]?.attempt;
+    // A run token lives as long as its attempt: a finished or superseded attempt's token is dead.
+    if (!job || current !== p.attempt || ['Completed', 'Failed', 'Canceled'].includes(job.status)) return undefined;
+    return { kind: 'job', objectId: `job:${p.ws}/${p.job}`, name: `${p.ws}/${p.job}`, run: `${p.ws}/${p.run}` };
+  }
+
+  /** Throws AuthorizationFailed naming the missing action unless the principal may act. */
+  async check(principal: Principal, action: string, where: RouteScope): Promise<void> {
+    const denial = await this.denial(principal, action, where);
+    if (denial) throw new HangarError('AuthorizationFailed', denial, action);
+  }
+
+  private async denial(principal: Principal, action: string, where: RouteScope): Promise<string | undefined> {
+    if (principal.kind === 'node') {
+      // Nodes read code and write outputs/checkpoints; everything else they do goes through agent routes.
+      return /\/snapshots\/(read|write)$/.test(action) ? undefined : `node '${principal.name}' may not perform ${action}: nodes use the agent routes.`;
+    }
+    if (principal.kind === 'job') {
+      const ws = principal.run?.split('/')[0] ?? '';
+      const ok = /\/jobs\/(read|write)$/.test(action) && where.kind === 'scope' && where.scope === `/workspaces/${ws}`;
+      return ok ? undefined : `job '${principal.name}' may not perform ${action}: a run token only logs to its own run (use its managed identity for more).`;
+    }
+    const roles = await this.roleMap();
+    const mine = await this.ctx.store.access.assignments({ principalId: principal.objectId });
+    if (where.kind === 'scope') {
+      const d = authorize(principal, action, where.scope, mine, roles);
+      return d.allowed ? undefined : d.message;
+    }
+    const usable = where.kind === 'root' ? mine.filter((a) => a.scope === '/') : mine;
+    if (usable.some((a) => { const r = roles.get(a.roleName.toLowerCase()); return r !== undefined && roleAllows(r, action); })) return undefined;
+    return `${principal.kind} '${principal.name}' may not perform ${action}${where.kind === 'root' ? ' (it needs a role at the server scope /)' : ''}: none of its roles include it.`;
+  }
+
+  /** Built-in and custom roles by lower-case name. */
+  async roleMap(): Promise<Map<string, RoleDefinition>> {
+    const custom = await this.ctx.store.access.roles();
+    return new Map([...builtInRoles, ...custom].map((r) => [r.name.toLowerCase(), r]));
+  }
+
+  async login(name: string, password: string): Promise<{ token: string; user: UserRecord; expiresAt: string }> {
+    const user = await this.ctx.store.access.userByName(name);
+    if (!user || user.disabled || !verifyPassword(password, user.passwordHash)) throw new HangarError('Unauthenticated', 'Unknown user name or wrong password.', 'password');
+    const token = newSecret('hgs_');
+    const expiresAt = new Date(this.now().getTime() + SESSION_HOURS * 3600_000).toISOString();
+    await this.ctx.store.access.insertToken({ id: randomUUID(), userId: user.id, kind: 'session', name: 'studio session', hash: tokenHash(token), createdAt: this.now().toISOString(), expiresAt });
+    return { token, user, expiresAt };
+  }
+
+  /** An API token for a user; the value is answered once and only its hash is kept. */
+  async createToken(user: UserRecord, name: string, days: number): Promise<{ token: string; record: TokenRecord }> {
+    if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new HangarError('ValidationFailed', `expiresInDays must be between 1 and 3650; got ${days}.`, 'expiresInDays');
+    const token = newSecret('hgr_');
+    const record: TokenRecord = { id: randomUUID(), userId: user.id, kind: 'api', name, hash: tokenHash(token), createdAt: this.now().toISOString(), expiresAt: new Date(this.now().getTime() + days * 86400_000).toISOString() };
+    await this.ctx.store.access.insertToken(record);
+    return { token, record };
+  }
+
+  async user(id: string): Promise<UserRecord> {
+    const user = await this.ctx.store.access.getUser(id);
+    if (!user) throw new HangarError('NotFound', `User '${id}' does not exist.`, 'user');
+    return user;
+  }
+
+  async createUser(name: string, password: string | undefined): Promise<UserRecord> {
+    if (!/^[A-Za-z][A-Za-z0-9._-]{1,63}$/.test(name)) throw new HangarError('InvalidName', `User names are 2–64 letters, digits, '.', '_' or '-', starting with a letter; got '${name}'.`, 'name');
+    if (password !== undefined && password.length < 12) throw new HangarError('ValidationFailed', 'password must have at least 12 characters.', 'password');
+    const user: UserRecord = { id: randomUUID(), name, createdAt: this.now().toISOString(), ...(password ? { passwordHash: hashPassword(password) } : {}) };
+    await this.ctx.store.access.insertUser(user);
+    return user;
+  }
+
+  /** Revokes a token of the caller (or any token, for an Owner at /). */
+  async revokeToken(principal: Principal, id: string): Promise<void> {
+    const mine = (await this.ctx.store.access.tokens(principal.objectId)).some((t) => t.id === id);
+    // Someone else's token is invisible unless the caller administers users.
+    const admin = !mine && (await this.denial(principal, 'Hangar/users/tokens/delete', { kind: 'root' })) === undefined;
+    if ((!mine && !admin) || !(await this.ctx.store.access.revokeToken(id, this.now().toISOString()))) throw new HangarError('NotFound', `You have no token '${id}'.`, 'id');
+  }
+
+  async putRole(def: { name: string; description?: string; actions: string[]; notActions?: string[] }): Promise<RoleDefinition> {
+    if (builtInRoles.some((r) => r.name.toLowerCase() === def.name.toLowerCase())) throw new HangarError('Conflict', `'${def.name}' is a built-in role and cannot be changed.`, 'name');
+    if (!/^[A-Za-z][A-Za-z0-9 ._-]{1,63}$/.test(def.name)) throw new HangarError('InvalidName', `Role names are 2–64 letters, digits, spaces, '.', '_' or '-', starting with a letter; got '${def.name}'.`, 'name');
+    const bad = [...def.actions, ...(def.notActions ?? [])].filter((a) => !/^[A-Za-z*][A-Za-z0-9.*/]*$/.test(a));
+    if (def.actions.length === 0 || bad.length > 0) throw new HangarError('ValidationFailed', bad.length ? `actions must look like Microsoft.MachineLearningServices/workspaces/computes/read (wildcards '*' allowed); got ${bad.map((b) => `'${b}'`).join(', ')}.` : 'actions must list at least one action.', 'actions');
+    const role: RoleDefinition = { name: def.name, description: def.description ?? '', actions: def.actions, notActions: def.notActions ?? [], builtIn: false };
+    await this.ctx.store.access.putRole(role);
+    return role;
+  }
+
+  async deleteRole(name: string): Promise<void> {
+    if (builtInRoles.some((r) => r.name.toLowerCase() === name.toLowerCase())) throw new HangarError('Conflict', `'${name}' is a built-in role.`, 'name');
+    const used = (await this.ctx.store.access.assignments({})).filter((a) => a.roleName.toLowerCase() === name.toLowerCase());
+    if (used.length) throw new HangarError('Conflict', `Role '${name}' is assigned ${used.length} time(s); delete those assignments first.`, 'name');
+    if (!(await this.ctx.store.access.deleteRole(name))) throw new HangarError('NotFound', `Role '${name}' does not exist.`, 'name');
+  }
+
+  async createAssignment(by: Principal, body: { principalId: string; roleName: string; scope: string }): Promise<RoleAssignment> {
+    const problems: string[] = [];
+    if (!isValidScope(body.scope)) problems.push(`scope must be /, /workspaces/{ws} or /workspaces/{ws}/computes/{name}; got '${body.scope}'`);
+    const role = (await this.roleMap()).get(body.roleName.toLowerCase());
+    if (!role) problems.push(`role '${body.roleName}' does not exist (see \`hangar role list\`)`);
+    if (problems.length) throw new HangarError('ValidationFailed', problems.join('; '), problems[0]?.startsWith('scope') ? 'scope' : 'roleName');
+    // The assigner needs the right to assign at that scope.
+    await this.check(by, 'Microsoft.Authorization/roleAssignments/write', body.scope === '/' ? { kind: 'root' } : { kind: 'scope', scope: body.scope });
+    const user = await this.ctx.store.access.getUser(body.principalId);
+    const byName = user ? undefined : await this.ctx.store.access.userByName(body.principalId);
+    const assignment: RoleAssignment = { id: randomUUID(), principalId: user?.id ?? byName?.id ?? body.principalId, roleName: role?.name ?? body.roleName, scope: body.scope, createdAt: this.now().toISOString(), createdBy: by.name };
+    await this.ctx.store.access.insertAssignment(assignment);
+    return assignment;
+  }
+
+  /** A run token for one attempt of a job (MLFLOW_TRACKING_TOKEN, MSI_SECRET). */
+  jobToken(workspace: string, job: string, attempt: number, run: string): string {
+    return signToken(this.ctx.secrets, JOB_PREFIX, { ws: workspace, job, attempt, run } satisfies JobTokenPayload);
+  }
+
+  /** The job behind a run token (for the identity endpoint), or undefined when it is not valid now. */
+  async jobOfToken(token: string): Promise<{ workspace: string; name: string } | undefined> {
+    const principal = await this.jobFromToken(token);
+    const p = principal ? readSignedToken<JobTokenPayload>(this.ctx.secrets, JOB_PREFIX, token) : undefined;
+    return p ? { workspace: p.ws, name: p.job } : undefined;
+  }
+
+  /** A short-lived access token for a managed identity. */
+  identityToken(objectId: string, name: string, seconds: number): { token: string; expiresOn: number } {
+    const exp = Math.floor(this.now().getTime() / 1000) + seconds;
+    return { token: signToken(this.ctx.secrets, IDENTITY_PREFIX, { sub: objectId, name, exp } satisfies IdentityTokenPayload), expiresOn: exp };
+  }
+}

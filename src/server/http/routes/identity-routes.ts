@@ -1,0 +1,32 @@
+import { defaultIdentity, identitiesOf } from '../../../domain/access/managed-identity.js';
+import { HangarError } from '../../../domain/errors/hangar-error.js';
+import type { RouteDef } from '../route-def.js';
+
+/**
+ * The managed-identity endpoint jobs call (MSI_ENDPOINT / IDENTITY_ENDPOINT), in the App Service
+ * MSI style: GET with the `secret` (or X-IDENTITY-HEADER) header and optional `clientid`/`client_id`.
+ * It answers a short-lived bearer token for one identity of the job's compute; that token gets
+ * exactly what the identity's role assignments allow.
+ */
+export const identityRoutes: RouteDef[] = [
+  {
+    method: 'get', path: '/api/identity/token', action: 'Hangar/identity/token/action', auth: 'public', tag: 'Access control', summary: "A managed-identity token for a running job (header `secret: $MSI_SECRET`)",
+    query: [{ name: 'resource', description: 'Audience (recorded, not enforced)' }, { name: 'clientid', description: 'Which identity of the compute (default: DEFAULT_IDENTITY_CLIENT_ID)' }],
+    handler: async (input) => {
+      const secret = input.header('secret') ?? input.header('x-identity-header');
+      const job = secret ? await input.services.access.jobOfToken(secret) : undefined;
+      if (!job) throw new HangarError('Unauthenticated', 'The identity endpoint needs the running job\'s MSI_SECRET in the `secret` header.', 'secret');
+      const record = await input.services.ctx.store.jobs.get(job.workspace, job.name);
+      const compute = record ? await input.services.ctx.store.computes.get(job.workspace, record.computeName) : undefined;
+      const ids = compute ? identitiesOf(compute) : [];
+      const wanted = input.query.clientid ?? input.query.client_id ?? input.query.mi_res_id;
+      const identity = wanted ? ids.find((i) => i.clientId === wanted || i.principalId === wanted) : defaultIdentity(ids);
+      if (!identity) {
+        const why = ids.length === 0 ? `compute '${record?.computeName ?? '?'}' has no managed identity` : `compute '${record?.computeName ?? '?'}' has no identity '${String(wanted)}' (it has ${ids.map((i) => i.clientId).join(', ')})`;
+        throw new HangarError('NotFound', `No identity for this job: ${why}.`, 'clientid');
+      }
+      const { token, expiresOn } = input.services.access.identityToken(identity.principalId, identity.name, input.services.ctx.config.identityTokenSeconds);
+      return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_on: String(expiresOn), resource: input.query.resource ?? '', client_id: identity.clientId } };
+    },
+  },
+];
