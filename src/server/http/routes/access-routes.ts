@@ -19,7 +19,7 @@ const strings = (body: unknown, key: string): string[] => {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new HangarError('ValidationFailed', `${key} must be a list of action strings; got ${JSON.stringify(v)}.`, key);
   return v as string[];
 };
-const userOf = async (input: RouteInput): Promise<Principal> => {
+const userOf = (input: RouteInput): Principal => {
   if (input.caller.kind !== 'user') throw new HangarError('AuthorizationFailed', `Only users have tokens; the caller is a ${input.caller.kind}.`, 'caller');
   return input.caller;
 };
@@ -56,7 +56,7 @@ export const accessRoutes: RouteDef[] = [
     method: 'post', path: '/api/auth/tokens', action: 'Hangar/auth/tokens/write', auth: 'self', tag, summary: 'Create an API token for the caller (the value is shown once; only its hash is kept)',
     body: z.object({ name: z.string(), expiresInDays: z.number().optional() }),
     handler: async (input) => {
-      const me = await input.services.access.user((await userOf(input)).objectId);
+      const me = await input.services.access.user(userOf(input).objectId);
       const days = field(input.body, 'expiresInDays') ?? 90;
       const { token, record } = await input.services.access.createToken(me, str(input.body, 'name') ?? '', Number(days));
       return { status: 201, body: { id: record.id, name: record.name, expiresAt: record.expiresAt, token } };
@@ -65,7 +65,7 @@ export const accessRoutes: RouteDef[] = [
   {
     method: 'get', path: '/api/auth/tokens', action: 'Hangar/auth/tokens/read', auth: 'self', tag, summary: "The caller's tokens (never their values)",
     handler: async (input) => {
-      const tokens = await input.services.ctx.store.access.tokens((await userOf(input)).objectId);
+      const tokens = await input.services.ctx.store.access.tokens(userOf(input).objectId);
       return { status: 200, body: { value: tokens.map((t) => ({ id: t.id, kind: t.kind, name: t.name, createdAt: t.createdAt, expiresAt: t.expiresAt, revokedAt: t.revokedAt ?? null })) } };
     },
   },
