@@ -12,6 +12,8 @@ export interface AgentOptions {
   pipIndexUrl?: string;
   /** Interpreter for user-managed jobs (default /usr/bin/python3 when present). */
   python?: string;
+  /** Runs inside a Slurm allocation (SIGTERM = preemption). */
+  slurm?: boolean;
   /** Folders jobs must not see (the server's HANGAR_HOME on the local provider). */
   protect?: string[];
   /** Runs as a compute instance's node (SSH, Jupyter, terminal, custom apps, setup scripts). */

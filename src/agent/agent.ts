@@ -161,6 +161,22 @@ export class Agent {
     writeFileSync(join(this.options.workDir, 'job-pgids'), pgids.join('\n'));
   }
 
+  /**
+   * The allocation is being taken back (Slurm preemption or requeue): the server marks this node
+   * preempted, running attempts checkpoint and report Preempted within the short time Slurm
+   * leaves (KillWait), and go back to the queue to resume elsewhere.
+   */
+  async preempted(reason: string, graceMs = 1500): Promise<void> {
+    if (this.stopping) return;
+    this.log(`preempted: ${reason}`);
+    await this.client.call('POST', '/api/agent/preempted', { reason }, 1000).catch((err: Error) => this.log(`could not tell the server: ${err.message}`));
+    const deadline = new Date(Date.now() + graceMs).toISOString();
+    for (const r of this.runners.values()) r.stop({ kind: 'preempt', message: reason, deadline }, graceMs / 1000);
+    const until = Date.now() + graceMs + 500;
+    while (this.runners.size > 0 && Date.now() < until) await sleep(50);
+    await this.stop(reason);
+  }
+
   /** Stops taking work, stops running attempts (SIGTERM, grace, SIGKILL) and reports them. */
   async stop(reason: string): Promise<void> {
     if (this.stopping) return;

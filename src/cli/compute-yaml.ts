@@ -16,7 +16,7 @@ const keysByType: Record<ComputeType, string[]> = {
   HDInsight: vmSsh,
   Databricks: ['workspace_url', 'access_token'],
   DataLakeAnalytics: ['account_name'],
-  Slurm: [...scale, 'partition', 'qos', 'account', 'login_host', 'ssh_private_key_file'],
+  Slurm: [...scale, 'partition', 'qos', 'account', 'slurm_conf', 'login_host', 'ssh_private_key_file'],
 };
 
 const ident: Record<string, string> = { none: 'None', system_assigned: 'SystemAssigned', user_assigned: 'UserAssigned', 'system_assigned,user_assigned': 'SystemAssigned,UserAssigned' };
@@ -157,7 +157,7 @@ function machineOf(doc: Doc, readFile: (path: string) => string): Doc {
 
 function slurmOf(doc: Doc, readFile: (path: string) => string): Doc {
   const out = scaleOf(doc);
-  for (const [from, to] of [['partition', 'partition'], ['qos', 'qos'], ['account', 'account'], ['login_host', 'loginHost']] as const) if (doc[from] !== undefined) out[to] = doc[from];
+  for (const [from, to] of [['partition', 'partition'], ['qos', 'qos'], ['account', 'account'], ['slurm_conf', 'slurmConf'], ['login_host', 'loginHost']] as const) if (doc[from] !== undefined) out[to] = doc[from];
   if (doc.ssh_private_key_file !== undefined) out.sshPrivateKey = readFile(String(doc.ssh_private_key_file));
   return out;
 }

@@ -10,6 +10,10 @@ import { createApp } from './http/app.js';
 import { appUpgradeHandler } from './http/app-proxy.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
+import { LocalSlurmCommands } from '../providers/slurm/slurm-commands.js';
+import { SlurmProvider } from '../providers/slurm/slurm-provider.js';
+import type { ComputeRecord } from '../domain/compute/compute-record.js';
+import type { SlurmProperties } from '../domain/compute/compute-schema.js';
 import type { Provider } from '../providers/provider.js';
 import { inheritedEnv } from '../config/config.js';
 import { LogStore } from './jobs/log-store.js';
@@ -49,17 +53,33 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, host: str
   });
 }
 
-/** The providers this server can start nodes with (local now; ssh and slurm later). */
+/** The providers this server can start nodes with: local processes, and one Slurm provider per Slurm-backed compute. */
 function providerPlumbing(config: HangarConfig): PoolPlumbing {
-  const local = new LocalProvider(join(config.home, 'nodes'), inheritedEnv());
+  const env = inheritedEnv();
+  const local = new LocalProvider(join(config.home, 'nodes'), env);
   const providers = new Map<string, Provider>([[local.name, local]]);
   // Jobs on local nodes must not read the server's data folder (database, secrets key, other jobs).
   const agentArgs = ['--protect', config.home, ...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : [])];
+  const slurmFor = (compute: ComputeRecord): SlurmProvider => {
+    const name = `slurm:${compute.id}`;
+    const existing = providers.get(name);
+    if (existing instanceof SlurmProvider) return existing;
+    const p = compute.spec.properties as SlurmProperties;
+    const provider = new SlurmProvider(name, new LocalSlurmCommands(env, p.slurmConf), { partition: p.partition, ...(p.qos ? { qos: p.qos } : {}), ...(p.account ? { account: p.account } : {}) }, join(config.home, 'nodes'));
+    providers.set(name, provider);
+    return provider;
+  };
   return {
     agentArgs,
-    providers: [...providers.values()],
-    providerFor: () => local,
+    get providers() {
+      return [...providers.values()];
+    },
+    providerFor: (compute) => (compute.spec.computeType === 'Slurm' ? slurmFor(compute) : local),
     providerNamed: (name) => providers.get(name) ?? local,
+    verify: async (compute) => {
+      if (compute.spec.computeType === 'Slurm') await slurmFor(compute).verify();
+    },
+    register: (computes) => computes.filter((c) => c.spec.computeType === 'Slurm').forEach((c) => slurmFor(c)),
   };
 }
 
@@ -109,7 +129,9 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   const plumbing = providerPlumbing(config);
   const startedAt = ctx.clock.now();
   const interval = config.reconcileIntervalMs;
-  loops.push(new ReconcileLoop('provisioning', () => provisioningTick(ctx, async (id) => (await store.nodes.all({ computeId: id })).length), interval, log));
+  // Slurm-backed computes from before a restart get their providers back before any loop runs.
+  plumbing.register(await store.computes.all({ computeType: 'Slurm' }));
+  loops.push(new ReconcileLoop('provisioning', () => provisioningTick(ctx, async (id) => (await store.nodes.all({ computeId: id })).length, (c) => plumbing.verify(c)), interval, log));
   loops.push(new ReconcileLoop('scheduler', () => schedulerTick(ctx), interval, log));
   loops.push(new ReconcileLoop('node-pool', () => nodePoolTick(ctx, plumbing), interval, log));
   loops.push(new ReconcileLoop('instances', () => instanceTick(ctx), interval, log));

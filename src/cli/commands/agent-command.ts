@@ -23,9 +23,10 @@ export function registerAgentCommand(program: Command): void {
     .option('--pip-index-url <url>', 'package index for system-managed environments')
     .option('--python <path>', 'interpreter for user-managed jobs')
     .option('--protect <dir>', 'a folder jobs must not see (repeatable; hidden with bubblewrap when installed)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--slurm', 'runs inside a Slurm allocation: SIGTERM means preemption or requeue (jobs checkpoint and go back to the queue)')
     .option('--instance-dir <dir>', 'run as a compute instance: its lasting folder (home, SSH host key, setup log)')
     .option('--jupyter-command <cmd>', 'Jupyter Notebook executable for instances', 'jupyter-notebook')
-    .action(async (o: { server: string; token: string; workDir: string; slots?: number; nodeId?: string; pipFindLinks?: string; pipIndexUrl?: string; python?: string; instanceDir?: string; jupyterCommand: string; protect?: string[] }) => {
+    .action(async (o: { server: string; token: string; workDir: string; slots?: number; nodeId?: string; pipFindLinks?: string; pipIndexUrl?: string; python?: string; instanceDir?: string; jupyterCommand: string; protect?: string[]; slurm?: boolean }) => {
       const options: AgentOptions = { server: o.server, token: o.token, workDir: o.workDir };
       if (o.slots !== undefined) options.slots = o.slots;
       if (o.nodeId) options.nodeId = o.nodeId;
@@ -33,12 +34,14 @@ export function registerAgentCommand(program: Command): void {
       if (o.pipIndexUrl) options.pipIndexUrl = o.pipIndexUrl;
       if (o.python) options.python = o.python;
       if (o.protect) options.protect = o.protect;
+      if (o.slurm) options.slurm = true;
       if (o.instanceDir) options.instance = { dir: o.instanceDir, jupyterCommand: o.jupyterCommand };
       const agent = new Agent(options, inheritedEnv());
       const shutdown = (signal: string): void => {
         void agent.stop(`received ${signal}`).then(() => process.exit(0));
       };
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      // In a Slurm allocation SIGTERM is Slurm taking it back (preemption, requeue, scancel).
+      process.on('SIGTERM', () => (options.slurm ? void agent.preempted('Slurm ended or requeued the allocation').then(() => process.exit(0)) : shutdown('SIGTERM')));
       process.on('SIGINT', () => shutdown('SIGINT'));
       await agent.start();
     });

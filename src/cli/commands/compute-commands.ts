@@ -25,6 +25,11 @@ interface ComputeFlags extends CommonOptions {
   sshPublicAccessEnabled?: string | boolean;
   sshKeyValue?: string;
   sshKeyName?: string;
+  partition?: string;
+  qos?: string;
+  account?: string;
+  slurmConf?: string;
+  loginHost?: string;
   stopped?: boolean;
   userObjectId?: string;
   userTenantId?: string;
@@ -95,8 +100,14 @@ function documentOf(o: ComputeFlags): Record<string, unknown> {
   set('address', o.address);
   set('resource_id', o.resourceId);
   set('namespace', o.namespace);
+  set('partition', o.partition);
+  set('qos', o.qos);
+  set('account', o.account);
+  set('slurm_conf', o.slurmConf);
+  set('login_host', o.loginHost);
+  if (o.sshPrivateKeyFile !== undefined && String(o.type).toLowerCase() === 'slurm') doc.ssh_private_key_file = o.sshPrivateKeyFile;
   if (o.identityType) doc.identity = { type: o.identityType, ...(o.userAssignedIdentities ? { user_assigned_identities: o.userAssignedIdentities.map((r) => ({ resource_id: r })) } : {}) };
-  for (const [key, value] of [['ssh_key_value', o.sshKeyValue], ['admin_username', o.adminUsername], ['admin_password', o.adminPassword], ['ssh_private_key_file', o.sshPrivateKeyFile]] as const) if (value !== undefined) ssh[key] = value;
+  for (const [key, value] of [['ssh_key_value', o.sshKeyValue], ['admin_username', o.adminUsername], ['admin_password', o.adminPassword], ['ssh_private_key_file', o.sshPrivateKeyFile]] as const) if (value !== undefined && !(key === 'ssh_private_key_file' && String(o.type).toLowerCase() === 'slurm')) ssh[key] = value;
   if (o.sshPort !== undefined) ssh.ssh_port = num(o.sshPort, '--ssh-port');
   if (o.sshKeyName !== undefined) ssh.ssh_key_name = o.sshKeyName;
   if (o.stopped) doc.start_after_creation = false;
@@ -202,6 +213,10 @@ export function registerComputeCommands(program: Command): void {
     .option('--ssh-private-key-file <file>', 'private key file (stored encrypted, never shown)')
     .option('--resource-id <id>', 'resource id of the attached resource')
     .option('--namespace <ns>', 'kubernetes namespace')
+    .option('--partition <name>', 'slurm: partition allocations go to')
+    .option('--qos <qos>', 'slurm: QOS').option('--account <account>', 'slurm: account')
+    .option('--slurm-conf <path>', 'slurm: SLURM_CONF on the server host')
+    .option('--login-host <user@host>', 'slurm: reach sbatch over SSH on this login node')
     .action(action((o: ComputeFlags) => createOrAttach(o, 'attach')));
   withCommon(compute.command('update').description('Update min/max nodes, idle time, description, tags, identity'))
     .requiredOption('-n, --name <name>', 'compute name')

@@ -20,6 +20,7 @@ export const errorCatalogue = {
   NotImplemented: { status: 501, description: 'The route exists but the behaviour arrives in a later release; the message says which.' },
   AuthorizationFailed: { status: 403, description: 'The caller may not do this: none of its roles at the scope allow the action (the message names both), or an instance rule (only its owner opens its applications).' },
   ApplicationUnavailable: { status: 409, description: 'An instance application cannot be reached now (instance not running, app not started or failed); the message says why.' },
+  ProviderError: { status: 502, description: "A backend refused (Slurm: invalid partition, QOS limit, down nodes; SSH): the message quotes the backend's own words." },
   Unauthenticated: { status: 401, description: 'No valid credentials: the bearer token, session cookie, node token or identity secret is missing, unknown, expired or revoked.' },
   LogGap: { status: 409, description: 'A log chunk starts beyond the bytes the server holds; `details` gives the length to resend from.' },
   EnvironmentNotResolvable: { status: 400, description: 'A job names an environment that is neither registered nor aliased; the message says how to add one.' },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isScalable, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { terminalStates, type JobState } from '../../domain/jobs/job-record.js';
 import { loseAttempt } from '../../domain/jobs/job-transitions.js';
@@ -20,7 +20,7 @@ import { controlOf } from '../instances/instance-service.js';
 const activeStates: JobState[] = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'];
 
 /** Compute kinds whose nodes Hangar starts itself (attached kinds bring their own). */
-const pooled = new Set(['AmlCompute', 'ComputeInstance']);
+const pooled = new Set(['AmlCompute', 'ComputeInstance', 'Slurm']);
 
 /** How a node pool reaches its providers. */
 export interface PoolPlumbing {
@@ -29,8 +29,12 @@ export interface PoolPlumbing {
   providerNamed(name: string): Provider;
   /** Extra `hangar agent` flags the server wants on every node (pip wheel folder…). */
   agentArgs: string[];
-  /** Every provider, for the orphan sweep. */
-  providers: Provider[];
+  /** Every provider, for the orphan sweep (Slurm-backed computes add theirs as they appear). */
+  readonly providers: Provider[];
+  /** Checks a new compute's backend works (Slurm: the partition takes jobs); throws the backend's words. */
+  verify(compute: ComputeRecord): Promise<void>;
+  /** Makes the providers of these computes known (after a restart, for computes created since). */
+  register(computes: readonly ComputeRecord[]): void;
 }
 
 function slotsFor(compute: ComputeRecord): number {
@@ -58,7 +62,14 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
   await ctx.store.nodes.insert(node);
   // An instance's node keeps its home folder, host key and setup state in the instance's folder.
   const instanceArgs = compute.spec.computeType === 'ComputeInstance' ? ['--instance-dir', instanceDir(ctx.config.home, compute.id), '--jupyter-command', ctx.config.instances.jupyterCommand] : [];
-  const started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: [...plumbing.agentArgs, ...instanceArgs] });
+  let started: Awaited<ReturnType<Provider['provision']>>;
+  try {
+    started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: [...plumbing.agentArgs, ...instanceArgs] });
+  } catch (err) {
+    // The backend said no (a Slurm QOS limit, a down partition): no node, and its words on the compute.
+    await ctx.store.nodes.delete(node.id);
+    throw new ProvisionFailed((err as Error).message);
+  }
   await ctx.store.nodes.update({ ...node, providerRef: started.ref, version: 2 });
   await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'NodeProvisioned', message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)): ${why}.`, level: 'Info' });
 }
@@ -128,14 +139,27 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
     ctx.clock.now(),
   );
   const why = compute.spec.computeType === 'ComputeInstance' ? 'the instance runs' : `target ${decision.target} = clamp(min ${scale.minNodeCount ?? 0}, max ${scale.maxNodeCount ?? 1}, demand ${snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0}), ${nodes.filter((n) => n.state !== 'leaving' && n.state !== 'preempted').length} live`;
-  for (let i = 0; i < decision.provision; i++) await provisionNode(ctx, plumbing, compute, why);
-  limits.took(compute, decision.provision);
+  let failure: PoolError | undefined;
+  let provisioned = 0;
+  // After a refusal the backend is asked again only after a pause, not on every pass.
+  const lastFailure = failedAt.get(compute.id);
+  const wait = lastFailure !== undefined && ctx.clock.elapsedMs() - lastFailure.atMs < RETRY_AFTER_FAILURE_MS;
+  if (wait && lastFailure) failure = { code: 'ProviderError', message: lastFailure.message };
+  try {
+    for (; !wait && provisioned < decision.provision; provisioned++) await provisionNode(ctx, plumbing, compute, why);
+    if (!wait && decision.provision > 0) failedAt.delete(compute.id);
+  } catch (err) {
+    if (!(err instanceof ProvisionFailed)) throw err;
+    failure = { code: 'ProviderError', message: err.message };
+    failedAt.set(compute.id, { atMs: ctx.clock.elapsedMs(), message: err.message });
+  }
+  limits.took(compute, provisioned);
   for (const r of decision.release) {
     const node = nodes.find((n) => n.id === r.nodeId);
     if (node) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, r.reason);
   }
-  const acted = decision.provision > 0 || decision.release.length > 0;
-  const errors = decision.blocked ? [decision.blocked] : [];
+  const acted = provisioned > 0 || decision.release.length > 0;
+  const errors = [...(decision.blocked ? [decision.blocked] : []), ...(failure ? [failure] : [])];
   // Nothing changed and the snapshot already shows what would be written: skip the re-read.
   if (!acted && sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) })) return decision.nextReleaseAt;
   await writeObserved(ctx, compute, decision.target, errors);
@@ -145,10 +169,17 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
 /** Azure's observed fields, with `errors` only on clusters (instances report no allocation errors). */
 function observedWithErrors(compute: ComputeRecord, nodes: readonly NodeRecord[], target: number, errors: PoolError[]): Record<string, unknown> {
   const fromNodes = observedFromNodes(compute.spec, nodes, target);
-  return compute.spec.computeType === 'AmlCompute' ? { ...fromNodes, errors } : fromNodes;
+  return isScalable(compute.spec) ? { ...fromNodes, errors } : fromNodes;
 }
 
-type PoolError = NonNullable<ReturnType<typeof decidePool>['blocked']>;
+type PoolError = { code: string; message: string };
+
+/** A provider refused to start a node; the message is the backend's. */
+class ProvisionFailed extends Error {}
+
+/** Computes whose backend last refused a node, and when (monotonic), to pace retries. */
+const failedAt = new Map<string, { atMs: number; message: string }>();
+const RETRY_AFTER_FAILURE_MS = 10_000;
 
 function sameObserved(compute: ComputeRecord, next: Record<string, unknown>): boolean {
   return JSON.stringify({ ...compute.status.observed, ...next }) === JSON.stringify(compute.status.observed);
@@ -165,7 +196,7 @@ async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target
   // A new or changed block is an event once, not once per pass.
   const now = ctx.clock.now().toISOString();
   const event = errors[0]
-    ? { reason: errors[0].code === 'QuotaExceeded' ? 'ScaleUpDeniedByQuota' : 'ScalingBlockedByLock', message: errors[0].message, level: 'Warning' as const }
+    ? { reason: errors[0].code === 'QuotaExceeded' ? 'ScaleUpDeniedByQuota' : errors[0].code === 'ProviderError' ? 'ScaleUpBlockedByBackend' : 'ScalingBlockedByLock', message: errors[0].message, level: 'Warning' as const }
     : { reason: 'ScalingUnblocked', message: 'The cluster can reach its target again.', level: 'Info' as const };
   await ctx.store.events.append({ at: now, workspace: fresh.workspace, resource: `compute/${fresh.name}`, ...event });
 }
@@ -176,6 +207,7 @@ async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target
  */
 export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing): Promise<number | undefined> {
   const all = await ctx.store.computes.all({});
+  plumbing.register(all);
   await retireRunBasedComputes(ctx, all);
   const computes = all.filter((c) => pooled.has(c.spec.computeType) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState));
   const snapshot = await readSnapshot(ctx);

@@ -1,4 +1,4 @@
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isScalable, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { familyLimit, quotaShortfall, usageOf, type CoreUsage } from '../../domain/compute/quota.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import type { PoolInput } from '../../domain/nodes/node-pool-decision.js';
@@ -28,7 +28,7 @@ export async function readPoolLimits(ctx: ServiceContext, computes: readonly Com
       const size = sizeOf(compute);
       const location = ctx.config.locations.find((l) => l.name === compute.spec.location);
       const used = usage.get(compute.spec.location);
-      if (compute.spec.computeType !== 'AmlCompute' || !size || !location || !used || size.vCPUs === 0) return undefined;
+      if (!isScalable(compute.spec) || !size || !location || !used || size.vCPUs === 0) return undefined;
       const low = lowPriority(compute);
       const limit = low ? location.quota.lowPriorityCores : familyLimit(location, size.family);
       const inUse = low ? used.lowPriority : (used.dedicatedByFamily[size.family] ?? 0);
@@ -37,7 +37,7 @@ export async function readPoolLimits(ctx: ServiceContext, computes: readonly Com
         shortfall: (wanted) => quotaShortfall(location, used, { family: size.family, cores: wanted * size.vCPUs, priority: low ? 'LowPriority' : 'Dedicated', what: `scale-up of cluster ${compute.name} by ${wanted} node(s)` })?.message ?? 'quota exceeded',
       };
     },
-    lockedBy: (compute) => (compute.spec.computeType === 'AmlCompute' ? readOnly.get(compute.workspace) : undefined),
+    lockedBy: (compute) => (isScalable(compute.spec) ? readOnly.get(compute.workspace) : undefined),
     took(compute, nodes) {
       const size = sizeOf(compute);
       const used = usage.get(compute.spec.location);

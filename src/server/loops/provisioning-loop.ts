@@ -1,3 +1,4 @@
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { decideProvisioning } from '../../domain/compute/provisioning-decision.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { removeInstanceDir } from '../instances/instance-dirs.js';
@@ -8,12 +9,19 @@ const pendingStates = ['Creating', 'Updating', 'Deleting'] as const;
  * One pass of the provisioning loop: finishes creates/updates and removes deleted computes once
  * they hold nothing. Idempotent; safe to run after a restart.
  */
-export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeId: string) => Promise<number>): Promise<void> {
+export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeId: string) => Promise<number>, verify?: (compute: ComputeRecord) => Promise<void>): Promise<void> {
   const pending = (await Promise.all(pendingStates.map((provisioningState) => ctx.store.computes.all({ provisioningState })))).flat();
   for (const record of pending) {
     const step = decideProvisioning(record, await nodesHeld(record.id));
     const now = ctx.clock.now().toISOString();
     if (step.kind === 'succeed') {
+      // An attached backend is checked first; what it said goes on the compute word for word.
+      const problem = verify ? await verify(record).then(() => undefined, (err: Error) => err.message) : undefined;
+      if (problem) {
+        await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Failed', provisioningErrors: [{ code: 'ProviderError', message: problem }] }, modifiedAt: now, version: record.version + 1 });
+        await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: 'ProvisioningFailed', message: problem, level: 'Error' });
+        continue;
+      }
       await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Succeeded' }, modifiedAt: now, version: record.version + 1 });
       await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: 'Provisioned', message: 'Provisioning succeeded.', level: 'Info' });
     } else if (step.kind === 'remove') {

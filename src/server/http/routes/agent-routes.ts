@@ -1,5 +1,7 @@
 import { parseBody } from '../parse-body.js';
 import type { RouteDef, RouteInput } from '../route-def.js';
+import { HangarError } from '../../../domain/errors/hangar-error.js';
+import { preemptNode } from '../../nodes/preemption.js';
 import { heartbeatSchema, leaseSchema, logChunkSchema, outputsSchema, registerSchema, statusSchema } from './agent-schemas.js';
 
 const tag = 'Agents';
@@ -16,6 +18,15 @@ export const agentRoutes: RouteDef[] = [
   {
     method: 'post', path: '/api/agent/heartbeat', action: act('heartbeat/action'), tag, summary: 'Heartbeat: liveness, running attempts; answers what to stop', body: heartbeatSchema,
     handler: async (i) => ({ status: 200, body: await i.services.nodes.heartbeat(await node(i), parseBody(heartbeatSchema, i.body)) }),
+  },
+  {
+    method: 'post', path: '/api/agent/preempted', action: act('preempted/action'), tag, summary: 'The backend is taking this node back (Slurm preemption): its jobs checkpoint and resume elsewhere',
+    handler: async (i) => {
+      const n = await node(i);
+      const reason = typeof (i.body as { reason?: unknown } | undefined)?.reason === 'string' ? String((i.body as { reason: string }).reason) : 'the backend took the node back';
+      const written = await preemptNode(i.services.ctx, n, reason).catch((err: unknown) => (err instanceof HangarError && err.code === 'Conflict' ? n : Promise.reject(err)));
+      return { status: 200, body: { nodeId: written.id, nodeState: written.state } };
+    },
   },
   {
     method: 'post', path: '/api/agent/lease', action: act('lease/action'), tag, summary: 'Long poll for job attempts assigned to the node', body: leaseSchema,

@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
+import type { SlurmCommands } from './slurm-commands.js';
+
+const cliMain = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+/** Where and how a Slurm-backed compute asks for allocations. */
+export interface SlurmPlacement {
+  partition: string;
+  qos?: string;
+  account?: string;
+  /** CPUs per allocation (the node's slots). */
+  cpusPerNode?: number;
+}
+
+/** Slurm refused something; the message is Slurm's own text. */
+export class SlurmError extends Error {
+  constructor(readonly command: string, readonly slurmText: string, where: string) {
+    super(`${command} on ${where} failed: ${slurmText.trim() || 'no output'}`);
+  }
+}
+
+const JOB_PREFIX = 'hangar-';
+
+/**
+ * Nodes as Slurm allocations: each node is a one-node batch job (`sbatch`) whose step is
+ * `hangar agent`; terminating it is `scancel`. Jobs are named `hangar-<node id>` and carry this
+ * provider's tag in their comment, so `list` finds exactly this compute's allocations.
+ */
+export class SlurmProvider implements Provider {
+  constructor(
+    readonly name: string,
+    private readonly commands: SlurmCommands,
+    private readonly placement: SlurmPlacement,
+    /** Working folders of nodes (on a file system the Slurm nodes share with this host). */
+    private readonly nodesDir: string,
+    private readonly agentEntry: string = cliMain,
+  ) {
+    mkdirSync(nodesDir, { recursive: true });
+  }
+
+  /** Checks the partition (and QOS) can take jobs, answering Slurm's own words when not. */
+  async verify(signal?: AbortSignal): Promise<void> {
+    const args = ['--test-only', '--parsable', '-p', this.placement.partition, ...this.extraArgs(), '--wrap', 'true'];
+    const r = await this.commands.run('sbatch', args, undefined, signal);
+    if (r.code !== 0) throw new SlurmError('sbatch --test-only', r.stderr || r.stdout, this.commands.where);
+  }
+
+  private extraArgs(): string[] {
+    return [...(this.placement.qos ? ['--qos', this.placement.qos] : []), ...(this.placement.account ? ['--account', this.placement.account] : [])];
+  }
+
+  private script(req: NodeProvisionRequest, dir: string): string {
+    const agent = [process.execPath, this.agentEntry, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, '--slurm', ...(req.agentArgs ?? [])];
+    const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+    return ['#!/bin/bash', `export HANGAR_NODE_ID=${quote(req.nodeId)}`, `exec ${agent.map(quote).join(' ')}`, ''].join('\n');
+  }
+
+  async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
+    const existing = await this.describe(req.nodeId, signal);
+    if (existing.state === 'running') return existing;
+    const dir = join(this.nodesDir, req.nodeId);
+    mkdirSync(dir, { recursive: true });
+    const args = [
+      '--parsable', `--job-name=${JOB_PREFIX}${req.nodeId}`, `--comment=${this.name}`, '-p', this.placement.partition, ...this.extraArgs(),
+      '--nodes=1', '--ntasks=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--requeue', `--output=${join(dir, 'agent.log')}`, '--open-mode=append',
+    ];
+    const r = await this.commands.run('sbatch', args, this.script(req, dir), signal);
+    if (r.code !== 0) throw new SlurmError('sbatch', r.stderr || r.stdout, this.commands.where);
+    const jobId = r.stdout.trim().split(';')[0] ?? '';
+    return { nodeId: req.nodeId, ref: jobId, state: 'running' };
+  }
+
+  /** This provider's allocations as squeue sees them (pending and running count as running). */
+  private async queue(signal?: AbortSignal): Promise<{ jobId: string; nodeId: string; state: string }[]> {
+    const r = await this.commands.run('squeue', ['-h', '-o', '%i|%j|%T|%k'], undefined, signal);
+    if (r.code !== 0) throw new SlurmError('squeue', r.stderr || r.stdout, this.commands.where);
+    return r.stdout.split('\n').map((l) => l.trim().split('|')).filter((p) => p.length === 4 && p[1]?.startsWith(JOB_PREFIX) && p[3] === this.name)
+      .map(([jobId = '', name = '', state = '']) => ({ jobId, nodeId: name.slice(JOB_PREFIX.length), state }));
+  }
+
+  async describe(nodeId: string, signal?: AbortSignal): Promise<ProviderNode> {
+    const job = (await this.queue(signal)).find((j) => j.nodeId === nodeId && !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)/.test(j.state));
+    return { nodeId, ref: job?.jobId ?? '', state: job ? 'running' : 'gone' };
+  }
+
+  async list(signal?: AbortSignal): Promise<ProviderNode[]> {
+    return (await this.queue(signal)).filter((j) => !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT)/.test(j.state)).map((j) => ({ nodeId: j.nodeId, ref: j.jobId, state: 'running' as const }));
+  }
+
+  /** `scancel` by name (idempotent: nothing to cancel is fine); the node's folder goes, its log stays. */
+  async terminate(nodeId: string, signal?: AbortSignal): Promise<void> {
+    const r = await this.commands.run('scancel', ['--name', `${JOB_PREFIX}${nodeId}`], undefined, signal);
+    if (r.code !== 0) throw new SlurmError('scancel', r.stderr || r.stdout, this.commands.where);
+    for (let i = 0; i < 50 && (await this.describe(nodeId, signal)).state === 'running'; i++) await new Promise((res) => setTimeout(res, 100));
+    const dir = join(this.nodesDir, nodeId);
+    if (existsSync(dir)) for (const entry of ['jobs', 'envs', 'session.json']) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
+
+  /** The agent log of a node (for messages when it never registered). */
+  agentLog(nodeId: string): string {
+    const file = join(this.nodesDir, nodeId, 'agent.log');
+    return existsSync(file) ? readFileSync(file, 'utf8').slice(-2000) : '';
+  }
+}
