@@ -6,8 +6,10 @@
 # - openssh-client, openssh-sftp-server: ssh/scp into compute instances (the client in tests, sftp-server for scp)
 # - jupyter-notebook: Jupyter on compute instances
 # - bubblewrap: the job sandbox on the local provider (jobs cannot read HANGAR_HOME)
+# - slurm-wlm: a real single-host Slurm cluster for the Slurm provider tests (scripts/slurm-cluster.sh)
+# - openssh-server: sshd for attached-machine tests
 set -euo pipefail
-packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap)
+packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

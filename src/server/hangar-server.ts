@@ -14,6 +14,7 @@ import { LocalSlurmCommands } from '../providers/slurm/slurm-commands.js';
 import { SlurmProvider } from '../providers/slurm/slurm-provider.js';
 import type { ComputeRecord } from '../domain/compute/compute-record.js';
 import type { SlurmProperties } from '../domain/compute/compute-schema.js';
+import { findVmSize } from '../domain/compute/vm-sizes.js';
 import type { Provider } from '../providers/provider.js';
 import { inheritedEnv } from '../config/config.js';
 import { LogStore } from './jobs/log-store.js';
@@ -65,7 +66,9 @@ function providerPlumbing(config: HangarConfig): PoolPlumbing {
     const existing = providers.get(name);
     if (existing instanceof SlurmProvider) return existing;
     const p = compute.spec.properties as SlurmProperties;
-    const provider = new SlurmProvider(name, new LocalSlurmCommands(env, p.slurmConf), { partition: p.partition, ...(p.qos ? { qos: p.qos } : {}), ...(p.account ? { account: p.account } : {}) }, join(config.home, 'nodes'));
+    // A VM size asks each allocation for that many CPUs (its cores drive quota too).
+    const cpus = p.vmSize ? findVmSize(p.vmSize)?.vCPUs : undefined;
+    const provider = new SlurmProvider(name, new LocalSlurmCommands(env, p.slurmConf), { partition: p.partition, ...(p.qos ? { qos: p.qos } : {}), ...(p.account ? { account: p.account } : {}), ...(cpus ? { cpusPerNode: cpus } : {}) }, join(config.home, 'nodes'));
     providers.set(name, provider);
     return provider;
   };

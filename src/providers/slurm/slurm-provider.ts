@@ -43,7 +43,7 @@ export class SlurmProvider implements Provider {
 
   /** Checks the partition (and QOS) can take jobs, answering Slurm's own words when not. */
   async verify(signal?: AbortSignal): Promise<void> {
-    const args = ['--test-only', '--parsable', '-p', this.placement.partition, ...this.extraArgs(), '--wrap', 'true'];
+    const args = ['--test-only', '--parsable', '-p', this.placement.partition, ...this.extraArgs(), '--nodes=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--wrap', 'true'];
     const r = await this.commands.run('sbatch', args, undefined, signal);
     if (r.code !== 0) throw new SlurmError('sbatch --test-only', r.stderr || r.stdout, this.commands.where);
   }
