@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
-import { repoRoot, tempDir, waitFor } from '../helpers/processes.js';
+import { childEnv, cliPath, repoRoot, tempDir, waitFor } from '../helpers/processes.js';
+import { describeProviderContract } from '../../src/providers/provider-contract.js';
+import { LocalSlurmCommands } from '../../src/providers/slurm/slurm-commands.js';
+import { SlurmProvider } from '../../src/providers/slurm/slurm-provider.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, serverFetch, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -32,6 +35,9 @@ afterAll(async () => {
   execFileSync('scancel', ['--full', '-u', String(process.getuid?.() === 0 ? 'root' : process.env.USER ?? '')], { env: slurmEnv() });
   execFileSync('bash', [join(repoRoot, 'scripts', 'slurm-cluster.sh'), 'stop', slurmDir]);
 }, 60_000);
+
+// The same provider contract the local provider passes; agents point at a port nothing listens on.
+describeProviderContract('slurm', () => Promise.resolve({ provider: new SlurmProvider('slurm:contract', new LocalSlurmCommands(childEnv(), slurmConf), { partition: 'debug' }, join(tempDir(), 'nodes'), cliPath), serverUrl: 'http://127.0.0.1:1' }));
 
 describe('an attached Slurm cluster', () => {
   it('refuses a bad partition with Slurm\'s own words', async () => {
