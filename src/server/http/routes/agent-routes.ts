@@ -24,7 +24,13 @@ export const agentRoutes: RouteDef[] = [
     handler: async (i) => {
       const n = await node(i);
       const reason = typeof (i.body as { reason?: unknown } | undefined)?.reason === 'string' ? String((i.body as { reason: string }).reason) : 'the backend took the node back';
-      const written = await preemptNode(i.services.ctx, n, reason).catch((err: unknown) => (err instanceof HangarError && err.code === 'Conflict' ? n : Promise.reject(err)));
+      let written = n;
+      try {
+        written = await preemptNode(i.services.ctx, n, reason);
+      } catch (err) {
+        // Already leaving or preempted (Hangar released it itself): nothing more to do.
+        if (!(err instanceof HangarError && err.code === 'Conflict')) throw err;
+      }
       return { status: 200, body: { nodeId: written.id, nodeState: written.state } };
     },
   },
