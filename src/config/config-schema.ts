@@ -54,6 +54,8 @@ export const configSchema = z.strictObject({
   home: z.string().min(1),
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(DEFAULT_PORT),
+  /** The URL nodes and jobs on other machines reach the server at (default: the listening address, loopback for 0.0.0.0). */
+  advertiseUrl: z.string().url().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   defaultWorkspace: z
     .strictObject({ name: z.string().min(1).default('default'), location: z.string().min(1).default('local') })

@@ -12,6 +12,8 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import { LocalSlurmCommands } from '../providers/slurm/slurm-commands.js';
 import { SlurmProvider } from '../providers/slurm/slurm-provider.js';
+import { SshProvider } from '../providers/ssh/ssh-provider.js';
+import type { SshTarget } from '../providers/ssh/ssh-connection.js';
 import type { ComputeRecord } from '../domain/compute/compute-record.js';
 import type { SlurmProperties } from '../domain/compute/compute-schema.js';
 import { findVmSize } from '../domain/compute/vm-sizes.js';
@@ -55,7 +57,7 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, host: str
 }
 
 /** The providers this server can start nodes with: local processes, and one Slurm provider per Slurm-backed compute. */
-function providerPlumbing(config: HangarConfig): PoolPlumbing {
+function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbing {
   const env = inheritedEnv();
   const local = new LocalProvider(join(config.home, 'nodes'), env);
   const providers = new Map<string, Provider>([[local.name, local]]);
@@ -72,17 +74,50 @@ function providerPlumbing(config: HangarConfig): PoolPlumbing {
     providers.set(name, provider);
     return provider;
   };
+  const sshFor = (compute: ComputeRecord): SshProvider => {
+    const name = `ssh:${compute.id}`;
+    const existing = providers.get(name);
+    if (existing instanceof SshProvider) return existing;
+    const provider = new SshProvider(name, () => sshTarget(ctx, compute.id), join(config.home, 'agent-bundle'), compute.id);
+    providers.set(name, provider);
+    return provider;
+  };
   return {
     agentArgs,
+    agentArgsFor: (compute) => (compute.spec.computeType === 'VirtualMachine' ? agentArgs.filter((a, i) => a !== '--protect' && agentArgs[i - 1] !== '--protect') : agentArgs),
     get providers() {
       return [...providers.values()];
     },
-    providerFor: (compute) => (compute.spec.computeType === 'Slurm' ? slurmFor(compute) : local),
+    providerFor: (compute) => (compute.spec.computeType === 'Slurm' ? slurmFor(compute) : compute.spec.computeType === 'VirtualMachine' ? sshFor(compute) : local),
     providerNamed: (name) => providers.get(name) ?? local,
     verify: async (compute) => {
       if (compute.spec.computeType === 'Slurm') await slurmFor(compute).verify();
+      if (compute.spec.computeType !== 'VirtualMachine') return undefined;
+      const checked = await sshFor(compute).verify();
+      return { sshHostKey: checked.hostKey, nodeVersion: checked.node };
     },
-    register: (computes) => computes.filter((c) => c.spec.computeType === 'Slurm').forEach((c) => slurmFor(c)),
+    register: (computes) => {
+      computes.filter((c) => c.spec.computeType === 'Slurm').forEach((c) => slurmFor(c));
+      computes.filter((c) => c.spec.computeType === 'VirtualMachine').forEach((c) => sshFor(c));
+    },
+  };
+}
+
+/** Login details of an attached machine: address and user from its spec, secrets decrypted, host key as pinned. */
+async function sshTarget(ctx: ServiceContext, computeId: string): Promise<SshTarget> {
+  const compute = await ctx.store.computes.getById(computeId);
+  if (!compute) throw new Error(`compute ${computeId} no longer exists`);
+  const p = compute.spec.properties as { address: string; sshPort?: number; administratorAccount: { username: string } };
+  const secrets = Object.fromEntries(Object.entries(await ctx.store.secrets.list(computeId)).map(([k, v]) => [k, ctx.secrets.decrypt(v)]));
+  const pinned = compute.status.observed.sshHostKey;
+  return {
+    host: p.address,
+    port: p.sshPort ?? 22,
+    username: p.administratorAccount.username,
+    ...(secrets['administratorAccount.password'] ? { password: secrets['administratorAccount.password'] } : {}),
+    ...(secrets['administratorAccount.privateKeyData'] ? { privateKey: secrets['administratorAccount.privateKeyData'] } : {}),
+    ...(secrets['administratorAccount.privateKeyPassphrase'] ? { passphrase: secrets['administratorAccount.privateKeyPassphrase'] } : {}),
+    ...(typeof pinned === 'string' ? { pinnedHostKey: pinned } : {}),
   };
 }
 
@@ -123,13 +158,13 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     wake: () => loops.forEach((l) => l.wake()),
     logs: new LogStore(join(config.home, 'jobs')),
     signals: new Signals(),
-    publicUrl: () => publicUrl,
+    publicUrl: () => config.advertiseUrl ?? publicUrl,
   };
   if (config.testClock) log.warn('testClock is on: POST /api/admin/clock can move this server\'s clock forward (for tests only)');
   const services = createServices(ctx);
   await services.workspaces.ensureDefault();
   await bootstrapAccess(services, config, log);
-  const plumbing = providerPlumbing(config);
+  const plumbing = providerPlumbing(config, ctx);
   const startedAt = ctx.clock.now();
   const interval = config.reconcileIntervalMs;
   // Slurm-backed computes from before a restart get their providers back before any loop runs.

@@ -28,7 +28,7 @@ export const jobSubmissionSchema = z.strictObject({
 /** A validated submission body. */
 export type JobSubmission = z.infer<typeof jobSubmissionSchema>;
 
-const runnableKinds = new Set(['AmlCompute', 'ComputeInstance', 'Slurm']);
+const runnableKinds = new Set(['AmlCompute', 'ComputeInstance', 'Slurm', 'VirtualMachine']);
 
 async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobSpec): Promise<ComputeRecord> {
   const raw = spec.compute;
@@ -37,7 +37,7 @@ async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobS
   const compute = await ctx.store.computes.get(workspace, name);
   if (!compute) throw new HangarError('NotFound', `compute: '${name}' does not exist in workspace '${workspace}'; see \`hangar compute list\`.`, 'compute');
   if (!runnableKinds.has(compute.spec.computeType)) {
-    throw new HangarError('JobCannotRun', `compute: '${name}' is a ${compute.spec.computeType}; jobs run on compute clusters (AmlCompute), compute instances and attached Slurm clusters.`, 'compute');
+    throw new HangarError('JobCannotRun', `compute: '${name}' is a ${compute.spec.computeType}; jobs run on compute clusters (AmlCompute), compute instances, attached Slurm clusters and attached machines (VirtualMachine).`, 'compute');
   }
   if (compute.status.provisioningState === 'Deleting' || compute.status.provisioningState === 'Failed') {
     throw new HangarError('JobCannotRun', `compute: '${name}' is ${compute.status.provisioningState}; it cannot take jobs.`, 'compute');

@@ -20,7 +20,7 @@ import { controlOf } from '../instances/instance-service.js';
 const activeStates: JobState[] = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'];
 
 /** Compute kinds whose nodes Hangar starts itself (attached kinds bring their own). */
-const pooled = new Set(['AmlCompute', 'ComputeInstance', 'Slurm']);
+const pooled = new Set(['AmlCompute', 'ComputeInstance', 'Slurm', 'VirtualMachine']);
 
 /** How a node pool reaches its providers. */
 export interface PoolPlumbing {
@@ -32,7 +32,9 @@ export interface PoolPlumbing {
   /** Every provider, for the orphan sweep (Slurm-backed computes add theirs as they appear). */
   readonly providers: Provider[];
   /** Checks a new compute's backend works (Slurm: the partition takes jobs); throws the backend's words. */
-  verify(compute: ComputeRecord): Promise<void>;
+  verify(compute: ComputeRecord): Promise<Record<string, unknown> | undefined>;
+  /** The `hangar agent` flags for a compute's nodes (remote machines do not get server-side paths). */
+  agentArgsFor(compute: ComputeRecord): string[];
   /** Makes the providers of these computes known (after a restart, for computes created since). */
   register(computes: readonly ComputeRecord[]): void;
 }
@@ -64,7 +66,7 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
   const instanceArgs = compute.spec.computeType === 'ComputeInstance' ? ['--instance-dir', instanceDir(ctx.config.home, compute.id), '--jupyter-command', ctx.config.instances.jupyterCommand] : [];
   let started: Awaited<ReturnType<Provider['provision']>>;
   try {
-    started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: [...plumbing.agentArgs, ...instanceArgs] });
+    started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: [...plumbing.agentArgsFor(compute), ...instanceArgs] });
   } catch (err) {
     // The backend said no (a Slurm QOS limit, a down partition): no node, and its words on the compute.
     await ctx.store.nodes.delete(node.id);
@@ -84,7 +86,13 @@ async function forgetLocalNode(ctx: ServiceContext, node: NodeRecord, reason: st
 export async function releaseNode(ctx: ServiceContext, provider: Provider, node: NodeRecord, reason: string): Promise<void> {
   const current = await ctx.store.nodes.get(node.id);
   if (current && current.state !== 'leaving') await ctx.store.nodes.update({ ...current, state: 'leaving', reason, version: current.version + 1 });
-  await provider.terminate(node.id);
+  try {
+    await provider.terminate(node.id);
+  } catch (err) {
+    // The backend cannot be reached or refuses (a changed host key, Slurm down): the node is
+    // forgotten all the same, with a warning; the orphan sweep stops it if it shows up again.
+    await ctx.store.events.append({ at: ctx.clock.now().toISOString(), workspace: node.workspace, resource: `compute/${node.computeName}`, reason: 'NodeTerminateFailed', message: `Could not stop node ${node.id} on its backend: ${(err as Error).message}`, level: 'Warning' });
+  }
   const now = ctx.clock.now();
   for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => !terminalStates.has(j.status))) {
     await updateJob(ctx, job, (j) => loseAttempt(j, `node ${node.id} was released (${reason})`, now));
@@ -121,7 +129,8 @@ async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
 /** Reconciles one compute's pool; answers when an idle node will be due to leave, if one will. */
 async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot, limits: PoolLimits): Promise<Date | undefined> {
   const nodes = snapshot.nodesByCompute.get(compute.id) ?? [];
-  const scale = (compute.spec.properties.scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string };
+  // An attached machine is one static node: always there while attached.
+  const scale = compute.spec.computeType === 'VirtualMachine' ? { minNodeCount: 1, maxNodeCount: 1 } : ((compute.spec.properties.scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string });
   const decision = decidePool(
     {
       computeType: compute.spec.computeType,

@@ -14,8 +14,10 @@ export async function orphanSweepTick(ctx: ServiceContext, providers: readonly P
   for (const provider of providers) {
     const listedAt = ctx.clock.now();
     // The provider first, then the store: a node is inserted before it is provisioned, so anything
-    // the provider lists here is already in the store unless it really is an orphan.
-    const running = await provider.list();
+    // the provider lists here is already in the store unless it really is an orphan. A backend
+    // that cannot be asked now (unreachable machine, changed host key) is skipped, not guessed.
+    const running = await provider.list().catch(() => undefined);
+    if (!running) continue;
     const known = (await ctx.store.nodes.all({})).filter((n) => n.provider === provider.name);
     const knownIds = new Set(known.map((n) => n.id));
     for (const orphan of running.filter((n) => !knownIds.has(n.nodeId))) {

@@ -9,20 +9,22 @@ const pendingStates = ['Creating', 'Updating', 'Deleting'] as const;
  * One pass of the provisioning loop: finishes creates/updates and removes deleted computes once
  * they hold nothing. Idempotent; safe to run after a restart.
  */
-export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeId: string) => Promise<number>, verify?: (compute: ComputeRecord) => Promise<void>): Promise<void> {
+export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeId: string) => Promise<number>, verify?: (compute: ComputeRecord) => Promise<Record<string, unknown> | undefined>): Promise<void> {
   const pending = (await Promise.all(pendingStates.map((provisioningState) => ctx.store.computes.all({ provisioningState })))).flat();
   for (const record of pending) {
     const step = decideProvisioning(record, await nodesHeld(record.id));
     const now = ctx.clock.now().toISOString();
     if (step.kind === 'succeed') {
       // An attached backend is checked first; what it said goes on the compute word for word.
-      const problem = verify ? await verify(record).then(() => undefined, (err: Error) => err.message) : undefined;
+      let observed: Record<string, unknown> | undefined;
+      const problem = verify ? await verify(record).then((o) => void (observed = o), (err: Error) => err.message) : undefined;
       if (problem) {
         await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Failed', provisioningErrors: [{ code: 'ProviderError', message: problem }] }, modifiedAt: now, version: record.version + 1 });
         await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: 'ProvisioningFailed', message: problem, level: 'Error' });
         continue;
       }
-      await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Succeeded' }, modifiedAt: now, version: record.version + 1 });
+      // What the check found (an SSH host key to pin) is kept on the compute.
+      await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Succeeded', provisioningErrors: [], observed: { ...record.status.observed, ...observed } }, modifiedAt: now, version: record.version + 1 });
       await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: 'Provisioned', message: 'Provisioning succeeded.', level: 'Info' });
     } else if (step.kind === 'remove') {
       await ctx.store.computes.delete(record.id);

@@ -93,6 +93,8 @@ export class ComputeService {
     const record: ComputeRecord = {
       ...existing,
       spec: validated.spec,
+      // An attached machine or cluster is checked again (reachable, credentials, host key) on every change.
+      ...(existing.spec.computeType === 'VirtualMachine' || existing.spec.computeType === 'Slurm' ? { status: { ...existing.status, provisioningState: 'Updating' as const } } : {}),
       modifiedAt: this.ctx.clock.now().toISOString(),
       version: existing.version + 1,
     };

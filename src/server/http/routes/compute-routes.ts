@@ -80,7 +80,7 @@ export const computeRoutes: RouteDef[] = [
     handler: async (input) => {
       const { ws, name } = p(input);
       const record = await input.services.computes.get(ws, name);
-      if (!['AmlCompute', 'Slurm', 'ComputeInstance'].includes(record.spec.computeType)) {
+      if (!['AmlCompute', 'Slurm', 'ComputeInstance', 'VirtualMachine'].includes(record.spec.computeType)) {
         throw new HangarError('OperationNotSupported', `list-nodes applies to clusters and instances; '${name}' is a ${record.spec.computeType}.`, 'name');
       }
       const nodes = await input.services.ctx.store.nodes.all({ computeId: record.id });
