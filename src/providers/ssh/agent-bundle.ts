@@ -28,7 +28,7 @@ export function agentBundle(dir: string): AgentBundle {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'agent-bundle.tgz');
   // gzip -n leaves out the time stamp: the same build gives the same bytes, hence the same id.
-  execFileSync('bash', ['-c', 'tar -cf - -C "$0" "${@}" | gzip -n -1 > "$HANGAR_BUNDLE"', root, ...entries], { env: { ...process.env, HANGAR_BUNDLE: file } });
+  execFileSync('bash', ['-c', 'out="$1"; root="$2"; shift 2; tar -cf - -C "$root" "$@" | gzip -n -1 > "$out"', 'bash', file, root, ...entries]);
   const id = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
   cached = { file, id };
   return cached;
