@@ -93,13 +93,13 @@ describe('compute API over HTTP (real server process)', () => {
   });
 
   it('attached machines keep secrets encrypted: never returned by reads, returned by listKeys', async () => {
-    const put = await api(server.url, 'PUT', `${ws}/gpu-vm`, { properties: { computeType: 'VirtualMachine', properties: { address: '10.0.0.5', sshPort: 22, administratorAccount: { username: 'azureuser', password: 's3cret-pass' } } } });
+    const put = await api(server.url, 'PUT', `${ws}/gpu-vm`, { properties: { computeType: 'VirtualMachine', properties: { address: '127.0.0.1', sshPort: 1, administratorAccount: { username: 'azureuser', password: 's3cret-pass' } } } });
     expect(put.status).toBe(201);
     const reads = [put.body, (await api(server.url, 'GET', `${ws}/gpu-vm`)).body, (await api(server.url, 'GET', ws)).body];
     for (const body of reads) expect(JSON.stringify(body)).not.toContain('s3cret-pass');
     const keys = await api(server.url, 'POST', `${ws}/gpu-vm/listKeys`);
     expect(JSON.stringify(keys.body)).toContain('s3cret-pass');
-    const both = await api(server.url, 'PUT', `${ws}/vm-both`, { properties: { computeType: 'VirtualMachine', properties: { address: '10.0.0.6', administratorAccount: { username: 'u', password: 'p', privateKeyData: 'k' } } } });
+    const both = await api(server.url, 'PUT', `${ws}/vm-both`, { properties: { computeType: 'VirtualMachine', properties: { address: '127.0.0.1', sshPort: 1, administratorAccount: { username: 'u', password: 'p', privateKeyData: 'k' } } } });
     expect(both.status).toBe(400);
   });
 

@@ -17,7 +17,7 @@ describe('persistence', () => {
     await api(server.url, 'PUT', '/api/workspaces/research', { location: 'local', tags: { owner: 'ml' } });
     const bodies: [string, string, unknown][] = [
       ['default', 'cpu-cluster', { tags: { a: 'b' }, properties: { computeType: 'AmlCompute', description: 'd', properties: { vmSize: 'Standard_D2_v2', scaleSettings: { minNodeCount: 0, maxNodeCount: 3, nodeIdleTimeBeforeScaleDown: 'PT60S' } } } }],
-      ['research', 'vm-one', { properties: { computeType: 'VirtualMachine', properties: { address: 'gpu.lab', administratorAccount: { username: 'u', password: 'pw-123' } } } }],
+      ['research', 'vm-one', { properties: { computeType: 'VirtualMachine', properties: { address: '127.0.0.1', sshPort: 1, administratorAccount: { username: 'u', password: 'pw-123' } } } }],
       ['research', 'inf-aks', { properties: { computeType: 'AKS', properties: { agentCount: 4, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'FastProd' } } }],
     ];
     for (const [ws, name, body] of bodies) expect((await api(server.url, 'PUT', `/api/workspaces/${ws}/computes/${name}`, body)).status).toBe(201);
