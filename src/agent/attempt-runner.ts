@@ -154,7 +154,7 @@ export class AttemptRunner {
     };
     const command = prepared.wrap ? prepared.wrap(a.command, cwd, jobEnv) : { file: '/bin/bash', args: ['-c', a.command] };
     // Inside the sandbox the attempt sees its own folder and the node's environments, nothing else of HANGAR_HOME.
-    const { file, args } = this.hooks.sandbox ? this.hooks.sandbox.wrap(command.file, command.args, { readWrite: [this.dir], readOnly: [join(this.hooks.environment.workDir, 'envs')] }) : command;
+    const { file, args } = this.hooks.sandbox ? this.hooks.sandbox.wrap(command.file, command.args, { readWrite: [this.dir], readOnly: [join(this.hooks.environment.workDir, 'envs'), join(this.hooks.environment.workDir, 'shims')] }) : command;
     this.log(`running: ${a.command}`);
     // One file for stdout and stderr, written by the kernel in order: the job's interleaved output.
     const out = openSync(this.stdLog, 'a');

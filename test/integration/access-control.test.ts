@@ -179,12 +179,14 @@ describe('jobs', () => {
     const c = await api(server.url, 'PUT', '/api/workspaces/default/computes/sandboxed', { properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D2_V2', scaleSettings: { minNodeCount: 0, maxNodeCount: 1 } } } });
     expect(c.status).toBe(201);
     const home = server.home;
-    const script = `for f in ${home}/hangar.db ${home}/secret.key ${home}/admin-credentials.json; do if cat "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "DENIED $f"; fi; done; ls ${home}/nodes 2>&1 | head -3; echo "own folder ok: $(test -w "$HANGAR_OUTPUTS_DIR" && echo yes)"`;
+    const script = `for f in ${home}/hangar.db ${home}/secret.key ${home}/admin-credentials.json; do if cat "$f" >/dev/null 2>&1; then echo "READ $f"; else echo "DENIED $f"; fi; done; ls ${home}/nodes 2>&1 | head -3; echo "own folder ok: $(test -w "$HANGAR_OUTPUTS_DIR" && echo yes)"; python -c "import sklearn; print('environment ok')"`;
     const r = await runCli(['job', 'create', '-f', jobFolder({ command: script, compute: 'sandboxed' }), '--name', 'snoop', '--stream'], { url: server.url });
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['hangar.db', 'secret.key', 'admin-credentials.json']) expect(r.stdout).toContain(`DENIED ${home}/${f}`);
     expect(r.stdout).not.toContain('READ ');
     expect(r.stdout).toContain('own folder ok: yes');
+    // The node's interpreter shim and environments stay visible inside the sandbox.
+    expect(r.stdout).toContain('environment ok');
     const nodes = await api(server.url, 'GET', '/api/workspaces/default/computes/sandboxed/nodes');
     expect(nodes.status).toBe(200);
   }, 90_000);

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { generateEd25519 } from '../../domain/instances/openssh-keys.js';
 import type { SshSession } from '../../domain/instances/instance.js';
 import { killGroup, spawnPtyShell, type PtySize } from './pty.js';
 import { sessionEnv } from './session-env.js';
@@ -13,7 +14,7 @@ const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 /** The host key of the instance, made once and kept in the instance folder (clients' known_hosts stay valid across stops). */
 function hostKey(instanceDir: string): string {
   const file = join(instanceDir, 'ssh_host_ed25519_key');
-  if (!existsSync(file)) writeFileSync(file, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  if (!existsSync(file)) writeFileSync(file, generateEd25519('hangar-instance').privateKey, { mode: 0o600 });
   return readFileSync(file, 'utf8');
 }
 

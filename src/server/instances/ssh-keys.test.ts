@@ -28,7 +28,13 @@ describe('public key forms', () => {
     });
   }
 
-  it('generates an ed25519 pair whose private key OpenSSH accepts', () => {
+  it('generates ed25519 pairs whose private keys OpenSSH accepts (every one of 300)', () => {
+    for (let i = 0; i < 300; i++) {
+      const p = generateSshKeyPair('t@hangar');
+      const f = join(dir, `many-${i}`);
+      execFileSync('bash', ['-c', `umask 077; cat > ${f}`], { input: p.privateKey });
+      expect(keygen('-y', '-f', f).trim()).toBe(p.publicKey);
+    }
     const pair = generateSshKeyPair('t@hangar');
     expect(pair.publicKey).toMatch(/^ssh-ed25519 \S+ t@hangar$/);
     const file = join(dir, 'generated');

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import ssh2 from 'ssh2';
+import { generateEd25519 } from '../../domain/instances/openssh-keys.js';
 import { isSshPublicKey } from '../../domain/compute/compute-rules.js';
 import { HangarError, notFound } from '../../domain/errors/hangar-error.js';
 import { assertNotLocked } from '../../domain/workspace/workspace.js';
@@ -7,8 +7,7 @@ import type { ServiceContext } from '../services/service-context.js';
 
 /** A fresh ed25519 key pair in OpenSSH format; the caller shows the private key once and forgets it. */
 export function generateSshKeyPair(comment: string): { publicKey: string; privateKey: string } {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { publicKey: pair.public.trim(), privateKey: pair.private };
+  return generateEd25519(comment);
 }
 
 /** Stores (or replaces) a named public key of the workspace. */
