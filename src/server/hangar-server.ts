@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import { LocalSlurmCommands } from '../providers/slurm/slurm-commands.js';
 import { SlurmProvider } from '../providers/slurm/slurm-provider.js';
+import { SshSlurmCommands } from '../providers/slurm/ssh-slurm-commands.js';
 import { SshProvider } from '../providers/ssh/ssh-provider.js';
 import type { SshTarget } from '../providers/ssh/ssh-connection.js';
 import type { ComputeRecord } from '../domain/compute/compute-record.js';
@@ -70,7 +71,9 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
     const p = compute.spec.properties as SlurmProperties;
     // A VM size asks each allocation for that many CPUs (its cores drive quota too).
     const cpus = p.vmSize ? findVmSize(p.vmSize)?.vCPUs : undefined;
-    const provider = new SlurmProvider(name, new LocalSlurmCommands(env, p.slurmConf), { partition: p.partition, ...(p.qos ? { qos: p.qos } : {}), ...(p.account ? { account: p.account } : {}), ...(cpus ? { cpusPerNode: cpus } : {}) }, join(config.home, 'nodes'));
+    // sbatch here (SLURM_CONF), or over SSH on a login node with the stored key.
+    const commands = p.loginHost ? new SshSlurmCommands(() => loginTarget(ctx, compute.id), p.loginHost, p.slurmConf, join(config.home, 'agent-bundle')) : new LocalSlurmCommands(env, p.slurmConf);
+    const provider = new SlurmProvider(name, commands, { partition: p.partition, ...(p.qos ? { qos: p.qos } : {}), ...(p.account ? { account: p.account } : {}), ...(cpus ? { cpusPerNode: cpus } : {}) }, join(config.home, 'nodes'));
     providers.set(name, provider);
     return provider;
   };
@@ -101,6 +104,18 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
       computes.filter((c) => c.spec.computeType === 'VirtualMachine').forEach((c) => sshFor(c));
     },
   };
+}
+
+/** A Slurm login node `user@host[:port]` with the compute's stored private key. */
+async function loginTarget(ctx: ServiceContext, computeId: string): Promise<SshTarget> {
+  const compute = await ctx.store.computes.getById(computeId);
+  const login = String((compute?.spec.properties as { loginHost?: string } | undefined)?.loginHost ?? '');
+  const [user = '', hostPort = ''] = login.split('@');
+  const [host = '', port = '22'] = hostPort.split(':');
+  const secrets = await ctx.store.secrets.list(computeId);
+  const key = secrets.sshPrivateKey ? ctx.secrets.decrypt(secrets.sshPrivateKey) : undefined;
+  const pinned = compute?.status.observed.sshHostKey;
+  return { host, port: Number(port), username: user, ...(key ? { privateKey: key } : {}), ...(typeof pinned === 'string' ? { pinnedHostKey: pinned } : {}) };
 }
 
 /** Login details of an attached machine: address and user from its spec, secrets decrypted, host key as pinned. */

@@ -14,7 +14,7 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
-/** A local user for SSH tests, with a fresh random password each run (needs root). */
+/** A local user for SSH tests, with a fresh random password each run (needs root). Each test file uses its own user, so files running side by side never reset each other's password or processes. */
 export function ensureTestUser(name: string): string {
   try {
     execFileSync('id', [name], { stdio: 'ignore' });

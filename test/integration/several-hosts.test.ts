@@ -13,7 +13,7 @@ import { ensureTestUser, startSshd, type TestSshd } from '../helpers/sshd.js';
 // SSH machine in a network namespace with its own 10.x address. The agent there reaches the
 // server across the link; nothing goes through loopback between them.
 const isRoot = process.getuid?.() === 0;
-const user = 'hangar-vm';
+const user = 'hangar-far';
 let host: TestHost;
 let sshd: TestSshd;
 let server: ServerProcess;

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync } from 'node:fs';
+import { ensureTestUser, startSshd } from '../helpers/sshd.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
@@ -59,8 +61,9 @@ describe('an attached Slurm cluster', () => {
     for (const name of ['s-a', 's-b']) expect((await waitForEnd(server.url, name)).properties.status).toBe('Completed');
     expect(await logOf('s-a')).toMatch(/slurm job \d+\ndone/);
     await waitFor(() => squeue().length === 0, 'the allocations to be released after the idle time', 30_000, 200);
-    const reasons = ((await api(server.url, 'GET', '/api/workspaces/default/computes/hpc/events?$top=200')).body.value as any[]).map((e) => e.reason);
-    expect(reasons.filter((r) => r === 'NodeReleased').length).toBeGreaterThanOrEqual(2);
+    // The release is recorded once scancel has taken effect, a moment after squeue empties.
+    const released = async (): Promise<number> => ((await api(server.url, 'GET', '/api/workspaces/default/computes/hpc/events?$top=200')).body.value as any[]).filter((e) => e.reason === 'NodeReleased').length;
+    expect(await waitFor(async () => ((await released()) >= 2 ? released() : undefined), 'both releases to be recorded', 10_000, 100)).toBeGreaterThanOrEqual(2);
   }, 90_000);
 
   it('turns a Slurm requeue (preemption) into a preempted node: the job resumes from its checkpoint', async () => {
@@ -99,6 +102,30 @@ print("done", flush=True)
     expect(done.properties.status).toBe('Completed');
     expect(await logOf('two-nodes')).toContain('rank 0 of 2');
     expect(await (await serverFetch(`${server.url}/api/workspaces/default/jobs/two-nodes_rank1/logs`)).text()).toContain('rank 1 of 2');
+  }, 120_000);
+
+  it.runIf(process.getuid?.() === 0)('reaches sbatch over SSH on a login node: the agent is installed there and jobs run as the login user', async () => {
+    const user = 'hangar-login';
+    ensureTestUser(user);
+    const sshd = await startSshd();
+    try {
+      const key = join(tempDir(), 'id');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      sshd.authorize(user, readFileSync(`${key}.pub`, 'utf8'));
+      // The login user reads the cluster's config like any Slurm user.
+      chmodSync(slurmDir, 0o755);
+      chmodSync(slurmConf, 0o644);
+      const r = await cli('compute', 'attach', '--type', 'slurm', '--name', 'hpc-login', '--partition', 'debug', '--max-instances', '1', '--idle-time-before-scale-down', '2', '--login-host', `${user}@127.0.0.1:${sshd.port}`, '--ssh-private-key-file', key, '--slurm-conf', slurmConf);
+      expect(r.code, r.stderr).toBe(0);
+      const run = await cli('job', 'create', '-f', jobFolder({ command: 'echo "as $(whoami) in slurm job $SLURM_JOB_ID"', compute: 'hpc-login' }), '--name', 'via-login', '--stream');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`as ${user} in slurm job \\d+`));
+      await api(server.url, 'DELETE', '/api/workspaces/default/computes/hpc-login');
+      await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/hpc-login')).status === 404, 'hpc-login to go', 30_000);
+    } finally {
+      await sshd.stop();
+      execFileSync('bash', ['-c', `pkill -KILL -u ${user} || true`]);
+    }
   }, 120_000);
 
   it('refuses a size no Slurm node can hold, in Slurm\'s words', async () => {

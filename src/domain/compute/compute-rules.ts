@@ -158,11 +158,11 @@ export function aksProblems(p: AksProperties, location: LocationConfig, problems
   }
 }
 
-/** Slurm rules: scale settings; sbatch reached locally (slurmConf) or over SSH (loginHost), not both. */
+/** Slurm rules: scale settings; sbatch reached here, or over SSH on a login node (loginHost, with a key); slurmConf is a path where sbatch runs. */
 export function slurmProblems(p: SlurmProperties, location: LocationConfig, problems: Problem[]): void {
   if (p.vmSize) vmSizeProblems(p.vmSize, location, `${P}.vmSize`, problems);
   scaleSettingsProblems(p.scaleSettings, problems);
-  if (p.slurmConf && p.loginHost) problems.push(bad('ValidationFailed', `${P}.loginHost`, `${P}: give slurmConf or loginHost, not both`));
+  if (p.loginHost && !p.sshPrivateKey) problems.push(bad('ValidationFailed', `${P}.sshPrivateKey`, `${P}.loginHost needs sshPrivateKey (--ssh-private-key-file) to log in`));
   if (p.loginHost && !/^[^@\s]+@[^@\s]+$/.test(p.loginHost)) {
     problems.push(bad('ValidationFailed', `${P}.loginHost`, `${P}.loginHost must be user@host; got '${p.loginHost}'`));
   }

@@ -165,7 +165,7 @@ export const slurmPropertiesSchema = z.strictObject({
   qos: z.string().optional(),
   account: z.string().optional(),
   slurmConf: z.string().optional(),
-  loginHost: z.string().optional().describe('user@host of a login node reached over SSH'),
+  loginHost: z.string().optional().describe('user@host[:port] of a login node reached over SSH'),
   sshPrivateKey: z.string().optional().describe('secret'),
   vmSize: z.string().optional(),
   vmPriority: z.enum(['Dedicated', 'LowPriority']).default('Dedicated'),

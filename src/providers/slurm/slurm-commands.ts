@@ -12,6 +12,8 @@ export interface SlurmCommands {
   /** Where the commands run, for messages ("this host (SLURM_CONF=…)", "login node u@h"). */
   readonly where: string;
   run(command: string, args: string[], input?: string, signal?: AbortSignal): Promise<CommandResult>;
+  /** How Slurm's nodes start the agent, and where node folders live (on the cluster's file system). */
+  agentSetup(scope: string, localNodesDir: string, localAgent: string[]): Promise<{ agent: string[]; nodesDir: string }>;
 }
 
 /** Slurm on the server's host, optionally with its own SLURM_CONF. */
@@ -19,6 +21,11 @@ export class LocalSlurmCommands implements SlurmCommands {
   readonly where: string;
   constructor(private readonly env: Record<string, string | undefined>, private readonly slurmConf?: string) {
     this.where = slurmConf ? `this host (SLURM_CONF=${slurmConf})` : 'this host';
+  }
+
+  /** Slurm's nodes share this host's file system: the agent and folders are the server's own. */
+  agentSetup(_scope: string, localNodesDir: string, localAgent: string[]): Promise<{ agent: string[]; nodesDir: string }> {
+    return Promise.resolve({ agent: localAgent, nodesDir: localNodesDir });
   }
 
   run(command: string, args: string[], input?: string, signal?: AbortSignal): Promise<CommandResult> {

@@ -1,5 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
 import type { SlurmCommands } from './slurm-commands.js';
@@ -37,8 +35,17 @@ export class SlurmProvider implements Provider {
     /** Working folders of nodes (on a file system the Slurm nodes share with this host). */
     private readonly nodesDir: string,
     private readonly agentEntry: string = cliMain,
-  ) {
-    mkdirSync(nodesDir, { recursive: true });
+  ) {}
+
+  private setup: Promise<{ agent: string[]; nodesDir: string }> | undefined;
+
+  /** The agent command and node folders on the cluster (installed over SSH for a login node; once). */
+  private agentSetup(): Promise<{ agent: string[]; nodesDir: string }> {
+    this.setup ??= this.commands.agentSetup(this.name.replace(/^slurm:/, ''), this.nodesDir, [process.execPath, this.agentEntry]).catch((err: unknown) => {
+      this.setup = undefined;
+      throw err;
+    });
+    return this.setup;
   }
 
   /** Checks the partition (and QOS) can take jobs, answering Slurm's own words when not. */
@@ -52,8 +59,8 @@ export class SlurmProvider implements Provider {
     return [...(this.placement.qos ? ['--qos', this.placement.qos] : []), ...(this.placement.account ? ['--account', this.placement.account] : [])];
   }
 
-  private script(req: NodeProvisionRequest, dir: string): string {
-    const agent = [process.execPath, this.agentEntry, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, '--slurm', ...(req.agentArgs ?? [])];
+  private script(req: NodeProvisionRequest, dir: string, agentCommand: string[]): string {
+    const agent = [...agentCommand, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, '--slurm', ...(req.agentArgs ?? [])];
     const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
     return ['#!/bin/bash', `export HANGAR_NODE_ID=${quote(req.nodeId)}`, `exec ${agent.map(quote).join(' ')}`, ''].join('\n');
   }
@@ -61,13 +68,15 @@ export class SlurmProvider implements Provider {
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
     const existing = await this.describe(req.nodeId, signal);
     if (existing.state === 'running') return existing;
-    const dir = join(this.nodesDir, req.nodeId);
-    mkdirSync(dir, { recursive: true });
+    const { agent, nodesDir } = await this.agentSetup();
+    const dir = `${nodesDir}/${req.nodeId}`;
+    const made = await this.commands.run('mkdir', ['-p', dir], undefined, signal);
+    if (made.code !== 0) throw new SlurmError('mkdir', made.stderr, this.commands.where);
     const args = [
       '--parsable', `--job-name=${JOB_PREFIX}${req.nodeId}`, `--comment=${this.name}`, '-p', this.placement.partition, ...this.extraArgs(),
-      '--nodes=1', '--ntasks=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--requeue', `--output=${join(dir, 'agent.log')}`, '--open-mode=append',
+      '--nodes=1', '--ntasks=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--requeue', `--output=${dir}/agent.log`, '--open-mode=append',
     ];
-    const r = await this.commands.run('sbatch', args, this.script(req, dir), signal);
+    const r = await this.commands.run('sbatch', args, this.script(req, dir, agent), signal);
     if (r.code !== 0) throw new SlurmError('sbatch', r.stderr || r.stdout, this.commands.where);
     const jobId = r.stdout.trim().split(';')[0] ?? '';
     return { nodeId: req.nodeId, ref: jobId, state: 'running' };
@@ -95,13 +104,8 @@ export class SlurmProvider implements Provider {
     const r = await this.commands.run('scancel', ['--name', `${JOB_PREFIX}${nodeId}`], undefined, signal);
     if (r.code !== 0) throw new SlurmError('scancel', r.stderr || r.stdout, this.commands.where);
     for (let i = 0; i < 50 && (await this.describe(nodeId, signal)).state === 'running'; i++) await new Promise((res) => setTimeout(res, 100));
-    const dir = join(this.nodesDir, nodeId);
-    if (existsSync(dir)) for (const entry of ['jobs', 'envs', 'session.json']) rmSync(join(dir, entry), { recursive: true, force: true });
+    const dir = `${(await this.agentSetup()).nodesDir}/${nodeId}`;
+    await this.commands.run('rm', ['-rf', `${dir}/jobs`, `${dir}/envs`, `${dir}/session.json`], undefined, signal);
   }
 
-  /** The agent log of a node (for messages when it never registered). */
-  agentLog(nodeId: string): string {
-    const file = join(this.nodesDir, nodeId, 'agent.log');
-    return existsSync(file) ? readFileSync(file, 'utf8').slice(-2000) : '';
-  }
 }

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
-import { agentBundle } from './agent-bundle.js';
+import { installAgent } from './agent-install.js';
 import { SshConnection, SshError, type SshTarget } from './ssh-connection.js';
 
-/** Where things live on the machine (under the login user's home). */
-const AGENT_DIR = '.hangar-agent';
+
 const MIN_NODE_MAJOR = 20;
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -54,23 +52,12 @@ export class SshProvider implements Provider {
     });
   }
 
-  /** Installs the agent bundle unless this exact build is already there. */
-  private async install(c: SshConnection): Promise<string> {
-    const bundle = agentBundle(this.bundleDir);
-    const dir = `${AGENT_DIR}/${bundle.id}`;
-    const present = await c.exec(`test -f ${dir}/.ready`);
-    if (present.code === 0) return dir;
-    const r = await c.exec(`rm -rf ${dir}.tmp && mkdir -p ${dir}.tmp && tar -xzf - -C ${dir}.tmp && touch ${dir}.tmp/.ready && rm -rf ${dir} && mv ${dir}.tmp ${dir}`, readFileSync(bundle.file));
-    if (r.code !== 0) throw new SshError('command', `installing the agent failed: ${(r.stderr || r.stdout).trim()}`);
-    return dir;
-  }
-
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
     signal?.throwIfAborted();
     const existing = await this.describe(req.nodeId);
     if (existing.state === 'running') return existing;
     return this.session(async (c) => {
-      const dir = await this.install(c);
+      const dir = await installAgent(c, this.bundleDir);
       const work = `${this.nodesDir}/${req.nodeId}`;
       const args = ['node', `$HOME/${dir}/dist/cli/main.js`, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', `$HOME/${work}`, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
       // The agent is its own session (setsid), detached from this SSH command; its pid is kept for describe/terminate.
