@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'studio/dist/**', 'coverage/**', 'eslint.config.js', 'bench/*.mjs', 'bench/*.js', 'scripts/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'studio/vite.config.ts', 'coverage/**', 'eslint.config.js', 'bench/*.mjs', 'bench/*.js', 'scripts/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -23,6 +23,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The studio is type-checked against its own (DOM) project.
+    files: ['studio/**/*.ts', 'studio/**/*.tsx'],
+    languageOptions: { parserOptions: { project: './studio/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
   },
   {
     files: ['src/config/**', 'test/**', 'bench/**', 'src/**/*.test.ts'],

@@ -8,9 +8,10 @@
 # - bubblewrap: the job sandbox on the local provider (jobs cannot read HANGAR_HOME)
 # - slurm-wlm: a real single-host Slurm cluster for the Slurm provider tests (scripts/slurm-cluster.sh)
 # - openssh-server: sshd for attached-machine tests
+# - chromium: the studio's end-to-end tests (driven by playwright-core; its own browser download cannot reach its CDN here)
 # - iproute2, procps: network namespaces (ip, ss) and pgrep/pkill in the several-hosts and SSH tests
 set -euo pipefail
-packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server iproute2 procps)
+packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server iproute2 procps chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

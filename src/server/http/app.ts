@@ -4,6 +4,7 @@ import type { Services } from '../services/services.js';
 import type { Principal } from '../../domain/access/authorize.js';
 import { identify, routeScope } from './caller.js';
 import { mountAppProxy } from './app-proxy.js';
+import { mountStudio } from './studio-static.js';
 import { instanceRoutes } from './routes/instance-routes.js';
 import { buildOpenApi } from './openapi.js';
 import type { RouteDef } from './route-def.js';
@@ -102,6 +103,7 @@ export function createApp(services: Services, version: string, logError: ErrorLo
   app.get('/api/openapi.json', (c) => c.json(openapi));
   for (const route of routes) mount(app, route, services);
   mountAppProxy(app, services);
+  mountStudio(app);
   app.notFound((c) => c.json(new HangarError('RouteNotFound', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; see /api/openapi.json.`).toBody(), 404));
   app.onError((err, c) => {
     if (err instanceof HangarError) return c.json(err.toBody(), err.status as 400);

@@ -1,0 +1,37 @@
+import type { Compute } from '../../../src/sdk/index.js';
+
+export type { Compute };
+
+/** The compute page's tabs, and which compute types each shows (as Azure ML studio groups them). */
+export const computeTabs = [
+  { key: 'instances', label: 'Compute instances', types: ['ComputeInstance'], create: [{ kind: 'instance', label: 'New compute instance' }] },
+  { key: 'clusters', label: 'Compute clusters', types: ['AmlCompute'], create: [{ kind: 'cluster', label: 'New compute cluster' }] },
+  { key: 'inference', label: 'Inference clusters', types: ['AKS', 'Kubernetes'], create: [{ kind: 'inference', label: 'New inference cluster' }] },
+  { key: 'attached', label: 'Attached computes', types: ['VirtualMachine', 'Slurm', 'HDInsight', 'Databricks', 'DataLakeAnalytics'], create: [{ kind: 'ssh', label: 'Attach SSH machine' }, { kind: 'slurm', label: 'Attach Slurm cluster' }] },
+] as const;
+
+export type ComputeTabKey = (typeof computeTabs)[number]['key'];
+
+/** The inner, type-specific properties (spec merged with what the server observed). */
+export function inner(c: Compute): Record<string, unknown> {
+  return (c.properties.properties ?? {});
+}
+
+/** The one state a list shows: an instance's power state, otherwise provisioning (then allocation). */
+export function stateOf(c: Compute): string {
+  const p = inner(c);
+  if (c.properties.computeType === 'ComputeInstance' && typeof p.state === 'string') return p.state;
+  if (c.properties.provisioningState === 'Succeeded' && p.allocationState === 'Resizing') return 'Resizing';
+  return c.properties.provisioningState;
+}
+
+/** The tab a compute belongs on. */
+export function tabOf(c: Compute): ComputeTabKey {
+  return computeTabs.find((t) => (t.types as readonly string[]).includes(c.properties.computeType))?.key ?? 'attached';
+}
+
+/** Scale settings of a cluster (AmlCompute or Slurm). */
+export function scaleOf(c: Compute): { min: number; max: number; idleSeconds?: string } {
+  const s = (inner(c).scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string };
+  return { min: s.minNodeCount ?? 0, max: s.maxNodeCount ?? 0, ...(s.nodeIdleTimeBeforeScaleDown ? { idleSeconds: s.nodeIdleTimeBeforeScaleDown } : {}) };
+}

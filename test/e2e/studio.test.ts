@@ -1,0 +1,150 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshot } from '../helpers/browser.js';
+import { tempDir, waitFor } from '../helpers/processes.js';
+import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+let server: ServerProcess;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const computes = '/api/workspaces/default/computes';
+
+/** Every form control on the page that has no accessible name (label, aria-label or aria-labelledby). */
+const unlabelled = (p: Page): Promise<string[]> =>
+  p.$$eval('input, select, textarea', (els) => els.filter((e) => {
+    const el = e as HTMLInputElement;
+    return el.type !== 'hidden' && (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+  }).map((e) => e.outerHTML.slice(0, 120)));
+
+async function signIn(p: Page): Promise<void> {
+  const creds = JSON.parse(readFileSync(join(server.home, 'admin-credentials.json'), 'utf8')) as { user: string; password: string };
+  await p.goto(server.url);
+  await p.getByLabel('User name').fill(creds.user);
+  await p.getByLabel('Password').fill(creds.password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('heading', { name: 'Compute', exact: true }).waitFor();
+}
+
+beforeAll(async () => {
+  server = await startServerProcess({ config: { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300 } } });
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.setDefaultTimeout(45_000);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (!server) return;
+  const names = ((await api(server.url, 'GET', computes)).body.value as any[]).map((c) => c.name as string);
+  for (const name of names) await api(server.url, 'DELETE', `${computes}/${name}`);
+  await waitFor(async () => ((await api(server.url, 'GET', computes)).body.value as unknown[]).length === 0, 'computes to go', 60_000);
+  await server.stop();
+}, 90_000);
+
+describe('the studio in a real browser', () => {
+  it('asks for a password first and names what was wrong', async () => {
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Sign in to Hangar studio' }).waitFor();
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = await page.getByRole('alert').textContent();
+    expect(alert).toMatch(/^Unauthenticated: /);
+    await screenshot(page, '01-login-refused');
+    await signIn(page);
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'hangar_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // The session cookie is invisible to page script.
+    expect(await page.evaluate(() => document.cookie)).not.toContain('hangar_session');
+  });
+
+  it('creates a cluster through the form after the name rules reject bad names, and shows it in the list', async () => {
+    await page.getByRole('tab', { name: 'Compute clusters' }).click();
+    await page.getByRole('button', { name: 'Create: new compute cluster' }).click();
+    await page.getByRole('heading', { name: 'New compute cluster' }).waitFor();
+    expect(await unlabelled(page)).toEqual([]);
+    const name = page.getByLabel('Compute name');
+    const create = page.getByRole('button', { name: 'Create', exact: true });
+    const rules = async (): Promise<string> => (await page.locator('.field-errors').allTextContents()).join(' | ');
+    await name.fill('9lives');
+    await waitFor(async () => (await rules()).includes('must start with a letter'), 'the start-with-a-letter rule');
+    expect(await create.isDisabled()).toBe(true);
+    await name.fill('gpu-1');
+    await waitFor(async () => (await rules()).includes('must have a letter after each hyphen'), 'the hyphen rule');
+    await name.fill('cpu_pool');
+    await waitFor(async () => (await rules()).includes('may contain only letters, digits and hyphens'), 'the character rule');
+    await name.fill('ab');
+    await waitFor(async () => (await rules()).includes('must be 3–24 characters long (it has 2)'), 'the length rule');
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, '02-cluster-name-rejected');
+    await name.fill('cpu-pool');
+    await waitFor(async () => (await rules()) === '' && !(await create.isDisabled()), 'a good name to clear the errors');
+    // The size table shows vCPUs, memory, GPUs and the quota left in the family.
+    const d2 = page.getByRole('row', { name: /Standard_D2_v2/ });
+    expect(await d2.textContent()).toMatch(/Standard_D2_v2\s*2\s*7 GB\s*0\s*\d+ cores/);
+    await page.getByRole('radio', { name: 'Standard_D2_v2' }).check();
+    await page.getByLabel('Maximum number of nodes').fill('2');
+    await page.getByLabel('Idle seconds before scale down').fill('60');
+    await create.click();
+    await page.waitForURL(/\/computes\?tab=clusters$/);
+    const row = page.locator('tr[data-name="cpu-pool"]');
+    await row.locator('[data-state="Succeeded"]').waitFor();
+    await screenshot(page, '03-cluster-listed');
+    const made = (await api(server.url, 'GET', `${computes}/cpu-pool`)).body.properties.properties;
+    expect(made).toMatchObject({ vmSize: 'Standard_D2_v2', vmPriority: 'Dedicated', scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT60S' } });
+  });
+
+  it('submits a job from a YAML with a code folder, and follows its live log and metric chart', async () => {
+    const code = tempDir('studio-code-');
+    mkdirSync(join(code, 'src'));
+    writeFileSync(join(code, 'src', 'train.py'), [
+      'import time, hangar_log',
+      'for step in range(8):',
+      '    hangar_log.log_metric("loss", round(1.0 / (step + 1), 4), step=step)',
+      '    print(f"step {step} loss {1.0 / (step + 1):.4f}", flush=True)',
+      '    time.sleep(0.8)',
+      '',
+    ].join('\n'));
+    writeFileSync(join(code, 'src', '.amlignore'), 'scratch/\n');
+    mkdirSync(join(code, 'src', 'scratch'));
+    writeFileSync(join(code, 'src', 'scratch', 'big.bin'), 'not uploaded');
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    await page.getByRole('button', { name: '+ Submit job' }).click();
+    await page.getByLabel('Job YAML').fill('type: command\nexperiment_name: studio\ncode: ./src\ncommand: python3 train.py\ncompute: azureml:cpu-pool\n');
+    await page.getByLabel('Code folder (when the YAML has code:)').setInputFiles(join(code, 'src'));
+    await page.getByLabel('Job name (optional)').fill('studio-train');
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.waitForURL(/\/jobs\/studio-train$/);
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    const log = page.getByLabel('Log user_logs/std_log.txt');
+    await waitFor(async () => (await log.textContent())?.includes('step 1 loss 0.5000'), 'the first log lines', 60_000);
+    const early = await log.textContent();
+    expect(early).not.toContain('step 7');
+    await screenshot(page, '04-job-log-live');
+    await page.getByRole('tab', { name: 'Metrics' }).click();
+    const chart = page.locator('figure[data-metric="loss"]');
+    const points = async (): Promise<number> => Number(await chart.getAttribute('data-points', { timeout: 30_000 }));
+    const first = await waitFor(async () => { const n = await points(); return n > 0 && n < 8 ? n : undefined; }, 'a chart with some of the points', 30_000);
+    await waitFor(async () => (await points()) === 8, 'the chart to reach every step', 60_000);
+    expect(first).toBeLessThan(8);
+    expect(await chart.locator('svg').getAttribute('aria-label')).toBe('loss: 8 values from 0.125 to 1');
+    await screenshot(page, '05-job-metric-chart');
+    await page.getByRole('tab', { name: 'Logs' }).click();
+    await waitFor(async () => (await page.locator('[data-log-state]').getAttribute('data-log-state'))?.startsWith('ended: Completed'), 'the log to end');
+    expect(await log.textContent()).toContain('step 7 loss 0.1250');
+    await page.getByRole('tab', { name: 'Code' }).click();
+    await page.getByText('train.py').waitFor();
+    expect(await page.getByText('big.bin').count()).toBe(0);
+    await page.getByRole('button', { name: 'View train.py' }).click();
+    expect(await page.getByLabel('Contents of train.py').textContent()).toContain('hangar_log.log_metric("loss"');
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    const timeline = page.getByRole('list', { name: 'Status timeline' });
+    await waitFor(async () => /Attempt 1 ended: Completed exit code 0.*Finished: Completed/.test((await timeline.textContent()) ?? ''), 'the timeline to show the end');
+    expect(await timeline.textContent()).toMatch(/Submitted \(Queued\).*Attempt 1 started on cpu-pool-.*Attempt 1 ended: Completed exit code 0/);
+    await screenshot(page, '06-job-overview');
+  });
+});
