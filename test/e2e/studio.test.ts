@@ -14,10 +14,7 @@ const computes = '/api/workspaces/default/computes';
 
 /** Every form control on the page that has no accessible name (label, aria-label or aria-labelledby). */
 const unlabelled = (p: Page): Promise<string[]> =>
-  p.$$eval('input, select, textarea', (els) => els.filter((e) => {
-    const el = e as HTMLInputElement;
-    return el.type !== 'hidden' && (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
-  }).map((e) => e.outerHTML.slice(0, 120)));
+  p.$$eval('input, select, textarea', (els: any[]) => els.filter((el) => el.type !== 'hidden' && (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby')).map((el) => String(el.outerHTML).slice(0, 120)));
 
 async function signIn(p: Page): Promise<void> {
   const creds = JSON.parse(readFileSync(join(server.home, 'admin-credentials.json'), 'utf8')) as { user: string; password: string };
@@ -59,7 +56,7 @@ describe('the studio in a real browser', () => {
     const cookies = await context.cookies();
     expect(cookies.find((c) => c.name === 'hangar_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     // The session cookie is invisible to page script.
-    expect(await page.evaluate(() => document.cookie)).not.toContain('hangar_session');
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('hangar_session');
   });
 
   it('creates a cluster through the form after the name rules reject bad names, and shows it in the list', async () => {
@@ -98,6 +95,24 @@ describe('the studio in a real browser', () => {
     expect(made).toMatchObject({ vmSize: 'Standard_D2_v2', vmPriority: 'Dedicated', scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT60S' } });
   });
 
+  it('reports an SSH machine it cannot reach on the attach form, naming the address', async () => {
+    await page.goto(`${server.url}/computes/new/ssh`);
+    await page.getByLabel('Compute name').fill('far-box');
+    await page.getByLabel('Address (host name or IP)').fill('127.0.0.1');
+    await page.getByLabel('SSH port').fill('1');
+    await page.getByLabel('User name').fill('nobody');
+    await page.getByRole('radio', { name: 'Password' }).check();
+    await page.getByLabel('SSH password').fill('not-a-real-password');
+    expect(await unlabelled(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Attach', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/^ProviderError: .*cannot reach 127\.0\.0\.1:1: ECONNREFUSED/);
+    await screenshot(page, '03b-attach-unreachable');
+    // The failed attach leaves nothing behind.
+    await waitFor(async () => (await api(server.url, 'GET', `${computes}/far-box`)).status === 404, 'the failed attach to be removed');
+  });
+
   it('submits a job from a YAML with a code folder, and follows its live log and metric chart', async () => {
     const code = tempDir('studio-code-');
     mkdirSync(join(code, 'src'));
@@ -107,6 +122,9 @@ describe('the studio in a real browser', () => {
       '    hangar_log.log_metric("loss", round(1.0 / (step + 1), 4), step=step)',
       '    print(f"step {step} loss {1.0 / (step + 1):.4f}", flush=True)',
       '    time.sleep(0.8)',
+      'import os',
+      'os.makedirs("outputs", exist_ok=True)',
+      'open("outputs/model.txt", "w").write("weights 0.125\\n")',
       '',
     ].join('\n'));
     writeFileSync(join(code, 'src', '.amlignore'), 'scratch/\n');
@@ -146,5 +164,111 @@ describe('the studio in a real browser', () => {
     await waitFor(async () => /Attempt 1 ended: Completed exit code 0.*Finished: Completed/.test((await timeline.textContent()) ?? ''), 'the timeline to show the end');
     expect(await timeline.textContent()).toMatch(/Submitted \(Queued\).*Attempt 1 started on cpu-pool-.*Attempt 1 ended: Completed exit code 0/);
     await screenshot(page, '06-job-overview');
+    await page.getByRole('tab', { name: 'Outputs' }).click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download model.txt' }).click();
+    const file = await (await download).path();
+    expect(readFileSync(file, 'utf8')).toBe('weights 0.125\n');
+    expect((await download).suggestedFilename()).toBe('model.txt');
+  });
+
+  it('creates an instance with a generated SSH key, opens its terminal and runs a command, then stops and starts it', async () => {
+    await page.getByRole('link', { name: 'Compute', exact: true }).click();
+    // The tabs follow the keyboard: arrows move the selection.
+    await page.getByRole('tab', { name: 'Compute instances' }).focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByRole('tab', { name: 'Compute clusters' }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getByRole('tab', { name: 'Compute instances' }).getAttribute('aria-selected')).toBe('true');
+    await page.getByRole('button', { name: '+ New compute instance' }).click();
+    await page.getByLabel('Compute name').fill('dev-box');
+    await page.getByRole('radio', { name: 'Generate new key pair' }).check();
+    await page.getByLabel('Key pair name').fill('dev-box-key');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Generate key pair and download private key' }).click();
+    const key = readFileSync(await (await download).path(), 'utf8');
+    expect(key).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+    expect((await download).suggestedFilename()).toBe('dev-box-key.pem');
+    await page.getByRole('status').filter({ hasText: 'Key pair dev-box-key generated' }).waitFor();
+    expect(await unlabelled(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.waitForURL(/tab=instances$/);
+    const row = page.locator('tr[data-name="dev-box"]');
+    await row.locator('[data-state="Running"]').waitFor({ timeout: 60_000 });
+    await screenshot(page, '07-instance-running');
+    // The stored key reached the instance: its connection string is on the details page's nodes table.
+    await row.getByRole('link', { name: 'dev-box' }).click();
+    await page.getByRole('heading', { name: /^dev-box/ }).waitFor();
+    await waitFor(async () => /ssh -p \d+ azureuser@/.test((await page.getByRole('table', { name: 'Nodes' }).textContent()) ?? ''), 'the node connection string');
+    expect((await api(server.url, 'GET', `${computes}/dev-box`)).body.properties.properties.sshSettings).toMatchObject({ sshPublicAccess: 'Enabled', sshKeyName: 'dev-box-key' });
+    await page.getByRole('link', { name: 'Terminal' }).click();
+    await page.locator('[data-phase="open"]').waitFor();
+    await page.locator('.terminal-host').click();
+    await page.keyboard.type('echo "studio-$((6*7))" && pwd');
+    await page.keyboard.press('Enter');
+    const screen = page.locator('.xterm-rows > div');
+    // The typed line is echoed (a real tty), then its output: the session starts in the home folder.
+    let shown = '';
+    await waitFor(async () => /# echo "studio-\$\(\(6\*7\)\)" && pwd\s*\nstudio-42\s*\n\S*\/home\s*\n/.test((shown = (await screen.allTextContents()).join('\n'))), 'the command and its output in the terminal').catch((err: Error) => {
+      throw new Error(`${err.message}; the terminal shows ${JSON.stringify(shown)}`);
+    });
+    await screenshot(page, '08-terminal');
+    await page.getByRole('link', { name: 'dev-box' }).click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Stop dev-box?' });
+    await dialog.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByRole('heading', { name: /^dev-box/ }).locator('[data-state="Stopped"]').waitFor({ timeout: 60_000 });
+    await screenshot(page, '09-instance-stopped');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Start dev-box?' }).getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByRole('heading', { name: /^dev-box/ }).locator('[data-state="Running"]').waitFor({ timeout: 60_000 });
+    // The events list shows both requests, newest first.
+    const events = page.getByRole('list', { name: 'Events' });
+    await waitFor(async () => /StartRequested[\s\S]*StopRequested[\s\S]*Created/.test((await events.textContent()) ?? ''), 'the start and stop events');
+  });
+
+  it('shows quota use and role assignments, and stays readable on a narrow window', async () => {
+    await page.getByRole('link', { name: 'Quota' }).click();
+    const family = page.locator('tr[data-family="standardDv2Family"]');
+    await waitFor(async () => {
+      const usage = ((await api(server.url, 'GET', '/api/locations/local/usages')).body.value as any[]).find((u) => u.name.value === 'standardDv2Family');
+      const text = (await family.textContent()) ?? '';
+      return usage.currentValue >= 1 && text.includes(`${usage.currentValue} cores`) && text.includes(`${usage.limit} cores`);
+    }, 'the quota page to show the running instance\'s cores');
+    await page.getByRole('link', { name: 'Access control' }).click();
+    await page.getByRole('table', { name: 'Role assignments' }).getByRole('row', { name: /admin\s*Owner\s*\// }).waitFor();
+    const narrow = await context.newPage();
+    await narrow.setViewportSize({ width: 420, height: 800 });
+    await narrow.goto(`${server.url}/computes?tab=clusters`);
+    await narrow.locator('tr[data-name="cpu-pool"]').waitFor();
+    // Nothing but the tables' own scrolling boxes may be wider than the window.
+    expect(await narrow.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
+    expect(await narrow.getByRole('navigation', { name: 'Sections' }).isVisible()).toBe(true);
+    await screenshot(narrow, '10-narrow-window');
+    await narrow.close();
+  });
+
+  it('edits a cluster\'s scale settings and deletes it after confirmation', async () => {
+    await page.goto(`${server.url}/computes/cpu-pool`);
+    const max = page.getByLabel('Maximum nodes');
+    expect(await max.inputValue()).toBe('2');
+    await max.fill('3');
+    await page.getByRole('button', { name: 'Save scale settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect((await api(server.url, 'GET', `${computes}/cpu-pool`)).body.properties.properties.scaleSettings.maxNodeCount).toBe(3);
+    // The server's rule comes back by field and value, and nothing is saved.
+    await page.getByLabel('Minimum nodes').fill('5');
+    await page.getByRole('button', { name: 'Save scale settings' }).click();
+    expect(await page.getByRole('alert').textContent()).toMatch(/^ValidationFailed: properties\.properties\.scaleSettings\.minNodeCount must be ≤ maxNodeCount \(3\); got 5/);
+    expect((await api(server.url, 'GET', `${computes}/cpu-pool`)).body.properties.properties.scaleSettings.maxNodeCount).toBe(3);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete cpu-pool?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect((await api(server.url, 'GET', `${computes}/cpu-pool`)).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/tab=clusters$/);
+    await waitFor(async () => (await api(server.url, 'GET', `${computes}/cpu-pool`)).status === 404, 'the cluster to be deleted', 60_000);
+    await page.locator('tr[data-name="cpu-pool"]').waitFor({ state: 'detached' });
   });
 });

@@ -96,7 +96,8 @@ export class InstanceSshServer {
       if (/^(LANG|LC_[A-Z]+|TERM)$/.test(info.key)) env[info.key] = info.val;
       accept?.();
     });
-    session.on('shell', (accept) => this.run(accept(), spawnPtyShell(pty ?? { rows: 24, cols: 80 }, env, this.home)));
+    // Without a pty (ssh -T) the shell reads plain pipes, as OpenSSH's does: nothing is echoed.
+    session.on('shell', (accept) => this.run(accept(), pty ? spawnPtyShell(pty, env, this.home) : spawn('bash', ['-l'], { cwd: this.home, env, detached: true, stdio: 'pipe' })));
     session.on('exec', (accept, _reject, info) => {
       const child = pty ? spawnPtyShell(pty, env, this.home, `exec bash -c ${shellQuote(info.command)}`) : spawn('bash', ['-c', info.command], { cwd: this.home, env, detached: true, stdio: 'pipe' });
       this.run(accept(), child);

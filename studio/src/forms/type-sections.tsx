@@ -106,7 +106,7 @@ function MachineSection({ form, update }: Props): ReactNode {
       </div>
       {m.auth === 'key'
         ? <Field label="Private key" hint="Stored encrypted; never shown again.">{(id, d) => <textarea id={id} rows={4} aria-describedby={d} value={m.privateKey} onChange={(e) => set({ privateKey: e.target.value })} />}</Field>
-        : <Field label="Password" hint="Stored encrypted; never shown again.">{(id, d) => <input id={id} type="password" autoComplete="new-password" aria-describedby={d} value={m.password} onChange={(e) => set({ password: e.target.value })} />}</Field>}
+        : <Field label="SSH password" hint="Stored encrypted; never shown again.">{(id, d) => <input id={id} type="password" autoComplete="new-password" aria-describedby={d} value={m.password} onChange={(e) => set({ password: e.target.value })} />}</Field>}
     </fieldset>
   );
 }

@@ -71,7 +71,7 @@ function Events({ rows }: { rows: EventRow[] | undefined }): ReactNode {
   return (
     <section aria-labelledby="events-title">
       <h2 id="events-title">Events</h2>
-      <ol className="events" aria-live="polite">
+      <ol className="events" aria-label="Events">
         {[...(rows ?? [])].reverse().slice(0, 50).map((e) => (
           <li key={e.id} className={`event-${e.level.toLowerCase()}`}><time dateTime={e.at}>{when(e.at)}</time> <strong>{e.reason}</strong> {e.message}</li>
         ))}

@@ -15,6 +15,26 @@ const titles: Record<FormKind, { title: string; tab: string; verb: string }> = {
   slurm: { title: 'Attach a Slurm cluster', tab: 'attached', verb: 'Attach' },
 };
 
+/**
+ * Attaching checks the machine or cluster (reachable, credentials, host key, Node) before it
+ * counts as attached: wait for that verdict here, and on failure say why and leave nothing behind.
+ */
+async function attachOutcome(name: string, onProgress: (text: string) => void): Promise<Error | undefined> {
+  for (let waited = 0; waited < 120_000; waited += 500) {
+    const c = await api().computes.get(name);
+    const state = c.properties.provisioningState;
+    if (state === 'Succeeded') return undefined;
+    if (state === 'Failed') {
+      const errors = c.properties.provisioningErrors.map((e) => e.error);
+      await api().computes.delete(name, 'Detach').catch(() => undefined);
+      return new Error(`${errors[0]?.code ?? 'AttachFailed'}: ${errors.map((e) => e.message).join(' ') || 'the attach failed'} Nothing was attached; correct the form and attach again.`);
+    }
+    onProgress(`Checking ${name}: ${state}…`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return new Error(`${name} is still being checked; its status is on the Attached computes tab.`);
+}
+
 /** A type-specific create or attach form; on success the list shows the new compute's status. */
 export function CreateComputePage({ kind }: { kind: string }): ReactNode {
   const k = (kind in titles ? kind : 'instance') as FormKind;
@@ -22,6 +42,7 @@ export function CreateComputePage({ kind }: { kind: string }): ReactNode {
   const [nameOk, setNameOk] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
+  const [progress, setProgress] = useState<string>();
   const locations = usePoll(() => getJson<{ value: { name: string }[] }>('/api/locations'), 0, []);
   const onValidity = useCallback((ok: boolean) => setNameOk(ok), []);
   const update = (patch: Partial<ComputeForm>): void => setForm((f) => ({ ...f, ...patch }));
@@ -33,11 +54,19 @@ export function CreateComputePage({ kind }: { kind: string }): ReactNode {
     setError(undefined);
     try {
       await api().computes.put(form.name, requestOf(form));
+      if (t.verb === 'Attach') {
+        const failure = await attachOutcome(form.name, setProgress);
+        if (failure) {
+          setError(failure);
+          return;
+        }
+      }
       navigate(`/computes?tab=${t.tab}`);
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
+      setProgress(undefined);
     }
   };
   return (
@@ -54,6 +83,7 @@ export function CreateComputePage({ kind }: { kind: string }): ReactNode {
         </Field>
         <Field label="Description (optional)">{(id) => <input id={id} value={form.description} onChange={(e) => update({ description: e.target.value })} />}</Field>
         <TypeSection form={form} update={update} />
+        {progress && <p role="status">{progress}</p>}
         <ErrorBanner error={error} />
         <div className="actions">
           <button type="button" onClick={() => navigate(`/computes?tab=${t.tab}`)}>Cancel</button>

@@ -47,7 +47,7 @@ export function TerminalPage({ name }: { name: string }): ReactNode {
         {phase === 'connecting' ? 'Connecting…' : phase === 'open' ? 'Connected. Type exit to end the session.' : `Disconnected: ${reason ?? ''}.`}
         {phase === 'closed' && <button type="button" onClick={() => setAttempt((a) => a + 1)}>Reconnect</button>}
       </p>
-      <div className="terminal" ref={host} aria-label={`Terminal on ${name}`} />
+      <div className="terminal-host" ref={host} aria-label={`Terminal on ${name}`} />
     </section>
   );
 }
