@@ -1,16 +1,18 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, getJson, isUnauthenticated, setWorkspace } from './lib/api.js';
 import { Link, match, navigate, useLocation } from './lib/router.js';
 import { LoginPage } from './pages/login-page.js';
 import { ComputePage } from './pages/compute-page.js';
 import { CreateComputePage } from './pages/create-compute-page.js';
 import { ComputeDetailsPage } from './pages/compute-details-page.js';
-import { TerminalPage } from './pages/terminal-page.js';
 import { JobsPage } from './pages/jobs-page.js';
 import { JobPage } from './pages/job-page.js';
 import { SubmitJobPage } from './pages/submit-job-page.js';
 import { QuotaPage } from './pages/quota-page.js';
 import { AccessPage } from './pages/access-page.js';
+
+// xterm.js is most of the bundle's weight and only the terminal page needs it.
+const TerminalPage = lazy(() => import('./pages/terminal-page.js').then((m) => ({ default: m.TerminalPage })));
 
 /** Who is signed in, as /api/auth/me answers. */
 export interface Me {
@@ -85,7 +87,7 @@ export function App(): ReactNode {
           ))}
         </ul>
       </nav>
-      <main>{route(path)}</main>
+      <main><Suspense fallback={<p className="loading">Loading…</p>}>{route(path)}</Suspense></main>
     </div>
   );
 }
