@@ -27,15 +27,16 @@ export default tseslint.config(
   {
     // The studio is type-checked against its own (DOM) project.
     files: ['studio/**/*.ts', 'studio/**/*.tsx'],
+    ignores: ['studio/**/*.test.ts'],
     languageOptions: { parserOptions: { project: './studio/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
   },
   {
-    files: ['src/config/**', 'test/**', 'bench/**', 'src/**/*.test.ts'],
+    files: ['src/config/**', 'test/**', 'bench/**', 'src/**/*.test.ts', 'studio/**/*.test.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
     // Tests read untyped JSON answers; asserting on them is the point.
-    files: ['test/**', 'src/**/*.test.ts', 'bench/**'],
+    files: ['test/**', 'src/**/*.test.ts', 'studio/**/*.test.ts', 'bench/**'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,7 +1,36 @@
-import type { IdentityState } from './identity-field.js';
-import { identityOf } from './identity-field.js';
-import type { Schedule } from './schedules-editor.js';
-import { sshSettingsOf, type SshState } from './ssh-settings.js';
+import type { Schedule } from './schedule-model.js';
+
+/** The managed identity a compute's jobs use. */
+export interface IdentityState {
+  type: 'None' | 'SystemAssigned' | 'UserAssigned';
+  userAssigned: string;
+}
+
+/** The API's `identity` for a state. */
+export function identityOf(s: IdentityState): Record<string, unknown> | undefined {
+  if (s.type === 'None') return undefined;
+  if (s.type === 'SystemAssigned') return { type: 'SystemAssigned' };
+  return { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries(s.userAssigned.split(',').map((x) => x.trim()).filter(Boolean).map((id) => [id, {}])) };
+}
+
+/** How an instance gets its SSH key (Azure ML studio's four choices). */
+export type SshChoice = 'off' | 'generate' | 'stored' | 'paste' | 'later';
+
+/** The SSH part of a create form: its choice plus what the choice needs. */
+export interface SshState {
+  choice: SshChoice;
+  keyName: string;
+  publicKey: string;
+}
+
+/** The API's sshSettings for a state; a generated pair is stored as `keyName` first (the SSH settings form stores it). */
+export function sshSettingsOf(s: SshState): Record<string, unknown> | undefined {
+  if (s.choice === 'off') return undefined;
+  if (s.choice === 'later') return { sshPublicAccess: 'Enabled' };
+  if (s.choice === 'paste') return { sshPublicAccess: 'Enabled', adminPublicKey: s.publicKey.trim() };
+  return { sshPublicAccess: 'Enabled', sshKeyName: s.keyName };
+}
+
 
 /** Which create or attach form a page shows. */
 export type FormKind = 'instance' | 'cluster' | 'inference' | 'ssh' | 'slurm';

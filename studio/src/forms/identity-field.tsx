@@ -1,18 +1,6 @@
 import type { ReactNode } from 'react';
 import { Field } from '../components/ui.js';
-
-/** The managed identity a compute's jobs use. */
-export interface IdentityState {
-  type: 'None' | 'SystemAssigned' | 'UserAssigned';
-  userAssigned: string;
-}
-
-/** The API's `identity` for a state. */
-export function identityOf(s: IdentityState): Record<string, unknown> | undefined {
-  if (s.type === 'None') return undefined;
-  if (s.type === 'SystemAssigned') return { type: 'SystemAssigned' };
-  return { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries(s.userAssigned.split(',').map((x) => x.trim()).filter(Boolean).map((id) => [id, {}])) };
-}
+import type { IdentityState } from './compute-form-state.js';
 
 /** None, system-assigned, or user-assigned identities by resource id. */
 export function IdentityField({ value, onChange }: { value: IdentityState; onChange: (s: IdentityState) => void }): ReactNode {

@@ -1,22 +1,11 @@
 import type { ReactNode } from 'react';
 import { Field } from '../components/ui.js';
+import { newSchedule, weekDays, type Schedule } from './schedule-model.js';
 
-/** One start/stop schedule as the API takes it (Azure's computeStartStop entry). */
-export interface Schedule {
-  action: 'Start' | 'Stop';
-  status: 'Enabled' | 'Disabled';
-  triggerType: 'Cron' | 'Recurrence';
-  cron?: { expression: string; timeZone?: string };
-  recurrence?: { frequency: string; interval: number; timeZone?: string; schedule: { hours: number[]; minutes: number[]; weekDays?: string[] } };
-}
+export type { Schedule };
 
-const weekDays = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const numbers = (s: string): number[] => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 
-/** A new schedule: stop at 18:00 on weekdays, UTC. */
-export function newSchedule(): Schedule {
-  return { action: 'Stop', status: 'Enabled', triggerType: 'Recurrence', recurrence: { frequency: 'Week', interval: 1, timeZone: 'UTC', schedule: { hours: [18], minutes: [0], weekDays: weekDays.slice(0, 5) } } };
-}
 
 function ScheduleRow({ s, i, onChange, onRemove }: { s: Schedule; i: number; onChange: (s: Schedule) => void; onRemove: () => void }): ReactNode {
   const rec = s.recurrence ?? { frequency: 'Day', interval: 1, schedule: { hours: [18], minutes: [0] } };

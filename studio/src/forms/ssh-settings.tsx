@@ -2,24 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { api, errorText } from '../lib/api.js';
 import { usePoll } from '../lib/use-poll.js';
 import { Field } from '../components/ui.js';
-
-/** How an instance gets its SSH key (Azure ML studio's four choices). */
-export type SshChoice = 'off' | 'generate' | 'stored' | 'paste' | 'later';
-
-/** The SSH part of a create form: its choice plus what the choice needs. */
-export interface SshState {
-  choice: SshChoice;
-  keyName: string;
-  publicKey: string;
-}
-
-/** The API's sshSettings for a state; a generated pair is stored as `keyName` first (see generateKeyPair). */
-export function sshSettingsOf(s: SshState): Record<string, unknown> | undefined {
-  if (s.choice === 'off') return undefined;
-  if (s.choice === 'later') return { sshPublicAccess: 'Enabled' };
-  if (s.choice === 'paste') return { sshPublicAccess: 'Enabled', adminPublicKey: s.publicKey.trim() };
-  return { sshPublicAccess: 'Enabled', sshKeyName: s.keyName };
-}
+import type { SshChoice, SshState } from './compute-form-state.js';
 
 /** Offers a text as a file download (the private key exists only in this page's memory). */
 function download(name: string, text: string): void {
