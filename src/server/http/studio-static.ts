@@ -26,7 +26,13 @@ const securityHeaders = {
 };
 
 async function fileIn(root: string, urlPath: string): Promise<string | undefined> {
-  const path = normalize(join(root, decodeURIComponent(urlPath)));
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined; // malformed %-escapes name no file
+  }
+  const path = normalize(join(root, decoded));
   if (!path.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
   const info = await stat(path).catch(() => undefined);
   return info?.isFile() ? path : undefined;
