@@ -170,6 +170,16 @@ describe('the studio in a real browser', () => {
     const file = await (await download).path();
     expect(readFileSync(file, 'utf8')).toBe('weights 0.125\n');
     expect((await download).suggestedFilename()).toBe('model.txt');
+    // The list filters by status (kept in the URL, so the view can be shared or reloaded).
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
+    await page.locator('tr[data-name="studio-train"]').waitFor();
+    await page.getByLabel('Status').selectOption('Failed');
+    await page.getByText('No job matches the filters.').waitFor();
+    expect(page.url()).toMatch(/\/jobs\?status=Failed$/);
+    await page.reload();
+    await page.getByText('No job matches the filters.').waitFor();
+    await page.getByLabel('Status').selectOption('Completed');
+    await page.locator('tr[data-name="studio-train"]').waitFor();
   });
 
   it('creates an instance with a generated SSH key, opens its terminal and runs a command, then stops and starts it', async () => {
@@ -214,6 +224,21 @@ describe('the studio in a real browser', () => {
     });
     await screenshot(page, '08-terminal');
     await page.getByRole('link', { name: 'dev-box' }).click();
+    // Jupyter opens in a tab of its own, through the server's proxy, on the session cookie.
+    const [jupyter] = await Promise.all([context.waitForEvent('page'), page.getByRole('link', { name: 'Jupyter' }).click()]);
+    await jupyter.waitForURL(/\/apps\/default\/dev-box\/jupyter\/tree/, { timeout: 60_000 });
+    // Jupyter's own page script ran: it listed the instance's home folder.
+    await jupyter.locator('#notebook_list').getByText(/notebook list is empty|\.txt/).first().waitFor({ timeout: 60_000 });
+    await screenshot(jupyter, '08b-jupyter');
+    await jupyter.close();
+    // A stop schedule in a Windows zone, edited on the details page.
+    await page.getByRole('button', { name: 'Add schedule' }).click();
+    await page.getByLabel('Time zone').fill('Pacific Standard Time');
+    await page.getByRole('button', { name: 'Save schedules' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const schedules = (await api(server.url, 'GET', `${computes}/dev-box`)).body.properties.properties.schedules.computeStartStop;
+    expect(schedules).toMatchObject([{ action: 'Stop', status: 'Enabled', triggerType: 'Recurrence', recurrence: { frequency: 'Week', timeZone: 'Pacific Standard Time', schedule: { hours: [18], minutes: [0] } } }]);
+    await waitFor(async () => !/Next scheduled stop\s*—/.test((await page.locator('.properties').textContent()) ?? ''), 'the next scheduled stop to show');
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Stop dev-box?' });
     await dialog.getByRole('button', { name: 'Stop', exact: true }).click();

@@ -3,7 +3,7 @@ import { errorText } from '../lib/api.js';
 
 const tones: Record<string, string> = {
   Running: 'ok', Succeeded: 'ok', Completed: 'ok', JobRunning: 'ok', Steady: 'ok', idle: 'ok', running: 'ok',
-  Creating: 'busy', Starting: 'busy', SettingUp: 'busy', Restarting: 'busy', Stopping: 'busy', Updating: 'busy', Resizing: 'busy', Queued: 'busy', Preparing: 'busy', Provisioning: 'busy', Starting_: 'busy', Finalizing: 'busy', CancelRequested: 'busy', Deleting: 'busy', preparing: 'busy', leaving: 'busy', NotStarted: 'busy',
+  Creating: 'busy', Starting: 'busy', SettingUp: 'busy', Restarting: 'busy', Stopping: 'busy', Updating: 'busy', Resizing: 'busy', Queued: 'busy', Preparing: 'busy', Provisioning: 'busy', Finalizing: 'busy', CancelRequested: 'busy', Deleting: 'busy', preparing: 'busy', leaving: 'busy', NotStarted: 'busy',
   Failed: 'bad', CreateFailed: 'bad', SetupFailed: 'bad', Unusable: 'bad', unusable: 'bad', NotResponding: 'bad', preempted: 'bad', Canceled: 'muted',
   Stopped: 'muted', Unknown: 'muted',
 };
