@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useState, type ReactNode } from 'react';
-import { api, getJson, isUnauthenticated, setWorkspace } from './lib/api.js';
+import { api, getJson, isUnauthenticated, onSessionEnded, setWorkspace } from './lib/api.js';
 import { Link, match, navigate, useLocation } from './lib/router.js';
 import { LoginPage } from './pages/login-page.js';
 import { ComputePage } from './pages/compute-page.js';
@@ -64,6 +64,8 @@ export function App(): ReactNode {
     getJson<Me>('/api/auth/me').then(setMe, (err: unknown) => setMe(isUnauthenticated(err) ? null : undefined));
   }, []);
   useEffect(check, [check]);
+  // A session that expires or is revoked while a page is open leads back to sign-in.
+  useEffect(() => onSessionEnded(() => setMe(null)), []);
   if (me === undefined) return <p className="loading">Loading…</p>;
   if (me === null) return <LoginPage onSignedIn={check} />;
   const signOut = async (): Promise<void> => {
@@ -87,7 +89,8 @@ export function App(): ReactNode {
           ))}
         </ul>
       </nav>
-      <main><Suspense fallback={<p className="loading">Loading…</p>}>{route(path)}</Suspense></main>
+      {/* Keyed by workspace: switching remounts every page, so none keeps another workspace's data. */}
+      <main key={api().workspace}><Suspense fallback={<p className="loading">Loading…</p>}>{route(path)}</Suspense></main>
     </div>
   );
 }

@@ -269,6 +269,10 @@ describe('the studio in a real browser', () => {
     // Nothing but the tables' own scrolling boxes may be wider than the window.
     expect(await narrow.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
     expect(await narrow.getByRole('navigation', { name: 'Sections' }).isVisible()).toBe(true);
+    // The navigation sits above the page, and the page follows it at once.
+    const nav = await narrow.getByRole('navigation', { name: 'Sections' }).boundingBox();
+    const heading = await narrow.getByRole('heading', { name: 'Compute', exact: true }).boundingBox();
+    expect(heading!.y - (nav!.y + nav!.height)).toBeLessThan(40);
     await screenshot(narrow, '10-narrow-window');
     await narrow.close();
   });
@@ -295,5 +299,21 @@ describe('the studio in a real browser', () => {
     await page.waitForURL(/tab=clusters$/);
     await waitFor(async () => (await api(server.url, 'GET', `${computes}/cpu-pool`)).status === 404, 'the cluster to be deleted', 60_000);
     await page.locator('tr[data-name="cpu-pool"]').waitFor({ state: 'detached' });
+  });
+
+  it('switches workspace without keeping the other workspace\'s data, and goes back to sign-in when the session ends', async () => {
+    expect((await api(server.url, 'PUT', '/api/workspaces/lab', { location: 'local' })).status).toBe(201);
+    await page.goto(`${server.url}/computes?tab=instances`);
+    await page.locator('tr[data-name="dev-box"]').waitFor();
+    await page.getByLabel('Workspace').selectOption('lab');
+    await page.getByText('No compute instances in workspace lab yet.').waitFor();
+    expect(await page.locator('tr[data-name="dev-box"]').count()).toBe(0);
+    await page.getByLabel('Workspace').selectOption('default');
+    await page.locator('tr[data-name="dev-box"]').waitFor();
+    // Revoke this browser's session from outside (as an expiry would): the open page notices.
+    const cookie = (await context.cookies()).find((c) => c.name === 'hangar_session');
+    const out = await fetch(`${server.url}/api/auth/logout`, { method: 'POST', headers: { cookie: `hangar_session=${cookie?.value ?? ''}` } });
+    expect(out.status).toBe(204);
+    await page.getByRole('heading', { name: 'Sign in to Hangar studio' }).waitFor({ timeout: 15_000 });
   });
 });

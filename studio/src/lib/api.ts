@@ -42,3 +42,16 @@ export function errorText(err: unknown): string {
 export function isUnauthenticated(err: unknown): boolean {
   return err instanceof HangarApiError && err.status === 401;
 }
+
+const sessionEnded = new Set<() => void>();
+
+/** Calls `listener` when a read finds the session gone (expired or revoked); answers an unsubscribe. */
+export function onSessionEnded(listener: () => void): () => void {
+  sessionEnded.add(listener);
+  return () => sessionEnded.delete(listener);
+}
+
+/** Reports a 401 from any read, so the studio can go back to the sign-in page. */
+export function reportIfSessionEnded(err: unknown): void {
+  if (isUnauthenticated(err)) sessionEnded.forEach((l) => l());
+}

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { reportIfSessionEnded } from './api.js';
 
 /** What a polled read holds: the last good value, the last error, and a way to read again now. */
 export interface Polled<T> {
@@ -28,6 +29,7 @@ export function usePoll<T>(load: () => Promise<T>, everyMs: number, deps: unknow
       setData(value);
       setError(undefined);
     } catch (err) {
+      reportIfSessionEnded(err);
       if (mine === generation.current) setError(err);
     } finally {
       if (mine === generation.current) setLoading(false);
