@@ -233,7 +233,11 @@ describe('the studio in a real browser', () => {
     await jupyter.close();
     // A stop schedule in a Windows zone, edited on the details page.
     await page.getByRole('button', { name: 'Add schedule' }).click();
+    const next = page.locator('[data-next]');
+    await page.getByLabel('Time zone').fill('Mars/Olympus');
+    expect(await next.textContent()).toMatch(/^Unknown time zone "Mars\/Olympus"/);
     await page.getByLabel('Time zone').fill('Pacific Standard Time');
+    expect(await next.textContent()).toMatch(/^Next stop: \w+day, .*\(your time\)\.$/);
     await page.getByRole('button', { name: 'Save schedules' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     const schedules = (await api(server.url, 'GET', `${computes}/dev-box`)).body.properties.properties.schedules.computeStartStop;

@@ -1,4 +1,7 @@
 import type { ReactNode } from 'react';
+import type { ScheduleSpec } from '../../../src/domain/compute/compute-schema.js';
+import { resolveTimeZone } from '../../../src/domain/compute/time-zones.js';
+import { nextOccurrence } from '../../../src/domain/instances/schedules.js';
 import { Field } from '../components/ui.js';
 import { newSchedule, weekDays, type Schedule } from './schedule-model.js';
 
@@ -6,6 +9,19 @@ export type { Schedule };
 
 const numbers = (s: string): number[] => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 
+
+/** When the schedule fires next, computed by the server's own rules (or why it cannot fire). */
+function preview(s: Schedule, now: Date): string {
+  const zone = (s.triggerType === 'Cron' ? s.cron?.timeZone : s.recurrence?.timeZone) ?? 'UTC';
+  if (!resolveTimeZone(zone)) return `Unknown time zone ${JSON.stringify(zone)}: use an IANA name (Europe/Paris) or a Windows one (Pacific Standard Time).`;
+  if (s.status === 'Disabled') return 'Disabled: it does not fire.';
+  try {
+    const next = nextOccurrence({ ...s, [s.triggerType === 'Cron' ? 'cron' : 'recurrence']: { ...(s.triggerType === 'Cron' ? s.cron : s.recurrence), timeZone: zone } } as ScheduleSpec, now);
+    return next ? `Next ${s.action.toLowerCase()}: ${next.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' })} (your time).` : 'It never fires in the coming years.';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 function ScheduleRow({ s, i, onChange, onRemove }: { s: Schedule; i: number; onChange: (s: Schedule) => void; onRemove: () => void }): ReactNode {
   const rec = s.recurrence ?? { frequency: 'Day', interval: 1, schedule: { hours: [18], minutes: [0] } };
@@ -42,6 +58,7 @@ function ScheduleRow({ s, i, onChange, onRemove }: { s: Schedule; i: number; onC
           )}
         </div>
       )}
+      <p className="hint" aria-live="polite" data-next>{preview(s, new Date())}</p>
       <button type="button" onClick={onRemove}>Remove schedule {i + 1}</button>
     </fieldset>
   );
