@@ -9,7 +9,6 @@ export type { Schedule };
 
 const numbers = (s: string): number[] => s.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
 
-
 /** When the schedule fires next, computed by the server's own rules (or why it cannot fire). */
 function preview(s: Schedule, now: Date): string {
   const zone = (s.triggerType === 'Cron' ? s.cron?.timeZone : s.recurrence?.timeZone) ?? 'UTC';
