@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { formatBytes } from '../../domain/snapshots/manifest.js';
+import { formatBytes } from '../../domain/snapshots/format-bytes.js';
 import { applySetOverrides } from '../../domain/jobs/set-overrides.js';
 import type { HangarClient, JobSubmission } from '../../sdk/index.js';
 import { buildFileSnapshot, buildSnapshot, type BuiltSnapshot } from '../../snapshots/snapshot-builder.js';

@@ -1,28 +1,9 @@
 import { createHash } from 'node:crypto';
 import { HangarError, type Problem } from '../errors/hangar-error.js';
+import { formatBytes } from './format-bytes.js';
+import type { FileEntry, SnapshotManifest } from './manifest-types.js';
 
-/** One file of a snapshot: its bytes live in the blob store under their sha256. */
-export interface FileEntry {
-  path: string;
-  kind: 'file';
-  sha256: string;
-  size: number;
-  /** Unix permission bits (e.g. 0o755 for scripts). */
-  mode: number;
-}
-
-/** A symbolic link that stays inside the snapshot. */
-export interface SymlinkEntry {
-  path: string;
-  kind: 'symlink';
-  target: string;
-}
-
-/** A snapshot: what a folder held, file by file (content-addressed, so unchanged files dedupe). */
-export interface SnapshotManifest {
-  version: 1;
-  entries: (FileEntry | SymlinkEntry)[];
-}
+export type { FileEntry, SnapshotManifest, SymlinkEntry } from './manifest-types.js';
 
 const sha256Pattern = /^[0-9a-f]{64}$/;
 
@@ -61,14 +42,6 @@ export function largestFiles(m: SnapshotManifest, n = 10): { path: string; size:
     .sort((a, b) => b.size - a.size)
     .slice(0, n)
     .map((e) => ({ path: e.path, size: e.size }));
-}
-
-/** Human-readable byte count. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
 
 function entryProblems(e: unknown, i: number, seen: Set<string>): Problem[] {

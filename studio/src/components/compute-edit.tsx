@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, errorText } from '../lib/api.js';
-import { isoSeconds } from '../lib/format.js';
+import { minutesToIso, parseIsoDuration, secondsToIso } from '../../../src/domain/compute/iso-duration.js';
 import { inner, scaleOf, type Compute } from '../lib/computes.js';
 import { SchedulesEditor, type Schedule } from '../forms/schedules-editor.js';
 import { Field } from './ui.js';
@@ -35,11 +35,11 @@ function ScaleEdit({ c, onSaved }: { c: Compute; onSaved: () => void }): ReactNo
   const s = scaleOf(c);
   const [min, setMin] = useState(s.min);
   const [max, setMax] = useState(s.max);
-  const [idle, setIdle] = useState(isoSeconds(s.idleSeconds) ?? 120);
+  const [idle, setIdle] = useState((s.idleTime ? parseIsoDuration(s.idleTime) : undefined) ?? 120);
   const { save, status, error } = useSave(c.name, onSaved);
   const submit = (e: FormEvent): void => {
     e.preventDefault();
-    void save({ scaleSettings: { minNodeCount: min, maxNodeCount: max, nodeIdleTimeBeforeScaleDown: `PT${idle}S` } });
+    void save({ scaleSettings: { minNodeCount: min, maxNodeCount: max, nodeIdleTimeBeforeScaleDown: secondsToIso(idle) } });
   };
   return (
     <form onSubmit={submit} aria-label="Scale settings">
@@ -56,7 +56,7 @@ function ScaleEdit({ c, onSaved }: { c: Compute; onSaved: () => void }): ReactNo
 
 function InstanceEdit({ c, onSaved }: { c: Compute; onSaved: () => void }): ReactNode {
   const p = inner(c);
-  const current = Math.round((isoSeconds(p.idleTimeBeforeShutdown) ?? 0) / 60);
+  const current = Math.round(((typeof p.idleTimeBeforeShutdown === 'string' ? parseIsoDuration(p.idleTimeBeforeShutdown) : undefined) ?? 0) / 60);
   const [minutes, setMinutes] = useState(current || 60);
   const [schedules, setSchedules] = useState<Schedule[]>(((p.schedules as { computeStartStop?: Schedule[] } | undefined)?.computeStartStop ?? []).map(({ action, status, triggerType, cron, recurrence }) => ({ action, status, triggerType, ...(cron ? { cron } : {}), ...(recurrence ? { recurrence } : {}) })));
   const [key, setKey] = useState('');
@@ -67,7 +67,7 @@ function InstanceEdit({ c, onSaved }: { c: Compute; onSaved: () => void }): Reac
   const sshOn = (p.sshSettings as { sshPublicAccess?: string } | undefined)?.sshPublicAccess === 'Enabled';
   return (
     <>
-      <form onSubmit={(e) => { e.preventDefault(); void idle.save({ idleTimeBeforeShutdown: `PT${minutes}M` }); }} aria-label="Idle shutdown">
+      <form onSubmit={(e) => { e.preventDefault(); void idle.save({ idleTimeBeforeShutdown: minutesToIso(minutes) }); }} aria-label="Idle shutdown">
         <Field label="Minutes idle before shutdown" hint={current ? `Now ${current} minutes.` : 'Idle shutdown is off.'}>{(id, d) => <input id={id} type="number" min={15} max={4320} aria-describedby={d} value={minutes} onChange={(e) => setMinutes(Number(e.target.value))} />}</Field>
         <button type="submit">Save idle shutdown</button>
         <Outcome status={idle.status} error={idle.error} />

@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { api, errorText, getJson } from '../lib/api.js';
-import { bytes } from '../lib/format.js';
+import { formatBytes } from '../../../src/domain/snapshots/format-bytes.js';
 import { usePoll } from '../lib/use-poll.js';
 import { ErrorBanner } from './ui.js';
 
@@ -44,7 +44,7 @@ export function SnapshotBrowser({ id, label }: { id: string | undefined; label: 
   return (
     <div className="snapshot">
       <ErrorBanner error={manifest.error} />
-      <p className="hint">{entries.length} file(s), {bytes(total)}</p>
+      <p className="hint">{entries.length} file(s), {formatBytes(total)}</p>
       {[...folders.entries()].map(([dir, files]) => (
         <details key={dir} open={folders.size <= 5}>
           <summary>{dir === '.' ? '(top folder)' : `${dir}/`}</summary>
@@ -54,7 +54,7 @@ export function SnapshotBrowser({ id, label }: { id: string | undefined; label: 
                 <span className="file-name">{f.path.slice(dir === '.' ? 0 : dir.length + 1)}</span>{' '}
                 {f.kind === 'symlink' ? <span className="hint">→ {f.target}</span> : (
                   <>
-                    <span className="hint">{bytes(f.size ?? 0)}</span>{' '}
+                    <span className="hint">{formatBytes(f.size ?? 0)}</span>{' '}
                     <a href={`/api/blobs/${f.sha256 ?? ''}`} download={f.path.split('/').pop()} aria-label={`Download ${f.path}`}>Download</a>{' '}
                     <FileView entry={f} />
                   </>

@@ -1,3 +1,4 @@
+import { minutesToIso, secondsToIso } from '../../../src/domain/compute/iso-duration.js';
 import type { Schedule } from './schedule-model.js';
 
 /** The managed identity a compute's jobs use. */
@@ -71,7 +72,7 @@ export function emptyForm(kind: FormKind): ComputeForm {
   };
 }
 
-const scale = (f: ComputeForm): Record<string, unknown> => ({ minNodeCount: f.minNodes, maxNodeCount: f.maxNodes, nodeIdleTimeBeforeScaleDown: `PT${f.idleSeconds}S` });
+const scale = (f: ComputeForm): Record<string, unknown> => ({ minNodeCount: f.minNodes, maxNodeCount: f.maxNodes, nodeIdleTimeBeforeScaleDown: secondsToIso(f.idleSeconds) });
 
 function typeProperties(f: ComputeForm): { computeType: string; properties: Record<string, unknown> } {
   switch (f.kind) {
@@ -79,7 +80,7 @@ function typeProperties(f: ComputeForm): { computeType: string; properties: Reco
       const ssh = sshSettingsOf(f.ssh);
       return { computeType: 'ComputeInstance', properties: {
         vmSize: f.vmSize, startAfterCreation: f.startAfterCreation, ...(ssh ? { sshSettings: ssh } : {}),
-        ...(f.idleShutdown.enabled ? { idleTimeBeforeShutdown: `PT${f.idleShutdown.minutes}M` } : {}),
+        ...(f.idleShutdown.enabled ? { idleTimeBeforeShutdown: minutesToIso(f.idleShutdown.minutes) } : {}),
         ...(f.schedules.length ? { schedules: { computeStartStop: f.schedules } } : {}),
       } };
     }

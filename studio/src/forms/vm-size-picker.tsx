@@ -1,20 +1,11 @@
 import { useState, type ReactNode } from 'react';
+import type { VmSize as CatalogSize } from '../../../src/domain/compute/vm-sizes.js';
 import { getJson } from '../lib/api.js';
 import { usePoll } from '../lib/use-poll.js';
 import { ErrorBanner } from '../components/ui.js';
 
-/** A VM size as /locations/{l}/vmSizes lists it. */
-export interface VmSize {
-  name: string;
-  family: string;
-  vCPUs: number;
-  memoryGB: number;
-  gpus: number;
-  gpuType: string | null;
-  vmType: 'CPU' | 'GPU';
-  lowPriorityCapable: boolean;
-  supportedComputeTypes: string[];
-}
+/** A VM size as /locations/{l}/vmSizes lists it: the catalog entry plus what the server derives. */
+export type VmSize = CatalogSize & { vmType: 'CPU' | 'GPU'; supportedComputeTypes: string[] };
 
 interface Usage {
   name: { value: string };

@@ -30,8 +30,8 @@ export function tabOf(c: Compute): ComputeTabKey {
   return computeTabs.find((t) => (t.types as readonly string[]).includes(c.properties.computeType))?.key ?? 'attached';
 }
 
-/** Scale settings of a cluster (AmlCompute or Slurm). */
-export function scaleOf(c: Compute): { min: number; max: number; idleSeconds?: string } {
+/** Scale settings of a cluster (AmlCompute or Slurm); the idle time as the API's ISO 8601 text. */
+export function scaleOf(c: Compute): { min: number; max: number; idleTime?: string } {
   const s = (inner(c).scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string };
-  return { min: s.minNodeCount ?? 0, max: s.maxNodeCount ?? 0, ...(s.nodeIdleTimeBeforeScaleDown ? { idleSeconds: s.nodeIdleTimeBeforeScaleDown } : {}) };
+  return { min: s.minNodeCount ?? 0, max: s.maxNodeCount ?? 0, ...(s.nodeIdleTimeBeforeScaleDown ? { idleTime: s.nodeIdleTimeBeforeScaleDown } : {}) };
 }

@@ -1,5 +1,6 @@
 import { isIgnored, parseIgnoreFile, type IgnoreRule } from '../../../src/domain/snapshots/ignore-rules.js';
-import { api, HangarApiError } from './api.js';
+import type { FileEntry } from '../../../src/domain/snapshots/manifest-types.js';
+import { uploadManifest } from '../../../src/snapshots/snapshot-upload.js';
 
 /** What an upload did (unchanged files are already on the server and are not sent again). */
 export interface FolderUpload { snapshotId: string; files: number; uploaded: number; reused: number; excluded: string[] }
@@ -46,7 +47,7 @@ export async function uploadFolder(files: FileList, onProgress: (text: string) =
   const rules = await rulesOf(picked);
   const kept = picked.filter((p) => !excludedBy(rules, p.path));
   const excluded = picked.filter((p) => !kept.includes(p)).map((p) => p.path);
-  const entries: { path: string; kind: 'file'; sha256: string; size: number; mode: number }[] = [];
+  const entries: FileEntry[] = [];
   const bySha = new Map<string, File>();
   for (const [i, p] of kept.entries()) {
     onProgress(`hashing ${i + 1}/${kept.length}: ${p.path}`);
@@ -54,18 +55,7 @@ export async function uploadFolder(files: FileList, onProgress: (text: string) =
     entries.push({ path: p.path, kind: 'file', sha256: sha, size: p.file.size, mode: /\.(sh|py)$/.test(p.path) ? 0o755 : 0o644 });
     bySha.set(sha, p.file);
   }
-  const manifest = { version: 1, entries };
-  const http = api().http;
-  await http.request('POST', '/api/snapshots/validate', manifest);
-  const { missing } = await http.request<{ missing: string[] }>('POST', '/api/blobs/missing', { hashes: [...bySha.keys()] });
-  for (const [i, sha] of missing.entries()) {
-    onProgress(`uploading ${i + 1}/${missing.length}`);
-    const res = await fetch(`/api/blobs/${sha}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bySha.get(sha) ?? null });
-    if (!res.ok) {
-      const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-      throw new HangarApiError(res.status, body.error ?? { code: `Http${res.status}`, message: res.statusText });
-    }
-  }
-  const put = await http.request<{ id: string }>('PUT', '/api/snapshots', manifest);
-  return { snapshotId: put.id, files: entries.length, uploaded: missing.length, reused: bySha.size - missing.length, excluded };
+  // Same origin: the session cookie authenticates the snapshot calls.
+  const r = await uploadManifest({ url: '' }, { version: 1, entries }, (sha) => bySha.get(sha) as File, (done, total) => onProgress(`uploading ${done}/${total}`));
+  return { snapshotId: r.snapshotId, files: entries.length, uploaded: r.uploadedBlobs, reused: r.reusedBlobs, excluded };
 }

@@ -87,7 +87,7 @@ function summary(c: Compute): [string, ReactNode][] {
   if (p.vmSize) rows.push(['Size', String(p.vmSize)]);
   if (c.properties.computeType === 'AmlCompute' || c.properties.computeType === 'Slurm') {
     const s = scaleOf(c);
-    rows.push(['Nodes', `${String(p.currentNodeCount ?? 0)} now, target ${String(p.targetNodeCount ?? 0)} (min ${s.min}, max ${s.max})`], ['Allocation', String(p.allocationState ?? '—')], ['Priority', String(p.vmPriority ?? 'Dedicated')], ['Idle before scale down', s.idleSeconds ?? '—']);
+    rows.push(['Nodes', `${String(p.currentNodeCount ?? 0)} now, target ${String(p.targetNodeCount ?? 0)} (min ${s.min}, max ${s.max})`], ['Allocation', String(p.allocationState ?? '—')], ['Priority', String(p.vmPriority ?? 'Dedicated')], ['Idle before scale down', s.idleTime ?? '—']);
   }
   if (c.properties.computeType === 'ComputeInstance') {
     rows.push(['Activity', String(p.activity ?? '—')], ['Idle shutdown after', String(p.idleTimeBeforeShutdown ?? 'off')], ['Next scheduled stop', p.nextScheduledStop ? when(String(p.nextScheduledStop)) : '—'], ['SSH', p.connectionString ? <code key="c">{String(p.connectionString)}</code> : ((p.sshSettings as { sshPublicAccess?: string } | undefined)?.sshPublicAccess ?? 'Disabled')]);
