@@ -1,4 +1,4 @@
-import { installAgent } from '../ssh/agent-install.js';
+import { installAgent, nodesFolder } from '../ssh/agent-install.js';
 import { SshConnection, type SshTarget } from '../ssh/ssh-connection.js';
 import type { CommandResult, SlurmCommands } from './slurm-commands.js';
 
@@ -16,12 +16,7 @@ export class SshSlurmCommands implements SlurmCommands {
   }
 
   private async session<T>(work: (c: SshConnection) => Promise<T>): Promise<T> {
-    const c = await SshConnection.connect(await this.target());
-    try {
-      return await work(c);
-    } finally {
-      c.end();
-    }
+    return SshConnection.using(await this.target(), work);
   }
 
   async run(command: string, args: string[], input?: string, signal?: AbortSignal): Promise<CommandResult> {
@@ -34,7 +29,7 @@ export class SshSlurmCommands implements SlurmCommands {
     return this.session(async (c) => {
       const home = (await c.exec('cd && pwd')).stdout.trim();
       const dir = await installAgent(c, this.bundleDir);
-      return { agent: ['node', `${home}/${dir}/dist/cli/main.js`], nodesDir: `${home}/.hangar-nodes/${scope.replace(/[^A-Za-z0-9_.-]/g, '_')}` };
+      return { agent: ['node', `${home}/${dir}/dist/cli/main.js`], nodesDir: `${home}/${nodesFolder(scope)}` };
     });
   }
 }

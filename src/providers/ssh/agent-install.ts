@@ -15,3 +15,8 @@ export async function installAgent(c: SshConnection, bundleDir: string): Promise
   if (r.code !== 0) throw new SshError('command', `installing the agent failed: ${(r.stderr || r.stdout).trim()}`);
   return dir;
 }
+
+/** The folder (relative to the login user's home) where one compute keeps its node folders; computes sharing a login stay apart. */
+export function nodesFolder(scope: string): string {
+  return `.hangar-nodes/${scope.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}

@@ -29,6 +29,16 @@ export function fingerprint(key: Buffer): string {
 export class SshConnection {
   private constructor(private readonly client: Client, readonly hostKey: string) {}
 
+  /** Connects, runs `work` on the connection, and always closes it. */
+  static async using<T>(target: SshTarget, work: (c: SshConnection) => Promise<T>): Promise<T> {
+    const c = await SshConnection.connect(target);
+    try {
+      return await work(c);
+    } finally {
+      c.end();
+    }
+  }
+
   /** Connects and logs in; failures are SshErrors saying which of the three things went wrong. */
   static connect(target: SshTarget, timeoutMs = 10_000): Promise<SshConnection> {
     return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
-import { installAgent } from './agent-install.js';
+import { installAgent, nodesFolder } from './agent-install.js';
 import { SshConnection, SshError, type SshTarget } from './ssh-connection.js';
 
 
@@ -24,16 +24,11 @@ export class SshProvider implements Provider {
     private readonly bundleDir: string,
     scope: string,
   ) {
-    this.nodesDir = `.hangar-nodes/${scope.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+    this.nodesDir = nodesFolder(scope);
   }
 
   private async session<T>(work: (c: SshConnection) => Promise<T>): Promise<T> {
-    const c = await SshConnection.connect(await this.target());
-    try {
-      return await work(c);
-    } finally {
-      c.end();
-    }
+    return SshConnection.using(await this.target(), work);
   }
 
   /**
