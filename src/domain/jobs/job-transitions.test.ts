@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
-import { applyAttemptReport, assignJob, loseAttempt, markNotResponding, preemptAttempt, reattach, requestCancel, requestPreemption, setWaitReason } from './job-transitions.js';
+import { applyAttemptReport, assignJob, fencedAttemptStopped, loseAttempt, markNotResponding, preemptAttempt, reattach, requestCancel, requestPreemption, setWaitReason, settleReleasedAttempt } from './job-transitions.js';
 import { queuedJob } from './test-jobs.js';
 
 const now = new Date('2026-01-01T00:01:00.000Z');
@@ -54,6 +54,20 @@ describe('job transitions', () => {
     expect(running?.status).toBe('CancelRequested');
     expect(asked && applyAttemptReport(asked, report('Canceled'), now)).toMatchObject({ status: 'Canceled' });
     expect(requestCancel({ ...queuedJob(), status: 'Completed' }, now)).toBeUndefined();
+  });
+
+  it('an attempt stopped by a released node ends as lost: retried, or resumed when it was being preempted', () => {
+    const base = onNode();
+    const running = applyAttemptReport({ ...base, run: { ...base.run, maxAttempts: 2 } }, report('Running'), now);
+    const lost = running && fencedAttemptStopped(running, report('Canceled'), 'node n1 was released', now);
+    expect(lost).toMatchObject({ status: 'Queued', nodeId: undefined });
+    expect(lost?.attempts[0]).toMatchObject({ status: 'Failed', reason: 'node n1 was released' });
+    // Another attempt's report, or an attempt already ended, changes nothing.
+    expect(running && fencedAttemptStopped(running, { ...report('Canceled'), attempt: 2 }, 'x', now)).toBeUndefined();
+    expect(lost && fencedAttemptStopped(lost, report('Canceled'), 'x', now)).toBeUndefined();
+    const preempting = running && requestPreemption(running, 'spot reclaimed', now, now);
+    const resumed = preempting && settleReleasedAttempt(preempting, 'node n1 was released', now);
+    expect(resumed?.attempts[0]).toMatchObject({ preempted: true });
   });
 
   it('not responding keeps the job alive and re-attaches to its attempt state', () => {

@@ -110,6 +110,21 @@ export function loseAttempt(job: JobRecord, reason: string, now: Date): JobRecor
   return finishWithoutNode(ended, 'Failed', reason, now);
 }
 
+/** How a lost or released node's unfinished attempt ends: resumed when it was being preempted, else retried or failed. */
+export function settleReleasedAttempt(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
+  return job.preemptRequested ? preemptAttempt(job, reason, now) : loseAttempt(job, reason, now);
+}
+
+/**
+ * The agent of a node being released stopped the attempt (it acknowledged the kill): the node is
+ * fenced for this attempt, which now ends as a lost one. Reports of other attempts change nothing.
+ */
+export function fencedAttemptStopped(job: JobRecord, report: AttemptStatusReport, reason: string, now: Date): JobRecord | undefined {
+  const attempt = currentAttempt(job);
+  if (!attempt || attempt.attempt !== report.attempt || attempt.endTime !== undefined || terminalStates.has(job.status)) return undefined;
+  return settleReleasedAttempt(job, reason, now);
+}
+
 /** Its node is being preempted: the node is told to stop it (SIGTERM, grace) so it can checkpoint. */
 export function requestPreemption(job: JobRecord, reason: string, deadline: Date, now: Date): JobRecord | undefined {
   if (terminalStates.has(job.status) || job.preemptRequested || !job.nodeId) return undefined;

@@ -1,32 +1,64 @@
 import { terminalStates } from '../../domain/jobs/job-record.js';
-import { loseAttempt, markNotResponding, preemptAttempt } from '../../domain/jobs/job-transitions.js';
+import {
+  markNotResponding,
+  preemptAttempt,
+  settleReleasedAttempt,
+} from '../../domain/jobs/job-transitions.js';
 import { nodeHealth, type NodeRecord } from '../../domain/nodes/node-record.js';
 import type { Provider } from '../../providers/provider.js';
 import { updateJob } from '../jobs/job-writes.js';
 import { updateNode } from '../nodes/node-writes.js';
 import type { ServiceContext } from '../services/service-context.js';
-import { releaseNode } from './node-pool-loop.js';
+import { releaseNode } from '../nodes/release-node.js';
 
 /** A node that never registered within this time is given up (its agent failed to start). */
 const registerDeadlineMs = 120_000;
 
+/** How often a node that could not be stopped is tried again (a backend may be slow to answer). */
+const fencingRetryMs = 5_000;
+
 async function markUnusable(ctx: ServiceContext, node: NodeRecord, now: Date): Promise<void> {
-  const silentS = Math.round((now.getTime() - new Date(node.lastHeartbeatAt ?? node.createdAt).getTime()) / 1000);
+  const silentS = Math.round(
+    (now.getTime() - new Date(node.lastHeartbeatAt ?? node.createdAt).getTime()) / 1000,
+  );
   const reason = `node ${node.id} stopped heartbeating ${silentS} s ago (last at ${node.lastHeartbeatAt ?? '?'}); the job may still be running and is re-attached when the node returns`;
-  await updateNode(ctx, node.id, (n) => (n.state === 'unusable' || n.state === 'leaving' ? undefined : { state: 'unusable', reason }));
-  for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => j.delivered && !terminalStates.has(j.status))) {
+  await updateNode(ctx, node.id, (n) =>
+    n.state === 'unusable' || n.state === 'leaving' ? undefined : { state: 'unusable', reason },
+  );
+  for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter(
+    (j) => j.delivered && !terminalStates.has(j.status),
+  )) {
     await updateJob(ctx, job, (j) => markNotResponding(j, reason, now));
   }
 }
 
-async function markLost(ctx: ServiceContext, provider: Provider, node: NodeRecord, now: Date): Promise<void> {
+async function markLost(ctx: ServiceContext, provider: Provider, node: NodeRecord): Promise<void> {
   const { nodeNotRespondingAfterMs, nodeLostAfterMs } = ctx.config.jobs;
   const reason = `node ${node.id} was lost: no heartbeat since ${node.lastHeartbeatAt ?? '?'} (not responding after ${nodeNotRespondingAfterMs / 1000} s, then a grace period of ${nodeLostAfterMs / 1000} s)`;
-  for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => !terminalStates.has(j.status))) {
-    // A preempted node that vanishes took its jobs with it: they resume, not count as failures.
-    await updateJob(ctx, job, (j) => (node.state === 'preempted' || j.preemptRequested ? preemptAttempt(j, reason, now) : loseAttempt(j, reason, now)));
+  // A preempted node that vanishes took its jobs with it: they resume, not count as failures.
+  const preempted = node.state === 'preempted';
+  // The node is fenced (stopped by its provider) before any of its attempts is retried elsewhere.
+  await releaseNode(ctx, provider, node, reason, (job, at) =>
+    preempted ? preemptAttempt(job, reason, at) : settleReleasedAttempt(job, reason, at),
+  );
+}
+
+/** Released nodes whose backend could not stop them keep their attempts; try to fence them again, now and then. */
+async function retryFencing(
+  ctx: ServiceContext,
+  providerNamed: (name: string) => Provider,
+  nodes: NodeRecord[],
+  lastTry: Map<string, number>,
+): Promise<void> {
+  const mono = ctx.clock.elapsedMs();
+  for (const node of nodes.filter((n) => n.state === 'leaving')) {
+    if (mono - (lastTry.get(node.id) ?? -Infinity) < fencingRetryMs) continue;
+    const held = (await ctx.store.jobs.all({ nodeId: node.id })).some((j) => !terminalStates.has(j.status));
+    if (!held) continue;
+    lastTry.set(node.id, mono);
+    await releaseNode(ctx, providerNamed(node.provider), node, node.reason ?? 'lost');
   }
-  await releaseNode(ctx, provider, node, 'lost');
+  for (const id of [...lastTry.keys()]) if (!nodes.some((n) => n.id === id)) lastTry.delete(id);
 }
 
 /**
@@ -34,10 +66,15 @@ async function markLost(ctx: ServiceContext, provider: Provider, node: NodeRecor
  * failed while they may still run); after the grace period they are lost and their jobs retried
  * or failed with the reason. Nodes that never register are given up.
  */
-export function nodeHealthTick(ctx: ServiceContext, providerNamed: (name: string) => Provider, serverStartedAt: Date): () => Promise<void> {
+export function nodeHealthTick(
+  ctx: ServiceContext,
+  providerNamed: (name: string) => Provider,
+  serverStartedAt: Date,
+): () => Promise<void> {
   // Silence is measured on the monotonic clock from when this server saw each heartbeat change, so
   // a wall-clock jump (NTP, a shifted test clock) never makes healthy nodes look silent.
   const seen = new Map<string, { beat: string; atMs: number }>();
+  const fencingTried = new Map<string, number>();
   return async () => {
     const nodes = await ctx.store.nodes.all({});
     const mono = ctx.clock.elapsedMs();
@@ -47,23 +84,46 @@ export function nodeHealthTick(ctx: ServiceContext, providerNamed: (name: string
     }
     for (const id of [...seen.keys()]) if (!nodes.some((n) => n.id === id)) seen.delete(id);
     await checkNodes(ctx, providerNamed, serverStartedAt, nodes, (id) => mono - (seen.get(id)?.atMs ?? mono));
+    await retryFencing(ctx, providerNamed, nodes, fencingTried);
   };
 }
 
-async function checkNodes(ctx: ServiceContext, providerNamed: (name: string) => Provider, serverStartedAt: Date, nodes: NodeRecord[], silentMs: (id: string) => number): Promise<void> {
+async function checkNodes(
+  ctx: ServiceContext,
+  providerNamed: (name: string) => Provider,
+  serverStartedAt: Date,
+  nodes: NodeRecord[],
+  silentMs: (id: string) => number,
+): Promise<void> {
   const now = ctx.clock.now();
   const { nodeNotRespondingAfterMs, nodeLostAfterMs } = ctx.config.jobs;
   for (const node of nodes) {
     if (node.state === 'leaving') continue;
     if (!node.registeredAt) {
-      if (now.getTime() - Math.max(new Date(node.createdAt).getTime(), serverStartedAt.getTime()) > registerDeadlineMs) {
-        await releaseNode(ctx, providerNamed(node.provider), node, `its agent did not register within ${registerDeadlineMs / 1000} s (see HANGAR_HOME/nodes/${node.id}/agent.log)`);
+      if (
+        now.getTime() - Math.max(new Date(node.createdAt).getTime(), serverStartedAt.getTime()) >
+        registerDeadlineMs
+      ) {
+        await releaseNode(
+          ctx,
+          providerNamed(node.provider),
+          node,
+          `its agent did not register within ${registerDeadlineMs / 1000} s (see HANGAR_HOME/nodes/${node.id}/agent.log)`,
+        );
       }
       continue;
     }
     // Silence while this server was down is not the node's fault: a node is first seen when this server starts.
-    const health = nodeHealth({ lastHeartbeatAt: new Date(now.getTime() - silentMs(node.id)).toISOString(), registeredAt: node.registeredAt }, now, nodeNotRespondingAfterMs, nodeLostAfterMs);
+    const health = nodeHealth(
+      {
+        lastHeartbeatAt: new Date(now.getTime() - silentMs(node.id)).toISOString(),
+        registeredAt: node.registeredAt,
+      },
+      now,
+      nodeNotRespondingAfterMs,
+      nodeLostAfterMs,
+    );
     if (health === 'not-responding') await markUnusable(ctx, node, now);
-    if (health === 'lost') await markLost(ctx, providerNamed(node.provider), node, now);
+    if (health === 'lost') await markLost(ctx, providerNamed(node.provider), node);
   }
 }

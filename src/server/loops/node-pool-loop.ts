@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { isScalable, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { terminalStates, type JobState } from '../../domain/jobs/job-record.js';
-import { loseAttempt } from '../../domain/jobs/job-transitions.js';
 import { jobOfLocalNode } from '../../domain/jobs/local-target.js';
 import { decidePool } from '../../domain/nodes/node-pool-decision.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { observedFromNodes } from '../../domain/nodes/observed-from-nodes.js';
 import type { Provider } from '../../providers/provider.js';
-import { updateJob } from '../jobs/job-writes.js';
+import { releaseNode } from '../nodes/release-node.js';
 import { readPoolLimits, type PoolLimits } from './pool-limits.js';
 import { retireRunBasedComputes } from './run-based-computes.js';
 import { hashToken, newToken } from '../nodes/node-tokens.js';
@@ -80,25 +79,6 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
 async function forgetLocalNode(ctx: ServiceContext, node: NodeRecord, reason: string): Promise<void> {
   await ctx.store.nodes.delete(node.id);
   await ctx.store.events.append({ at: ctx.clock.now().toISOString(), workspace: node.workspace, resource: 'compute/local', reason: 'NodeReleased', message: `Released local node ${node.id}: ${reason}.`, level: 'Info' });
-}
-
-/** Stops a node and forgets it; its unfinished jobs are retried or failed with the reason. */
-export async function releaseNode(ctx: ServiceContext, provider: Provider, node: NodeRecord, reason: string): Promise<void> {
-  const current = await ctx.store.nodes.get(node.id);
-  if (current && current.state !== 'leaving') await ctx.store.nodes.update({ ...current, state: 'leaving', reason, version: current.version + 1 });
-  try {
-    await provider.terminate(node.id);
-  } catch (err) {
-    // The backend cannot be reached or refuses (a changed host key, Slurm down): the node is
-    // forgotten all the same, with a warning; the orphan sweep stops it if it shows up again.
-    await ctx.store.events.append({ at: ctx.clock.now().toISOString(), workspace: node.workspace, resource: `compute/${node.computeName}`, reason: 'NodeTerminateFailed', message: `Could not stop node ${node.id} on its backend: ${(err as Error).message}`, level: 'Warning' });
-  }
-  const now = ctx.clock.now();
-  for (const job of (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => !terminalStates.has(j.status))) {
-    await updateJob(ctx, job, (j) => loseAttempt(j, `node ${node.id} was released (${reason})`, now));
-  }
-  await ctx.store.nodes.delete(node.id);
-  await ctx.store.events.append({ at: now.toISOString(), workspace: node.workspace, resource: `compute/${node.computeName}`, reason: 'NodeReleased', message: `Released node ${node.id}: ${reason}.`, level: 'Info' });
 }
 
 /** Everything one pool pass reads, fetched once: a pass costs a few queries, not a few per compute. */

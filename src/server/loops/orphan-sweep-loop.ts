@@ -1,7 +1,7 @@
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { Provider } from '../../providers/provider.js';
 import { updateNode } from '../nodes/node-writes.js';
-import { releaseNode } from './node-pool-loop.js';
+import { releaseNode } from '../nodes/release-node.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 /**

@@ -3,7 +3,7 @@ import { AccessService } from '../access/access-service.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { rankJobName, type JobRecord } from '../../domain/jobs/job-record.js';
 import { distributionEnv, processEnv } from '../../domain/jobs/distribution.js';
-import { applyAttemptReport } from '../../domain/jobs/job-transitions.js';
+import { applyAttemptReport, fencedAttemptStopped } from '../../domain/jobs/job-transitions.js';
 import type { AttemptStatusReport, JobAssignment, LeaseRequest, LeaseResponse, LogChunk, LogChunkAck, OutputsReport } from '../../domain/nodes/agent-protocol.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { jobKey, parseJobKey } from '../jobs/job-key.js';
@@ -107,7 +107,10 @@ export class AgentWorkService {
   async reportStatus(node: NodeRecord, id: string, report: AttemptStatusReport): Promise<{ status: string }> {
     const job = await this.ownJob(node, id);
     const now = this.ctx.clock.now();
-    const written = await updateJob(this.ctx, job, (j) => applyAttemptReport(j, report, now));
+    // An attempt a released node's agent stopped (it acknowledged the kill) ends as lost, to be retried elsewhere.
+    const fenced = node.state === 'leaving' && (report.phase === 'Canceled' || report.phase === 'Failed') && !job.cancelRequested;
+    const why = `node ${node.id} was released (${node.reason ?? 'leaving'}); its agent stopped the attempt`;
+    const written = await updateJob(this.ctx, job, (j) => (fenced ? fencedAttemptStopped(j, report, why, now) : applyAttemptReport(j, report, now)));
     // The node is idle from the moment its last job ends, not from its next heartbeat: scale-down keeps time.
     if (written.nodeId !== node.id && (await jobsOnNode(this.ctx, node.id)).length === 0) {
       await updateNode(this.ctx, node.id, (n) => (n.state === 'running' ? { state: 'idle', idleSince: now.toISOString() } : undefined));
