@@ -1,8 +1,9 @@
 // Type-aware linting: no-floating-promises above all (a dropped promise is a lost error).
 import tseslint from 'typescript-eslint';
+import { layerRules } from './eslint.layers.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'studio/vite.config.ts', 'coverage/**', 'eslint.config.js', 'bench/*.mjs', 'bench/*.js', 'scripts/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'studio/vite.config.ts', 'coverage/**', 'eslint.config.js', 'eslint.layers.js', 'bench/*.mjs', 'test/**/*.mjs', 'bench/*.js', 'scripts/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -46,4 +47,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  ...layerRules,
 );

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/config.js';
-import { startServer } from '../../server/hangar-server.js';
 
 /** `hangar server [--port N] [--home DIR] [--host H] [--config FILE]`. */
 export function registerServerCommand(program: Command): void {
@@ -23,6 +22,8 @@ export function registerServerCommand(program: Command): void {
         }
         throw err;
       }
+      // Loaded here, not at the top: other commands (and remote agents) never load the server (Hono, SQLite, ssh2).
+      const { startServer } = await import('../../server/hangar-server.js');
       const server = await startServer(config);
       process.stdout.write(`Hangar server listening on ${server.url} (home ${config.home})\n`);
       const stop = (): void => {
