@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIgnored, parseIgnoreFile, type IgnoreRule } from '../domain/snapshots/ignore-rules.js';
-import { largestFiles, linkStaysInside, totalBytes, type SnapshotManifest } from '../domain/snapshots/manifest.js';
+import {
+  chainFindings,
+  largestFiles,
+  linkStaysInside,
+  safeMode,
+  totalBytes,
+  type SnapshotManifest,
+} from '../domain/snapshots/manifest.js';
 
 /** What a snapshot of a folder holds and left out. */
 export interface SnapshotSummary {
@@ -40,6 +47,18 @@ function rulesOf(dir: string, rel: string): IgnoreRule[] {
 }
 
 /**
+ * Leaves out the links the server would refuse as a chain (`a/up -> ..` then `a/x -> up/..`).
+ * Until none is left: dropping one link changes where the others resolve.
+ */
+function dropEscapingLinks(manifest: SnapshotManifest, excluded: SnapshotSummary['excluded']): void {
+  for (let bad = chainFindings(manifest); bad.length > 0; bad = chainFindings(manifest)) {
+    for (const f of bad) excluded.push({ path: manifest.entries[f.index]?.path ?? '', by: f.message });
+    const dropped = new Set(bad.map((f) => f.index));
+    manifest.entries = manifest.entries.filter((_, i) => !dropped.has(i));
+  }
+}
+
+/**
  * Walks a folder into a snapshot, honouring `.amlignore` then `.gitignore` in every folder
  * (`.git` always left out). Files are hashed as streams, so large files are never held whole.
  */
@@ -70,20 +89,41 @@ export async function buildSnapshot(root: string): Promise<BuiltSnapshot> {
       } else if (stat.isFile()) {
         const sha256 = await hashFile(abs);
         files.set(sha256, abs);
-        manifest.entries.push({ path, kind: 'file', sha256, size: stat.size, mode: stat.mode & 0o777 });
+        manifest.entries.push({ path, kind: 'file', sha256, size: stat.size, mode: safeMode(stat.mode) });
       }
     }
   };
   await walk(root, '', []);
+  dropEscapingLinks(manifest, excluded);
   const fileCount = manifest.entries.filter((e) => e.kind === 'file').length;
-  return { manifest, files, summary: { fileCount, totalBytes: totalBytes(manifest), largest: largestFiles(manifest, 5), excluded } };
+  return {
+    manifest,
+    files,
+    summary: { fileCount, totalBytes: totalBytes(manifest), largest: largestFiles(manifest, 5), excluded },
+  };
 }
 
 /** A snapshot of a single file (a uri_file input): one entry named after the file. */
 export async function buildFileSnapshot(path: string): Promise<BuiltSnapshot> {
   const stat = lstatSync(path);
-  const name = path.split('/').filter((p) => p !== '').pop() ?? 'file';
+  const name =
+    path
+      .split('/')
+      .filter((p) => p !== '')
+      .pop() ?? 'file';
   const sha256 = await hashFile(path);
-  const manifest: SnapshotManifest = { version: 1, entries: [{ path: name, kind: 'file', sha256, size: stat.size, mode: stat.mode & 0o777 }] };
-  return { manifest, files: new Map([[sha256, path]]), summary: { fileCount: 1, totalBytes: stat.size, largest: [{ path: name, size: stat.size }], excluded: [] } };
+  const manifest: SnapshotManifest = {
+    version: 1,
+    entries: [{ path: name, kind: 'file', sha256, size: stat.size, mode: safeMode(stat.mode) }],
+  };
+  return {
+    manifest,
+    files: new Map([[sha256, path]]),
+    summary: {
+      fileCount: 1,
+      totalBytes: stat.size,
+      largest: [{ path: name, size: stat.size }],
+      excluded: [],
+    },
+  };
 }

@@ -6,7 +6,7 @@ export interface FileEntry {
   kind: 'file';
   sha256: string;
   size: number;
-  /** Unix permission bits (e.g. 0o755 for scripts). */
+  /** Unix permission bits: 0o644, or 0o755 when the owner may execute; other modes (to 0o7777) are accepted and masked to these. */
   mode: number;
 }
 
