@@ -115,6 +115,29 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect(await s.jobs.nextQueueSeq()).toBeGreaterThan(a);
     }));
 
+    it('jobs: found by the snapshots they read and write (code, inputs, outputs, checkpoint), ranks included', withStore(async (s) => {
+      const h = (c: string): string => c.repeat(64);
+      await s.jobs.insert(job('code', 1, { run: { ...job('code', 1).run, snapshotId: h('a'), inputs: [{ name: 'd', snapshotId: h('b'), path: 'inputs/d' }] } }));
+      await s.jobs.insert({ ...job('out', 2, { outputsSnapshotId: h('c'), checkpointSnapshotId: h('a') }), workspace: 'other' });
+      // Named elsewhere in the document (a tag) is not a reference.
+      await s.jobs.insert(job('mention', 3, { spec: { tags: { note: h('c') } } }));
+      expect((await s.jobs.referencing(h('a'))).map((j) => `${j.workspace}/${j.name}`)).toEqual(['default/code', 'other/out']);
+      expect((await s.jobs.referencing(h('b'))).map((j) => j.name)).toEqual(['code']);
+      expect((await s.jobs.referencing(h('c'))).map((j) => j.name)).toEqual(['out']);
+      expect(await s.jobs.referencing(h('d'))).toEqual([]);
+    }));
+
+    it('workspaces: a list can keep to given names (lower case), paging through them', withStore(async (s) => {
+      for (const n of ['Alpha', 'beta', 'gamma', 'delta']) await s.workspaces.insert(ws(n));
+      const first = await s.workspaces.list({ top: 1 }, ['alpha', 'gamma', 'nope']);
+      expect(first.items.map((w) => w.name)).toEqual(['Alpha']);
+      const rest = await s.workspaces.list({ top: 1, ...(first.skipToken ? { skipToken: first.skipToken } : {}) }, ['alpha', 'gamma', 'nope']);
+      expect(rest.items.map((w) => w.name)).toEqual(['gamma']);
+      expect(rest.skipToken).toBeUndefined();
+      expect((await s.workspaces.list({ top: 10 }, [])).items).toEqual([]);
+      expect((await s.workspaces.list({ top: 10 })).items).toHaveLength(4);
+    }));
+
     it('jobs: ranks of a multi-node job are in all() but not in lists', withStore(async (s) => {
       const distribution = { type: 'pytorch' as const, processCountPerInstance: 1 };
       await s.jobs.insert(job('multi', 1, { gang: { size: 2, distribution } }));
@@ -185,6 +208,24 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect(first.items.map((e) => e.path)).toEqual(['/p/0', '/p/1', '/p/2']);
       const rest = await s.audit.list({ top: 3, ...(first.skipToken ? { skipToken: first.skipToken } : {}) });
       expect(rest.items.map((e) => e.path)).toEqual(['/p/3', '/p/4']);
+    }));
+
+    it('transactions: all writes land together; a throw inside leaves nothing; nested calls join', withStore(async (s) => {
+      await s.transaction(async () => {
+        await s.jobs.insert(job('parent', 1));
+        await s.transaction(async () => s.jobs.insert(job('rank-0', 2)));
+        await s.nodes.insert(node('n1', 'c1'));
+      });
+      expect((await s.jobs.all({})).map((j) => j.name).sort()).toEqual(['parent', 'rank-0']);
+      await expect(s.transaction(async () => {
+        await s.jobs.insert(job('half', 3));
+        await s.nodes.update({ ...node('n1', 'c1'), state: 'idle', version: 2 });
+        await s.jobs.insert(job('parent', 4));
+      })).rejects.toMatchObject({ code: 'NameConflict' });
+      expect(await s.jobs.get('default', 'half')).toBeUndefined();
+      expect((await s.nodes.get('n1'))?.state).toBe('preparing');
+      // The store is usable after a rollback, and a transaction returns what its function returns.
+      expect(await s.transaction(async () => (await s.jobs.all({})).length)).toBe(2);
     }));
 
     it('data survives closing and reopening', withStore(async (s, reopen) => {

@@ -31,7 +31,8 @@ export interface ComputeFilter {
 /** Workspaces. */
 export interface WorkspaceRepository {
   get(name: string): Promise<WorkspaceRecord | undefined>;
-  list(page: PageRequest): Promise<Page<WorkspaceRecord>>;
+  /** By name; `only` (lower-case names) keeps the page to those workspaces (what a caller may list). */
+  list(page: PageRequest, only?: readonly string[]): Promise<Page<WorkspaceRecord>>;
   /** Throws NameConflict when the name is taken. */
   insert(record: WorkspaceRecord): Promise<void>;
   /** Writes when the stored version equals `record.version - 1`; throws Conflict otherwise. */
@@ -81,6 +82,8 @@ export interface JobRepository {
   /** Newest first. */
   list(filter: JobFilter, page: PageRequest): Promise<Page<JobRecord>>;
   all(filter: JobFilter): Promise<JobRecord[]>;
+  /** Jobs (ranks included) whose code, inputs, outputs or checkpoint is this snapshot (see snapshotIdsOf). */
+  referencing(snapshotId: string): Promise<JobRecord[]>;
   /** Throws NameConflict when the name is taken in the workspace. */
   insert(record: JobRecord): Promise<void>;
   /** Optimistic write (stored version must be `record.version - 1`), else Conflict. */
@@ -165,6 +168,12 @@ export interface Store {
   readonly runData: RunDataRepository;
   readonly access: AccessRepository;
   readonly audit: AuditRepository;
+  /**
+   * Runs `fn` as one transaction: every write it makes through this store lands, or none does (a
+   * throw rolls back). `fn` awaits only store calls, never other I/O, so no other request's writes
+   * join it. Nested calls join the outer transaction. PostgreSQL: one client, BEGIN … COMMIT.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** Applies pending migrations; returns the schema version. */
   migrate(): Promise<number>;
   close(): Promise<void>;

@@ -165,8 +165,10 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
   const token = newToken();
   const node = localNode(workspace, name, hashToken(token), now);
   job.pinnedNodeId = node.id;
-  await ctx.store.jobs.insert(job);
-  await ctx.store.nodes.insert(node);
+  await ctx.store.transaction(async () => {
+    await ctx.store.jobs.insert(job);
+    await ctx.store.nodes.insert(node);
+  });
   return { job, localAgentToken: token };
 }
 
@@ -179,11 +181,14 @@ async function insertGang(ctx: ServiceContext, job: JobRecord, distribution: Dis
   const size = job.run.instanceCount;
   const parent: JobRecord = { ...job, gang: { size, distribution }, reason: `waiting for ${size} nodes of ${job.computeName}` };
   const node = nodeCommand(distribution, job.run.command);
-  await ctx.store.jobs.insert(parent);
-  for (let rank = 0; rank < size; rank++) {
-    const run = { ...job.run, command: node.command, env: { ...job.run.env, ...node.env }, instanceCount: 1, maxAttempts: 1 };
-    await ctx.store.jobs.insert({ ...job, name: rankJobName(job.name, rank), spec: { ...job.spec, name: rankJobName(job.name, rank) }, run, gang: { size, rank, parent: job.name, distribution } });
-  }
+  // The parent and its ranks land together or not at all: a crash never leaves a half-written gang.
+  await ctx.store.transaction(async () => {
+    await ctx.store.jobs.insert(parent);
+    for (let rank = 0; rank < size; rank++) {
+      const run = { ...job.run, command: node.command, env: { ...job.run.env, ...node.env }, instanceCount: 1, maxAttempts: 1 };
+      await ctx.store.jobs.insert({ ...job, name: rankJobName(job.name, rank), spec: { ...job.spec, name: rankJobName(job.name, rank) }, run, gang: { size, rank, parent: job.name, distribution } });
+    }
+  });
   return parent;
 }
 

@@ -56,8 +56,11 @@ export async function releaseNode(
   const end =
     settle ??
     ((j: JobRecord, at: Date) => settleReleasedAttempt(j, `node ${node.id} was released (${reason})`, at));
-  for (const job of await unfinished()) await updateJob(ctx, job, (j) => end(j, now));
-  await ctx.store.nodes.delete(node.id);
+  // The attempts end and the node goes in one transaction: a crash never leaves jobs on a node that is gone.
+  await ctx.store.transaction(async () => {
+    for (const job of await unfinished()) await updateJob(ctx, job, (j) => end(j, now));
+    await ctx.store.nodes.delete(node.id);
+  });
   await ctx.store.events.append({
     at: now.toISOString(),
     workspace: node.workspace,

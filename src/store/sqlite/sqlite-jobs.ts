@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { JobRecord } from '../../domain/jobs/job-record.js';
+import { snapshotIdsOf } from '../../domain/snapshots/snapshot-refs.js';
 import type { JobFilter, JobRepository, Page, PageRequest } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
@@ -94,6 +95,12 @@ export class SqliteJobs implements JobRepository {
       return row ? this.parse({ ...k, doc: row.doc }) : undefined;
     });
     return Promise.resolve(records.filter((r): r is JobRecord => r !== undefined));
+  }
+
+  referencing(snapshotId: string): Promise<JobRecord[]> {
+    // A text search narrows the scan (a snapshot id is a 64-hex hash); the fields then decide.
+    const rows = statement(this.db, `SELECT ${columns} FROM jobs WHERE instr(doc, ?) > 0 ORDER BY created_at, name`).all(snapshotId) as Row[];
+    return Promise.resolve(rows.map(this.parse).filter((j) => snapshotIdsOf(j).includes(snapshotId)));
   }
 
   insert(record: JobRecord): Promise<void> {

@@ -21,10 +21,11 @@ export class SqliteWorkspaces implements WorkspaceRepository {
     return Promise.resolve(row ? (JSON.parse(row.doc) as WorkspaceRecord) : undefined);
   }
 
-  list(page: PageRequest): Promise<Page<WorkspaceRecord>> {
+  list(page: PageRequest, only?: readonly string[]): Promise<Page<WorkspaceRecord>> {
     const after = decodeToken(page.skipToken)?.[0];
-    const rows = statement(this.db, 'SELECT name, doc FROM workspaces WHERE name > ? ORDER BY name LIMIT ?')
-      .all(typeof after === 'string' ? after : '', page.top + 1) as DocRow[];
+    const filter = only ? ` AND lower(name) IN (SELECT value FROM json_each(?))` : '';
+    const rows = statement(this.db, `SELECT name, doc FROM workspaces WHERE name > ?${filter} ORDER BY name LIMIT ?`)
+      .all(typeof after === 'string' ? after : '', ...(only ? [JSON.stringify(only)] : []), page.top + 1) as DocRow[];
     return Promise.resolve(toPage(rows, page, (r) => [r.name], (r) => JSON.parse(r.doc) as WorkspaceRecord));
   }
 

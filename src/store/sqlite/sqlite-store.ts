@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import type { Store } from '../store.js';
 import { migrations } from './migrations.js';
 import { SqliteAccess, SqliteAudit } from './sqlite-access.js';
@@ -22,10 +23,17 @@ export class SqliteStore implements Store {
   readonly access: SqliteAccess;
   readonly audit: SqliteAudit;
   private readonly db: Database.Database;
+  /** Set while a transaction runs; `waited` when it awaited something other than the store. */
+  private tx: { waited: boolean } | undefined;
 
   constructor(path: string) {
+    const onDisk = path !== ':memory:' && path !== '' && !path.startsWith('file:');
+    // Created 0600: SQLite gives its -wal and -shm files the database file's mode.
+    if (onDisk) closeSync(openSync(path, 'a', 0o600));
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
+    // Files made before by an older version (or with a looser umask) are tightened too.
+    if (onDisk) for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     // NORMAL is durable against process crashes (kill -9) in WAL mode; FULL only adds power-loss safety.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
@@ -40,6 +48,28 @@ export class SqliteStore implements Store {
     this.nodes = new SqliteNodes(this.db);
     this.environments = new SqliteEnvironments(this.db);
     this.runData = new SqliteRunData(this.db);
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.tx) return fn();
+    const tx = { waited: false };
+    this.db.exec('BEGIN IMMEDIATE');
+    this.tx = tx;
+    // Store calls are synchronous underneath, so a transaction made only of them ends before the
+    // event loop turns; if the loop turns first, other requests could have written into it.
+    const guard = setImmediate(() => (tx.waited = true));
+    try {
+      const result = await fn();
+      if (tx.waited) throw new Error('a store transaction awaited something other than the store; it was rolled back');
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw err;
+    } finally {
+      clearImmediate(guard);
+      this.tx = undefined;
+    }
   }
 
   /** Applies migrations newer than the stored user_version, each in its own transaction. */
