@@ -12,8 +12,12 @@ const quotaSchema = z.strictObject({
   lowPriorityCores: z.number().int().min(0).default(64),
 });
 
+const locationNamePattern = /^[a-z][a-z0-9-]{0,39}$/;
+const locationNameRule = 'lower-case letters, digits and -, starting with a letter';
+const locationName = z.string().regex(locationNamePattern, locationNameRule);
+
 const locationSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and -, starting with a letter'),
+  name: locationName,
   displayName: z.string().optional(),
   /** Providers that back computes here (local now; ssh and slurm later). */
   providers: z.array(z.enum(['local', 'ssh', 'slurm'])).min(1).default(['local']),
@@ -47,6 +51,10 @@ const jobsSchema = z.strictObject({
   /** Pip options given to agents the server starts (no PyPI here: a wheel folder). */
   pipFindLinks: z.string().min(1).optional(),
   pipIndexUrl: z.string().min(1).optional(),
+  /** OS user jobs run as on nodes whose agent runs as root (default: hangar-job, else nobody); never root. */
+  runAsUser: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'an OS user name').optional(),
+  /** Where bubblewrap cannot be used, run jobs unsandboxed instead of refusing them (they can then read the server's data). */
+  insecureNoSandbox: z.boolean().default(false),
 });
 
 /** The whole server configuration; every field has a default so an empty file is valid. */
@@ -68,12 +76,23 @@ export const configSchema = z.strictObject({
   reconcileIntervalMs: z.number().int().min(10).max(60_000).default(1000),
   /** Largest code snapshot a job may upload (Azure's default: 300 MB). */
   snapshotMaxBytes: z.number().int().min(1).default(300 * 1024 * 1024),
-  jobs: jobsSchema.default({ heartbeatIntervalMs: 2000, nodeNotRespondingAfterMs: 10_000, nodeLostAfterMs: 300_000, leaseWaitSeconds: 20, cancelGraceSeconds: 10 }),
+  jobs: jobsSchema.default({ heartbeatIntervalMs: 2000, nodeNotRespondingAfterMs: 10_000, nodeLostAfterMs: 300_000, leaseWaitSeconds: 20, cancelGraceSeconds: 10, insecureNoSandbox: false }),
   /**
    * Operator-defined stand-ins for environments that cannot be pulled here (Azure curated
    * environments, registry images). None by default: an unaliased one is refused at submit.
    */
   environmentAliases: z.array(aliasSchema).default([]),
+  /**
+   * Other names for configured locations, e.g. `{ westus2: local }`: a compute or a location
+   * request naming the alias lands in its location (Azure ML's documentation names Azure regions).
+   * None by default: an unknown location is refused naming the configured ones.
+   */
+  locationAliases: z
+    .record(z.string(), locationName)
+    .superRefine((aliases, ctx) => {
+      for (const alias of Object.keys(aliases)) if (!locationNamePattern.test(alias)) ctx.addIssue({ code: 'custom', path: [alias], message: `'${alias}': ${locationNameRule}` });
+    })
+    .default({}),
   /**
    * For end-to-end tests only: a wall clock that `POST /api/admin/clock` can move forward (idle
    * shutdown, schedules). Off by default; the server logs a warning when it is on.

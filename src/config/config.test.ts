@@ -63,6 +63,19 @@ describe('loadConfig', () => {
     expect(problems).toContain('locations: duplicate names a');
   });
 
+  it('location aliases name a configured location and are not locations themselves', () => {
+    const dir = home();
+    writeFileSync(join(dir, 'config.yaml'), 'locationAliases: { westus2: local }\n');
+    expect(loadConfig({ home: dir }, {}).locationAliases).toEqual({ westus2: 'local' });
+    expect(loadConfig({ home: home() }, {}).locationAliases).toEqual({});
+    writeFileSync(join(dir, 'config.yaml'), 'locations: [{ name: local }, { name: lab }]\nlocationAliases: { westus2: mars, lab: local }\n');
+    const problems = problemsOf(() => loadConfig({ home: dir }, {}));
+    expect(problems).toContain("locationAliases.westus2: 'mars' is not a configured location (local, lab)");
+    expect(problems).toContain("locationAliases.lab: 'lab' is a configured location itself; an alias must be another name");
+    writeFileSync(join(dir, 'config.yaml'), 'locationAliases: { West US 2: local }\n');
+    expect(problemsOf(() => loadConfig({ home: dir }, {})).some((p) => p.startsWith('locationAliases') && p.includes('lower-case letters'))).toBe(true);
+  });
+
   it('names a file that is not a mapping', () => {
     const dir = home();
     writeFileSync(join(dir, 'config.yaml'), '- 1\n- 2\n');

@@ -100,6 +100,10 @@ function crossFieldProblems(config: HangarConfig): string[] {
   }
   const dupes = names.filter((n, i) => names.indexOf(n) !== i);
   if (dupes.length > 0) problems.push(`locations: duplicate names ${dupes.join(', ')}`);
+  for (const [alias, target] of Object.entries(config.locationAliases)) {
+    if (names.includes(alias)) problems.push(`locationAliases.${alias}: '${alias}' is a configured location itself; an alias must be another name`);
+    if (!names.includes(target)) problems.push(`locationAliases.${alias}: '${target}' is not a configured location (${names.join(', ')})`);
+  }
   return problems;
 }
 

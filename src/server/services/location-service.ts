@@ -1,4 +1,4 @@
-import type { LocationConfig } from '../../config/config.js';
+import type { HangarConfig, LocationConfig } from '../../config/config.js';
 import { familyLimit, usageOf } from '../../domain/compute/quota.js';
 import { sizesOffered, vmTypeOf } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
@@ -10,7 +10,39 @@ export interface UsageRow {
   unit: 'Count';
   currentValue: number;
   limit: number;
-  type: 'Microsoft.MachineLearningServices/totalCores' | 'Microsoft.MachineLearningServices/vmFamily/cores' | 'Microsoft.MachineLearningServices/lowPriorityCores';
+  type:
+    | 'Microsoft.MachineLearningServices/totalCores'
+    | 'Microsoft.MachineLearningServices/vmFamily/cores'
+    | 'Microsoft.MachineLearningServices/lowPriorityCores';
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The location a name stands for: the configured location an operator declared it an alias of
+ * (`locationAliases`, e.g. `westus2: local`), else the name itself. The one place aliases resolve.
+ */
+export function canonicalLocation(config: Pick<HangarConfig, 'locationAliases'>, name: string): string {
+  return Object.hasOwn(config.locationAliases, name) ? (config.locationAliases[name] ?? name) : name;
+}
+
+/**
+ * A compute request with its `location` and `properties.computeLocation` resolved through the
+ * aliases, so validation, quota and the stored record see only configured locations; any other
+ * body is returned as it is (validation names what is wrong with it).
+ */
+export function withCanonicalLocation(config: Pick<HangarConfig, 'locationAliases'>, body: unknown): unknown {
+  if (!isRecord(body)) return body;
+  const out: Record<string, unknown> = { ...body };
+  if (typeof out.location === 'string') out.location = canonicalLocation(config, out.location);
+  const properties = out.properties;
+  if (isRecord(properties) && typeof properties.computeLocation === 'string')
+    out.properties = {
+      ...properties,
+      computeLocation: canonicalLocation(config, properties.computeLocation),
+    };
+  return out;
 }
 
 /** Locations, their VM sizes and quota usage. */
@@ -21,10 +53,16 @@ export class LocationService {
     return [...this.ctx.config.locations];
   }
 
+  /** A configured location by its name or an alias of it; unknown names are refused naming the configured ones. */
   get(name: string): LocationConfig {
-    const location = this.ctx.config.locations.find((l) => l.name === name);
+    const canonical = canonicalLocation(this.ctx.config, name);
+    const location = this.ctx.config.locations.find((l) => l.name === canonical);
     if (!location) {
-      throw new HangarError('UnknownLocation', `location '${name}' is not configured; valid locations: ${this.ctx.config.locations.map((l) => l.name).join(', ')}`, 'location');
+      throw new HangarError(
+        'UnknownLocation',
+        `location '${name}' is not configured; valid locations: ${this.ctx.config.locations.map((l) => l.name).join(', ')}`,
+        'location',
+      );
     }
     return location;
   }
@@ -47,8 +85,13 @@ export class LocationService {
   /** Usage vs limit per family offered here, plus the low-priority pool. */
   async usages(name: string): Promise<UsageRow[]> {
     const location = this.get(name);
-    const usage = usageOf(await this.ctx.store.computes.all({ location: name }));
-    const families = [...new Set([...sizesOffered(location.vmSizes).map((s) => s.family), ...Object.keys(usage.dedicatedByFamily)])].sort();
+    const usage = usageOf(await this.ctx.store.computes.all({ location: location.name }));
+    const families = [
+      ...new Set([
+        ...sizesOffered(location.vmSizes).map((s) => s.family),
+        ...Object.keys(usage.dedicatedByFamily),
+      ]),
+    ].sort();
     const rows: UsageRow[] = families.map((family) => ({
       name: { value: family, localizedValue: `${family} dedicated cores` },
       unit: 'Count',
