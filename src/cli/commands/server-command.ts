@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/config.js';
+import { HOME_NOT_WRITABLE_EXIT, startupStorageFailure } from '../../server/home-check.js';
 
 /** `hangar server [--port N] [--home DIR] [--host H] [--config FILE]`. */
 export function registerServerCommand(program: Command): void {
@@ -24,7 +25,16 @@ export function registerServerCommand(program: Command): void {
       }
       // Loaded here, not at the top: other commands (and remote agents) never load the server (Hono, SQLite, ssh2).
       const { startServer } = await import('../../server/hangar-server.js');
-      const server = await startServer(config);
+      let server;
+      try {
+        server = await startServer(config);
+      } catch (err) {
+        // A read-only, foreign or full data folder is said in one line (path, error), with its own exit code.
+        const line = startupStorageFailure(err, config.home);
+        if (!line) throw err;
+        process.stderr.write(`hangar: ${line}\n`);
+        process.exit(HOME_NOT_WRITABLE_EXIT);
+      }
       process.stdout.write(`Hangar server listening on ${server.url} (home ${config.home})\n`);
       const stop = (): void => {
         server.close().then(

@@ -16,6 +16,9 @@ export interface ErrorBody {
 
 /** A domain error that carries a catalogue code; HTTP maps it to the catalogue's status. */
 export class HangarError extends Error {
+  /** Seconds after which a retry may succeed (TooManyRequests): answered as the `Retry-After` header. */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,

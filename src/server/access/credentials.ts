@@ -1,4 +1,5 @@
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { SecretBox } from '../secrets/secret-box.js';
 
 /** A new random token with a prefix saying what it is (hgr_ API, hgs_ session). */
@@ -11,18 +12,27 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** scrypt off the event loop (libuv's thread pool): hashing never stalls other requests. */
+const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, length: number) => Promise<Buffer>;
+
+/** Stands in for a user without a password (or an unknown one), so such attempts cost the same time. */
+const NO_PASSWORD = `scrypt$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(32).toString('base64url')}`;
+
 /** scrypt password hash: `scrypt$salt$hash`. */
-export function hashPassword(password: string): string {
+export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  return `scrypt$${salt.toString('base64url')}$${scryptSync(password, salt, 32).toString('base64url')}`;
+  return `scrypt$${salt.toString('base64url')}$${(await scryptAsync(password, salt, 32)).toString('base64url')}`;
 }
 
-export function verifyPassword(password: string, stored: string | undefined): boolean {
+/** Whether `password` matches a stored hash (false for none); always does the work of one scrypt. */
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
   const [kind, salt, hash] = (stored ?? '').split('$');
-  if (kind !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64url');
-  const got = scryptSync(password, Buffer.from(salt, 'base64url'), expected.length);
-  return timingSafeEqual(got, expected);
+  const usable = kind === 'scrypt' && !!salt && !!hash;
+  const [, s, h] = (usable ? (stored ?? '') : NO_PASSWORD).split('$');
+  const expected = Buffer.from(h ?? '', 'base64url');
+  if (expected.length === 0) return false;
+  const got = await scryptAsync(password, Buffer.from(s ?? '', 'base64url'), expected.length);
+  return usable && timingSafeEqual(got, expected);
 }
 
 /**
@@ -46,5 +56,29 @@ export function readSignedToken<T>(box: SecretBox, prefix: string, token: string
     return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs at most `slots` password hashes at once; the rest wait their turn. scrypt is CPU- and
+ * memory-heavy: leaving a core free keeps the event loop (health checks, every other call) quick
+ * while sign-ins queue, and a flood of guesses cannot use the whole machine.
+ */
+export class HashSlots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly slots: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.slots) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running += 1;
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
   }
 }

@@ -5,6 +5,8 @@ import type { Principal } from '../../domain/access/authorize.js';
 import { identify, routeScope } from './caller.js';
 import { mountAppProxy } from './app-proxy.js';
 import { mountStudio } from './studio-static.js';
+import { parseJsonText } from './parse-body.js';
+import { knownError } from './transport-errors.js';
 import { instanceRoutes } from './routes/instance-routes.js';
 import { buildOpenApi } from './openapi.js';
 import type { RouteDef } from './route-def.js';
@@ -27,13 +29,7 @@ export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...comp
 export type ErrorLog = (message: string, err: unknown) => void;
 
 async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new HangarError('InvalidJson', `The request body is not valid JSON: ${(err as Error).message}`, '(body)');
-  }
+  return parseJsonText(await c.req.text());
 }
 
 const anonymous: Principal = { kind: 'user', objectId: 'anonymous', name: 'anonymous' };
@@ -82,7 +78,7 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
       if (out.body === undefined) return c.body(null, out.status as 204, out.headers);
       return c.json(out.body as object, out.status as 200, out.headers);
     } catch (err) {
-      await audit(services, route, c, caller ?? (await identify(services, c.req.header('authorization'), c.req.header('cookie')).catch(() => undefined)), err instanceof HangarError ? err.status : 500);
+      await audit(services, route, c, caller ?? (await identify(services, c.req.header('authorization'), c.req.header('cookie')).catch(() => undefined)), knownError(err)?.status ?? 500);
       throw err;
     }
   });
@@ -106,7 +102,12 @@ export function createApp(services: Services, version: string, logError: ErrorLo
   mountStudio(app);
   app.notFound((c) => c.json(new HangarError('RouteNotFound', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; see /api/openapi.json.`).toBody(), 404));
   app.onError((err, c) => {
-    if (err instanceof HangarError) return c.json(err.toBody(), err.status as 400);
+    // A full disk, a malformed escape a library decoded: the caller's or the host's problem, said as such.
+    const known = knownError(err);
+    if (known) {
+      if (known.retryAfterSeconds !== undefined) c.header('Retry-After', String(known.retryAfterSeconds));
+      return c.json(known.toBody(), known.status as 400);
+    }
     logError(`unexpected error on ${c.req.method} ${new URL(c.req.url).pathname}`, err);
     return c.json(new HangarError('InternalError', 'An unexpected error happened; the server log has the details.').toBody(), 500);
   });

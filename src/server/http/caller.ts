@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
 import type { Principal } from '../../domain/access/authorize.js';
 import type { RouteScope } from '../access/access-service.js';
 import type { Services } from '../services/services.js';
@@ -6,15 +8,35 @@ import type { RouteDef } from './route-def.js';
 /** Name of the studio's session cookie (HttpOnly, SameSite=Strict). */
 export const SESSION_COOKIE = 'hangar_session';
 
+/**
+ * The session token in a Cookie header, or undefined. A value that is not valid percent-encoding
+ * is kept as sent: it matches no session, so the call is answered 401 like any unknown token.
+ */
+export function sessionCookieOf(cookie: string | undefined): string | undefined {
+  for (const part of (cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== SESSION_COOKIE) continue;
+    const value = part.slice(eq + 1).trim();
+    if (!value) continue;
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+/** The address the request came from (the TCP peer; proxies' forwarding headers are not trusted). */
+export function clientAddress(c: Context): string {
+  const env = c.env as { incoming?: IncomingMessage } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
 /** The bearer token of a request: `Authorization: Bearer …`, else the session cookie. */
 export function bearerOf(authorization: string | undefined, cookie: string | undefined): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-  if (bearer) return bearer;
-  for (const part of (cookie ?? '').split(';')) {
-    const [k, v] = part.trim().split('=');
-    if (k === SESSION_COOKIE && v) return decodeURIComponent(v);
-  }
-  return undefined;
+  return bearer ?? sessionCookieOf(cookie);
 }
 
 /**

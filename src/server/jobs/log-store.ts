@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError } from '../../domain/errors/hangar-error.js';
+import { insufficientStorage, isDiskFull } from '../../domain/errors/storage-errors.js';
 
 /** The log files an attempt has (as in Azure ML's run folders). */
 export const logFiles = ['user_logs/std_log.txt', 'system_logs/agent.txt'] as const;
@@ -43,6 +44,16 @@ export class LogStore {
   /** Appends `data` written at `offset`; returns the new length. */
   append(job: string, attempt: number, file: LogFile, offset: number, data: Buffer): number {
     const p = this.path(job, attempt, file);
+    try {
+      return this.appendAt(p, job, attempt, file, offset, data);
+    } catch (err) {
+      // A full disk is said as such (507, naming the log), not as an internal error; the agent keeps the bytes and resends.
+      if (isDiskFull(err)) throw insufficientStorage(`${data.length} bytes of ${file} for attempt ${attempt} of job ${job}`, err, 'file');
+      throw err;
+    }
+  }
+
+  private appendAt(p: string, job: string, attempt: number, file: LogFile, offset: number, data: Buffer): number {
     mkdirSync(dirname(p), { recursive: true });
     const fd = openSync(p, 'a');
     try {
@@ -54,8 +65,13 @@ export class LogStore {
       }
       const fresh = data.subarray(Math.min(data.length, length - offset));
       if (fresh.length > 0) {
-        writeSync(fd, fresh);
-        this.events.emit(job, { job, attempt, file, offset: length, data: fresh } satisfies LogAppend);
+        // writeSync may write less than asked (a disk filling up); what a throw leaves written is streamed, and a resend overlaps it.
+        let done = 0;
+        try {
+          while (done < fresh.length) done += writeSync(fd, fresh, done);
+        } finally {
+          if (done > 0) this.events.emit(job, { job, attempt, file, offset: length, data: fresh.subarray(0, done) } satisfies LogAppend);
+        }
       }
       return length + fresh.length;
     } finally {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError } from '../../domain/errors/hangar-error.js';
+import { insufficientStorage, isDiskFull } from '../../domain/errors/storage-errors.js';
 
 const shaPattern = /^[0-9a-f]{64}$/;
 
@@ -38,11 +39,15 @@ export class BlobStore {
     if (actual !== sha) throw new HangarError('HashMismatch', `The uploaded bytes have sha256 ${actual}, not ${sha}; the blob was not stored.`, 'sha256');
     if (this.has(sha)) return;
     const target = this.path(sha);
-    mkdirSync(dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
     try {
+      mkdirSync(dirname(target), { recursive: true });
       writeFileSync(temp, bytes);
       renameSync(temp, target);
+    } catch (err) {
+      // A full disk is said as such (507, naming the blob), not as an internal error.
+      if (isDiskFull(err)) throw insufficientStorage(`blob ${sha} (${bytes.length} bytes)`, err, 'sha256');
+      throw err;
     } finally {
       rmSync(temp, { force: true });
     }
