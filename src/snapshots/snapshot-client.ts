@@ -15,7 +15,7 @@ export async function fetchManifest(t: SnapshotTransport, id: string): Promise<S
   return (await (await call(t, 'GET', `/api/snapshots/${id}`)).json()) as SnapshotManifest;
 }
 
-/** Reads one blob. */
-export async function fetchBlob(t: SnapshotTransport, sha256: string): Promise<Buffer> {
-  return Buffer.from(await (await call(t, 'GET', `/api/blobs/${sha256}`)).arrayBuffer());
+/** Reads one blob of a snapshot (users read blobs through the job snapshot they belong to; nodes may leave it out). */
+export async function fetchBlob(t: SnapshotTransport, sha256: string, snapshotId?: string): Promise<Buffer> {
+  return Buffer.from(await (await call(t, 'GET', `/api/blobs/${sha256}${snapshotId ? `?snapshot=${snapshotId}` : ''}`)).arrayBuffer());
 }

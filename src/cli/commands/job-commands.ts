@@ -60,7 +60,7 @@ async function download(client: HangarClient, name: string, o: JobFlags): Promis
   if (outputs) {
     const manifest = await fetchManifest(transport, outputs);
     const wanted = o.outputName ? { ...manifest, entries: manifest.entries.filter((e) => e.path.startsWith(`${o.outputName}/`)) } : manifest;
-    await materializeSnapshot(wanted, join(root, 'outputs'), (sha) => fetchBlob(transport, sha));
+    await materializeSnapshot(wanted, join(root, 'outputs'), (sha) => fetchBlob(transport, sha, outputs));
     progress(`outputs: ${wanted.entries.length} file(s) → ${join(root, 'outputs')}`);
   } else progress('outputs: none recorded');
   if (o.all || !o.outputName) {
@@ -72,7 +72,7 @@ async function download(client: HangarClient, name: string, o: JobFlags): Promis
   }
   const code = prop(job, 'codeId') as string | undefined;
   if (o.all && code) {
-    await materializeSnapshot(await fetchManifest(transport, code), join(root, 'code'), (sha) => fetchBlob(transport, sha));
+    await materializeSnapshot(await fetchManifest(transport, code), join(root, 'code'), (sha) => fetchBlob(transport, sha, code));
     progress(`code snapshot → ${join(root, 'code')}`);
   }
 }

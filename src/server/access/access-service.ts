@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { authorize, type Principal } from '../../domain/access/authorize.js';
 import type { TokenRecord, UserRecord } from '../../domain/access/identity-records.js';
 import { builtInRoles, isValidScope, roleAllows, type RoleAssignment, type RoleDefinition } from '../../domain/access/roles.js';
+import { assignmentVisible, listableWorkspaces } from '../../domain/access/visibility.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ServiceContext } from '../services/service-context.js';
-import { hashPassword, newSecret, readSignedToken, signToken, tokenHash, verifyPassword } from './credentials.js';
+import { HashSlots, hashPassword, newSecret, readSignedToken, signToken, tokenHash, verifyPassword } from './credentials.js';
 import { hashToken as nodeTokenHash } from '../nodes/node-tokens.js';
+import { addressThrottle, LoginThrottle, userThrottle } from './login-throttle.js';
 
 /** Where a route is authorized: at a workspace/compute scope, anywhere the caller holds the action, or only at the root. */
 export type RouteScope = { kind: 'scope'; scope: string } | { kind: 'anywhere' } | { kind: 'root' };
@@ -30,7 +33,14 @@ interface IdentityTokenPayload {
 
 /** Identity, tokens, roles and the access check every API call goes through. */
 export class AccessService {
-  constructor(private readonly ctx: ServiceContext) {}
+  /** Failed sign-ins per user name and client address (this server's memory only; a restart forgets them). */
+  private readonly loginThrottle: LoginThrottle;
+  /** Password hashes run one core short of the machine, so sign-ins never starve the event loop. */
+  private readonly hashing = new HashSlots(Math.max(1, availableParallelism() - 1));
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.loginThrottle = new LoginThrottle(() => ctx.clock.now().getTime());
+  }
 
   private now(): Date {
     return this.ctx.clock.now();
@@ -40,7 +50,7 @@ export class AccessService {
   async bootstrap(): Promise<{ user: string; password: string; token: string } | undefined> {
     if ((await this.ctx.store.access.users()).length > 0) return undefined;
     const password = newSecret('').slice(0, 24);
-    const user: UserRecord = { id: randomUUID(), name: 'admin', passwordHash: hashPassword(password), createdAt: this.now().toISOString() };
+    const user: UserRecord = { id: randomUUID(), name: 'admin', passwordHash: await hashPassword(password), createdAt: this.now().toISOString() };
     await this.ctx.store.access.insertUser(user);
     await this.ctx.store.access.insertAssignment({ id: randomUUID(), principalId: user.id, roleName: 'Owner', scope: '/', createdAt: user.createdAt, createdBy: 'bootstrap' });
     const { token } = await this.createToken(user, 'bootstrap', 365);
@@ -104,15 +114,56 @@ export class AccessService {
     return `${principal.kind} '${principal.name}' may not perform ${action}${where.kind === 'root' ? ' (it needs a role at the server scope /)' : ''}: none of its roles include it.`;
   }
 
+  /**
+   * Whether a user or identity may perform `action` at each of many scopes, its roles read once
+   * (lists and snapshot reads ask per item). Nodes and run tokens hold no roles: always false.
+   */
+  async allows(principal: Principal, action: string): Promise<(scope: string) => boolean> {
+    if (principal.kind === 'node' || principal.kind === 'job') return () => false;
+    const roles = await this.roleMap();
+    const mine = await this.ctx.store.access.assignments({ principalId: principal.objectId });
+    return (scope) => authorize(principal, action, scope, mine, roles).allowed;
+  }
+
+  /** The workspaces a list shows the caller: 'all', or the lower-case names it may read (see visibility.ts). */
+  async listableWorkspaces(principal: Principal, action: string): Promise<'all' | string[]> {
+    if (principal.kind === 'node' || principal.kind === 'job') return [];
+    return listableWorkspaces(principal, action, await this.ctx.store.access.assignments({ principalId: principal.objectId }), await this.roleMap());
+  }
+
+  /** Role assignments (at or below `scopePrefix`) the caller may see, as Azure's access blade shows them (see visibility.ts). */
+  async visibleAssignments(principal: Principal, scopePrefix?: string): Promise<RoleAssignment[]> {
+    const all = await this.ctx.store.access.assignments(scopePrefix ? { scopePrefix } : {});
+    if (principal.kind === 'node' || principal.kind === 'job') return [];
+    const roles = await this.roleMap();
+    const mine = await this.ctx.store.access.assignments({ principalId: principal.objectId });
+    return all.filter((a) => assignmentVisible(principal, a, 'Microsoft.Authorization/roleAssignments/read', mine, roles));
+  }
+
   /** Built-in and custom roles by lower-case name. */
   async roleMap(): Promise<Map<string, RoleDefinition>> {
     const custom = await this.ctx.store.access.roles();
     return new Map([...builtInRoles, ...custom].map((r) => [r.name.toLowerCase(), r]));
   }
 
-  async login(name: string, password: string): Promise<{ token: string; user: UserRecord; expiresAt: string }> {
+  /**
+   * Signs in with a password. Failures slow further attempts for that user name and for the
+   * client address (`from`): once in backoff the answer is TooManyRequests with its wait, and no
+   * password is checked. Hashing runs off the event loop.
+   */
+  async login(name: string, password: string, from = 'unknown'): Promise<{ token: string; user: UserRecord; expiresAt: string }> {
+    const byUser = { key: `user:${name.toLowerCase()}`, policy: userThrottle };
+    const byAddress = { key: `address:${from}`, policy: addressThrottle };
+    const wait = this.loginThrottle.begin([byUser, byAddress]);
+    if (wait !== undefined) {
+      const err = new HangarError('TooManyRequests', `Too many failed sign-ins for user '${name}' or from ${from}; try again in ${wait} s.`, 'user');
+      err.retryAfterSeconds = wait;
+      throw err;
+    }
     const user = await this.ctx.store.access.userByName(name);
-    if (!user || user.disabled || !verifyPassword(password, user.passwordHash)) throw new HangarError('Unauthenticated', 'Unknown user name or wrong password.', 'password');
+    const ok = await this.hashing.run(() => verifyPassword(password, user?.passwordHash));
+    if (!user || user.disabled || !ok) throw new HangarError('Unauthenticated', 'Unknown user name or wrong password.', 'password');
+    this.loginThrottle.succeeded(byUser, [byAddress]);
     const token = newSecret('hgs_');
     const expiresAt = new Date(this.now().getTime() + SESSION_HOURS * 3600_000).toISOString();
     await this.ctx.store.access.insertToken({ id: randomUUID(), userId: user.id, kind: 'session', name: 'studio session', hash: tokenHash(token), createdAt: this.now().toISOString(), expiresAt });
@@ -137,7 +188,7 @@ export class AccessService {
   async createUser(name: string, password: string | undefined): Promise<UserRecord> {
     if (!/^[A-Za-z][A-Za-z0-9._-]{1,63}$/.test(name)) throw new HangarError('InvalidName', `User names are 2–64 letters, digits, '.', '_' or '-', starting with a letter; got '${name}'.`, 'name');
     if (password !== undefined && password.length < 12) throw new HangarError('ValidationFailed', 'password must have at least 12 characters.', 'password');
-    const user: UserRecord = { id: randomUUID(), name, createdAt: this.now().toISOString(), ...(password ? { passwordHash: hashPassword(password) } : {}) };
+    const user: UserRecord = { id: randomUUID(), name, createdAt: this.now().toISOString(), ...(password ? { passwordHash: await this.hashing.run(() => hashPassword(password)) } : {}) };
     await this.ctx.store.access.insertUser(user);
     return user;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorCatalogue } from '../../domain/errors/error-catalogue.js';
+import { routeScope, SESSION_COOKIE } from './caller.js';
 import type { RouteDef } from './route-def.js';
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
@@ -23,6 +24,29 @@ const errorSchema = {
   },
 };
 
+/** Who may call a route, as x-hangar-access says it. */
+export type RouteAccess = 'public' | 'self' | 'node' | 'root' | 'scope' | 'anywhere';
+
+/**
+ * How a route is protected, read from `routeScope` (what the server checks every request with),
+ * so the document cannot say otherwise: public (no credential), self (any signed-in caller, about
+ * itself), node (agent tokens), root (a role at `/`), scope (a role at the workspace or compute in
+ * the path, given in x-hangar-scope) or anywhere (a role holding the action at some scope).
+ */
+export function routeAccess(route: RouteDef): { access: RouteAccess; scope?: string } {
+  const placeholders = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map((m) => [m[1] ?? '', `{${m[1] ?? ''}}`]));
+  const where = routeScope(route, placeholders);
+  if (typeof where === 'string') return { access: where };
+  return where.kind === 'scope' ? { access: 'scope', scope: where.scope } : { access: where.kind };
+}
+
+/** The operation's x-hangar-access (and x-hangar-scope) with the matching OpenAPI `security`. */
+function accessFields(route: RouteDef): Record<string, unknown> {
+  const { access, scope } = routeAccess(route);
+  const security = access === 'public' ? [] : access === 'node' ? [{ nodeToken: [] }] : [{ bearer: [] }, { session: [] }];
+  return { 'x-hangar-access': access, ...(scope ? { 'x-hangar-scope': scope } : {}), security };
+}
+
 /** Builds the OpenAPI 3.1 document from the route table (the same schemas that validate). */
 export function buildOpenApi(routes: readonly RouteDef[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -41,6 +65,7 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Reco
       tags: [r.tag],
       operationId: `${r.method}${r.path.replace(/[{}]/g, '').replace(/\/(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
       'x-hangar-action': r.action,
+      ...accessFields(r),
       parameters: [...params, ...query],
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
       responses,
@@ -48,8 +73,21 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Reco
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Hangar API', version, description: 'Self-hosted compute plane for ML training and deployment. Every operation lists the permission action it needs in x-hangar-action.' },
+    info: {
+      title: 'Hangar API',
+      version,
+      description:
+        'Self-hosted compute plane for ML training and deployment. Every operation lists the permission action it needs in x-hangar-action, and who may call it in x-hangar-access: public (no credential; security is empty), self (any signed-in caller, about itself), node (agent tokens), root (a role at the server scope /), scope (a role at the workspace or compute in x-hangar-scope) or anywhere (a role holding the action at some scope; lists then show only what the caller has a role on, and snapshots and blobs only those of jobs it may read).',
+    },
     paths,
-    components: { schemas: { Error: errorSchema } },
+    security: [{ bearer: [] }, { session: [] }],
+    components: {
+      schemas: { Error: errorSchema },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (hgr_…), a studio session token, or a managed-identity token.' },
+        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The studio session cookie set by POST /api/auth/login.' },
+        nodeToken: { type: 'http', scheme: 'bearer', description: "A node's session token (the agent routes; registration sends its one-time token in the body)." },
+      },
+    },
   };
 }

@@ -48,7 +48,8 @@ export interface RouteDef {
   /**
    * public: no credentials (health, login); self: any signed-in principal, about itself (its
    * tokens, who it is); root: a role at the server scope `/` (users, roles, audit). Default: the
-   * workspace (and compute) in the path, or anywhere the caller holds the action.
+   * workspace (and compute) in the path, or anywhere the caller holds the action. OpenAPI shows
+   * the outcome as x-hangar-access (see routeAccess in openapi.ts).
    */
   auth?: 'public' | 'self' | 'root';
   summary: string;

@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { generateEd25519 } from '../../domain/instances/openssh-keys.js';
 import { isSshPublicKey } from '../../domain/compute/compute-rules.js';
 import { HangarError, notFound } from '../../domain/errors/hangar-error.js';
+import { storedKeyChangeDenial, type Caller } from '../../domain/instances/instance-access.js';
 import { assertNotLocked } from '../../domain/workspace/workspace.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -10,11 +11,13 @@ export function generateSshKeyPair(comment: string): { publicKey: string; privat
   return generateEd25519(comment);
 }
 
-/** Stores (or replaces) a named public key of the workspace. */
-export async function storeSshKey(ctx: ServiceContext, workspace: string, name: string, publicKey: string): Promise<{ name: string; publicKey: string; createdAt: string }> {
+/** Stores (or replaces) a named public key of the workspace; a name someone else's instance uses is theirs. */
+export async function storeSshKey(ctx: ServiceContext, workspace: string, name: string, publicKey: string, caller: Caller): Promise<{ name: string; publicKey: string; createdAt: string }> {
   const ws = await ctx.store.workspaces.get(workspace);
   if (!ws) throw notFound('Workspace', workspace);
   assertNotLocked(ws, 'write', `workspace '${workspace}'`);
+  const denial = storedKeyChangeDenial(name, await ctx.store.computes.all({ workspace, computeType: 'ComputeInstance' }), caller);
+  if (denial) throw new HangarError('AuthorizationFailed', denial, 'name');
   if (!isSshPublicKey(publicKey)) throw new HangarError('ValidationFailed', 'publicKey must be a single-line ssh-rsa/ssh-ed25519 key or a multi-line PEM public key.', 'publicKey');
   const key = { name, publicKey: toOpenSshPublicKey(publicKey), createdAt: ctx.clock.now().toISOString() };
   await ctx.store.workspaces.update({ ...ws, sshPublicKeys: [...(ws.sshPublicKeys ?? []).filter((k) => k.name !== name), key], modifiedAt: key.createdAt, version: ws.version + 1 });

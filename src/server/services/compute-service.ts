@@ -11,10 +11,11 @@ import { assertNotLocked, type WorkspaceRecord } from '../../domain/workspace/wo
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { preemptNode } from '../nodes/preemption.js';
 import type { ComputeFilter, Page, PageRequest } from '../../store/store.js';
+import { withCanonicalLocation } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
 import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
 import { parseIsoDuration } from '../../domain/compute/iso-duration.js';
-import { ssoStartsOff, type Caller } from '../../domain/instances/instance-access.js';
+import { instanceOwner, settingsChangeDenial, ssoStartsOff, type Caller } from '../../domain/instances/instance-access.js';
 import { withIdleReset } from '../instances/instance-service.js';
 
 /** Result of create-or-update: the record, whether it is new, and warnings for the caller. */
@@ -50,9 +51,9 @@ export class ComputeService {
   async createOrUpdate(workspace: string, name: string, body: unknown, caller?: Caller): Promise<ComputeWriteResult> {
     const ws = await this.workspace(workspace);
     const existing = await this.ctx.store.computes.get(workspace, name);
-    if (existing) return this.update(ws, existing, body, true);
+    if (existing) return this.update(ws, existing, body, true, caller);
     assertNotLocked(ws, 'write', `compute '${name}'`);
-    const validated = validateComputeRequest(name, body, this.validationContext(ws));
+    const validated = validateComputeRequest(name, withCanonicalLocation(this.ctx.config, body), this.validationContext(ws));
     const now = this.ctx.clock.now().toISOString();
     const record: ComputeRecord = {
       id: randomUUID(),
@@ -66,8 +67,11 @@ export class ComputeService {
     };
     const policyNote = record.spec.computeType === 'ComputeInstance' ? prepareInstance(record, ws, caller) : undefined;
     await this.checkQuotaForNew(record);
-    await this.ctx.store.computes.insert(record);
-    await this.saveSecrets(record.id, validated.secrets);
+    // A compute and its secrets land together: a crash never leaves one without the other.
+    await this.ctx.store.transaction(async () => {
+      await this.ctx.store.computes.insert(record);
+      await this.saveSecrets(record.id, validated.secrets);
+    });
     await this.event(record, 'Created', `${isAttached(record.spec.computeType) ? 'Attach' : 'Create'} requested (${record.spec.computeType}).`);
     if (policyNote) await this.event(record, 'PolicyApplied', policyNote);
     this.ctx.wake();
@@ -75,21 +79,23 @@ export class ComputeService {
   }
 
   /** PATCH: a JSON merge patch over the current desired state, validated as a whole. */
-  async patch(workspace: string, name: string, patch: unknown): Promise<ComputeWriteResult> {
+  async patch(workspace: string, name: string, patch: unknown, caller: Caller): Promise<ComputeWriteResult> {
     const ws = await this.workspace(workspace);
     const existing = await this.get(workspace, name);
     const current = specToRequest(existing, await this.readSecrets(existing.id));
-    return this.update(ws, existing, mergePatch(current, patch), false);
+    return this.update(ws, existing, mergePatch(current, patch), false, caller);
   }
 
-  private async update(ws: WorkspaceRecord, existing: ComputeRecord, body: unknown, fillSecrets: boolean): Promise<ComputeWriteResult> {
+  /** Updates by PUT or PATCH; without a caller (none today) the instance owner rules refuse every owner-only change. */
+  private async update(ws: WorkspaceRecord, existing: ComputeRecord, body: unknown, fillSecrets: boolean, caller: Caller | undefined): Promise<ComputeWriteResult> {
     assertNotLocked(ws, 'write', `compute '${existing.name}'`);
     if (existing.status.provisioningState === 'Deleting') {
       throw new HangarError('Conflict', `Compute '${existing.name}' is being deleted; wait for the deletion to finish.`, existing.name);
     }
     const request = fillSecrets ? await this.withStoredSecrets(existing, body) : body;
-    const validated: ValidatedCompute = validateComputeRequest(existing.name, request, this.validationContext(ws));
+    const validated: ValidatedCompute = validateComputeRequest(existing.name, withCanonicalLocation(this.ctx.config, request), this.validationContext(ws));
     throwIfProblems(immutableChangeProblems(existing.spec, validated.spec));
+    if (existing.spec.computeType === 'ComputeInstance') await this.checkOwnerSettings(existing, validated.spec.properties as ComputeInstanceProperties, caller ?? { objectId: '(no caller)' });
     const record: ComputeRecord = {
       ...existing,
       spec: validated.spec,
@@ -101,9 +107,11 @@ export class ComputeService {
     if (record.spec.computeType === 'ComputeInstance' && validated.spec.properties.idleTimeBeforeShutdown !== existing.spec.properties.idleTimeBeforeShutdown) {
       record.instance = withIdleReset(existing, parseIsoDuration(String(validated.spec.properties.idleTimeBeforeShutdown ?? '')), this.ctx.clock.now());
     }
-    await this.ctx.store.computes.update(record);
-    await this.ctx.store.secrets.deleteOwner(record.id);
-    await this.saveSecrets(record.id, validated.secrets);
+    await this.ctx.store.transaction(async () => {
+      await this.ctx.store.computes.update(record);
+      await this.ctx.store.secrets.deleteOwner(record.id);
+      await this.saveSecrets(record.id, validated.secrets);
+    });
     await this.event(record, 'Updated', 'Desired state updated.');
     this.ctx.wake();
     return { record, created: false, warnings: validated.warnings };
@@ -152,6 +160,18 @@ export class ComputeService {
   async listKeys(workspace: string, name: string): Promise<Record<string, string>> {
     const record = await this.get(workspace, name);
     return this.readSecrets(record.id);
+  }
+
+  /** SSH keys, scripts, apps and SSO of an instance are its owner's to change (see instance-access.ts). */
+  private async checkOwnerSettings(existing: ComputeRecord, after: ComputeInstanceProperties, caller: Caller): Promise<void> {
+    if (!settingsChangeDenial(existing, after, caller)) return;
+    const owner = instanceOwner(existing);
+    const ownerName = owner === undefined ? undefined : (await this.ctx.store.access.getUser(owner))?.name;
+    const denial = settingsChangeDenial(existing, after, caller, ownerName);
+    if (denial) {
+      await this.event(existing, 'ChangeDenied', denial);
+      throw new HangarError('AuthorizationFailed', denial, 'properties.properties');
+    }
   }
 
   private validationContext(ws: WorkspaceRecord): { workspaceLocation: string; locations: HangarConfigLocations } {

@@ -29,8 +29,9 @@ export class WorkspaceService {
     return ws;
   }
 
-  list(page: PageRequest): Promise<Page<WorkspaceRecord>> {
-    return this.ctx.store.workspaces.list(page);
+  /** A page of workspaces: all of them, or only those named (lower case), the ones the caller may read. */
+  list(page: PageRequest, only: 'all' | readonly string[] = 'all'): Promise<Page<WorkspaceRecord>> {
+    return only === 'all' ? this.ctx.store.workspaces.list(page) : this.ctx.store.workspaces.list(page, only);
   }
 
   async createOrUpdate(name: string, body: WorkspaceRequest): Promise<{ record: WorkspaceRecord; created: boolean }> {

@@ -8,12 +8,15 @@ interface Entry { path: string; kind: 'file' | 'symlink'; sha256?: string; size?
 
 const viewLimit = 256 * 1024;
 
-function FileView({ entry }: { entry: Entry }): ReactNode {
+/** Blobs are read through the snapshot that holds them (the server checks the caller may read its job). */
+const blobUrl = (snapshot: string, sha256: string | undefined): string => `/api/blobs/${sha256 ?? ''}?snapshot=${snapshot}`;
+
+function FileView({ entry, snapshot }: { entry: Entry; snapshot: string }): ReactNode {
   const [text, setText] = useState<string>();
   const [error, setError] = useState<string>();
   const open = async (): Promise<void> => {
     try {
-      const res = await api().http.raw('GET', `/api/blobs/${entry.sha256 ?? ''}`);
+      const res = await api().http.raw('GET', blobUrl(snapshot, entry.sha256));
       const buf = new Uint8Array(await res.arrayBuffer());
       setText(buf.includes(0) ? '(binary file: download it instead)' : new TextDecoder().decode(buf));
     } catch (err) {
@@ -55,8 +58,8 @@ export function SnapshotBrowser({ id, label }: { id: string | undefined; label: 
                 {f.kind === 'symlink' ? <span className="hint">→ {f.target}</span> : (
                   <>
                     <span className="hint">{formatBytes(f.size ?? 0)}</span>{' '}
-                    <a href={`/api/blobs/${f.sha256 ?? ''}`} download={f.path.split('/').pop()} aria-label={`Download ${f.path}`}>Download</a>{' '}
-                    <FileView entry={f} />
+                    <a href={blobUrl(id, f.sha256)} download={f.path.split('/').pop()} aria-label={`Download ${f.path}`}>Download</a>{' '}
+                    <FileView entry={f} snapshot={id} />
                   </>
                 )}
               </li>

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Principal } from '../../../domain/access/authorize.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { listBody, pageRequest } from '../paging.js';
-import { SESSION_COOKIE } from '../caller.js';
+import { clientAddress, SESSION_COOKIE, sessionCookieOf } from '../caller.js';
+import { parseJsonText } from '../parse-body.js';
 import type { RouteDef, RouteInput } from '../route-def.js';
 
 const tag = 'Access control';
@@ -29,20 +30,21 @@ export const accessRoutes: RouteDef[] = [
   {
     method: 'post', path: '/api/auth/login', action: 'Hangar/auth/login/action', auth: 'public', tag, summary: 'Sign in with a password: sets the studio session cookie (HttpOnly, SameSite=Strict) and answers the user',
     body: z.object({ user: z.string(), password: z.string() }),
-    handler: async (input) => {
-      const s = await input.services.access.login(str(input.body, 'user') ?? '', str(input.body, 'password') ?? '');
+    // Raw for the client address: failed sign-ins are slowed per user and per address (429 + Retry-After).
+    raw: async (c, input) => {
+      const body = parseJsonText(await c.req.text());
+      const s = await input.services.access.login(str(body, 'user') ?? '', str(body, 'password') ?? '', clientAddress(c));
       const cookie = `${SESSION_COOKIE}=${encodeURIComponent(s.token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${12 * 3600}`;
-      return { status: 200, body: { user: { id: s.user.id, name: s.user.name }, expiresAt: s.expiresAt }, headers: { 'set-cookie': cookie } };
+      return c.json({ user: { id: s.user.id, name: s.user.name }, expiresAt: s.expiresAt }, 200, { 'set-cookie': cookie });
     },
   },
   {
     method: 'post', path: '/api/auth/logout', action: 'Hangar/auth/logout/action', auth: 'self', tag, summary: 'End the studio session (the cookie is cleared and the session revoked)',
     handler: async (input) => {
-      const cookie = input.header('cookie') ?? '';
-      const token = /hangar_session=([^;]+)/.exec(cookie)?.[1];
+      const token = sessionCookieOf(input.header('cookie'));
       if (token) {
         const { tokenHash } = await import('../../access/credentials.js');
-        const record = await input.services.ctx.store.access.tokenByHash(tokenHash(decodeURIComponent(token)));
+        const record = await input.services.ctx.store.access.tokenByHash(tokenHash(token));
         if (record) await input.services.ctx.store.access.revokeToken(record.id, input.services.ctx.clock.now().toISOString());
       }
       return { status: 204, headers: { 'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` } };
@@ -120,9 +122,9 @@ export const accessRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'get', path: '/api/roleAssignments', action: authz('roleAssignments/read'), tag, summary: 'Role assignments (optionally at or below a scope)',
+    method: 'get', path: '/api/roleAssignments', action: authz('roleAssignments/read'), tag, summary: "Role assignments the caller may see (its own; those at, below or inherited above its readable scopes), optionally at or below a scope",
     query: [{ name: 'scope', description: '/workspaces/{ws} or /workspaces/{ws}/computes/{name}' }],
-    handler: async (input) => ({ status: 200, body: { value: await input.services.ctx.store.access.assignments(input.query.scope ? { scopePrefix: input.query.scope } : {}) } }),
+    handler: async (input) => ({ status: 200, body: { value: await input.services.access.visibleAssignments(input.caller, input.query.scope) } }),
   },
   {
     method: 'post', path: '/api/roleAssignments', action: authz('roleAssignments/write'), tag, summary: 'Assign a role to a user or identity at a scope (the caller needs roleAssignments/write there)',

@@ -54,7 +54,7 @@ export const computeRoutes: RouteDef[] = [
     response: { status: 200, description: 'The updated compute', schema: computeResourceSchema },
     handler: async (input) => {
       const { ws, name } = p(input);
-      const result = await input.services.computes.patch(ws, name, input.body);
+      const result = await input.services.computes.patch(ws, name, input.body, input.caller);
       const workspace = await input.services.computes.workspace(ws);
       return { status: 200, body: toComputeResource(result.record, workspace.location) };
     },

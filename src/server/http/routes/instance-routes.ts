@@ -80,7 +80,7 @@ export const instanceRoutes: RouteDef[] = [
       if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new HangarError('InvalidName', `name must be 1–64 letters, digits, '_', '.', '-'; got ${JSON.stringify(name)}.`, 'name');
       const pair = typeof given === 'string' ? undefined : generateSshKeyPair(`${name}@hangar`);
       const publicKey = typeof given === 'string' ? given : (pair?.publicKey ?? '');
-      const stored = await storeSshKey(input.services.ctx, input.params.workspace ?? '', name, publicKey);
+      const stored = await storeSshKey(input.services.ctx, input.params.workspace ?? '', name, publicKey, input.caller);
       return { status: 201, body: { ...stored, ...(pair ? { privateKey: pair.privateKey } : {}) } };
     },
   },

@@ -50,10 +50,13 @@ const ws = (i: RouteInput): string => i.params.workspace ?? '';
 /** Workspace and lock routes. */
 export const workspaceRoutes: RouteDef[] = [
   {
-    method: 'get', path: '/api/workspaces', action: action('workspaces/read'), tag, summary: 'List workspaces',
+    method: 'get', path: '/api/workspaces', action: action('workspaces/read'), tag, summary: 'List the workspaces the caller may read (a role on the workspace or at /)',
     query: [{ name: '$top', description: 'Page size' }, { name: '$skipToken', description: 'Continuation token' }],
     response: { status: 200, description: 'A page of workspaces', schema: z.object({ value: z.array(workspaceResourceSchema), nextLink: z.string().optional() }) },
-    handler: async (i) => ({ status: 200, body: listBody(await i.services.workspaces.list(pageRequest(i.query)), toWorkspaceResource, i.baseUrl, '/api/workspaces', i.query) }),
+    handler: async (i) => {
+      const only = await i.services.access.listableWorkspaces(i.caller, action('workspaces/read'));
+      return { status: 200, body: listBody(await i.services.workspaces.list(pageRequest(i.query), only), toWorkspaceResource, i.baseUrl, '/api/workspaces', i.query) };
+    },
   },
   {
     method: 'get', path: '/api/workspaces/{workspace}', action: action('workspaces/read'), tag, summary: 'Get a workspace',
