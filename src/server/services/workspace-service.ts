@@ -2,6 +2,7 @@ import { HangarError, notFound, throwIfProblems, type Problem } from '../../doma
 import { assertNotLocked, type LockSpec, type WorkspaceRecord } from '../../domain/workspace/workspace.js';
 import type { Page, PageRequest } from '../../store/store.js';
 import type { ServiceContext } from './service-context.js';
+import { canonicalLocation } from './location-service.js';
 
 const workspaceName = /^[A-Za-z0-9][A-Za-z0-9_-]{2,32}$/;
 
@@ -41,7 +42,7 @@ export class WorkspaceService {
     }
     const known = this.ctx.config.locations.map((l) => l.name);
     const existing = await this.ctx.store.workspaces.get(name);
-    const location = body.location ?? existing?.location ?? this.ctx.config.defaultWorkspace.location;
+    const location = canonicalLocation(this.ctx.config, body.location ?? existing?.location ?? this.ctx.config.defaultWorkspace.location);
     if (!known.includes(location)) problems.push({ code: 'UnknownLocation', target: 'location', message: `location '${location}' is not configured; valid locations: ${known.join(', ')}` });
     if (existing && location !== existing.location) problems.push({ code: 'ImmutableField', target: 'location', message: `location cannot change after creation (it is '${existing.location}'; got '${location}')` });
     throwIfProblems(problems);
