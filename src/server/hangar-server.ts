@@ -1,13 +1,16 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, maxHeaderSize } from 'node:http';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { HangarConfig } from '../config/config.js';
 import { ShiftableClock, systemClock, type Clock } from '../domain/clock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { createApp } from './http/app.js';
 import { appUpgradeHandler } from './http/app-proxy.js';
+import { answerClientError, requestErrorResponse } from './http/transport-errors.js';
+import { assertHomeWritable } from './home-check.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { LocalProvider } from '../providers/local/local-provider.js';
 import { LocalSlurmCommands } from '../providers/slurm/slurm-commands.js';
@@ -22,14 +25,14 @@ import type { Provider } from '../providers/provider.js';
 import { inheritedEnv } from '../config/config.js';
 import { LogStore } from './jobs/log-store.js';
 import { Signals } from './jobs/signals.js';
-import { nodeHealthTick } from './loops/node-health-loop.js';
-import { nodePoolTick, type PoolPlumbing } from './loops/node-pool-loop.js';
-import { provisioningTick } from './loops/provisioning-loop.js';
-import { schedulerTick } from './loops/scheduler-loop.js';
-import { orphanSweepTick } from './loops/orphan-sweep-loop.js';
-import { randomPreemptionTick } from './loops/random-preemption-loop.js';
-import { ReconcileLoop } from './loops/reconcile-loop.js';
-import { instanceTick } from './loops/instance-loop.js';
+import { nodeHealthLoop } from './loops/node-health-loop.js';
+import { nodePoolLoop, type PoolPlumbing } from './loops/node-pool-loop.js';
+import { provisioningLoop } from './loops/provisioning-loop.js';
+import { schedulerLoop } from './loops/scheduler-loop.js';
+import { orphanSweepLoop } from './loops/orphan-sweep-loop.js';
+import { randomPreemptionLoop } from './loops/random-preemption-loop.js';
+import { LoopRunner, type Loop } from './loops/loop-runner.js';
+import { instanceLoop } from './loops/instance-loop.js';
 import { SecretBox } from './secrets/secret-box.js';
 import type { ServiceContext } from './services/service-context.js';
 import { createServices, type Services } from './services/services.js';
@@ -52,8 +55,12 @@ export interface ServerOptions {
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname: host, port }, (info: AddressInfo) => resolve({ server, port: info.port }));
+    // Requests Node or the adapter refuse before any route (oversized headers, a bad Host) are answered in the one error shape too.
+    const listener = getRequestListener(fetch, { hostname: host, errorHandler: requestErrorResponse });
+    const server = createServer((req, res) => void listener(req, res));
+    server.on('clientError', answerClientError(maxHeaderSize));
     server.once('error', reject);
+    server.listen(port, host, () => resolve({ server, port: (server.address() as AddressInfo).port }));
   });
 }
 
@@ -63,7 +70,7 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
   const local = new LocalProvider(join(config.home, 'nodes'), env);
   const providers = new Map<string, Provider>([[local.name, local]]);
   // Jobs on local nodes must not read the server's data folder (database, secrets key, other jobs).
-  const agentArgs = ['--protect', config.home, ...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : [])];
+  const agentArgs = ['--protect', config.home, ...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : []), ...(config.jobs.runAsUser ? ['--job-user', config.jobs.runAsUser] : []), ...(config.jobs.insecureNoSandbox ? ['--insecure-no-sandbox'] : []), ...config.jobs.envPassthrough.flatMap((name) => ['--job-env', name])];
   const slurmFor = (compute: ComputeRecord): SlurmProvider => {
     const name = `slurm:${compute.id}`;
     const existing = providers.get(name);
@@ -159,11 +166,15 @@ async function bootstrapAccess(services: Services, config: HangarConfig, log: Lo
 
 /** Opens the store, starts the loops and the HTTP API; writes HANGAR_HOME/server.json with the URL. */
 export async function startServer(config: HangarConfig, options: ServerOptions = {}): Promise<RunningServer> {
+  // A read-only or foreign home is named in one line (HomeNotWritable), not met as a stack trace later.
+  assertHomeWritable(config.home);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  // The home holds the database, secrets key and admin credentials: its owner only, even when it existed before.
+  chmodSync(config.home, 0o700);
   const log = options.logger ?? createLogger(config.logLevel);
   const store: Store = new SqliteStore(join(config.home, 'hangar.db'));
   const schemaVersion = await store.migrate();
-  const loops: ReconcileLoop[] = [];
+  const loops: Loop[] = [];
   let publicUrl = '';
   const ctx: ServiceContext = {
     store,
@@ -184,11 +195,12 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   const interval = config.reconcileIntervalMs;
   // Slurm-backed computes from before a restart get their providers back before any loop runs.
   plumbing.register(await store.computes.all({ computeType: 'Slurm' }));
-  loops.push(new ReconcileLoop('provisioning', () => provisioningTick(ctx, async (id) => (await store.nodes.all({ computeId: id })).length, (c) => plumbing.verify(c)), interval, log));
-  loops.push(new ReconcileLoop('scheduler', () => schedulerTick(ctx), interval, log));
-  loops.push(new ReconcileLoop('node-pool', () => nodePoolTick(ctx, plumbing), interval, log));
-  loops.push(new ReconcileLoop('instances', () => instanceTick(ctx), interval, log));
-  loops.push(new ReconcileLoop('node-health', nodeHealthTick(ctx, (n) => plumbing.providerNamed(n), startedAt), interval, log));
+  // Every loop is a definition (snapshot, keys, reconcile one key) run by one runner: a key that fails backs off alone.
+  loops.push(new LoopRunner(provisioningLoop(ctx, (c) => plumbing.verify(c)), ctx.clock, log));
+  loops.push(new LoopRunner(schedulerLoop(ctx), ctx.clock, log));
+  loops.push(new LoopRunner(nodePoolLoop(ctx, plumbing), ctx.clock, log));
+  loops.push(new LoopRunner(instanceLoop(ctx), ctx.clock, log));
+  loops.push(new LoopRunner(nodeHealthLoop(ctx, (n) => plumbing.providerNamed(n), startedAt), ctx.clock, log));
   const app = createApp(services, version, (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }));
   const { server, port } = await listen(app.fetch, config.host, config.port);
   server.on('upgrade', appUpgradeHandler(services));
@@ -198,10 +210,10 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   writeFileSync(join(config.home, 'server.json'), JSON.stringify({ url, pid: process.pid, schemaVersion }, null, 2));
   loops.forEach((l) => l.start());
   // Periodic, not woken by every change: listing every provider's nodes is the sweep's whole cost.
-  const sweeper = new ReconcileLoop('orphan-sweep', () => orphanSweepTick(ctx, plumbing.providers), interval * 10, log);
+  const sweeper = new LoopRunner(orphanSweepLoop(ctx, () => plumbing.providers, interval * 10), ctx.clock, log);
   sweeper.start();
   if (config.locations.some((l) => l.lowPriorityPreemption)) {
-    const chaos = new ReconcileLoop('random-preemption', randomPreemptionTick(ctx, options.random ?? Math.random), interval, log);
+    const chaos = new LoopRunner(randomPreemptionLoop(ctx, options.random ?? Math.random), ctx.clock, log);
     loops.push(chaos);
     chaos.start();
   }

@@ -8,6 +8,7 @@ import { nodeHealth, type NodeRecord } from '../../domain/nodes/node-record.js';
 import type { Provider } from '../../providers/provider.js';
 import { updateJob } from '../jobs/job-writes.js';
 import { updateNode } from '../nodes/node-writes.js';
+import type { LoopDefinition } from './loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { releaseNode } from '../nodes/release-node.js';
 
@@ -47,83 +48,96 @@ async function markLost(ctx: ServiceContext, provider: Provider, node: NodeRecor
 async function retryFencing(
   ctx: ServiceContext,
   providerNamed: (name: string) => Provider,
-  nodes: NodeRecord[],
+  node: NodeRecord,
   lastTry: Map<string, number>,
 ): Promise<void> {
   const mono = ctx.clock.elapsedMs();
-  for (const node of nodes.filter((n) => n.state === 'leaving')) {
-    if (mono - (lastTry.get(node.id) ?? -Infinity) < fencingRetryMs) continue;
-    const held = (await ctx.store.jobs.all({ nodeId: node.id })).some((j) => !terminalStates.has(j.status));
-    if (!held) continue;
-    lastTry.set(node.id, mono);
-    await releaseNode(ctx, providerNamed(node.provider), node, node.reason ?? 'lost');
-  }
-  for (const id of [...lastTry.keys()]) if (!nodes.some((n) => n.id === id)) lastTry.delete(id);
+  if (mono - (lastTry.get(node.id) ?? -Infinity) < fencingRetryMs) return;
+  const held = (await ctx.store.jobs.all({ nodeId: node.id })).some((j) => !terminalStates.has(j.status));
+  if (!held) return;
+  lastTry.set(node.id, mono);
+  await releaseNode(ctx, providerNamed(node.provider), node, node.reason ?? 'lost');
+}
+
+/** What a health pass sees: every node, and how long (monotonic) this server has heard nothing from each. */
+export interface HealthSnapshot {
+  nodes: NodeRecord[];
+  silentMs: (id: string) => number;
 }
 
 /**
- * One pass of the health loop: silent nodes become unusable and their jobs NotResponding (never
- * failed while they may still run); after the grace period they are lost and their jobs retried
- * or failed with the reason. Nodes that never register are given up.
+ * The health loop, one key per node: silent nodes become unusable and their jobs NotResponding
+ * (never failed while they may still run); after the grace period they are lost and their jobs
+ * retried or failed with the reason. Nodes that never register are given up. Nodes that could not
+ * be fenced (still `leaving` with attempts) are tried again now and then.
  */
-export function nodeHealthTick(
+export function nodeHealthLoop(
   ctx: ServiceContext,
   providerNamed: (name: string) => Provider,
   serverStartedAt: Date,
-): () => Promise<void> {
+): LoopDefinition<HealthSnapshot, NodeRecord> {
   // Silence is measured on the monotonic clock from when this server saw each heartbeat change, so
-  // a wall-clock jump (NTP, a shifted test clock) never makes healthy nodes look silent.
+  // a wall-clock jump (NTP, a shifted test clock) never makes healthy nodes look silent. Both maps
+  // are this loop's (this server's) own.
   const seen = new Map<string, { beat: string; atMs: number }>();
   const fencingTried = new Map<string, number>();
-  return async () => {
-    const nodes = await ctx.store.nodes.all({});
-    const mono = ctx.clock.elapsedMs();
-    for (const node of nodes) {
-      const beat = node.lastHeartbeatAt ?? node.registeredAt ?? '';
-      if (seen.get(node.id)?.beat !== beat) seen.set(node.id, { beat, atMs: mono });
-    }
-    for (const id of [...seen.keys()]) if (!nodes.some((n) => n.id === id)) seen.delete(id);
-    await checkNodes(ctx, providerNamed, serverStartedAt, nodes, (id) => mono - (seen.get(id)?.atMs ?? mono));
-    await retryFencing(ctx, providerNamed, nodes, fencingTried);
+  return {
+    name: 'node-health',
+    intervalMs: ctx.config.reconcileIntervalMs,
+    async read() {
+      const nodes = await ctx.store.nodes.all({});
+      const mono = ctx.clock.elapsedMs();
+      for (const node of nodes) {
+        const beat = node.lastHeartbeatAt ?? node.registeredAt ?? '';
+        if (seen.get(node.id)?.beat !== beat) seen.set(node.id, { beat, atMs: mono });
+      }
+      const ids = new Set(nodes.map((n) => n.id));
+      for (const map of [seen, fencingTried])
+        for (const id of [...map.keys()]) if (!ids.has(id)) map.delete(id);
+      return { nodes, silentMs: (id) => mono - (seen.get(id)?.atMs ?? mono) };
+    },
+    keys: (snapshot) => snapshot.nodes,
+    keyOf: (node) => `node/${node.id}`,
+    async reconcile(node, snapshot) {
+      if (node.state === 'leaving') await retryFencing(ctx, providerNamed, node, fencingTried);
+      else await checkNode(ctx, providerNamed, serverStartedAt, node, snapshot.silentMs(node.id));
+    },
   };
 }
 
-async function checkNodes(
+async function checkNode(
   ctx: ServiceContext,
   providerNamed: (name: string) => Provider,
   serverStartedAt: Date,
-  nodes: NodeRecord[],
-  silentMs: (id: string) => number,
+  node: NodeRecord,
+  silentMs: number,
 ): Promise<void> {
   const now = ctx.clock.now();
   const { nodeNotRespondingAfterMs, nodeLostAfterMs } = ctx.config.jobs;
-  for (const node of nodes) {
-    if (node.state === 'leaving') continue;
-    if (!node.registeredAt) {
-      if (
-        now.getTime() - Math.max(new Date(node.createdAt).getTime(), serverStartedAt.getTime()) >
-        registerDeadlineMs
-      ) {
-        await releaseNode(
-          ctx,
-          providerNamed(node.provider),
-          node,
-          `its agent did not register within ${registerDeadlineMs / 1000} s (see HANGAR_HOME/nodes/${node.id}/agent.log)`,
-        );
-      }
-      continue;
+  if (!node.registeredAt) {
+    if (
+      now.getTime() - Math.max(new Date(node.createdAt).getTime(), serverStartedAt.getTime()) >
+      registerDeadlineMs
+    ) {
+      await releaseNode(
+        ctx,
+        providerNamed(node.provider),
+        node,
+        `its agent did not register within ${registerDeadlineMs / 1000} s (see HANGAR_HOME/nodes/${node.id}/agent.log)`,
+      );
     }
-    // Silence while this server was down is not the node's fault: a node is first seen when this server starts.
-    const health = nodeHealth(
-      {
-        lastHeartbeatAt: new Date(now.getTime() - silentMs(node.id)).toISOString(),
-        registeredAt: node.registeredAt,
-      },
-      now,
-      nodeNotRespondingAfterMs,
-      nodeLostAfterMs,
-    );
-    if (health === 'not-responding') await markUnusable(ctx, node, now);
-    if (health === 'lost') await markLost(ctx, providerNamed(node.provider), node);
+    return;
   }
+  // Silence while this server was down is not the node's fault: a node is first seen when this server starts.
+  const health = nodeHealth(
+    {
+      lastHeartbeatAt: new Date(now.getTime() - silentMs).toISOString(),
+      registeredAt: node.registeredAt,
+    },
+    now,
+    nodeNotRespondingAfterMs,
+    nodeLostAfterMs,
+  );
+  if (health === 'not-responding') await markUnusable(ctx, node, now);
+  if (health === 'lost') await markLost(ctx, providerNamed(node.provider), node);
 }

@@ -8,6 +8,7 @@ import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { observedFromNodes } from '../../domain/nodes/observed-from-nodes.js';
 import type { Provider } from '../../providers/provider.js';
 import { releaseNode } from '../nodes/release-node.js';
+import type { LoopDefinition } from './loop-runner.js';
 import { readPoolLimits, type PoolLimits } from './pool-limits.js';
 import { retireRunBasedComputes } from './run-based-computes.js';
 import { hashToken, newToken } from '../nodes/node-tokens.js';
@@ -16,7 +17,15 @@ import { instanceDir } from '../instances/instance-dirs.js';
 import { controlOf } from '../instances/instance-service.js';
 
 /** Job states that still want a node. */
-const activeStates: JobState[] = ['NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'];
+const activeStates: JobState[] = [
+  'NotStarted',
+  'Queued',
+  'Preparing',
+  'Running',
+  'Finalizing',
+  'CancelRequested',
+  'NotResponding',
+];
 
 /** Compute kinds whose nodes Hangar starts itself (attached kinds bring their own). */
 const pooled = new Set(['AmlCompute', 'ComputeInstance', 'Slurm', 'VirtualMachine']);
@@ -44,7 +53,12 @@ function slotsFor(compute: ComputeRecord): number {
   return findVmSize(String(compute.spec.properties.vmSize ?? ''))?.vCPUs ?? 1;
 }
 
-async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, why: string): Promise<void> {
+async function provisionNode(
+  ctx: ServiceContext,
+  plumbing: PoolPlumbing,
+  compute: ComputeRecord,
+  why: string,
+): Promise<void> {
   const token = newToken();
   const now = ctx.clock.now().toISOString();
   const node: NodeRecord = {
@@ -62,37 +76,70 @@ async function provisionNode(ctx: ServiceContext, plumbing: PoolPlumbing, comput
   // Record first, then start: a crash in between leaves a record the pool can clean up, never an unknown process.
   await ctx.store.nodes.insert(node);
   // An instance's node keeps its home folder, host key and setup state in the instance's folder.
-  const instanceArgs = compute.spec.computeType === 'ComputeInstance' ? ['--instance-dir', instanceDir(ctx.config.home, compute.id), '--jupyter-command', ctx.config.instances.jupyterCommand] : [];
+  const instanceArgs =
+    compute.spec.computeType === 'ComputeInstance'
+      ? [
+          '--instance-dir',
+          instanceDir(ctx.config.home, compute.id),
+          '--jupyter-command',
+          ctx.config.instances.jupyterCommand,
+        ]
+      : [];
   let started: Awaited<ReturnType<Provider['provision']>>;
   try {
-    started = await plumbing.providerFor(compute).provision({ nodeId: node.id, nodeToken: token, serverUrl: ctx.publicUrl(), computeName: compute.name, slots: node.slots, agentArgs: [...plumbing.agentArgsFor(compute), ...instanceArgs] });
+    started = await plumbing.providerFor(compute).provision({
+      nodeId: node.id,
+      nodeToken: token,
+      serverUrl: ctx.publicUrl(),
+      computeName: compute.name,
+      slots: node.slots,
+      agentArgs: [...plumbing.agentArgsFor(compute), ...instanceArgs],
+    });
   } catch (err) {
     // The backend said no (a Slurm QOS limit, a down partition): no node, and its words on the compute.
     await ctx.store.nodes.delete(node.id);
     throw new ProvisionFailed((err as Error).message);
   }
   await ctx.store.nodes.update({ ...node, providerRef: started.ref, version: 2 });
-  await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'NodeProvisioned', message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)): ${why}.`, level: 'Info' });
+  await ctx.store.events.append({
+    at: now,
+    workspace: compute.workspace,
+    resource: `compute/${compute.name}`,
+    reason: 'NodeProvisioned',
+    message: `Started node ${node.id} (${node.provider}, ${node.slots} slot(s)): ${why}.`,
+    level: 'Info',
+  });
 }
 
 /** Local nodes run inside the submitter's CLI: nothing to terminate, only the record to drop. */
 async function forgetLocalNode(ctx: ServiceContext, node: NodeRecord, reason: string): Promise<void> {
   await ctx.store.nodes.delete(node.id);
-  await ctx.store.events.append({ at: ctx.clock.now().toISOString(), workspace: node.workspace, resource: 'compute/local', reason: 'NodeReleased', message: `Released local node ${node.id}: ${reason}.`, level: 'Info' });
+  await ctx.store.events.append({
+    at: ctx.clock.now().toISOString(),
+    workspace: node.workspace,
+    resource: 'compute/local',
+    reason: 'NodeReleased',
+    message: `Released local node ${node.id}: ${reason}.`,
+    level: 'Info',
+  });
 }
 
 /** Everything one pool pass reads, fetched once: a pass costs a few queries, not a few per compute. */
-interface PoolSnapshot {
+export interface PoolSnapshot {
+  /** Every compute, as the pass began. */
+  computes: ComputeRecord[];
   nodesByCompute: Map<string, NodeRecord[]>;
   /** Nodes wanted by unfinished jobs, per `workspace/computeName`. */
   demandByCompute: Map<string, number>;
   /** Nodes holding an unfinished job. */
   busyNodes: Set<string>;
+  limits: PoolLimits;
 }
 
-async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
+async function readSnapshot(ctx: ServiceContext, computes: ComputeRecord[]): Promise<PoolSnapshot> {
   const nodesByCompute = new Map<string, NodeRecord[]>();
-  for (const node of await ctx.store.nodes.all({})) nodesByCompute.set(node.computeId, [...(nodesByCompute.get(node.computeId) ?? []), node]);
+  for (const node of await ctx.store.nodes.all({}))
+    nodesByCompute.set(node.computeId, [...(nodesByCompute.get(node.computeId) ?? []), node]);
   const demandByCompute = new Map<string, number>();
   const busyNodes = new Set<string>();
   for (const job of await ctx.store.jobs.all({ statuses: activeStates })) {
@@ -103,19 +150,49 @@ async function readSnapshot(ctx: ServiceContext): Promise<PoolSnapshot> {
     const key = `${job.workspace}/${job.computeName}`;
     demandByCompute.set(key, (demandByCompute.get(key) ?? 0) + job.run.instanceCount);
   }
-  return { nodesByCompute, demandByCompute, busyNodes };
+  return {
+    computes,
+    nodesByCompute,
+    demandByCompute,
+    busyNodes,
+    limits: await readPoolLimits(ctx, computes),
+  };
+}
+
+/** When a compute's backend last refused a node (monotonic ms), and what it said. */
+interface Refusal {
+  atMs: number;
+  message: string;
 }
 
 /** Reconciles one compute's pool; answers when an idle node will be due to leave, if one will. */
-async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, compute: ComputeRecord, snapshot: PoolSnapshot, limits: PoolLimits): Promise<Date | undefined> {
+async function reconcileCompute(
+  ctx: ServiceContext,
+  plumbing: PoolPlumbing,
+  compute: ComputeRecord,
+  snapshot: PoolSnapshot,
+  refusals: Map<string, Refusal>,
+): Promise<Date | undefined> {
+  const { limits } = snapshot;
   const nodes = snapshot.nodesByCompute.get(compute.id) ?? [];
   // An attached machine is one static node: always there while attached.
-  const scale = compute.spec.computeType === 'VirtualMachine' ? { minNodeCount: 1, maxNodeCount: 1 } : ((compute.spec.properties.scaleSettings ?? {}) as { minNodeCount?: number; maxNodeCount?: number; nodeIdleTimeBeforeScaleDown?: string });
+  const scale =
+    compute.spec.computeType === 'VirtualMachine'
+      ? { minNodeCount: 1, maxNodeCount: 1 }
+      : ((compute.spec.properties.scaleSettings ?? {}) as {
+          minNodeCount?: number;
+          maxNodeCount?: number;
+          nodeIdleTimeBeforeScaleDown?: string;
+        });
   const decision = decidePool(
     {
       computeType: compute.spec.computeType,
-      wantRunning: compute.status.provisioningState !== 'Deleting' && (compute.spec.computeType !== 'ComputeInstance' || controlOf(compute).power === 'Running'),
-      ...(compute.instance?.restartRequestedAt ? { restartRequestedAt: compute.instance.restartRequestedAt } : {}),
+      wantRunning:
+        compute.status.provisioningState !== 'Deleting' &&
+        (compute.spec.computeType !== 'ComputeInstance' || controlOf(compute).power === 'Running'),
+      ...(compute.instance?.restartRequestedAt
+        ? { restartRequestedAt: compute.instance.restartRequestedAt }
+        : {}),
       minNodes: scale.minNodeCount ?? 0,
       maxNodes: scale.maxNodeCount ?? 1,
       idleTimeBeforeScaleDown: scale.nodeIdleTimeBeforeScaleDown ?? 'PT120S',
@@ -127,20 +204,28 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
     },
     ctx.clock.now(),
   );
-  const why = compute.spec.computeType === 'ComputeInstance' ? 'the instance runs' : `target ${decision.target} = clamp(min ${scale.minNodeCount ?? 0}, max ${scale.maxNodeCount ?? 1}, demand ${snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0}), ${nodes.filter((n) => n.state !== 'leaving' && n.state !== 'preempted').length} live`;
+  const why =
+    compute.spec.computeType === 'ComputeInstance'
+      ? 'the instance runs'
+      : `target ${decision.target} = clamp(min ${scale.minNodeCount ?? 0}, max ${scale.maxNodeCount ?? 1}, demand ${snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0}), ${nodes.filter((n) => n.state !== 'leaving' && n.state !== 'preempted').length} live`;
   let failure: PoolError | undefined;
   let provisioned = 0;
   // After a refusal the backend is asked again only after a pause, not on every pass.
-  const lastFailure = failedAt.get(compute.id);
+  const lastFailure = refusals.get(compute.id);
   const wait = lastFailure !== undefined && ctx.clock.elapsedMs() - lastFailure.atMs < RETRY_AFTER_FAILURE_MS;
   if (wait && lastFailure) failure = { code: 'ProviderError', message: lastFailure.message };
   try {
-    for (; !wait && provisioned < decision.provision; provisioned++) await provisionNode(ctx, plumbing, compute, why);
-    if (!wait && decision.provision > 0) failedAt.delete(compute.id);
+    for (; !wait && provisioned < decision.provision; provisioned++)
+      await provisionNode(ctx, plumbing, compute, why);
+    if (!wait && decision.provision > 0) refusals.delete(compute.id);
   } catch (err) {
-    if (!(err instanceof ProvisionFailed)) throw err;
+    if (!(err instanceof ProvisionFailed)) {
+      // Nodes started before the error still count against the quota for the computes after this one.
+      limits.took(compute, provisioned);
+      throw err;
+    }
     failure = { code: 'ProviderError', message: err.message };
-    failedAt.set(compute.id, { atMs: ctx.clock.elapsedMs(), message: err.message });
+    refusals.set(compute.id, { atMs: ctx.clock.elapsedMs(), message: err.message });
   }
   limits.took(compute, provisioned);
   for (const r of decision.release) {
@@ -150,13 +235,19 @@ async function reconcileCompute(ctx: ServiceContext, plumbing: PoolPlumbing, com
   const acted = provisioned > 0 || decision.release.length > 0;
   const errors = [...(decision.blocked ? [decision.blocked] : []), ...(failure ? [failure] : [])];
   // Nothing changed and the snapshot already shows what would be written: skip the re-read.
-  if (!acted && sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) })) return decision.nextReleaseAt;
+  if (!acted && sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) }))
+    return decision.nextReleaseAt;
   await writeObserved(ctx, compute, decision.target, errors);
   return decision.nextReleaseAt;
 }
 
 /** Azure's observed fields, with `errors` only on clusters (instances report no allocation errors). */
-function observedWithErrors(compute: ComputeRecord, nodes: readonly NodeRecord[], target: number, errors: PoolError[]): Record<string, unknown> {
+function observedWithErrors(
+  compute: ComputeRecord,
+  nodes: readonly NodeRecord[],
+  target: number,
+  errors: PoolError[],
+): Record<string, unknown> {
   const fromNodes = observedFromNodes(compute.spec, nodes, target);
   return isScalable(compute.spec) ? { ...fromNodes, errors } : fromNodes;
 }
@@ -166,63 +257,160 @@ type PoolError = { code: string; message: string };
 /** A provider refused to start a node; the message is the backend's. */
 class ProvisionFailed extends Error {}
 
-/** Computes whose backend last refused a node, and when (monotonic), to pace retries. */
-const failedAt = new Map<string, { atMs: number; message: string }>();
+/** After a backend refused a node, it is asked again this much later (the compute shows its words meanwhile). */
 const RETRY_AFTER_FAILURE_MS = 10_000;
 
 function sameObserved(compute: ComputeRecord, next: Record<string, unknown>): boolean {
   return JSON.stringify({ ...compute.status.observed, ...next }) === JSON.stringify(compute.status.observed);
 }
 
-async function writeObserved(ctx: ServiceContext, compute: ComputeRecord, target: number, errors: PoolError[]): Promise<void> {
+async function writeObserved(
+  ctx: ServiceContext,
+  compute: ComputeRecord,
+  target: number,
+  errors: PoolError[],
+): Promise<void> {
   const fresh = await ctx.store.computes.get(compute.workspace, compute.name);
   if (!fresh) return;
-  const observed = { ...fresh.status.observed, ...observedWithErrors(fresh, await ctx.store.nodes.all({ computeId: fresh.id }), target, errors) };
+  const observed = {
+    ...fresh.status.observed,
+    ...observedWithErrors(fresh, await ctx.store.nodes.all({ computeId: fresh.id }), target, errors),
+  };
   if (JSON.stringify(observed) === JSON.stringify(fresh.status.observed)) return;
-  await ctx.store.computes.update({ ...fresh, status: { ...fresh.status, observed }, version: fresh.version + 1 });
+  await ctx.store.computes.update({
+    ...fresh,
+    status: { ...fresh.status, observed },
+    version: fresh.version + 1,
+  });
   const before = JSON.stringify(fresh.status.observed.errors ?? []);
   if (JSON.stringify(errors) === before) return;
   // A new or changed block is an event once, not once per pass.
   const now = ctx.clock.now().toISOString();
   const event = errors[0]
-    ? { reason: errors[0].code === 'QuotaExceeded' ? 'ScaleUpDeniedByQuota' : errors[0].code === 'ProviderError' ? 'ScaleUpBlockedByBackend' : 'ScalingBlockedByLock', message: errors[0].message, level: 'Warning' as const }
-    : { reason: 'ScalingUnblocked', message: 'The cluster can reach its target again.', level: 'Info' as const };
-  await ctx.store.events.append({ at: now, workspace: fresh.workspace, resource: `compute/${fresh.name}`, ...event });
+    ? {
+        reason:
+          errors[0].code === 'QuotaExceeded'
+            ? 'ScaleUpDeniedByQuota'
+            : errors[0].code === 'ProviderError'
+              ? 'ScaleUpBlockedByBackend'
+              : 'ScalingBlockedByLock',
+        message: errors[0].message,
+        level: 'Warning' as const,
+      }
+    : {
+        reason: 'ScalingUnblocked',
+        message: 'The cluster can reach its target again.',
+        level: 'Info' as const,
+      };
+  await ctx.store.events.append({
+    at: now,
+    workspace: fresh.workspace,
+    resource: `compute/${fresh.name}`,
+    ...event,
+  });
+}
+
+/** One piece of a pool pass, reconciled (and backing off) on its own. */
+export type PoolKey =
+  /** A run-based compute whose job may have ended. */
+  | { kind: 'retire'; compute: ComputeRecord }
+  /** A cluster or instance and its nodes. */
+  | { kind: 'pool'; compute: ComputeRecord }
+  /** A node that leaves whatever its compute wants: preempted and stopped, or its compute gone. */
+  | { kind: 'release'; node: NodeRecord; reason: string }
+  /** A local node, kept as long as its one job runs. */
+  | { kind: 'local'; node: NodeRecord; job: { workspace: string; name: string } };
+
+/**
+ * The keys of a pool pass, from its snapshot (pure): run-based computes to retire, then each
+ * cluster and instance, then nodes that leave on their own account.
+ */
+export function poolKeys(
+  snapshot: Pick<PoolSnapshot, 'computes' | 'nodesByCompute' | 'busyNodes'>,
+): PoolKey[] {
+  const { computes } = snapshot;
+  const keys: PoolKey[] = computes
+    .filter((c) => c.runFor && c.status.provisioningState !== 'Deleting')
+    .map((compute) => ({ kind: 'retire', compute }));
+  for (const compute of computes.filter(
+    (c) =>
+      pooled.has(c.spec.computeType) &&
+      ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState),
+  ))
+    keys.push({ kind: 'pool', compute });
+  const ids = new Set(computes.map((c) => c.id));
+  for (const node of [...snapshot.nodesByCompute.values()].flat()) {
+    const localJob = jobOfLocalNode(node.computeId);
+    if (localJob) keys.push({ kind: 'local', node, job: localJob });
+    // Nodes whose compute is gone (deleted while the server was down) are released too. A compute
+    // created during this pass is not in the snapshot, but it cannot have nodes from before it.
+    else if (!ids.has(node.computeId))
+      keys.push({ kind: 'release', node, reason: 'its compute no longer exists' });
+    // Preempted nodes leave once their jobs have stopped (and checkpointed) and gone back to the queue.
+    else if (node.state === 'preempted' && !snapshot.busyNodes.has(node.id))
+      keys.push({ kind: 'release', node, reason: node.reason ?? 'preempted' });
+  }
+  return keys;
+}
+
+function poolKeyId(key: PoolKey): string {
+  switch (key.kind) {
+    case 'retire':
+      return `run-based/${key.compute.workspace}/${key.compute.name}`;
+    case 'pool':
+      return `compute/${key.compute.workspace}/${key.compute.name}`;
+    case 'release':
+    case 'local':
+      return `node/${key.node.id}`;
+  }
 }
 
 /**
- * One pass of the node-pool loop: every cluster and instance gets the nodes its jobs need
- * (min..max for clusters, one for an instance), idle surplus leaves, deleted computes release all.
+ * The node-pool loop: every cluster and instance gets the nodes its jobs need (min..max for
+ * clusters, one for an instance), idle surplus leaves, deleted computes release all. Each compute
+ * is its own key: one that fails waits out its backoff while the others keep scaling. When a
+ * backend last refused a node is this loop's own (per server) state.
  */
-export async function nodePoolTick(ctx: ServiceContext, plumbing: PoolPlumbing): Promise<number | undefined> {
-  const all = await ctx.store.computes.all({});
-  plumbing.register(all);
-  await retireRunBasedComputes(ctx, all);
-  const computes = all.filter((c) => pooled.has(c.spec.computeType) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState));
-  const snapshot = await readSnapshot(ctx);
-  const limits = await readPoolLimits(ctx, all);
-  let due: number | undefined;
-  for (const [i, compute] of computes.entries()) {
-    const next = await reconcileCompute(ctx, plumbing, compute, snapshot, limits);
-    if (next) due = Math.min(due ?? Infinity, next.getTime());
-    // The store is synchronous: give the HTTP server a turn now and then during a long pass.
-    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
-  }
-  // Preempted nodes leave once their jobs have stopped (and checkpointed) and gone back to the queue.
-  for (const node of [...snapshot.nodesByCompute.values()].flat().filter((n) => n.state === 'preempted' && !snapshot.busyNodes.has(n.id))) {
-    await releaseNode(ctx, plumbing.providerNamed(node.provider), node, node.reason ?? 'preempted');
-  }
-  // Nodes whose compute is gone (deleted while the server was down) are released too. A compute
-  // created during this pass is not in `all`, but it cannot have nodes from before it.
-  const ids = new Set(all.map((c) => c.id));
-  for (const node of await ctx.store.nodes.all({})) {
-    const localJob = jobOfLocalNode(node.computeId);
-    if (localJob) {
-      // A local node lives as long as its one job; the submitting CLI stops its agent itself.
-      const job = await ctx.store.jobs.get(localJob.workspace, localJob.name);
-      if (!job || terminalStates.has(job.status)) await forgetLocalNode(ctx, node, job ? `job ${job.name} ended` : 'its job no longer exists');
-    } else if (!ids.has(node.computeId)) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, 'its compute no longer exists');
-  }
-  // Look again the moment the next idle node is due, not up to an interval later.
-  return due === undefined ? undefined : due - ctx.clock.now().getTime();
+export function nodePoolLoop(
+  ctx: ServiceContext,
+  plumbing: PoolPlumbing,
+): LoopDefinition<PoolSnapshot, PoolKey> {
+  const refusals = new Map<string, Refusal>();
+  return {
+    name: 'node-pool',
+    intervalMs: ctx.config.reconcileIntervalMs,
+    async read() {
+      const computes = await ctx.store.computes.all({});
+      plumbing.register(computes);
+      for (const id of [...refusals.keys()]) if (!computes.some((c) => c.id === id)) refusals.delete(id);
+      return readSnapshot(ctx, computes);
+    },
+    keys: poolKeys,
+    keyOf: poolKeyId,
+    async reconcile(key, snapshot) {
+      switch (key.kind) {
+        case 'retire':
+          await retireRunBasedComputes(ctx, [key.compute]);
+          return;
+        case 'pool': {
+          const next = await reconcileCompute(ctx, plumbing, key.compute, snapshot, refusals);
+          // Look again the moment the next idle node is due, not up to an interval later.
+          return next === undefined ? undefined : next.getTime() - ctx.clock.now().getTime();
+        }
+        case 'release': {
+          // A compute's own pass may have released it already.
+          const node = await ctx.store.nodes.get(key.node.id);
+          if (node) await releaseNode(ctx, plumbing.providerNamed(node.provider), node, key.reason);
+          return;
+        }
+        case 'local': {
+          // A local node lives as long as its one job; the submitting CLI stops its agent itself.
+          const job = await ctx.store.jobs.get(key.job.workspace, key.job.name);
+          if (!job || terminalStates.has(job.status))
+            await forgetLocalNode(ctx, key.node, job ? `job ${job.name} ended` : 'its job no longer exists');
+          return;
+        }
+      }
+    },
+  };
 }

@@ -13,13 +13,21 @@ export interface PoolLimits {
 }
 
 /** Reads usage per location (from every compute) and the locks of every workspace, once per pass. */
-export async function readPoolLimits(ctx: ServiceContext, computes: readonly ComputeRecord[]): Promise<PoolLimits> {
+export async function readPoolLimits(
+  ctx: ServiceContext,
+  computes: readonly ComputeRecord[],
+): Promise<PoolLimits> {
   const usage = new Map<string, CoreUsage>();
-  for (const location of ctx.config.locations) usage.set(location.name, usageOf(computes.filter((c) => c.spec.location === location.name)));
+  for (const location of ctx.config.locations)
+    usage.set(location.name, usageOf(computes.filter((c) => c.spec.location === location.name)));
   const readOnly = new Map<string, string>();
   for (const ws of (await ctx.store.workspaces.list({ top: 10_000 })).items) {
     const lock = ws.locks.find((l) => l.level === 'ReadOnly');
-    if (lock) readOnly.set(ws.name, `workspace '${ws.name}' has a ReadOnly lock '${lock.name}'; remove it to let the cluster scale`);
+    if (lock)
+      readOnly.set(
+        ws.name,
+        `workspace '${ws.name}' has a ReadOnly lock '${lock.name}'; remove it to let the cluster scale`,
+      );
   }
   const sizeOf = (c: ComputeRecord) => findVmSize(String(c.spec.properties.vmSize ?? ''));
   const lowPriority = (c: ComputeRecord): boolean => c.spec.properties.vmPriority === 'LowPriority';
@@ -34,7 +42,13 @@ export async function readPoolLimits(ctx: ServiceContext, computes: readonly Com
       const inUse = low ? used.lowPriority : (used.dedicatedByFamily[size.family] ?? 0);
       return {
         newNodesAllowed: Math.floor((limit - inUse) / size.vCPUs),
-        shortfall: (wanted) => quotaShortfall(location, used, { family: size.family, cores: wanted * size.vCPUs, priority: low ? 'LowPriority' : 'Dedicated', what: `scale-up of cluster ${compute.name} by ${wanted} node(s)` })?.message ?? 'quota exceeded',
+        shortfall: (wanted) =>
+          quotaShortfall(location, used, {
+            family: size.family,
+            cores: wanted * size.vCPUs,
+            priority: low ? 'LowPriority' : 'Dedicated',
+            what: `scale-up of cluster ${compute.name} by ${wanted} node(s)`,
+          })?.message ?? 'quota exceeded',
       };
     },
     lockedBy: (compute) => (isScalable(compute.spec) ? readOnly.get(compute.workspace) : undefined),
@@ -43,7 +57,8 @@ export async function readPoolLimits(ctx: ServiceContext, computes: readonly Com
       const used = usage.get(compute.spec.location);
       if (!size || !used || nodes === 0) return;
       if (lowPriority(compute)) used.lowPriority += nodes * size.vCPUs;
-      else used.dedicatedByFamily[size.family] = (used.dedicatedByFamily[size.family] ?? 0) + nodes * size.vCPUs;
+      else
+        used.dedicatedByFamily[size.family] = (used.dedicatedByFamily[size.family] ?? 0) + nodes * size.vCPUs;
     },
   };
 }

@@ -1,37 +1,105 @@
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { decideProvisioning } from '../../domain/compute/provisioning-decision.js';
+import type { LoopDefinition } from './loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { removeInstanceDir } from '../instances/instance-dirs.js';
 
 const pendingStates = ['Creating', 'Updating', 'Deleting'] as const;
 
 /**
- * One pass of the provisioning loop: finishes creates/updates and removes deleted computes once
- * they hold nothing. Idempotent; safe to run after a restart.
+ * The provisioning loop: finishes creates/updates and removes deleted computes once they hold
+ * nothing. Each pending compute is its own key. Idempotent; safe to run after a restart.
+ * `verify` checks an attached backend before the compute is declared ready.
  */
-export async function provisioningTick(ctx: ServiceContext, nodesHeld: (computeId: string) => Promise<number>, verify?: (compute: ComputeRecord) => Promise<Record<string, unknown> | undefined>): Promise<void> {
-  const pending = (await Promise.all(pendingStates.map((provisioningState) => ctx.store.computes.all({ provisioningState })))).flat();
-  for (const record of pending) {
-    const step = decideProvisioning(record, await nodesHeld(record.id));
-    const now = ctx.clock.now().toISOString();
-    if (step.kind === 'succeed') {
-      // An attached backend is checked first; what it said goes on the compute word for word.
-      let observed: Record<string, unknown> | undefined;
-      const problem = verify ? await verify(record).then((o) => void (observed = o), (err: Error) => err.message) : undefined;
-      if (problem) {
-        await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Failed', provisioningErrors: [{ code: 'ProviderError', message: problem }] }, modifiedAt: now, version: record.version + 1 });
-        await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: 'ProvisioningFailed', message: problem, level: 'Error' });
-        continue;
-      }
-      // What the check found (an SSH host key to pin) is kept on the compute.
-      await ctx.store.computes.update({ ...record, status: { ...record.status, provisioningState: 'Succeeded', provisioningErrors: [], observed: { ...record.status.observed, ...observed } }, modifiedAt: now, version: record.version + 1 });
-      await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: 'Provisioned', message: 'Provisioning succeeded.', level: 'Info' });
-    } else if (step.kind === 'remove') {
-      await ctx.store.computes.delete(record.id);
-      await ctx.store.secrets.deleteOwner(record.id);
-      if (record.spec.computeType === 'ComputeInstance' && record.deleteAction !== 'Detach') removeInstanceDir(ctx.config.home, record.id);
-      const verb = record.deleteAction === 'Detach' ? 'Detached' : 'Deleted';
-      await ctx.store.events.append({ at: now, workspace: record.workspace, resource: `compute/${record.name}`, reason: verb, message: `${verb}.`, level: 'Info' });
+export function provisioningLoop(
+  ctx: ServiceContext,
+  verify?: (compute: ComputeRecord) => Promise<Record<string, unknown> | undefined>,
+): LoopDefinition<ComputeRecord[], ComputeRecord> {
+  return {
+    name: 'provisioning',
+    intervalMs: ctx.config.reconcileIntervalMs,
+    read: async () =>
+      (
+        await Promise.all(
+          pendingStates.map((provisioningState) => ctx.store.computes.all({ provisioningState })),
+        )
+      ).flat(),
+    keys: (pending) => pending,
+    keyOf: (record) => `compute/${record.workspace}/${record.name}`,
+    reconcile: (record) => provisionCompute(ctx, record, verify),
+  };
+}
+
+async function provisionCompute(
+  ctx: ServiceContext,
+  record: ComputeRecord,
+  verify?: (compute: ComputeRecord) => Promise<Record<string, unknown> | undefined>,
+): Promise<void> {
+  const step = decideProvisioning(record, (await ctx.store.nodes.all({ computeId: record.id })).length);
+  const now = ctx.clock.now().toISOString();
+  if (step.kind === 'succeed') {
+    // An attached backend is checked first; what it said goes on the compute word for word.
+    let observed: Record<string, unknown> | undefined;
+    const problem = verify
+      ? await verify(record).then(
+          (o) => void (observed = o),
+          (err: Error) => err.message,
+        )
+      : undefined;
+    if (problem) {
+      await ctx.store.computes.update({
+        ...record,
+        status: {
+          ...record.status,
+          provisioningState: 'Failed',
+          provisioningErrors: [{ code: 'ProviderError', message: problem }],
+        },
+        modifiedAt: now,
+        version: record.version + 1,
+      });
+      await ctx.store.events.append({
+        at: now,
+        workspace: record.workspace,
+        resource: `compute/${record.name}`,
+        reason: 'ProvisioningFailed',
+        message: problem,
+        level: 'Error',
+      });
+      return;
     }
+    // What the check found (an SSH host key to pin) is kept on the compute.
+    await ctx.store.computes.update({
+      ...record,
+      status: {
+        ...record.status,
+        provisioningState: 'Succeeded',
+        provisioningErrors: [],
+        observed: { ...record.status.observed, ...observed },
+      },
+      modifiedAt: now,
+      version: record.version + 1,
+    });
+    await ctx.store.events.append({
+      at: now,
+      workspace: record.workspace,
+      resource: `compute/${record.name}`,
+      reason: 'Provisioned',
+      message: 'Provisioning succeeded.',
+      level: 'Info',
+    });
+  } else if (step.kind === 'remove') {
+    await ctx.store.computes.delete(record.id);
+    await ctx.store.secrets.deleteOwner(record.id);
+    if (record.spec.computeType === 'ComputeInstance' && record.deleteAction !== 'Detach')
+      removeInstanceDir(ctx.config.home, record.id);
+    const verb = record.deleteAction === 'Detach' ? 'Detached' : 'Deleted';
+    await ctx.store.events.append({
+      at: now,
+      workspace: record.workspace,
+      resource: `compute/${record.name}`,
+      reason: verb,
+      message: `${verb}.`,
+      level: 'Info',
+    });
   }
 }

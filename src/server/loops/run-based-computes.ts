@@ -7,20 +7,36 @@ import type { ServiceContext } from '../services/service-context.js';
  * Run-based computes whose job has ended (or vanished) are deleted, as Azure deletes a cluster it
  * created for one run. The provisioning loop then removes each once its nodes are gone.
  */
-export async function retireRunBasedComputes(ctx: ServiceContext, computes: readonly ComputeRecord[]): Promise<void> {
+export async function retireRunBasedComputes(
+  ctx: ServiceContext,
+  computes: readonly ComputeRecord[],
+): Promise<void> {
   for (const compute of computes) {
     if (!compute.runFor || compute.status.provisioningState === 'Deleting') continue;
     const job = await ctx.store.jobs.get(compute.workspace, compute.runFor);
     if (job && !terminalStates.has(job.status)) continue;
     const now = ctx.clock.now().toISOString();
     try {
-      await ctx.store.computes.update({ ...compute, deleteAction: 'Delete', status: { ...compute.status, provisioningState: 'Deleting' }, modifiedAt: now, version: compute.version + 1 });
+      await ctx.store.computes.update({
+        ...compute,
+        deleteAction: 'Delete',
+        status: { ...compute.status, provisioningState: 'Deleting' },
+        modifiedAt: now,
+        version: compute.version + 1,
+      });
     } catch (err) {
       if (err instanceof HangarError && err.code === 'Conflict') continue; // changed meanwhile: next pass
       throw err;
     }
     const why = job ? `job ${job.name} ended ${job.status}` : `job ${compute.runFor} no longer exists`;
-    await ctx.store.events.append({ at: now, workspace: compute.workspace, resource: `compute/${compute.name}`, reason: 'RunBasedComputeDeleted', message: `Deleting run-based compute: ${why}.`, level: 'Info' });
+    await ctx.store.events.append({
+      at: now,
+      workspace: compute.workspace,
+      resource: `compute/${compute.name}`,
+      reason: 'RunBasedComputeDeleted',
+      message: `Deleting run-based compute: ${why}.`,
+      level: 'Info',
+    });
     ctx.wake();
   }
 }

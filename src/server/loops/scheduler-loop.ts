@@ -1,81 +1,180 @@
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { assignJob, finishWithoutNode, setWaitReason } from '../../domain/jobs/job-transitions.js';
-import { decideAssignments, type ComputeForScheduling, type SchedulableNode } from '../../domain/jobs/scheduling.js';
+import {
+  decideAssignments,
+  type ComputeForScheduling,
+  type SchedulableNode,
+} from '../../domain/jobs/scheduling.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { updateJob } from '../jobs/job-writes.js';
 import { reconcileGangs } from './gangs.js';
+import type { LoopDefinition } from './loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 function forScheduling(c: ComputeRecord): ComputeForScheduling {
   const scale = (c.spec.properties.scaleSettings ?? {}) as { maxNodeCount?: number };
-  const state = c.spec.computeType === 'ComputeInstance' ? String(c.status.observed.state ?? c.status.provisioningState) : c.status.provisioningState;
+  const state =
+    c.spec.computeType === 'ComputeInstance'
+      ? String(c.status.observed.state ?? c.status.provisioningState)
+      : c.status.provisioningState;
   // An instance whose node is still starting is not "stopped": let the node wait reason speak.
   const shown = state === 'Starting' || state === 'Creating' ? 'Running' : state;
-  return { name: c.name, computeType: c.spec.computeType, state: shown, maxNodes: c.spec.computeType === 'ComputeInstance' ? 1 : (scale.maxNodeCount ?? 1) };
+  return {
+    name: c.name,
+    computeType: c.spec.computeType,
+    state: shown,
+    maxNodes: c.spec.computeType === 'ComputeInstance' ? 1 : (scale.maxNodeCount ?? 1),
+  };
 }
 
 function schedulable(nodes: NodeRecord[], active: JobRecord[]): SchedulableNode[] {
-  return nodes.map((n) => ({ id: n.id, computeName: n.computeName, state: n.state, slots: n.slots, busy: active.filter((j) => j.nodeId === n.id).length }));
+  return nodes.map((n) => ({
+    id: n.id,
+    computeName: n.computeName,
+    state: n.state,
+    slots: n.slots,
+    busy: active.filter((j) => j.nodeId === n.id).length,
+  }));
 }
 
 /** Jobs pinned to one node (`local` jobs) go to that node once it is registered and free, nowhere else. */
-async function schedulePinned(ctx: ServiceContext, pinned: JobRecord[], nodes: NodeRecord[], active: JobRecord[], now: Date): Promise<void> {
+async function schedulePinned(
+  ctx: ServiceContext,
+  pinned: JobRecord[],
+  nodes: NodeRecord[],
+  active: JobRecord[],
+  now: Date,
+): Promise<void> {
   for (const job of pinned) {
     const node = nodes.find((n) => n.id === job.pinnedNodeId);
     if (!node) {
-      await updateJob(ctx, job, (j) => finishWithoutNode(j, 'Failed', `its local agent (node ${j.pinnedNodeId ?? '?'}) is gone; the \`hangar job create\` that submitted it stopped before the job could start`, now));
-    } else if (node.registeredAt !== undefined && node.state === 'idle' && !active.some((j) => j.nodeId === node.id)) {
-      await updateJob(ctx, job, (j) => (j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: node.id, name: node.hostname ?? node.id }, now) : undefined));
+      await updateJob(ctx, job, (j) =>
+        finishWithoutNode(
+          j,
+          'Failed',
+          `its local agent (node ${j.pinnedNodeId ?? '?'}) is gone; the \`hangar job create\` that submitted it stopped before the job could start`,
+          now,
+        ),
+      );
+    } else if (
+      node.registeredAt !== undefined &&
+      node.state === 'idle' &&
+      !active.some((j) => j.nodeId === node.id)
+    ) {
+      await updateJob(ctx, job, (j) =>
+        j.status === 'Queued' && !j.nodeId
+          ? assignJob(j, { id: node.id, name: node.hostname ?? node.id }, now)
+          : undefined,
+      );
       ctx.signals.nodeWork(node.id);
     }
   }
 }
 
-async function scheduleWorkspace(ctx: ServiceContext, workspace: string, queuedJobs: JobRecord[], active: JobRecord[]): Promise<void> {
+async function scheduleWorkspace(
+  ctx: ServiceContext,
+  workspace: string,
+  queuedJobs: JobRecord[],
+  active: JobRecord[],
+): Promise<void> {
   let queued = queuedJobs;
   const computes = await ctx.store.computes.all({ workspace });
   const byName = new Map(computes.map((c) => [c.name, c]));
-  const nodes = (await ctx.store.nodes.all({ workspace })).filter((n) => n.registeredAt !== undefined || n.state === 'preparing');
+  const nodes = (await ctx.store.nodes.all({ workspace })).filter(
+    (n) => n.registeredAt !== undefined || n.state === 'preparing',
+  );
   const now = ctx.clock.now();
   const pinned = queued.filter((j) => j.pinnedNodeId !== undefined);
   await schedulePinned(ctx, pinned, nodes, active, now);
   queued = queued.filter((j) => j.pinnedNodeId === undefined);
   // A job whose compute disappeared can never run: say so instead of waiting forever.
-  for (const job of queued.filter((j) => !byName.has(j.computeName) || byName.get(j.computeName)?.status.provisioningState === 'Deleting')) {
-    await updateJob(ctx, job, (j) => finishWithoutNode(j, 'Failed', `compute ${j.computeName} was deleted before the job could start`, now));
+  for (const job of queued.filter(
+    (j) => !byName.has(j.computeName) || byName.get(j.computeName)?.status.provisioningState === 'Deleting',
+  )) {
+    await updateJob(ctx, job, (j) =>
+      finishWithoutNode(j, 'Failed', `compute ${j.computeName} was deleted before the job could start`, now),
+    );
   }
-  const runnable = queued.filter((j) => byName.get(j.computeName)?.status.provisioningState !== 'Deleting' && byName.has(j.computeName));
-  const decision = decideAssignments(runnable, schedulable(nodes, active), new Map(computes.map((c) => [c.name, forScheduling(c)])));
+  const runnable = queued.filter(
+    (j) => byName.get(j.computeName)?.status.provisioningState !== 'Deleting' && byName.has(j.computeName),
+  );
+  const decision = decideAssignments(
+    runnable,
+    schedulable(nodes, active),
+    new Map(computes.map((c) => [c.name, forScheduling(c)])),
+  );
   for (const a of decision.assignments) {
     const job = runnable.find((j) => j.name === a.jobName);
     if (!job) continue;
-    await updateJob(ctx, job, (j) => (j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: a.nodeId, name: a.nodeId }, now) : undefined));
+    await updateJob(ctx, job, (j) =>
+      j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: a.nodeId, name: a.nodeId }, now) : undefined,
+    );
     ctx.signals.nodeWork(a.nodeId);
   }
   for (const w of decision.waiting) {
     const job = runnable.find((j) => j.name === w.jobName);
-    if (job) await updateJob(ctx, job, (j) => (j.status === 'Queued' && !j.nodeId ? setWaitReason(j, w.reason, now) : undefined));
+    if (job)
+      await updateJob(ctx, job, (j) =>
+        j.status === 'Queued' && !j.nodeId ? setWaitReason(j, w.reason, now) : undefined,
+      );
   }
 }
 
+/** The scheduler's one key: the queue is decided as a whole (priority and FIFO span every job). */
+const queueKey = 'queue';
+
 /**
- * One pass of the scheduler: queued jobs without a node go to nodes with free slots (priority,
- * then FIFO); the others get a plain reason why they wait.
+ * The scheduler loop: queued jobs without a node go to nodes with free slots (priority, then
+ * FIFO); the others get a plain reason why they wait. It reads fresh on each pass, as one key.
  */
-export async function schedulerTick(ctx: ServiceContext): Promise<void> {
-  const statuses = ['Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding'] as const;
-  await reconcileGangs(ctx, (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => j.gang !== undefined));
-  const active = (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => !terminalStates.has(j.status));
+export function schedulerLoop(ctx: ServiceContext): LoopDefinition<void, typeof queueKey> {
+  return {
+    name: 'scheduler',
+    intervalMs: ctx.config.reconcileIntervalMs,
+    read: () => Promise.resolve(),
+    keys: () => [queueKey],
+    keyOf: (key) => key,
+    reconcile: () => scheduleQueue(ctx),
+  };
+}
+
+async function scheduleQueue(ctx: ServiceContext): Promise<void> {
+  const statuses = [
+    'Queued',
+    'Preparing',
+    'Running',
+    'Finalizing',
+    'CancelRequested',
+    'NotResponding',
+  ] as const;
+  await reconcileGangs(
+    ctx,
+    (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => j.gang !== undefined),
+  );
+  const active = (await ctx.store.jobs.all({ statuses: [...statuses] })).filter(
+    (j) => !terminalStates.has(j.status),
+  );
   // The job a user sees of a multi-node job never runs itself: its ranks do.
-  const waiting = active.filter((j) => j.status === 'Queued' && !j.nodeId && !(j.gang && j.gang.parent === undefined));
+  const waiting = active.filter(
+    (j) => j.status === 'Queued' && !j.nodeId && !(j.gang && j.gang.parent === undefined),
+  );
   // A gang restarts together: its queued ranks wait while any sibling is still on a node.
   const gangKey = (j: JobRecord): string => `${j.workspace}/${j.gang?.parent ?? ''}`;
   const onNodes = new Set(active.filter((j) => j.gang?.parent !== undefined && j.nodeId).map(gangKey));
   const held = waiting.filter((j) => j.gang?.parent !== undefined && onNodes.has(gangKey(j)));
   const now = ctx.clock.now();
-  for (const job of held) await updateJob(ctx, job, (j) => setWaitReason(j, 'waiting for the other ranks to stop, to restart together', now));
+  for (const job of held)
+    await updateJob(ctx, job, (j) =>
+      setWaitReason(j, 'waiting for the other ranks to stop, to restart together', now),
+    );
   const queued = waiting.filter((j) => !held.includes(j));
   const workspaces = [...new Set(queued.map((j) => j.workspace))];
-  for (const ws of workspaces) await scheduleWorkspace(ctx, ws, queued.filter((j) => j.workspace === ws), active.filter((j) => j.workspace === ws));
+  for (const ws of workspaces)
+    await scheduleWorkspace(
+      ctx,
+      ws,
+      queued.filter((j) => j.workspace === ws),
+      active.filter((j) => j.workspace === ws),
+    );
 }
