@@ -5,21 +5,28 @@
 # - python3-sklearn: examples/sklearn-iris
 # - openssh-client, openssh-sftp-server: ssh/scp into compute instances (the client in tests, sftp-server for scp)
 # - jupyter-notebook: Jupyter on compute instances
-# - bubblewrap: the job sandbox on the local provider (jobs cannot read HANGAR_HOME)
+# - bubblewrap: the job sandbox (own PID namespace; jobs cannot read HANGAR_HOME nor the agent's files)
+# Also creates the unprivileged `hangar-job` user that root agents run jobs as (never root).
 # - slurm-wlm: a real single-host Slurm cluster for the Slurm provider tests (scripts/slurm-cluster.sh)
 # - openssh-server: sshd for attached-machine tests
 # - chromium: the studio's end-to-end tests (driven by playwright-core; its own browser download cannot reach its CDN here)
 # - iproute2, procps: network namespaces (ip, ss) and pgrep/pkill in the several-hosts and SSH tests
 set -euo pipefail
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+ensure_job_user() {
+  getent passwd hangar-job >/dev/null && return 0
+  echo "creating the system user hangar-job (jobs of root agents run as it)" >&2
+  $sudo useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin hangar-job
+}
 packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server iproute2 procps chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ ${#missing[@]} -eq 0 ]; then ensure_job_user; exit 0; fi
 echo "installing Debian packages: ${missing[*]}" >&2
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+ensure_job_user

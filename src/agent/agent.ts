@@ -1,16 +1,27 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { HeartbeatResponse, JobAssignment, LeaseResponse, NodeCapacity, RegisterResponse } from '../domain/nodes/agent-protocol.js';
+import type {
+  HeartbeatResponse,
+  JobAssignment,
+  LeaseResponse,
+  NodeCapacity,
+  RegisterResponse,
+} from '../domain/nodes/agent-protocol.js';
 import { version } from '../server/version.js';
 import { buildSnapshot } from '../snapshots/snapshot-builder.js';
-import { fetchBlob, fetchManifest, uploadSnapshot, type SnapshotTransport } from '../snapshots/snapshot-client.js';
+import {
+  fetchBlob,
+  fetchManifest,
+  uploadSnapshot,
+  type SnapshotTransport,
+} from '../snapshots/snapshot-client.js';
 import { materializeSnapshot } from '../snapshots/snapshot-materializer.js';
 import { AgentCallError, AgentClient } from './agent-client.js';
 import type { AgentOptions } from './agent-options.js';
 import { AttemptRunner, signalGroup } from './attempt-runner.js';
-import { detectCapacity, which } from './capacity.js';
-import { createSandbox, type Sandbox } from './sandbox.js';
+import { detectCapacity } from './capacity.js';
+import { chownTree, createSandbox, unsandboxed, type Sandbox } from './sandbox.js';
 import { LogShipper } from './log-shipper.js';
 import { InstanceRuntime } from './instance/instance-runtime.js';
 
@@ -33,7 +44,8 @@ export class Agent {
   constructor(
     private readonly options: AgentOptions,
     private readonly env: Record<string, string | undefined>,
-    private readonly log: (line: string) => void = (l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`),
+    private readonly log: (line: string) => void = (l) =>
+      process.stdout.write(`${new Date().toISOString()} ${l}\n`),
   ) {
     this.client = new AgentClient(options.server.replace(/\/$/, ''), () => this.stopping, log);
   }
@@ -44,25 +56,71 @@ export class Agent {
 
   /** Registers (or reuses the saved session) and starts the heartbeat and lease loops. */
   async start(): Promise<void> {
-    mkdirSync(this.options.workDir, { recursive: true });
+    // The node's folder holds its session token and every job's files: its owner only.
+    mkdirSync(this.options.workDir, { recursive: true, mode: 0o700 });
+    chmodSync(this.options.workDir, 0o700);
+    const token = this.takeToken();
     this.capacity = detectCapacity(this.env.PATH, this.options.python);
-    this.sandbox = createSandbox(this.options.protect ?? [], which('bwrap', this.env.PATH));
+    // Jobs never see the agent's folder (session token, other jobs) nor the folders it was told to protect.
+    this.sandbox = this.options.embedded
+      ? unsandboxed()
+      : createSandbox({
+          protect: [this.options.workDir, ...(this.options.protect ?? [])],
+          path: this.env.PATH,
+          ...(this.options.jobUser ? { jobUser: this.options.jobUser } : {}),
+          ...(this.options.insecureNoSandbox ? { insecureNoSandbox: true } : {}),
+        });
     this.capacity.sandbox = this.sandbox.kind;
-    const saved = existsSync(this.sessionFile) ? (JSON.parse(readFileSync(this.sessionFile, 'utf8')) as RegisterResponse) : undefined;
+    if (this.sandbox.problem) {
+      this.capacity.sandboxProblem = this.sandbox.problem;
+      this.log(this.sandbox.problem);
+    } else if (this.sandbox.kind === 'none' && !this.options.embedded)
+      this.log(
+        "INSECURE: jobs run without the sandbox (insecureNoSandbox): they can read whatever this agent's OS user can",
+      );
+    const saved = existsSync(this.sessionFile)
+      ? (JSON.parse(readFileSync(this.sessionFile, 'utf8')) as RegisterResponse)
+      : undefined;
     if (saved) this.session = saved;
     else {
+      if (!token)
+        throw new Error(
+          `no node token: give --token-file (the file is read and deleted at start)${this.options.tokenFile ? `; ${this.options.tokenFile} does not exist (already used?)` : ''}`,
+        );
       this.session = await this.client.call<RegisterResponse>('POST', '/api/agent/register', {
-        nodeToken: this.options.token, hostname: hostname(), pid: process.pid, agentVersion: version, capacity: this.capacity, address: hostname(),
+        nodeToken: token,
+        hostname: hostname(),
+        pid: process.pid,
+        agentVersion: version,
+        capacity: this.capacity,
+        address: hostname(),
       });
       writeFileSync(this.sessionFile, JSON.stringify(this.session), { mode: 0o600 });
     }
     this.client.sessionToken = this.session.sessionToken;
     if (this.options.instance) {
-      this.instance = new InstanceRuntime({ instanceDir: this.options.instance.dir, jupyterCommand: this.options.instance.jupyterCommand, containerRuntime: this.capacity.containerRuntime, baseEnv: this.env, log: this.log });
+      this.instance = new InstanceRuntime({
+        instanceDir: this.options.instance.dir,
+        jupyterCommand: this.options.instance.jupyterCommand,
+        containerRuntime: this.capacity.containerRuntime,
+        baseEnv: this.env,
+        log: this.log,
+      });
     }
-    this.log(`registered as node ${this.session.nodeId} (${this.capacity.cores} cores, python ${this.capacity.defaultPython}, ${this.slots} slot(s))`);
+    this.log(
+      `registered as node ${this.session.nodeId} (${this.capacity.cores} cores, python ${this.capacity.defaultPython}, ${this.slots} slot(s), sandbox ${this.sandbox.kind}${this.sandbox.user ? `, jobs run as ${this.sandbox.user.name}` : ''})`,
+    );
     void this.heartbeatLoop();
     void this.leaseLoop();
+  }
+
+  /** The one-time token: given in-process, or read from its file, which is deleted at once (it is good for one registration only). */
+  private takeToken(): string | undefined {
+    const file = this.options.tokenFile;
+    if (!file || !existsSync(file)) return this.options.token;
+    const token = readFileSync(file, 'utf8').trim();
+    rmSync(file, { force: true });
+    return token || this.options.token;
   }
 
   private get slots(): number {
@@ -72,11 +130,30 @@ export class Agent {
   private async heartbeatLoop(): Promise<void> {
     while (!this.stopping) {
       try {
-        const running = [...this.runners.values()].map((r) => ({ jobId: r.assignment.jobId, attempt: r.assignment.attempt, state: r.state, ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }) }));
+        const running = [...this.runners.values()].map((r) => ({
+          jobId: r.assignment.jobId,
+          attempt: r.assignment.attempt,
+          state: r.state,
+          ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }),
+        }));
         const instance = this.instance ? await this.instance.report() : undefined;
-        const answer = await this.client.call<HeartbeatResponse>('POST', '/api/agent/heartbeat', { running, ...(instance ? { instance } : {}) });
-        if (answer.instance && this.instance) await this.instance.apply(answer.instance).catch((err: Error) => this.log(`instance: ${err.message}`));
-        for (const s of answer.stop) this.runners.get(s.jobId)?.stop(s.preempt ? { kind: 'preempt', message: s.reason, deadline: s.preempt.deadline } : { kind: 'cancel', message: s.reason }, s.graceSeconds);
+        const answer = await this.client.call<HeartbeatResponse>('POST', '/api/agent/heartbeat', {
+          running,
+          ...(instance ? { instance } : {}),
+        });
+        if (answer.instance && this.instance)
+          await this.instance
+            .apply(answer.instance)
+            .catch((err: Error) => this.log(`instance: ${err.message}`));
+        for (const s of answer.stop)
+          this.runners
+            .get(s.jobId)
+            ?.stop(
+              s.preempt
+                ? { kind: 'preempt', message: s.reason, deadline: s.preempt.deadline }
+                : { kind: 'cancel', message: s.reason },
+              s.graceSeconds,
+            );
         if (answer.shutdown) await this.stop('the server released this node');
       } catch (err) {
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
@@ -93,7 +170,12 @@ export class Agent {
         continue;
       }
       try {
-        const lease = await this.client.call<LeaseResponse>('POST', '/api/agent/lease', { freeSlots: free }, (this.session.leaseWaitSeconds + 15) * 1000);
+        const lease = await this.client.call<LeaseResponse>(
+          'POST',
+          '/api/agent/lease',
+          { freeSlots: free },
+          (this.session.leaseWaitSeconds + 15) * 1000,
+        );
         for (const a of lease.assignments) this.launch(a);
       } catch (err) {
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
@@ -117,32 +199,76 @@ export class Agent {
     const t = this.transport();
     const runner: AttemptRunner = new AttemptRunner(a, this.options.workDir, {
       report: async (phase, extra) => {
-        if (phase === 'Completed' || phase === 'Failed' || phase === 'Canceled' || phase === 'Preempted') await Promise.all(shippers.map((s) => s.flush()));
-        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/status`, { attempt: a.attempt, phase, at: new Date().toISOString(), ...extra });
+        if (phase === 'Completed' || phase === 'Failed' || phase === 'Canceled' || phase === 'Preempted')
+          await Promise.all(shippers.map((s) => s.flush()));
+        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/status`, {
+          attempt: a.attempt,
+          phase,
+          at: new Date().toISOString(),
+          ...extra,
+        });
       },
       fetchFiles: async (codeDir) => {
-        if (a.snapshotId) await materializeSnapshot(await fetchManifest(t, a.snapshotId), codeDir, (sha) => fetchBlob(t, sha));
-        for (const input of a.inputs) await materializeSnapshot(await fetchManifest(t, input.snapshotId), join(codeDir, input.path.endsWith('/') ? input.path : dirname(input.path) === 'inputs' ? input.path : dirname(input.path)), (sha) => fetchBlob(t, sha));
+        if (a.snapshotId)
+          await materializeSnapshot(await fetchManifest(t, a.snapshotId), codeDir, (sha) =>
+            fetchBlob(t, sha),
+          );
+        for (const input of a.inputs)
+          await materializeSnapshot(
+            await fetchManifest(t, input.snapshotId),
+            join(
+              codeDir,
+              input.path.endsWith('/')
+                ? input.path
+                : dirname(input.path) === 'inputs'
+                  ? input.path
+                  : dirname(input.path),
+            ),
+            (sha) => fetchBlob(t, sha),
+          );
       },
       uploadOutputs: async (outputsDir) => {
         const built = await buildSnapshot(outputsDir);
         if (built.manifest.entries.length === 0) return;
         await uploadSnapshot(t, built);
-        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/outputs`, { attempt: a.attempt, manifest: built.manifest });
+        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/outputs`, {
+          attempt: a.attempt,
+          manifest: built.manifest,
+        });
       },
       fetchCheckpoint: async (dir) => {
-        if (a.checkpointSnapshotId) await materializeSnapshot(await fetchManifest(t, a.checkpointSnapshotId), dir, (sha) => fetchBlob(t, sha));
+        if (a.checkpointSnapshotId)
+          await materializeSnapshot(await fetchManifest(t, a.checkpointSnapshotId), dir, (sha) =>
+            fetchBlob(t, sha),
+          );
       },
       uploadCheckpoint: async (dir) => {
         const built = await buildSnapshot(dir);
         return built.manifest.entries.length === 0 ? undefined : (await uploadSnapshot(t, built)).snapshotId;
       },
-      environment: { workDir: this.options.workDir, hostname: hostname(), defaultPython: this.capacity.defaultPython, containerRuntime: this.capacity.containerRuntime, ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}), ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}) },
+      environment: {
+        workDir: this.options.workDir,
+        hostname: hostname(),
+        defaultPython: this.capacity.defaultPython,
+        containerRuntime: this.capacity.containerRuntime,
+        isolate: (file, args, dir) => this.isolate(file, args, dir),
+        ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}),
+        ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}),
+      },
       baseEnv: this.env,
+      passthrough: (name) => this.passthrough(name),
+      ...(this.options.nodeId
+        ? { nodeId: this.options.nodeId }
+        : this.env.HANGAR_NODE_ID
+          ? { nodeId: this.env.HANGAR_NODE_ID }
+          : {}),
       spawned: () => this.writePgids(),
       sandbox: this.sandbox,
     });
-    const shippers = [new LogShipper(this.client, a.jobId, a.attempt, 'user_logs/std_log.txt', runner.stdLog), new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog)];
+    const shippers = [
+      new LogShipper(this.client, a.jobId, a.attempt, 'user_logs/std_log.txt', runner.stdLog),
+      new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog),
+    ];
     shippers.forEach((s) => s.start());
     this.runners.set(a.jobId, runner);
     this.log(`job ${a.jobId} attempt ${a.attempt}: started`);
@@ -150,9 +276,44 @@ export class Agent {
       shippers.forEach((s) => s.stop());
       this.runners.delete(a.jobId);
       this.writePgids();
-      this.log(`job ${a.jobId} attempt ${a.attempt}: ${runner.exitCode === undefined ? 'ended' : `exit code ${runner.exitCode}`}`);
+      this.log(
+        `job ${a.jobId} attempt ${a.attempt}: ${runner.exitCode === undefined ? 'ended' : `exit code ${runner.exitCode}`}`,
+      );
       this.slotFreed?.();
     });
+  }
+
+  /** The operator's allowlist; in a Slurm allocation, its SLURM_* variables describe the node the job runs on. */
+  private passthrough(name: string): boolean {
+    return (
+      (this.options.jobEnv ?? []).includes(name) || (this.options.slurm === true && name.startsWith('SLURM_'))
+    );
+  }
+
+  /**
+   * An environment build step as a job runs: sandboxed, as the job user, writing only `dir`, with
+   * a minimal environment (no pip cache in a home it does not have).
+   */
+  private isolate(
+    file: string,
+    args: string[],
+    dir: string,
+  ): { file: string; args: string[]; env: Record<string, string> } {
+    const user = this.sandbox.user;
+    if (user) chownTree(dir, user.uid, user.gid);
+    const passed = Object.fromEntries(
+      Object.entries(this.env).filter(
+        (e): e is [string, string] => e[1] !== undefined && this.passthrough(e[0]),
+      ),
+    );
+    const env = {
+      ...passed,
+      PATH: this.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: dir,
+      LANG: this.env.LANG ?? 'C.UTF-8',
+      PIP_NO_CACHE_DIR: '1',
+    };
+    return { ...this.sandbox.wrap(file, args, { readWrite: [dir], readOnly: [], cwd: dir }), env };
   }
 
   /** Process groups of running jobs, so a provider can clean up even after this agent was killed. */
@@ -169,9 +330,12 @@ export class Agent {
   async preempted(reason: string, graceMs = 1500): Promise<void> {
     if (this.stopping) return;
     this.log(`preempted: ${reason}`);
-    await this.client.call('POST', '/api/agent/preempted', { reason }, 1000).catch((err: Error) => this.log(`could not tell the server: ${err.message}`));
+    await this.client
+      .call('POST', '/api/agent/preempted', { reason }, 1000)
+      .catch((err: Error) => this.log(`could not tell the server: ${err.message}`));
     const deadline = new Date(Date.now() + graceMs).toISOString();
-    for (const r of this.runners.values()) r.stop({ kind: 'preempt', message: reason, deadline }, graceMs / 1000);
+    for (const r of this.runners.values())
+      r.stop({ kind: 'preempt', message: reason, deadline }, graceMs / 1000);
     const until = Date.now() + graceMs + 500;
     while (this.runners.size > 0 && Date.now() < until) await sleep(50);
     await this.stop(reason);

@@ -1,7 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Sandbox } from './sandbox.js';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { chownTree, type Sandbox } from './sandbox.js';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
+import { userInfo } from 'node:os';
+import { delimiter, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttemptStatusReport, JobAssignment, RunningAttempt } from '../domain/nodes/agent-protocol.js';
 import { prepareEnvironment, type EnvironmentContext } from './environments/prepare-environment.js';
@@ -11,7 +22,10 @@ export const pythonHelperDir = fileURLToPath(new URL('../../python', import.meta
 
 /** What a runner needs from the agent (HTTP, files); kept small so the runner is testable alone. */
 export interface RunnerHooks {
-  report(phase: AttemptStatusReport['phase'], extra?: { exitCode?: number; message?: string; checkpointSnapshotId?: string }): Promise<void>;
+  report(
+    phase: AttemptStatusReport['phase'],
+    extra?: { exitCode?: number; message?: string; checkpointSnapshotId?: string },
+  ): Promise<void>;
   /** Materializes the code snapshot and inputs into `codeDir`. */
   fetchFiles(codeDir: string): Promise<void>;
   /** Uploads `outputsDir` after the command ends. */
@@ -24,14 +38,21 @@ export interface RunnerHooks {
   environment: Omit<EnvironmentContext, 'log'>;
   /** The command started in its own process group `pgid` (recorded so a provider can clean up). */
   spawned?: (pgid: number) => void;
-  /** Isolation for the command (bubblewrap when available). */
+  /** Isolation for the command (bubblewrap); absent: the command runs directly (unit tests). */
   sandbox?: Sandbox;
-  /** Extra process environment (inherited by the job). */
+  /** The agent's environment: only PATH, LANG and the `passthrough` names are taken from it, nothing else reaches the job. */
   baseEnv: Record<string, string | undefined>;
+  /** Names of baseEnv variables the job also gets: the operator's allowlist, and a Slurm allocation's SLURM_*. */
+  passthrough?: (name: string) => boolean;
+  /** This node's id, given to the job as HANGAR_NODE_ID (a provider finds stray job processes by it). */
+  nodeId?: string;
 }
 
 /** Why an attempt was stopped. */
-type StopReason = { kind: 'cancel'; message: string } | { kind: 'timeout'; message: string } | { kind: 'preempt'; message: string; deadline: string };
+type StopReason =
+  | { kind: 'cancel'; message: string }
+  | { kind: 'timeout'; message: string }
+  | { kind: 'preempt'; message: string; deadline: string };
 
 /**
  * Runs one job attempt: prepare (files, environment) → run `/bin/bash -c command` in its own
@@ -48,6 +69,8 @@ export class AttemptRunner {
   readonly checkpointDir: string;
   /** HANGAR_PREEMPTION_FILE: written with the deadline (ISO time) when the node is being preempted. */
   readonly preemptionFile: string;
+  /** HOME of the job: a folder of its own in the attempt's folder. */
+  readonly homeDir: string;
   private child: ChildProcess | undefined;
   private stopReason: StopReason | undefined;
   private killTimer: NodeJS.Timeout | undefined;
@@ -61,6 +84,7 @@ export class AttemptRunner {
     this.stdLog = join(this.dir, 'user_logs', 'std_log.txt');
     this.checkpointDir = join(this.dir, 'checkpoints');
     this.preemptionFile = join(this.dir, 'preemption');
+    this.homeDir = join(this.dir, 'home');
     this.systemLog = join(this.dir, 'system_logs', 'agent.txt');
     mkdirSync(dirname(this.stdLog), { recursive: true });
     mkdirSync(dirname(this.systemLog), { recursive: true });
@@ -78,6 +102,8 @@ export class AttemptRunner {
 
   /** Stops the attempt: SIGTERM to its process group, SIGKILL after `graceSeconds`. */
   stop(reason: StopReason, graceSeconds = this.assignment.graceSeconds): void {
+    // The server repeats a stop on every heartbeat: the job gets one SIGTERM, so its handler can run through the grace period.
+    if (this.killTimer) return;
     this.stopReason ??= reason;
     this.log(`stopping: ${reason.message}`);
     // Tell the job before the SIGTERM, so a handler that checks the file sees the deadline.
@@ -85,13 +111,15 @@ export class AttemptRunner {
     const pid = this.child?.pid;
     if (pid === undefined || this.state === 'exited') return;
     signalGroup(pid, 'SIGTERM');
-    this.killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), graceSeconds * 1000);
+    this.killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceSeconds * 1000);
   }
 
   /** Runs the attempt to its end and reports every phase; never throws. */
   async run(): Promise<void> {
     try {
       await this.hooks.report('Preparing');
+      // A node without a usable sandbox refuses every job, saying what is missing and how to install it.
+      if (this.hooks.sandbox?.problem) throw new Error(this.hooks.sandbox.problem);
       const code = join(this.dir, 'code');
       mkdirSync(code, { recursive: true });
       this.log(`fetching code and inputs into ${code}`);
@@ -99,15 +127,33 @@ export class AttemptRunner {
       mkdirSync(join(code, 'outputs'), { recursive: true });
       mkdirSync(this.checkpointDir, { recursive: true });
       await this.hooks.fetchCheckpoint(this.checkpointDir);
-      const env = await prepareEnvironment(this.assignment.environment, { ...this.hooks.environment, log: (l) => this.log(l) });
+      const env = await prepareEnvironment(this.assignment.environment, {
+        ...this.hooks.environment,
+        log: (l) => this.log(l),
+      });
       if (this.stopReason) return await this.finish(undefined);
+      mkdirSync(this.homeDir, { recursive: true, mode: 0o700 });
+      // The job user must enter its own folder whatever the agent's umask (it cannot write to it: the agent owns it).
+      chmodSync(this.dir, 0o755);
+      // A root agent runs the command as the job user: it owns what it writes to, nothing else of the attempt
+      // (the attempt folder and its logs stay the agent's, so the job cannot swap them for links).
+      const user = this.hooks.sandbox?.user;
+      if (user)
+        for (const dir of [code, this.checkpointDir, this.homeDir]) chownTree(dir, user.uid, user.gid);
       await this.hooks.report('Running');
       this.state = 'running';
       const exitCode = await this.spawnCommand(code, env);
       this.state = 'finalizing';
       await this.hooks.report('Finalizing');
-      await this.hooks.uploadOutputs(join(code, 'outputs')).catch((err: Error) => this.log(`uploading outputs failed: ${err.message}`));
-      await this.finish(exitCode);
+      let outputsProblem: string | undefined;
+      try {
+        const outputs = outputsFolder(code);
+        if (outputs) await this.hooks.uploadOutputs(outputs);
+      } catch (err) {
+        outputsProblem = (err as Error).message;
+        this.log(`uploading outputs failed: ${outputsProblem}`);
+      }
+      await this.finish(exitCode, outputsProblem);
     } catch (err) {
       this.log(`failed: ${(err as Error).message}`);
       this.state = 'exited';
@@ -115,17 +161,31 @@ export class AttemptRunner {
     }
   }
 
-  private async finish(exitCode: number | undefined): Promise<void> {
+  private async finish(exitCode: number | undefined, outputsProblem?: string): Promise<void> {
     this.state = 'exited';
     this.exitCode = exitCode;
     const stop = this.stopReason;
     const checkpoint = await this.saveCheckpoint();
     const code = exitCode === undefined ? {} : { exitCode };
-    if (stop?.kind === 'preempt') await this.hooks.report('Preempted', { ...code, ...checkpoint, message: stop.message });
-    else if (stop?.kind === 'cancel') await this.hooks.report('Canceled', { ...code, ...checkpoint, message: stop.message });
-    else if (stop?.kind === 'timeout') await this.hooks.report('Failed', { ...code, ...checkpoint, message: stop.message });
-    else if (exitCode === 0) await this.hooks.report('Completed', { exitCode, ...checkpoint });
-    else await this.hooks.report('Failed', { exitCode: exitCode ?? -1, ...checkpoint, message: `the command exited with code ${exitCode ?? '?'}; see user_logs/std_log.txt` });
+    if (stop?.kind === 'preempt')
+      await this.hooks.report('Preempted', { ...code, ...checkpoint, message: stop.message });
+    else if (stop?.kind === 'cancel')
+      await this.hooks.report('Canceled', { ...code, ...checkpoint, message: stop.message });
+    else if (stop?.kind === 'timeout')
+      await this.hooks.report('Failed', { ...code, ...checkpoint, message: stop.message });
+    else if (exitCode === 0 && !outputsProblem)
+      await this.hooks.report('Completed', { exitCode, ...checkpoint });
+    else {
+      const command =
+        exitCode === 0
+          ? 'the command exited with code 0'
+          : `the command exited with code ${exitCode ?? '?'}; see user_logs/std_log.txt`;
+      // Outputs that could not be stored fail the job with that reason, not a bare exit code.
+      const message = outputsProblem
+        ? `${command}, but its outputs could not be stored: ${outputsProblem}`
+        : command;
+      await this.hooks.report('Failed', { exitCode: exitCode ?? -1, ...checkpoint, message });
+    }
   }
 
   /** Uploads the checkpoint folder; a failed upload is logged, never fatal to the report. */
@@ -141,20 +201,33 @@ export class AttemptRunner {
     }
   }
 
-  private spawnCommand(cwd: string, prepared: Awaited<ReturnType<typeof prepareEnvironment>>): Promise<number> {
+  private spawnCommand(
+    cwd: string,
+    prepared: Awaited<ReturnType<typeof prepareEnvironment>>,
+  ): Promise<number> {
     const a = this.assignment;
-    const base = this.hooks.baseEnv;
-    const jobEnv: Record<string, string> = { ...a.env, ...prepared.env, HANGAR_OUTPUTS_DIR: join(cwd, 'outputs'), HANGAR_CHECKPOINT_DIR: this.checkpointDir, HANGAR_PREEMPTION_FILE: this.preemptionFile };
-    const env: Record<string, string | undefined> = {
-      ...base,
-      ...jobEnv,
-      PATH: [...prepared.pathPrefix, base.PATH ?? '/usr/bin:/bin'].join(delimiter),
-      PYTHONPATH: [pythonHelperDir, base.PYTHONPATH].filter((p) => p).join(delimiter),
-      PYTHONUNBUFFERED: '1',
+    const jobEnv: Record<string, string> = {
+      ...a.env,
+      ...prepared.env,
+      HANGAR_OUTPUTS_DIR: join(cwd, 'outputs'),
+      HANGAR_CHECKPOINT_DIR: this.checkpointDir,
+      HANGAR_PREEMPTION_FILE: this.preemptionFile,
     };
-    const command = prepared.wrap ? prepared.wrap(a.command, cwd, jobEnv) : { file: '/bin/bash', args: ['-c', a.command] };
-    // Inside the sandbox the attempt sees its own folder and the node's environments, nothing else of HANGAR_HOME.
-    const { file, args } = this.hooks.sandbox ? this.hooks.sandbox.wrap(command.file, command.args, { readWrite: [this.dir], readOnly: [join(this.hooks.environment.workDir, 'envs'), join(this.hooks.environment.workDir, 'shims')] }) : command;
+    const env = this.processEnv(jobEnv, prepared.pathPrefix);
+    const command = prepared.wrap
+      ? prepared.wrap(a.command, cwd, jobEnv)
+      : { file: '/bin/bash', args: ['-c', a.command] };
+    // Inside the sandbox the attempt sees its own folder and the node's environments, nothing else of the agent's folders.
+    const { file, args } = this.hooks.sandbox
+      ? this.hooks.sandbox.wrap(command.file, command.args, {
+          readWrite: [this.dir],
+          readOnly: [
+            join(this.hooks.environment.workDir, 'envs'),
+            join(this.hooks.environment.workDir, 'shims'),
+          ],
+          cwd,
+        })
+      : command;
     this.log(`running: ${a.command}`);
     // One file for stdout and stderr, written by the kernel in order: the job's interleaved output.
     const out = openSync(this.stdLog, 'a');
@@ -163,7 +236,16 @@ export class AttemptRunner {
       closeSync(out);
       this.child = child;
       if (child.pid !== undefined) this.hooks.spawned?.(child.pid);
-      const timer = a.timeoutSeconds ? setTimeout(() => this.stop({ kind: 'timeout', message: `exceeded limits.timeout of ${a.timeoutSeconds} s; stopped` }), a.timeoutSeconds * 1000) : undefined;
+      const timer = a.timeoutSeconds
+        ? setTimeout(
+            () =>
+              this.stop({
+                kind: 'timeout',
+                message: `exceeded limits.timeout of ${a.timeoutSeconds} s; stopped`,
+              }),
+            a.timeoutSeconds * 1000,
+          )
+        : undefined;
       child.on('error', (err) => {
         appendFileSync(this.stdLog, `hangar: could not start the command: ${err.message}\n`);
         resolve(127);
@@ -178,6 +260,53 @@ export class AttemptRunner {
       });
     });
   }
+
+  /**
+   * The job's whole environment, built from nothing: the assignment's variables (HANGAR_*, MLFLOW_*,
+   * MSI_*, AZUREML_*, distribution and the spec's environment_variables), the prepared environment's,
+   * PATH, HOME, USER, LANG and the Python settings, plus what `passthrough` allows. Nothing else
+   * of the agent's (hence the server's) environment reaches the job.
+   */
+  private processEnv(jobEnv: Record<string, string>, pathPrefix: string[]): Record<string, string> {
+    const base = this.hooks.baseEnv;
+    const user = this.hooks.sandbox?.user?.name ?? userInfo().username;
+    const pass = this.hooks.passthrough;
+    const passed = pass
+      ? Object.fromEntries(
+          Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined && pass(e[0])),
+        )
+      : {};
+    return {
+      ...passed,
+      ...(this.hooks.nodeId ? { HANGAR_NODE_ID: this.hooks.nodeId } : {}),
+      ...jobEnv,
+      PATH: [...pathPrefix, base.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter),
+      HOME: this.homeDir,
+      USER: user,
+      LOGNAME: user,
+      LANG: jobEnv.LANG ?? base.LANG ?? 'C.UTF-8',
+      PYTHONPATH: [pythonHelperDir, jobEnv.PYTHONPATH].filter((p) => p).join(delimiter),
+      PYTHONUNBUFFERED: '1',
+    };
+  }
+}
+
+/**
+ * The outputs folder to upload, or undefined when the job removed it. The job owns the code
+ * folder, so ./outputs may have become a link: one leading out of the code folder (say, to the
+ * server's data) is refused rather than read with the agent's rights.
+ */
+function outputsFolder(code: string): string | undefined {
+  const outputs = join(code, 'outputs');
+  if (!existsSync(outputs)) return undefined;
+  if (!lstatSync(outputs).isSymbolicLink()) return outputs;
+  const target = realpathSync(outputs);
+  const root = realpathSync(code);
+  if (!target.startsWith(`${root}${sep}`) || !lstatSync(target).isDirectory())
+    throw new Error(
+      "./outputs is a link that leads out of the job's folder; outputs must be files under ./outputs",
+    );
+  return target;
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

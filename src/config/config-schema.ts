@@ -55,6 +55,8 @@ const jobsSchema = z.strictObject({
   runAsUser: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'an OS user name').optional(),
   /** Where bubblewrap cannot be used, run jobs unsandboxed instead of refusing them (they can then read the server's data). */
   insecureNoSandbox: z.boolean().default(false),
+  /** Variables of the agent's environment jobs also get (say HTTP_PROXY), by exact name; none by default. */
+  envPassthrough: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name')).default([]),
 });
 
 /** The whole server configuration; every field has a default so an empty file is valid. */
@@ -76,7 +78,7 @@ export const configSchema = z.strictObject({
   reconcileIntervalMs: z.number().int().min(10).max(60_000).default(1000),
   /** Largest code snapshot a job may upload (Azure's default: 300 MB). */
   snapshotMaxBytes: z.number().int().min(1).default(300 * 1024 * 1024),
-  jobs: jobsSchema.default({ heartbeatIntervalMs: 2000, nodeNotRespondingAfterMs: 10_000, nodeLostAfterMs: 300_000, leaseWaitSeconds: 20, cancelGraceSeconds: 10, insecureNoSandbox: false }),
+  jobs: jobsSchema.default({ heartbeatIntervalMs: 2000, nodeNotRespondingAfterMs: 10_000, nodeLostAfterMs: 300_000, leaseWaitSeconds: 20, cancelGraceSeconds: 10, insecureNoSandbox: false, envPassthrough: [] }),
   /**
    * Operator-defined stand-ins for environments that cannot be pulled here (Azure curated
    * environments, registry images). None by default: an unaliased one is refused at submit.
@@ -98,6 +100,11 @@ export const configSchema = z.strictObject({
    * shutdown, schedules). Off by default; the server logs a warning when it is on.
    */
   testClock: z.boolean().default(false),
+  /**
+   * For end-to-end tests only: every store call outside a transaction first waits this many ms,
+   * so other writes land between a flow's calls as they do with a networked database. 0: off.
+   */
+  testStoreLatencyMs: z.number().int().min(0).max(1000).default(0),
   /**
    * Single-user laptops only: calls without credentials act as the bootstrap admin. Loudly logged;
    * refused together with a host other than loopback.

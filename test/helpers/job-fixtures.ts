@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { api } from './server-process.js';
@@ -25,6 +25,8 @@ export function buildTinyWheel(): string {
   writeFileSync(join(dir, 'src', 'setup.py'), 'from setuptools import setup\nsetup(name="tinypkg", version="0.1", packages=["tinypkg"])\n');
   writeFileSync(join(pkg, '__init__.py'), 'VALUE = 42\n');
   execFileSync('/usr/bin/python3', ['-m', 'pip', 'wheel', '--no-index', '--no-deps', '--no-build-isolation', '-q', '-w', join(dir, 'wheels'), join(dir, 'src')], { stdio: 'ignore' });
+  // Environment builds run as the job user (under a root agent): the wheel folder must be readable by it.
+  chmodSync(dir, 0o755);
   return join(dir, 'wheels');
 }
 

@@ -1,7 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, buildTinyWheel, createCluster, jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
+import { nonEmpty, processesWithEnv } from '../helpers/job-processes.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
@@ -61,11 +63,11 @@ describe('jobs on a cluster (real agents, real Python)', () => {
   });
 
   it('cancel stops the whole process tree and ends Canceled', async () => {
-    const pidFile = join(tempDir(), 'child.pid');
-    const yml = jobFolder({ command: `sleep 300 & echo $! > ${pidFile}; echo started; wait`, compute: 'cpu-cluster' });
+    // Jobs have their own PID namespace: their processes are found by a tag in their environment.
+    const tag = randomUUID();
+    const yml = jobFolder({ command: 'sleep 300 & echo started; wait', compute: 'cpu-cluster', environment_variables: { HANGAR_TEST_PROBE: tag } });
     expect((await cli(['job', 'create', '-f', yml, '--name', 'to-cancel'])).code).toBe(0);
-    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the job to start its child', 30_000);
-    const child = Number(readFileSync(pidFile, 'utf8'));
+    const [child = 0] = await waitFor(() => nonEmpty(processesWithEnv('HANGAR_TEST_PROBE', tag, 'sleep')), 'the job to start its child', 30_000);
     expect(alive(child)).toBe(true);
     const c = await cli(['job', 'cancel', '-n', 'to-cancel']);
     expect(c.code).toBe(0);
@@ -75,13 +77,13 @@ describe('jobs on a cluster (real agents, real Python)', () => {
   });
 
   it('limits.timeout kills the tree and fails with the reason', async () => {
-    const pidFile = join(tempDir(), 'child.pid');
-    const yml = jobFolder({ command: `sleep 300 & echo $! > ${pidFile}; wait`, compute: 'cpu-cluster', limits: { timeout: 2 } });
+    const tag = randomUUID();
+    const yml = jobFolder({ command: 'sleep 300 & wait', compute: 'cpu-cluster', limits: { timeout: 2 }, environment_variables: { HANGAR_TEST_PROBE: tag } });
     await cli(['job', 'create', '-f', yml, '--name', 'times-out']);
     const job = await waitForEnd(server.url, 'times-out');
     expect(job.properties.status).toBe('Failed');
     expect(job.properties.error.message).toContain('exceeded limits.timeout of 2 s');
-    await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 'the child sleep to be killed', 10_000);
+    await waitFor(() => processesWithEnv('HANGAR_TEST_PROBE', tag).length === 0, 'the job and its child sleep to be killed', 10_000);
   });
 
   it('resubmitting unchanged code uploads nothing; a changed file uploads one blob', async () => {

@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, createCluster, jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
-import { tempDir, waitFor } from '../helpers/processes.js';
+import { nonEmpty, processesWithEnv } from '../helpers/job-processes.js';
+import { waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
 
@@ -24,10 +26,11 @@ afterAll(async () => {
 
 describe('never lose or kill a healthy job', () => {
   it('agent killed mid-job: NotResponding, then lost after the grace period with the reason', async () => {
-    const pidFile = join(tempDir(), 'pid');
-    await cli(['job', 'create', '-f', jobFolder({ command: `sleep 120 & echo $! > ${pidFile}; wait`, compute: 'tough' }), '--name', 'orphaned']);
+    // Jobs have their own PID namespace: their processes are found by a tag in their environment.
+    const tag = randomUUID();
+    await cli(['job', 'create', '-f', jobFolder({ command: 'sleep 120 & wait', compute: 'tough', environment_variables: { HANGAR_TEST_PROBE: tag } }), '--name', 'orphaned']);
     const running = await waitForJob(server.url, 'orphaned', (j) => j.properties.status === 'Running', 'to run', 60_000);
-    await waitFor(() => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '') || undefined, 'the job child', 10_000);
+    const [child = 0] = await waitFor(() => nonEmpty(processesWithEnv('HANGAR_TEST_PROBE', tag, 'sleep')), 'the job child', 10_000);
     process.kill(agentPid(running.properties.node), 'SIGKILL');
     const silent = await waitForJob(server.url, 'orphaned', (j) => j.properties.status === 'NotResponding', 'to be NotResponding', 15_000);
     expect(silent.properties.statusReason).toContain('stopped heartbeating');
@@ -36,7 +39,7 @@ describe('never lose or kill a healthy job', () => {
     expect(lost.properties.error.message).toContain('was lost');
     expect(lost.properties.error.message).toContain('grace period of 4 s');
     // The released node takes its orphaned job processes with it.
-    await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 'the orphaned job process to be killed', 10_000);
+    await waitFor(() => !alive(child), 'the orphaned job process to be killed', 10_000);
   });
 
   it('agent paused and resumed: the job is re-attached and completes with its whole log', async () => {

@@ -7,9 +7,22 @@ import type { EnvironmentContext, PreparedEnvironment } from './prepare-environm
 /** Builds in progress in this agent, by hash: a second job with the same spec waits for the first. */
 const building = new Map<string, Promise<void>>();
 
-function run(file: string, args: string[], log: (line: string) => void): Promise<{ code: number; tail: string[] }> {
+function run(
+  file: string,
+  args: string[],
+  dir: string,
+  ctx: EnvironmentContext,
+): Promise<{ code: number; tail: string[] }> {
+  const log = ctx.log;
+  const isolated = ctx.isolate?.(file, args, dir);
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = isolated
+      ? spawn(isolated.file, isolated.args, {
+          cwd: dir,
+          env: isolated.env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     const onData = (b: Buffer): void => {
       for (const line of b.toString('utf8').split('\n')) {
@@ -37,15 +50,22 @@ async function build(dir: string, requirements: string[], ctx: EnvironmentContex
   mkdirSync(dir, { recursive: true });
   ctx.log(`building venv ${dir} with ${ctx.defaultPython}`);
   // System site packages keep the node's own packages (e.g. Debian's numpy) visible under the requirements.
-  const venv = await run(ctx.defaultPython, ['-m', 'venv', '--system-site-packages', dir], ctx.log);
-  if (venv.code !== 0) throw new Error(`creating the venv failed:\n${venv.tail.join('\n')}`);
   const reqFile = join(dir, 'requirements.txt');
   writeFileSync(reqFile, `${requirements.join('\n')}\n`);
+  const venv = await run(ctx.defaultPython, ['-m', 'venv', '--system-site-packages', dir], dir, ctx);
+  if (venv.code !== 0) throw new Error(`creating the venv failed:\n${venv.tail.join('\n')}`);
   if (requirements.length > 0) {
-    const pip = await run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...pipArgs(ctx), '-r', reqFile], ctx.log);
-    if (pip.code !== 0) throw new Error(`pip install failed (exit ${pip.code}):\n${pip.tail.slice(-12).join('\n')}`);
+    const pip = await run(
+      join(dir, 'bin', 'python'),
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', ...pipArgs(ctx), '-r', reqFile],
+      dir,
+      ctx,
+    );
+    if (pip.code !== 0)
+      throw new Error(`pip install failed (exit ${pip.code}):\n${pip.tail.slice(-12).join('\n')}`);
   }
-  writeFileSync(join(dir, '.hangar-ready'), new Date().toISOString());
+  // Created, never opened through a link the build may have left there (the build ran as the job user).
+  writeFileSync(join(dir, '.hangar-ready'), new Date().toISOString(), { flag: 'wx' });
 }
 
 /**
@@ -54,9 +74,13 @@ async function build(dir: string, requirements: string[], ctx: EnvironmentContex
  */
 export async function pipVenv(requirements: string[], ctx: EnvironmentContext): Promise<PreparedEnvironment> {
   const reqs = requirements.map((r) => r.trim()).filter((r) => r !== '' && !r.startsWith('#'));
-  const hash = createHash('sha256').update(JSON.stringify([ctx.defaultPython, reqs, pipArgs(ctx)])).digest('hex').slice(0, 24);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([ctx.defaultPython, reqs, pipArgs(ctx)]))
+    .digest('hex')
+    .slice(0, 24);
   const dir = join(ctx.workDir, 'envs', hash);
-  if (existsSync(join(dir, '.hangar-ready'))) ctx.log(`reusing venv ${dir} (built before for the same requirements)`);
+  if (existsSync(join(dir, '.hangar-ready')))
+    ctx.log(`reusing venv ${dir} (built before for the same requirements)`);
   else {
     let pending = building.get(hash);
     if (!pending) {

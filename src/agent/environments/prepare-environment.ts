@@ -21,6 +21,16 @@ export interface EnvironmentContext {
   containerRuntime: 'podman' | 'docker' | null;
   pipFindLinks?: string;
   pipIndexUrl?: string;
+  /**
+   * How a build step (venv, pip) runs: like a job, in the sandbox as the job user with a minimal
+   * environment, allowed to write only `dir`. Requirements are the job's input: pip must not read
+   * the agent's files (`-r /path`) nor run a package's setup code with the agent's rights.
+   */
+  isolate?: (
+    file: string,
+    args: string[],
+    dir: string,
+  ) => { file: string; args: string[]; env: Record<string, string> };
   /** Appends to the attempt's system log. */
   log: (line: string) => void;
 }
@@ -29,7 +39,10 @@ export interface EnvironmentContext {
  * Prepares an environment on this node: user-managed (the node's interpreter), pip/conda (a venv
  * built once per node per spec hash and reused), or a container image (needs podman or docker).
  */
-export async function prepareEnvironment(def: EnvironmentDefinition, ctx: EnvironmentContext): Promise<PreparedEnvironment> {
+export async function prepareEnvironment(
+  def: EnvironmentDefinition,
+  ctx: EnvironmentContext,
+): Promise<PreparedEnvironment> {
   switch (def.kind) {
     case 'user-managed':
       return userManaged(def.python ?? ctx.defaultPython, ctx);
@@ -37,7 +50,9 @@ export async function prepareEnvironment(def: EnvironmentDefinition, ctx: Enviro
       return pipVenv(def.requirements.split('\n'), ctx);
     case 'conda': {
       const spec = parseCondaFile(def.condaFile);
-      ctx.log(`conda is not available on nodes: building the conda file as a venv with pip on ${ctx.defaultPython}${spec.python ? ` (the file asks for python ${spec.python})` : ''}`);
+      ctx.log(
+        `conda is not available on nodes: building the conda file as a venv with pip on ${ctx.defaultPython}${spec.python ? ` (the file asks for python ${spec.python})` : ''}`,
+      );
       return pipVenv(condaToPipRequirements(spec), ctx);
     }
     case 'image':

@@ -15,8 +15,10 @@ export interface NodeCapacity {
   containerRuntime: 'podman' | 'docker' | null;
   /** Interpreter for user-managed environments. */
   defaultPython: string;
-  /** How jobs are isolated: bubblewrap hides the server's data folder from them; none does not. */
+  /** How jobs are isolated: bubblewrap (own PID namespace, the agent's and server's folders hidden); none does not. */
   sandbox?: 'bubblewrap' | 'none';
+  /** Why this node refuses jobs (no usable sandbox), with how to fix it; every job placed here fails with it. */
+  sandboxProblem?: string;
 }
 
 /** A job attempt the agent is running (or has finished but not yet reported). */

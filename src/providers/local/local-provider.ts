@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  closeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
@@ -37,7 +46,7 @@ export class LocalProvider implements Provider {
     /** The `hangar` entry point agents run (tests running from source point it at the build). */
     private readonly agentEntry: string = cliMain,
   ) {
-    mkdirSync(nodesDir, { recursive: true });
+    mkdirSync(nodesDir, { recursive: true, mode: 0o700 });
   }
 
   private dir(nodeId: string): string {
@@ -55,17 +64,43 @@ export class LocalProvider implements Provider {
     signal?.throwIfAborted();
     const pid = this.pid(nodeId);
     const running = pid !== undefined && alive(pid, nodeId);
-    return Promise.resolve({ nodeId, ref: pid === undefined ? '' : String(pid), state: running ? 'running' : 'gone' });
+    return Promise.resolve({
+      nodeId,
+      ref: pid === undefined ? '' : String(pid),
+      state: running ? 'running' : 'gone',
+    });
   }
 
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
     const existing = await this.describe(req.nodeId, signal);
     if (existing.state === 'running') return existing;
     const dir = this.dir(req.nodeId);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // The one-time token goes through a 0600 file the agent reads and deletes: a command line is visible to every user (ps).
+    const tokenFile = join(dir, 'agent-token');
+    rmSync(tokenFile, { force: true });
+    writeFileSync(tokenFile, req.nodeToken, { mode: 0o600, flag: 'wx' });
     const log = openSync(join(dir, 'agent.log'), 'a');
-    const args = [this.agentEntry, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: { ...this.env, HANGAR_NODE_ID: req.nodeId } });
+    const args = [
+      this.agentEntry,
+      'agent',
+      '--server',
+      req.serverUrl,
+      '--token-file',
+      tokenFile,
+      '--work-dir',
+      dir,
+      '--slots',
+      String(req.slots),
+      '--node-id',
+      req.nodeId,
+      ...(req.agentArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...this.env, HANGAR_NODE_ID: req.nodeId },
+    });
     closeSync(log);
     if (child.pid === undefined) throw new Error(`could not start the agent for node ${req.nodeId}`);
     writeFileSync(join(dir, 'agent.pid'), String(child.pid));
@@ -100,7 +135,8 @@ export class LocalProvider implements Provider {
   private removeWorkFiles(nodeId: string): void {
     const dir = this.dir(nodeId);
     if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir)) if (entry !== 'agent.log') rmSync(join(dir, entry), { recursive: true, force: true });
+    for (const entry of readdirSync(dir))
+      if (entry !== 'agent.log') rmSync(join(dir, entry), { recursive: true, force: true });
   }
 
   /** Job process groups the agent recorded; they outlive an agent killed with SIGKILL. */
@@ -128,7 +164,8 @@ export class LocalProvider implements Provider {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
       try {
-        if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(tag)) process.kill(Number(entry), 'SIGKILL');
+        if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(tag))
+          process.kill(Number(entry), 'SIGKILL');
       } catch {
         /* gone, or not ours to read */
       }

@@ -60,7 +60,7 @@ export class SlurmProvider implements Provider {
   }
 
   private script(req: NodeProvisionRequest, dir: string, agentCommand: string[]): string {
-    const agent = [...agentCommand, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, '--slurm', ...(req.agentArgs ?? [])];
+    const agent = [...agentCommand, 'agent', '--server', req.serverUrl, '--token-file', `${dir}/agent-token`, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, '--slurm', ...(req.agentArgs ?? [])];
     const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
     return ['#!/bin/bash', `export HANGAR_NODE_ID=${quote(req.nodeId)}`, `exec ${agent.map(quote).join(' ')}`, ''].join('\n');
   }
@@ -72,6 +72,10 @@ export class SlurmProvider implements Provider {
     const dir = `${nodesDir}/${req.nodeId}`;
     const made = await this.commands.run('mkdir', ['-p', dir], undefined, signal);
     if (made.code !== 0) throw new SlurmError('mkdir', made.stderr, this.commands.where);
+    // The one-time token goes on stdin into a 0600 file on the shared file system, which the agent reads and deletes:
+    // neither the batch script (kept by Slurm) nor a command line (ps) carries it.
+    const saved = await this.commands.run('sh', ['-c', 'umask 077 && rm -f "$1" && cat > "$1"', 'sh', `${dir}/agent-token`], req.nodeToken, signal);
+    if (saved.code !== 0) throw new SlurmError('writing the node token', saved.stderr, this.commands.where);
     const args = [
       '--parsable', `--job-name=${JOB_PREFIX}${req.nodeId}`, `--comment=${this.name}`, '-p', this.placement.partition, ...this.extraArgs(),
       '--nodes=1', '--ntasks=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--requeue', `--output=${dir}/agent.log`, '--open-mode=append',
@@ -105,7 +109,7 @@ export class SlurmProvider implements Provider {
     if (r.code !== 0) throw new SlurmError('scancel', r.stderr || r.stdout, this.commands.where);
     for (let i = 0; i < 50 && (await this.describe(nodeId, signal)).state === 'running'; i++) await new Promise((res) => setTimeout(res, 100));
     const dir = `${(await this.agentSetup()).nodesDir}/${nodeId}`;
-    await this.commands.run('rm', ['-rf', `${dir}/jobs`, `${dir}/envs`, `${dir}/session.json`], undefined, signal);
+    await this.commands.run('rm', ['-rf', `${dir}/jobs`, `${dir}/envs`, `${dir}/session.json`, `${dir}/agent-token`], undefined, signal);
   }
 
 }

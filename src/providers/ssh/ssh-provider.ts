@@ -54,10 +54,11 @@ export class SshProvider implements Provider {
     return this.session(async (c) => {
       const dir = await installAgent(c, this.bundleDir);
       const work = `${this.nodesDir}/${req.nodeId}`;
-      const args = ['node', `$HOME/${dir}/dist/cli/main.js`, 'agent', '--server', req.serverUrl, '--token', req.nodeToken, '--work-dir', `$HOME/${work}`, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
+      const args = ['node', `$HOME/${dir}/dist/cli/main.js`, 'agent', '--server', req.serverUrl, '--token-file', `$HOME/${work}/agent-token`, '--work-dir', `$HOME/${work}`, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
+      // The one-time token arrives on stdin into a 0600 file the agent reads and deletes: never on a command line (ps).
       // The agent is its own session (setsid), detached from this SSH command; its pid is kept for describe/terminate.
-      const cmd = `mkdir -p ${work} && cd ${work} && { HANGAR_NODE_ID=${quote(req.nodeId)} setsid nohup ${args.map((a) => (a.startsWith('$HOME') ? `"${a}"` : quote(a))).join(' ')} >> agent.log 2>&1 < /dev/null & } && echo $! > agent.pid && cat agent.pid`;
-      const r = await c.exec(`cd && ${cmd}`);
+      const cmd = `mkdir -p ${work} && chmod 700 ${work} && cd ${work} && (umask 077 && rm -f agent-token && cat > agent-token) && { HANGAR_NODE_ID=${quote(req.nodeId)} setsid nohup ${args.map((a) => (a.startsWith('$HOME') ? `"${a}"` : quote(a))).join(' ')} >> agent.log 2>&1 < /dev/null & } && echo $! > agent.pid && cat agent.pid`;
+      const r = await c.exec(`cd && ${cmd}`, req.nodeToken);
       if (r.code !== 0) throw new SshError('command', `starting the agent failed: ${(r.stderr || r.stdout).trim()}`);
       return { nodeId: req.nodeId, ref: r.stdout.trim(), state: 'running' as const };
     });

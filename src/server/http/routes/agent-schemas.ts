@@ -8,6 +8,7 @@ export const capacitySchema = z.object({
   containerRuntime: z.enum(['podman', 'docker']).nullable(),
   defaultPython: z.string(),
   sandbox: z.enum(['bubblewrap', 'none']).optional(),
+  sandboxProblem: z.string().max(4000).optional(),
 });
 
 export const registerSchema = z.object({
