@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import {
   chmodSync,
@@ -54,19 +53,6 @@ function agentPids(home: string): number[] {
   );
 }
 
-/** Node capacities the server stored (no API shows them yet). */
-function storedCapacities(home: string): any[] {
-  const db = new Database(join(home, 'hangar.db'), { readonly: true });
-  try {
-    return (db.prepare('SELECT * FROM nodes').all() as Record<string, unknown>[]).map((row) => {
-      const text = Object.values(row).find((v) => typeof v === 'string' && v.includes('"capacity"')) as
-        string | undefined;
-      return text ? (JSON.parse(text) as { capacity?: unknown }).capacity : undefined;
-    });
-  } finally {
-    db.close();
-  }
-}
 
 beforeAll(async () => {
   // A home made with ordinary modes before the server's first start: the server must tighten it.
@@ -316,17 +302,18 @@ describe('a node without bubblewrap', () => {
       expect(job.error.message).toContain('bubblewrap');
       expect(job.error.message).toContain('apt-get install bubblewrap');
       expect(job.error.message).toContain('insecureNoSandbox');
-      const capacities = storedCapacities(refusing.home);
-      expect(capacities).toEqual([
+      // The node view says why the node refuses jobs.
+      const nodes = (await api(refusing.url, 'GET', '/api/workspaces/default/computes/sbx/nodes')).body.value;
+      expect(nodes).toEqual([
         expect.objectContaining({
           sandbox: 'none',
           sandboxProblem: expect.stringContaining('apt-get install bubblewrap'),
         }),
       ]);
-      const nodes = join(refusing.home, 'nodes');
+      const nodeDirs = join(refusing.home, 'nodes');
       expect(
-        readdirSync(nodes).some((n) =>
-          readFileSync(join(nodes, n, 'agent.log'), 'utf8').includes('apt-get install bubblewrap'),
+        readdirSync(nodeDirs).some((n) =>
+          readFileSync(join(nodeDirs, n, 'agent.log'), 'utf8').includes('apt-get install bubblewrap'),
         ),
       ).toBe(true);
     } finally {
@@ -341,7 +328,7 @@ describe('a node without bubblewrap', () => {
       const { job, log } = await runJob(insecure, 'unsandboxed', 'echo ran-anyway');
       expect(job.status, log).toBe('Completed');
       expect(log).toContain('ran-anyway');
-      expect(storedCapacities(insecure.home)).toEqual([expect.objectContaining({ sandbox: 'none' })]);
+      expect((await api(insecure.url, 'GET', '/api/workspaces/default/computes/sbx/nodes')).body.value).toEqual([expect.objectContaining({ sandbox: 'none' })]);
     } finally {
       await insecure.stop();
     }
