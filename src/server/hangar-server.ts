@@ -7,6 +7,7 @@ import type { HangarConfig } from '../config/config.js';
 import { ShiftableClock, systemClock, type Clock } from '../domain/clock.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
+import { withLatency } from '../store/latency-store.js';
 import { createApp } from './http/app.js';
 import { appUpgradeHandler } from './http/app-proxy.js';
 import { answerClientError, requestErrorResponse } from './http/transport-errors.js';
@@ -18,8 +19,7 @@ import { SlurmProvider } from '../providers/slurm/slurm-provider.js';
 import { SshSlurmCommands } from '../providers/slurm/ssh-slurm-commands.js';
 import { SshProvider } from '../providers/ssh/ssh-provider.js';
 import type { SshTarget } from '../providers/ssh/ssh-connection.js';
-import type { ComputeRecord } from '../domain/compute/compute-record.js';
-import type { SlurmProperties } from '../domain/compute/compute-schema.js';
+import { isRecordOf, type ComputeRecordOf } from '../domain/compute/compute-record.js';
 import { findVmSize } from '../domain/compute/vm-sizes.js';
 import type { Provider } from '../providers/provider.js';
 import { inheritedEnv } from '../config/config.js';
@@ -71,11 +71,11 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
   const providers = new Map<string, Provider>([[local.name, local]]);
   // Jobs on local nodes must not read the server's data folder (database, secrets key, other jobs).
   const agentArgs = ['--protect', config.home, ...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : []), ...(config.jobs.runAsUser ? ['--job-user', config.jobs.runAsUser] : []), ...(config.jobs.insecureNoSandbox ? ['--insecure-no-sandbox'] : []), ...config.jobs.envPassthrough.flatMap((name) => ['--job-env', name])];
-  const slurmFor = (compute: ComputeRecord): SlurmProvider => {
+  const slurmFor = (compute: ComputeRecordOf<'Slurm'>): SlurmProvider => {
     const name = `slurm:${compute.id}`;
     const existing = providers.get(name);
     if (existing instanceof SlurmProvider) return existing;
-    const p = compute.spec.properties as SlurmProperties;
+    const p = compute.spec.properties;
     // A VM size asks each allocation for that many CPUs (its cores drive quota too).
     const cpus = p.vmSize ? findVmSize(p.vmSize)?.vCPUs : undefined;
     // sbatch here (SLURM_CONF), or over SSH on a login node with the stored key.
@@ -84,7 +84,7 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
     providers.set(name, provider);
     return provider;
   };
-  const sshFor = (compute: ComputeRecord): SshProvider => {
+  const sshFor = (compute: ComputeRecordOf<'VirtualMachine'>): SshProvider => {
     const name = `ssh:${compute.id}`;
     const existing = providers.get(name);
     if (existing instanceof SshProvider) return existing;
@@ -94,21 +94,23 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
   };
   return {
     agentArgs,
-    agentArgsFor: (compute) => (compute.spec.computeType === 'VirtualMachine' ? agentArgs.filter((a, i) => a !== '--protect' && agentArgs[i - 1] !== '--protect') : agentArgs),
+    agentArgsFor: (compute) => (isRecordOf(compute, 'VirtualMachine') ? agentArgs.filter((a, i) => a !== '--protect' && agentArgs[i - 1] !== '--protect') : agentArgs),
     get providers() {
       return [...providers.values()];
     },
-    providerFor: (compute) => (compute.spec.computeType === 'Slurm' ? slurmFor(compute) : compute.spec.computeType === 'VirtualMachine' ? sshFor(compute) : local),
+    providerFor: (compute) => (isRecordOf(compute, 'Slurm') ? slurmFor(compute) : isRecordOf(compute, 'VirtualMachine') ? sshFor(compute) : local),
     providerNamed: (name) => providers.get(name) ?? local,
     verify: async (compute) => {
-      if (compute.spec.computeType === 'Slurm') await slurmFor(compute).verify();
-      if (compute.spec.computeType !== 'VirtualMachine') return undefined;
+      if (isRecordOf(compute, 'Slurm')) await slurmFor(compute).verify();
+      if (!isRecordOf(compute, 'VirtualMachine')) return undefined;
       const checked = await sshFor(compute).verify();
       return { sshHostKey: checked.hostKey, nodeVersion: checked.node };
     },
     register: (computes) => {
-      computes.filter((c) => c.spec.computeType === 'Slurm').forEach((c) => slurmFor(c));
-      computes.filter((c) => c.spec.computeType === 'VirtualMachine').forEach((c) => sshFor(c));
+      for (const c of computes) {
+        if (isRecordOf(c, 'Slurm')) slurmFor(c);
+        else if (isRecordOf(c, 'VirtualMachine')) sshFor(c);
+      }
     },
   };
 }
@@ -116,7 +118,7 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
 /** A Slurm login node `user@host[:port]` with the compute's stored private key. */
 async function loginTarget(ctx: ServiceContext, computeId: string): Promise<SshTarget> {
   const compute = await ctx.store.computes.getById(computeId);
-  const login = String((compute?.spec.properties as { loginHost?: string } | undefined)?.loginHost ?? '');
+  const login = (compute && isRecordOf(compute, 'Slurm') ? compute.spec.properties.loginHost : undefined) ?? '';
   const [user = '', hostPort = ''] = login.split('@');
   const [host = '', port = '22'] = hostPort.split(':');
   const secrets = await ctx.store.secrets.list(computeId);
@@ -129,12 +131,13 @@ async function loginTarget(ctx: ServiceContext, computeId: string): Promise<SshT
 async function sshTarget(ctx: ServiceContext, computeId: string): Promise<SshTarget> {
   const compute = await ctx.store.computes.getById(computeId);
   if (!compute) throw new Error(`compute ${computeId} no longer exists`);
-  const p = compute.spec.properties as { address: string; sshPort?: number; administratorAccount: { username: string } };
+  if (!isRecordOf(compute, 'VirtualMachine')) throw new Error(`compute ${computeId} is a ${compute.spec.computeType}, not an attached machine`);
+  const p = compute.spec.properties;
   const secrets = Object.fromEntries(Object.entries(await ctx.store.secrets.list(computeId)).map(([k, v]) => [k, ctx.secrets.decrypt(v)]));
   const pinned = compute.status.observed.sshHostKey;
   return {
     host: p.address,
-    port: p.sshPort ?? 22,
+    port: p.sshPort,
     username: p.administratorAccount.username,
     ...(secrets['administratorAccount.password'] ? { password: secrets['administratorAccount.password'] } : {}),
     ...(secrets['administratorAccount.privateKeyData'] ? { privateKey: secrets['administratorAccount.privateKeyData'] } : {}),
@@ -172,7 +175,8 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   // The home holds the database, secrets key and admin credentials: its owner only, even when it existed before.
   chmodSync(config.home, 0o700);
   const log = options.logger ?? createLogger(config.logLevel);
-  const store: Store = new SqliteStore(join(config.home, 'hangar.db'));
+  const sqlite = new SqliteStore(join(config.home, 'hangar.db'));
+  const store: Store = config.testStoreLatencyMs > 0 ? withLatency(sqlite, config.testStoreLatencyMs) : sqlite;
   const schemaVersion = await store.migrate();
   const loops: Loop[] = [];
   let publicUrl = '';
@@ -187,6 +191,7 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     publicUrl: () => config.advertiseUrl ?? publicUrl,
   };
   if (config.testClock) log.warn('testClock is on: POST /api/admin/clock can move this server\'s clock forward (for tests only)');
+  if (config.testStoreLatencyMs > 0) log.warn(`testStoreLatencyMs is on: every store call waits ${config.testStoreLatencyMs} ms (for tests only)`);
   const services = createServices(ctx);
   await services.workspaces.ensureDefault();
   await bootstrapAccess(services, config, log);

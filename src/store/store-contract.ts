@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ComputeRecord } from '../domain/compute/compute-record.js';
+import type { ComputeRecord, ComputeSpec } from '../domain/compute/compute-record.js';
 import type { EnvironmentRecord } from '../domain/environments/environment-record.js';
 import type { JobRecord } from '../domain/jobs/job-record.js';
 import type { NodeRecord } from '../domain/nodes/node-record.js';
@@ -13,7 +13,7 @@ const at = (n: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOS
 const ws = (name: string, location = 'local'): WorkspaceRecord => ({ name, location, tags: { t: name }, locks: [], createdAt: at(0), modifiedAt: at(0), version: 1 });
 const compute = (workspace: string, name: string, location = 'local', type: ComputeRecord['spec']['computeType'] = 'AmlCompute'): ComputeRecord => ({
   id: `${workspace}-${name}-${location}`, workspace, name, createdAt: at(1), modifiedAt: at(1), version: 1,
-  spec: { computeType: type, location, description: 'd', tags: { k: 'v' }, identity: { type: 'None' }, properties: { vmSize: 'Standard_D2_v2', scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } }, secretPaths: [] },
+  spec: { computeType: type, location, description: 'd', tags: { k: 'v' }, identity: { type: 'None' }, properties: { vmSize: 'Standard_D2_v2', scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } } as ComputeSpec['properties'], secretPaths: [] } as ComputeSpec,
   status: { provisioningState: 'Creating', provisioningErrors: [], observed: { currentNodeCount: 0 } },
 });
 const job = (name: string, seq: number, extra: Partial<JobRecord> = {}): JobRecord => ({
@@ -51,8 +51,8 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       await s.workspaces.insert(ws('a'));
       await expectCode(s.workspaces.insert(ws('a')), 'NameConflict');
       expect(await s.workspaces.get('a')).toEqual(ws('a'));
-      await s.workspaces.update({ ...ws('a'), locks: [{ name: 'l', level: 'ReadOnly' }], version: 2 });
-      await expectCode(s.workspaces.update({ ...ws('a'), version: 2 }), 'Conflict');
+      await s.workspaces.update({ ...ws('a'), locks: [{ name: 'l', level: 'ReadOnly' }] });
+      await expectCode(s.workspaces.update(ws('a')), 'Conflict');
       expect((await s.workspaces.get('a'))?.locks).toEqual([{ name: 'l', level: 'ReadOnly' }]);
       expect(await s.workspaces.delete('a')).toBe(true);
       expect(await s.workspaces.get('a')).toBeUndefined();
@@ -64,10 +64,10 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       await s.computes.insert(compute('w2', 'cpu', 'lab'));
       expect(await s.computes.get('w1', 'cpu')).toEqual(compute('w1', 'cpu'));
       expect(await s.computes.getById(compute('w2', 'cpu', 'lab').id)).toEqual(compute('w2', 'cpu', 'lab'));
-      const next = { ...compute('w1', 'cpu'), status: { ...compute('w1', 'cpu').status, provisioningState: 'Succeeded' as const }, version: 2 };
-      await s.computes.update(next);
-      await expectCode(s.computes.update(next), 'Conflict');
+      const next = compute('w1', 'cpu');
+      await s.computes.updateStatus(next.id, (c) => ({ status: { ...c.status, provisioningState: 'Succeeded' } }));
       expect((await s.computes.all({ provisioningState: 'Succeeded' })).map((c) => c.id)).toEqual([next.id]);
+      expect(await s.computes.all({ provisioningState: 'Creating' })).toHaveLength(1);
       expect((await s.computes.all({ location: 'lab' })).length).toBe(1);
       expect(await s.computes.delete(next.id)).toBe(true);
       await s.computes.insert(compute('w2', 'cpu'));
@@ -109,8 +109,9 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect((await s.jobs.all({ statuses: ['Running'] })).map((j) => j.name)).toEqual(['j2']);
       expect((await s.jobs.all({ nodeId: 'n1' })).map((j) => j.name)).toEqual(['j2']);
       expect((await s.jobs.list({ workspace: 'default' }, { top: 10 })).items.map((j) => j.name)).toEqual(['j2', 'j1']);
-      await s.jobs.update({ ...job('j1', 1), status: 'Completed', version: 2 });
-      await expectCode(s.jobs.update({ ...job('j1', 1), version: 2 }), 'Conflict');
+      await s.jobs.update({ ...job('j1', 1), status: 'Completed' });
+      await expectCode(s.jobs.update(job('j1', 1)), 'Conflict');
+      expect((await s.jobs.all({ statuses: ['Completed'] })).map((j) => j.name)).toEqual(['j1']);
       const a = await s.jobs.nextQueueSeq();
       expect(await s.jobs.nextQueueSeq()).toBeGreaterThan(a);
     }));
@@ -150,10 +151,10 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       await s.nodes.insert(node('n1', 'c1'));
       await s.nodes.insert(node('n2', 'c2'));
       expect((await s.nodes.byTokenHash('t-n1'))?.id).toBe('n1');
-      await s.nodes.update({ ...node('n1', 'c1'), tokenHash: undefined, sessionTokenHash: 's1', state: 'idle', version: 2 });
+      await s.nodes.update({ ...node('n1', 'c1'), tokenHash: undefined, sessionTokenHash: 's1', state: 'idle' });
       expect(await s.nodes.byTokenHash('t-n1')).toBeUndefined();
       expect((await s.nodes.bySessionTokenHash('s1'))?.state).toBe('idle');
-      await expectCode(s.nodes.update({ ...node('n1', 'c1'), version: 2 }), 'Conflict');
+      await expectCode(s.nodes.update(node('n1', 'c1')), 'Conflict');
       expect((await s.nodes.all({ computeId: 'c2' })).map((n) => n.id)).toEqual(['n2']);
       expect(await s.nodes.delete('n2')).toBe(true);
     }));
@@ -210,6 +211,100 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect(rest.items.map((e) => e.path)).toEqual(['/p/3', '/p/4']);
     }));
 
+    it('versions are the store\'s: update takes the record as read, writes version + 1 and answers it; a stale update is a Conflict and writes nothing', withStore(async (s) => {
+      await s.workspaces.insert(ws('a'));
+      await s.computes.insert(compute('w', 'cpu'));
+      await s.jobs.insert(job('j', 1));
+      await s.nodes.insert(node('n', 'c'));
+      const read = { ws: await s.workspaces.get('a'), compute: await s.computes.get('w', 'cpu'), job: await s.jobs.get('default', 'j'), node: await s.nodes.get('n') };
+      if (!read.ws || !read.compute || !read.job || !read.node) throw new Error('inserted records should read back');
+      // Each write passes the record as read (version 1): the store checks it and bumps it.
+      const written = {
+        ws: await s.workspaces.update({ ...read.ws, tags: { t: 'second' } }),
+        compute: await s.computes.update({ ...read.compute, spec: { ...read.compute.spec, description: 'second' } }),
+        job: await s.jobs.update({ ...read.job, priority: 5 }),
+        node: await s.nodes.update({ ...read.node, state: 'idle' }),
+      };
+      expect([written.ws.version, written.compute.version, written.job.version, written.node.version]).toEqual([2, 2, 2, 2]);
+      expect(await s.workspaces.get('a')).toEqual(written.ws);
+      expect(await s.computes.get('w', 'cpu')).toEqual(written.compute);
+      expect(await s.jobs.get('default', 'j')).toEqual(written.job);
+      expect(await s.nodes.get('n')).toEqual(written.node);
+      // A second write from the same (now stale) read loses, and nothing of it lands.
+      await expectCode(s.workspaces.update({ ...read.ws, tags: { t: 'stale' } }), 'Conflict');
+      await expectCode(s.computes.update({ ...read.compute, spec: { ...read.compute.spec, description: 'stale' } }), 'Conflict');
+      await expectCode(s.jobs.update({ ...read.job, priority: 9 }), 'Conflict');
+      await expectCode(s.nodes.update({ ...read.node, state: 'leaving' }), 'Conflict');
+      // So does a caller that computes the next version itself: the version passed is the one expected.
+      await expectCode(s.jobs.update({ ...written.job, version: written.job.version + 1 }), 'Conflict');
+      expect((await s.workspaces.get('a'))?.tags).toEqual({ t: 'second' });
+      expect((await s.computes.get('w', 'cpu'))?.spec.description).toBe('second');
+      expect(await s.jobs.get('default', 'j')).toEqual(written.job);
+      expect((await s.nodes.get('n'))?.state).toBe('idle');
+      // Writing what a write answered goes on from there.
+      expect((await s.jobs.update({ ...written.job, priority: 7 })).version).toBe(3);
+      await expectCode(s.computes.update({ ...read.compute, id: 'gone' }), 'Conflict');
+    }));
+
+    it('computes: status writes leave the version alone, never conflict with spec writes, and spec writes never overwrite status', withStore(async (s) => {
+      await s.computes.insert(compute('w', 'cpu'));
+      const read = await s.computes.get('w', 'cpu');
+      if (!read) throw new Error('inserted compute should read back');
+      // A loop writes status after the user read the compute…
+      const observed = await s.computes.updateStatus(read.id, (c) => ({
+        status: { ...c.status, provisioningState: 'Succeeded', observed: { ...c.status.observed, currentNodeCount: 2 } },
+        instance: { power: 'Stopped' },
+        runFor: 'job-1',
+      }));
+      expect(observed).toMatchObject({ version: 1, status: { provisioningState: 'Succeeded', observed: { currentNodeCount: 2 } }, instance: { power: 'Stopped' }, runFor: 'job-1' });
+      expect(await s.computes.get('w', 'cpu')).toEqual(observed);
+      // …and the user's write from that read still lands, bumping the version, keeping the status.
+      const patched = await s.computes.update({ ...read, spec: { ...read.spec, tags: { k: 'patched' } }, modifiedAt: at(9) });
+      expect(patched).toMatchObject({ version: 2, spec: { tags: { k: 'patched' } }, modifiedAt: at(9), status: { provisioningState: 'Succeeded', observed: { currentNodeCount: 2 } }, instance: { power: 'Stopped' }, runFor: 'job-1' });
+      expect(await s.computes.get('w', 'cpu')).toEqual(patched);
+      // Status fields in a spec write are not written, even from a fresh read.
+      const again = await s.computes.update({ ...patched, status: { ...patched.status, provisioningState: 'Failed' }, instance: { power: 'Running' }, runFor: undefined, deleteAction: 'Delete' });
+      expect(again).toMatchObject({ version: 3, status: { provisioningState: 'Succeeded' }, instance: { power: 'Stopped' }, runFor: 'job-1' });
+      expect(again.deleteAction).toBeUndefined();
+      expect((await s.computes.all({ provisioningState: 'Failed' })).length).toBe(0);
+      // Status writes see the record as stored now (spec included) and leave the spec as it is.
+      let seen: unknown;
+      const cleared = await s.computes.updateStatus(read.id, (c) => {
+        seen = c;
+        return { runFor: undefined, deleteAction: 'Delete' };
+      });
+      expect(seen).toEqual(again);
+      expect(cleared).toEqual({ ...again, deleteAction: 'Delete', runFor: undefined });
+      expect(await s.computes.get('w', 'cpu')).toEqual(cleared);
+      expect(Object.keys(cleared ?? {})).not.toContain('runFor');
+    }));
+
+    it('computes: a status change that answers nothing writes nothing; one that throws writes nothing; a gone compute answers undefined; in a transaction it lands with the spec write or neither does', withStore(async (s) => {
+      await s.computes.insert(compute('w', 'cpu'));
+      const read = await s.computes.get('w', 'cpu');
+      if (!read) throw new Error('inserted compute should read back');
+      expect(await s.computes.updateStatus(read.id, () => undefined)).toBeUndefined();
+      await expect(s.computes.updateStatus(read.id, () => {
+        throw new Error('refused');
+      })).rejects.toThrow('refused');
+      expect(await s.computes.updateStatus('no-such-id', (c) => ({ status: { ...c.status, provisioningState: 'Failed' } }))).toBeUndefined();
+      expect(await s.computes.get('w', 'cpu')).toEqual(read);
+      // A user's delete: spec and state together; when the state write refuses, the spec write goes too.
+      await expect(s.transaction(async () => {
+        await s.computes.update({ ...read, modifiedAt: at(5) });
+        await s.computes.updateStatus(read.id, () => {
+          throw new Error('no');
+        });
+      })).rejects.toThrow('no');
+      expect(await s.computes.get('w', 'cpu')).toEqual(read);
+      const deleting = await s.transaction(async () => {
+        await s.computes.update({ ...read, modifiedAt: at(5) });
+        return s.computes.updateStatus(read.id, (c) => ({ deleteAction: 'Detach', status: { ...c.status, provisioningState: 'Deleting' } }));
+      });
+      expect(deleting).toMatchObject({ version: 2, modifiedAt: at(5), deleteAction: 'Detach', status: { provisioningState: 'Deleting' } });
+      expect(await s.computes.get('w', 'cpu')).toEqual(deleting);
+    }));
+
     it('transactions: all writes land together; a throw inside leaves nothing; nested calls join', withStore(async (s) => {
       await s.transaction(async () => {
         await s.jobs.insert(job('parent', 1));
@@ -219,7 +314,7 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
       expect((await s.jobs.all({})).map((j) => j.name).sort()).toEqual(['parent', 'rank-0']);
       await expect(s.transaction(async () => {
         await s.jobs.insert(job('half', 3));
-        await s.nodes.update({ ...node('n1', 'c1'), state: 'idle', version: 2 });
+        await s.nodes.update({ ...node('n1', 'c1'), state: 'idle' });
         await s.jobs.insert(job('parent', 4));
       })).rejects.toMatchObject({ code: 'NameConflict' });
       expect(await s.jobs.get('default', 'half')).toBeUndefined();

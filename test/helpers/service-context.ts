@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type HangarConfig } from '../../src/config/config-schema.js';
 import { FakeClock } from '../../src/domain/clock.js';
-import type { ComputeRecord } from '../../src/domain/compute/compute-record.js';
+import type { ComputeRecord, ComputeSpec } from '../../src/domain/compute/compute-record.js';
 import type { ComputeType } from '../../src/domain/compute/compute-kinds.js';
 import { LogStore } from '../../src/server/jobs/log-store.js';
 import { Signals } from '../../src/server/jobs/signals.js';
@@ -66,14 +66,15 @@ export function computeRecord(
     id: `id-${name}`,
     workspace: 'default',
     name,
+    // A loose bag on purpose (tests give only what they need): typed as the kind's properties.
     spec: {
       computeType,
       location: 'local',
       tags: {},
       identity: { type: 'None' },
-      properties,
+      properties: properties as ComputeSpec['properties'],
       secretPaths: [],
-    },
+    } as ComputeSpec,
     status: { provisioningState: 'Succeeded', provisioningErrors: [], observed: {} },
     createdAt: at,
     modifiedAt: at,

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** Every compute kind, as Azure ML's `computeType` names them, plus Hangar's own Slurm. */
 export const computeTypes = [
   'AmlCompute',
@@ -16,33 +14,90 @@ export const computeTypes = [
 /** A compute kind. */
 export type ComputeType = (typeof computeTypes)[number];
 
-export const computeTypeSchema = z.enum(computeTypes);
+/** What Hangar does with one kind of compute: the one place that says which kinds can do what. */
+export interface ComputeKind {
+  /** The kind, as `computeType` names it. */
+  type: ComputeType;
+  /** The CLI/YAML `type` value (lower-case, as az ml). */
+  cliType: string;
+  /** Hangar starts and stops this kind's nodes (the node-pool loop keeps them). */
+  getsNodes: boolean;
+  /** Attached (it exists outside Hangar; detach leaves it be) rather than created by Hangar. */
+  isAttached: boolean;
+  /** Serves inference deployments (and follows the short-name rule). */
+  servesInference: boolean;
+  /** Jobs may target it (`compute:` of a job). */
+  runnableHere: boolean;
+  /** A cluster: its properties carry `scaleSettings` (min..max nodes, idle time before scale down). */
+  scalable: boolean;
+  /** A compute instance: one node of one owner, with power verbs, schedules and applications. */
+  isInstance: boolean;
+  /** May live in another location than its workspace (with a warning). */
+  mayLiveElsewhere: boolean;
+  /** Its backend is checked (reachable, credentials, host key) on create and on every change. */
+  verifiedOnChange: boolean;
+}
 
-/** Kinds that are attached (they exist outside Hangar) rather than created by it. */
-export const attachedTypes: ReadonlySet<ComputeType> = new Set([
-  'Kubernetes',
-  'VirtualMachine',
-  'HDInsight',
-  'Databricks',
-  'DataLakeAnalytics',
-  'Slurm',
-]);
+/** The capabilities of a kind (every flag false unless its row says otherwise). */
+export type Capability = Exclude<keyof ComputeKind, 'type' | 'cliType'>;
 
-/** Kinds that serve inference deployments and follow the short-name rule. */
-export const inferenceTypes: ReadonlySet<ComputeType> = new Set(['AKS', 'Kubernetes']);
+const none = {
+  getsNodes: false,
+  isAttached: false,
+  servesInference: false,
+  runnableHere: false,
+  scalable: false,
+  isInstance: false,
+  mayLiveElsewhere: false,
+  verifiedOnChange: false,
+} as const satisfies Record<Capability, false>;
+
+/** A row: the kind, its CLI name, and the capabilities it has (literal, so types can read the table). */
+function kind<const T extends ComputeType, const C extends Partial<Record<Capability, true>>>(
+  type: T,
+  cliType: string,
+  can: C,
+): { type: T; cliType: string } & Omit<typeof none, keyof C> & C {
+  return { ...none, ...can, type, cliType };
+}
+
+/** The capability table: one row per compute kind. */
+export const computeKinds = {
+  AmlCompute: kind('AmlCompute', 'amlcompute', { getsNodes: true, runnableHere: true, scalable: true, mayLiveElsewhere: true }),
+  ComputeInstance: kind('ComputeInstance', 'computeinstance', { getsNodes: true, runnableHere: true, isInstance: true }),
+  AKS: kind('AKS', 'aks', { servesInference: true, mayLiveElsewhere: true }),
+  Kubernetes: kind('Kubernetes', 'kubernetes', { isAttached: true, servesInference: true, mayLiveElsewhere: true }),
+  VirtualMachine: kind('VirtualMachine', 'virtualmachine', { getsNodes: true, isAttached: true, runnableHere: true, verifiedOnChange: true }),
+  HDInsight: kind('HDInsight', 'hdinsight', { isAttached: true }),
+  Databricks: kind('Databricks', 'databricks', { isAttached: true }),
+  DataLakeAnalytics: kind('DataLakeAnalytics', 'datalakeanalytics', { isAttached: true }),
+  Slurm: kind('Slurm', 'slurm', { getsNodes: true, isAttached: true, runnableHere: true, scalable: true, mayLiveElsewhere: true, verifiedOnChange: true }),
+} as const satisfies { readonly [K in ComputeType]: ComputeKind & { type: K } };
+
+/** The row of a kind, from the kind itself or anything that names it (a spec, a resource's properties). */
+export function kindOf(of: ComputeType | { computeType: ComputeType }): ComputeKind {
+  return computeKinds[typeof of === 'string' ? of : of.computeType];
+}
+
+/** The kinds with a capability, in catalogue order. */
+export function kindsThat(capability: Capability): ComputeType[] {
+  return computeTypes.filter((t) => computeKinds[t][capability]);
+}
+
+/** Kinds whose row says `true` for a capability, as a type. */
+type KindsWith<C extends Capability> = {
+  [K in ComputeType]: (typeof computeKinds)[K][C] extends true ? K : never;
+}[ComputeType];
+
+/** Cluster kinds: their properties carry scaleSettings. */
+export type ScalableType = KindsWith<'scalable'>;
+/** Kinds whose nodes Hangar starts. */
+export type NodeType = KindsWith<'getsNodes'>;
+/** The compute instance kind. */
+export type InstanceType = KindsWith<'isInstance'>;
 
 /** CLI/YAML `type` values (lower-case, as az ml) to API computeType. */
-export const cliTypeToComputeType: Record<string, ComputeType> = {
-  amlcompute: 'AmlCompute',
-  computeinstance: 'ComputeInstance',
-  aks: 'AKS',
-  kubernetes: 'Kubernetes',
-  virtualmachine: 'VirtualMachine',
-  hdinsight: 'HDInsight',
-  databricks: 'Databricks',
-  datalakeanalytics: 'DataLakeAnalytics',
-  slurm: 'Slurm',
-};
+export const cliTypeToComputeType: Record<string, ComputeType> = Object.fromEntries(computeTypes.map((t) => [computeKinds[t].cliType, t]));
 
 /**
  * Provisioning state of a compute resource (Azure's ProvisioningState).

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { computeTypeSchema, provisioningStates } from './compute-kinds.js';
-import { identitySchema } from './compute-schema.js';
+import { provisioningStates } from './compute-kinds.js';
+import { computeTypeSchema, identitySchema } from './compute-schema.js';
 
 /** The compute resource as reads return it (Azure's ComputeResource shape); secrets never included. */
 export const computeResourceSchema = z.object({

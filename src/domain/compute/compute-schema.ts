@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { computeTypeSchema } from './compute-kinds.js';
+import { computeTypes } from './compute-kinds.js';
+
+/** A compute kind's `computeType`, as requests and reads carry it. */
+export const computeTypeSchema = z.enum(computeTypes);
 
 const isoDuration = z.string().describe('ISO 8601 duration, e.g. PT120S');
 const tags = z.record(z.string(), z.string());
@@ -207,6 +210,13 @@ export type ComputeRequest = z.infer<typeof computeRequestSchema>;
 export type AmlComputeProperties = z.infer<typeof amlComputePropertiesSchema>;
 export type ComputeInstanceProperties = z.infer<typeof computeInstancePropertiesSchema>;
 export type AksProperties = z.infer<typeof aksPropertiesSchema>;
+export type KubernetesProperties = z.infer<typeof kubernetesPropertiesSchema>;
+export type VirtualMachineProperties = z.infer<typeof virtualMachinePropertiesSchema>;
+export type HdInsightProperties = z.infer<typeof hdInsightPropertiesSchema>;
+export type DatabricksProperties = z.infer<typeof databricksPropertiesSchema>;
+export type DataLakeAnalyticsProperties = z.infer<typeof dataLakeAnalyticsPropertiesSchema>;
 export type SlurmProperties = z.infer<typeof slurmPropertiesSchema>;
+/** The desired properties of a kind, as its schema parses them (defaults filled). */
+export type PropertiesOf<K extends keyof typeof propertiesSchemaByType> = z.infer<(typeof propertiesSchemaByType)[K]>;
 export type ScheduleSpec = z.infer<typeof scheduleSchema>;
 export type CustomServiceSpec = z.infer<typeof customServiceSchema>;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LocationConfig } from '../../config/config.js';
 import { HangarError } from '../errors/hangar-error.js';
 import { computeNameProblems } from './compute-names.js';
+import { isSpecOf } from './compute-record.js';
 import { immutableChangeProblems, validateComputeRequest, type ComputeValidationContext } from './compute-validation.js';
 
 const location = (name: string): LocationConfig => ({ name, providers: ['local'], vmSizes: ['*'], quota: { dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 } });
@@ -56,8 +57,13 @@ describe('compute names', () => {
 
 describe('clusters (AmlCompute)', () => {
   it('accepts catalog sizes case-insensitively and fills vmType from the size', () => {
-    expect(validateComputeRequest('cpu', cluster(), ctx).spec.properties.vmType).toBe('CPU');
-    expect(validateComputeRequest('gpu', cluster({ vmSize: 'standard_nc6' }), ctx).spec.properties.vmType).toBe('GPU');
+    const vmTypeOf = (body: unknown): unknown => {
+      const { spec } = validateComputeRequest('cpu', body, ctx);
+      return isSpecOf(spec, 'AmlCompute') ? spec.properties.vmType : `not a cluster: ${spec.computeType}`;
+    };
+    expect(vmTypeOf(cluster())).toBe('CPU');
+    expect(vmTypeOf(cluster({ vmSize: 'standard_nc6' }))).toBe('GPU');
+    expect(vmTypeOf(cluster({ vmSize: 'standard_nc6', vmType: 'GPU' }))).toBe('GPU');
   });
   it.each([
     ['unknown size', { vmSize: 'Standard_Z99' }, 'Standard_Z99'],

@@ -2,9 +2,9 @@ import { findVmSize, vmTypeOf } from './vm-sizes.js';
 import type { LocationConfig } from '../../config/config-schema.js';
 import { throwIfProblems, type Problem } from '../errors/hangar-error.js';
 import { zodProblems } from '../errors/zod-problems.js';
-import { attachedTypes, inferenceTypes, type ComputeType } from './compute-kinds.js';
+import { kindOf, type ComputeType } from './compute-kinds.js';
 import { computeNameProblems } from './compute-names.js';
-import type { ComputeSpec, IdentitySpec } from './compute-record.js';
+import { isSpecOf, type ComputeSpec, type IdentitySpec } from './compute-record.js';
 import {
   aksProblems,
   amlComputeProblems,
@@ -40,9 +40,6 @@ export const secretPathsByType: Record<ComputeType, string[]> = {
   Slurm: ['sshPrivateKey'],
 };
 
-/** Kinds that may live in another location than their workspace (with a warning). */
-const mayLiveElsewhere: ReadonlySet<ComputeType> = new Set(['AmlCompute', 'AKS', 'Kubernetes', 'Slurm']);
-
 /** Reads and deletes a dotted path; returns the removed string value. */
 export function takePath(obj: Record<string, unknown>, path: string): string | undefined {
   const keys = path.split('.');
@@ -74,7 +71,7 @@ function locationProblems(type: ComputeType, location: string, ctx: ComputeValid
     return [{ code: 'UnknownLocation', target: 'location', message: `location '${location}' is not configured; valid locations: ${known.join(', ')}` }];
   }
   if (location === ctx.workspaceLocation) return [];
-  if (!mayLiveElsewhere.has(type)) {
+  if (!kindOf(type).mayLiveElsewhere) {
     return [{ code: 'LocationNotAllowed', target: 'location', message: `location: a ${type} must be in its workspace's location '${ctx.workspaceLocation}'; got '${location}'` }];
   }
   warnings.push(`Compute location '${location}' differs from the workspace location '${ctx.workspaceLocation}': expect extra latency and data-transfer cost between them.`);
@@ -108,7 +105,7 @@ export function validateComputeRequest(name: string, body: unknown, ctx: Compute
   if (!parsed.success) throwIfProblems(zodProblems(parsed.error, body));
   const request = parsed.data!;
   const type = request.properties.computeType;
-  const problems: Problem[] = computeNameProblems(name, inferenceTypes.has(type) ? 'inference' : 'compute');
+  const problems: Problem[] = computeNameProblems(name, kindOf(type).servesInference ? 'inference' : 'compute');
   const warnings: string[] = [];
   const locationName = request.location ?? request.properties.computeLocation ?? ctx.workspaceLocation;
   problems.push(...locationProblems(type, locationName, ctx, warnings));
@@ -118,16 +115,19 @@ export function validateComputeRequest(name: string, body: unknown, ctx: Compute
   const props = (kind.success ? kind.data : {}) as Record<string, unknown>;
   if (kind.success && location) kindProblems(type, props, location, problems);
   throwIfProblems(problems);
-  // VM type follows the size (Azure fills it in when the caller leaves it out).
-  const size = typeof props.vmSize === 'string' ? findVmSize(props.vmSize) : undefined;
-  if (type === 'AmlCompute' && size && props.vmType === undefined) props.vmType = vmTypeOf(size);
   const secrets: Record<string, string> = {};
   for (const path of secretPathsByType[type]) {
     const value = takePath(props, path);
     if (value !== undefined) secrets[path] = value;
   }
   const identity: IdentitySpec = request.identity ?? { type: 'None' };
-  const spec: ComputeSpec = { computeType: type, location: locationName, tags: request.tags ?? {}, identity, properties: props, secretPaths: Object.keys(secrets) };
+  // `props` is what the kind's own schema parsed: the properties of the union member `type` names.
+  const spec = { computeType: type, location: locationName, tags: request.tags ?? {}, identity, properties: props, secretPaths: Object.keys(secrets) } as ComputeSpec;
+  // VM type follows the size (Azure fills it in when the caller leaves it out).
+  if (isSpecOf(spec, 'AmlCompute') && spec.properties.vmType === undefined) {
+    const size = findVmSize(spec.properties.vmSize);
+    if (size) spec.properties.vmType = vmTypeOf(size);
+  }
   if (request.properties.description !== undefined) spec.description = request.properties.description;
   if (request.properties.resourceId !== undefined) spec.resourceId = request.properties.resourceId;
   if (request.properties.disableLocalAuth !== undefined) spec.disableLocalAuth = request.properties.disableLocalAuth;
@@ -165,9 +165,4 @@ export function immutableChangeProblems(before: ComputeSpec, after: ComputeSpec)
     if (!same(was, now, path)) fixed(`properties.properties.${path}`, was, now);
   }
   return problems;
-}
-
-/** True when the kind is attached rather than created. */
-export function isAttached(type: ComputeType): boolean {
-  return attachedTypes.has(type);
 }

@@ -1,6 +1,6 @@
 import { identitiesOf } from '../access/managed-identity.js';
-import { attachedTypes } from './compute-kinds.js';
-import type { ComputeRecord } from './compute-record.js';
+import { kindOf } from './compute-kinds.js';
+import { isInstanceSpec, isScalable, type ComputeRecord } from './compute-record.js';
 import type { ComputeResource } from './compute-resource-schema.js';
 
 export type { ComputeResource } from './compute-resource-schema.js';
@@ -23,7 +23,7 @@ export function toComputeResource(record: ComputeRecord, workspaceLocation: stri
       provisioningErrors: status.provisioningErrors.map((e) => ({ error: { code: e.code, message: e.message } })),
       createdOn: record.createdAt,
       modifiedOn: record.modifiedAt,
-      isAttachedCompute: attachedTypes.has(spec.computeType),
+      isAttachedCompute: kindOf(spec).isAttached,
       properties: { ...spec.properties, ...status.observed },
     },
   };
@@ -71,7 +71,7 @@ export function specToRequest(record: ComputeRecord, secrets: Record<string, str
 /** Initial observed state of a new compute of each kind. */
 export function initialObserved(record: Pick<ComputeRecord, 'spec'>): Record<string, unknown> {
   const { spec } = record;
-  if (spec.computeType === 'AmlCompute' || spec.computeType === 'Slurm') {
+  if (isScalable(spec)) {
     return {
       allocationState: 'Steady',
       currentNodeCount: 0,
@@ -80,6 +80,6 @@ export function initialObserved(record: Pick<ComputeRecord, 'spec'>): Record<str
       errors: [],
     };
   }
-  if (spec.computeType === 'ComputeInstance') return { state: 'Creating' };
+  if (isInstanceSpec(spec)) return { state: 'Creating' };
   return {};
 }

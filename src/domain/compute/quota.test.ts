@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { LocationConfig } from '../../config/config.js';
-import type { ComputeRecord } from './compute-record.js';
+import type { ComputeType } from './compute-kinds.js';
+import type { ComputeRecord, ComputeSpec } from './compute-record.js';
 import { coresHeld, quotaShortfall, usageOf } from './quota.js';
 import { findVmSize, vmSizes } from './vm-sizes.js';
 
 const location: LocationConfig = { name: 'local', providers: ['local'], vmSizes: ['*'], quota: { dedicatedCoresPerFamily: { standardNCFamily: 12 }, defaultDedicatedCoresPerFamily: 24, lowPriorityCores: 8 } };
-const record = (computeType: string, properties: Record<string, unknown>, observed: Record<string, unknown> = {}): ComputeRecord => ({
+const record = (computeType: ComputeType, properties: Record<string, unknown>, observed: Record<string, unknown> = {}): ComputeRecord => ({
   id: Math.random().toString(36), workspace: 'default', name: 'c', createdAt: '', modifiedAt: '', version: 1,
-  spec: { computeType: computeType as ComputeRecord['spec']['computeType'], location: 'local', tags: {}, identity: { type: 'None' }, properties, secretPaths: [] },
+  spec: { computeType, location: 'local', tags: {}, identity: { type: 'None' }, properties: properties as ComputeSpec['properties'], secretPaths: [] } as ComputeSpec,
   status: { provisioningState: 'Succeeded', provisioningErrors: [], observed },
 });
 
@@ -34,6 +35,11 @@ describe('quota', () => {
     ]);
     expect(used.dedicatedByFamily.standardNCFamily).toBe(12);
     expect(used.lowPriority).toBe(6);
+  });
+  it('AKS holds its agents; attached kinds hold none of the quota', () => {
+    expect(coresHeld(record('AKS', { agentCount: 3, agentVmSize: 'Standard_D3_v2' }))).toMatchObject({ family: 'standardDv2Family', cores: 12, priority: 'Dedicated', what: 'AKS c' });
+    expect(coresHeld(record('Slurm', { partition: 'p', vmSize: 'Standard_D3_v2' }, { currentNodeCount: 2 }))).toBeUndefined();
+    expect(coresHeld(record('AmlCompute', { vmSize: 'Standard_Nope', vmPriority: 'Dedicated' }, { currentNodeCount: 2 }))).toBeUndefined();
   });
   it('a request beyond the family limit names family, usage, limit and request', () => {
     const used = usageOf([record('ComputeInstance', { vmSize: 'Standard_NC6' })]);

@@ -20,21 +20,22 @@ export interface CoreRequest {
 
 /** Cores a compute holds now: instances always (also stopped), clusters their current nodes. */
 export function coresHeld(record: ComputeRecord): CoreRequest | undefined {
-  const p = record.spec.properties;
-  const sizeName = (p.vmSize ?? p.agentVmSize) as string | undefined;
-  const size = sizeName ? findVmSize(sizeName) : undefined;
-  if (!size) return undefined;
-  const what = `${record.spec.computeType} ${record.name}`;
-  switch (record.spec.computeType) {
-    case 'ComputeInstance':
-      return { family: size.family, cores: size.vCPUs, priority: 'Dedicated', what };
-    case 'AmlCompute': {
-      const nodes = Number(record.status.observed.currentNodeCount ?? 0);
-      const priority = p.vmPriority === 'LowPriority' ? 'LowPriority' : 'Dedicated';
-      return { family: size.family, cores: nodes * size.vCPUs, priority, what };
+  const { spec } = record;
+  const what = `${spec.computeType} ${record.name}`;
+  switch (spec.computeType) {
+    case 'ComputeInstance': {
+      const size = findVmSize(spec.properties.vmSize);
+      return size && { family: size.family, cores: size.vCPUs, priority: 'Dedicated', what };
     }
-    case 'AKS':
-      return { family: size.family, cores: Number(p.agentCount ?? 0) * size.vCPUs, priority: 'Dedicated', what };
+    case 'AmlCompute': {
+      const size = findVmSize(spec.properties.vmSize);
+      const nodes = Number(record.status.observed.currentNodeCount ?? 0);
+      return size && { family: size.family, cores: nodes * size.vCPUs, priority: spec.properties.vmPriority, what };
+    }
+    case 'AKS': {
+      const size = findVmSize(spec.properties.agentVmSize);
+      return size && { family: size.family, cores: spec.properties.agentCount * size.vCPUs, priority: 'Dedicated', what };
+    }
     default:
       return undefined;
   }

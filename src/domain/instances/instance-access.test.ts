@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ComputeRecord } from '../compute/compute-record.js';
+import type { ComputeRecord, InstanceRecord } from '../compute/compute-record.js';
 import type { ComputeInstanceProperties } from '../compute/compute-schema.js';
 import {
   applicationAccessDenial,
@@ -14,7 +14,7 @@ const record = (
   properties: Record<string, unknown>,
   createdBy = 'admin-oid',
   name = 'dev',
-): ComputeRecord => ({
+): InstanceRecord => ({
   id: 'c1',
   workspace: 'ws',
   name,
@@ -26,7 +26,7 @@ const record = (
     location: 'local',
     tags: {},
     identity: { type: 'None' },
-    properties: { vmSize: 'Standard_DS1_v2', sshSettings: { sshPublicAccess: 'Disabled' }, ...properties },
+    properties: { vmSize: 'Standard_DS1_v2', sshSettings: { sshPublicAccess: 'Disabled' }, ...properties } as ComputeInstanceProperties,
     secretPaths: [],
   },
   status: { provisioningState: 'Succeeded', provisioningErrors: [], observed: {} },
@@ -35,9 +35,8 @@ const record = (
 const onBehalf = {
   personalComputeInstanceSettings: { assignedUser: { objectId: 'bob-oid', tenantId: 't' } },
 };
-const propsOf = (r: ComputeRecord): ComputeInstanceProperties =>
-  r.spec.properties as ComputeInstanceProperties;
-const withProps = (r: ComputeRecord, extra: Record<string, unknown>): ComputeInstanceProperties => ({
+const propsOf = (r: InstanceRecord): ComputeInstanceProperties => r.spec.properties;
+const withProps = (r: InstanceRecord, extra: Record<string, unknown>): ComputeInstanceProperties => ({
   ...propsOf(r),
   ...extra,
 });
@@ -156,6 +155,10 @@ describe('stored SSH keys', () => {
     );
     expect(storedKeyChangeDenial('team', [usesKey], { objectId: 'alice-oid' })).toBeUndefined();
     expect(storedKeyChangeDenial('other', [usesKey], { objectId: 'bob-oid' })).toBeUndefined();
+  });
+  it('counts instances only', () => {
+    const notInstance = { ...usesKey, spec: { ...usesKey.spec, computeType: 'AmlCompute' } } as unknown as ComputeRecord;
+    expect(storedKeyChangeDenial('team', [notInstance], { objectId: 'bob-oid' })).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-import type { ComputeRecord } from '../compute/compute-record.js';
+import { isInstance, type ComputeRecord, type InstanceRecord } from '../compute/compute-record.js';
 import type { ComputeInstanceProperties } from '../compute/compute-schema.js';
 
 /** Who is calling: an object id (users, service principals) as Azure identifies principals. */
@@ -6,18 +6,14 @@ export interface Caller {
   objectId: string;
 }
 
-function props(record: ComputeRecord): ComputeInstanceProperties {
-  return record.spec.properties as ComputeInstanceProperties;
-}
-
 /** The user the instance belongs to: the assigned user (create on behalf) or its creator. */
-export function instanceOwner(record: ComputeRecord): string | undefined {
-  return props(record).personalComputeInstanceSettings?.assignedUser.objectId ?? record.instance?.createdBy;
+export function instanceOwner(record: InstanceRecord): string | undefined {
+  return record.spec.properties.personalComputeInstanceSettings?.assignedUser.objectId ?? record.instance?.createdBy;
 }
 
 /** "the assigned user (id, 'name')" or "the creator (id)": how denials name the owner. */
-function ownerPhrase(record: ComputeRecord, owner: string, ownerName?: string): string {
-  const assigned = props(record).personalComputeInstanceSettings !== undefined;
+function ownerPhrase(record: InstanceRecord, owner: string, ownerName?: string): string {
+  const assigned = record.spec.properties.personalComputeInstanceSettings !== undefined;
   return `${assigned ? 'the assigned user' : 'the creator'} (${owner}${ownerName ? `, '${ownerName}'` : ''})`;
 }
 
@@ -26,7 +22,7 @@ function ownerPhrase(record: ComputeRecord, owner: string, ownerName?: string): 
  * its creator) may open its Jupyter, terminal, SSH and custom applications, whatever their role.
  * Answers why access is refused, or undefined when allowed.
  */
-export function applicationAccessDenial(record: ComputeRecord, caller: Caller): string | undefined {
+export function applicationAccessDenial(record: InstanceRecord, caller: Caller): string | undefined {
   const owner = instanceOwner(record);
   if (owner === undefined || owner === caller.objectId) return undefined;
   return `Only ${ownerPhrase(record, owner)} may open the applications of compute instance '${record.name}'; you are ${caller.objectId}.`;
@@ -79,14 +75,14 @@ export function ownerOnlyChanges(
  * Answers why the update is refused, naming the owner, or undefined when allowed.
  */
 export function settingsChangeDenial(
-  record: ComputeRecord,
+  record: InstanceRecord,
   after: ComputeInstanceProperties,
   caller: Caller,
   ownerName?: string,
 ): string | undefined {
   const owner = instanceOwner(record);
   if (owner === undefined || owner === caller.objectId) return undefined;
-  const changed = ownerOnlyChanges(props(record), after);
+  const changed = ownerOnlyChanges(record.spec.properties, after);
   if (changed.length === 0) return undefined;
   return `Only ${ownerPhrase(record, owner, ownerName)} may change ${changed.join(', ')} of compute instance '${record.name}': these decide who can enter it and what runs in its home. You (${caller.objectId}) may still start, stop, restart or delete it, and change its other settings.`;
 }
@@ -100,10 +96,10 @@ export function ssoStartsOff(p: ComputeInstanceProperties): boolean {
 }
 
 /** Only the owner (the assigned user, when there is one) may turn SSO on; the creator of an instance made on someone's behalf cannot. */
-export function ssoChangeDenial(record: ComputeRecord, caller: Caller, enable: boolean): string | undefined {
+export function ssoChangeDenial(record: InstanceRecord, caller: Caller, enable: boolean): string | undefined {
   const owner = instanceOwner(record);
   if (!enable || owner === undefined || caller.objectId === owner) return undefined;
-  const assigned = props(record).personalComputeInstanceSettings !== undefined;
+  const assigned = record.spec.properties.personalComputeInstanceSettings !== undefined;
   return `Only ${ownerPhrase(record, owner)} may turn on single sign-on for compute instance '${record.name}'${assigned ? `, created on their behalf${caller.objectId === record.instance?.createdBy ? '; its creator cannot' : ''}` : ''}.`;
 }
 
@@ -117,11 +113,10 @@ export function storedKeyChangeDenial(
   instances: readonly ComputeRecord[],
   caller: Caller,
 ): string | undefined {
-  const others = instances.filter((r) => {
+  const others = instances.filter(isInstance).filter((r) => {
     const owner = instanceOwner(r);
     return (
-      r.spec.computeType === 'ComputeInstance' &&
-      props(r).sshSettings.sshKeyName === keyName &&
+      r.spec.properties.sshSettings.sshKeyName === keyName &&
       owner !== undefined &&
       owner !== caller.objectId
     );

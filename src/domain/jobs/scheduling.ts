@@ -1,3 +1,4 @@
+import { kindOf, type ComputeType } from '../compute/compute-kinds.js';
 import type { NodeState } from '../nodes/node-record.js';
 import type { JobRecord } from './job-record.js';
 
@@ -14,7 +15,7 @@ export interface SchedulableNode {
 /** What the scheduler knows of each compute that has queued jobs. */
 export interface ComputeForScheduling {
   name: string;
-  computeType: string;
+  computeType: ComputeType;
   /** e.g. Running / Stopped for instances; Succeeded for clusters. */
   state: string;
   maxNodes: number;
@@ -33,7 +34,7 @@ export function queueOrder(a: Pick<JobRecord, 'priority' | 'queueSeq'>, b: Pick<
 
 /** An instance takes jobs only while it is up (Running, or JobRunning with slots to spare). */
 function instanceClosed(compute: ComputeForScheduling): boolean {
-  return compute.computeType === 'ComputeInstance' && compute.state !== 'Running' && compute.state !== 'JobRunning';
+  return kindOf(compute).isInstance && compute.state !== 'Running' && compute.state !== 'JobRunning';
 }
 
 function waitReason(compute: ComputeForScheduling | undefined, computeName: string, nodes: SchedulableNode[]): string {

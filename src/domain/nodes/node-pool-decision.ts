@@ -1,3 +1,4 @@
+import { kindOf, type ComputeType } from '../compute/compute-kinds.js';
 import { parseIsoDuration } from '../compute/iso-duration.js';
 import type { NodeRecord } from './node-record.js';
 
@@ -17,7 +18,7 @@ export interface PoolDecision {
 
 /** Inputs of the pool decision for one compute. */
 export interface PoolInput {
-  computeType: string;
+  computeType: ComputeType;
   /** For instances: whether it should be running. */
   wantRunning: boolean;
   minNodes: number;
@@ -45,7 +46,7 @@ const live = (s: NodeRecord['state']): boolean => s !== 'leaving' && s !== 'pree
 export function decidePool(input: PoolInput, now: Date): PoolDecision {
   const nodes = input.nodes.filter((n) => live(n.state));
   if (input.deleting) return { target: 0, provision: 0, release: nodes.map((n) => ({ nodeId: n.id, reason: 'compute is being deleted' })) };
-  if (input.computeType === 'ComputeInstance') {
+  if (kindOf(input).isInstance) {
     const target = input.wantRunning ? 1 : 0;
     // A restart replaces every node started before it was asked for.
     const stale = input.restartRequestedAt ? nodes.filter((n) => (n.createdAt ?? '') < String(input.restartRequestedAt)) : [];

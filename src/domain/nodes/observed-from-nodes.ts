@@ -1,4 +1,4 @@
-import type { ComputeSpec } from '../compute/compute-record.js';
+import { isInstanceSpec, type ComputeSpec } from '../compute/compute-record.js';
 import type { NodeRecord } from './node-record.js';
 
 /**
@@ -8,7 +8,7 @@ import type { NodeRecord } from './node-record.js';
 export function observedFromNodes(spec: ComputeSpec, nodes: readonly Pick<NodeRecord, 'state'>[], target: number): Record<string, unknown> {
   const count = (s: NodeRecord['state']): number => nodes.filter((n) => n.state === s).length;
   // An instance's state is written by the instance loop (it needs setup, power and activity too).
-  if (spec.computeType === 'ComputeInstance') return {};
+  if (isInstanceSpec(spec)) return {};
   const current = nodes.filter((n) => n.state !== 'leaving').length;
   return {
     allocationState: current === target ? 'Steady' : 'Resizing',

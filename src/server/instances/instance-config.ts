@@ -1,4 +1,4 @@
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import type { InstanceRecord } from '../../domain/compute/compute-record.js';
 import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
 import type { CustomAppConfig, InstanceConfig } from '../../domain/instances/instance.js';
 import { toOpenSshPublicKey } from './ssh-keys.js';
@@ -35,8 +35,8 @@ function customApps(p: ComputeInstanceProperties): CustomAppConfig[] {
 }
 
 /** What an instance's node should run, from the instance's desired state (SSH keys resolved). */
-export async function instanceConfigFor(ctx: ServiceContext, compute: ComputeRecord): Promise<InstanceConfig> {
-  const p = compute.spec.properties as ComputeInstanceProperties;
+export async function instanceConfigFor(ctx: ServiceContext, compute: InstanceRecord): Promise<InstanceConfig> {
+  const p = compute.spec.properties;
   const keys: string[] = [];
   if (p.sshSettings.adminPublicKey) {
     try {
@@ -45,7 +45,7 @@ export async function instanceConfigFor(ctx: ServiceContext, compute: ComputeRec
       // Validation admitted its shape; a key that still cannot be read lets nobody in, which is safe.
     }
   }
-  const stored = (p.sshSettings as { sshKeyName?: string }).sshKeyName;
+  const stored = p.sshSettings.sshKeyName;
   if (stored) {
     const key = (await ctx.store.workspaces.get(compute.workspace))?.sshPublicKeys?.find((k) => k.name === stored);
     if (key) keys.push(key.publicKey);

@@ -1,6 +1,5 @@
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isInstance, type ComputeRecord, type InstanceRecord } from '../../domain/compute/compute-record.js';
 import { parseIsoDuration } from '../../domain/compute/iso-duration.js';
-import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
 import { HangarError, notFound } from '../../domain/errors/hangar-error.js';
 import { idleClockReset } from '../../domain/instances/idle.js';
 import type { InstanceControl } from '../../domain/instances/instance.js';
@@ -14,11 +13,11 @@ export class InstanceService {
   constructor(private readonly ctx: ServiceContext) {}
 
   /** An instance of the workspace (404 when absent, 400 when the compute is another kind). */
-  async instance(workspace: string, name: string): Promise<ComputeRecord> {
+  async instance(workspace: string, name: string): Promise<InstanceRecord> {
     if (!(await this.ctx.store.workspaces.get(workspace))) throw notFound('Workspace', workspace);
     const record = await this.ctx.store.computes.get(workspace, name);
     if (!record) throw notFound('Compute', name, `workspace '${workspace}'`);
-    if (record.spec.computeType !== 'ComputeInstance') {
+    if (!isInstance(record)) {
       throw new HangarError('OperationNotSupported', `'${name}' is a ${record.spec.computeType}; this operation applies to compute instances.`, 'name');
     }
     return record;
@@ -46,9 +45,8 @@ export class InstanceService {
     if (ws) assertNotLocked(ws, 'write', `compute instance '${name}'`);
     if (record.status.provisioningState === 'Deleting') throw new HangarError('Conflict', `Cannot ${verb} compute instance '${name}': it is being deleted.`, 'name');
     if (record.status.provisioningState === 'Failed') throw new HangarError('Conflict', `Cannot ${verb} compute instance '${name}': its creation failed (${record.status.provisioningErrors[0]?.message ?? 'see provisioningErrors'}). Delete and create it again.`, 'name');
-    const next = change(controlOf(record));
-    if (!next) return record;
-    return this.write(record, next, reason, message);
+    if (!change(controlOf(record))) return record;
+    return this.write(record, change, reason, message);
   }
 
   /** Azure's updateIdleShutdownSetting: ISO 8601 duration, 15 minutes to 3 days; applies the reset rule. */
@@ -59,10 +57,19 @@ export class InstanceService {
     if (seconds === undefined || seconds < 900 || seconds > 3 * 86400) {
       throw new HangarError('ValidationFailed', `idleTimeBeforeShutdown must be an ISO 8601 duration between 15 minutes (PT15M) and 3 days (P3D); got '${value}'.`, 'idleTimeBeforeShutdown');
     }
-    const control = withIdleReset(record, seconds, this.ctx.clock.now());
-    const updated: ComputeRecord = { ...record, spec: { ...record.spec, properties: { ...record.spec.properties, idleTimeBeforeShutdown: value } }, instance: control, modifiedAt: this.ctx.clock.now().toISOString(), version: record.version + 1 };
-    await this.ctx.store.computes.update(updated);
-    await this.event(updated, 'IdleShutdownUpdated', `Idle shutdown set to ${value}${control.idleClockResetAt !== record.instance?.idleClockResetAt ? '; the instance had been idle longer than that, so its idle clock restarts now' : ''}.`);
+    const now = this.ctx.clock.now();
+    // The setting is spec (written against the version read); the idle clock is status: together.
+    let reset = false;
+    const updated = await this.ctx.store.transaction(async () => {
+      const written = await this.ctx.store.computes.update({ ...record, spec: { ...record.spec, properties: { ...record.spec.properties, idleTimeBeforeShutdown: value } }, modifiedAt: now.toISOString() });
+      const withClock = await this.ctx.store.computes.updateStatus(record.id, (current) => {
+        const control = withIdleReset(current, seconds, now);
+        reset = control.idleClockResetAt !== current.instance?.idleClockResetAt;
+        return reset ? { instance: control } : undefined;
+      });
+      return withClock ?? written;
+    });
+    await this.event(updated, 'IdleShutdownUpdated', `Idle shutdown set to ${value}${reset ? '; the instance had been idle longer than that, so its idle clock restarts now' : ''}.`);
     this.ctx.wake();
     return updated;
   }
@@ -70,7 +77,7 @@ export class InstanceService {
   /** Skips one occurrence of a scheduled stop (the next one, or the given schedule's next). */
   async skipScheduledStop(workspace: string, name: string, id?: string): Promise<{ scheduleId: string; at: string }> {
     const record = await this.instance(workspace, name);
-    const schedules = (record.spec.properties as ComputeInstanceProperties).schedules?.computeStartStop ?? [];
+    const schedules = record.spec.properties.schedules?.computeStartStop ?? [];
     const now = this.ctx.clock.now();
     const candidates = schedules
       .map((s, i) => ({ s, id: scheduleId(s, i), at: s.status === 'Enabled' && s.action === 'Stop' ? nextOccurrence(s, now) : undefined }))
@@ -79,9 +86,9 @@ export class InstanceService {
     const first = candidates[0];
     if (!first?.at) throw new HangarError('NotFound', id ? `Compute instance '${name}' has no enabled stop schedule '${id}' with an upcoming occurrence.` : `Compute instance '${name}' has no upcoming scheduled stop.`, 'scheduleId');
     const key = `${first.id}@${first.at.toISOString()}`;
-    const control = controlOf(record);
-    if (!(control.skipped ?? []).includes(key)) {
-      await this.write(record, { ...control, skipped: [...(control.skipped ?? []), key] }, 'ScheduledStopSkipped', `The owner skipped the stop of schedule ${first.id} at ${first.at.toISOString()}; later occurrences still apply.`);
+    const skip = (c: InstanceControl): InstanceControl | undefined => ((c.skipped ?? []).includes(key) ? undefined : { ...c, skipped: [...(c.skipped ?? []), key] });
+    if (skip(controlOf(record))) {
+      await this.write(record, skip, 'ScheduledStopSkipped', `The owner skipped the stop of schedule ${first.id} at ${first.at.toISOString()}; later occurrences still apply.`);
     }
     return { scheduleId: first.id, at: first.at.toISOString() };
   }
@@ -91,15 +98,25 @@ export class InstanceService {
     const record = await this.instance(workspace, name);
     const denial = ssoChangeDenial(record, caller, enabled);
     if (denial) throw new HangarError('AuthorizationFailed', denial, 'enableSSO');
-    const updated: ComputeRecord = { ...record, spec: { ...record.spec, properties: { ...record.spec.properties, enableSSO: enabled } }, modifiedAt: this.ctx.clock.now().toISOString(), version: record.version + 1 };
-    await this.ctx.store.computes.update(updated);
+    const updated = await this.ctx.store.computes.update({ ...record, spec: { ...record.spec, properties: { ...record.spec.properties, enableSSO: enabled } }, modifiedAt: this.ctx.clock.now().toISOString() });
     await this.event(updated, 'SsoUpdated', `Single sign-on ${enabled ? 'enabled' : 'disabled'} by ${caller.objectId}.`);
     return updated;
   }
 
-  private async write(record: ComputeRecord, control: InstanceControl, reason: string, message: string): Promise<ComputeRecord> {
-    const updated: ComputeRecord = { ...record, instance: control, modifiedAt: this.ctx.clock.now().toISOString(), version: record.version + 1 };
-    await this.ctx.store.computes.update(updated);
+  /**
+   * A user's request of the instance: modifiedAt on the spec side (against the version read) and the
+   * control block on the status side, where the instance loop writes too, in one transaction.
+   * `change` is applied to the control block as stored (undefined: already as asked).
+   */
+  private async write(record: ComputeRecord, change: (c: InstanceControl) => InstanceControl | undefined, reason: string, message: string): Promise<ComputeRecord> {
+    const updated = await this.ctx.store.transaction(async () => {
+      const written = await this.ctx.store.computes.update({ ...record, modifiedAt: this.ctx.clock.now().toISOString() });
+      const withControl = await this.ctx.store.computes.updateStatus(record.id, (current) => {
+        const control = change(controlOf(current));
+        return control ? { instance: control } : undefined;
+      });
+      return withControl ?? written;
+    });
     await this.event(updated, reason, message);
     this.ctx.wake();
     return updated;

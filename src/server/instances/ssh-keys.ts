@@ -20,7 +20,7 @@ export async function storeSshKey(ctx: ServiceContext, workspace: string, name: 
   if (denial) throw new HangarError('AuthorizationFailed', denial, 'name');
   if (!isSshPublicKey(publicKey)) throw new HangarError('ValidationFailed', 'publicKey must be a single-line ssh-rsa/ssh-ed25519 key or a multi-line PEM public key.', 'publicKey');
   const key = { name, publicKey: toOpenSshPublicKey(publicKey), createdAt: ctx.clock.now().toISOString() };
-  await ctx.store.workspaces.update({ ...ws, sshPublicKeys: [...(ws.sshPublicKeys ?? []).filter((k) => k.name !== name), key], modifiedAt: key.createdAt, version: ws.version + 1 });
+  await ctx.store.workspaces.update({ ...ws, sshPublicKeys: [...(ws.sshPublicKeys ?? []).filter((k) => k.name !== name), key], modifiedAt: key.createdAt });
   return key;
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { z } from 'zod';
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { kindOf } from '../../domain/compute/compute-kinds.js';
+import { isSpecOf, nodeBounds, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { inputPlacement, renderCommand } from '../../domain/jobs/command-template.js';
@@ -28,15 +29,13 @@ export const jobSubmissionSchema = z.strictObject({
 /** A validated submission body. */
 export type JobSubmission = z.infer<typeof jobSubmissionSchema>;
 
-const runnableKinds = new Set(['AmlCompute', 'ComputeInstance', 'Slurm', 'VirtualMachine']);
-
 async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobSpec): Promise<ComputeRecord> {
   const raw = spec.compute;
   if (!raw) throw new HangarError('ValidationFailed', "compute: required (a compute cluster or instance of this workspace, with or without 'azureml:', or 'local').", 'compute');
   const name = raw.replace(/^azureml:/, '');
   const compute = await ctx.store.computes.get(workspace, name);
   if (!compute) throw new HangarError('NotFound', `compute: '${name}' does not exist in workspace '${workspace}'; see \`hangar compute list\`.`, 'compute');
-  if (!runnableKinds.has(compute.spec.computeType)) {
+  if (!kindOf(compute.spec).runnableHere) {
     throw new HangarError('JobCannotRun', `compute: '${name}' is a ${compute.spec.computeType}; jobs run on compute clusters (AmlCompute), compute instances, attached Slurm clusters and attached machines (VirtualMachine).`, 'compute');
   }
   if (compute.status.provisioningState === 'Deleting' || compute.status.provisioningState === 'Failed') {
@@ -47,18 +46,20 @@ async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobS
 
 /** A job must be able to fit one day: node count and cores within the compute's limits. */
 function checkFits(ctx: ServiceContext, compute: ComputeRecord, instanceCount: number): void {
-  const props = compute.spec.properties;
-  const max = compute.spec.computeType === 'ComputeInstance' ? 1 : Number((props.scaleSettings as { maxNodeCount?: number } | undefined)?.maxNodeCount ?? 1);
+  const max = nodeBounds(compute.spec).maxNodeCount;
   if (instanceCount > max) {
     throw new HangarError('JobCannotRun', `resources.instance_count: ${instanceCount} nodes requested but ${compute.name} has at most ${max}; the job could never start.`, 'resources.instance_count');
   }
-  const size = findVmSize(String(props.vmSize ?? ''));
+  // Only a cluster's cores count against the location's quota per job.
+  if (!isSpecOf(compute.spec, 'AmlCompute')) return;
+  const props = compute.spec.properties;
+  const size = findVmSize(props.vmSize);
   const location = ctx.config.locations.find((l) => l.name === compute.spec.location);
   if (!size || !location) return;
   const lowPriority = props.vmPriority === 'LowPriority';
   const limit = lowPriority ? location.quota.lowPriorityCores : (location.quota.dedicatedCoresPerFamily[size.family] ?? location.quota.defaultDedicatedCoresPerFamily);
   const need = instanceCount * size.vCPUs;
-  if (compute.spec.computeType === 'AmlCompute' && need > limit) {
+  if (need > limit) {
     throw new HangarError('JobCannotRun', `resources.instance_count: ${instanceCount} × ${size.vCPUs} cores of ${size.name} = ${need} cores, above the ${lowPriority ? 'low-priority' : size.family} quota of ${limit} in ${location.name}; the job could never start.`, 'resources.instance_count');
   }
 }

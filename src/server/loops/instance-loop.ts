@@ -1,12 +1,10 @@
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
-import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
+import { isInstance, type InstanceRecord } from '../../domain/compute/compute-record.js';
 import { parseIsoDuration } from '../../domain/compute/iso-duration.js';
 import { busyReasons } from '../../domain/instances/idle.js';
 import { decideInstance, type InstanceDecision } from '../../domain/instances/instance-decision.js';
 import { instanceState, isUsable } from '../../domain/instances/instance-state.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { controlOf } from '../instances/instance-service.js';
-import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { LoopDefinition } from './loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -15,7 +13,7 @@ export const STOP_NOTICE_MS = 15 * 60_000;
 
 /** Azure's observed instance fields, from the node's report. */
 function observedOf(
-  compute: ComputeRecord,
+  compute: InstanceRecord,
   node: NodeRecord | undefined,
   decision: InstanceDecision,
 ): Record<string, unknown> {
@@ -25,7 +23,7 @@ function observedOf(
     ...(node ? { node } : {}),
   });
   const report = node?.instance;
-  const p = compute.spec.properties as ComputeInstanceProperties;
+  const p = compute.spec.properties;
   const user = p.sshSettings.adminUserName ?? 'azureuser';
   const port = report?.ssh?.port;
   const base = `/apps/${compute.workspace}/${compute.name}`;
@@ -62,7 +60,7 @@ function observedOf(
 
 async function applyDecision(
   ctx: ServiceContext,
-  compute: ComputeRecord,
+  compute: InstanceRecord,
   decision: InstanceDecision,
   observed: Record<string, unknown>,
 ): Promise<boolean> {
@@ -78,12 +76,22 @@ async function applyDecision(
     JSON.stringify(control) !== JSON.stringify(controlOf(compute)) ||
     JSON.stringify(nextObserved) !== JSON.stringify(compute.status.observed);
   if (!changed) return false;
-  await ctx.store.computes.update({
-    ...compute,
-    instance: control,
-    status: { ...compute.status, observed: nextObserved },
-    version: compute.version + 1,
+  // A status write: it never makes a user's write conflict. It lands only on the instance as it
+  // was decided on; a user's change since (power, spec, state) wins and the next pass decides again.
+  let stale = false;
+  const written = await ctx.store.computes.updateStatus(compute.id, (current) => {
+    stale =
+      current.version !== compute.version ||
+      current.status.provisioningState !== compute.status.provisioningState ||
+      JSON.stringify(controlOf(current)) !== JSON.stringify(controlOf(compute));
+    return stale
+      ? undefined
+      : { instance: control, status: { ...current.status, observed: { ...current.status.observed, ...observed } } };
   });
+  if (!written) {
+    if (stale) ctx.wake();
+    return false;
+  }
   const at = ctx.clock.now().toISOString();
   const resource = `compute/${compute.name}`;
   if (decision.power) {
@@ -114,14 +122,15 @@ async function applyDecision(
  * The instance loop: each instance (its own key) gets its state from its node, its schedules fired,
  * idle shutdown applied, scheduled stops announced. Answers when it wants to look again.
  */
-export function instanceLoop(ctx: ServiceContext): LoopDefinition<ComputeRecord[], ComputeRecord> {
+export function instanceLoop(ctx: ServiceContext): LoopDefinition<InstanceRecord[], InstanceRecord> {
   return {
     name: 'instances',
     intervalMs: ctx.config.reconcileIntervalMs,
     // Creating and Deleting instances belong to the provisioning loop (their state says so already).
     read: async () =>
       (await ctx.store.computes.all({ computeType: 'ComputeInstance' })).filter(
-        (c) => c.status.provisioningState === 'Succeeded' || c.status.provisioningState === 'Updating',
+        (c): c is InstanceRecord =>
+          isInstance(c) && (c.status.provisioningState === 'Succeeded' || c.status.provisioningState === 'Updating'),
       ),
     keys: (instances) => instances,
     keyOf: (compute) => `compute/${compute.workspace}/${compute.name}`,
@@ -129,7 +138,7 @@ export function instanceLoop(ctx: ServiceContext): LoopDefinition<ComputeRecord[
   };
 }
 
-async function reconcileInstance(ctx: ServiceContext, compute: ComputeRecord): Promise<number | undefined> {
+async function reconcileInstance(ctx: ServiceContext, compute: InstanceRecord): Promise<number | undefined> {
   const now = ctx.clock.now();
   const nodes = (await ctx.store.nodes.all({ computeId: compute.id })).filter((n) => n.state !== 'preempted');
   const node = nodes.find((n) => n.state !== 'leaving') ?? nodes[0];
@@ -142,7 +151,7 @@ async function reconcileInstance(ctx: ServiceContext, compute: ComputeRecord): P
     control,
     ...(node ? { node } : {}),
   });
-  const p = compute.spec.properties as ComputeInstanceProperties;
+  const p = compute.spec.properties;
   const limit = p.idleTimeBeforeShutdown ? parseIsoDuration(p.idleTimeBeforeShutdown) : undefined;
   const idleSince =
     typeof compute.status.observed.idleSince === 'string' ? compute.status.observed.idleSince : undefined;
@@ -160,13 +169,7 @@ async function reconcileInstance(ctx: ServiceContext, compute: ComputeRecord): P
     now,
     STOP_NOTICE_MS,
   );
-  try {
-    // A change (power, state) is for the other loops to act on: the node pool starts or stops the node.
-    if (await applyDecision(ctx, compute, decision, observedOf(compute, node, decision))) ctx.wake();
-  } catch (err) {
-    // Another writer got there first (an API call, the provisioning loop): look again next pass.
-    if (!(err instanceof HangarError && err.code === 'Conflict')) throw err;
-    ctx.wake();
-  }
+  // A change (power, state) is for the other loops to act on: the node pool starts or stops the node.
+  if (await applyDecision(ctx, compute, decision, observedOf(compute, node, decision))) ctx.wake();
   return decision.wakeAt ? Math.max(0, decision.wakeAt.getTime() - now.getTime()) : undefined;
 }

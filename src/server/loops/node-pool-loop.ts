@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { isScalable, type ComputeRecord } from '../../domain/compute/compute-record.js';
+import {
+  getsNodes,
+  isInstance,
+  isScalable,
+  nodeBounds,
+  type ComputeRecord,
+} from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { terminalStates, type JobState } from '../../domain/jobs/job-record.js';
 import { jobOfLocalNode } from '../../domain/jobs/local-target.js';
@@ -8,6 +14,7 @@ import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { observedFromNodes } from '../../domain/nodes/observed-from-nodes.js';
 import type { Provider } from '../../providers/provider.js';
 import { releaseNode } from '../nodes/release-node.js';
+import { updateNode } from '../nodes/node-writes.js';
 import type { LoopDefinition } from './loop-runner.js';
 import { readPoolLimits, type PoolLimits } from './pool-limits.js';
 import { retireRunBasedComputes } from './run-based-computes.js';
@@ -26,9 +33,6 @@ const activeStates: JobState[] = [
   'CancelRequested',
   'NotResponding',
 ];
-
-/** Compute kinds whose nodes Hangar starts itself (attached kinds bring their own). */
-const pooled = new Set(['AmlCompute', 'ComputeInstance', 'Slurm', 'VirtualMachine']);
 
 /** How a node pool reaches its providers. */
 export interface PoolPlumbing {
@@ -49,8 +53,8 @@ export interface PoolPlumbing {
 
 function slotsFor(compute: ComputeRecord): number {
   // Instances run several jobs side by side (up to their vCPUs); cluster nodes take one job each, as in Azure ML.
-  if (compute.spec.computeType !== 'ComputeInstance') return 1;
-  return findVmSize(String(compute.spec.properties.vmSize ?? ''))?.vCPUs ?? 1;
+  if (!isInstance(compute)) return 1;
+  return findVmSize(compute.spec.properties.vmSize)?.vCPUs ?? 1;
 }
 
 async function provisionNode(
@@ -76,15 +80,9 @@ async function provisionNode(
   // Record first, then start: a crash in between leaves a record the pool can clean up, never an unknown process.
   await ctx.store.nodes.insert(node);
   // An instance's node keeps its home folder, host key and setup state in the instance's folder.
-  const instanceArgs =
-    compute.spec.computeType === 'ComputeInstance'
-      ? [
-          '--instance-dir',
-          instanceDir(ctx.config.home, compute.id),
-          '--jupyter-command',
-          ctx.config.instances.jupyterCommand,
-        ]
-      : [];
+  const instanceArgs = isInstance(compute)
+    ? ['--instance-dir', instanceDir(ctx.config.home, compute.id), '--jupyter-command', ctx.config.instances.jupyterCommand]
+    : [];
   let started: Awaited<ReturnType<Provider['provision']>>;
   try {
     started = await plumbing.providerFor(compute).provision({
@@ -100,7 +98,8 @@ async function provisionNode(
     await ctx.store.nodes.delete(node.id);
     throw new ProvisionFailed((err as Error).message);
   }
-  await ctx.store.nodes.update({ ...node, providerRef: started.ref, version: 2 });
+  // Its agent may have registered meanwhile (a write of its own): updateNode reads again and retries.
+  await updateNode(ctx, node.id, () => ({ providerRef: started.ref }));
   await ctx.store.events.append({
     at: now,
     workspace: compute.workspace,
@@ -175,27 +174,20 @@ async function reconcileCompute(
 ): Promise<Date | undefined> {
   const { limits } = snapshot;
   const nodes = snapshot.nodesByCompute.get(compute.id) ?? [];
-  // An attached machine is one static node: always there while attached.
-  const scale =
-    compute.spec.computeType === 'VirtualMachine'
-      ? { minNodeCount: 1, maxNodeCount: 1 }
-      : ((compute.spec.properties.scaleSettings ?? {}) as {
-          minNodeCount?: number;
-          maxNodeCount?: number;
-          nodeIdleTimeBeforeScaleDown?: string;
-        });
+  // Clusters scale within their settings, an instance has one node, an attached machine is always its one node.
+  const scale = nodeBounds(compute.spec);
   const decision = decidePool(
     {
       computeType: compute.spec.computeType,
       wantRunning:
         compute.status.provisioningState !== 'Deleting' &&
-        (compute.spec.computeType !== 'ComputeInstance' || controlOf(compute).power === 'Running'),
+        (!isInstance(compute) || controlOf(compute).power === 'Running'),
       ...(compute.instance?.restartRequestedAt
         ? { restartRequestedAt: compute.instance.restartRequestedAt }
         : {}),
-      minNodes: scale.minNodeCount ?? 0,
-      maxNodes: scale.maxNodeCount ?? 1,
-      idleTimeBeforeScaleDown: scale.nodeIdleTimeBeforeScaleDown ?? 'PT120S',
+      minNodes: scale.minNodeCount,
+      maxNodes: scale.maxNodeCount,
+      idleTimeBeforeScaleDown: scale.nodeIdleTimeBeforeScaleDown,
       demand: snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0,
       nodes,
       deleting: compute.status.provisioningState === 'Deleting',
@@ -204,10 +196,9 @@ async function reconcileCompute(
     },
     ctx.clock.now(),
   );
-  const why =
-    compute.spec.computeType === 'ComputeInstance'
-      ? 'the instance runs'
-      : `target ${decision.target} = clamp(min ${scale.minNodeCount ?? 0}, max ${scale.maxNodeCount ?? 1}, demand ${snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0}), ${nodes.filter((n) => n.state !== 'leaving' && n.state !== 'preempted').length} live`;
+  const why = isInstance(compute)
+    ? 'the instance runs'
+    : `target ${decision.target} = clamp(min ${scale.minNodeCount}, max ${scale.maxNodeCount}, demand ${snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0}), ${nodes.filter((n) => n.state !== 'leaving' && n.state !== 'preempted').length} live`;
   let failure: PoolError | undefined;
   let provisioned = 0;
   // After a refusal the backend is asked again only after a pause, not on every pass.
@@ -270,19 +261,16 @@ async function writeObserved(
   target: number,
   errors: PoolError[],
 ): Promise<void> {
-  const fresh = await ctx.store.computes.get(compute.workspace, compute.name);
-  if (!fresh) return;
-  const observed = {
-    ...fresh.status.observed,
-    ...observedWithErrors(fresh, await ctx.store.nodes.all({ computeId: fresh.id }), target, errors),
-  };
-  if (JSON.stringify(observed) === JSON.stringify(fresh.status.observed)) return;
-  await ctx.store.computes.update({
-    ...fresh,
-    status: { ...fresh.status, observed },
-    version: fresh.version + 1,
+  const nodes = await ctx.store.nodes.all({ computeId: compute.id });
+  let before = '[]';
+  // Observed fields are status: written apart from the spec, so a user's PATCH never conflicts with them.
+  const fresh = await ctx.store.computes.updateStatus(compute.id, (current) => {
+    const observed = { ...current.status.observed, ...observedWithErrors(current, nodes, target, errors) };
+    if (JSON.stringify(observed) === JSON.stringify(current.status.observed)) return undefined;
+    before = JSON.stringify(current.status.observed.errors ?? []);
+    return { status: { ...current.status, observed } };
   });
-  const before = JSON.stringify(fresh.status.observed.errors ?? []);
+  if (!fresh) return;
   if (JSON.stringify(errors) === before) return;
   // A new or changed block is an event once, not once per pass.
   const now = ctx.clock.now().toISOString();
@@ -334,7 +322,7 @@ export function poolKeys(
     .map((compute) => ({ kind: 'retire', compute }));
   for (const compute of computes.filter(
     (c) =>
-      pooled.has(c.spec.computeType) &&
+      getsNodes(c) &&
       ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState),
   ))
     keys.push({ kind: 'pool', compute });

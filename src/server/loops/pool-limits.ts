@@ -1,4 +1,4 @@
-import { isScalable, type ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isLowPriority, isScalable, nodeVmSize, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { familyLimit, quotaShortfall, usageOf, type CoreUsage } from '../../domain/compute/quota.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import type { PoolInput } from '../../domain/nodes/node-pool-decision.js';
@@ -29,8 +29,8 @@ export async function readPoolLimits(
         `workspace '${ws.name}' has a ReadOnly lock '${lock.name}'; remove it to let the cluster scale`,
       );
   }
-  const sizeOf = (c: ComputeRecord) => findVmSize(String(c.spec.properties.vmSize ?? ''));
-  const lowPriority = (c: ComputeRecord): boolean => c.spec.properties.vmPriority === 'LowPriority';
+  const sizeOf = (c: ComputeRecord) => findVmSize(nodeVmSize(c.spec) ?? '');
+  const lowPriority = (c: ComputeRecord): boolean => isLowPriority(c.spec);
   return {
     quotaFor(compute) {
       const size = sizeOf(compute);

@@ -1,4 +1,4 @@
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isInstance, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { decideProvisioning } from '../../domain/compute/provisioning-decision.js';
 import type { LoopDefinition } from './loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
@@ -47,16 +47,19 @@ async function provisionCompute(
         )
       : undefined;
     if (problem) {
-      await ctx.store.computes.update({
-        ...record,
-        status: {
-          ...record.status,
-          provisioningState: 'Failed',
-          provisioningErrors: [{ code: 'ProviderError', message: problem }],
-        },
-        modifiedAt: now,
-        version: record.version + 1,
-      });
+      const failed = await ctx.store.computes.updateStatus(record.id, (current) =>
+        stillAsChecked(current, record)
+          ? {
+              status: {
+                ...current.status,
+                provisioningState: 'Failed',
+                provisioningErrors: [{ code: 'ProviderError', message: problem }],
+              },
+            }
+          : undefined,
+      );
+      // Changed meanwhile (a new spec, a delete): the next pass decides again.
+      if (!failed) return;
       await ctx.store.events.append({
         at: now,
         workspace: record.workspace,
@@ -68,17 +71,19 @@ async function provisionCompute(
       return;
     }
     // What the check found (an SSH host key to pin) is kept on the compute.
-    await ctx.store.computes.update({
-      ...record,
-      status: {
-        ...record.status,
-        provisioningState: 'Succeeded',
-        provisioningErrors: [],
-        observed: { ...record.status.observed, ...observed },
-      },
-      modifiedAt: now,
-      version: record.version + 1,
-    });
+    const succeeded = await ctx.store.computes.updateStatus(record.id, (current) =>
+      stillAsChecked(current, record)
+        ? {
+            status: {
+              ...current.status,
+              provisioningState: 'Succeeded',
+              provisioningErrors: [],
+              observed: { ...current.status.observed, ...observed },
+            },
+          }
+        : undefined,
+    );
+    if (!succeeded) return;
     await ctx.store.events.append({
       at: now,
       workspace: record.workspace,
@@ -90,7 +95,7 @@ async function provisionCompute(
   } else if (step.kind === 'remove') {
     await ctx.store.computes.delete(record.id);
     await ctx.store.secrets.deleteOwner(record.id);
-    if (record.spec.computeType === 'ComputeInstance' && record.deleteAction !== 'Detach')
+    if (isInstance(record) && record.deleteAction !== 'Detach')
       removeInstanceDir(ctx.config.home, record.id);
     const verb = record.deleteAction === 'Detach' ? 'Detached' : 'Deleted';
     await ctx.store.events.append({
@@ -102,4 +107,12 @@ async function provisionCompute(
       level: 'Info',
     });
   }
+}
+
+/**
+ * The outcome of a check is written only onto the compute it checked: the same spec (a PATCH
+ * since asks for a check of its own) in the same state (a delete since wins).
+ */
+function stillAsChecked(current: ComputeRecord, checked: ComputeRecord): boolean {
+  return current.version === checked.version && current.status.provisioningState === checked.status.provisioningState;
 }

@@ -1,4 +1,4 @@
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isLowPriority, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { pickPreemptions } from '../../domain/nodes/random-preemption.js';
 import { preemptNode } from '../nodes/preemption.js';
 import type { LoopDefinition } from './loop-runner.js';
@@ -40,7 +40,7 @@ export function randomPreemptionLoop(
         const chaos = location.lowPriorityPreemption;
         if (!chaos) continue;
         const all = await ctx.store.computes.all({ location: location.name, computeType: 'AmlCompute' });
-        for (const cluster of all.filter((c) => c.spec.properties.vmPriority === 'LowPriority'))
+        for (const cluster of all.filter((c) => isLowPriority(c.spec)))
           clusters.push({ cluster, location: location.name, meanIntervalSeconds: chaos.meanIntervalSeconds });
       }
       return { clusters, elapsedMs };

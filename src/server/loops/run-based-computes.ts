@@ -1,5 +1,4 @@
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
-import { HangarError } from '../../domain/errors/hangar-error.js';
 import { terminalStates } from '../../domain/jobs/job-record.js';
 import type { ServiceContext } from '../services/service-context.js';
 
@@ -16,18 +15,13 @@ export async function retireRunBasedComputes(
     const job = await ctx.store.jobs.get(compute.workspace, compute.runFor);
     if (job && !terminalStates.has(job.status)) continue;
     const now = ctx.clock.now().toISOString();
-    try {
-      await ctx.store.computes.update({
-        ...compute,
-        deleteAction: 'Delete',
-        status: { ...compute.status, provisioningState: 'Deleting' },
-        modifiedAt: now,
-        version: compute.version + 1,
-      });
-    } catch (err) {
-      if (err instanceof HangarError && err.code === 'Conflict') continue; // changed meanwhile: next pass
-      throw err;
-    }
+    // A state the loop sets: a status write, which never conflicts with what users write.
+    const written = await ctx.store.computes.updateStatus(compute.id, (current) =>
+      current.status.provisioningState === 'Deleting'
+        ? undefined
+        : { deleteAction: 'Delete', status: { ...current.status, provisioningState: 'Deleting' } },
+    );
+    if (!written) continue; // deleted meanwhile
     const why = job ? `job ${job.name} ended ${job.status}` : `job ${compute.runFor} no longer exists`;
     await ctx.store.events.append({
       at: now,

@@ -1,4 +1,4 @@
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isInstance, nodeBounds, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { assignJob, finishWithoutNode, setWaitReason } from '../../domain/jobs/job-transitions.js';
 import {
@@ -13,18 +13,16 @@ import type { LoopDefinition } from './loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 function forScheduling(c: ComputeRecord): ComputeForScheduling {
-  const scale = (c.spec.properties.scaleSettings ?? {}) as { maxNodeCount?: number };
-  const state =
-    c.spec.computeType === 'ComputeInstance'
-      ? String(c.status.observed.state ?? c.status.provisioningState)
-      : c.status.provisioningState;
+  const state = isInstance(c)
+    ? String(c.status.observed.state ?? c.status.provisioningState)
+    : c.status.provisioningState;
   // An instance whose node is still starting is not "stopped": let the node wait reason speak.
   const shown = state === 'Starting' || state === 'Creating' ? 'Running' : state;
   return {
     name: c.name,
     computeType: c.spec.computeType,
     state: shown,
-    maxNodes: c.spec.computeType === 'ComputeInstance' ? 1 : (scale.maxNodeCount ?? 1),
+    maxNodes: nodeBounds(c.spec).maxNodeCount,
   };
 }
 

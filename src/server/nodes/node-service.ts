@@ -1,3 +1,4 @@
+import { isInstance } from '../../domain/compute/compute-record.js';
 import { instanceConfigFor } from '../instances/instance-config.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
@@ -40,7 +41,6 @@ export class NodeService {
       registeredAt: now,
       lastHeartbeatAt: now,
       idleSince: node.idleSince ?? now,
-      version: node.version + 1,
     });
     await this.ctx.store.events.append({ at: now, workspace: node.workspace, resource: `compute/${node.computeName}`, reason: 'NodeRegistered', message: `Node ${node.id} registered from ${req.hostname} (pid ${req.pid}, ${req.capacity.cores} cores).`, level: 'Info' });
     this.ctx.wake();
@@ -95,7 +95,7 @@ export class NodeService {
       return { state: leaving ? n.state : busy ? 'running' : 'idle', idleSince: busy ? undefined : (n.idleSince ?? now.toISOString()), lastHeartbeatAt: now.toISOString(), reason: leaving ? n.reason : undefined, ...(req.instance ? { instance: req.instance } : {}) };
     });
     const compute = req.instance ? await this.ctx.store.computes.getById(node.computeId) : undefined;
-    const instance = compute?.spec.computeType === 'ComputeInstance' ? await instanceConfigFor(this.ctx, compute) : undefined;
+    const instance = compute && isInstance(compute) ? await instanceConfigFor(this.ctx, compute) : undefined;
     // A preempted node first lets its jobs stop (and checkpoint); it shuts down once none is left.
     return { stop, shutdown: !written || written.state === 'leaving' || (written.state === 'preempted' && jobs.length === 0 && req.running.length === 0), ...(instance ? { instance } : {}) };
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
-import { immutableChangeProblems, isAttached, validateComputeRequest, type ValidatedCompute } from '../../domain/compute/compute-validation.js';
+import { kindOf } from '../../domain/compute/compute-kinds.js';
+import { isInstance, isInstanceSpec, isSpecOf, type ComputeRecord, type InstanceRecord } from '../../domain/compute/compute-record.js';
+import { immutableChangeProblems, putPath, validateComputeRequest, type ValidatedCompute } from '../../domain/compute/compute-validation.js';
 import { initialObserved, specToRequest } from '../../domain/compute/compute-view.js';
 import { coresHeld, quotaShortfall, usageOf } from '../../domain/compute/quota.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
@@ -9,11 +10,11 @@ import { HangarError, notFound, throwIfProblems } from '../../domain/errors/hang
 import { mergePatch } from '../../domain/json-merge-patch.js';
 import { assertNotLocked, type WorkspaceRecord } from '../../domain/workspace/workspace.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import type { JobRecord } from '../../domain/jobs/job-record.js';
 import { preemptNode } from '../nodes/preemption.js';
 import type { ComputeFilter, Page, PageRequest } from '../../store/store.js';
 import { withCanonicalLocation } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
-import type { ComputeInstanceProperties } from '../../domain/compute/compute-schema.js';
 import { parseIsoDuration } from '../../domain/compute/iso-duration.js';
 import { instanceOwner, settingsChangeDenial, ssoStartsOff, type Caller } from '../../domain/instances/instance-access.js';
 import { withIdleReset } from '../instances/instance-service.js';
@@ -65,14 +66,14 @@ export class ComputeService {
       modifiedAt: now,
       version: 1,
     };
-    const policyNote = record.spec.computeType === 'ComputeInstance' ? prepareInstance(record, ws, caller) : undefined;
+    const policyNote = isInstance(record) ? prepareInstance(record, ws, caller) : undefined;
     await this.checkQuotaForNew(record);
     // A compute and its secrets land together: a crash never leaves one without the other.
     await this.ctx.store.transaction(async () => {
       await this.ctx.store.computes.insert(record);
       await this.saveSecrets(record.id, validated.secrets);
     });
-    await this.event(record, 'Created', `${isAttached(record.spec.computeType) ? 'Attach' : 'Create'} requested (${record.spec.computeType}).`);
+    await this.event(record, 'Created', `${kindOf(record.spec).isAttached ? 'Attach' : 'Create'} requested (${record.spec.computeType}).`);
     if (policyNote) await this.event(record, 'PolicyApplied', policyNote);
     this.ctx.wake();
     return { record, created: true, warnings: validated.warnings };
@@ -95,22 +96,30 @@ export class ComputeService {
     const request = fillSecrets ? await this.withStoredSecrets(existing, body) : body;
     const validated: ValidatedCompute = validateComputeRequest(existing.name, withCanonicalLocation(this.ctx.config, request), this.validationContext(ws));
     throwIfProblems(immutableChangeProblems(existing.spec, validated.spec));
-    if (existing.spec.computeType === 'ComputeInstance') await this.checkOwnerSettings(existing, validated.spec.properties as ComputeInstanceProperties, caller ?? { objectId: '(no caller)' });
-    const record: ComputeRecord = {
-      ...existing,
-      spec: validated.spec,
-      // An attached machine or cluster is checked again (reachable, credentials, host key) on every change.
-      ...(existing.spec.computeType === 'VirtualMachine' || existing.spec.computeType === 'Slurm' ? { status: { ...existing.status, provisioningState: 'Updating' as const } } : {}),
-      modifiedAt: this.ctx.clock.now().toISOString(),
-      version: existing.version + 1,
-    };
-    if (record.spec.computeType === 'ComputeInstance' && validated.spec.properties.idleTimeBeforeShutdown !== existing.spec.properties.idleTimeBeforeShutdown) {
-      record.instance = withIdleReset(existing, parseIsoDuration(String(validated.spec.properties.idleTimeBeforeShutdown ?? '')), this.ctx.clock.now());
-    }
-    await this.ctx.store.transaction(async () => {
-      await this.ctx.store.computes.update(record);
-      await this.ctx.store.secrets.deleteOwner(record.id);
-      await this.saveSecrets(record.id, validated.secrets);
+    // The kind cannot change (immutableChangeProblems): an instance stays an instance.
+    if (isInstance(existing) && isInstanceSpec(validated.spec)) await this.checkOwnerSettings(existing, validated.spec.properties, caller ?? { objectId: '(no caller)' });
+    const now = this.ctx.clock.now();
+    // An attached machine or cluster is checked again (reachable, credentials, host key) on every change.
+    const recheck = kindOf(existing.spec).verifiedOnChange;
+    const idleAfter = isInstanceSpec(validated.spec) ? validated.spec.properties.idleTimeBeforeShutdown : undefined;
+    const idleChanged = isInstanceSpec(existing.spec) && idleAfter !== existing.spec.properties.idleTimeBeforeShutdown;
+    const idleSeconds = idleChanged ? parseIsoDuration(idleAfter ?? '') : undefined;
+    // The spec is written against the version read (the loops never bump it, so only another
+    // user's write conflicts); the state it sets goes on the status side, in the same transaction.
+    const record = await this.ctx.store.transaction(async () => {
+      const written = await this.ctx.store.computes.update({ ...existing, spec: validated.spec, modifiedAt: now.toISOString() });
+      const withStatus = recheck || idleChanged
+        ? await this.ctx.store.computes.updateStatus(existing.id, (current) => {
+            if (current.status.provisioningState === 'Deleting') throw new HangarError('Conflict', `Compute '${existing.name}' is being deleted; wait for the deletion to finish.`, existing.name);
+            return {
+              ...(recheck ? { status: { ...current.status, provisioningState: 'Updating' as const } } : {}),
+              ...(idleChanged ? { instance: withIdleReset(current, idleSeconds, now) } : {}),
+            };
+          })
+        : undefined;
+      await this.ctx.store.secrets.deleteOwner(existing.id);
+      await this.saveSecrets(existing.id, validated.secrets);
+      return withStatus ?? written;
     });
     await this.event(record, 'Updated', 'Desired state updated.');
     this.ctx.wake();
@@ -122,18 +131,19 @@ export class ComputeService {
     const ws = await this.workspace(workspace);
     const existing = await this.get(workspace, name);
     assertNotLocked(ws, 'delete', `compute '${name}'`);
-    if (action === 'Detach' && !isAttached(existing.spec.computeType)) {
+    if (action === 'Detach' && !kindOf(existing.spec).isAttached) {
       throw new HangarError('OperationNotSupported', `Compute '${name}' is a ${existing.spec.computeType} created by Hangar; detach applies only to attached computes. Delete it instead.`, 'underlyingResourceAction');
     }
     if (existing.status.provisioningState === 'Deleting') return existing;
-    const record: ComputeRecord = {
-      ...existing,
-      deleteAction: action,
-      status: { ...existing.status, provisioningState: 'Deleting' },
-      modifiedAt: this.ctx.clock.now().toISOString(),
-      version: existing.version + 1,
-    };
-    await this.ctx.store.computes.update(record);
+    // A state the user sets: the spec (modifiedAt) against the version read, and the state on the
+    // status side, in one transaction.
+    const record = await this.ctx.store.transaction(async () => {
+      const written = await this.ctx.store.computes.update({ ...existing, modifiedAt: this.ctx.clock.now().toISOString() });
+      const deleting = await this.ctx.store.computes.updateStatus(existing.id, (current) =>
+        current.status.provisioningState === 'Deleting' ? undefined : { deleteAction: action, status: { ...current.status, provisioningState: 'Deleting' } },
+      );
+      return deleting ?? written;
+    });
     await this.event(record, action === 'Detach' ? 'DetachRequested' : 'DeleteRequested', `${action} requested.`);
     this.ctx.wake();
     return record;
@@ -143,6 +153,13 @@ export class ComputeService {
   async events(workspace: string, name: string, page: PageRequest): Promise<Page<EventRecord>> {
     await this.get(workspace, name);
     return this.ctx.store.events.list({ workspace, resource: `compute/${name}` }, page);
+  }
+
+  /** The nodes of a compute, with the jobs of the compute (list-nodes shows which runs on which node). */
+  async nodesWithJobs(record: ComputeRecord): Promise<{ nodes: NodeRecord[]; jobs: JobRecord[] }> {
+    const nodes = await this.ctx.store.nodes.all({ computeId: record.id });
+    const jobs = await this.ctx.store.jobs.all({ workspace: record.workspace, computeName: record.name });
+    return { nodes, jobs };
   }
 
   /** Secret values of a compute (the list-keys action); never part of an ordinary read. */
@@ -163,7 +180,7 @@ export class ComputeService {
   }
 
   /** SSH keys, scripts, apps and SSO of an instance are its owner's to change (see instance-access.ts). */
-  private async checkOwnerSettings(existing: ComputeRecord, after: ComputeInstanceProperties, caller: Caller): Promise<void> {
+  private async checkOwnerSettings(existing: InstanceRecord, after: InstanceRecord['spec']['properties'], caller: Caller): Promise<void> {
     if (!settingsChangeDenial(existing, after, caller)) return;
     const owner = instanceOwner(existing);
     const ownerName = owner === undefined ? undefined : (await this.ctx.store.access.getUser(owner))?.name;
@@ -192,8 +209,9 @@ export class ComputeService {
     const stored = await this.readSecrets(existing.id);
     if (Object.keys(stored).length === 0 || typeof body !== 'object' || body === null) return body;
     // Secrets are never returned by reads, so a re-applied YAML/PUT usually lacks them: keep the stored ones.
-    const withSecrets = specToRequest({ ...existing, spec: { ...existing.spec, properties: {} } }, stored) as { properties: { properties: unknown } };
-    return mergePatch({ properties: { properties: withSecrets.properties.properties } }, body);
+    const properties: Record<string, unknown> = {};
+    for (const [path, value] of Object.entries(stored)) putPath(properties, path, value);
+    return mergePatch({ properties: { properties } }, body);
   }
 
   private async saveSecrets(ownerId: string, secrets: Record<string, string>): Promise<void> {
@@ -224,8 +242,8 @@ export class ComputeService {
  * behalf of someone with scripts or apps, and the workspace's default stop schedule when it has none.
  * Answers the policy note to record, if the policy applied.
  */
-function prepareInstance(record: ComputeRecord, ws: WorkspaceRecord, caller: Caller | undefined): string | undefined {
-  const p = record.spec.properties as ComputeInstanceProperties;
+function prepareInstance(record: InstanceRecord, ws: WorkspaceRecord, caller: Caller | undefined): string | undefined {
+  const p = record.spec.properties;
   record.instance = { power: p.startAfterCreation === false ? 'Stopped' : 'Running', ...(caller ? { createdBy: caller.objectId } : {}) };
   if (ssoStartsOff(p)) record.spec.properties = { ...record.spec.properties, enableSSO: false };
   const policy = ws.computeInstancePolicy?.defaultStopSchedule;
@@ -238,12 +256,12 @@ type HangarConfigLocations = ServiceContext['config']['locations'];
 
 /** Cores a new compute needs at once: an instance its size, a cluster its minimum nodes, AKS its agents. */
 function coresNeededAtCreation(record: ComputeRecord): ReturnType<typeof coresHeld> {
-  const p = record.spec.properties;
-  if (record.spec.computeType === 'AmlCompute') {
-    const size = findVmSize(String(p.vmSize));
-    const min = Number((p.scaleSettings as { minNodeCount?: number } | undefined)?.minNodeCount ?? 0);
+  if (isSpecOf(record.spec, 'AmlCompute')) {
+    const p = record.spec.properties;
+    const size = findVmSize(p.vmSize);
+    const min = p.scaleSettings.minNodeCount;
     if (!size) return undefined;
-    return { family: size.family, cores: min * size.vCPUs, priority: p.vmPriority === 'LowPriority' ? 'LowPriority' : 'Dedicated', what: `cluster ${record.name} (${min} × ${size.name})` };
+    return { family: size.family, cores: min * size.vCPUs, priority: p.vmPriority, what: `cluster ${record.name} (${min} × ${size.name})` };
   }
   return coresHeld(record);
 }

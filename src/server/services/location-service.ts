@@ -1,8 +1,12 @@
 import type { HangarConfig, LocationConfig } from '../../config/config.js';
+import { computeTypes, kindOf } from '../../domain/compute/compute-kinds.js';
 import { familyLimit, usageOf } from '../../domain/compute/quota.js';
 import { sizesOffered, vmTypeOf } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ServiceContext } from './service-context.js';
+
+/** Kinds Hangar creates take their VM size from a location's catalogue; attached ones bring their machines. */
+const sizedTypes = computeTypes.filter((t) => !kindOf(t).isAttached);
 
 /** One row of list-usage: cores used against the limit, per family or for low priority. */
 export interface UsageRow {
@@ -78,7 +82,7 @@ export class LocationService {
       gpuType: s.gpuType,
       vmType: vmTypeOf(s),
       lowPriorityCapable: s.lowPriorityCapable,
-      supportedComputeTypes: ['AmlCompute', 'ComputeInstance', 'AKS'],
+      supportedComputeTypes: [...sizedTypes],
     }));
   }
 

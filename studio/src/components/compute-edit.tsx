@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, errorText } from '../lib/api.js';
+import { kindOf } from '../../../src/domain/compute/compute-kinds.js';
 import { minutesToIso, parseIsoDuration, secondsToIso } from '../../../src/domain/compute/iso-duration.js';
 import { inner, scaleOf, type Compute } from '../lib/computes.js';
 import { SchedulesEditor, type Schedule } from '../forms/schedules-editor.js';
@@ -91,12 +92,12 @@ function InstanceEdit({ c, onSaved }: { c: Compute; onSaved: () => void }): Reac
 
 /** The fields of a compute that can change after creation. */
 export function ComputeEdit({ c, onSaved }: { c: Compute; onSaved: () => void }): ReactNode {
-  const t = c.properties.computeType;
-  if (t !== 'AmlCompute' && t !== 'Slurm' && t !== 'ComputeInstance') return null;
+  const kind = kindOf(c.properties);
+  if (!kind.scalable && !kind.isInstance) return null;
   return (
     <section aria-labelledby="edit-title" className="edit">
       <h2 id="edit-title">Settings</h2>
-      {t === 'ComputeInstance' ? <InstanceEdit c={c} onSaved={onSaved} /> : <ScaleEdit c={c} onSaved={onSaved} />}
+      {kind.isInstance ? <InstanceEdit c={c} onSaved={onSaved} /> : <ScaleEdit c={c} onSaved={onSaved} />}
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { api, errorText } from '../lib/api.js';
 import { ago, when } from '../lib/format.js';
 import { Link, navigate } from '../lib/router.js';
 import { usePoll } from '../lib/use-poll.js';
+import { kindOf } from '../../../src/domain/compute/compute-kinds.js';
 import { inner, scaleOf, stateOf, tabOf, type Compute } from '../lib/computes.js';
 import { Badge, Confirm, ErrorBanner, Properties } from '../components/ui.js';
 import { ComputeEdit } from '../components/compute-edit.js';
@@ -13,14 +14,14 @@ interface EventRow { id: number; at: string; reason: string; level: string; mess
 type Verb = 'start' | 'stop' | 'restart' | 'delete';
 
 function actionsFor(c: Compute): Verb[] {
-  if (c.properties.computeType !== 'ComputeInstance') return ['delete'];
+  if (!kindOf(c.properties).isInstance) return ['delete'];
   const s = stateOf(c);
   return [...(s === 'Stopped' || s === 'CreateFailed' || s === 'SetupFailed' ? ['start' as const] : []), ...(s === 'Running' || s === 'JobRunning' || s === 'SetupFailed' ? ['stop' as const, 'restart' as const] : []), 'delete'];
 }
 
 function Applications({ c }: { c: Compute }): ReactNode {
   const apps = (inner(c).applications ?? []) as { displayName: string; endpointUri: string }[];
-  if (c.properties.computeType !== 'ComputeInstance') return null;
+  if (!kindOf(c.properties).isInstance) return null;
   return (
     <section aria-labelledby="apps-title">
       <h2 id="apps-title">Applications</h2>
@@ -85,11 +86,11 @@ function summary(c: Compute): [string, ReactNode][] {
   const rows: [string, ReactNode][] = [['Type', c.properties.computeType], ['State', <Badge key="s" state={stateOf(c)} />], ['Provisioning', c.properties.provisioningState], ['Location', c.location], ['Created', when(c.properties.createdOn)]];
   if (c.properties.description) rows.push(['Description', c.properties.description]);
   if (p.vmSize) rows.push(['Size', String(p.vmSize)]);
-  if (c.properties.computeType === 'AmlCompute' || c.properties.computeType === 'Slurm') {
+  if (kindOf(c.properties).scalable) {
     const s = scaleOf(c);
     rows.push(['Nodes', `${String(p.currentNodeCount ?? 0)} now, target ${String(p.targetNodeCount ?? 0)} (min ${s.min}, max ${s.max})`], ['Allocation', String(p.allocationState ?? '—')], ['Priority', String(p.vmPriority ?? 'Dedicated')], ['Idle before scale down', s.idleTime ?? '—']);
   }
-  if (c.properties.computeType === 'ComputeInstance') {
+  if (kindOf(c.properties).isInstance) {
     rows.push(['Activity', String(p.activity ?? '—')], ['Idle shutdown after', String(p.idleTimeBeforeShutdown ?? 'off')], ['Next scheduled stop', p.nextScheduledStop ? when(String(p.nextScheduledStop)) : '—'], ['SSH', p.connectionString ? <code key="c">{String(p.connectionString)}</code> : ((p.sshSettings as { sshPublicAccess?: string } | undefined)?.sshPublicAccess ?? 'Disabled')]);
   }
   if (c.identity?.type && c.identity.type !== 'None') rows.push(['Identity', `${c.identity.type}${c.identity.principalId ? ` (${c.identity.principalId})` : ''}`]);

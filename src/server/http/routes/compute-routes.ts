@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { kindOf } from '../../../domain/compute/compute-kinds.js';
+import { isInstance } from '../../../domain/compute/compute-record.js';
 import { computeRequestSchema } from '../../../domain/compute/compute-schema.js';
 import { toComputeResource } from '../../../domain/compute/compute-view.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
@@ -80,21 +82,24 @@ export const computeRoutes: RouteDef[] = [
     handler: async (input) => {
       const { ws, name } = p(input);
       const record = await input.services.computes.get(ws, name);
-      if (!['AmlCompute', 'Slurm', 'ComputeInstance', 'VirtualMachine'].includes(record.spec.computeType)) {
+      if (!kindOf(record.spec).getsNodes) {
         throw new HangarError('OperationNotSupported', `list-nodes applies to clusters and instances; '${name}' is a ${record.spec.computeType}.`, 'name');
       }
-      const nodes = await input.services.ctx.store.nodes.all({ computeId: record.id });
-      const jobs = await input.services.ctx.store.jobs.all({ workspace: ws, computeName: name });
+      const { nodes, jobs } = await input.services.computes.nodesWithJobs(record);
+      const user = (isInstance(record) ? record.spec.properties.sshSettings.adminUserName : undefined) ?? 'azureuser';
       const value = nodes.map((n) => ({
         nodeId: n.id,
         nodeState: n.state,
         privateIpAddress: n.address ?? null,
         // Azure's `ssh -p port user@address`: instances run an SSH server when SSH is enabled; cluster nodes on the local provider have none.
         port: n.instance?.ssh?.port ?? null,
-        connectionString: n.instance?.ssh && n.address ? `ssh -p ${n.instance.ssh.port} ${String((record.spec.properties.sshSettings as { adminUserName?: string } | undefined)?.adminUserName ?? 'azureuser')}@${n.address}` : null,
+        connectionString: n.instance?.ssh && n.address ? `ssh -p ${n.instance.ssh.port} ${user}@${n.address}` : null,
         runId: jobs.filter((j) => j.nodeId === n.id).map((j) => j.name).join(',') || null,
         slots: n.slots,
         provider: n.provider,
+        // How the node isolates jobs (bubblewrap) or why it refuses them (what is missing and how to install it).
+        sandbox: n.capacity?.sandbox ?? null,
+        sandboxProblem: n.capacity?.sandboxProblem ?? null,
         lastHeartbeatAt: n.lastHeartbeatAt ?? null,
         reason: n.reason ?? null,
       }));
