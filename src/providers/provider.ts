@@ -1,3 +1,5 @@
+export { CAPACITY_RETRY_AFTER_MS, isProviderError, ProviderError, type ProviderErrorKind } from './provider-errors.js';
+
 /** What a provider is asked to start: one node running `hangar agent`. */
 export interface NodeProvisionRequest {
   nodeId: string;
@@ -23,6 +25,8 @@ export interface ProviderNode {
 /**
  * The only code that knows a backend. Every method is idempotent (provisioning an existing node
  * returns it; terminating a gone one succeeds) and takes an AbortSignal so loops can cancel.
+ * A backend's failure is a ProviderError (refused, unreachable, capacity, credentials): callers
+ * decide on its `kind` whether and when to ask again; an aborted signal rejects with its reason.
  */
 export interface Provider {
   readonly name: string;

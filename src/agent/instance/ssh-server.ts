@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { generateEd25519 } from '../../domain/instances/openssh-keys.js';
+import { commandLine } from '../../domain/shell.js';
 import type { SshSession } from '../../domain/instances/instance.js';
 import { killGroup, spawnPtyShell, type PtySize } from './pty.js';
 import { sessionEnv } from './session-env.js';
@@ -99,7 +100,7 @@ export class InstanceSshServer {
     // Without a pty (ssh -T) the shell reads plain pipes, as OpenSSH's does: nothing is echoed.
     session.on('shell', (accept) => this.run(accept(), pty ? spawnPtyShell(pty, env, this.home) : spawn('bash', ['-l'], { cwd: this.home, env, detached: true, stdio: 'pipe' })));
     session.on('exec', (accept, _reject, info) => {
-      const child = pty ? spawnPtyShell(pty, env, this.home, `exec bash -c ${shellQuote(info.command)}`) : spawn('bash', ['-c', info.command], { cwd: this.home, env, detached: true, stdio: 'pipe' });
+      const child = pty ? spawnPtyShell(pty, env, this.home, commandLine(['exec', 'bash', '-c', info.command])) : spawn('bash', ['-c', info.command], { cwd: this.home, env, detached: true, stdio: 'pipe' });
       this.run(accept(), child);
     });
     session.on('subsystem', (accept, reject, info) => {
@@ -137,8 +138,4 @@ export class InstanceSshServer {
     for (const client of this.clients) client.end();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

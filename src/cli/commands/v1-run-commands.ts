@@ -3,6 +3,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { JobResource } from '../../domain/jobs/job-view.js';
+import { commandLine } from '../../domain/shell.js';
 import type { HangarClient } from '../../sdk/index.js';
 import { buildSnapshot } from '../../snapshots/snapshot-builder.js';
 import { action, clientFor, progress, UsageError } from '../cli-context.js';
@@ -218,11 +219,6 @@ export function readRunConfiguration(path: string, name: string): RunConfigurati
   return rc;
 }
 
-/** A word for `sh -c`: bare when it is safe, else single-quoted. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./=:,+@%-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 interface SubmitScriptFlags extends V1Options {
   runConfigurationName?: string;
   experimentName?: string;
@@ -269,7 +265,7 @@ export function submitScriptSpec(
   const spec: Record<string, unknown> = {
     type: 'command',
     code: sourceDir,
-    command: [rc.interpreterPath ?? 'python', script, ...scriptArgs].map(shellWord).join(' '),
+    command: commandLine([rc.interpreterPath ?? 'python', script, ...scriptArgs]),
     compute: o.ct ?? rc.target ?? folder.compute_target ?? 'local',
   };
   const experiment = o.experimentName ?? folder.experiment_name;

@@ -12,6 +12,7 @@ import {
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
+import { fromSystemError } from '../provider-errors.js';
 
 /** Where the built CLI lives, so the provider can start `hangar agent` with the same code. */
 const cliMain = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
@@ -74,6 +75,15 @@ export class LocalProvider implements Provider {
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
     const existing = await this.describe(req.nodeId, signal);
     if (existing.state === 'running') return existing;
+    try {
+      return await this.start(req);
+    } catch (err) {
+      // A full disk or no processes left is `capacity`; a folder it may not write is `refused` (see fromSystemError).
+      throw fromSystemError(err, `could not start the agent for node ${req.nodeId}`);
+    }
+  }
+
+  private async start(req: NodeProvisionRequest): Promise<ProviderNode> {
     const dir = this.dir(req.nodeId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // The one-time token goes through a 0600 file the agent reads and deletes: a command line is visible to every user (ps).
@@ -102,7 +112,11 @@ export class LocalProvider implements Provider {
       env: { ...this.env, HANGAR_NODE_ID: req.nodeId },
     });
     closeSync(log);
-    if (child.pid === undefined) throw new Error(`could not start the agent for node ${req.nodeId}`);
+    // A spawn that fails (EAGAIN, ENOMEM, ENOENT) says so in an 'error' event, with the system's code.
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
     writeFileSync(join(dir, 'agent.pid'), String(child.pid));
     child.unref();
     return { nodeId: req.nodeId, ref: String(child.pid), state: 'running' };

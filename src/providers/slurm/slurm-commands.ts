@@ -29,14 +29,15 @@ export class LocalSlurmCommands implements SlurmCommands {
   }
 
   run(command: string, args: string[], input?: string, signal?: AbortSignal): Promise<CommandResult> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const env = { ...this.env, ...(this.slurmConf ? { SLURM_CONF: this.slurmConf } : {}) };
       const child = spawn(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', (err) => resolve({ code: 127, stdout, stderr: `${stderr}${err.message}` }));
+      // A cancelled call rejects with the signal's reason; a command that cannot start (ENOENT) answers 127 and why.
+      child.on('error', (err) => (signal?.aborted ? reject(signal.reason as Error) : resolve({ code: 127, stdout, stderr: `${stderr}${err.message}` })));
       child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
       if (child.stdin) {
         // A command that exits without reading its input must not crash the server with EPIPE.

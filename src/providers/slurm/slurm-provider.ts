@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { commandLine, shellQuote } from '../../domain/shell.js';
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
 import type { SlurmCommands } from './slurm-commands.js';
+import { slurmFailure } from './slurm-errors.js';
 
 const cliMain = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
@@ -11,13 +13,6 @@ export interface SlurmPlacement {
   account?: string;
   /** CPUs per allocation (the node's slots). */
   cpusPerNode?: number;
-}
-
-/** Slurm refused something; the message is Slurm's own text. */
-export class SlurmError extends Error {
-  constructor(readonly command: string, readonly slurmText: string, where: string) {
-    super(`${command} on ${where} failed: ${slurmText.trim() || 'no output'}`);
-  }
 }
 
 const JOB_PREFIX = 'hangar-';
@@ -52,7 +47,7 @@ export class SlurmProvider implements Provider {
   async verify(signal?: AbortSignal): Promise<void> {
     const args = ['--test-only', '--parsable', '-p', this.placement.partition, ...this.extraArgs(), '--nodes=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--wrap', 'true'];
     const r = await this.commands.run('sbatch', args, undefined, signal);
-    if (r.code !== 0) throw new SlurmError('sbatch --test-only', r.stderr || r.stdout, this.commands.where);
+    if (r.code !== 0) throw slurmFailure('sbatch --test-only', r, this.commands.where);
   }
 
   private extraArgs(): string[] {
@@ -61,8 +56,8 @@ export class SlurmProvider implements Provider {
 
   private script(req: NodeProvisionRequest, dir: string, agentCommand: string[]): string {
     const agent = [...agentCommand, 'agent', '--server', req.serverUrl, '--token-file', `${dir}/agent-token`, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, '--slurm', ...(req.agentArgs ?? [])];
-    const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-    return ['#!/bin/bash', `export HANGAR_NODE_ID=${quote(req.nodeId)}`, `exec ${agent.map(quote).join(' ')}`, ''].join('\n');
+    // A batch script must be a script: its variable parts go in only through the quoting helper.
+    return ['#!/bin/bash', `export HANGAR_NODE_ID=${shellQuote(req.nodeId)}`, `exec ${commandLine(agent)}`, ''].join('\n');
   }
 
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
@@ -71,17 +66,17 @@ export class SlurmProvider implements Provider {
     const { agent, nodesDir } = await this.agentSetup();
     const dir = `${nodesDir}/${req.nodeId}`;
     const made = await this.commands.run('mkdir', ['-p', dir], undefined, signal);
-    if (made.code !== 0) throw new SlurmError('mkdir', made.stderr, this.commands.where);
+    if (made.code !== 0) throw slurmFailure('mkdir', made, this.commands.where);
     // The one-time token goes on stdin into a 0600 file on the shared file system, which the agent reads and deletes:
     // neither the batch script (kept by Slurm) nor a command line (ps) carries it.
     const saved = await this.commands.run('sh', ['-c', 'umask 077 && rm -f "$1" && cat > "$1"', 'sh', `${dir}/agent-token`], req.nodeToken, signal);
-    if (saved.code !== 0) throw new SlurmError('writing the node token', saved.stderr, this.commands.where);
+    if (saved.code !== 0) throw slurmFailure('writing the node token', saved, this.commands.where);
     const args = [
       '--parsable', `--job-name=${JOB_PREFIX}${req.nodeId}`, `--comment=${this.name}`, '-p', this.placement.partition, ...this.extraArgs(),
       '--nodes=1', '--ntasks=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--requeue', `--output=${dir}/agent.log`, '--open-mode=append',
     ];
     const r = await this.commands.run('sbatch', args, this.script(req, dir, agent), signal);
-    if (r.code !== 0) throw new SlurmError('sbatch', r.stderr || r.stdout, this.commands.where);
+    if (r.code !== 0) throw slurmFailure('sbatch', r, this.commands.where);
     const jobId = r.stdout.trim().split(';')[0] ?? '';
     return { nodeId: req.nodeId, ref: jobId, state: 'running' };
   }
@@ -89,7 +84,7 @@ export class SlurmProvider implements Provider {
   /** This provider's allocations as squeue sees them (pending and running count as running). */
   private async queue(signal?: AbortSignal): Promise<{ jobId: string; nodeId: string; state: string }[]> {
     const r = await this.commands.run('squeue', ['-h', '-o', '%i|%j|%T|%k'], undefined, signal);
-    if (r.code !== 0) throw new SlurmError('squeue', r.stderr || r.stdout, this.commands.where);
+    if (r.code !== 0) throw slurmFailure('squeue', r, this.commands.where);
     return r.stdout.split('\n').map((l) => l.trim().split('|')).filter((p) => p.length === 4 && p[1]?.startsWith(JOB_PREFIX) && p[3] === this.name)
       .map(([jobId = '', name = '', state = '']) => ({ jobId, nodeId: name.slice(JOB_PREFIX.length), state }));
   }
@@ -106,7 +101,7 @@ export class SlurmProvider implements Provider {
   /** `scancel` by name (idempotent: nothing to cancel is fine); the node's folder goes, its log stays. */
   async terminate(nodeId: string, signal?: AbortSignal): Promise<void> {
     const r = await this.commands.run('scancel', ['--name', `${JOB_PREFIX}${nodeId}`], undefined, signal);
-    if (r.code !== 0) throw new SlurmError('scancel', r.stderr || r.stdout, this.commands.where);
+    if (r.code !== 0) throw slurmFailure('scancel', r, this.commands.where);
     for (let i = 0; i < 50 && (await this.describe(nodeId, signal)).state === 'running'; i++) await new Promise((res) => setTimeout(res, 100));
     const dir = `${(await this.agentSetup()).nodesDir}/${nodeId}`;
     await this.commands.run('rm', ['-rf', `${dir}/jobs`, `${dir}/envs`, `${dir}/session.json`, `${dir}/agent-token`], undefined, signal);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
-import type { NodeProvisionRequest, Provider } from '../../providers/provider.js';
+import { ProviderError, type NodeProvisionRequest, type Provider } from '../../providers/provider.js';
 import {
   computeRecord,
   memoryLogger,
@@ -19,6 +19,7 @@ import { nodePoolLoop, poolKeys, type PoolPlumbing } from './node-pool-loop.js';
 function fakePlumbing() {
   const broken = new Set<string>();
   const refusing = new Set<string>();
+  const unreachable = new Set<string>();
   const started: NodeProvisionRequest[] = [];
   const terminated: string[] = [];
   const asked: string[] = [];
@@ -27,7 +28,9 @@ function fakePlumbing() {
     provision: (req) => {
       asked.push(req.computeName);
       if (refusing.has(req.computeName))
-        return Promise.reject(new Error(`QOSMaxNodePerUserLimit for ${req.computeName}`));
+        return Promise.reject(new ProviderError('refused', `QOSMaxNodePerUserLimit for ${req.computeName}`));
+      if (unreachable.has(req.computeName))
+        return Promise.reject(new ProviderError('unreachable', `cannot reach ${req.computeName}:22: ECONNREFUSED.`));
       started.push(req);
       return Promise.resolve({ nodeId: req.nodeId, ref: `ref-${req.nodeId}`, state: 'running' });
     },
@@ -50,7 +53,7 @@ function fakePlumbing() {
     agentArgsFor: () => [],
     register: () => undefined,
   };
-  return { plumbing, broken, refusing, started, terminated, asked };
+  return { plumbing, broken, refusing, unreachable, started, terminated, asked };
 }
 
 const cluster = (name: string, minNodeCount: number): ComputeRecord =>
@@ -154,6 +157,52 @@ describe('node-pool loop', () => {
     await first.pass();
     expect(await nodesOf('a-cluster')).toHaveLength(1);
     expect((await t.store.computes.get('default', 'a-cluster'))?.status.observed.errors).toEqual([]);
+  });
+
+  it('a refused compute is asked again at once when its spec changes', async () => {
+    const fake = fakePlumbing();
+    await t.store.computes.insert(cluster('a-cluster', 1));
+    fake.refusing.add('a-cluster');
+    const runner = new LoopRunner(nodePoolLoop(t.ctx, fake.plumbing), t.clock, memoryLogger());
+    await runner.pass();
+    await runner.pass();
+    expect(fake.asked).toEqual(['a-cluster']); // paused
+    const a = await t.store.computes.get('default', 'a-cluster');
+    if (!a) throw new Error('a-cluster is gone');
+    await t.store.computes.update({ ...a, spec: { ...a.spec, description: 'another partition' } });
+    await runner.pass();
+    expect(fake.asked).toEqual(['a-cluster', 'a-cluster']);
+  });
+
+  it('an unreachable backend shows on its compute and backs off that key exponentially', async () => {
+    const fake = fakePlumbing();
+    for (const c of [cluster('a-cluster', 1), cluster('b-cluster', 1)]) await t.store.computes.insert(c);
+    fake.unreachable.add('a-cluster');
+    const runner = new LoopRunner(nodePoolLoop(t.ctx, fake.plumbing), t.clock, memoryLogger());
+
+    await runner.pass();
+    expect(await nodesOf('a-cluster')).toHaveLength(0);
+    expect(await nodesOf('b-cluster')).toHaveLength(1);
+    expect((await t.store.computes.get('default', 'a-cluster'))?.status.observed.errors).toEqual([
+      { code: 'ProviderError', message: 'cannot reach a-cluster:22: ECONNREFUSED.' },
+    ]);
+    expect(runner.backingOff().get('compute/default/a-cluster')?.failures).toBe(1);
+
+    // Backing off: not asked before its time; asked again after it, and backs off longer when still down.
+    await runner.pass();
+    expect(fake.asked.filter((n) => n === 'a-cluster')).toHaveLength(1);
+    t.clock.advance(t.ctx.config.reconcileIntervalMs);
+    await runner.pass();
+    expect(fake.asked.filter((n) => n === 'a-cluster')).toHaveLength(2);
+    expect(runner.backingOff().get('compute/default/a-cluster')?.failures).toBe(2);
+
+    // Back: the node starts and the error clears.
+    fake.unreachable.delete('a-cluster');
+    t.clock.advance(2 * t.ctx.config.reconcileIntervalMs);
+    await runner.pass();
+    expect(await nodesOf('a-cluster')).toHaveLength(1);
+    expect((await t.store.computes.get('default', 'a-cluster'))?.status.observed.errors).toEqual([]);
+    expect(runner.backingOff().size).toBe(0);
   });
 });
 

@@ -12,7 +12,7 @@ import { jobOfLocalNode } from '../../domain/jobs/local-target.js';
 import { decidePool } from '../../domain/nodes/node-pool-decision.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { observedFromNodes } from '../../domain/nodes/observed-from-nodes.js';
-import type { Provider } from '../../providers/provider.js';
+import { isProviderError, type Provider } from '../../providers/provider.js';
 import { releaseNode } from '../nodes/release-node.js';
 import { updateNode } from '../nodes/node-writes.js';
 import type { LoopDefinition } from './loop-runner.js';
@@ -94,9 +94,9 @@ async function provisionNode(
       agentArgs: [...plumbing.agentArgsFor(compute), ...instanceArgs],
     });
   } catch (err) {
-    // The backend said no (a Slurm QOS limit, a down partition): no node, and its words on the compute.
+    // No node came of it: the record goes. The caller shows a backend's answer (a ProviderError) on the compute.
     await ctx.store.nodes.delete(node.id);
-    throw new ProvisionFailed((err as Error).message);
+    throw err;
   }
   // Its agent may have registered meanwhile (a write of its own): updateNode reads again and retries.
   await updateNode(ctx, node.id, () => ({ providerRef: started.ref }));
@@ -158,10 +158,13 @@ async function readSnapshot(ctx: ServiceContext, computes: ComputeRecord[]): Pro
   };
 }
 
-/** When a compute's backend last refused a node (monotonic ms), and what it said. */
+/** When a compute's backend last refused a node (monotonic ms), what it said, and when to ask again. */
 interface Refusal {
   atMs: number;
   message: string;
+  pauseMs: number;
+  /** The compute's spec version then: a changed compute (new credentials, another partition) is asked at once. */
+  version: number;
 }
 
 /** Reconciles one compute's pool; answers when an idle node will be due to leave, if one will. */
@@ -200,23 +203,28 @@ async function reconcileCompute(
     ? 'the instance runs'
     : `target ${decision.target} = clamp(min ${scale.minNodeCount}, max ${scale.maxNodeCount}, demand ${snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0}), ${nodes.filter((n) => n.state !== 'leaving' && n.state !== 'preempted').length} live`;
   let failure: PoolError | undefined;
+  let unreachable: Error | undefined;
   let provisioned = 0;
   // After a refusal the backend is asked again only after a pause, not on every pass.
   const lastFailure = refusals.get(compute.id);
-  const wait = lastFailure !== undefined && ctx.clock.elapsedMs() - lastFailure.atMs < RETRY_AFTER_FAILURE_MS;
+  const wait = lastFailure !== undefined && lastFailure.version === compute.version && ctx.clock.elapsedMs() - lastFailure.atMs < lastFailure.pauseMs;
   if (wait && lastFailure) failure = { code: 'ProviderError', message: lastFailure.message };
   try {
     for (; !wait && provisioned < decision.provision; provisioned++)
       await provisionNode(ctx, plumbing, compute, why);
     if (!wait && decision.provision > 0) refusals.delete(compute.id);
   } catch (err) {
-    if (!(err instanceof ProvisionFailed)) {
+    if (!isProviderError(err)) {
       // Nodes started before the error still count against the quota for the computes after this one.
       limits.took(compute, provisioned);
       throw err;
     }
+    // The backend's words go on the compute whatever the kind. Refused, credentials: asked again only
+    // after a pause (or once the compute changes); capacity: after its retryAfterMs; unreachable:
+    // the key backs off exponentially, as a failure.
     failure = { code: 'ProviderError', message: err.message };
-    refusals.set(compute.id, { atMs: ctx.clock.elapsedMs(), message: err.message });
+    if (err.kind === 'unreachable') unreachable = err;
+    else refusals.set(compute.id, { atMs: ctx.clock.elapsedMs(), message: err.message, pauseMs: err.retryAfterMs ?? RETRY_AFTER_FAILURE_MS, version: compute.version });
   }
   limits.took(compute, provisioned);
   for (const r of decision.release) {
@@ -226,9 +234,9 @@ async function reconcileCompute(
   const acted = provisioned > 0 || decision.release.length > 0;
   const errors = [...(decision.blocked ? [decision.blocked] : []), ...(failure ? [failure] : [])];
   // Nothing changed and the snapshot already shows what would be written: skip the re-read.
-  if (!acted && sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) }))
-    return decision.nextReleaseAt;
-  await writeObserved(ctx, compute, decision.target, errors);
+  if (acted || !sameObserved(compute, { ...observedWithErrors(compute, nodes, decision.target, errors) }))
+    await writeObserved(ctx, compute, decision.target, errors);
+  if (unreachable) throw unreachable;
   return decision.nextReleaseAt;
 }
 
@@ -245,10 +253,7 @@ function observedWithErrors(
 
 type PoolError = { code: string; message: string };
 
-/** A provider refused to start a node; the message is the backend's. */
-class ProvisionFailed extends Error {}
-
-/** After a backend refused a node, it is asked again this much later (the compute shows its words meanwhile). */
+/** After a backend refused a node (refused, credentials), it is asked again this much later (the compute shows its words meanwhile). */
 const RETRY_AFTER_FAILURE_MS = 10_000;
 
 function sameObserved(compute: ComputeRecord, next: Record<string, unknown>): boolean {

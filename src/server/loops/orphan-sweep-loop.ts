@@ -1,5 +1,5 @@
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
-import type { Provider } from '../../providers/provider.js';
+import { isProviderError, type Provider } from '../../providers/provider.js';
 import { updateNode } from '../nodes/node-writes.js';
 import { releaseNode } from '../nodes/release-node.js';
 import type { LoopDefinition } from './loop-runner.js';
@@ -32,8 +32,12 @@ async function sweepProvider(ctx: ServiceContext, provider: Provider): Promise<v
   const listedAt = ctx.clock.now();
   // The provider first, then the store: a node is inserted before it is provisioned, so anything
   // the provider lists here is already in the store unless it really is an orphan. A backend
-  // that cannot be asked now (unreachable machine, changed host key) is skipped, not guessed.
-  const running = await provider.list().catch(() => undefined);
+  // that cannot be asked now (any ProviderError: unreachable machine, changed host key) is skipped,
+  // not guessed; anything else is a failure of this key (logged, backed off).
+  const running = await provider.list().catch((err: unknown) => {
+    if (isProviderError(err)) return undefined;
+    throw err;
+  });
   if (!running) return;
   const known = (await ctx.store.nodes.all({})).filter((n) => n.provider === provider.name);
   const knownIds = new Set(known.map((n) => n.id));
