@@ -1,6 +1,6 @@
 // Type-aware linting: no-floating-promises above all (a dropped promise is a lost error).
 import tseslint from 'typescript-eslint';
-import { layerRules } from './eslint.layers.js';
+import { layerRules, processEnvRestriction } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'studio/vite.config.ts', 'coverage/**', 'eslint.config.js', 'eslint.layers.js', 'bench/*.mjs', 'test/**/*.mjs', 'bench/*.js', 'scripts/*.mjs'] },
@@ -16,13 +16,7 @@ export default tseslint.config(
       // User YAML and JSON arrive untyped; String(value) on them is deliberate.
       '@typescript-eslint/no-base-to-string': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "MemberExpression[object.name='process'][property.name='env']",
-          message: 'Only src/config reads process.env; take values from the config object.',
-        },
-      ],
+      'no-restricted-syntax': ['error', processEnvRestriction],
     },
   },
   {

@@ -8,6 +8,14 @@ const forbid = (files, groups, message, ignores = []) => ({
   rules: { 'no-restricted-imports': ['error', { patterns: groups.map((group) => ({ group, message })) }] },
 });
 
+/** Only src/config reads the environment (eslint.config.js applies it everywhere else). */
+export const processEnvRestriction = {
+  selector: "MemberExpression[object.name='process'][property.name='env']",
+  message: 'Only src/config reads process.env; take values from the config object.',
+};
+
+const storeThroughCtx = 'HTTP routes call services, never the store: add a service method instead of reaching ctx.store.';
+
 export const layerRules = [
   forbid(
     ['src/domain/**/*.ts'],
@@ -29,6 +37,19 @@ export const layerRules = [
     'src/**/*.test.ts',
     'src/server/http/paging.ts',
   ]),
+  {
+    // Nor through the services' context: `services.ctx.store` is the store all the same.
+    files: ['src/server/http/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        processEnvRestriction,
+        { selector: "MemberExpression[property.name='store'][object.property.name='ctx']", message: storeThroughCtx },
+        { selector: "MemberExpression[property.name='store'][object.name='ctx']", message: storeThroughCtx },
+      ],
+    },
+  },
   forbid(
     ['src/cli/**/*.ts', 'src/sdk/**/*.ts', 'studio/src/**/*.ts', 'studio/src/**/*.tsx'],
     [[...layer('server'), '!**/server/version.js'], layer('store'), layer('providers')],

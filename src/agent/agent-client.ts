@@ -1,3 +1,23 @@
+import {
+  agentCalls,
+  agentPath,
+  type AttemptStatusAck,
+  type AttemptStatusReport,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type LeaseRequest,
+  type LeaseResponse,
+  type LogChunk,
+  type LogChunkAck,
+  type LogLengthQuery,
+  type OutputsAck,
+  type OutputsReport,
+  type PreemptedRequest,
+  type PreemptedResponse,
+  type RegisterRequest,
+  type RegisterResponse,
+} from '../domain/nodes/agent-protocol.js';
+
 /** Thrown for answers the agent must not retry (4xx). */
 export class AgentCallError extends Error {
   constructor(
@@ -18,8 +38,10 @@ export function backoffMs(attempt: number): number {
 }
 
 /**
- * The agent's HTTP client. Network errors and 5xx are retried with backoff until `stopped()`
- * says so: a server restart (even kill -9) is ridden out silently.
+ * The agent's HTTP client: one method per call of the agent protocol, typed by its schemas
+ * (src/domain/nodes/agent-protocol.ts, whose `agentCalls` also gives every path). Network errors
+ * and 5xx are retried with backoff until `stopped()` says so: a server restart (even kill -9) is
+ * ridden out silently.
  */
 export class AgentClient {
   sessionToken: string | undefined;
@@ -36,8 +58,49 @@ export class AgentClient {
     this.halt.abort();
   }
 
+  /** Exchanges the one-time node token for a session (the only call without the session token). */
+  register(req: RegisterRequest): Promise<RegisterResponse> {
+    return this.call('POST', agentCalls.register.path, req);
+  }
+
+  /** Liveness and running attempts; the answer says what to stop and whether to shut down. */
+  heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    return this.call('POST', agentCalls.heartbeat.path, req);
+  }
+
+  /** Long poll for assigned attempts; `timeoutMs` must outlast the server's wait. */
+  lease(req: LeaseRequest, timeoutMs: number): Promise<LeaseResponse> {
+    return this.call('POST', agentCalls.lease.path, req, timeoutMs);
+  }
+
+  /** A phase change of one attempt. */
+  reportStatus(jobId: string, report: AttemptStatusReport): Promise<AttemptStatusAck> {
+    return this.call('POST', agentPath(agentCalls.status.path, jobId), report);
+  }
+
+  /** A chunk of a log file at its byte offset; answers the length the server holds. */
+  appendLog(jobId: string, chunk: LogChunk): Promise<LogChunkAck> {
+    return this.call('POST', agentPath(agentCalls.logChunk.path, jobId), chunk);
+  }
+
+  /** The length the server holds of a log file (where shipping resumes). */
+  logLength(jobId: string, query: LogLengthQuery): Promise<LogChunkAck> {
+    const search = new URLSearchParams({ attempt: String(query.attempt), file: query.file });
+    return this.call('GET', `${agentPath(agentCalls.logLength.path, jobId)}?${search.toString()}`);
+  }
+
+  /** The manifest of an attempt's ./outputs, whose blobs were uploaded first. */
+  reportOutputs(jobId: string, report: OutputsReport): Promise<OutputsAck> {
+    return this.call('POST', agentPath(agentCalls.outputs.path, jobId), report);
+  }
+
+  /** The backend is taking this node back (Slurm preemption). */
+  preempted(req: PreemptedRequest, timeoutMs: number): Promise<PreemptedResponse> {
+    return this.call('POST', agentCalls.preempted.path, req, timeoutMs);
+  }
+
   /** POSTs JSON (or GETs when body is undefined and method is GET); retries transient failures. */
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await fetch(`${this.server}${path}`, {

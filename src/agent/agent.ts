@@ -1,13 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type {
-  HeartbeatResponse,
-  JobAssignment,
-  LeaseResponse,
-  NodeCapacity,
-  RegisterResponse,
-} from '../domain/nodes/agent-protocol.js';
+import type { JobAssignment, NodeCapacity, RegisterResponse } from '../domain/nodes/agent-protocol.js';
 import { version } from '../server/version.js';
 import { buildSnapshot } from '../snapshots/snapshot-builder.js';
 import {
@@ -87,7 +81,7 @@ export class Agent {
         throw new Error(
           `no node token: give --token-file (the file is read and deleted at start)${this.options.tokenFile ? `; ${this.options.tokenFile} does not exist (already used?)` : ''}`,
         );
-      this.session = await this.client.call<RegisterResponse>('POST', '/api/agent/register', {
+      this.session = await this.client.register({
         nodeToken: token,
         hostname: hostname(),
         pid: process.pid,
@@ -137,7 +131,7 @@ export class Agent {
           ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }),
         }));
         const instance = this.instance ? await this.instance.report() : undefined;
-        const answer = await this.client.call<HeartbeatResponse>('POST', '/api/agent/heartbeat', {
+        const answer = await this.client.heartbeat({
           running,
           ...(instance ? { instance } : {}),
         });
@@ -170,12 +164,7 @@ export class Agent {
         continue;
       }
       try {
-        const lease = await this.client.call<LeaseResponse>(
-          'POST',
-          '/api/agent/lease',
-          { freeSlots: free },
-          (this.session.leaseWaitSeconds + 15) * 1000,
-        );
+        const lease = await this.client.lease({ freeSlots: free }, (this.session.leaseWaitSeconds + 15) * 1000);
         for (const a of lease.assignments) this.launch(a);
       } catch (err) {
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
@@ -201,7 +190,7 @@ export class Agent {
       report: async (phase, extra) => {
         if (phase === 'Completed' || phase === 'Failed' || phase === 'Canceled' || phase === 'Preempted')
           await Promise.all(shippers.map((s) => s.flush()));
-        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/status`, {
+        await this.client.reportStatus(a.jobId, {
           attempt: a.attempt,
           phase,
           at: new Date().toISOString(),
@@ -231,7 +220,7 @@ export class Agent {
         const built = await buildSnapshot(outputsDir);
         if (built.manifest.entries.length === 0) return;
         await uploadSnapshot(t, built);
-        await this.client.call('POST', `/api/agent/jobs/${a.jobId}/outputs`, {
+        await this.client.reportOutputs(a.jobId, {
           attempt: a.attempt,
           manifest: built.manifest,
         });
@@ -331,7 +320,7 @@ export class Agent {
     if (this.stopping) return;
     this.log(`preempted: ${reason}`);
     await this.client
-      .call('POST', '/api/agent/preempted', { reason }, 1000)
+      .preempted({ reason }, 1000)
       .catch((err: Error) => this.log(`could not tell the server: ${err.message}`));
     const deadline = new Date(Date.now() + graceMs).toISOString();
     for (const r of this.runners.values())

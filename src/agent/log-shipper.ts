@@ -54,7 +54,7 @@ export class LogShipper {
     if (data.length === 0) return false;
     const chunk: LogChunk = { attempt: this.attempt, file: this.file, offset: this.acked, data: data.toString('base64') };
     try {
-      const ack = await this.client.call<{ length: number }>('POST', `/api/agent/jobs/${this.jobId}/logs`, chunk);
+      const ack = await this.client.appendLog(this.jobId, chunk);
       this.acked = ack.length;
     } catch (err) {
       if (err instanceof AgentCallError && err.code === 'LogGap') this.acked = Number(err.details[0]?.message ?? 0);

@@ -1,29 +1,18 @@
+import type { Principal } from '../domain/access/authorize.js';
+import type { RoleAssignment, RoleDefinition } from '../domain/access/roles.js';
 import type { HttpClient } from './http-client.js';
 
-/** A role: actions minus notActions, with `*` wildcards. */
-export interface Role {
-  name: string;
-  description: string;
-  actions: string[];
-  notActions: string[];
-  builtIn: boolean;
-}
+/** A role: actions minus notActions, with `*` wildcards (the server's own type). */
+export type Role = RoleDefinition;
 
-/** A role held by a principal at a scope. */
-export interface RoleAssignmentView {
-  id: string;
-  principalId: string;
-  roleName: string;
-  scope: string;
-  createdAt: string;
-  createdBy: string;
-}
+/** A role held by a principal at a scope (the server's own type). */
+export type RoleAssignmentView = RoleAssignment;
 
 /** Users, tokens, roles, role assignments and the audit log. */
 export class Access {
   constructor(private readonly http: HttpClient) {}
 
-  me(): Promise<{ principal: { kind: string; objectId: string; name: string }; roleAssignments: RoleAssignmentView[] }> {
+  me(): Promise<{ principal: Principal; roleAssignments: RoleAssignmentView[] }> {
     return this.http.request('GET', '/api/auth/me');
   }
 

@@ -1,10 +1,11 @@
-/** The server's one error shape. */
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  target?: string;
-  details?: { code: string; target?: string; message: string }[];
-}
+import type { ErrorCode } from '../domain/errors/error-catalogue.js';
+import type { ErrorBody } from '../domain/errors/hangar-error.js';
+
+/** Codes the client itself gives: the server could not be reached, or answered without the error shape. */
+export type ClientErrorCode = 'ServerUnreachable' | `Http${number}`;
+
+/** The server's one error shape (its code from the catalogue), or the client's own. */
+export type ApiErrorBody = Omit<ErrorBody['error'], 'code'> & { code: ErrorCode | ClientErrorCode };
 
 /** An error answer of the Hangar API, carrying status and the server's error body. */
 export class HangarApiError extends Error {

@@ -49,6 +49,17 @@ describe('layer rules (npm test fails on a forbidden import)', () => {
       "import { releaseNode } from '../../server/nodes/release-node.js';",
       'Providers know one backend',
     ],
+    [
+      'src/server/http/routes/x.ts',
+      'export const f = (i: any) => i.services.ctx.store.jobs.all({});',
+      'never the store: add a service method',
+    ],
+    [
+      'src/server/http/x.ts',
+      'export const f = (ctx: any) => ctx.store.nodes.all({});',
+      'never the store: add a service method',
+    ],
+    ['src/server/http/routes/x.ts', 'export const f = () => process.env.HOME;', 'Only src/config reads process.env'],
   ])('%s may not import %s', async (file, code, words) => {
     const found = await problems(file, code);
     expect(found.join('\n')).toContain(words);
@@ -57,6 +68,7 @@ describe('layer rules (npm test fails on a forbidden import)', () => {
   it.each([
     ['src/domain/jobs/x.ts', "import { terminalStates } from './job-record.js';"],
     ['src/server/http/routes/x.ts', "import { JobService } from '../../jobs/job-service.js';"],
+    ['src/server/http/routes/x.ts', 'export const f = (i: any) => i.services.ctx.clock.now();'],
     ['src/cli/main.ts', "import { version } from '../server/version.js';"],
     ['src/cli/commands/server-command.ts', "import { startServer } from '../../server/hangar-server.js';"],
   ])('%s may import %s', async (file, code) => {

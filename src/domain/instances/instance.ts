@@ -3,6 +3,8 @@
  * compute record (`instance`); what the node reports lives on its node record (`instance`).
  */
 
+import { z } from 'zod';
+
 /** Azure ML's ComputeInstanceState, as Hangar shows it. */
 export type InstanceState =
   /** Recorded; the provisioning loop has not accepted it yet. */
@@ -53,70 +55,72 @@ export interface InstanceControl {
 }
 
 /** An SSH session open on the instance. */
-export interface SshSession {
-  from: string;
-  user: string;
-  since: string;
-}
+export const sshSessionSchema = z.object({ from: z.string(), user: z.string(), since: z.string() });
+export type SshSession = z.infer<typeof sshSessionSchema>;
 
 /** One application on the instance as the node sees it. */
-export interface AppReport {
-  name: string;
+export const appReportSchema = z.object({
+  name: z.string(),
   /** jupyter, terminal or custom. */
-  kind: 'jupyter' | 'terminal' | 'custom';
+  kind: z.enum(['jupyter', 'terminal', 'custom']),
   /** Port on the node where the app listens (absent until it started). */
-  port?: number;
-  running: boolean;
+  port: z.number().int().optional(),
+  running: z.boolean(),
   /** Published port (custom apps) the node forwards to `port`. */
-  publishedPort?: number;
-  error?: string;
-}
+  publishedPort: z.number().int().optional(),
+  error: z.string().optional(),
+});
+export type AppReport = z.infer<typeof appReportSchema>;
 
 /** Setup-script progress on the node. */
-export interface SetupReport {
-  phase: 'running' | 'succeeded' | 'failed';
+export const setupReportSchema = z.object({
+  phase: z.enum(['running', 'succeeded', 'failed']),
   /** Last part of the setup log (creation and startup scripts). */
-  log: string;
-  failedScript?: 'creationScript' | 'startupScript';
-}
+  log: z.string(),
+  failedScript: z.enum(['creationScript', 'startupScript']).optional(),
+});
+export type SetupReport = z.infer<typeof setupReportSchema>;
 
 /** What an instance's node reports with every heartbeat. */
-export interface InstanceReport {
-  setup: SetupReport;
-  ssh?: { port: number; sessions: SshSession[] };
-  apps: AppReport[];
+export const instanceReportSchema = z.object({
+  setup: setupReportSchema,
+  ssh: z.object({ port: z.number().int(), sessions: z.array(sshSessionSchema) }).optional(),
+  apps: z.array(appReportSchema),
   /** Kernels open in Jupyter (each counts as activity). */
-  jupyterKernels: number;
+  jupyterKernels: z.number().int().min(0),
   /** Web-terminal sessions open. */
-  terminals: number;
+  terminals: z.number().int().min(0),
   /** Token the server presents to the node's app gateway (never shown by a read). */
-  appToken: string;
+  appToken: z.string().min(16),
   /** Port of the node's app gateway (Jupyter, terminal, custom apps), on the node's loopback. */
-  gatewayPort?: number;
-}
+  gatewayPort: z.number().int().optional(),
+});
+export type InstanceReport = z.infer<typeof instanceReportSchema>;
 
 /** A custom application, as the node runs it. */
-export interface CustomAppConfig {
-  name: string;
-  command?: string;
-  image?: string;
-  targetPort: number;
-  publishedPort: number;
-  environment: Record<string, string>;
+export const customAppConfigSchema = z.object({
+  name: z.string(),
+  command: z.string().optional(),
+  image: z.string().optional(),
+  targetPort: z.number().int(),
+  publishedPort: z.number().int(),
+  environment: z.record(z.string(), z.string()),
   /** Host folders mounted into the app (shown in the app as `target`). */
-  mounts: { source: string; target: string; readOnly: boolean }[];
-}
+  mounts: z.array(z.object({ source: z.string(), target: z.string(), readOnly: z.boolean() })),
+});
+export type CustomAppConfig = z.infer<typeof customAppConfigSchema>;
 
 /** What the server tells an instance's node with every heartbeat answer. */
-export interface InstanceConfig {
+export const instanceConfigSchema = z.object({
   /** Public path under which the server serves the instance's apps, e.g. /apps/default/alice-dev/ */
-  appsPrefix: string;
+  appsPrefix: z.string(),
   /** The user name SSH logs in as (Azure: azureuser). */
-  user: string;
-  ssh: { enabled: boolean; authorizedKeys: string[] };
-  setupScripts: { creationScript?: string; startupScript?: string };
-  customApps: CustomAppConfig[];
-}
+  user: z.string(),
+  ssh: z.object({ enabled: z.boolean(), authorizedKeys: z.array(z.string()) }),
+  setupScripts: z.object({ creationScript: z.string().optional(), startupScript: z.string().optional() }),
+  customApps: z.array(customAppConfigSchema),
+});
+export type InstanceConfig = z.infer<typeof instanceConfigSchema>;
 
 /** Published ports of custom applications (Azure's range). */
 export const PUBLISHED_PORT_MIN = 8704;

@@ -2,151 +2,272 @@
  * The wire protocol between `hangar agent` (on a node) and the server. The agent always connects
  * out; every call is a small JSON POST with `Authorization: Bearer <node session token>` except
  * register, which presents the one-time node token. All paths are under /api/agent.
+ *
+ * One zod schema per message: the TypeScript types are inferred from them, the server validates
+ * request bodies against them (mount() in src/server/http/app.ts, through the routes' RouteDefs),
+ * the OpenAPI document is built from them, and the agent's client (src/agent/agent-client.ts) is
+ * typed by them. Nothing else declares the protocol.
  */
 
-import type { InstanceConfig, InstanceReport } from '../instances/instance.js';
+import { z } from 'zod';
+import { instanceConfigSchema, instanceReportSchema } from '../instances/instance.js';
 
 /** What the agent finds on its machine. */
-export interface NodeCapacity {
-  cores: number;
-  memoryMB: number;
-  gpus: { index: number; name: string; memoryMB: number }[];
+export const nodeCapacitySchema = z.object({
+  cores: z.number().int().min(1),
+  memoryMB: z.number().min(0),
+  gpus: z.array(z.object({ index: z.number().int(), name: z.string(), memoryMB: z.number() })),
   /** Container runtime found on PATH, if any. */
-  containerRuntime: 'podman' | 'docker' | null;
+  containerRuntime: z.enum(['podman', 'docker']).nullable(),
   /** Interpreter for user-managed environments. */
-  defaultPython: string;
+  defaultPython: z.string(),
   /** How jobs are isolated: bubblewrap (own PID namespace, the agent's and server's folders hidden); none does not. */
-  sandbox?: 'bubblewrap' | 'none';
+  sandbox: z.enum(['bubblewrap', 'none']).optional(),
   /** Why this node refuses jobs (no usable sandbox), with how to fix it; every job placed here fails with it. */
-  sandboxProblem?: string;
-}
+  sandboxProblem: z.string().max(4000).optional(),
+});
+export type NodeCapacity = z.infer<typeof nodeCapacitySchema>;
 
 /** A job attempt the agent is running (or has finished but not yet reported). */
-export interface RunningAttempt {
-  jobId: string;
-  attempt: number;
+export const runningAttemptSchema = z.object({
+  jobId: z.string(),
+  attempt: z.number().int().min(1),
   /** Agent-side view: running, or finished with an exit code not yet acknowledged. */
-  state: 'preparing' | 'running' | 'finalizing' | 'exited';
-  exitCode?: number;
-}
+  state: z.enum(['preparing', 'running', 'finalizing', 'exited']),
+  exitCode: z.number().int().optional(),
+});
+export type RunningAttempt = z.infer<typeof runningAttemptSchema>;
 
 /** POST /api/agent/register — body. */
-export interface RegisterRequest {
+export const registerRequestSchema = z.object({
   /** One-time token the provider handed to this node. */
-  nodeToken: string;
-  hostname: string;
-  pid: number;
-  agentVersion: string;
-  capacity: NodeCapacity;
+  nodeToken: z.string().min(1),
+  hostname: z.string(),
+  pid: z.number().int(),
+  agentVersion: z.string(),
+  capacity: nodeCapacitySchema,
   /** Address other nodes can reach this one at (for multi-node jobs). */
-  address: string;
-}
+  address: z.string(),
+});
+export type RegisterRequest = z.infer<typeof registerRequestSchema>;
 
 /** POST /api/agent/register — answer. */
-export interface RegisterResponse {
-  nodeId: string;
+export const registerResponseSchema = z.object({
+  nodeId: z.string(),
   /** Long-lived credential for every later call (only its hash is stored). */
-  sessionToken: string;
-  heartbeatIntervalMs: number;
+  sessionToken: z.string(),
+  heartbeatIntervalMs: z.number(),
   /** Seconds a lease call may wait for work (long poll). */
-  leaseWaitSeconds: number;
-}
+  leaseWaitSeconds: z.number(),
+});
+export type RegisterResponse = z.infer<typeof registerResponseSchema>;
 
 /** POST /api/agent/heartbeat — body. */
-export interface HeartbeatRequest {
-  running: RunningAttempt[];
+export const heartbeatRequestSchema = z.object({
+  running: z.array(runningAttemptSchema),
   /** Compute-instance nodes: setup, SSH, apps and activity. */
-  instance?: InstanceReport;
-}
+  instance: instanceReportSchema.optional(),
+});
+export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
 /** POST /api/agent/heartbeat — answer: what the server wants stopped. */
-export interface HeartbeatResponse {
+export const heartbeatResponseSchema = z.object({
   /** Attempts to stop (cancel, timeout, lost lease): SIGTERM, grace, SIGKILL. */
-  stop: { jobId: string; attempt: number; reason: string; graceSeconds: number; preempt?: { deadline: string } }[];
+  stop: z.array(
+    z.object({
+      jobId: z.string(),
+      attempt: z.number().int(),
+      reason: z.string(),
+      graceSeconds: z.number(),
+      preempt: z.object({ deadline: z.string() }).optional(),
+    }),
+  ),
   /** The node should finish and exit (scale-down, delete). */
-  shutdown: boolean;
+  shutdown: z.boolean(),
   /** Compute-instance nodes: what the instance should run (SSH keys, setup scripts, custom apps). */
-  instance?: InstanceConfig;
-}
+  instance: instanceConfigSchema.optional(),
+});
+export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 
 /** An environment the agent prepares before running (see src/agent/environments). */
-export type EnvironmentDefinition =
-  | { kind: 'user-managed'; python?: string }
-  | { kind: 'pip'; requirements: string }
-  | { kind: 'conda'; condaFile: string }
-  | { kind: 'image'; image: string; condaFile?: string };
+export const environmentDefinitionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('user-managed'), python: z.string().optional() }),
+  z.object({ kind: z.literal('pip'), requirements: z.string() }),
+  z.object({ kind: z.literal('conda'), condaFile: z.string() }),
+  z.object({ kind: z.literal('image'), image: z.string(), condaFile: z.string().optional() }),
+]);
+export type EnvironmentDefinition = z.infer<typeof environmentDefinitionSchema>;
 
 /** One job attempt handed to a node. */
-export interface JobAssignment {
-  jobId: string;
-  attempt: number;
+export const jobAssignmentSchema = z.object({
+  jobId: z.string(),
+  attempt: z.number().int(),
   /** The command after ${{inputs.x}} substitution, run with /bin/bash -c in the code folder. */
-  command: string;
+  command: z.string(),
   /** Snapshot to materialize as the working directory (absent: an empty folder). */
-  snapshotId?: string;
+  snapshotId: z.string().optional(),
   /** Input files/folders to fetch: name → snapshot id holding them, and the relative path to place them at. */
-  inputs: { name: string; snapshotId: string; path: string }[];
-  environment: EnvironmentDefinition;
+  inputs: z.array(z.object({ name: z.string(), snapshotId: z.string(), path: z.string() })),
+  environment: environmentDefinitionSchema,
   /** Variables for the job process (MLFLOW_*, HANGAR_*, user environment_variables). */
-  env: Record<string, string>;
-  timeoutSeconds?: number;
+  env: z.record(z.string(), z.string()),
+  timeoutSeconds: z.number().optional(),
   /** Seconds between SIGTERM and SIGKILL on cancel/timeout/preemption. */
-  graceSeconds: number;
+  graceSeconds: z.number(),
   /** The job's checkpoint folder as left by its last attempt (HANGAR_CHECKPOINT_DIR starts from it). */
-  checkpointSnapshotId?: string;
-}
+  checkpointSnapshotId: z.string().optional(),
+});
+export type JobAssignment = z.infer<typeof jobAssignmentSchema>;
 
 /** POST /api/agent/lease — body: how many more attempts the node can take now. */
-export interface LeaseRequest {
-  freeSlots: number;
-}
+export const leaseRequestSchema = z.object({ freeSlots: z.number().int().min(0) });
+export type LeaseRequest = z.infer<typeof leaseRequestSchema>;
 
 /** POST /api/agent/lease — answer (empty after the long-poll wait when nothing is assigned). */
-export interface LeaseResponse {
-  assignments: JobAssignment[];
-}
+export const leaseResponseSchema = z.object({ assignments: z.array(jobAssignmentSchema) });
+export type LeaseResponse = z.infer<typeof leaseResponseSchema>;
+
+/** The phases an attempt reports. */
+export const attemptPhases = [
+  'Preparing',
+  'Running',
+  'Finalizing',
+  'Completed',
+  'Failed',
+  'Canceled',
+  'Preempted',
+] as const;
 
 /** POST /api/agent/jobs/{jobId}/status — a phase change of one attempt. */
-export interface AttemptStatusReport {
-  attempt: number;
-  phase: 'Preparing' | 'Running' | 'Finalizing' | 'Completed' | 'Failed' | 'Canceled' | 'Preempted';
-  exitCode?: number;
+export const attemptStatusReportSchema = z.object({
+  attempt: z.number().int().min(1),
+  phase: z.enum(attemptPhases),
+  exitCode: z.number().int().optional(),
   /** HANGAR_CHECKPOINT_DIR uploaded when the attempt ended (absent when empty). */
-  checkpointSnapshotId?: string;
+  checkpointSnapshotId: z.string().min(1).optional(),
   /** Why it failed or stopped, in plain words (e.g. the pip error, "killed after timeout"). */
-  message?: string;
+  message: z.string().optional(),
   /** When the phase began on the node (agent clock). */
-  at: string;
-}
+  at: z.string(),
+});
+export type AttemptStatusReport = z.infer<typeof attemptStatusReportSchema>;
+
+/** POST /api/agent/jobs/{jobId}/status — answer: the job's status after the report. */
+export const attemptStatusAckSchema = z.object({ status: z.string() });
+export type AttemptStatusAck = z.infer<typeof attemptStatusAckSchema>;
+
+/** The log files of an attempt: the job's stdout+stderr, and the agent's own (setup, env build). */
+export const logFileNames = ['user_logs/std_log.txt', 'system_logs/agent.txt'] as const;
 
 /**
  * POST /api/agent/jobs/{jobId}/logs — a chunk of one log file. `offset` is the byte offset of
  * `data` in the file, so a retried upload is stored exactly once (overlaps are trimmed, gaps refused).
  */
-export interface LogChunk {
-  attempt: number;
+export const logChunkSchema = z.object({
+  attempt: z.number().int().min(1),
   /** user_logs/std_log.txt (the job's stdout+stderr) or system_logs/agent.txt (setup, env build). */
-  file: 'user_logs/std_log.txt' | 'system_logs/agent.txt';
-  offset: number;
+  file: z.enum(logFileNames),
+  offset: z.number().int().min(0),
   /** The bytes, base64-encoded (so a chunk may end inside a UTF-8 character). */
-  data: string;
-}
+  data: z.string(),
+});
+export type LogChunk = z.infer<typeof logChunkSchema>;
 
-/** POST /api/agent/jobs/{jobId}/logs — answer: the byte length the server now holds. */
-export interface LogChunkAck {
-  length: number;
-}
+/** GET /api/agent/jobs/{jobId}/logs — query: which log file of which attempt. */
+export const logLengthQuerySchema = z.object({
+  attempt: z.coerce.number().int().min(1).describe('Attempt number'),
+  file: z.enum(logFileNames).describe('Log file'),
+});
+export type LogLengthQuery = z.infer<typeof logLengthQuerySchema>;
+
+/** POST /api/agent/jobs/{jobId}/logs and GET …/logs — answer: the byte length the server now holds. */
+export const logChunkAckSchema = z.object({ length: z.number().int() });
+export type LogChunkAck = z.infer<typeof logChunkAckSchema>;
 
 /**
  * Files move through the content-addressed blob store (see src/server/snapshots):
- * - GET  /api/agent/snapshots/{id}            → the snapshot manifest (code or input)
- * - GET  /api/agent/blobs/{sha256}            → one file's bytes
- * - POST /api/agent/blobs/missing {hashes}    → {missing: string[]}
- * - PUT  /api/agent/blobs/{sha256}            ← raw bytes (verified against the hash)
+ * - GET  /api/snapshots/{id}            → the snapshot manifest (code or input)
+ * - GET  /api/blobs/{sha256}            → one file's bytes
+ * - POST /api/blobs/missing {hashes}    → {missing: string[]}
+ * - PUT  /api/blobs/{sha256}            ← raw bytes (verified against the hash)
  * - POST /api/agent/jobs/{jobId}/outputs      ← OutputsReport: the manifest of ./outputs after the run
  */
-export interface OutputsReport {
-  attempt: number;
+export const outputsReportSchema = z.object({
+  attempt: z.number().int().min(1),
   /** A snapshot manifest (same format as code snapshots) of the attempt's ./outputs folder. */
-  manifest: unknown;
+  manifest: z.unknown(),
+});
+export type OutputsReport = z.infer<typeof outputsReportSchema>;
+
+/** POST /api/agent/jobs/{jobId}/outputs — answer: the outputs snapshot. */
+export const outputsAckSchema = z.object({ snapshotId: z.string() });
+export type OutputsAck = z.infer<typeof outputsAckSchema>;
+
+/** POST /api/agent/preempted — body: the backend is taking the node back (Slurm preemption). */
+export const preemptedRequestSchema = z.object({ reason: z.string().optional() });
+export type PreemptedRequest = z.infer<typeof preemptedRequestSchema>;
+
+/** POST /api/agent/preempted — answer: the node as the server now holds it. */
+export const preemptedResponseSchema = z.object({ nodeId: z.string(), nodeState: z.string() });
+export type PreemptedResponse = z.infer<typeof preemptedResponseSchema>;
+
+/**
+ * Every call of the protocol: its method and path, and the schemas of its request and answer. The
+ * server's routes (src/server/http/routes/agent-routes.ts) and the agent's client
+ * (src/agent/agent-client.ts) are both built from this table; `{jobId}` is a job's wire id.
+ */
+export const agentCalls = {
+  register: {
+    method: 'post',
+    path: '/api/agent/register',
+    body: registerRequestSchema,
+    response: registerResponseSchema,
+  },
+  heartbeat: {
+    method: 'post',
+    path: '/api/agent/heartbeat',
+    body: heartbeatRequestSchema,
+    response: heartbeatResponseSchema,
+  },
+  preempted: {
+    method: 'post',
+    path: '/api/agent/preempted',
+    body: preemptedRequestSchema,
+    response: preemptedResponseSchema,
+  },
+  lease: {
+    method: 'post',
+    path: '/api/agent/lease',
+    body: leaseRequestSchema,
+    response: leaseResponseSchema,
+  },
+  status: {
+    method: 'post',
+    path: '/api/agent/jobs/{jobId}/status',
+    body: attemptStatusReportSchema,
+    response: attemptStatusAckSchema,
+  },
+  logChunk: {
+    method: 'post',
+    path: '/api/agent/jobs/{jobId}/logs',
+    body: logChunkSchema,
+    response: logChunkAckSchema,
+  },
+  logLength: {
+    method: 'get',
+    path: '/api/agent/jobs/{jobId}/logs',
+    query: logLengthQuerySchema,
+    response: logChunkAckSchema,
+  },
+  outputs: {
+    method: 'post',
+    path: '/api/agent/jobs/{jobId}/outputs',
+    body: outputsReportSchema,
+    response: outputsAckSchema,
+  },
+} as const;
+
+/** The path of a protocol call, with a job's wire id in place of `{jobId}`. */
+export function agentPath(path: string, jobId?: string): string {
+  return jobId === undefined ? path : path.replace('{jobId}', encodeURIComponent(jobId));
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { authorize, type Principal } from '../../domain/access/authorize.js';
-import type { TokenRecord, UserRecord } from '../../domain/access/identity-records.js';
+import type { AuditRecord, TokenRecord, UserRecord } from '../../domain/access/identity-records.js';
 import { builtInRoles, isValidScope, roleAllows, type RoleAssignment, type RoleDefinition } from '../../domain/access/roles.js';
 import { assignmentVisible, listableWorkspaces } from '../../domain/access/visibility.js';
+import { identitiesOf, type ManagedIdentity } from '../../domain/access/managed-identity.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ServiceContext } from '../services/service-context.js';
+import type { Page, PageRequest } from '../../store/store.js';
 import { HashSlots, hashPassword, newSecret, readSignedToken, signToken, tokenHash, verifyPassword } from './credentials.js';
 import { hashToken as nodeTokenHash } from '../nodes/node-tokens.js';
 import { addressThrottle, LoginThrottle, userThrottle } from './login-throttle.js';
@@ -179,6 +181,44 @@ export class AccessService {
     return { token, record };
   }
 
+  /** Every user. */
+  users(): Promise<UserRecord[]> {
+    return this.ctx.store.access.users();
+  }
+
+  /** A user by id or (case-insensitive) name, or NotFound naming it. */
+  async findUser(idOrName: string): Promise<UserRecord> {
+    const user = (await this.ctx.store.access.users()).find((u) => u.id === idOrName || u.name.toLowerCase() === idOrName.toLowerCase());
+    if (!user) throw new HangarError('NotFound', `User '${idOrName}' does not exist.`, 'id');
+    return user;
+  }
+
+  /** The tokens of a user (records only: values are never kept). */
+  tokensOf(userId: string): Promise<TokenRecord[]> {
+    return this.ctx.store.access.tokens(userId);
+  }
+
+  /** The role assignments a principal holds. */
+  assignmentsOf(principalId: string): Promise<RoleAssignment[]> {
+    return this.ctx.store.access.assignments({ principalId });
+  }
+
+  /** Ends a studio session: the token behind the session cookie is revoked (an unknown one is ignored). */
+  async endSession(sessionToken: string): Promise<void> {
+    const record = await this.ctx.store.access.tokenByHash(tokenHash(sessionToken));
+    if (record) await this.ctx.store.access.revokeToken(record.id, this.now().toISOString());
+  }
+
+  /** Records one mutating call in the audit log (stamped with the server clock). */
+  recordAudit(entry: Omit<AuditRecord, 'seq' | 'at'>): Promise<void> {
+    return this.ctx.store.audit.append({ at: this.now().toISOString(), ...entry });
+  }
+
+  /** A page of the audit log, oldest first. */
+  auditLog(page: PageRequest): Promise<Page<AuditRecord>> {
+    return this.ctx.store.audit.list(page);
+  }
+
   async user(id: string): Promise<UserRecord> {
     const user = await this.ctx.store.access.getUser(id);
     if (!user) throw new HangarError('NotFound', `User '${id}' does not exist.`, 'user');
@@ -233,6 +273,14 @@ export class AccessService {
     return assignment;
   }
 
+  /** Removes a role assignment; `by` needs roleAssignments/delete at its scope. */
+  async deleteAssignment(by: Principal, id: string): Promise<void> {
+    const a = (await this.ctx.store.access.assignments({})).find((x) => x.id === id);
+    if (!a) throw new HangarError('NotFound', `Role assignment '${id}' does not exist.`, 'id');
+    await this.check(by, 'Microsoft.Authorization/roleAssignments/delete', a.scope === '/' ? { kind: 'root' } : { kind: 'scope', scope: a.scope });
+    await this.ctx.store.access.deleteAssignment(a.id);
+  }
+
   /** A run token for one attempt of a job (MLFLOW_TRACKING_TOKEN, MSI_SECRET). */
   jobToken(workspace: string, job: string, attempt: number, run: string): string {
     return signToken(this.ctx.secrets, JOB_PREFIX, { ws: workspace, job, attempt, run } satisfies JobTokenPayload);
@@ -243,6 +291,13 @@ export class AccessService {
     const principal = await this.jobFromToken(token);
     const p = principal ? readSignedToken<JobTokenPayload>(this.ctx.secrets, JOB_PREFIX, token) : undefined;
     return p ? { workspace: p.ws, name: p.job } : undefined;
+  }
+
+  /** The managed identities of a job's compute (none when the job or its compute is gone). */
+  async jobIdentities(job: { workspace: string; name: string }): Promise<{ computeName?: string; identities: ManagedIdentity[] }> {
+    const record = await this.ctx.store.jobs.get(job.workspace, job.name);
+    const compute = record ? await this.ctx.store.computes.get(job.workspace, record.computeName) : undefined;
+    return { ...(record ? { computeName: record.computeName } : {}), identities: compute ? identitiesOf(compute) : [] };
   }
 
   /** A short-lived access token for a managed identity. */

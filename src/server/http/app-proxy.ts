@@ -33,7 +33,7 @@ export async function resolveAppTarget(services: Services, workspace: string, na
   if (denial) throw new HangarError('AuthorizationFailed', denial, 'applicationaccess');
   const state = String(record.status.observed.state ?? 'Unknown') as InstanceState;
   if (!isUsable(state)) throw new HangarError('ApplicationUnavailable', `Compute instance '${name}' is ${state}; its applications open when it is Running (hangar compute start -n ${name}).`, 'name');
-  const node = (await services.ctx.store.nodes.all({ computeId: record.id })).find((n) => n.state !== 'leaving' && n.instance?.gatewayPort);
+  const node = await services.instances.gatewayNode(record);
   if (!node?.instance?.gatewayPort) throw new HangarError('ApplicationUnavailable', `Compute instance '${name}' has no application gateway yet; try again in a few seconds.`, 'name');
   // Local nodes are processes on this host; their gateway listens on loopback.
   const host = node.provider === 'local' ? '127.0.0.1' : (node.address ?? '127.0.0.1');

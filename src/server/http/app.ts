@@ -1,11 +1,12 @@
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { Services } from '../services/services.js';
 import type { Principal } from '../../domain/access/authorize.js';
 import { identify, routeScope } from './caller.js';
 import { mountAppProxy } from './app-proxy.js';
 import { mountStudio } from './studio-static.js';
-import { parseJsonText } from './parse-body.js';
+import { parseBody, parseInput, parseJsonText } from './parse-body.js';
 import { knownError } from './transport-errors.js';
 import { instanceRoutes } from './routes/instance-routes.js';
 import { buildOpenApi } from './openapi.js';
@@ -51,7 +52,17 @@ async function authorizeRequest(c: Context, route: RouteDef, params: Record<stri
 async function audit(services: Services, route: RouteDef, c: Context, principal: Principal | undefined, status: number): Promise<void> {
   if (route.method === 'get' || route.action.startsWith('Hangar/nodes/')) return;
   const outcome = status === 401 || status === 403 ? 'Denied' : status < 400 ? 'Succeeded' : 'Failed';
-  await services.ctx.store.audit.append({ at: services.ctx.clock.now().toISOString(), principal: principal?.name ?? 'anonymous', principalKind: principal?.kind ?? 'none', action: route.action, method: route.method.toUpperCase(), path: new URL(c.req.url).pathname, status, outcome });
+  await services.access.recordAudit({ principal: principal?.name ?? 'anonymous', principalKind: principal?.kind ?? 'none', action: route.action, method: route.method.toUpperCase(), path: new URL(c.req.url).pathname, status, outcome });
+}
+
+/** A query schema a route declares (a plain list only documents its parameters). */
+function querySchema(route: RouteDef): z.ZodType | undefined {
+  return route.query instanceof z.ZodType ? route.query : undefined;
+}
+
+/** Whether mount() reads the body as JSON and validates it against the route's `body` schema. */
+function validatesBody(route: RouteDef): boolean {
+  return route.method !== 'get' && route.method !== 'delete' && route.body !== undefined && route.bodyCheck !== 'handler';
 }
 
 function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, services: Services): void {
@@ -60,18 +71,26 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
     // The declared action is checked for every request here, in one place.
     c.set('action', route.action);
     const url = new URL(c.req.url);
-    const params = c.req.param() as Record<string, string>;
+    const rawParams = c.req.param() as Record<string, string>;
     let caller: Principal | undefined;
     try {
-      caller = await authorizeRequest(c, route, params, services);
-      const common = { params, query: c.req.query(), services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal, caller };
+      caller = await authorizeRequest(c, route, rawParams, services);
+      // Validated once, here, against the route's own schemas: handlers get parsed, typed values.
+      // (What a schema parsed is typed for its handler by route(); the route table holds them erased.)
+      const params = route.params ? (parseInput(route.params, rawParams) as Record<string, string>) : rawParams;
+      const rawQuery = c.req.query();
+      const queries = querySchema(route);
+      const query = queries ? (parseInput(queries, rawQuery) as Record<string, string>) : rawQuery;
+      const common = { params, query, services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal, caller };
+      // Raw routes read the bytes themselves, unless they declare a JSON body.
+      const rawBody = (route.raw && !route.body) || route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
+      if (caller.kind === 'job') checkRunScope(caller, rawBody, rawQuery);
+      const body = route.body && validatesBody(route) ? parseBody(route.body, rawBody) : rawBody;
       if (route.raw) {
-        const res = await route.raw(c, common);
+        const res = await route.raw(c, { ...common, body });
         await audit(services, route, c, caller, res.status);
         return res;
       }
-      const body = route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
-      if (caller.kind === 'job') checkRunScope(caller, body, c.req.query());
       if (!route.handler) throw new Error(`route ${route.path} has neither handler nor raw`);
       const out = await route.handler({ ...common, body });
       await audit(services, route, c, caller, out.status);

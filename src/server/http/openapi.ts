@@ -47,12 +47,28 @@ function accessFields(route: RouteDef): Record<string, unknown> {
   return { 'x-hangar-access': access, ...(scope ? { 'x-hangar-scope': scope } : {}), security };
 }
 
+/** The fields of an object schema as JSON Schemas (as a request sends them), and which are required. */
+function objectFields(schema: z.ZodType): { fields: Record<string, Record<string, unknown>>; required: string[] } {
+  const json = jsonSchema(schema, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  return { fields: json.properties ?? {}, required: json.required ?? [] };
+}
+
+/** Query parameters from a route's query schema: one per key, its `.describe()` as the description. */
+function queryParameters(schema: z.ZodType): Record<string, unknown>[] {
+  const { fields, required } = objectFields(schema);
+  return Object.entries(fields).map(([name, field]) => {
+    const { description, ...rest } = field;
+    return { name, in: 'query', required: required.includes(name), ...(typeof description === 'string' ? { description } : {}), schema: rest };
+  });
+}
+
 /** Builds the OpenAPI 3.1 document from the route table (the same schemas that validate). */
 export function buildOpenApi(routes: readonly RouteDef[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    const query = (r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required ?? false, description: q.description, schema: { type: 'string' } }));
+    const pathSchemas = r.params ? objectFields(r.params) : undefined;
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: pathSchemas?.fields[m[1] ?? ''] ?? { type: 'string' } }));
+    const query = r.query instanceof z.ZodType ? queryParameters(r.query) : (r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required ?? false, description: q.description, schema: { type: 'string' } }));
     const responses: Record<string, unknown> = {
       [String(r.response?.status ?? 200)]: {
         description: r.response?.description ?? 'OK',

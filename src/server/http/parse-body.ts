@@ -26,9 +26,17 @@ export function parseJsonText(text: string): unknown {
   return value;
 }
 
-/** Validates a request body against its schema; every problem becomes one detail of a 400. */
+/** Validates a request body against its schema (no body reads as `{}`); every problem becomes one detail of a 400. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) throwIfProblems(zodProblems(r.error, body));
+  return parseInput(schema, body ?? {});
+}
+
+/**
+ * Validates path params, a query or a body against a route's schema: answers the parsed value, or
+ * throws ValidationFailed whose details name each field, the rule it broke and the value sent.
+ */
+export function parseInput<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throwIfProblems(zodProblems(r.error, value));
   return r.data as T;
 }

@@ -6,6 +6,7 @@ import type { InstanceControl } from '../../domain/instances/instance.js';
 import { ssoChangeDenial, type Caller } from '../../domain/instances/instance-access.js';
 import { nextOccurrence, scheduleId } from '../../domain/instances/schedules.js';
 import { assertNotLocked } from '../../domain/workspace/workspace.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 /** Power verbs and owner settings of compute instances; the instance and node-pool loops carry them out. */
@@ -21,6 +22,11 @@ export class InstanceService {
       throw new HangarError('OperationNotSupported', `'${name}' is a ${record.spec.computeType}; this operation applies to compute instances.`, 'name');
     }
     return record;
+  }
+
+  /** The node of an instance whose app gateway is up (none while it starts or leaves). */
+  async gatewayNode(record: InstanceRecord): Promise<NodeRecord | undefined> {
+    return (await this.ctx.store.nodes.all({ computeId: record.id })).find((n) => n.state !== 'leaving' && n.instance?.gatewayPort);
   }
 
   async start(workspace: string, name: string): Promise<ComputeRecord> {

@@ -71,7 +71,7 @@ export class AgentWorkService {
     for (const job of pending) {
       const gangEnv = job.gang ? await this.gangEnv(job) : {};
       if (!gangEnv) continue; // its siblings are still being placed: next time
-      const written = await updateJob(this.ctx, job, (j) => (j.delivered || j.nodeId !== node.id ? undefined : { ...j, delivered: true, reason: `starting on node ${node.id}`, modifiedAt: this.ctx.clock.now().toISOString(), version: j.version + 1 }));
+      const written = await updateJob(this.ctx, job, (j) => (j.delivered || j.nodeId !== node.id ? undefined : { ...j, delivered: true, reason: `starting on node ${node.id}`, modifiedAt: this.ctx.clock.now().toISOString() }));
       if (written.delivered && written.nodeId === node.id) out.push(toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds, { ...gangEnv, ...(await this.credentialEnv(written)) }));
     }
     return out;
@@ -137,7 +137,7 @@ export class AgentWorkService {
   async reportOutputs(node: NodeRecord, id: string, report: OutputsReport): Promise<{ snapshotId: string }> {
     const job = await this.ownJob(node, id);
     const { id: snapshotId } = await this.snapshots.putManifest(report.manifest);
-    await updateJob(this.ctx, job, (j) => (j.outputsSnapshotId === snapshotId ? undefined : { ...j, outputsSnapshotId: snapshotId, modifiedAt: this.ctx.clock.now().toISOString(), version: j.version + 1 }));
+    await updateJob(this.ctx, job, (j) => (j.outputsSnapshotId === snapshotId ? undefined : { ...j, outputsSnapshotId: snapshotId, modifiedAt: this.ctx.clock.now().toISOString() }));
     return { snapshotId };
   }
 }

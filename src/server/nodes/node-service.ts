@@ -3,13 +3,14 @@ import { instanceConfigFor } from '../instances/instance-config.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { loseAttempt, reattach } from '../../domain/jobs/job-transitions.js';
-import type { HeartbeatRequest, HeartbeatResponse, RegisterRequest, RegisterResponse } from '../../domain/nodes/agent-protocol.js';
+import type { HeartbeatRequest, HeartbeatResponse, PreemptedResponse, RegisterRequest, RegisterResponse } from '../../domain/nodes/agent-protocol.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { jobKey } from '../jobs/job-key.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { updateJob } from '../jobs/job-writes.js';
 import { hashToken, newToken } from './node-tokens.js';
 import { updateNode } from './node-writes.js';
+import { preemptNode } from './preemption.js';
 
 /** Jobs a node holds (assigned and not finished). */
 export async function jobsOnNode(ctx: ServiceContext, nodeId: string): Promise<JobRecord[]> {
@@ -54,6 +55,18 @@ export class NodeService {
     const node = token ? await this.ctx.store.nodes.bySessionTokenHash(hashToken(token)) : undefined;
     if (!node) throw new HangarError('Unauthenticated', 'Missing or unknown node session token; register the node first.', 'Authorization');
     return node;
+  }
+
+  /** The backend is taking the node back (Slurm preemption): its jobs checkpoint and resume elsewhere. */
+  async preempted(node: NodeRecord, reason: string): Promise<PreemptedResponse> {
+    let written = node;
+    try {
+      written = await preemptNode(this.ctx, node, reason);
+    } catch (err) {
+      // Already leaving or preempted (Hangar released it itself): nothing more to do.
+      if (!(err instanceof HangarError && err.code === 'Conflict')) throw err;
+    }
+    return { nodeId: written.id, nodeState: written.state };
   }
 
   /** Delivered attempts the node no longer reports (agent restarted without them) are lost. */

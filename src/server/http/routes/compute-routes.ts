@@ -39,7 +39,8 @@ export const computeRoutes: RouteDef[] = [
   },
   {
     method: 'put', path: `${base}/{name}`, action: action('workspaces/computes/write'), tag, summary: 'Create, attach or update a compute',
-    body: computeRequestSchema,
+    // Documented by the schema, checked by the service (validateComputeRequest: every problem, in Azure's words).
+    body: computeRequestSchema, bodyCheck: 'handler',
     response: { status: 201, description: 'Created (200 when updated); provisioningState tells progress', schema: computeResourceSchema },
     handler: async (input) => {
       const { ws, name } = p(input);
@@ -52,7 +53,7 @@ export const computeRoutes: RouteDef[] = [
   },
   {
     method: 'patch', path: `${base}/{name}`, action: action('workspaces/computes/write'), tag, summary: 'Update a compute (JSON merge patch of the create body)',
-    body: z.object({}).passthrough(),
+    body: z.object({}).passthrough(), bodyCheck: 'handler',
     response: { status: 200, description: 'The updated compute', schema: computeResourceSchema },
     handler: async (input) => {
       const { ws, name } = p(input);

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { environmentVersionRequestSchema, environmentVersionResourceSchema, toEnvironmentResource } from '../../environments/environment-service.js';
 import { listBody, pageRequest } from '../paging.js';
-import { parseBody } from '../parse-body.js';
-import { action, type RouteDef, type RouteInput } from '../route-def.js';
+import { action, route, type RouteDef, type RouteInput } from '../route-def.js';
 
 const base = '/api/workspaces/{workspace}/environments';
 const tag = 'Environments';
-const p = (i: RouteInput) => ({ ws: i.params.workspace ?? '', name: i.params.name ?? '', version: i.params.version ?? '' });
+const p = (i: Pick<RouteInput, 'params'>) => ({ ws: i.params.workspace ?? '', name: i.params.name ?? '', version: i.params.version ?? '' });
 
 /** Environment versions: create (immutable), get (a version or `latest`), list. */
 export const environmentRoutes: RouteDef[] = [
@@ -24,13 +23,13 @@ export const environmentRoutes: RouteDef[] = [
     response: { status: 200, description: 'The version', schema: environmentVersionResourceSchema },
     handler: async (i) => ({ status: 200, body: toEnvironmentResource(await i.services.environments.get(p(i).ws, p(i).name, p(i).version)) }),
   },
-  {
+  route({
     method: 'put', path: `${base}/{name}/versions/{version}`, action: action('workspaces/environments/versions/write'), tag, summary: 'Create an environment version (versions are immutable)',
     body: environmentVersionRequestSchema,
     response: { status: 201, description: 'Created', schema: environmentVersionResourceSchema },
     handler: async (i) => {
-      const record = await i.services.environments.create(p(i).ws, p(i).name, p(i).version, parseBody(environmentVersionRequestSchema, i.body));
+      const record = await i.services.environments.create(p(i).ws, p(i).name, p(i).version, i.body);
       return { status: 201, body: toEnvironmentResource(record) };
     },
-  },
+  }),
 ];

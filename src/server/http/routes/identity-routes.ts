@@ -1,4 +1,4 @@
-import { defaultIdentity, identitiesOf } from '../../../domain/access/managed-identity.js';
+import { defaultIdentity } from '../../../domain/access/managed-identity.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import type { RouteDef } from '../route-def.js';
 
@@ -16,13 +16,11 @@ export const identityRoutes: RouteDef[] = [
       const secret = input.header('secret') ?? input.header('x-identity-header');
       const job = secret ? await input.services.access.jobOfToken(secret) : undefined;
       if (!job) throw new HangarError('Unauthenticated', 'The identity endpoint needs the running job\'s MSI_SECRET in the `secret` header.', 'secret');
-      const record = await input.services.ctx.store.jobs.get(job.workspace, job.name);
-      const compute = record ? await input.services.ctx.store.computes.get(job.workspace, record.computeName) : undefined;
-      const ids = compute ? identitiesOf(compute) : [];
+      const { computeName, identities: ids } = await input.services.access.jobIdentities(job);
       const wanted = input.query.clientid ?? input.query.client_id ?? input.query.mi_res_id;
       const identity = wanted ? ids.find((i) => i.clientId === wanted || i.principalId === wanted) : defaultIdentity(ids);
       if (!identity) {
-        const why = ids.length === 0 ? `compute '${record?.computeName ?? '?'}' has no managed identity` : `compute '${record?.computeName ?? '?'}' has no identity '${String(wanted)}' (it has ${ids.map((i) => i.clientId).join(', ')})`;
+        const why = ids.length === 0 ? `compute '${computeName ?? '?'}' has no managed identity` : `compute '${computeName ?? '?'}' has no identity '${String(wanted)}' (it has ${ids.map((i) => i.clientId).join(', ')})`;
         throw new HangarError('NotFound', `No identity for this job: ${why}.`, 'clientid');
       }
       const { token, expiresOn } = input.services.access.identityToken(identity.principalId, identity.name, input.services.ctx.config.identityTokenSeconds);

@@ -5,18 +5,17 @@ import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { jobSubmissionSchema, type SubmittedJob } from '../../jobs/job-submission.js';
 import type { LogFile } from '../../jobs/log-store.js';
 import { listBody, pageRequest } from '../paging.js';
-import { parseBody } from '../parse-body.js';
-import { action, type RouteDef, type RouteInput } from '../route-def.js';
+import { action, route, type RouteDef, type RouteInput } from '../route-def.js';
 import { streamJobLog } from './job-log-stream.js';
 
 const base = '/api/workspaces/{workspace}/jobs';
 const tag = 'Jobs';
 const p = (i: Pick<RouteInput, 'params'>) => ({ ws: i.params.workspace ?? '', name: i.params.name ?? '' });
-const render = (i: RouteInput, job: Parameters<typeof toJobResource>[0]) => toJobResource(job, i.services.jobs.trackingUri(job.workspace));
+const render = (i: Pick<RouteInput, 'services'>, job: Parameters<typeof toJobResource>[0]) => toJobResource(job, i.services.jobs.trackingUri(job.workspace));
 const jobResource = z.object({ id: z.string(), name: z.string(), type: z.string(), properties: z.record(z.string(), z.unknown()), systemData: z.object({ createdAt: z.string(), lastModifiedAt: z.string() }) });
 /** The submit answer; a job sent to `local` also carries the one-time token of its submitter's agent (never shown again). */
 const submittedResource = jobResource.extend({ localAgentToken: z.string().optional() });
-const renderSubmitted = (i: RouteInput, s: SubmittedJob) => ({ ...render(i, s.job), ...(s.localAgentToken ? { localAgentToken: s.localAgentToken } : {}) });
+const renderSubmitted = (i: Pick<RouteInput, 'services'>, s: SubmittedJob) => ({ ...render(i, s.job), ...(s.localAgentToken ? { localAgentToken: s.localAgentToken } : {}) });
 
 function intQuery(i: Pick<RouteInput, 'query'>, name: string): number | undefined {
   const raw = i.query[name];
@@ -38,16 +37,16 @@ export const jobRoutes: RouteDef[] = [
       return { status: 200, body: listBody(page, (j) => render(i, j), i.baseUrl, `/api/workspaces/${p(i).ws}/jobs`, i.query) };
     },
   },
-  {
+  route({
     method: 'post', path: base, action: action('workspaces/jobs/write'), tag, summary: 'Submit a job with a generated name', body: jobSubmissionSchema,
     response: { status: 201, description: 'Queued', schema: submittedResource },
-    handler: async (i) => ({ status: 201, body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, undefined, parseBody(jobSubmissionSchema, i.body))) }),
-  },
-  {
+    handler: async (i) => ({ status: 201, body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, undefined, i.body)) }),
+  }),
+  route({
     method: 'put', path: `${base}/{name}`, action: action('workspaces/jobs/write'), tag, summary: 'Submit a job under a name', body: jobSubmissionSchema,
     response: { status: 201, description: 'Queued', schema: submittedResource },
-    handler: async (i) => ({ status: 201, body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, p(i).name, parseBody(jobSubmissionSchema, i.body))) }),
-  },
+    handler: async (i) => ({ status: 201, body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, p(i).name, i.body)) }),
+  }),
   {
     method: 'get', path: `${base}/{name}`, action: action('workspaces/jobs/read'), tag, summary: 'Get a job', response: { status: 200, description: 'The job', schema: jobResource },
     handler: async (i) => ({ status: 200, body: render(i, await i.services.jobs.get(p(i).ws, p(i).name)) }),

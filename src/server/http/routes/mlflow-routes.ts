@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { parseBody } from '../parse-body.js';
-import { action, type RouteDef, type RouteInput } from '../route-def.js';
+import { action, route, type RouteDef, type RouteInput } from '../route-def.js';
 
 /** MLFLOW_TRACKING_URI of a job is `<server>/api/workspaces/<ws>/mlflow`; MLflow appends these paths. */
 const base = '/api/workspaces/{workspace}/mlflow/api/2.0/mlflow';
 const tag = 'MLflow tracking';
-const ws = (i: RouteInput): string => i.params.workspace ?? '';
+const ws = (i: Pick<RouteInput, 'params'>): string => i.params.workspace ?? '';
 const act = action('workspaces/jobs/write');
 
 const metricSchema = z.object({ key: z.string().min(1), value: z.number(), timestamp: z.number().int().optional(), step: z.number().int().optional() });
@@ -21,54 +20,54 @@ const runIdOf = (b: { run_id?: string | undefined; run_uuid?: string | undefined
 
 /** The MLflow tracking REST routes that mlflow.log_metric/log_param/set_tag/log_batch use. */
 export const mlflowRoutes: RouteDef[] = [
-  {
+  route({
     method: 'post', path: `${base}/runs/log-metric`, action: act, tag, summary: 'MLflow: log one metric value', body: logMetricSchema,
     handler: async (i) => {
-      const b = parseBody(logMetricSchema, i.body);
+      const b = i.body;
       await i.services.mlflow.logMetrics(ws(i), runIdOf(b), [point(b, i.services.ctx.clock.now().getTime())]);
       return { status: 200, body: {} };
     },
-  },
-  {
+  }),
+  route({
     method: 'post', path: `${base}/runs/log-parameter`, action: act, tag, summary: 'MLflow: log a param (write-once)', body: kvRunSchema,
     handler: async (i) => {
-      const b = parseBody(kvRunSchema, i.body);
+      const b = i.body;
       await i.services.mlflow.logParams(ws(i), runIdOf(b), [{ key: b.key, value: b.value }]);
       return { status: 200, body: {} };
     },
-  },
-  {
+  }),
+  route({
     method: 'post', path: `${base}/runs/set-tag`, action: act, tag, summary: 'MLflow: set a tag', body: kvRunSchema,
     handler: async (i) => {
-      const b = parseBody(kvRunSchema, i.body);
+      const b = i.body;
       await i.services.mlflow.setTags(ws(i), runIdOf(b), [{ key: b.key, value: b.value }]);
       return { status: 200, body: {} };
     },
-  },
-  {
+  }),
+  route({
     method: 'post', path: `${base}/runs/log-batch`, action: act, tag, summary: 'MLflow: log metrics, params and tags at once', body: logBatchSchema,
     handler: async (i) => {
-      const b = parseBody(logBatchSchema, i.body);
+      const b = i.body;
       const now = i.services.ctx.clock.now().getTime();
       await i.services.mlflow.logParams(ws(i), b.run_id, b.params);
       await i.services.mlflow.logMetrics(ws(i), b.run_id, b.metrics.map((m) => point(m, now)));
       await i.services.mlflow.setTags(ws(i), b.run_id, b.tags);
       return { status: 200, body: {} };
     },
-  },
+  }),
   {
     method: 'get', path: `${base}/runs/get`, action: action('workspaces/jobs/read'), tag, summary: 'MLflow: get a run (latest metrics, params, tags)',
     query: [{ name: 'run_id', description: 'The job name', required: true }],
     handler: async (i) => ({ status: 200, body: { run: await i.services.mlflow.run(ws(i), i.query.run_id ?? i.query.run_uuid) } }),
   },
-  {
+  route({
     method: 'post', path: `${base}/runs/update`, action: act, tag, summary: "MLflow: update a run (the job's status stays Hangar's)", body: updateSchema,
     handler: async (i) => {
-      const b = parseBody(updateSchema, i.body);
+      const b = i.body;
       const run = await i.services.mlflow.run(ws(i), runIdOf(b));
       return { status: 200, body: { run_info: run.info } };
     },
-  },
+  }),
   {
     method: 'get', path: `${base}/metrics/get-history`, action: action('workspaces/jobs/read'), tag, summary: 'MLflow: every value of one metric',
     query: [{ name: 'run_id', description: 'The job name', required: true }, { name: 'metric_key', description: 'Metric name', required: true }],

@@ -3,11 +3,10 @@ import { scheduleProblems } from '../../../domain/compute/compute-rules.js';
 import type { Problem } from '../../../domain/errors/hangar-error.js';
 import { z } from 'zod';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
-import { zodProblems } from '../../../domain/errors/zod-problems.js';
 import { throwIfProblems } from '../../../domain/errors/hangar-error.js';
 import type { WorkspaceRecord } from '../../../domain/workspace/workspace.js';
 import { listBody, pageRequest } from '../paging.js';
-import { action, type RouteDef, type RouteInput } from '../route-def.js';
+import { action, route, type RouteDef, type RouteInput } from '../route-def.js';
 
 const tag = 'Workspaces';
 
@@ -39,13 +38,7 @@ export function toWorkspaceResource(ws: WorkspaceRecord): z.infer<typeof workspa
   return { id: `/workspaces/${ws.name}`, name: ws.name, location: ws.location, properties, systemData: { createdAt: ws.createdAt, lastModifiedAt: ws.modifiedAt } };
 }
 
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) throwIfProblems(zodProblems(r.error, body));
-  return r.data as T;
-}
-
-const ws = (i: RouteInput): string => i.params.workspace ?? '';
+const ws = (i: Pick<RouteInput, 'params'>): string => i.params.workspace ?? '';
 
 /** Workspace and lock routes. */
 export const workspaceRoutes: RouteDef[] = [
@@ -63,15 +56,15 @@ export const workspaceRoutes: RouteDef[] = [
     response: { status: 200, description: 'The workspace', schema: workspaceResourceSchema },
     handler: async (i) => ({ status: 200, body: toWorkspaceResource(await i.services.workspaces.get(ws(i))) }),
   },
-  {
+  route({
     method: 'put', path: '/api/workspaces/{workspace}', action: action('workspaces/write'), tag, summary: 'Create or update a workspace',
     body: workspaceRequestSchema,
     response: { status: 201, description: 'Created (200 when updated)', schema: workspaceResourceSchema },
     handler: async (i) => {
-      const r = await i.services.workspaces.createOrUpdate(ws(i), parseBody(workspaceRequestSchema, i.body));
+      const r = await i.services.workspaces.createOrUpdate(ws(i), i.body);
       return { status: r.created ? 201 : 200, body: toWorkspaceResource(r.record) };
     },
-  },
+  }),
   {
     method: 'delete', path: '/api/workspaces/{workspace}', action: action('workspaces/delete'), tag, summary: 'Delete an empty workspace',
     response: { status: 204, description: 'Deleted' },
@@ -84,7 +77,7 @@ export const workspaceRoutes: RouteDef[] = [
     method: 'get', path: '/api/workspaces/{workspace}/locks', action: 'Microsoft.Authorization/locks/read', tag, summary: 'List the locks of a workspace',
     handler: async (i) => ({ status: 200, body: { value: (await i.services.workspaces.get(ws(i))).locks } }),
   },
-  {
+  route({
     method: 'put', path: '/api/workspaces/{workspace}/locks/{lock}', action: 'Microsoft.Authorization/locks/write', tag, summary: 'Add or replace a lock (CanNotDelete or ReadOnly)',
     body: lockRequestSchema,
     handler: async (i) => {
@@ -92,21 +85,21 @@ export const workspaceRoutes: RouteDef[] = [
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,89}$/.test(lockName)) {
         throw new HangarError('InvalidName', `lock name must be 1–90 letters, digits, '_', '.', '-'; got '${lockName}'`, 'lock');
       }
-      const body = parseBody(lockRequestSchema, i.body);
+      const body = i.body;
       const lock = body.notes === undefined ? { name: lockName, level: body.level } : { name: lockName, level: body.level, notes: body.notes };
       await i.services.workspaces.putLock(ws(i), lock);
       return { status: 200, body: lock };
     },
-  },
+  }),
   {
     method: 'get', path: '/api/workspaces/{workspace}/policies/computeInstance', action: 'Microsoft.Authorization/policyAssignments/read', tag, summary: 'The compute-instance policy of a workspace',
     handler: async (i) => ({ status: 200, body: (await i.services.workspaces.get(ws(i))).computeInstancePolicy ?? {} }),
   },
-  {
+  route({
     method: 'put', path: '/api/workspaces/{workspace}/policies/computeInstance', action: 'Microsoft.Authorization/policyAssignments/write', tag, summary: 'Set the compute-instance policy (a default stop schedule for instances created without one)',
     body: instancePolicySchema,
     handler: async (i) => {
-      const body = parseBody(instancePolicySchema, i.body);
+      const body = i.body;
       const problems: Problem[] = [];
       if (body.defaultStopSchedule) {
         scheduleProblems(body.defaultStopSchedule, 'defaultStopSchedule', problems);
@@ -116,7 +109,7 @@ export const workspaceRoutes: RouteDef[] = [
       await i.services.workspaces.putInstancePolicy(ws(i), body);
       return { status: 200, body };
     },
-  },
+  }),
   {
     method: 'delete', path: '/api/workspaces/{workspace}/locks/{lock}', action: 'Microsoft.Authorization/locks/delete', tag, summary: 'Remove a lock',
     response: { status: 204, description: 'Removed' },
