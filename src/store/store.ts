@@ -1,6 +1,6 @@
 import type { AuditRecord, TokenRecord, UserRecord } from '../domain/access/identity-records.js';
 import type { RoleAssignment, RoleDefinition } from '../domain/access/roles.js';
-import type { ComputeRecord } from '../domain/compute/compute-record.js';
+import type { ComputeRecord, ComputeStatusPart } from '../domain/compute/compute-record.js';
 import type { EnvironmentRecord } from '../domain/environments/environment-record.js';
 import type { EventRecord, NewEvent } from '../domain/events/event.js';
 import type { JobRecord, JobState } from '../domain/jobs/job-record.js';
@@ -35,8 +35,8 @@ export interface WorkspaceRepository {
   list(page: PageRequest, only?: readonly string[]): Promise<Page<WorkspaceRecord>>;
   /** Throws NameConflict when the name is taken. */
   insert(record: WorkspaceRecord): Promise<void>;
-  /** Writes when the stored version equals `record.version - 1`; throws Conflict otherwise. */
-  update(record: WorkspaceRecord): Promise<void>;
+  /** Compare-and-set on `record.version` (see Versions, on Store); answers the record as written. */
+  update(record: WorkspaceRecord): Promise<WorkspaceRecord>;
   delete(name: string): Promise<boolean>;
 }
 
@@ -49,8 +49,22 @@ export interface ComputeRepository {
   all(filter: ComputeFilter): Promise<ComputeRecord[]>;
   /** Throws NameConflict naming the clash when (location, name) is taken. */
   insert(record: ComputeRecord): Promise<void>;
-  /** Optimistic write: succeeds when the stored version is `record.version - 1`, else throws Conflict. */
-  update(record: ComputeRecord): Promise<void>;
+  /**
+   * Writes the spec side: compare-and-set on `record.version` (see Versions, on Store). The status
+   * part in `record` (ComputeStatusPart) is ignored: the stored one is kept, so a spec written from
+   * a stale read never undoes a status write. Answers the record as written, stored status included.
+   */
+  update(record: ComputeRecord): Promise<ComputeRecord>;
+  /**
+   * Writes the status part only, atomically: `change` gets the record as stored now and answers the
+   * new status part (fields it leaves out are kept; undefined ones dropped), or undefined to write
+   * nothing. Never bumps `version` and never conflicts with spec writes: the loops write here, and a
+   * user's PATCH is never refused because a loop wrote. `change` must be synchronous and pure (the
+   * store may run it under a row lock: PostgreSQL, SELECT … FOR UPDATE then UPDATE); what it throws
+   * is thrown, nothing written. Answers the record as written, or undefined when the compute is gone
+   * or nothing changed. Inside `transaction` it lands with the spec write beside it, or neither does.
+   */
+  updateStatus(id: string, change: (current: ComputeRecord) => Partial<ComputeStatusPart> | undefined): Promise<ComputeRecord | undefined>;
   delete(id: string): Promise<boolean>;
 }
 
@@ -86,8 +100,8 @@ export interface JobRepository {
   referencing(snapshotId: string): Promise<JobRecord[]>;
   /** Throws NameConflict when the name is taken in the workspace. */
   insert(record: JobRecord): Promise<void>;
-  /** Optimistic write (stored version must be `record.version - 1`), else Conflict. */
-  update(record: JobRecord): Promise<void>;
+  /** Compare-and-set on `record.version` (see Versions, on Store); answers the record as written. */
+  update(record: JobRecord): Promise<JobRecord>;
   /** Next value of the FIFO sequence. */
   nextQueueSeq(): Promise<number>;
 }
@@ -99,8 +113,8 @@ export interface NodeRepository {
   byTokenHash(hash: string): Promise<NodeRecord | undefined>;
   all(filter: { computeId?: string; workspace?: string }): Promise<NodeRecord[]>;
   insert(record: NodeRecord): Promise<void>;
-  /** Optimistic write, else Conflict. */
-  update(record: NodeRecord): Promise<void>;
+  /** Compare-and-set on `record.version` (see Versions, on Store); answers the record as written. */
+  update(record: NodeRecord): Promise<NodeRecord>;
   delete(id: string): Promise<boolean>;
 }
 
@@ -156,7 +170,15 @@ export interface AuditRepository {
   list(page: PageRequest): Promise<Page<AuditRecord>>;
 }
 
-/** The one store interface; SQLite now, PostgreSQL later, both passing the contract suite. */
+/**
+ * The one store interface; SQLite now, PostgreSQL later, both passing the contract suite.
+ *
+ * Versions: the store owns every record's `version`. Insert stores what it is given (1); `update`
+ * takes the record as the caller read it and changed it, so its `version` is the version expected
+ * in the store: when the stored one differs (someone wrote since), it throws Conflict and writes
+ * nothing; else it writes `version + 1` and answers the record as written. Callers never compute a
+ * version. PostgreSQL: `UPDATE … SET version = version + 1 WHERE … AND version = $expected`.
+ */
 export interface Store {
   readonly workspaces: WorkspaceRepository;
   readonly computes: ComputeRepository;

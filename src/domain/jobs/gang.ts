@@ -1,7 +1,8 @@
 import { terminalStates, type JobRecord, type JobState } from './job-record.js';
 
+/** The next record, modifiedAt set (the store bumps the version when it is written). */
 function bump(job: JobRecord, changes: Partial<JobRecord>, now: Date): JobRecord {
-  return { ...job, ...changes, modifiedAt: now.toISOString(), version: job.version + 1 };
+  return { ...job, ...changes, modifiedAt: now.toISOString() };
 }
 
 const earliest = (times: (string | undefined)[]): string | undefined => times.filter((t): t is string => t !== undefined).sort()[0];

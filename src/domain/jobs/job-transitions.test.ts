@@ -10,7 +10,8 @@ const onNode = () => ({ ...assignJob(queuedJob(), { id: 'n1', name: 'n1' }, now)
 describe('job transitions', () => {
   it('assigning starts attempt 1 on the node, not yet delivered', () => {
     const j = assignJob(queuedJob(), { id: 'n1', name: 'n1' }, now);
-    expect(j).toMatchObject({ nodeId: 'n1', delivered: false, version: 2 });
+    // The version is the store's to bump when the job is written; a transition leaves it as read.
+    expect(j).toMatchObject({ nodeId: 'n1', delivered: false, version: 1, modifiedAt: now.toISOString() });
     expect(j.attempts).toEqual([{ attempt: 1, nodeId: 'n1', nodeName: 'n1', status: 'Queued' }]);
   });
 

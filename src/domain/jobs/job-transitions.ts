@@ -2,12 +2,13 @@ import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
 import { countedAttempts, currentAttempt, terminalStates, type AttemptRecord, type JobRecord, type JobState } from './job-record.js';
 
 /**
- * Pure state changes of a job. Each returns the next record (version bumped) or `undefined`
- * when nothing changes, so callers write only real transitions.
+ * Pure state changes of a job. Each returns the next record (modifiedAt set; the version is the
+ * store's to bump when it is written) or `undefined` when nothing changes, so callers write only
+ * real transitions.
  */
 
 function bump(job: JobRecord, changes: Partial<JobRecord>, now: Date): JobRecord {
-  return { ...job, ...changes, modifiedAt: now.toISOString(), version: job.version + 1 };
+  return { ...job, ...changes, modifiedAt: now.toISOString() };
 }
 
 function withAttempt(job: JobRecord, changes: Partial<AttemptRecord>): AttemptRecord[] {

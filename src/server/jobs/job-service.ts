@@ -57,8 +57,8 @@ export class JobService {
     }
     try {
       const submitted = await submitJob(this.ctx, this.snapshots, workspace, name, { ...body, spec: { ...body.spec, compute: computeName } }, this.trackingUri(workspace));
-      const fresh = await this.ctx.store.computes.get(workspace, computeName);
-      if (fresh) await this.ctx.store.computes.update({ ...fresh, runFor: submitted.job.name, version: fresh.version + 1 });
+      // Bookkeeping the loops act on, written on the status side: the provisioning loop may be writing it too.
+      await this.ctx.store.computes.updateStatus(record.id, () => ({ runFor: submitted.job.name }));
       this.ctx.wake();
       return submitted;
     } catch (err) {

@@ -5,7 +5,9 @@ import { jobKey } from './job-key.js';
 
 /**
  * Applies a pure transition and writes it; on a concurrent write (Conflict) reads the job again
- * and retries, so the API, agents and loops can change the same job safely.
+ * and retries, so the API, agents and loops can change the same job safely. The store checks and
+ * bumps the version: the change is written against the version of the job it was applied to.
+ * Answers the job as written (or as it stands when nothing changed).
  */
 export async function updateJob(ctx: ServiceContext, job: JobRecord, change: (j: JobRecord) => JobRecord | undefined): Promise<JobRecord> {
   let current = job;
@@ -13,10 +15,10 @@ export async function updateJob(ctx: ServiceContext, job: JobRecord, change: (j:
     const next = change(current);
     if (!next) return current;
     try {
-      await ctx.store.jobs.update(next);
-      ctx.signals.jobChanged(jobKey(next.workspace, next.name));
-      if (next.status !== current.status) ctx.wake();
-      return next;
+      const written = await ctx.store.jobs.update({ ...next, version: current.version });
+      ctx.signals.jobChanged(jobKey(written.workspace, written.name));
+      if (written.status !== current.status) ctx.wake();
+      return written;
     } catch (err) {
       if (!(err instanceof HangarError) || err.code !== 'Conflict') throw err;
       const fresh = await ctx.store.jobs.get(job.workspace, job.name);

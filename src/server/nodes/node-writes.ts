@@ -9,10 +9,9 @@ export async function updateNode(ctx: ServiceContext, nodeId: string, change: (n
     if (!node) return undefined;
     const changes = change(node);
     if (!changes) return node;
-    const next = { ...node, ...changes, version: node.version + 1 };
     try {
-      await ctx.store.nodes.update(next);
-      return next;
+      // The store checks the version as read and bumps it.
+      return await ctx.store.nodes.update({ ...node, ...changes, version: node.version });
     } catch (err) {
       if (!(err instanceof HangarError) || err.code !== 'Conflict') throw err;
     }

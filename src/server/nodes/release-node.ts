@@ -28,7 +28,7 @@ export async function releaseNode(
 ): Promise<ReleaseOutcome> {
   const current = await ctx.store.nodes.get(node.id);
   if (current && current.state !== 'leaving')
-    await ctx.store.nodes.update({ ...current, state: 'leaving', reason, version: current.version + 1 });
+    await ctx.store.nodes.update({ ...current, state: 'leaving', reason });
   const unfinished = async (): Promise<JobRecord[]> =>
     (await ctx.store.jobs.all({ nodeId: node.id })).filter((j) => !terminalStates.has(j.status));
   try {

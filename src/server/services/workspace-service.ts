@@ -49,8 +49,7 @@ export class WorkspaceService {
     const now = this.ctx.clock.now().toISOString();
     if (existing) {
       assertNotLocked(existing, 'write', `workspace '${name}'`);
-      const record: WorkspaceRecord = { ...existing, description: body.description ?? existing.description, tags: body.tags ?? existing.tags, modifiedAt: now, version: existing.version + 1 };
-      await this.ctx.store.workspaces.update(record);
+      const record = await this.ctx.store.workspaces.update({ ...existing, description: body.description ?? existing.description, tags: body.tags ?? existing.tags, modifiedAt: now });
       return { record, created: false };
     }
     const record: WorkspaceRecord = { name, location, tags: body.tags ?? {}, locks: [], createdAt: now, modifiedAt: now, version: 1 };
@@ -73,24 +72,19 @@ export class WorkspaceService {
   async putInstancePolicy(workspace: string, policy: NonNullable<WorkspaceRecord['computeInstancePolicy']>): Promise<WorkspaceRecord> {
     const ws = await this.get(workspace);
     assertNotLocked(ws, 'write', `workspace '${workspace}'`);
-    const record = { ...ws, computeInstancePolicy: policy, modifiedAt: this.ctx.clock.now().toISOString(), version: ws.version + 1 };
-    await this.ctx.store.workspaces.update(record);
-    return record;
+    return this.ctx.store.workspaces.update({ ...ws, computeInstancePolicy: policy, modifiedAt: this.ctx.clock.now().toISOString() });
   }
 
   /** Adds or replaces a lock; locks themselves can always be changed (that is how they are removed). */
   async putLock(workspace: string, lock: LockSpec): Promise<WorkspaceRecord> {
     const ws = await this.get(workspace);
     const locks = [...ws.locks.filter((l) => l.name !== lock.name), lock];
-    const record = { ...ws, locks, modifiedAt: this.ctx.clock.now().toISOString(), version: ws.version + 1 };
-    await this.ctx.store.workspaces.update(record);
-    return record;
+    return this.ctx.store.workspaces.update({ ...ws, locks, modifiedAt: this.ctx.clock.now().toISOString() });
   }
 
   async deleteLock(workspace: string, lockName: string): Promise<void> {
     const ws = await this.get(workspace);
     if (!ws.locks.some((l) => l.name === lockName)) throw notFound('Lock', lockName, `workspace '${workspace}'`);
-    const record = { ...ws, locks: ws.locks.filter((l) => l.name !== lockName), modifiedAt: this.ctx.clock.now().toISOString(), version: ws.version + 1 };
-    await this.ctx.store.workspaces.update(record);
+    await this.ctx.store.workspaces.update({ ...ws, locks: ws.locks.filter((l) => l.name !== lockName), modifiedAt: this.ctx.clock.now().toISOString() });
   }
 }

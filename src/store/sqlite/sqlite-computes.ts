@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { statusPartOf, withStatusPart, type ComputeRecord, type ComputeStatusPart } from '../../domain/compute/compute-record.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ComputeFilter, ComputeRepository, Page, PageRequest } from '../store.js';
 import { decodeToken, toPage } from './paging.js';
@@ -64,14 +64,33 @@ export class SqliteComputes implements ComputeRepository {
     });
   }
 
-  update(record: ComputeRecord): Promise<void> {
+  update(record: ComputeRecord): Promise<ComputeRecord> {
     return settle(() => {
-      const result = statement(this.db, 'UPDATE computes SET doc = ?, provisioning_state = ?, version = ? WHERE id = ? AND version = ?')
-        .run(JSON.stringify(record), record.status.provisioningState, record.version, record.id, record.version - 1);
-      if (result.changes === 0) {
-        throw new HangarError('Conflict', `Compute '${record.name}' was changed concurrently; read it again and retry.`, record.name);
-      }
-      return Promise.resolve();
+      const conflict = (): HangarError => new HangarError('Conflict', `Compute '${record.name}' was changed concurrently; read it again and retry.`, record.name);
+      // Read and write in one synchronous step: nothing else writes in between.
+      const row = statement(this.db, 'SELECT workspace, name, doc FROM computes WHERE id = ? AND version = ?').get(record.id, record.version) as Row | undefined;
+      if (!row) throw conflict();
+      // The spec side is the caller's; the status part stays as stored.
+      const written = { ...withStatusPart(record, statusPartOf(parse(row))), version: record.version + 1 };
+      const result = statement(this.db, 'UPDATE computes SET doc = ?, version = ? WHERE id = ? AND version = ?')
+        .run(JSON.stringify(written), written.version, record.id, record.version);
+      if (result.changes === 0) throw conflict();
+      return written;
+    });
+  }
+
+  updateStatus(id: string, change: (current: ComputeRecord) => Partial<ComputeStatusPart> | undefined): Promise<ComputeRecord | undefined> {
+    return settle(() => {
+      const row = statement(this.db, 'SELECT workspace, name, doc FROM computes WHERE id = ?').get(id) as Row | undefined;
+      if (!row) return undefined;
+      const current = parse(row);
+      const next = change(current);
+      if (!next) return undefined;
+      const written = withStatusPart(current, { ...statusPartOf(current), ...next });
+      // The version stays: a status write never makes a spec write conflict.
+      statement(this.db, 'UPDATE computes SET doc = ?, provisioning_state = ? WHERE id = ? AND version = ?')
+        .run(JSON.stringify(written), written.status.provisioningState, id, current.version);
+      return written;
     });
   }
 

@@ -118,12 +118,13 @@ export class SqliteJobs implements JobRepository {
     });
   }
 
-  update(record: JobRecord): Promise<void> {
+  update(record: JobRecord): Promise<JobRecord> {
     return settle(() => {
+      const written = { ...record, version: record.version + 1 };
       const r = statement(this.db, 'UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?')
-        .run(record.status, record.nodeId ?? null, JSON.stringify(record), record.version, record.workspace, record.name, record.version - 1);
+        .run(record.status, record.nodeId ?? null, JSON.stringify(written), written.version, record.workspace, record.name, record.version);
       if (r.changes === 0) throw new HangarError('Conflict', `Job '${record.name}' was changed concurrently; read it again and retry.`, record.name);
-      return Promise.resolve();
+      return written;
     });
   }
 

@@ -42,12 +42,13 @@ export class SqliteNodes implements NodeRepository {
     });
   }
 
-  update(record: NodeRecord): Promise<void> {
+  update(record: NodeRecord): Promise<NodeRecord> {
     return settle(() => {
+      const written = { ...record, version: record.version + 1 };
       const r = statement(this.db, 'UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?')
-        .run(record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version, record.id, record.version - 1);
+        .run(record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(written), written.version, record.id, record.version);
       if (r.changes === 0) throw new HangarError('Conflict', `Node '${record.id}' was changed concurrently.`, record.id);
-      return Promise.resolve();
+      return written;
     });
   }
 

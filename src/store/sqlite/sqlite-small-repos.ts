@@ -44,14 +44,15 @@ export class SqliteWorkspaces implements WorkspaceRepository {
     });
   }
 
-  update(record: WorkspaceRecord): Promise<void> {
+  update(record: WorkspaceRecord): Promise<WorkspaceRecord> {
     return settle(() => {
+      const written = { ...record, version: record.version + 1 };
       const result = statement(this.db, 'UPDATE workspaces SET doc = ?, location = ?, version = ? WHERE name = ? AND version = ?')
-        .run(JSON.stringify(record), record.location, record.version, record.name, record.version - 1);
+        .run(JSON.stringify(written), record.location, written.version, record.name, record.version);
       if (result.changes === 0) {
         throw new HangarError('Conflict', `Workspace '${record.name}' was changed by someone else; read it again and retry.`, record.name);
       }
-      return Promise.resolve();
+      return written;
     });
   }
 
