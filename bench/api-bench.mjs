@@ -4,13 +4,25 @@ import autocannon from 'autocannon';
 import { api, authHeaders, startServer, table } from './bench-server.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const computeBody = (min = 0) => JSON.stringify({ properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D2_V2', scaleSettings: { minNodeCount: min, maxNodeCount: 1 } } } });
+const computeBody = (min = 0) =>
+  JSON.stringify({
+    properties: {
+      computeType: 'AmlCompute',
+      properties: { vmSize: 'STANDARD_D2_V2', scaleSettings: { minNodeCount: min, maxNodeCount: 1 } },
+    },
+  });
 const base = '/api/workspaces/default/computes';
 
 function run(url, connections, request) {
   // Every case authenticates as the admin, so the figures include the access check (health needs none).
-  const headers = request.path === '/api/health' ? request.headers : { ...authHeaders(url), ...request.headers };
-  return autocannon({ url, connections, duration: seconds, requests: [{ ...request, ...(headers ? { headers } : {}) }] });
+  const headers =
+    request.path === '/api/health' ? request.headers : { ...authHeaders(url), ...request.headers };
+  return autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ ...request, ...(headers ? { headers } : {}) }],
+  });
 }
 
 async function main() {
@@ -27,10 +39,17 @@ async function main() {
       { name: 'GET list (100 computes)', request: { method: 'GET', path: base } },
       {
         name: 'PUT create compute',
-        request: { method: 'PUT', headers: { 'content-type': 'application/json' }, body: computeBody(), setupRequest: (req) => ({ ...req, path: `${base}/bench${n++}` }) },
+        request: {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: computeBody(),
+          setupRequest: (req) => ({ ...req, path: `${base}/bench${n++}` }),
+        },
       },
     ];
-    console.log(`Hangar API benchmark: ${seconds} s per case, real server at ${server.url} (SQLite in ${server.home})`);
+    console.log(
+      `Hangar API benchmark: ${seconds} s per case, real server at ${server.url} (SQLite in ${server.home})`,
+    );
     for (const connections of [1, 16]) {
       const rows = [];
       let baseline;
@@ -54,7 +73,9 @@ async function main() {
       table(rows);
     }
     const last = await api(server.url, 'GET', `${base}/bench${n - 1}`);
-    console.log(`\n${n} computes created (the last one reads back: ${last.status === 200 ? 'yes' : `no, ${last.status}`}); 'errors' counts non-2xx answers.`);
+    console.log(
+      `\n${n} computes created (the last one reads back: ${last.status === 200 ? 'yes' : `no, ${last.status}`}); 'errors' counts non-2xx answers.`,
+    );
     console.log('Latency percentiles are whole milliseconds (autocannon); the mean has the fraction.');
   } finally {
     await server.stop();

@@ -23,20 +23,37 @@ async function until(check, what, timeoutMs = 60_000) {
 
 async function realCycles(url) {
   const base = '/api/workspaces/default/computes/elastic';
-  const body = { properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D2_V2', scaleSettings: { minNodeCount: 0, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: `PT${idleSeconds}S` } } } };
+  const body = {
+    properties: {
+      computeType: 'AmlCompute',
+      properties: {
+        vmSize: 'STANDARD_D2_V2',
+        scaleSettings: { minNodeCount: 0, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: `PT${idleSeconds}S` },
+      },
+    },
+  };
   await api(url, 'PUT', base, body);
-  await until(async () => (await api(url, 'GET', base)).body.properties.provisioningState === 'Succeeded', 'the cluster');
+  await until(
+    async () => (await api(url, 'GET', base)).body.properties.provisioningState === 'Succeeded',
+    'the cluster',
+  );
   const events = async () => (await api(url, 'GET', `${base}/events?$top=1000`)).body.value;
   const rows = [];
   for (let i = 0; i < cycles; i++) {
     const seen = (await events()).length;
-    const res = await api(url, 'PUT', `/api/workspaces/default/jobs/cycle${i}`, { spec: { command: 'true', compute: 'elastic' } });
+    const res = await api(url, 'PUT', `/api/workspaces/default/jobs/cycle${i}`, {
+      spec: { command: 'true', compute: 'elastic' },
+    });
     if (res.status >= 300) throw new Error(JSON.stringify(res.body));
     const job = await until(async () => {
       const j = (await api(url, 'GET', `/api/workspaces/default/jobs/cycle${i}`)).body;
       return j.properties.status === 'Completed' ? j : undefined;
     }, `cycle${i}`);
-    const released = await until(async () => (await events()).slice(seen).find((e) => e.reason === 'NodeReleased'), 'the idle node to leave', 30_000);
+    const released = await until(
+      async () => (await events()).slice(seen).find((e) => e.reason === 'NodeReleased'),
+      'the idle node to leave',
+      30_000,
+    );
     const provisioned = (await events()).slice(seen).find((e) => e.reason === 'NodeProvisioned');
     const created = Date.parse(job.systemData.createdAt);
     rows.push({
@@ -53,9 +70,23 @@ async function realCycles(url) {
 }
 
 function simulate(place) {
-  const nodes = Array.from({ length: simNodes }, (_, i) => ({ id: `n${i}`, computeName: 'sim', state: 'idle', slots: 1, busy: 0 }));
-  const computes = new Map([['sim', { name: 'sim', computeType: 'AmlCompute', state: 'Succeeded', maxNodes: simNodes }]]);
-  let queue = Array.from({ length: simJobs }, (_, i) => ({ name: `j${i}`, computeName: 'sim', priority: 2 - (i % 3), queueSeq: i, run: { instanceCount: 1 } }));
+  const nodes = Array.from({ length: simNodes }, (_, i) => ({
+    id: `n${i}`,
+    computeName: 'sim',
+    state: 'idle',
+    slots: 1,
+    busy: 0,
+  }));
+  const computes = new Map([
+    ['sim', { name: 'sim', computeType: 'AmlCompute', state: 'Succeeded', maxNodes: simNodes }],
+  ]);
+  let queue = Array.from({ length: simJobs }, (_, i) => ({
+    name: `j${i}`,
+    computeName: 'sim',
+    priority: 2 - (i % 3),
+    queueSeq: i,
+    run: { instanceCount: 1 },
+  }));
   const heapBefore = process.memoryUsage().heapUsed;
   let peakHeap = heapBefore;
   let placed = 0;
@@ -72,25 +103,52 @@ function simulate(place) {
   return { placed, passes, seconds, perSecond: placed / seconds, heapMB: (peakHeap - heapBefore) / 2 ** 20 };
 }
 
-const hangarPlace = (queue, nodes, computes) => decideAssignments(queue, nodes, computes).assignments.map((a) => a.jobName);
-const baselinePlace = (queue, nodes) => [...queue].sort(queueOrder).slice(0, nodes.length).map((j) => j.name);
+const hangarPlace = (queue, nodes, computes) =>
+  decideAssignments(queue, nodes, computes).assignments.map((a) => a.jobName);
+const baselinePlace = (queue, nodes) =>
+  [...queue]
+    .sort(queueOrder)
+    .slice(0, nodes.length)
+    .map((j) => j.name);
 
 const server = await startServer();
 try {
-  console.log(`Hangar autoscale benchmark (real server at ${server.url}; simulation ${simJobs} jobs on ${simNodes} nodes)`);
+  console.log(
+    `Hangar autoscale benchmark (real server at ${server.url}; simulation ${simJobs} jobs on ${simNodes} nodes)`,
+  );
   const rows = await realCycles(server.url);
-  console.log(`\nscale 0 -> 1 -> 0 on a real cluster, ${cycles} cycles ('true' jobs, idle setting ${idleSeconds} s):`);
+  console.log(
+    `\nscale 0 -> 1 -> 0 on a real cluster, ${cycles} cycles ('true' jobs, idle setting ${idleSeconds} s):`,
+  );
   table(rows);
   const up = rows.map((r) => r['queued -> scale-up ms']).sort((a, b) => a - b);
-  console.log(`scale-up decision p50 ${percentile(up, 50)} ms; idle nodes left ${rows.map((r) => r['left after idle s']).join(', ')} s after their job ended (setting ${idleSeconds} s).`);
+  console.log(
+    `scale-up decision p50 ${percentile(up, 50)} ms; idle nodes left ${rows.map((r) => r['left after idle s']).join(', ')} s after their job ended (setting ${idleSeconds} s).`,
+  );
 } finally {
   await server.stop();
 }
 
 const base = simulate(baselinePlace);
 const sim = simulate(hangarPlace);
-console.log(`\nscheduler simulation: ${simJobs} queued jobs, ${simNodes} fake-fast nodes (jobs end as soon as placed):`);
+console.log(
+  `\nscheduler simulation: ${simJobs} queued jobs, ${simNodes} fake-fast nodes (jobs end as soon as placed):`,
+);
 table([
-  { scheduler: 'sort-and-take (baseline)', passes: base.passes, 'placements/s': Math.round(base.perSecond), 'total s': base.seconds.toFixed(3), 'peak heap MB': base.heapMB.toFixed(1), 'x baseline': '1.00' },
-  { scheduler: 'decideAssignments', passes: sim.passes, 'placements/s': Math.round(sim.perSecond), 'total s': sim.seconds.toFixed(3), 'peak heap MB': sim.heapMB.toFixed(1), 'x baseline': (sim.perSecond / base.perSecond).toFixed(3) },
+  {
+    scheduler: 'sort-and-take (baseline)',
+    passes: base.passes,
+    'placements/s': Math.round(base.perSecond),
+    'total s': base.seconds.toFixed(3),
+    'peak heap MB': base.heapMB.toFixed(1),
+    'x baseline': '1.00',
+  },
+  {
+    scheduler: 'decideAssignments',
+    passes: sim.passes,
+    'placements/s': Math.round(sim.perSecond),
+    'total s': sim.seconds.toFixed(3),
+    'peak heap MB': sim.heapMB.toFixed(1),
+    'x baseline': (sim.perSecond / base.perSecond).toFixed(3),
+  },
 ]);

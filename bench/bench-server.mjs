@@ -16,7 +16,16 @@ export async function startServer(config = '') {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(home, 'config.yaml'), config);
   }
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HANGAR_LOG_LEVEL: 'warn' } });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
+      ...args,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HANGAR_LOG_LEVEL: 'warn' } },
+  );
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (existsSync(join(home, 'server.json'))) {
@@ -41,7 +50,10 @@ async function stopServer(child, home) {
     for (const file of ['agent.pid', 'job-pgids']) {
       const path = join(nodes, id, file);
       if (!existsSync(path)) continue;
-      for (const pid of readFileSync(path, 'utf8').split('\n').map(Number).filter((n) => n > 1)) {
+      for (const pid of readFileSync(path, 'utf8')
+        .split('\n')
+        .map(Number)
+        .filter((n) => n > 1)) {
         try {
           process.kill(-pid, 'SIGKILL');
         } catch {
@@ -63,7 +75,11 @@ export function authHeaders(url) {
 
 /** JSON request helper (as the server's admin). */
 export async function api(url, method, path, body) {
-  const res = await fetch(`${url}${path}`, { method, headers: { ...authHeaders(url), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { ...authHeaders(url), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }

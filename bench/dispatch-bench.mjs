@@ -22,7 +22,15 @@ async function waitFor(check, what, timeoutMs = 120_000) {
 }
 
 async function warmCluster(url) {
-  const body = { properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D2_V2', scaleSettings: { minNodeCount: nodes, maxNodeCount: nodes, nodeIdleTimeBeforeScaleDown: 'PT600S' } } } };
+  const body = {
+    properties: {
+      computeType: 'AmlCompute',
+      properties: {
+        vmSize: 'STANDARD_D2_V2',
+        scaleSettings: { minNodeCount: nodes, maxNodeCount: nodes, nodeIdleTimeBeforeScaleDown: 'PT600S' },
+      },
+    },
+  };
   const res = await api(url, 'PUT', '/api/workspaces/default/computes/bench', body);
   if (res.status >= 300) throw new Error(JSON.stringify(res.body));
   await waitFor(async () => {
@@ -32,7 +40,9 @@ async function warmCluster(url) {
 }
 
 async function submit(url, name) {
-  const res = await api(url, 'PUT', `${jobs}/${name}`, { spec: { command: 'true', compute: 'azureml:bench' } });
+  const res = await api(url, 'PUT', `${jobs}/${name}`, {
+    spec: { command: 'true', compute: 'azureml:bench' },
+  });
   if (res.status >= 300) throw new Error(JSON.stringify(res.body));
 }
 
@@ -51,7 +61,8 @@ async function measureLatency(url) {
     const t0 = Date.now();
     await submit(url, `lat${i}`);
     const job = await finished(url, `lat${i}`);
-    if (job.properties.status !== 'Completed') throw new Error(`lat${i} ${job.properties.status}: ${job.properties.error?.message}`);
+    if (job.properties.status !== 'Completed')
+      throw new Error(`lat${i} ${job.properties.status}: ${job.properties.error?.message}`);
     toRunning.push(Date.parse(job.properties.startTime) - t0);
     toDone.push(Date.parse(job.properties.endTime) - t0);
   }
@@ -77,7 +88,11 @@ async function directSpawnRate() {
   const worker = async () => {
     while (next < throughputJobs) {
       next++;
-      await new Promise((resolve, reject) => spawn('/bin/bash', ['-c', 'true'], { detached: true, stdio: 'ignore' }).once('exit', resolve).once('error', reject));
+      await new Promise((resolve, reject) =>
+        spawn('/bin/bash', ['-c', 'true'], { detached: true, stdio: 'ignore' })
+          .once('exit', resolve)
+          .once('error', reject),
+      );
     }
   };
   await Promise.all(Array.from({ length: nodes }, worker));
@@ -86,15 +101,27 @@ async function directSpawnRate() {
 
 const server = await startServer();
 try {
-  console.log(`Hangar dispatch benchmark: real server and ${nodes} local agent nodes (HANGAR_HOME ${server.home})`);
+  console.log(
+    `Hangar dispatch benchmark: real server and ${nodes} local agent nodes (HANGAR_HOME ${server.home})`,
+  );
   await warmCluster(server.url);
   const lat = await measureLatency(server.url);
   const direct = await directSpawnRate();
   const rate = await measureThroughput(server.url);
   console.log(`\n${latencyJobs} jobs one after another on a warm node ('true', no code):`);
   table([
-    { measure: 'submit -> Running', 'p50 ms': percentile(lat.toRunning, 50), 'p99 ms': percentile(lat.toRunning, 99), 'max ms': lat.toRunning.at(-1) },
-    { measure: 'submit -> Completed', 'p50 ms': percentile(lat.toDone, 50), 'p99 ms': percentile(lat.toDone, 99), 'max ms': lat.toDone.at(-1) },
+    {
+      measure: 'submit -> Running',
+      'p50 ms': percentile(lat.toRunning, 50),
+      'p99 ms': percentile(lat.toRunning, 99),
+      'max ms': lat.toRunning.at(-1),
+    },
+    {
+      measure: 'submit -> Completed',
+      'p50 ms': percentile(lat.toDone, 50),
+      'p99 ms': percentile(lat.toDone, 99),
+      'max ms': lat.toDone.at(-1),
+    },
   ]);
   console.log(`\n${throughputJobs} jobs submitted at once to ${nodes} nodes (1 slot each):`);
   table([
@@ -103,6 +130,10 @@ try {
   ]);
 } finally {
   await api(server.url, 'DELETE', '/api/workspaces/default/computes/bench').catch(() => undefined);
-  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/bench')).status === 404, 'the cluster to go', 60_000).catch(() => undefined);
+  await waitFor(
+    async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/bench')).status === 404,
+    'the cluster to go',
+    60_000,
+  ).catch(() => undefined);
   await server.stop();
 }

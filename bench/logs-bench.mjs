@@ -24,15 +24,29 @@ async function directPipe() {
 }
 
 async function throughHangar(url) {
-  const body = { properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D2_V2', scaleSettings: { minNodeCount: 1, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: 'PT600S' } } } };
+  const body = {
+    properties: {
+      computeType: 'AmlCompute',
+      properties: {
+        vmSize: 'STANDARD_D2_V2',
+        scaleSettings: { minNodeCount: 1, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: 'PT600S' },
+      },
+    },
+  };
   await api(url, 'PUT', '/api/workspaces/default/computes/logs', body);
   for (;;) {
     const c = (await api(url, 'GET', '/api/workspaces/default/computes/logs')).body;
     if (c.properties.properties?.nodeStateCounts?.idleNodeCount === 1) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const client = new HangarClient({ url, workspace: 'default', token: authHeaders(url).authorization?.slice(7) });
-  const res = await api(url, 'PUT', '/api/workspaces/default/jobs/ticks', { spec: { command: `python3 -c '${script.replace(/'/g, "'\\''")}'`, compute: 'logs' } });
+  const client = new HangarClient({
+    url,
+    workspace: 'default',
+    token: authHeaders(url).authorization?.slice(7),
+  });
+  const res = await api(url, 'PUT', '/api/workspaces/default/jobs/ticks', {
+    spec: { command: `python3 -c '${script.replace(/'/g, "'\\''")}'`, compute: 'logs' },
+  });
   if (res.status >= 300) throw new Error(JSON.stringify(res.body));
   const lags = [];
   let pending = '';
@@ -47,7 +61,12 @@ async function throughHangar(url) {
     }
   }
   await api(url, 'DELETE', '/api/workspaces/default/computes/logs');
-  for (let i = 0; i < 100 && (await api(url, 'GET', '/api/workspaces/default/computes/logs')).status !== 404; i++) await new Promise((r) => setTimeout(r, 200));
+  for (
+    let i = 0;
+    i < 100 && (await api(url, 'GET', '/api/workspaces/default/computes/logs')).status !== 404;
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 200));
   return lags;
 }
 
@@ -56,9 +75,17 @@ try {
   console.log(`Hangar log latency benchmark: ${lines} lines, one every 20 ms, followed live over SSE`);
   const direct = (await directPipe()).sort((a, b) => a - b);
   const hangar = (await throughHangar(server.url)).sort((a, b) => a - b);
-  const row = (path, lags) => ({ path, lines: lags.length, 'p50 ms': percentile(lags, 50).toFixed(1), 'p99 ms': percentile(lags, 99).toFixed(1), 'max ms': lags.at(-1).toFixed(1) });
+  const row = (path, lags) => ({
+    path,
+    lines: lags.length,
+    'p50 ms': percentile(lags, 50).toFixed(1),
+    'p99 ms': percentile(lags, 99).toFixed(1),
+    'max ms': lags.at(-1).toFixed(1),
+  });
   table([row('stdout pipe (baseline)', direct), row('job -> agent -> server -> SSE client', hangar)]);
-  console.log(`\np50 over the baseline: +${(percentile(hangar, 50) - percentile(direct, 50)).toFixed(1)} ms; target: under 100 ms end to end.`);
+  console.log(
+    `\np50 over the baseline: +${(percentile(hangar, 50) - percentile(direct, 50)).toFixed(1)} ms; target: under 100 ms end to end.`,
+  );
 } finally {
   await server.stop();
 }

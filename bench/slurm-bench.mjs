@@ -29,7 +29,9 @@ async function rawLatency(env, dir, n) {
   for (let i = 0; i < n; i++) {
     const marker = join(dir, `raw-${i}`);
     const t0 = Date.now();
-    execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '--wrap', `touch ${marker}`], { env });
+    execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '--wrap', `touch ${marker}`], {
+      env,
+    });
     await until(() => existsSync(marker), 'the raw job to start');
     out.push(Date.now() - t0);
   }
@@ -38,8 +40,18 @@ async function rawLatency(env, dir, n) {
 
 async function rawBatch(env, dir, n) {
   const t0 = Date.now();
-  for (let i = 0; i < n; i++) execFileSync('sbatch', ['--parsable', '-p', 'debug', '-o', '/dev/null', '--wrap', `touch ${join(dir, `batch-${i}`)}`], { env });
-  await until(() => [...Array(n).keys()].every((i) => existsSync(join(dir, `batch-${i}`))), 'the raw batch', 300_000, 50);
+  for (let i = 0; i < n; i++)
+    execFileSync(
+      'sbatch',
+      ['--parsable', '-p', 'debug', '-o', '/dev/null', '--wrap', `touch ${join(dir, `batch-${i}`)}`],
+      { env },
+    );
+  await until(
+    () => [...Array(n).keys()].every((i) => existsSync(join(dir, `batch-${i}`))),
+    'the raw batch',
+    300_000,
+    50,
+  );
   return Date.now() - t0;
 }
 
@@ -47,9 +59,19 @@ async function hangarLatency(url, prefix, n, between) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const t0 = Date.now();
-    const res = await api(url, 'PUT', `${jobs}/${prefix}${i}`, { spec: { command: 'true', compute: 'azureml:hpc' } });
+    const res = await api(url, 'PUT', `${jobs}/${prefix}${i}`, {
+      spec: { command: 'true', compute: 'azureml:hpc' },
+    });
     if (res.status >= 300) throw new Error(JSON.stringify(res.body));
-    const job = await until(async () => { const j = (await api(url, 'GET', `${jobs}/${prefix}${i}`)).body; return ['Completed', 'Failed'].includes(j.properties.status) ? j : undefined; }, 'a job', 120_000, 20);
+    const job = await until(
+      async () => {
+        const j = (await api(url, 'GET', `${jobs}/${prefix}${i}`)).body;
+        return ['Completed', 'Failed'].includes(j.properties.status) ? j : undefined;
+      },
+      'a job',
+      120_000,
+      20,
+    );
     if (job.properties.status !== 'Completed') throw new Error(`${prefix}${i}: ${job.properties.status}`);
     out.push(Date.parse(job.properties.startTime) - t0);
     await between();
@@ -59,49 +81,108 @@ async function hangarLatency(url, prefix, n, between) {
 
 async function hangarBatch(url, n) {
   const t0 = Date.now();
-  for (let i = 0; i < n; i++) await api(url, 'PUT', `${jobs}/b${i}`, { spec: { command: 'true', compute: 'azureml:hpc' } });
-  await until(async () => {
-    const page = (await api(url, 'GET', `${jobs}?$top=1000`)).body.value;
-    return page.filter((j) => j.name.startsWith('b') && j.properties.status === 'Completed').length >= n;
-  }, 'the Hangar batch', 300_000, 100);
+  for (let i = 0; i < n; i++)
+    await api(url, 'PUT', `${jobs}/b${i}`, { spec: { command: 'true', compute: 'azureml:hpc' } });
+  await until(
+    async () => {
+      const page = (await api(url, 'GET', `${jobs}?$top=1000`)).body.value;
+      return page.filter((j) => j.name.startsWith('b') && j.properties.status === 'Completed').length >= n;
+    },
+    'the Hangar batch',
+    300_000,
+    100,
+  );
   return Date.now() - t0;
 }
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-slurm-bench-'));
-  const conf = execFileSync('bash', [join(root, 'scripts', 'slurm-cluster.sh'), 'start', join(dir, 'slurm'), '4'], { encoding: 'utf8' }).trim();
+  const conf = execFileSync(
+    'bash',
+    [join(root, 'scripts', 'slurm-cluster.sh'), 'start', join(dir, 'slurm'), '4'],
+    { encoding: 'utf8' },
+  ).trim();
   const env = { ...process.env, SLURM_CONF: conf };
   const server = await startServer('reconcileIntervalMs: 100\njobs:\n  heartbeatIntervalMs: 300\n');
   try {
     console.log(`Hangar Slurm benchmark: real slurmctld + 4 slurmd (${conf}), server ${server.url}`);
-    const body = { properties: { computeType: 'Slurm', properties: { partition: 'debug', slurmConf: conf, scaleSettings: { minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: 'PT600S' } } } };
+    const body = {
+      properties: {
+        computeType: 'Slurm',
+        properties: {
+          partition: 'debug',
+          slurmConf: conf,
+          scaleSettings: { minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: 'PT600S' },
+        },
+      },
+    };
     const put = await api(server.url, 'PUT', '/api/workspaces/default/computes/hpc', body);
     if (put.status >= 300) throw new Error(JSON.stringify(put.body));
     const raw = await rawLatency(env, dir, runs);
     // Cold: each job needs a fresh allocation (the node is released between jobs by scaling to zero).
     const cold = await hangarLatency(server.url, 'cold', Math.min(runs, 5), async () => {
-      await api(server.url, 'PATCH', '/api/workspaces/default/computes/hpc', { properties: { properties: { scaleSettings: { nodeIdleTimeBeforeScaleDown: 'PT1S' } } } });
-      await until(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/hpc')).body.properties.properties.currentNodeCount === 0, 'scale to zero', 60_000, 100);
+      await api(server.url, 'PATCH', '/api/workspaces/default/computes/hpc', {
+        properties: { properties: { scaleSettings: { nodeIdleTimeBeforeScaleDown: 'PT1S' } } },
+      });
+      await until(
+        async () =>
+          (await api(server.url, 'GET', '/api/workspaces/default/computes/hpc')).body.properties.properties
+            .currentNodeCount === 0,
+        'scale to zero',
+        60_000,
+        100,
+      );
     });
-    await api(server.url, 'PATCH', '/api/workspaces/default/computes/hpc', { properties: { properties: { scaleSettings: { nodeIdleTimeBeforeScaleDown: 'PT600S' } } } });
+    await api(server.url, 'PATCH', '/api/workspaces/default/computes/hpc', {
+      properties: { properties: { scaleSettings: { nodeIdleTimeBeforeScaleDown: 'PT600S' } } },
+    });
     const warm = await hangarLatency(server.url, 'warm', runs, async () => undefined);
     const rawAll = await rawBatch(env, dir, batch);
     const hangarAll = await hangarBatch(server.url, batch);
     const med = (xs) => percentile(xs, 50);
     table([
-      { runner: 'raw sbatch → start (baseline)', 'p50 ms': med(raw), 'p90 ms': percentile(raw, 90), 'x baseline': '1.00' },
-      { runner: 'Hangar submit → Running, cold (new allocation)', 'p50 ms': med(cold), 'p90 ms': percentile(cold, 90), 'x baseline': (med(cold) / med(raw)).toFixed(2) },
-      { runner: 'Hangar submit → Running, warm node', 'p50 ms': med(warm), 'p90 ms': percentile(warm, 90), 'x baseline': (med(warm) / med(raw)).toFixed(2) },
+      {
+        runner: 'raw sbatch → start (baseline)',
+        'p50 ms': med(raw),
+        'p90 ms': percentile(raw, 90),
+        'x baseline': '1.00',
+      },
+      {
+        runner: 'Hangar submit → Running, cold (new allocation)',
+        'p50 ms': med(cold),
+        'p90 ms': percentile(cold, 90),
+        'x baseline': (med(cold) / med(raw)).toFixed(2),
+      },
+      {
+        runner: 'Hangar submit → Running, warm node',
+        'p50 ms': med(warm),
+        'p90 ms': percentile(warm, 90),
+        'x baseline': (med(warm) / med(raw)).toFixed(2),
+      },
     ]);
     table([
-      { runner: `raw sbatch, ${batch} tiny jobs (baseline)`, seconds: (rawAll / 1000).toFixed(1), 'jobs/s': (batch / (rawAll / 1000)).toFixed(1), 'x baseline': '1.00' },
-      { runner: `Hangar on Slurm (≤ 4 allocations), ${batch} tiny jobs`, seconds: (hangarAll / 1000).toFixed(1), 'jobs/s': (batch / (hangarAll / 1000)).toFixed(1), 'x baseline': (rawAll / hangarAll).toFixed(2) },
+      {
+        runner: `raw sbatch, ${batch} tiny jobs (baseline)`,
+        seconds: (rawAll / 1000).toFixed(1),
+        'jobs/s': (batch / (rawAll / 1000)).toFixed(1),
+        'x baseline': '1.00',
+      },
+      {
+        runner: `Hangar on Slurm (≤ 4 allocations), ${batch} tiny jobs`,
+        seconds: (hangarAll / 1000).toFixed(1),
+        'jobs/s': (batch / (hangarAll / 1000)).toFixed(1),
+        'x baseline': (rawAll / hangarAll).toFixed(2),
+      },
     ]);
   } finally {
     await api(server.url, 'DELETE', '/api/workspaces/default/computes/hpc').catch(() => undefined);
     await sleep(2000);
     await server.stop();
-    try { execFileSync('scancel', ['-u', 'root'], { env }); } catch { /* none */ }
+    try {
+      execFileSync('scancel', ['-u', 'root'], { env });
+    } catch {
+      /* none */
+    }
     execFileSync('bash', [join(root, 'scripts', 'slurm-cluster.sh'), 'stop', join(dir, 'slurm')]);
   }
 }

@@ -100,25 +100,43 @@ export class AgentClient {
   }
 
   /** POSTs JSON (or GETs when body is undefined and method is GET); retries transient failures. */
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
+  private async call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    timeoutMs = 30_000,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await fetch(`${this.server}${path}`, {
           method,
-          headers: { 'content-type': 'application/json', ...(this.sessionToken ? { authorization: `Bearer ${this.sessionToken}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(this.sessionToken ? { authorization: `Bearer ${this.sessionToken}` } : {}),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.halt.signal]),
         });
         const text = await res.text();
         if (res.ok) return (text ? JSON.parse(text) : {}) as T;
         if (res.status < 500) {
-          const err = (JSON.parse(text || '{}') as { error?: { code?: string; message?: string; details?: AgentCallError['details'] } }).error;
-          throw new AgentCallError(res.status, err?.code ?? 'Error', err?.message ?? text, err?.details ?? []);
+          const err = (
+            JSON.parse(text || '{}') as {
+              error?: { code?: string; message?: string; details?: AgentCallError['details'] };
+            }
+          ).error;
+          throw new AgentCallError(
+            res.status,
+            err?.code ?? 'Error',
+            err?.message ?? text,
+            err?.details ?? [],
+          );
         }
         this.log(`server answered ${res.status} on ${path}; retrying`);
       } catch (err) {
         if (err instanceof AgentCallError) throw err;
-        if (attempt === 0 || attempt % 10 === 0) this.log(`cannot reach ${this.server}${path} (${(err as Error).message}); retrying`);
+        if (attempt === 0 || attempt % 10 === 0)
+          this.log(`cannot reach ${this.server}${path} (${(err as Error).message}); retrying`);
       }
       if (this.stopped()) throw new Error('agent stopping');
       await sleep(backoffMs(attempt));

@@ -164,7 +164,10 @@ export class Agent {
         continue;
       }
       try {
-        const lease = await this.client.lease({ freeSlots: free }, (this.session.leaseWaitSeconds + 15) * 1000);
+        const lease = await this.client.lease(
+          { freeSlots: free },
+          (this.session.leaseWaitSeconds + 15) * 1000,
+        );
         for (const a of lease.assignments) this.launch(a);
       } catch (err) {
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);

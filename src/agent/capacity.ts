@@ -25,7 +25,12 @@ function gpus(path: string | undefined): NodeCapacity['gpus'] {
   const smi = which('nvidia-smi', path);
   if (!smi) return [];
   try {
-    return parseNvidiaSmi(execFileSync(smi, ['--query-gpu=index,name,memory.total', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 10_000 }));
+    return parseNvidiaSmi(
+      execFileSync(smi, ['--query-gpu=index,name,memory.total', '--format=csv,noheader,nounits'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      }),
+    );
   } catch {
     return [];
   }
@@ -48,6 +53,13 @@ function containerRuntime(path: string | undefined): NodeCapacity['containerRunt
 export function detectCapacity(path: string | undefined, python?: string): NodeCapacity {
   const runtime = containerRuntime(path);
   // Debian's interpreter sees Debian's Python packages (python3-sklearn…); a pyenv python3 on PATH does not.
-  const defaultPython = python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : (which('python3', path) ?? 'python3'));
-  return { cores: cpus().length, memoryMB: Math.round(totalmem() / 1024 / 1024), gpus: gpus(path), containerRuntime: runtime, defaultPython };
+  const defaultPython =
+    python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : (which('python3', path) ?? 'python3'));
+  return {
+    cores: cpus().length,
+    memoryMB: Math.round(totalmem() / 1024 / 1024),
+    gpus: gpus(path),
+    containerRuntime: runtime,
+    defaultPython,
+  };
 }

@@ -26,7 +26,10 @@ export class LogShipper {
   start(): void {
     const tick = (): void => {
       this.busy ??= this.shipOnce()
-        .then(() => undefined, () => undefined)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
         .finally(() => (this.busy = undefined));
       this.timer = setTimeout(tick, this.intervalMs);
     };
@@ -52,12 +55,18 @@ export class LogShipper {
   private async shipOnce(): Promise<boolean> {
     const data = this.read();
     if (data.length === 0) return false;
-    const chunk: LogChunk = { attempt: this.attempt, file: this.file, offset: this.acked, data: data.toString('base64') };
+    const chunk: LogChunk = {
+      attempt: this.attempt,
+      file: this.file,
+      offset: this.acked,
+      data: data.toString('base64'),
+    };
     try {
       const ack = await this.client.appendLog(this.jobId, chunk);
       this.acked = ack.length;
     } catch (err) {
-      if (err instanceof AgentCallError && err.code === 'LogGap') this.acked = Number(err.details[0]?.message ?? 0);
+      if (err instanceof AgentCallError && err.code === 'LogGap')
+        this.acked = Number(err.details[0]?.message ?? 0);
       else throw err;
     }
     return true;

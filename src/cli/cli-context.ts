@@ -15,7 +15,11 @@ export interface CommonOptions {
 /** The SDK client for a command: server from HANGAR_URL or `hangar configure`, workspace from -w. */
 export function clientFor(opts: CommonOptions): HangarClient {
   const cli = loadCliConfig();
-  return new HangarClient({ url: cli.url, ...(cli.token ? { token: cli.token } : {}), workspace: opts.workspace ?? cli.workspace ?? 'default' });
+  return new HangarClient({
+    url: cli.url,
+    ...(cli.token ? { token: cli.token } : {}),
+    workspace: opts.workspace ?? cli.workspace ?? 'default',
+  });
 }
 
 /** Prints an error the way every command does and sets the exit code. */
@@ -23,7 +27,8 @@ export function reportError(err: unknown): void {
   if (err instanceof HangarApiError) {
     const e = err.error;
     process.stderr.write(`ERROR: ${e.code}: ${e.message}${e.target ? ` (target: ${e.target})` : ''}\n`);
-    for (const d of e.details ?? []) process.stderr.write(`  - ${d.target ? `${d.target}: ` : ''}${d.message}\n`);
+    for (const d of e.details ?? [])
+      process.stderr.write(`  - ${d.target ? `${d.target}: ` : ''}${d.message}\n`);
     process.exitCode = 1;
   } else if (err instanceof UsageError) {
     process.stderr.write(`ERROR: ${err.message}\n`);
@@ -35,7 +40,9 @@ export function reportError(err: unknown): void {
 }
 
 /** Wraps an action so errors print cleanly (no stack) with the right exit code. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
@@ -48,7 +55,13 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 /** Adds --workspace and --output to a command. */
 export function withCommon(cmd: Command, output = true): Command {
   cmd.option('-w, --workspace <name>', 'workspace (default: default)');
-  if (output) cmd.option('-o, --output <format>', 'json | yaml | table | tsv', 'json').option('--query <expression>', 'JMESPath subset: fields, [N], [] projections (e.g. properties.status)');
+  if (output)
+    cmd
+      .option('-o, --output <format>', 'json | yaml | table | tsv', 'json')
+      .option(
+        '--query <expression>',
+        'JMESPath subset: fields, [N], [] projections (e.g. properties.status)',
+      );
   return cmd;
 }
 

@@ -8,8 +8,29 @@ const scale = ['size', 'tier', 'min_instances', 'max_instances', 'idle_time_befo
 const vmSsh = ['address', 'ssh_settings'];
 /** The az ml v2 YAML keys each compute type accepts (plus `common`). */
 const keysByType: Record<ComputeType, string[]> = {
-  AmlCompute: [...scale, 'ssh_public_access_enabled', 'ssh_settings', 'network_settings', 'enable_node_public_ip'],
-  ComputeInstance: ['size', 'ssh_public_access_enabled', 'ssh_settings', 'idle_time_before_shutdown', 'idle_time_before_shutdown_minutes', 'schedules', 'create_on_behalf_of', 'setup_scripts', 'network_settings', 'enable_node_public_ip', 'enable_sso', 'enable_root_access', 'custom_applications', 'start_after_creation'],
+  AmlCompute: [
+    ...scale,
+    'ssh_public_access_enabled',
+    'ssh_settings',
+    'network_settings',
+    'enable_node_public_ip',
+  ],
+  ComputeInstance: [
+    'size',
+    'ssh_public_access_enabled',
+    'ssh_settings',
+    'idle_time_before_shutdown',
+    'idle_time_before_shutdown_minutes',
+    'schedules',
+    'create_on_behalf_of',
+    'setup_scripts',
+    'network_settings',
+    'enable_node_public_ip',
+    'enable_sso',
+    'enable_root_access',
+    'custom_applications',
+    'start_after_creation',
+  ],
   AKS: ['size', 'agent_count', 'cluster_purpose', 'ssl', 'load_balancer_type'],
   Kubernetes: ['namespace', 'default_instance_type'],
   VirtualMachine: vmSsh,
@@ -19,13 +40,22 @@ const keysByType: Record<ComputeType, string[]> = {
   Slurm: [...scale, 'partition', 'qos', 'account', 'slurm_conf', 'login_host', 'ssh_private_key_file'],
 };
 
-const ident: Record<string, string> = { none: 'None', system_assigned: 'SystemAssigned', user_assigned: 'UserAssigned', 'system_assigned,user_assigned': 'SystemAssigned,UserAssigned' };
-const cap = (s: unknown): string => (typeof s === 'string' && s.length > 0 ? s[0]?.toUpperCase() + s.slice(1) : String(s));
+const ident: Record<string, string> = {
+  none: 'None',
+  system_assigned: 'SystemAssigned',
+  user_assigned: 'UserAssigned',
+  'system_assigned,user_assigned': 'SystemAssigned,UserAssigned',
+};
+const cap = (s: unknown): string =>
+  typeof s === 'string' && s.length > 0 ? s[0]?.toUpperCase() + s.slice(1) : String(s);
 
 /** The API computeType of a YAML/CLI `type` value. */
 export function computeTypeOf(type: unknown): ComputeType {
   const t = cliTypeToComputeType[String(type ?? '').toLowerCase()];
-  if (!t) throw new UsageError(`type: '${String(type)}' is not a compute type; use one of ${Object.keys(cliTypeToComputeType).join(', ')}`);
+  if (!t)
+    throw new UsageError(
+      `type: '${String(type)}' is not a compute type; use one of ${Object.keys(cliTypeToComputeType).join(', ')}`,
+    );
   return t;
 }
 
@@ -33,9 +63,21 @@ function identityOf(doc: Doc): Doc | undefined {
   const id = doc.identity as Doc | undefined;
   if (!id) return undefined;
   const type = ident[String(id.type ?? 'none').toLowerCase()];
-  if (!type) throw new UsageError(`identity.type: '${String(id.type)}' must be none, system_assigned, user_assigned or system_assigned,user_assigned`);
+  if (!type)
+    throw new UsageError(
+      `identity.type: '${String(id.type)}' must be none, system_assigned, user_assigned or system_assigned,user_assigned`,
+    );
   const uai = id.user_assigned_identities as ({ resource_id?: string } | string)[] | undefined;
-  return { type, ...(uai ? { userAssignedIdentities: Object.fromEntries(uai.map((u) => [typeof u === 'string' ? u : String(u.resource_id), {}])) } : {}) };
+  return {
+    type,
+    ...(uai
+      ? {
+          userAssignedIdentities: Object.fromEntries(
+            uai.map((u) => [typeof u === 'string' ? u : String(u.resource_id), {}]),
+          ),
+        }
+      : {}),
+  };
 }
 
 function scaleOf(doc: Doc): Doc {
@@ -43,26 +85,42 @@ function scaleOf(doc: Doc): Doc {
   if (doc.size !== undefined) out.vmSize = doc.size;
   if (doc.tier !== undefined) {
     const tier = String(doc.tier).toLowerCase();
-    if (tier !== 'dedicated' && tier !== 'low_priority') throw new UsageError(`tier: '${String(doc.tier)}' must be dedicated or low_priority`);
+    if (tier !== 'dedicated' && tier !== 'low_priority')
+      throw new UsageError(`tier: '${String(doc.tier)}' must be dedicated or low_priority`);
     out.vmPriority = tier === 'dedicated' ? 'Dedicated' : 'LowPriority';
   }
   const s: Doc = {};
   if (doc.min_instances !== undefined) s.minNodeCount = Number(doc.min_instances);
   if (doc.max_instances !== undefined) s.maxNodeCount = Number(doc.max_instances);
-  if (doc.idle_time_before_scale_down !== undefined) s.nodeIdleTimeBeforeScaleDown = `PT${Number(doc.idle_time_before_scale_down)}S`;
+  if (doc.idle_time_before_scale_down !== undefined)
+    s.nodeIdleTimeBeforeScaleDown = `PT${Number(doc.idle_time_before_scale_down)}S`;
   if (Object.keys(s).length > 0) out.scaleSettings = s;
   return out;
 }
 
 function scheduleOf(s: Doc): Doc {
   const trigger = (s.trigger ?? {}) as Doc;
-  const out: Doc = { action: cap(String(s.action ?? '').toLowerCase()), status: cap(String(s.state ?? 'enabled').toLowerCase()), triggerType: cap(String(trigger.type ?? '').toLowerCase()) };
+  const out: Doc = {
+    action: cap(String(s.action ?? '').toLowerCase()),
+    status: cap(String(s.state ?? 'enabled').toLowerCase()),
+    triggerType: cap(String(trigger.type ?? '').toLowerCase()),
+  };
   const tz = trigger.time_zone === undefined ? {} : { timeZone: trigger.time_zone };
   const start = trigger.start_time === undefined ? {} : { startTime: trigger.start_time };
   if (out.triggerType === 'Cron') out.cron = { expression: trigger.expression, ...start, ...tz };
   else {
     const sch = (trigger.schedule ?? {}) as Doc;
-    out.recurrence = { frequency: cap(String(trigger.frequency ?? '').toLowerCase()), interval: trigger.interval, ...start, ...tz, schedule: { hours: sch.hours ?? [], minutes: sch.minutes ?? [], ...(sch.week_days ? { weekDays: (sch.week_days as string[]).map((d) => cap(d.toLowerCase())) } : {}) } };
+    out.recurrence = {
+      frequency: cap(String(trigger.frequency ?? '').toLowerCase()),
+      interval: trigger.interval,
+      ...start,
+      ...tz,
+      schedule: {
+        hours: sch.hours ?? [],
+        minutes: sch.minutes ?? [],
+        ...(sch.week_days ? { weekDays: (sch.week_days as string[]).map((d) => cap(d.toLowerCase())) } : {}),
+      },
+    };
   }
   return out;
 }
@@ -73,12 +131,22 @@ function setupScriptsOf(doc: Doc, readFile: (path: string) => string): Doc | und
   if (!setup) return undefined;
   const one = (s: Doc | undefined): Doc | undefined => {
     if (!s) return undefined;
-    const source = s.path !== undefined ? Buffer.from(readFile(String(s.path))).toString('base64') : Buffer.from(String(s.command ?? '')).toString('base64');
-    return { scriptSource: 'inline', scriptData: source, ...(s.path !== undefined && s.command !== undefined ? { scriptArguments: String(s.command) } : {}), ...(s.timeout_minutes !== undefined ? { timeout: `${Number(s.timeout_minutes)}m` } : {}) };
+    const source =
+      s.path !== undefined
+        ? Buffer.from(readFile(String(s.path))).toString('base64')
+        : Buffer.from(String(s.command ?? '')).toString('base64');
+    return {
+      scriptSource: 'inline',
+      scriptData: source,
+      ...(s.path !== undefined && s.command !== undefined ? { scriptArguments: String(s.command) } : {}),
+      ...(s.timeout_minutes !== undefined ? { timeout: `${Number(s.timeout_minutes)}m` } : {}),
+    };
   };
   const creationScript = one(setup.creation_script as Doc | undefined);
   const startupScript = one(setup.startup_script as Doc | undefined);
-  return { scripts: { ...(creationScript ? { creationScript } : {}), ...(startupScript ? { startupScript } : {}) } };
+  return {
+    scripts: { ...(creationScript ? { creationScript } : {}), ...(startupScript ? { startupScript } : {}) },
+  };
 }
 
 /** az ml's custom_applications → customServices (Hangar adds `command` for apps without an image). */
@@ -87,9 +155,32 @@ function customAppsOf(apps: Doc[]): Doc[] {
     name: a.name,
     ...(a.image !== undefined ? { image: { type: 'docker', reference: a.image } } : {}),
     ...(a.command !== undefined ? { command: a.command } : {}),
-    ...(a.environment_variables ? { environmentVariables: Object.fromEntries(Object.entries(a.environment_variables as Doc).map(([k, v]) => [k, { type: 'local', value: String(v) }])) } : {}),
-    endpoints: ((a.endpoints ?? []) as Doc[]).map((e) => ({ name: e.name ?? 'connect', protocol: e.protocol ?? 'http', target: Number(e.target), published: Number(e.published) })),
-    ...(a.bind_mounts ? { volumes: (a.bind_mounts as Doc[]).map((m) => ({ type: 'bind', source: m.source, target: m.target, readOnly: m.read_only === true })) } : {}),
+    ...(a.environment_variables
+      ? {
+          environmentVariables: Object.fromEntries(
+            Object.entries(a.environment_variables as Doc).map(([k, v]) => [
+              k,
+              { type: 'local', value: String(v) },
+            ]),
+          ),
+        }
+      : {}),
+    endpoints: ((a.endpoints ?? []) as Doc[]).map((e) => ({
+      name: e.name ?? 'connect',
+      protocol: e.protocol ?? 'http',
+      target: Number(e.target),
+      published: Number(e.published),
+    })),
+    ...(a.bind_mounts
+      ? {
+          volumes: (a.bind_mounts as Doc[]).map((m) => ({
+            type: 'bind',
+            source: m.source,
+            target: m.target,
+            readOnly: m.read_only === true,
+          })),
+        }
+      : {}),
   }));
 }
 
@@ -97,15 +188,28 @@ function instanceOf(doc: Doc, readFile: (path: string) => string): Doc {
   const out: Doc = {};
   if (doc.size !== undefined) out.vmSize = doc.size;
   const ssh = (doc.ssh_settings ?? {}) as Doc;
-  if (doc.ssh_public_access_enabled !== undefined || ssh.ssh_key_value !== undefined || ssh.ssh_key_name !== undefined) {
-    out.sshSettings = { sshPublicAccess: doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled', ...(ssh.ssh_key_value ? { adminPublicKey: ssh.ssh_key_value } : {}), ...(ssh.admin_username ? { adminUserName: ssh.admin_username } : {}), ...(ssh.ssh_key_name ? { sshKeyName: ssh.ssh_key_name } : {}) };
+  if (
+    doc.ssh_public_access_enabled !== undefined ||
+    ssh.ssh_key_value !== undefined ||
+    ssh.ssh_key_name !== undefined
+  ) {
+    out.sshSettings = {
+      sshPublicAccess: doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled',
+      ...(ssh.ssh_key_value ? { adminPublicKey: ssh.ssh_key_value } : {}),
+      ...(ssh.admin_username ? { adminUserName: ssh.admin_username } : {}),
+      ...(ssh.ssh_key_name ? { sshKeyName: ssh.ssh_key_name } : {}),
+    };
   }
   if (doc.idle_time_before_shutdown !== undefined) out.idleTimeBeforeShutdown = doc.idle_time_before_shutdown;
-  if (doc.idle_time_before_shutdown_minutes !== undefined) out.idleTimeBeforeShutdown = `PT${Number(doc.idle_time_before_shutdown_minutes)}M`;
+  if (doc.idle_time_before_shutdown_minutes !== undefined)
+    out.idleTimeBeforeShutdown = `PT${Number(doc.idle_time_before_shutdown_minutes)}M`;
   const schedules = (doc.schedules as Doc | undefined)?.compute_start_stop as Doc[] | undefined;
   if (schedules) out.schedules = { computeStartStop: schedules.map(scheduleOf) };
   const onBehalf = doc.create_on_behalf_of as Doc | undefined;
-  if (onBehalf) out.personalComputeInstanceSettings = { assignedUser: { objectId: onBehalf.user_object_id, tenantId: onBehalf.user_tenant_id ?? '' } };
+  if (onBehalf)
+    out.personalComputeInstanceSettings = {
+      assignedUser: { objectId: onBehalf.user_object_id, tenantId: onBehalf.user_tenant_id ?? '' },
+    };
   if (doc.enable_sso !== undefined) out.enableSSO = doc.enable_sso;
   if (doc.enable_root_access !== undefined) out.enableRootAccess = doc.enable_root_access;
   const setup = setupScriptsOf(doc, readFile);
@@ -117,9 +221,15 @@ function instanceOf(doc: Doc, readFile: (path: string) => string): Doc {
 
 function clusterOf(doc: Doc): Doc {
   const out = scaleOf(doc);
-  if (doc.ssh_public_access_enabled !== undefined) out.remoteLoginPortPublicAccess = doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled';
+  if (doc.ssh_public_access_enabled !== undefined)
+    out.remoteLoginPortPublicAccess = doc.ssh_public_access_enabled === true ? 'Enabled' : 'Disabled';
   const ssh = doc.ssh_settings as Doc | undefined;
-  if (ssh) out.userAccountCredentials = { adminUserName: ssh.admin_username, ...(ssh.admin_password ? { adminUserPassword: ssh.admin_password } : {}), ...(ssh.ssh_key_value ? { adminUserSshPublicKey: ssh.ssh_key_value } : {}) };
+  if (ssh)
+    out.userAccountCredentials = {
+      adminUserName: ssh.admin_username,
+      ...(ssh.admin_password ? { adminUserPassword: ssh.admin_password } : {}),
+      ...(ssh.ssh_key_value ? { adminUserSshPublicKey: ssh.ssh_key_value } : {}),
+    };
   const net = doc.network_settings as Doc | undefined;
   if (net?.subnet) out.subnet = { id: String(net.subnet) };
   if (doc.enable_node_public_ip !== undefined) out.enableNodePublicIp = doc.enable_node_public_ip;
@@ -140,7 +250,9 @@ function aksOf(doc: Doc): Doc {
       ...(ssl.key ? { key: ssl.key } : {}),
       ...(ssl.cname ? { cname: ssl.cname } : {}),
       ...(ssl.leaf_domain_label ? { leafDomainLabel: ssl.leaf_domain_label } : {}),
-      ...(ssl.overwrite_existing_domain !== undefined ? { overwriteExistingDomain: ssl.overwrite_existing_domain } : {}),
+      ...(ssl.overwrite_existing_domain !== undefined
+        ? { overwriteExistingDomain: ssl.overwrite_existing_domain }
+        : {}),
     };
   }
   return out;
@@ -150,14 +262,26 @@ function machineOf(doc: Doc, readFile: (path: string) => string): Doc {
   const ssh = (doc.ssh_settings ?? {}) as Doc;
   const account: Doc = { username: ssh.admin_username };
   if (ssh.admin_password !== undefined) account.password = ssh.admin_password;
-  if (ssh.ssh_private_key_file !== undefined) account.privateKeyData = readFile(String(ssh.ssh_private_key_file));
+  if (ssh.ssh_private_key_file !== undefined)
+    account.privateKeyData = readFile(String(ssh.ssh_private_key_file));
   if (ssh.ssh_key_passphrase !== undefined) account.privateKeyPassphrase = ssh.ssh_key_passphrase;
-  return { address: doc.address, ...(ssh.ssh_port !== undefined ? { sshPort: Number(ssh.ssh_port) } : {}), administratorAccount: account };
+  return {
+    address: doc.address,
+    ...(ssh.ssh_port !== undefined ? { sshPort: Number(ssh.ssh_port) } : {}),
+    administratorAccount: account,
+  };
 }
 
 function slurmOf(doc: Doc, readFile: (path: string) => string): Doc {
   const out = scaleOf(doc);
-  for (const [from, to] of [['partition', 'partition'], ['qos', 'qos'], ['account', 'account'], ['slurm_conf', 'slurmConf'], ['login_host', 'loginHost']] as const) if (doc[from] !== undefined) out[to] = doc[from];
+  for (const [from, to] of [
+    ['partition', 'partition'],
+    ['qos', 'qos'],
+    ['account', 'account'],
+    ['slurm_conf', 'slurmConf'],
+    ['login_host', 'loginHost'],
+  ] as const)
+    if (doc[from] !== undefined) out[to] = doc[from];
   if (doc.ssh_private_key_file !== undefined) out.sshPrivateKey = readFile(String(doc.ssh_private_key_file));
   return out;
 }
@@ -171,12 +295,20 @@ function typeProperties(type: ComputeType, doc: Doc, readFile: (path: string) =>
     case 'AKS':
       return aksOf(doc);
     case 'Kubernetes':
-      return { ...(doc.namespace !== undefined ? { namespace: doc.namespace } : {}), ...(doc.default_instance_type !== undefined ? { defaultInstanceType: doc.default_instance_type } : {}) };
+      return {
+        ...(doc.namespace !== undefined ? { namespace: doc.namespace } : {}),
+        ...(doc.default_instance_type !== undefined
+          ? { defaultInstanceType: doc.default_instance_type }
+          : {}),
+      };
     case 'VirtualMachine':
     case 'HDInsight':
       return machineOf(doc, readFile);
     case 'Databricks':
-      return { workspaceUrl: doc.workspace_url, ...(doc.access_token !== undefined ? { databricksAccessToken: doc.access_token } : {}) };
+      return {
+        workspaceUrl: doc.workspace_url,
+        ...(doc.access_token !== undefined ? { databricksAccessToken: doc.access_token } : {}),
+      };
     case 'DataLakeAnalytics':
       return { dataLakeStoreAccountName: doc.account_name };
     case 'Slurm':
@@ -188,18 +320,26 @@ function typeProperties(type: ComputeType, doc: Doc, readFile: (path: string) =>
  * Maps an az ml v2 compute YAML document (after flags and --set were applied) to the API's PUT
  * body. Unknown keys for the type are refused by name, as az ml does.
  */
-export function yamlToComputeRequest(doc: Doc, readFile: (path: string) => string): { name: string; body: Doc } {
+export function yamlToComputeRequest(
+  doc: Doc,
+  readFile: (path: string) => string,
+): { name: string; body: Doc } {
   const type = computeTypeOf(doc.type);
   const allowed = new Set([...common, ...keysByType[type]]);
   const unknown = Object.keys(doc).filter((k) => !allowed.has(k));
-  if (unknown.length > 0) throw new UsageError(`unknown field${unknown.length > 1 ? 's' : ''} for type ${String(doc.type)}: ${unknown.join(', ')}`);
-  if (typeof doc.name !== 'string' || doc.name === '') throw new UsageError('name: required (in the YAML or with --name)');
+  if (unknown.length > 0)
+    throw new UsageError(
+      `unknown field${unknown.length > 1 ? 's' : ''} for type ${String(doc.type)}: ${unknown.join(', ')}`,
+    );
+  if (typeof doc.name !== 'string' || doc.name === '')
+    throw new UsageError('name: required (in the YAML or with --name)');
   const properties: Doc = { computeType: type, properties: typeProperties(type, doc, readFile) };
   if (doc.description !== undefined) properties.description = doc.description;
   if (doc.resource_id !== undefined) properties.resourceId = doc.resource_id;
   const body: Doc = { properties };
   if (doc.location !== undefined) body.location = doc.location;
-  if (doc.tags !== undefined) body.tags = Object.fromEntries(Object.entries(doc.tags as Doc).map(([k, v]) => [k, String(v)]));
+  if (doc.tags !== undefined)
+    body.tags = Object.fromEntries(Object.entries(doc.tags as Doc).map(([k, v]) => [k, String(v)]));
   const identity = identityOf(doc);
   if (identity) body.identity = identity;
   return { name: doc.name, body };

@@ -6,7 +6,10 @@ import { registerServerCommand } from './commands/server-command.js';
 import { registerClientCommands } from './commands/index.js';
 
 const program = new Command();
-program.name('hangar').description('Hangar: a self-hosted compute plane for ML training and deployment').version(version);
+program
+  .name('hangar')
+  .description('Hangar: a self-hosted compute plane for ML training and deployment')
+  .version(version);
 registerServerCommand(program);
 registerAgentCommand(program);
 registerClientCommands(program);

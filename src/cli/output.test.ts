@@ -27,7 +27,13 @@ describe('renderTsv', () => {
 
 describe('renderTable', () => {
   it('aligns columns under their headers', () => {
-    const out = renderTable([{ n: 'cpu', s: 'Succeeded' }], [{ header: 'Name', value: (r) => r.n }, { header: 'State', value: (r) => r.s }]);
+    const out = renderTable(
+      [{ n: 'cpu', s: 'Succeeded' }],
+      [
+        { header: 'Name', value: (r) => r.n },
+        { header: 'State', value: (r) => r.s },
+      ],
+    );
     expect(out.split('\n')).toEqual(['Name  State', '----  ---------', 'cpu   Succeeded']);
   });
 });

@@ -20,10 +20,17 @@ const locationSchema = z.strictObject({
   name: locationName,
   displayName: z.string().optional(),
   /** Providers that back computes here (local now; ssh and slurm later). */
-  providers: z.array(z.enum(['local', 'ssh', 'slurm'])).min(1).default(['local']),
+  providers: z
+    .array(z.enum(['local', 'ssh', 'slurm']))
+    .min(1)
+    .default(['local']),
   /** VM sizes offered here ('*' = the whole catalog). */
   vmSizes: z.array(z.string()).min(1).default(['*']),
-  quota: quotaSchema.default({ dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 }),
+  quota: quotaSchema.default({
+    dedicatedCoresPerFamily: {},
+    defaultDedicatedCoresPerFamily: 64,
+    lowPriorityCores: 64,
+  }),
   /** Random preemption of low-priority nodes here, as a cloud does to spot VMs (off when absent). */
   lowPriorityPreemption: z.strictObject({ meanIntervalSeconds: z.number().positive() }).optional(),
 });
@@ -52,7 +59,10 @@ const jobsSchema = z.strictObject({
   pipFindLinks: z.string().min(1).optional(),
   pipIndexUrl: z.string().min(1).optional(),
   /** OS user jobs run as on nodes whose agent runs as root (default: hangar-job, else nobody); never root. */
-  runAsUser: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'an OS user name').optional(),
+  runAsUser: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_.-]*\$?$/i, 'an OS user name')
+    .optional(),
   /** Where bubblewrap cannot be used, run jobs unsandboxed instead of refusing them (they can then read the server's data). */
   insecureNoSandbox: z.boolean().default(false),
   /** Variables of the agent's environment jobs also get (say HTTP_PROXY), by exact name; none by default. */
@@ -68,17 +78,39 @@ export const configSchema = z.strictObject({
   advertiseUrl: z.string().url().optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   defaultWorkspace: z
-    .strictObject({ name: z.string().min(1).default('default'), location: z.string().min(1).default('local') })
+    .strictObject({
+      name: z.string().min(1).default('default'),
+      location: z.string().min(1).default('local'),
+    })
     .default({ name: 'default', location: 'local' }),
   locations: z
     .array(locationSchema)
     .min(1)
-    .default([{ name: 'local', providers: ['local'], vmSizes: ['*'], quota: { dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 } }]),
+    .default([
+      {
+        name: 'local',
+        providers: ['local'],
+        vmSizes: ['*'],
+        quota: { dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 },
+      },
+    ]),
   /** How often reconcile loops run when nothing wakes them. */
   reconcileIntervalMs: z.number().int().min(10).max(60_000).default(1000),
   /** Largest code snapshot a job may upload (Azure's default: 300 MB). */
-  snapshotMaxBytes: z.number().int().min(1).default(300 * 1024 * 1024),
-  jobs: jobsSchema.default({ heartbeatIntervalMs: 2000, nodeNotRespondingAfterMs: 10_000, nodeLostAfterMs: 300_000, leaseWaitSeconds: 20, cancelGraceSeconds: 10, insecureNoSandbox: false, envPassthrough: [] }),
+  snapshotMaxBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(300 * 1024 * 1024),
+  jobs: jobsSchema.default({
+    heartbeatIntervalMs: 2000,
+    nodeNotRespondingAfterMs: 10_000,
+    nodeLostAfterMs: 300_000,
+    leaseWaitSeconds: 20,
+    cancelGraceSeconds: 10,
+    insecureNoSandbox: false,
+    envPassthrough: [],
+  }),
   /**
    * Operator-defined stand-ins for environments that cannot be pulled here (Azure curated
    * environments, registry images). None by default: an unaliased one is refused at submit.
@@ -92,7 +124,9 @@ export const configSchema = z.strictObject({
   locationAliases: z
     .record(z.string(), locationName)
     .superRefine((aliases, ctx) => {
-      for (const alias of Object.keys(aliases)) if (!locationNamePattern.test(alias)) ctx.addIssue({ code: 'custom', path: [alias], message: `'${alias}': ${locationNameRule}` });
+      for (const alias of Object.keys(aliases))
+        if (!locationNamePattern.test(alias))
+          ctx.addIssue({ code: 'custom', path: [alias], message: `'${alias}': ${locationNameRule}` });
     })
     .default({}),
   /**

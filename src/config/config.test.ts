@@ -48,7 +48,10 @@ describe('loadConfig', () => {
 
   it('lists every problem with its field, not just the first', () => {
     const dir = home();
-    writeFileSync(join(dir, 'config.yaml'), 'jobs: { heartbeatIntervalMs: 5 }\nportt: 1\ndefaultWorkspace: { location: mars }\n');
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      'jobs: { heartbeatIntervalMs: 5 }\nportt: 1\ndefaultWorkspace: { location: mars }\n',
+    );
     const problems = problemsOf(() => loadConfig({ home: dir }, { HANGAR_PORT: 'abc' }));
     expect(problems.some((p) => p.startsWith("HANGAR_PORT: must be an integer, got 'abc'"))).toBe(true);
     expect(problems.some((p) => p.startsWith('jobs.heartbeatIntervalMs:'))).toBe(true);
@@ -57,7 +60,10 @@ describe('loadConfig', () => {
 
   it('checks rules across fields: the default location must exist, location names are unique', () => {
     const dir = home();
-    writeFileSync(join(dir, 'config.yaml'), 'defaultWorkspace: { location: mars }\nlocations: [{ name: a }, { name: a }]\n');
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      'defaultWorkspace: { location: mars }\nlocations: [{ name: a }, { name: a }]\n',
+    );
     const problems = problemsOf(() => loadConfig({ home: dir }, {}));
     expect(problems).toContain("defaultWorkspace.location: 'mars' is not a configured location (a, a)");
     expect(problems).toContain('locations: duplicate names a');
@@ -68,18 +74,29 @@ describe('loadConfig', () => {
     writeFileSync(join(dir, 'config.yaml'), 'locationAliases: { westus2: local }\n');
     expect(loadConfig({ home: dir }, {}).locationAliases).toEqual({ westus2: 'local' });
     expect(loadConfig({ home: home() }, {}).locationAliases).toEqual({});
-    writeFileSync(join(dir, 'config.yaml'), 'locations: [{ name: local }, { name: lab }]\nlocationAliases: { westus2: mars, lab: local }\n');
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      'locations: [{ name: local }, { name: lab }]\nlocationAliases: { westus2: mars, lab: local }\n',
+    );
     const problems = problemsOf(() => loadConfig({ home: dir }, {}));
     expect(problems).toContain("locationAliases.westus2: 'mars' is not a configured location (local, lab)");
-    expect(problems).toContain("locationAliases.lab: 'lab' is a configured location itself; an alias must be another name");
+    expect(problems).toContain(
+      "locationAliases.lab: 'lab' is a configured location itself; an alias must be another name",
+    );
     writeFileSync(join(dir, 'config.yaml'), 'locationAliases: { West US 2: local }\n');
-    expect(problemsOf(() => loadConfig({ home: dir }, {})).some((p) => p.startsWith('locationAliases') && p.includes('lower-case letters'))).toBe(true);
+    expect(
+      problemsOf(() => loadConfig({ home: dir }, {})).some(
+        (p) => p.startsWith('locationAliases') && p.includes('lower-case letters'),
+      ),
+    ).toBe(true);
   });
 
   it('names a file that is not a mapping', () => {
     const dir = home();
     writeFileSync(join(dir, 'config.yaml'), '- 1\n- 2\n');
-    expect(problemsOf(() => loadConfig({ home: dir }, {}))[0]).toMatch(/config\.yaml: must be a mapping of settings$/);
+    expect(problemsOf(() => loadConfig({ home: dir }, {}))[0]).toMatch(
+      /config\.yaml: must be a mapping of settings$/,
+    );
   });
 
   it('is frozen, deeply', () => {
@@ -96,6 +113,10 @@ describe('loadCliConfig', () => {
     expect(loadCliConfig({ HANGAR_HOME: dir }).url).toBe('http://127.0.0.1:7733');
     writeFileSync(join(dir, 'cli.json'), JSON.stringify({ url: 'http://saved:1', workspace: 'team' }));
     expect(loadCliConfig({ HANGAR_HOME: dir })).toEqual({ url: 'http://saved:1', workspace: 'team' });
-    expect(loadCliConfig({ HANGAR_HOME: dir, HANGAR_URL: 'http://env:2', HANGAR_TOKEN: 't' })).toEqual({ url: 'http://env:2', token: 't', workspace: 'team' });
+    expect(loadCliConfig({ HANGAR_HOME: dir, HANGAR_URL: 'http://env:2', HANGAR_TOKEN: 't' })).toEqual({
+      url: 'http://env:2',
+      token: 't',
+      workspace: 'team',
+    });
   });
 });

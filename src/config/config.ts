@@ -55,7 +55,8 @@ function envLayer(env: Env, problems: string[]): Record<string, unknown> {
   }
   if (env.HANGAR_HOST !== undefined) out.host = env.HANGAR_HOST;
   if (env.HANGAR_LOG_LEVEL !== undefined) out.logLevel = env.HANGAR_LOG_LEVEL;
-  if (env.HANGAR_TEST_CLOCK !== undefined) out.testClock = env.HANGAR_TEST_CLOCK === '1' || env.HANGAR_TEST_CLOCK === 'true';
+  if (env.HANGAR_TEST_CLOCK !== undefined)
+    out.testClock = env.HANGAR_TEST_CLOCK === '1' || env.HANGAR_TEST_CLOCK === 'true';
   return out;
 }
 
@@ -81,7 +82,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Han
   if (flags.insecureLocal !== undefined) merged.insecureLocal = flags.insecureLocal;
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    for (const issue of result.error.issues)
+      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
   } else {
     problems.push(...crossFieldProblems(result.data));
   }
@@ -92,17 +94,27 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Han
 function crossFieldProblems(config: HangarConfig): string[] {
   const problems: string[] = [];
   if (config.insecureLocal && !['127.0.0.1', 'localhost', '::1'].includes(config.host)) {
-    problems.push(`insecureLocal: anonymous admin access is only allowed on loopback; host is '${config.host}'`);
+    problems.push(
+      `insecureLocal: anonymous admin access is only allowed on loopback; host is '${config.host}'`,
+    );
   }
   const names = config.locations.map((l) => l.name);
   if (!names.includes(config.defaultWorkspace.location)) {
-    problems.push(`defaultWorkspace.location: '${config.defaultWorkspace.location}' is not a configured location (${names.join(', ')})`);
+    problems.push(
+      `defaultWorkspace.location: '${config.defaultWorkspace.location}' is not a configured location (${names.join(', ')})`,
+    );
   }
   const dupes = names.filter((n, i) => names.indexOf(n) !== i);
   if (dupes.length > 0) problems.push(`locations: duplicate names ${dupes.join(', ')}`);
   for (const [alias, target] of Object.entries(config.locationAliases)) {
-    if (names.includes(alias)) problems.push(`locationAliases.${alias}: '${alias}' is a configured location itself; an alias must be another name`);
-    if (!names.includes(target)) problems.push(`locationAliases.${alias}: '${target}' is not a configured location (${names.join(', ')})`);
+    if (names.includes(alias))
+      problems.push(
+        `locationAliases.${alias}: '${alias}' is a configured location itself; an alias must be another name`,
+      );
+    if (!names.includes(target))
+      problems.push(
+        `locationAliases.${alias}: '${target}' is not a configured location (${names.join(', ')})`,
+      );
   }
   return problems;
 }
@@ -128,7 +140,11 @@ export function loadCliConfig(env: Env = process.env): CliConfig {
   const url = env.HANGAR_URL ?? saved.url ?? `http://127.0.0.1:${DEFAULT_PORT}`;
   const token = env.HANGAR_TOKEN ?? saved.token ?? localAdminToken(resolveHome({}, env));
   const workspace = env.HANGAR_WORKSPACE ?? saved.workspace;
-  return { url, ...(token === undefined ? {} : { token }), ...(workspace === undefined ? {} : { workspace }) };
+  return {
+    url,
+    ...(token === undefined ? {} : { token }),
+    ...(workspace === undefined ? {} : { workspace }),
+  };
 }
 
 /**
@@ -137,7 +153,9 @@ export function loadCliConfig(env: Env = process.env): CliConfig {
  */
 function localAdminToken(home: string): string | undefined {
   try {
-    const creds = JSON.parse(readFileSync(join(home, 'admin-credentials.json'), 'utf8')) as { token?: unknown };
+    const creds = JSON.parse(readFileSync(join(home, 'admin-credentials.json'), 'utf8')) as {
+      token?: unknown;
+    };
     return typeof creds.token === 'string' ? creds.token : undefined;
   } catch {
     return undefined;

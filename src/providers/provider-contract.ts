@@ -27,7 +27,13 @@ export function describeProviderContract(name: string, setup: () => Promise<Prov
     const request = (s: ProviderContractSetup): NodeProvisionRequest => {
       const nodeId = `contract-${randomBytes(4).toString('hex')}`;
       started.push({ provider: s.provider, nodeId });
-      return { nodeId, nodeToken: randomBytes(16).toString('hex'), serverUrl: s.serverUrl, computeName: 'contract', slots: 1 };
+      return {
+        nodeId,
+        nodeToken: randomBytes(16).toString('hex'),
+        serverUrl: s.serverUrl,
+        computeName: 'contract',
+        slots: 1,
+      };
     };
     afterEach(async () => {
       for (const { provider, nodeId } of started.splice(0)) await provider.terminate(nodeId);
@@ -41,7 +47,11 @@ export function describeProviderContract(name: string, setup: () => Promise<Prov
       expect(first.ref).not.toBe('');
       const again = await s.provider.provision(req);
       expect(again.ref).toBe(first.ref);
-      expect(await s.provider.describe(req.nodeId)).toMatchObject({ nodeId: req.nodeId, ref: first.ref, state: 'running' });
+      expect(await s.provider.describe(req.nodeId)).toMatchObject({
+        nodeId: req.nodeId,
+        ref: first.ref,
+        state: 'running',
+      });
     });
 
     it('lists the nodes it runs, and only those', async () => {
@@ -62,7 +72,10 @@ export function describeProviderContract(name: string, setup: () => Promise<Prov
       const req = request(s);
       await s.provider.provision(req);
       await s.provider.terminate(req.nodeId);
-      await eventually(async () => (await s.provider.describe(req.nodeId)).state === 'gone', 'the node to be gone');
+      await eventually(
+        async () => (await s.provider.describe(req.nodeId)).state === 'gone',
+        'the node to be gone',
+      );
       await expect(s.provider.terminate(req.nodeId)).resolves.toBeUndefined();
       await expect(s.provider.terminate('contract-never-existed')).resolves.toBeUndefined();
       expect((await s.provider.describe('contract-never-existed')).state).toBe('gone');

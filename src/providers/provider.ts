@@ -1,4 +1,9 @@
-export { CAPACITY_RETRY_AFTER_MS, isProviderError, ProviderError, type ProviderErrorKind } from './provider-errors.js';
+export {
+  CAPACITY_RETRY_AFTER_MS,
+  isProviderError,
+  ProviderError,
+  type ProviderErrorKind,
+} from './provider-errors.js';
 
 /** What a provider is asked to start: one node running `hangar agent`. */
 export interface NodeProvisionRequest {

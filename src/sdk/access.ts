@@ -20,12 +20,20 @@ export class Access {
     return (await this.http.request<{ value: Role[] }>('GET', '/api/roleDefinitions')).value;
   }
 
-  putRole(name: string, def: { description?: string; actions: string[]; notActions?: string[] }): Promise<Role> {
+  putRole(
+    name: string,
+    def: { description?: string; actions: string[]; notActions?: string[] },
+  ): Promise<Role> {
     return this.http.request('PUT', `/api/roleDefinitions/${encodeURIComponent(name)}`, def);
   }
 
   async assignments(scope?: string): Promise<RoleAssignmentView[]> {
-    return (await this.http.request<{ value: RoleAssignmentView[] }>('GET', `/api/roleAssignments${scope ? `?scope=${encodeURIComponent(scope)}` : ''}`)).value;
+    return (
+      await this.http.request<{ value: RoleAssignmentView[] }>(
+        'GET',
+        `/api/roleAssignments${scope ? `?scope=${encodeURIComponent(scope)}` : ''}`,
+      )
+    ).value;
   }
 
   assign(principalId: string, roleName: string, scope: string): Promise<RoleAssignmentView> {
@@ -41,16 +49,35 @@ export class Access {
   }
 
   async users(): Promise<{ id: string; name: string; createdAt: string }[]> {
-    return (await this.http.request<{ value: { id: string; name: string; createdAt: string }[] }>('GET', '/api/users')).value;
+    return (
+      await this.http.request<{ value: { id: string; name: string; createdAt: string }[] }>(
+        'GET',
+        '/api/users',
+      )
+    ).value;
   }
 
   /** A token for the caller (or, with `user`, for that user: admin). The value is in this answer only. */
-  createToken(name: string, expiresInDays: number, user?: string): Promise<{ id: string; name: string; expiresAt: string; token: string }> {
-    return this.http.request('POST', user ? `/api/users/${encodeURIComponent(user)}/tokens` : '/api/auth/tokens', { name, expiresInDays });
+  createToken(
+    name: string,
+    expiresInDays: number,
+    user?: string,
+  ): Promise<{ id: string; name: string; expiresAt: string; token: string }> {
+    return this.http.request(
+      'POST',
+      user ? `/api/users/${encodeURIComponent(user)}/tokens` : '/api/auth/tokens',
+      { name, expiresInDays },
+    );
   }
 
-  async tokens(): Promise<{ id: string; kind: string; name: string; expiresAt: string; revokedAt: string | null }[]> {
-    return (await this.http.request<{ value: { id: string; kind: string; name: string; expiresAt: string; revokedAt: string | null }[] }>('GET', '/api/auth/tokens')).value;
+  async tokens(): Promise<
+    { id: string; kind: string; name: string; expiresAt: string; revokedAt: string | null }[]
+  > {
+    return (
+      await this.http.request<{
+        value: { id: string; kind: string; name: string; expiresAt: string; revokedAt: string | null }[];
+      }>('GET', '/api/auth/tokens')
+    ).value;
   }
 
   revokeToken(id: string): Promise<void> {

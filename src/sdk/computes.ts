@@ -16,7 +16,9 @@ export class Computes {
   }
 
   list(computeType?: string): Promise<Compute[]> {
-    return this.http.listAll<Compute>(`${this.base()}${computeType ? `?computeType=${encodeURIComponent(computeType)}` : ''}`);
+    return this.http.listAll<Compute>(
+      `${this.base()}${computeType ? `?computeType=${encodeURIComponent(computeType)}` : ''}`,
+    );
   }
 
   get(name: string): Promise<Compute> {
@@ -42,12 +44,18 @@ export class Computes {
 
   /** Sets idle shutdown (ISO 8601, PT15M..P3D); a shorter setting than the idle time so far restarts the idle clock. */
   updateIdleShutdown(name: string, idleTimeBeforeShutdown: string): Promise<Compute> {
-    return this.http.request('POST', `${this.base(name)}/updateIdleShutdownSetting`, { idleTimeBeforeShutdown });
+    return this.http.request('POST', `${this.base(name)}/updateIdleShutdownSetting`, {
+      idleTimeBeforeShutdown,
+    });
   }
 
   /** Skips the next occurrence of a scheduled stop (of one schedule, or the soonest). */
   skipScheduledStop(name: string, scheduleId?: string): Promise<{ scheduleId: string; at: string }> {
-    return this.http.request('POST', `${this.base(name)}/skipScheduledStop`, scheduleId ? { scheduleId } : {});
+    return this.http.request(
+      'POST',
+      `${this.base(name)}/skipScheduledStop`,
+      scheduleId ? { scheduleId } : {},
+    );
   }
 
   /** Turns single sign-on on or off (create-on-behalf instances: only the assigned user may turn it on). */
@@ -65,18 +73,30 @@ export class Computes {
   }
 
   /** Admin: preempts one node of a low-priority cluster; its jobs checkpoint and resume elsewhere. */
-  preemptNode(name: string, nodeId: string): Promise<{ nodeId: string; nodeState: string; reason: string | null }> {
+  preemptNode(
+    name: string,
+    nodeId: string,
+  ): Promise<{ nodeId: string; nodeState: string; reason: string | null }> {
     return this.http.request('POST', `${this.base(name)}/nodes/${encodeURIComponent(nodeId)}/preempt`);
   }
 
   /** Stores an SSH public key, or (without one) generates a pair: the private key is in this answer only. */
-  createSshKey(keyName: string, publicKey?: string): Promise<{ name: string; publicKey: string; createdAt: string; privateKey?: string }> {
-    return this.http.request('POST', `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`, { name: keyName, ...(publicKey ? { publicKey } : {}) });
+  createSshKey(
+    keyName: string,
+    publicKey?: string,
+  ): Promise<{ name: string; publicKey: string; createdAt: string; privateKey?: string }> {
+    return this.http.request('POST', `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`, {
+      name: keyName,
+      ...(publicKey ? { publicKey } : {}),
+    });
   }
 
   /** Stored SSH public keys of the workspace. */
   async listSshKeys(): Promise<{ name: string; publicKey: string; createdAt: string }[]> {
-    const page = await this.http.request<{ value: { name: string; publicKey: string; createdAt: string }[] }>('GET', `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`);
+    const page = await this.http.request<{ value: { name: string; publicKey: string; createdAt: string }[] }>(
+      'GET',
+      `/api/workspaces/${encodeURIComponent(this.workspace)}/sshKeys`,
+    );
     return page.value;
   }
 

@@ -20,11 +20,18 @@ export class Environments {
   }
 
   create(name: string, version: string, properties: Record<string, unknown>): Promise<EnvironmentVersion> {
-    return this.http.request('PUT', `${this.base()}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`, { properties });
+    return this.http.request(
+      'PUT',
+      `${this.base()}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
+      { properties },
+    );
   }
 
   get(name: string, version = 'latest'): Promise<EnvironmentVersion> {
-    return this.http.request('GET', `${this.base()}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`);
+    return this.http.request(
+      'GET',
+      `${this.base()}/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
+    );
   }
 
   list(name?: string): Promise<EnvironmentVersion[]> {

@@ -47,7 +47,10 @@ export class HttpClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      throw new HangarApiError(0, { code: 'ServerUnreachable', message: `cannot reach the Hangar server at ${this.url} (${(err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message}); start it with \`hangar server\` or set HANGAR_URL` });
+      throw new HangarApiError(0, {
+        code: 'ServerUnreachable',
+        message: `cannot reach the Hangar server at ${this.url} (${(err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message}); start it with \`hangar server\` or set HANGAR_URL`,
+      });
     }
     return this.parse<T>(res);
   }

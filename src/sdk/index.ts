@@ -6,7 +6,12 @@ import { Jobs } from './jobs.js';
 import { Locations } from './locations.js';
 import { Workspaces } from './workspaces.js';
 
-export { HangarApiError, type ApiErrorBody, type ClientErrorCode, type ClientOptions } from './http-client.js';
+export {
+  HangarApiError,
+  type ApiErrorBody,
+  type ClientErrorCode,
+  type ClientOptions,
+} from './http-client.js';
 export type { ErrorCode } from '../domain/errors/error-catalogue.js';
 export type { Compute } from './computes.js';
 export type { JobSubmission, LogEvent } from './jobs.js';

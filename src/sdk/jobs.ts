@@ -28,7 +28,9 @@ export class Jobs {
 
   /** Submits a job; one sent to `local` comes back with `localAgentToken` for the submitter's own agent. */
   create(submission: JobSubmission, name?: string): Promise<JobResource & { localAgentToken?: string }> {
-    return name ? this.http.request('PUT', this.base(name), submission) : this.http.request('POST', this.base(), submission);
+    return name
+      ? this.http.request('PUT', this.base(name), submission)
+      : this.http.request('POST', this.base(), submission);
   }
 
   get(name: string): Promise<JobResource> {
@@ -43,7 +45,9 @@ export class Jobs {
     return this.http.request('POST', `${this.base(name)}/cancel`);
   }
 
-  metrics(name: string): Promise<{ metrics: MetricPoint[]; params: Record<string, string>; tags: Record<string, string> }> {
+  metrics(
+    name: string,
+  ): Promise<{ metrics: MetricPoint[]; params: Record<string, string>; tags: Record<string, string> }> {
     return this.http.request('GET', `${this.base(name)}/metrics`);
   }
 
@@ -53,7 +57,10 @@ export class Jobs {
 
   /** A whole log file of an attempt. */
   async log(name: string, file = 'user_logs/std_log.txt', attempt?: number): Promise<string> {
-    const res = await this.http.raw('GET', `${this.base(name)}/logs?file=${encodeURIComponent(file)}${attempt ? `&attempt=${attempt}` : ''}`);
+    const res = await this.http.raw(
+      'GET',
+      `${this.base(name)}/logs?file=${encodeURIComponent(file)}${attempt ? `&attempt=${attempt}` : ''}`,
+    );
     return res.text();
   }
 
@@ -70,7 +77,11 @@ export class Jobs {
         const block = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
         const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n');
         const parsed = { event, data: data ? (JSON.parse(data) as Record<string, unknown>) : {} } as LogEvent;
         yield parsed;
         if (parsed.event === 'end') return;

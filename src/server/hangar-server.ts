@@ -53,7 +53,11 @@ export interface ServerOptions {
   random?: () => number;
 }
 
-function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<{ server: ServerType; port: number }> {
+function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve, reject) => {
     // Requests Node or the adapter refuse before any route (oversized headers, a bad Host) are answered in the one error shape too.
     const listener = getRequestListener(fetch, { hostname: host, errorHandler: requestErrorResponse });
@@ -70,7 +74,15 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
   const local = new LocalProvider(join(config.home, 'nodes'), env);
   const providers = new Map<string, Provider>([[local.name, local]]);
   // Jobs on local nodes must not read the server's data folder (database, secrets key, other jobs).
-  const agentArgs = ['--protect', config.home, ...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []), ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : []), ...(config.jobs.runAsUser ? ['--job-user', config.jobs.runAsUser] : []), ...(config.jobs.insecureNoSandbox ? ['--insecure-no-sandbox'] : []), ...config.jobs.envPassthrough.flatMap((name) => ['--job-env', name])];
+  const agentArgs = [
+    '--protect',
+    config.home,
+    ...(config.jobs.pipFindLinks ? ['--pip-find-links', config.jobs.pipFindLinks] : []),
+    ...(config.jobs.pipIndexUrl ? ['--pip-index-url', config.jobs.pipIndexUrl] : []),
+    ...(config.jobs.runAsUser ? ['--job-user', config.jobs.runAsUser] : []),
+    ...(config.jobs.insecureNoSandbox ? ['--insecure-no-sandbox'] : []),
+    ...config.jobs.envPassthrough.flatMap((name) => ['--job-env', name]),
+  ];
   const slurmFor = (compute: ComputeRecordOf<'Slurm'>): SlurmProvider => {
     const name = `slurm:${compute.id}`;
     const existing = providers.get(name);
@@ -79,8 +91,25 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
     // A VM size asks each allocation for that many CPUs (its cores drive quota too).
     const cpus = p.vmSize ? findVmSize(p.vmSize)?.vCPUs : undefined;
     // sbatch here (SLURM_CONF), or over SSH on a login node with the stored key.
-    const commands = p.loginHost ? new SshSlurmCommands(() => loginTarget(ctx, compute.id), p.loginHost, p.slurmConf, join(config.home, 'agent-bundle')) : new LocalSlurmCommands(env, p.slurmConf);
-    const provider = new SlurmProvider(name, commands, { partition: p.partition, ...(p.qos ? { qos: p.qos } : {}), ...(p.account ? { account: p.account } : {}), ...(cpus ? { cpusPerNode: cpus } : {}) }, join(config.home, 'nodes'));
+    const commands = p.loginHost
+      ? new SshSlurmCommands(
+          () => loginTarget(ctx, compute.id),
+          p.loginHost,
+          p.slurmConf,
+          join(config.home, 'agent-bundle'),
+        )
+      : new LocalSlurmCommands(env, p.slurmConf);
+    const provider = new SlurmProvider(
+      name,
+      commands,
+      {
+        partition: p.partition,
+        ...(p.qos ? { qos: p.qos } : {}),
+        ...(p.account ? { account: p.account } : {}),
+        ...(cpus ? { cpusPerNode: cpus } : {}),
+      },
+      join(config.home, 'nodes'),
+    );
     providers.set(name, provider);
     return provider;
   };
@@ -88,17 +117,30 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
     const name = `ssh:${compute.id}`;
     const existing = providers.get(name);
     if (existing instanceof SshProvider) return existing;
-    const provider = new SshProvider(name, () => sshTarget(ctx, compute.id), join(config.home, 'agent-bundle'), compute.id);
+    const provider = new SshProvider(
+      name,
+      () => sshTarget(ctx, compute.id),
+      join(config.home, 'agent-bundle'),
+      compute.id,
+    );
     providers.set(name, provider);
     return provider;
   };
   return {
     agentArgs,
-    agentArgsFor: (compute) => (isRecordOf(compute, 'VirtualMachine') ? agentArgs.filter((a, i) => a !== '--protect' && agentArgs[i - 1] !== '--protect') : agentArgs),
+    agentArgsFor: (compute) =>
+      isRecordOf(compute, 'VirtualMachine')
+        ? agentArgs.filter((a, i) => a !== '--protect' && agentArgs[i - 1] !== '--protect')
+        : agentArgs,
     get providers() {
       return [...providers.values()];
     },
-    providerFor: (compute) => (isRecordOf(compute, 'Slurm') ? slurmFor(compute) : isRecordOf(compute, 'VirtualMachine') ? sshFor(compute) : local),
+    providerFor: (compute) =>
+      isRecordOf(compute, 'Slurm')
+        ? slurmFor(compute)
+        : isRecordOf(compute, 'VirtualMachine')
+          ? sshFor(compute)
+          : local,
     providerNamed: (name) => providers.get(name) ?? local,
     verify: async (compute) => {
       if (isRecordOf(compute, 'Slurm')) await slurmFor(compute).verify();
@@ -118,30 +160,46 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
 /** A Slurm login node `user@host[:port]` with the compute's stored private key. */
 async function loginTarget(ctx: ServiceContext, computeId: string): Promise<SshTarget> {
   const compute = await ctx.store.computes.getById(computeId);
-  const login = (compute && isRecordOf(compute, 'Slurm') ? compute.spec.properties.loginHost : undefined) ?? '';
+  const login =
+    (compute && isRecordOf(compute, 'Slurm') ? compute.spec.properties.loginHost : undefined) ?? '';
   const [user = '', hostPort = ''] = login.split('@');
   const [host = '', port = '22'] = hostPort.split(':');
   const secrets = await ctx.store.secrets.list(computeId);
   const key = secrets.sshPrivateKey ? ctx.secrets.decrypt(secrets.sshPrivateKey) : undefined;
   const pinned = compute?.status.observed.sshHostKey;
-  return { host, port: Number(port), username: user, ...(key ? { privateKey: key } : {}), ...(typeof pinned === 'string' ? { pinnedHostKey: pinned } : {}) };
+  return {
+    host,
+    port: Number(port),
+    username: user,
+    ...(key ? { privateKey: key } : {}),
+    ...(typeof pinned === 'string' ? { pinnedHostKey: pinned } : {}),
+  };
 }
 
 /** Login details of an attached machine: address and user from its spec, secrets decrypted, host key as pinned. */
 async function sshTarget(ctx: ServiceContext, computeId: string): Promise<SshTarget> {
   const compute = await ctx.store.computes.getById(computeId);
   if (!compute) throw new Error(`compute ${computeId} no longer exists`);
-  if (!isRecordOf(compute, 'VirtualMachine')) throw new Error(`compute ${computeId} is a ${compute.spec.computeType}, not an attached machine`);
+  if (!isRecordOf(compute, 'VirtualMachine'))
+    throw new Error(`compute ${computeId} is a ${compute.spec.computeType}, not an attached machine`);
   const p = compute.spec.properties;
-  const secrets = Object.fromEntries(Object.entries(await ctx.store.secrets.list(computeId)).map(([k, v]) => [k, ctx.secrets.decrypt(v)]));
+  const secrets = Object.fromEntries(
+    Object.entries(await ctx.store.secrets.list(computeId)).map(([k, v]) => [k, ctx.secrets.decrypt(v)]),
+  );
   const pinned = compute.status.observed.sshHostKey;
   return {
     host: p.address,
     port: p.sshPort,
     username: p.administratorAccount.username,
-    ...(secrets['administratorAccount.password'] ? { password: secrets['administratorAccount.password'] } : {}),
-    ...(secrets['administratorAccount.privateKeyData'] ? { privateKey: secrets['administratorAccount.privateKeyData'] } : {}),
-    ...(secrets['administratorAccount.privateKeyPassphrase'] ? { passphrase: secrets['administratorAccount.privateKeyPassphrase'] } : {}),
+    ...(secrets['administratorAccount.password']
+      ? { password: secrets['administratorAccount.password'] }
+      : {}),
+    ...(secrets['administratorAccount.privateKeyData']
+      ? { privateKey: secrets['administratorAccount.privateKeyData'] }
+      : {}),
+    ...(secrets['administratorAccount.privateKeyPassphrase']
+      ? { passphrase: secrets['administratorAccount.privateKeyPassphrase'] }
+      : {}),
     ...(typeof pinned === 'string' ? { pinnedHostKey: pinned } : {}),
   };
 }
@@ -156,15 +214,26 @@ async function bootstrapAccess(services: Services, config: HangarConfig, log: Lo
     const file = join(config.home, 'admin-credentials.json');
     writeFileSync(file, JSON.stringify(boot, null, 2), { mode: 0o600, flag: 'wx' });
     // Printed once where a person sees it; a redirected stderr (a log file) gets only the path.
-    if (process.stderr.isTTY) process.stderr.write(`\nHangar created the admin user. Shown once, and kept only in ${file} (mode 0600):\n  user: ${boot.user}\n  password: ${boot.password}\n  token: ${boot.token}\nUse the token as HANGAR_TOKEN, or \`hangar login\`.\n\n`);
-    else log.info('created the admin user; its password and token are in the credentials file (mode 0600)', { file });
+    if (process.stderr.isTTY)
+      process.stderr.write(
+        `\nHangar created the admin user. Shown once, and kept only in ${file} (mode 0600):\n  user: ${boot.user}\n  password: ${boot.password}\n  token: ${boot.token}\nUse the token as HANGAR_TOKEN, or \`hangar login\`.\n\n`,
+      );
+    else
+      log.info('created the admin user; its password and token are in the credentials file (mode 0600)', {
+        file,
+      });
   }
   if (!config.insecureLocal) return;
-  const owners = (await services.ctx.store.access.assignments({})).filter((a) => a.scope === '/' && a.roleName === 'Owner');
+  const owners = (await services.ctx.store.access.assignments({})).filter(
+    (a) => a.scope === '/' && a.roleName === 'Owner',
+  );
   const admin = owners[0] ? await services.ctx.store.access.getUser(owners[0].principalId) : undefined;
-  if (!admin) throw new Error('--insecure-local needs an Owner at / (the bootstrap admin), and there is none');
+  if (!admin)
+    throw new Error('--insecure-local needs an Owner at / (the bootstrap admin), and there is none');
   services.insecureLocalPrincipal = { kind: 'user', objectId: admin.id, name: admin.name };
-  log.warn(`INSECURE: --insecure-local is on. Every call without credentials acts as '${admin.name}' (Owner of everything). Use only on a single-user laptop.`);
+  log.warn(
+    `INSECURE: --insecure-local is on. Every call without credentials acts as '${admin.name}' (Owner of everything). Use only on a single-user laptop.`,
+  );
 }
 
 /** Opens the store, starts the loops and the HTTP API; writes HANGAR_HOME/server.json with the URL. */
@@ -176,7 +245,8 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   chmodSync(config.home, 0o700);
   const log = options.logger ?? createLogger(config.logLevel);
   const sqlite = new SqliteStore(join(config.home, 'hangar.db'));
-  const store: Store = config.testStoreLatencyMs > 0 ? withLatency(sqlite, config.testStoreLatencyMs) : sqlite;
+  const store: Store =
+    config.testStoreLatencyMs > 0 ? withLatency(sqlite, config.testStoreLatencyMs) : sqlite;
   const schemaVersion = await store.migrate();
   const loops: Loop[] = [];
   let publicUrl = '';
@@ -190,8 +260,12 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     signals: new Signals(),
     publicUrl: () => config.advertiseUrl ?? publicUrl,
   };
-  if (config.testClock) log.warn('testClock is on: POST /api/admin/clock can move this server\'s clock forward (for tests only)');
-  if (config.testStoreLatencyMs > 0) log.warn(`testStoreLatencyMs is on: every store call waits ${config.testStoreLatencyMs} ms (for tests only)`);
+  if (config.testClock)
+    log.warn("testClock is on: POST /api/admin/clock can move this server's clock forward (for tests only)");
+  if (config.testStoreLatencyMs > 0)
+    log.warn(
+      `testStoreLatencyMs is on: every store call waits ${config.testStoreLatencyMs} ms (for tests only)`,
+    );
   const services = createServices(ctx);
   await services.workspaces.ensureDefault();
   await bootstrapAccess(services, config, log);
@@ -201,21 +275,42 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   // Slurm-backed computes from before a restart get their providers back before any loop runs.
   plumbing.register(await store.computes.all({ computeType: 'Slurm' }));
   // Every loop is a definition (snapshot, keys, reconcile one key) run by one runner: a key that fails backs off alone.
-  loops.push(new LoopRunner(provisioningLoop(ctx, (c) => plumbing.verify(c)), ctx.clock, log));
+  loops.push(
+    new LoopRunner(
+      provisioningLoop(ctx, (c) => plumbing.verify(c)),
+      ctx.clock,
+      log,
+    ),
+  );
   loops.push(new LoopRunner(schedulerLoop(ctx), ctx.clock, log));
   loops.push(new LoopRunner(nodePoolLoop(ctx, plumbing), ctx.clock, log));
   loops.push(new LoopRunner(instanceLoop(ctx), ctx.clock, log));
-  loops.push(new LoopRunner(nodeHealthLoop(ctx, (n) => plumbing.providerNamed(n), startedAt), ctx.clock, log));
-  const app = createApp(services, version, (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }));
+  loops.push(
+    new LoopRunner(
+      nodeHealthLoop(ctx, (n) => plumbing.providerNamed(n), startedAt),
+      ctx.clock,
+      log,
+    ),
+  );
+  const app = createApp(services, version, (msg, err) =>
+    log.error(msg, { error: (err as Error).stack ?? String(err) }),
+  );
   const { server, port } = await listen(app.fetch, config.host, config.port);
   server.on('upgrade', appUpgradeHandler(services));
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // Agents and jobs on this host reach the server on loopback even when it listens on all interfaces.
   publicUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : url;
-  writeFileSync(join(config.home, 'server.json'), JSON.stringify({ url, pid: process.pid, schemaVersion }, null, 2));
+  writeFileSync(
+    join(config.home, 'server.json'),
+    JSON.stringify({ url, pid: process.pid, schemaVersion }, null, 2),
+  );
   loops.forEach((l) => l.start());
   // Periodic, not woken by every change: listing every provider's nodes is the sweep's whole cost.
-  const sweeper = new LoopRunner(orphanSweepLoop(ctx, () => plumbing.providers, interval * 10), ctx.clock, log);
+  const sweeper = new LoopRunner(
+    orphanSweepLoop(ctx, () => plumbing.providers, interval * 10),
+    ctx.clock,
+    log,
+  );
   sweeper.start();
   if (config.locations.some((l) => l.lowPriorityPreemption)) {
     const chaos = new LoopRunner(randomPreemptionLoop(ctx, options.random ?? Math.random), ctx.clock, log);

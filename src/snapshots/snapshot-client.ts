@@ -6,8 +6,17 @@ import { call, uploadManifest, type SnapshotTransport, type UploadResult } from 
 export type { SnapshotTransport, UploadResult };
 
 /** Uploads a built snapshot: the blobs the server lacks, read from disk, then the manifest. */
-export function uploadSnapshot(t: SnapshotTransport, built: BuiltSnapshot, onProgress?: (done: number, total: number) => void): Promise<UploadResult> {
-  return uploadManifest(t, built.manifest, (sha) => new Uint8Array(readFileSync(built.files.get(sha) as string)), onProgress);
+export function uploadSnapshot(
+  t: SnapshotTransport,
+  built: BuiltSnapshot,
+  onProgress?: (done: number, total: number) => void,
+): Promise<UploadResult> {
+  return uploadManifest(
+    t,
+    built.manifest,
+    (sha) => new Uint8Array(readFileSync(built.files.get(sha) as string)),
+    onProgress,
+  );
 }
 
 /** Reads a snapshot's manifest. */
@@ -17,5 +26,9 @@ export async function fetchManifest(t: SnapshotTransport, id: string): Promise<S
 
 /** Reads one blob of a snapshot (users read blobs through the job snapshot they belong to; nodes may leave it out). */
 export async function fetchBlob(t: SnapshotTransport, sha256: string, snapshotId?: string): Promise<Buffer> {
-  return Buffer.from(await (await call(t, 'GET', `/api/blobs/${sha256}${snapshotId ? `?snapshot=${snapshotId}` : ''}`)).arrayBuffer());
+  return Buffer.from(
+    await (
+      await call(t, 'GET', `/api/blobs/${sha256}${snapshotId ? `?snapshot=${snapshotId}` : ''}`)
+    ).arrayBuffer(),
+  );
 }

@@ -17,8 +17,18 @@ export interface UploadResult {
 }
 
 /** One call of the snapshot protocol; an error answer throws with the server's code and message. */
-export async function call(t: SnapshotTransport, method: string, path: string, body?: string | Uint8Array<ArrayBuffer> | Blob, contentType = 'application/json'): Promise<Response> {
-  const res = await fetch(`${t.url}${path}`, { method, headers: { ...t.headers, 'content-type': contentType }, ...(body === undefined ? {} : { body }) });
+export async function call(
+  t: SnapshotTransport,
+  method: string,
+  path: string,
+  body?: string | Uint8Array<ArrayBuffer> | Blob,
+  contentType = 'application/json',
+): Promise<Response> {
+  const res = await fetch(`${t.url}${path}`, {
+    method,
+    headers: { ...t.headers, 'content-type': contentType },
+    ...(body === undefined ? {} : { body }),
+  });
   if (!res.ok) {
     const text = await res.text();
     let message = text;
@@ -41,10 +51,17 @@ export async function call(t: SnapshotTransport, method: string, path: string, b
  * concurrency), then the manifest. `readBlob` gives a blob's bytes by sha256 (a file on disk for
  * the CLI and agent, a chosen File in the studio).
  */
-export async function uploadManifest(t: SnapshotTransport, manifest: SnapshotManifest, readBlob: (sha256: string) => Uint8Array<ArrayBuffer> | Blob, onProgress?: (done: number, total: number) => void): Promise<UploadResult> {
+export async function uploadManifest(
+  t: SnapshotTransport,
+  manifest: SnapshotManifest,
+  readBlob: (sha256: string) => Uint8Array<ArrayBuffer> | Blob,
+  onProgress?: (done: number, total: number) => void,
+): Promise<UploadResult> {
   await call(t, 'POST', '/api/snapshots/validate', JSON.stringify(manifest));
   const hashes = [...new Set(manifest.entries.flatMap((e) => (e.kind === 'file' ? [e.sha256] : [])))];
-  const { missing } = (await (await call(t, 'POST', '/api/blobs/missing', JSON.stringify({ hashes }))).json()) as { missing: string[] };
+  const { missing } = (await (
+    await call(t, 'POST', '/api/blobs/missing', JSON.stringify({ hashes }))
+  ).json()) as { missing: string[] };
   let uploadedBytes = 0;
   let done = 0;
   const queue = [...missing];
@@ -57,6 +74,13 @@ export async function uploadManifest(t: SnapshotTransport, manifest: SnapshotMan
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, missing.length) }, worker));
-  const put = (await (await call(t, 'PUT', '/api/snapshots', JSON.stringify(manifest))).json()) as { id: string };
-  return { snapshotId: put.id, uploadedBlobs: missing.length, uploadedBytes, reusedBlobs: hashes.length - missing.length };
+  const put = (await (await call(t, 'PUT', '/api/snapshots', JSON.stringify(manifest))).json()) as {
+    id: string;
+  };
+  return {
+    snapshotId: put.id,
+    uploadedBlobs: missing.length,
+    uploadedBytes,
+    reusedBlobs: hashes.length - missing.length,
+  };
 }

@@ -64,7 +64,10 @@ export interface ComputeRepository {
    * is thrown, nothing written. Answers the record as written, or undefined when the compute is gone
    * or nothing changed. Inside `transaction` it lands with the spec write beside it, or neither does.
    */
-  updateStatus(id: string, change: (current: ComputeRecord) => Partial<ComputeStatusPart> | undefined): Promise<ComputeRecord | undefined>;
+  updateStatus(
+    id: string,
+    change: (current: ComputeRecord) => Partial<ComputeStatusPart> | undefined,
+  ): Promise<ComputeRecord | undefined>;
   delete(id: string): Promise<boolean>;
 }
 

@@ -12,7 +12,9 @@ import { QuotaPage } from './pages/quota-page.js';
 import { AccessPage } from './pages/access-page.js';
 
 // xterm.js is most of the bundle's weight and only the terminal page needs it.
-const TerminalPage = lazy(() => import('./pages/terminal-page.js').then((m) => ({ default: m.TerminalPage })));
+const TerminalPage = lazy(() =>
+  import('./pages/terminal-page.js').then((m) => ({ default: m.TerminalPage })),
+);
 
 /** Who is signed in, as /api/auth/me answers. */
 export interface Me {
@@ -31,7 +33,11 @@ function route(path: string): ReactNode {
   if ((p = match('/jobs/:name', path))) return <JobPage name={p.name ?? ''} />;
   if (path === '/quota') return <QuotaPage />;
   if (path === '/access') return <AccessPage />;
-  return <p role="alert">No studio page at {path}. <Link to="/computes">Go to Compute</Link>.</p>;
+  return (
+    <p role="alert">
+      No studio page at {path}. <Link to="/computes">Go to Compute</Link>.
+    </p>
+  );
 }
 
 const sections = [
@@ -44,13 +50,24 @@ const sections = [
 function WorkspacePicker(): ReactNode {
   const [names, setNames] = useState<string[]>([api().workspace]);
   useEffect(() => {
-    getJson<{ value: { name: string }[] }>('/api/workspaces').then((r) => setNames(r.value.map((w) => w.name)), () => undefined);
+    getJson<{ value: { name: string }[] }>('/api/workspaces').then(
+      (r) => setNames(r.value.map((w) => w.name)),
+      () => undefined,
+    );
   }, []);
   return (
     <label className="workspace">
       Workspace{' '}
-      <select value={api().workspace} onChange={(e) => { setWorkspace(e.target.value); navigate('/computes'); }}>
-        {[...new Set([api().workspace, ...names])].map((n) => <option key={n}>{n}</option>)}
+      <select
+        value={api().workspace}
+        onChange={(e) => {
+          setWorkspace(e.target.value);
+          navigate('/computes');
+        }}
+      >
+        {[...new Set([api().workspace, ...names])].map((n) => (
+          <option key={n}>{n}</option>
+        ))}
       </select>
     </label>
   );
@@ -61,7 +78,9 @@ export function App(): ReactNode {
   const { path } = useLocation();
   const [me, setMe] = useState<Me | null>();
   const check = useCallback(() => {
-    getJson<Me>('/api/auth/me').then(setMe, (err: unknown) => setMe(isUnauthenticated(err) ? null : undefined));
+    getJson<Me>('/api/auth/me').then(setMe, (err: unknown) =>
+      setMe(isUnauthenticated(err) ? null : undefined),
+    );
   }, []);
   useEffect(check, [check]);
   // A session that expires or is revoked while a page is open leads back to sign-in.
@@ -69,28 +88,45 @@ export function App(): ReactNode {
   if (me === undefined) return <p className="loading">Loading…</p>;
   if (me === null) return <LoginPage onSignedIn={check} />;
   const signOut = async (): Promise<void> => {
-    await api().http.request('POST', '/api/auth/logout').catch(() => undefined);
+    await api()
+      .http.request('POST', '/api/auth/logout')
+      .catch(() => undefined);
     setMe(null);
   };
   return (
     <div className="shell">
       <header className="top">
-        <Link to="/computes" className="brand">Hangar studio</Link>
+        <Link to="/computes" className="brand">
+          Hangar studio
+        </Link>
         <WorkspacePicker />
-        <span className="who">Signed in as <strong>{me.principal.name}</strong></span>
-        <button type="button" onClick={() => void signOut()}>Sign out</button>
+        <span className="who">
+          Signed in as <strong>{me.principal.name}</strong>
+        </span>
+        <button type="button" onClick={() => void signOut()}>
+          Sign out
+        </button>
       </header>
       <nav aria-label="Sections" className="side">
         <ul>
           {sections.map((s) => (
             <li key={s.to}>
-              <Link to={s.to} aria-current={path.startsWith(s.prefix) || (path === '/' && s.prefix === '/computes') ? 'page' : undefined}>{s.label}</Link>
+              <Link
+                to={s.to}
+                aria-current={
+                  path.startsWith(s.prefix) || (path === '/' && s.prefix === '/computes') ? 'page' : undefined
+                }
+              >
+                {s.label}
+              </Link>
             </li>
           ))}
         </ul>
       </nav>
       {/* Keyed by workspace: switching remounts every page, so none keeps another workspace's data. */}
-      <main key={api().workspace}><Suspense fallback={<p className="loading">Loading…</p>}>{route(path)}</Suspense></main>
+      <main key={api().workspace}>
+        <Suspense fallback={<p className="loading">Loading…</p>}>{route(path)}</Suspense>
+      </main>
     </div>
   );
 }

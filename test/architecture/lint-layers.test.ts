@@ -59,7 +59,11 @@ describe('layer rules (npm test fails on a forbidden import)', () => {
       'export const f = (ctx: any) => ctx.store.nodes.all({});',
       'never the store: add a service method',
     ],
-    ['src/server/http/routes/x.ts', 'export const f = () => process.env.HOME;', 'Only src/config reads process.env'],
+    [
+      'src/server/http/routes/x.ts',
+      'export const f = () => process.env.HOME;',
+      'Only src/config reads process.env',
+    ],
   ])('%s may not import %s', async (file, code, words) => {
     const found = await problems(file, code);
     expect(found.join('\n')).toContain(words);

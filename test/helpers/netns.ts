@@ -34,13 +34,23 @@ export function createTestHost(): TestHost {
   ip('-n', name, 'link', 'set', inner, 'up');
   ip('-n', name, 'link', 'set', 'lo', 'up');
   const remove = (): void => {
-    try { ip('link', 'del', outer); } catch { /* gone with the namespace */ }
-    try { ip('netns', 'del', name); } catch { /* already gone */ }
+    try {
+      ip('link', 'del', outer);
+    } catch {
+      /* gone with the namespace */
+    }
+    try {
+      ip('netns', 'del', name);
+    } catch {
+      /* already gone */
+    }
   };
   const route = execFileSync('ip', ['route', 'get', address], { encoding: 'utf8' });
   if (!route.includes(`dev ${outer}`)) {
     remove();
-    throw new Error(`refusing to test: traffic to ${address} would not go through ${outer} (${route.trim()})`);
+    throw new Error(
+      `refusing to test: traffic to ${address} would not go through ${outer} (${route.trim()})`,
+    );
   }
   return { name, address, gateway, remove };
 }

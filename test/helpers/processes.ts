@@ -18,12 +18,21 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 /** Spawns a marked child process. */
-export function spawnMarked(cmd: string, args: string[], opts: SpawnOptions & { env?: Record<string, string | undefined> } = {}): ChildProcess {
+export function spawnMarked(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { env?: Record<string, string | undefined> } = {},
+): ChildProcess {
   return spawn(cmd, args, { ...opts, env: childEnv(opts.env ?? {}) });
 }
 
 /** Waits until `check` returns a value (not undefined/false) or the timeout passes. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

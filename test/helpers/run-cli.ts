@@ -9,13 +9,20 @@ export interface CliResult {
 }
 
 /** Runs the built `hangar` CLI with HANGAR_URL set; resolves when it exits. */
-export function runCli(args: string[], opts: { url?: string; env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { url?: string; env?: Record<string, string>; cwd?: string; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = { ...opts.env };
     if (opts.url) env.HANGAR_URL = opts.url;
     const token = opts.url ? adminToken(opts.url) : undefined;
     if (token && env.HANGAR_TOKEN === undefined) env.HANGAR_TOKEN = token;
-    const child = spawnMarked(process.execPath, [cliPath, ...args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnMarked(process.execPath, [cliPath, ...args], {
+      env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

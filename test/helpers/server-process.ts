@@ -18,12 +18,18 @@ export interface ServerProcess {
 }
 
 /** Starts a server on a free port; `config` is written to HOME/config.yaml first. */
-export async function startServerProcess(opts: { home?: string; port?: number; config?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  opts: { home?: string; port?: number; config?: Record<string, unknown>; env?: Record<string, string> } = {},
+): Promise<ServerProcess> {
   const home = opts.home ?? tempDir('hangar-home-');
   if (opts.config) writeFileSync(join(home, 'config.yaml'), stringify(opts.config));
   const info = join(home, 'server.json');
   rmSync(info, { force: true });
-  const child = spawnMarked(process.execPath, [cliPath, 'server', '--port', String(opts.port ?? 0), '--home', home], { env: { HANGAR_HOME: home, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnMarked(
+    process.execPath,
+    [cliPath, 'server', '--port', String(opts.port ?? 0), '--home', home],
+    { env: { HANGAR_HOME: home, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -33,7 +39,8 @@ export async function startServerProcess(opts: { home?: string; port?: number; c
     return (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
   }, 'the server to listen');
   const creds = join(home, 'admin-credentials.json');
-  if (existsSync(creds)) tokens.set(url, (JSON.parse(readFileSync(creds, 'utf8')) as { token: string }).token);
+  if (existsSync(creds))
+    tokens.set(url, (JSON.parse(readFileSync(creds, 'utf8')) as { token: string }).token);
   return {
     url,
     home,
@@ -90,9 +97,19 @@ export function serverFetch(url: string, init: RequestInit = {}): Promise<Respon
 }
 
 /** JSON over HTTP to a server as its admin (or with `token`); returns status and parsed body. */
-export async function api(url: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
+export async function api(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: any }> {
   const auth = token ?? adminToken(url);
-  const res = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }

@@ -27,23 +27,41 @@ export function ensureTestUser(name: string): string {
 }
 
 async function start(dir: string, port: number, listen: string, netns?: string): Promise<ChildProcess> {
-  const sshd = ['/usr/sbin/sshd', '-D', '-f', join(dir, 'sshd_config'), '-p', String(port), '-E', join(dir, 'sshd.log')];
+  const sshd = [
+    '/usr/sbin/sshd',
+    '-D',
+    '-f',
+    join(dir, 'sshd_config'),
+    '-p',
+    String(port),
+    '-E',
+    join(dir, 'sshd.log'),
+  ];
   // In a network namespace, sshd listens on that namespace's own address (nsenter, not `ip netns exec`).
   const [cmd = '', ...args] = netns ? ['nsenter', `--net=/run/netns/${netns}`, ...sshd] : sshd;
   const child = spawnMarked(cmd, args, { stdio: 'ignore' });
-  await waitFor(async () => {
-    try {
-      execFileSync('bash', ['-c', `exec 3<>/dev/tcp/${listen}/${port}`], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return child.exitCode === null ? undefined : Promise.reject(new Error(`sshd exited; see ${join(dir, 'sshd.log')}`));
-    }
-  }, 'sshd to listen', 10_000, 50);
+  await waitFor(
+    async () => {
+      try {
+        execFileSync('bash', ['-c', `exec 3<>/dev/tcp/${listen}/${port}`], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return child.exitCode === null
+          ? undefined
+          : Promise.reject(new Error(`sshd exited; see ${join(dir, 'sshd.log')}`));
+      }
+    },
+    'sshd to listen',
+    10_000,
+    50,
+  );
   return child;
 }
 
 /** Starts sshd: password and key logins, keys from `dir/keys/<user>`, no PAM; on loopback, or on an address inside a network namespace. */
-export async function startSshd(opts: { listen?: string; netns?: string; port?: number } = {}): Promise<TestSshd> {
+export async function startSshd(
+  opts: { listen?: string; netns?: string; port?: number } = {},
+): Promise<TestSshd> {
   const listen = opts.listen ?? '127.0.0.1';
   const dir = tempDir('hangar-sshd-');
   mkdirSync(join(dir, 'keys'));
@@ -52,17 +70,36 @@ export async function startSshd(opts: { listen?: string; netns?: string; port?: 
   chmodSync(join(dir, 'keys'), 0o755);
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true });
   const port = opts.port ?? 20000 + Math.floor(Math.random() * 20000);
-  const keygen = (): void => void execFileSync('bash', ['-c', `rm -f ${dir}/host_key ${dir}/host_key.pub && ssh-keygen -q -t ed25519 -N '' -f ${dir}/host_key`]);
+  const keygen = (): void =>
+    void execFileSync('bash', [
+      '-c',
+      `rm -f ${dir}/host_key ${dir}/host_key.pub && ssh-keygen -q -t ed25519 -N '' -f ${dir}/host_key`,
+    ]);
   keygen();
-  writeFileSync(join(dir, 'sshd_config'), [
-    `HostKey ${dir}/host_key`, `ListenAddress ${listen}`, `PidFile ${dir}/sshd.pid`, 'UsePAM no', 'PasswordAuthentication yes', 'KbdInteractiveAuthentication no',
-    'PubkeyAuthentication yes', `AuthorizedKeysFile ${dir}/keys/%u`, 'StrictModes no', 'PermitRootLogin no', 'KexAlgorithms curve25519-sha256', 'LogLevel VERBOSE', '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `HostKey ${dir}/host_key`,
+      `ListenAddress ${listen}`,
+      `PidFile ${dir}/sshd.pid`,
+      'UsePAM no',
+      'PasswordAuthentication yes',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      `AuthorizedKeysFile ${dir}/keys/%u`,
+      'StrictModes no',
+      'PermitRootLogin no',
+      'KexAlgorithms curve25519-sha256',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
   let child = await start(dir, port, listen, opts.netns);
   return {
     port,
     dir,
-    authorize: (user, publicKey) => writeFileSync(join(dir, 'keys', user), `${publicKey.trim()}\n`, { mode: 0o644 }),
+    authorize: (user, publicKey) =>
+      writeFileSync(join(dir, 'keys', user), `${publicKey.trim()}\n`, { mode: 0o644 }),
     async rotateHostKey() {
       child.kill('SIGTERM');
       await exited(child);

@@ -373,8 +373,14 @@ describe("bodies are validated once, against the route's own schema", () => {
       expect(res.status, `${c.path}: ${JSON.stringify(res.body)}`).toBe(400);
       expect(res.body.error.code).toBe('ValidationFailed');
       expect(targets(res.body), c.path).toEqual(c.fields);
-      const messages: string[] = [res.body.error.message, ...(res.body.error.details ?? []).map((d: any) => d.message)];
-      expect(messages.some((m) => c.words.test(m)), `${c.path}: ${messages.join(' | ')}`).toBe(true);
+      const messages: string[] = [
+        res.body.error.message,
+        ...(res.body.error.details ?? []).map((d: any) => d.message),
+      ];
+      expect(
+        messages.some((m) => c.words.test(m)),
+        `${c.path}: ${messages.join(' | ')}`,
+      ).toBe(true);
     }
   });
 
@@ -386,7 +392,8 @@ describe("bodies are validated once, against the route's own schema", () => {
     expect(schemaOf('/api/workspaces/{workspace}', 'put').properties.description.maxLength).toBe(2048);
     expect(schemaOf('/api/agent/heartbeat', 'post').properties.running.items.required).toContain('attempt');
     expect(schemaOf('/api/agent/register', 'post').properties.capacity.properties.cores.minimum).toBe(1);
-    const heartbeat = doc.paths['/api/agent/heartbeat'].post.responses['200'].content['application/json'].schema;
+    const heartbeat =
+      doc.paths['/api/agent/heartbeat'].post.responses['200'].content['application/json'].schema;
     expect(heartbeat.required).toEqual(['stop', 'shutdown']);
     const logLength = doc.paths['/api/agent/jobs/{jobId}/logs'].get.parameters;
     expect(logLength.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.required])).toEqual([

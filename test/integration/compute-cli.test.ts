@@ -9,23 +9,61 @@ let server: ServerProcess;
 const cli = (...args: string[]) => runCli(args, { url: server.url });
 
 beforeAll(async () => {
-  server = await startServerProcess({ config: { reconcileIntervalMs: 100, locations: [{ name: 'local' }, { name: 'lab' }] } });
+  server = await startServerProcess({
+    config: { reconcileIntervalMs: 100, locations: [{ name: 'local' }, { name: 'lab' }] },
+  });
 }, 60_000);
 afterAll(() => server.stop());
 
 describe('hangar compute (built CLI against a real server)', () => {
   it("creates the issue's cluster with az ml flags and waits for it", async () => {
-    const r = await cli('compute', 'create', '--name', 'cpu-cluster', '--type', 'amlcompute', '--size', 'STANDARD_D3_V2', '--min-instances', '0', '--max-instances', '4', '--idle-time-before-scale-down', '120', '--tier', 'low_priority');
+    const r = await cli(
+      'compute',
+      'create',
+      '--name',
+      'cpu-cluster',
+      '--type',
+      'amlcompute',
+      '--size',
+      'STANDARD_D3_V2',
+      '--min-instances',
+      '0',
+      '--max-instances',
+      '4',
+      '--idle-time-before-scale-down',
+      '120',
+      '--tier',
+      'low_priority',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('cpu-cluster: Succeeded');
     const c = JSON.parse(r.stdout);
-    expect(c.properties.properties).toMatchObject({ vmSize: 'STANDARD_D3_V2', vmPriority: 'LowPriority', scaleSettings: { minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: 'PT120S' } });
+    expect(c.properties.properties).toMatchObject({
+      vmSize: 'STANDARD_D3_V2',
+      vmPriority: 'LowPriority',
+      scaleSettings: { minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: 'PT120S' },
+    });
   });
 
   it('creates from az ml v2 YAML; create -f on an existing name updates it and refuses immutable changes', async () => {
     const dir = tempDir();
     const yml = join(dir, 'compute.yml');
-    writeFileSync(yml, ['$schema: https://azuremlschemas.azureedge.net/latest/amlCompute.schema.json', 'name: gpu-cluster', 'type: amlcompute', 'size: Standard_NC6', 'min_instances: 0', 'max_instances: 2', 'idle_time_before_scale_down: 300', 'tier: dedicated', 'tags:', '  team: vision', ''].join('\n'));
+    writeFileSync(
+      yml,
+      [
+        '$schema: https://azuremlschemas.azureedge.net/latest/amlCompute.schema.json',
+        'name: gpu-cluster',
+        'type: amlcompute',
+        'size: Standard_NC6',
+        'min_instances: 0',
+        'max_instances: 2',
+        'idle_time_before_scale_down: 300',
+        'tier: dedicated',
+        'tags:',
+        '  team: vision',
+        '',
+      ].join('\n'),
+    );
     const created = await cli('compute', 'create', '-f', yml, '-o', 'yaml');
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain('vmType: GPU');
@@ -56,7 +94,18 @@ describe('hangar compute (built CLI against a real server)', () => {
   });
 
   it('clusters elsewhere print the location warning; bad names fail with the rule', async () => {
-    const far = await cli('compute', 'create', '-n', 'far-cluster', '-t', 'amlcompute', '--location', 'lab', '--max-instances', '1');
+    const far = await cli(
+      'compute',
+      'create',
+      '-n',
+      'far-cluster',
+      '-t',
+      'amlcompute',
+      '--location',
+      'lab',
+      '--max-instances',
+      '1',
+    );
     expect(far.code).toBe(0);
     expect(far.stderr).toMatch(/WARNING: .*latency/);
     const bad = await cli('compute', 'create', '-n', 'gpu-1', '-t', 'amlcompute');
@@ -67,10 +116,30 @@ describe('hangar compute (built CLI against a real server)', () => {
   });
 
   it('creates an instance with idle shutdown; start/stop answer clearly', async () => {
-    const r = await cli('compute', 'create', '-n', 'alice-dev', '-t', 'computeinstance', '--size', 'Standard_DS3_v2', '--idle-time-before-shutdown-minutes', '30');
+    const r = await cli(
+      'compute',
+      'create',
+      '-n',
+      'alice-dev',
+      '-t',
+      'computeinstance',
+      '--size',
+      'Standard_DS3_v2',
+      '--idle-time-before-shutdown-minutes',
+      '30',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).properties.properties.idleTimeBeforeShutdown).toBe('PT30M');
-    const tooShort = await cli('compute', 'create', '-n', 'bob-dev', '-t', 'computeinstance', '--idle-time-before-shutdown-minutes', '5');
+    const tooShort = await cli(
+      'compute',
+      'create',
+      '-n',
+      'bob-dev',
+      '-t',
+      'computeinstance',
+      '--idle-time-before-shutdown-minutes',
+      '5',
+    );
     expect(tooShort.code).toBe(1);
     expect(tooShort.stderr).toMatch(/15 minutes/);
     const start = await cli('compute', 'start', '-n', 'cpu-cluster');
@@ -80,9 +149,27 @@ describe('hangar compute (built CLI against a real server)', () => {
 
   it('attaches a machine with a key file; the key is never printed by show', async () => {
     const key = join(tempDir(), 'id_ed25519');
-    writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-material\n-----END OPENSSH PRIVATE KEY-----\n');
+    writeFileSync(
+      key,
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-material\n-----END OPENSSH PRIVATE KEY-----\n',
+    );
     // The key is not a real key (and nothing listens on 127.0.0.1:1): the attach check fails (exit 1), saying why, and the key stays hidden.
-    const r = await cli('compute', 'attach', '-n', 'gpu-box', '-t', 'virtualmachine', '--address', '127.0.0.1', '--ssh-port', '1', '--admin-username', 'azureuser', '--ssh-private-key-file', key);
+    const r = await cli(
+      'compute',
+      'attach',
+      '-n',
+      'gpu-box',
+      '-t',
+      'virtualmachine',
+      '--address',
+      '127.0.0.1',
+      '--ssh-port',
+      '1',
+      '--admin-username',
+      'azureuser',
+      '--ssh-private-key-file',
+      key,
+    );
     expect(r.code, r.stderr).toBe(1);
     const show = await cli('compute', 'show', '-n', 'gpu-box', '-o', 'yaml');
     expect(show.stdout).toContain('cannot use the credentials for 127.0.0.1:1');
@@ -111,13 +198,22 @@ describe('hangar compute (built CLI against a real server)', () => {
   });
 
   it('--help works everywhere and configure saves the server URL', async () => {
-    for (const args of [['--help'], ['compute', '--help'], ['compute', 'create', '--help'], ['job', 'create', '--help'], ['environment', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['compute', '--help'],
+      ['compute', 'create', '--help'],
+      ['job', 'create', '--help'],
+      ['environment', '--help'],
+    ]) {
       const r = await runCli(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Usage: hangar');
     }
     const home = tempDir();
-    const saved = await runCli(['configure', '--url', server.url, '--token', adminToken(server.url) ?? '', '--workspace', 'default'], { env: { HANGAR_HOME: home } });
+    const saved = await runCli(
+      ['configure', '--url', server.url, '--token', adminToken(server.url) ?? '', '--workspace', 'default'],
+      { env: { HANGAR_HOME: home } },
+    );
     expect(saved.code, saved.stderr).toBe(0);
     const viaConfig = await runCli(['compute', 'show', '-n', 'cpu-cluster'], { env: { HANGAR_HOME: home } });
     expect(viaConfig.code, viaConfig.stderr).toBe(0);

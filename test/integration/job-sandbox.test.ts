@@ -53,7 +53,6 @@ function agentPids(home: string): number[] {
   );
 }
 
-
 beforeAll(async () => {
   // A home made with ordinary modes before the server's first start: the server must tighten it.
   const home = tempDir('hangar-home-');
@@ -328,7 +327,9 @@ describe('a node without bubblewrap', () => {
       const { job, log } = await runJob(insecure, 'unsandboxed', 'echo ran-anyway');
       expect(job.status, log).toBe('Completed');
       expect(log).toContain('ran-anyway');
-      expect((await api(insecure.url, 'GET', '/api/workspaces/default/computes/sbx/nodes')).body.value).toEqual([expect.objectContaining({ sandbox: 'none' })]);
+      expect(
+        (await api(insecure.url, 'GET', '/api/workspaces/default/computes/sbx/nodes')).body.value,
+      ).toEqual([expect.objectContaining({ sandbox: 'none' })]);
     } finally {
       await insecure.stop();
     }

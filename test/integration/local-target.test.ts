@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, jobFolder, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
 import { cliPath, exited, spawnMarked, tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { adminToken, api, serverFetch, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import {
+  adminToken,
+  api,
+  serverFetch,
+  startServerProcess,
+  type ServerProcess,
+} from '../helpers/server-process.js';
 
 let server: ServerProcess;
 const cli = (args: string[]) => runCli(args, { url: server.url });
@@ -20,7 +26,9 @@ function storedNodeIds(): string[] {
 }
 
 beforeAll(async () => {
-  server = await startServerProcess({ config: { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300, cancelGraceSeconds: 2 } } });
+  server = await startServerProcess({
+    config: { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300, cancelGraceSeconds: 2 } },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -29,7 +37,16 @@ afterAll(async () => {
 
 describe('the local target (compute: local, run by the submitting CLI)', () => {
   it('runs the job on this machine inside `job create`, no compute needed, recorded like any job', async () => {
-    const r = await cli(['job', 'create', '-f', 'examples/hello-python/job.yml', '--set', 'compute=local', '--name', 'here-1']);
+    const r = await cli([
+      'job',
+      'create',
+      '-f',
+      'examples/hello-python/job.yml',
+      '--set',
+      'compute=local',
+      '--name',
+      'here-1',
+    ]);
     expect(r.stderr).toContain('running on this machine (local target)');
     expect(r.stderr).toContain('Completed (exit code 0)');
     expect(r.code).toBe(0);
@@ -42,16 +59,34 @@ describe('the local target (compute: local, run by the submitting CLI)', () => {
     const log = await (await serverFetch(`${server.url}/api/workspaces/default/jobs/here-1/logs`)).text();
     expect(log).toContain('step 4: total=10');
     // The job's node lives only as long as the job.
-    await waitFor(() => !storedNodeIds().includes(String(job.attempts[0].nodeId)), 'the local node to be released', 10_000);
+    await waitFor(
+      () => !storedNodeIds().includes(String(job.attempts[0].nodeId)),
+      'the local node to be released',
+      10_000,
+    );
   });
 
   it('Ctrl-C in `job create` cancels the job and stops its process tree', async () => {
     const pidFile = join(tempDir(), 'child.pid');
-    const yml = jobFolder({ command: `sleep 300 & echo $! > ${pidFile}; echo started; wait`, compute: 'local' });
-    const child = spawnMarked(process.execPath, [cliPath, 'job', 'create', '-f', yml, '--name', 'here-ctrl-c'], { env: { HANGAR_URL: server.url, HANGAR_TOKEN: adminToken(server.url) ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const yml = jobFolder({
+      command: `sleep 300 & echo $! > ${pidFile}; echo started; wait`,
+      compute: 'local',
+    });
+    const child = spawnMarked(
+      process.execPath,
+      [cliPath, 'job', 'create', '-f', yml, '--name', 'here-ctrl-c'],
+      {
+        env: { HANGAR_URL: server.url, HANGAR_TOKEN: adminToken(server.url) ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the job to start its child', 30_000);
+    await waitFor(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      'the job to start its child',
+      30_000,
+    );
     const sleeper = Number(readFileSync(pidFile, 'utf8'));
     child.kill('SIGINT');
     const code = await exited(child);
@@ -62,15 +97,24 @@ describe('the local target (compute: local, run by the submitting CLI)', () => {
   });
 
   it('waits for its submitter with a plain reason, and refuses more than one node', async () => {
-    const submitted = await api(server.url, 'PUT', '/api/workspaces/default/jobs/here-api', { spec: { command: 'true', compute: 'azureml:local' } });
+    const submitted = await api(server.url, 'PUT', '/api/workspaces/default/jobs/here-api', {
+      spec: { command: 'true', compute: 'azureml:local' },
+    });
     expect(submitted.status).toBe(201);
     expect(typeof submitted.body.localAgentToken).toBe('string');
-    const waiting = await waitForJob(server.url, 'here-api', (j) => j.properties.status === 'Queued', 'to wait');
+    const waiting = await waitForJob(
+      server.url,
+      'here-api',
+      (j) => j.properties.status === 'Queued',
+      'to wait',
+    );
     expect(waiting.properties.statusReason).toContain('local agent');
     expect(waiting.localAgentToken).toBeUndefined();
     await api(server.url, 'POST', '/api/workspaces/default/jobs/here-api/cancel');
     expect((await waitForEnd(server.url, 'here-api')).properties.status).toBe('Canceled');
-    const wide = await api(server.url, 'PUT', '/api/workspaces/default/jobs/here-wide', { spec: { command: 'true', compute: 'local', resources: { instance_count: 2 } } });
+    const wide = await api(server.url, 'PUT', '/api/workspaces/default/jobs/here-wide', {
+      spec: { command: 'true', compute: 'local', resources: { instance_count: 2 } },
+    });
     expect(wide.status).toBe(422);
     expect(wide.body.error).toMatchObject({ code: 'JobCannotRun', target: 'resources.instance_count' });
   });

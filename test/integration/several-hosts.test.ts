@@ -27,13 +27,19 @@ beforeAll(async () => {
   keyFile = join(tempDir(), 'id');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
   sshd.authorize(user, readFileSync(`${keyFile}.pub`, 'utf8'));
-  server = await startServerProcess({ config: { host: host.gateway, reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300 } } });
+  server = await startServerProcess({
+    config: { host: host.gateway, reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300 } },
+  });
 }, 60_000);
 
 afterAll(async () => {
   if (!isRoot) return;
   await api(server.url, 'DELETE', '/api/workspaces/default/computes/far-box?underlyingResourceAction=Detach');
-  await waitFor(async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/far-box')).status === 404, 'far-box to go', 30_000).catch(() => undefined);
+  await waitFor(
+    async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/far-box')).status === 404,
+    'far-box to go',
+    30_000,
+  ).catch(() => undefined);
   await server.stop();
   await sshd.stop();
   execFileSync('bash', ['-c', `pkill -KILL -u ${user} || true`]);
@@ -43,16 +49,40 @@ afterAll(async () => {
 describe.runIf(isRoot)('several hosts', () => {
   it('runs a job on a machine with its own address, whose agent reaches the server across the network', async () => {
     expect(server.url).toContain(host.gateway);
-    const r = await runCli(['compute', 'attach', '--type', 'virtualmachine', '--name', 'far-box', '--address', host.address, '--ssh-port', '22', '--admin-username', user, '--ssh-private-key-file', keyFile], { url: server.url });
+    const r = await runCli(
+      [
+        'compute',
+        'attach',
+        '--type',
+        'virtualmachine',
+        '--name',
+        'far-box',
+        '--address',
+        host.address,
+        '--ssh-port',
+        '22',
+        '--admin-username',
+        user,
+        '--ssh-private-key-file',
+        keyFile,
+      ],
+      { url: server.url },
+    );
     expect(r.code, r.stderr).toBe(0);
     const job = jobFolder({ command: 'echo "addresses: $(hostname -I)"', compute: 'far-box' });
-    const run = await runCli(['job', 'create', '-f', job, '--name', 'far-job', '--stream'], { url: server.url });
+    const run = await runCli(['job', 'create', '-f', job, '--name', 'far-job', '--stream'], {
+      url: server.url,
+    });
     expect(run.code, run.stderr).toBe(0);
     // The job ran inside the namespace: its only address is the namespace's own.
     expect(run.stdout).toContain(`addresses: ${host.address}`);
     expect((await waitForEnd(server.url, 'far-job')).properties.status).toBe('Completed');
     // The node registered from the far side of the link.
-    const sessions = execFileSync('nsenter', [`--net=/run/netns/${host.name}`, 'ss', '-tn', 'state', 'established'], { encoding: 'utf8' });
+    const sessions = execFileSync(
+      'nsenter',
+      [`--net=/run/netns/${host.name}`, 'ss', '-tn', 'state', 'established'],
+      { encoding: 'utf8' },
+    );
     expect(sessions).toContain(`${host.gateway}:${new URL(server.url).port}`);
   }, 120_000);
 });

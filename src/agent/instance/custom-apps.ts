@@ -21,7 +21,11 @@ interface RunningApp {
 export class CustomApps {
   private readonly apps = new Map<string, RunningApp>();
 
-  constructor(private readonly appsDir: string, private readonly env: Record<string, string>, private readonly containerRuntime: string | null) {}
+  constructor(
+    private readonly appsDir: string,
+    private readonly env: Record<string, string>,
+    private readonly containerRuntime: string | null,
+  ) {}
 
   /** Starts what is configured and not running; stops what is no longer configured or changed. */
   reconcile(configs: CustomAppConfig[]): void {
@@ -29,12 +33,18 @@ export class CustomApps {
       const wanted = configs.find((c) => c.name === name);
       if (!wanted || JSON.stringify(wanted) !== JSON.stringify(app.config)) this.stopApp(name);
     }
-    for (const config of configs) if (!this.apps.has(config.name)) this.apps.set(config.name, this.startApp(config));
+    for (const config of configs)
+      if (!this.apps.has(config.name)) this.apps.set(config.name, this.startApp(config));
   }
 
   private startApp(config: CustomAppConfig): RunningApp {
     if (!config.command) {
-      return { config, error: this.containerRuntime ? `image applications are not supported by this agent yet (found ${this.containerRuntime})` : `image '${config.image ?? ''}' needs podman or docker on the node; none was found` };
+      return {
+        config,
+        error: this.containerRuntime
+          ? `image applications are not supported by this agent yet (found ${this.containerRuntime})`
+          : `image '${config.image ?? ''}' needs podman or docker on the node; none was found`,
+      };
     }
     const dir = join(this.appsDir, config.name);
     mkdirSync(dir, { recursive: true });
@@ -44,11 +54,19 @@ export class CustomApps {
       if (!existsSync(at)) symlinkSync(m.source, at);
     }
     const log = createWriteStream(join(dir, 'app.log'), { flags: 'a' });
-    const child = spawn('bash', ['-c', config.command], { cwd: dir, env: { ...this.env, ...config.environment, PORT: String(config.targetPort), HANGAR_APP_DIR: dir }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', config.command], {
+      cwd: dir,
+      env: { ...this.env, ...config.environment, PORT: String(config.targetPort), HANGAR_APP_DIR: dir },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     const app: RunningApp = { config, child };
-    child.on('exit', (code, signal) => (app.error = `exited (${signal ?? `code ${code}`}); see ${join(dir, 'app.log')}`));
+    child.on(
+      'exit',
+      (code, signal) => (app.error = `exited (${signal ?? `code ${code}`}); see ${join(dir, 'app.log')}`),
+    );
     child.on('error', (err) => (app.error = err.message));
     app.forwarder = this.forward(app);
     return app;

@@ -1,4 +1,10 @@
-import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -47,13 +53,24 @@ export class AppGateway {
     if (!url.startsWith(this.deps.prefix)) return undefined;
     const after = url.slice(this.deps.prefix.length);
     const slash = after.search(/[/?]/);
-    return { app: slash < 0 ? after : after.slice(0, slash), rest: slash < 0 ? '/' : after.slice(slash).replace(/^\?/, '/?') };
+    return {
+      app: slash < 0 ? after : after.slice(0, slash),
+      rest: slash < 0 ? '/' : after.slice(slash).replace(/^\?/, '/?'),
+    };
   }
 
-  private async target(app: string, rest: string, url: string): Promise<{ port: number; path: string; auth?: string } | string> {
+  private async target(
+    app: string,
+    rest: string,
+    url: string,
+  ): Promise<{ port: number; path: string; auth?: string } | string> {
     if (app === 'jupyter') {
       try {
-        return { port: await this.deps.jupyter.ensure(), path: url, auth: `token ${this.deps.jupyter.token}` };
+        return {
+          port: await this.deps.jupyter.ensure(),
+          path: url,
+          auth: `token ${this.deps.jupyter.token}`,
+        };
       } catch (err) {
         return (err as Error).message;
       }
@@ -68,12 +85,19 @@ export class AppGateway {
     if (!r) return void res.writeHead(404).end('not an application path');
     const t = await this.target(r.app, r.rest, req.url ?? '/');
     if (typeof t === 'string') return void res.writeHead(503, { 'content-type': 'text/plain' }).end(t);
-    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: `127.0.0.1:${t.port}`, ...(t.auth ? { authorization: t.auth } : {}) };
+    const headers: Record<string, string | string[] | undefined> = {
+      ...req.headers,
+      host: `127.0.0.1:${t.port}`,
+      ...(t.auth ? { authorization: t.auth } : {}),
+    };
     delete headers['x-hangar-app-token'];
-    const upstream = httpRequest({ host: '127.0.0.1', port: t.port, path: t.path, method: req.method, headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: t.port, path: t.path, method: req.method, headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     upstream.on('error', (err) => (res.headersSent ? res.destroy() : res.writeHead(502).end(err.message)));
     req.pipe(upstream);
   }
@@ -81,7 +105,8 @@ export class AppGateway {
   private async onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const r = this.route(req);
     if (r === 'unauthorized' || !r) return void socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
-    if (r.app === 'terminal') return this.wss.handleUpgrade(req, socket, head, (ws) => this.terminal(ws, req));
+    if (r.app === 'terminal')
+      return this.wss.handleUpgrade(req, socket, head, (ws) => this.terminal(ws, req));
     const t = await this.target(r.app, r.rest, req.url ?? '/');
     if (typeof t === 'string') return void socket.end(`HTTP/1.1 503 Service Unavailable\r\n\r\n${t}`);
     // A raw tunnel: the upgrade request is replayed to the app, then bytes flow both ways.

@@ -50,13 +50,33 @@ export class InstanceRuntime {
     this.config = config;
     const env = sessionEnv(this.options.baseEnv, this.home, config.user);
     if (!this.gateway) {
-      this.jupyter = new JupyterApp(this.options.jupyterCommand, this.home, this.options.instanceDir, `${config.appsPrefix}jupyter/`, this.token, env);
-      this.gateway = new AppGateway({ prefix: config.appsPrefix, token: this.token, jupyter: this.jupyter, apps: this.apps, home: this.home, sessionEnv: env });
+      this.jupyter = new JupyterApp(
+        this.options.jupyterCommand,
+        this.home,
+        this.options.instanceDir,
+        `${config.appsPrefix}jupyter/`,
+        this.token,
+        env,
+      );
+      this.gateway = new AppGateway({
+        prefix: config.appsPrefix,
+        token: this.token,
+        jupyter: this.jupyter,
+        apps: this.apps,
+        home: this.home,
+        sessionEnv: env,
+      });
       this.gatewayPort = await this.gateway.listen('127.0.0.1');
     }
     if (!this.setupStarted) {
       this.setupStarted = true;
-      void runSetupScripts(this.options.instanceDir, this.home, env, config.setupScripts, (r) => (this.setup = r)).then((r) => {
+      void runSetupScripts(
+        this.options.instanceDir,
+        this.home,
+        env,
+        config.setupScripts,
+        (r) => (this.setup = r),
+      ).then((r) => {
         this.setup = r;
         this.options.log(`instance setup ${r.phase}${r.failedScript ? ` (${r.failedScript})` : ''}`);
         if (r.phase === 'succeeded' && this.config) this.apps.reconcile(this.config.customApps);
@@ -68,7 +88,13 @@ export class InstanceRuntime {
 
   private async applySsh(config: InstanceConfig): Promise<void> {
     if (config.ssh.enabled && !this.ssh) {
-      this.ssh = new InstanceSshServer(this.options.instanceDir, this.home, { user: config.user, authorizedKeys: config.ssh.authorizedKeys }, this.options.baseEnv, this.options.log);
+      this.ssh = new InstanceSshServer(
+        this.options.instanceDir,
+        this.home,
+        { user: config.user, authorizedKeys: config.ssh.authorizedKeys },
+        this.options.baseEnv,
+        this.options.log,
+      );
       this.sshPort = await this.ssh.listen('0.0.0.0');
       this.options.log(`ssh server listening on port ${this.sshPort}`);
     }
@@ -82,7 +108,13 @@ export class InstanceRuntime {
       setup: this.setup,
       ...(this.ssh && this.sshPort ? { ssh: { port: this.sshPort, sessions: this.ssh.openSessions() } } : {}),
       apps: [
-        { name: 'jupyter', kind: 'jupyter', running: this.gatewayPort !== undefined, ...(this.jupyter?.error ? { error: this.jupyter.error } : {}), ...(jupyterRunning && this.jupyter?.port ? { port: this.jupyter.port } : {}) },
+        {
+          name: 'jupyter',
+          kind: 'jupyter',
+          running: this.gatewayPort !== undefined,
+          ...(this.jupyter?.error ? { error: this.jupyter.error } : {}),
+          ...(jupyterRunning && this.jupyter?.port ? { port: this.jupyter.port } : {}),
+        },
         { name: 'terminal', kind: 'terminal', running: this.gatewayPort !== undefined },
         ...this.apps.report(),
       ],

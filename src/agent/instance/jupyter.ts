@@ -39,15 +39,37 @@ export class JupyterApp {
 
   private async start(): Promise<number> {
     const port = await freePort();
-    const args = ['--no-browser', '--ip=127.0.0.1', `--port=${port}`, `--NotebookApp.token=${this.token}`, `--NotebookApp.base_url=${this.baseUrl}`, `--notebook-dir=${this.home}`, '--NotebookApp.allow_origin=*', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])];
+    const args = [
+      '--no-browser',
+      '--ip=127.0.0.1',
+      `--port=${port}`,
+      `--NotebookApp.token=${this.token}`,
+      `--NotebookApp.base_url=${this.baseUrl}`,
+      `--notebook-dir=${this.home}`,
+      '--NotebookApp.allow_origin=*',
+      ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
+    ];
     const log = createWriteStream(join(this.logDir, 'jupyter.log'), { flags: 'a' });
-    const child = spawn(this.command, args, { cwd: this.home, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, args, {
+      cwd: this.home,
+      env: this.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.child = child;
     const failed = new Promise<never>((_, reject) => {
-      child.once('error', (err) => reject(new Error(`cannot start ${this.command}: ${err.message} (install Debian's jupyter-notebook on the node)`)));
-      child.once('exit', (code) => reject(new Error(`${this.command} exited with code ${code}; see jupyter.log in the instance folder`)));
+      child.once('error', (err) =>
+        reject(
+          new Error(
+            `cannot start ${this.command}: ${err.message} (install Debian's jupyter-notebook on the node)`,
+          ),
+        ),
+      );
+      child.once('exit', (code) =>
+        reject(new Error(`${this.command} exited with code ${code}; see jupyter.log in the instance folder`)),
+      );
     });
     failed.catch(() => undefined);
     const deadline = Date.now() + 60_000;
@@ -70,7 +92,9 @@ export class JupyterApp {
 
   private async answers(port: number): Promise<boolean> {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}${this.baseUrl}api`, { headers: { authorization: `token ${this.token}` } });
+      const res = await fetch(`http://127.0.0.1:${port}${this.baseUrl}api`, {
+        headers: { authorization: `token ${this.token}` },
+      });
       return res.ok;
     } catch {
       return false;
@@ -81,7 +105,9 @@ export class JupyterApp {
   async kernels(): Promise<number> {
     if (!this.running) return 0;
     try {
-      const res = await fetch(`http://127.0.0.1:${this.port}${this.baseUrl}api/kernels`, { headers: { authorization: `token ${this.token}` } });
+      const res = await fetch(`http://127.0.0.1:${this.port}${this.baseUrl}api/kernels`, {
+        headers: { authorization: `token ${this.token}` },
+      });
       return res.ok ? ((await res.json()) as unknown[]).length : 0;
     } catch {
       return 0;

@@ -12,9 +12,19 @@ export interface PtySize {
  * whole session can be killed at once. The size is set when it starts. ECHO stays on for the
  * pty (as on a real terminal): readline only echoes what is typed when the tty echoes.
  */
-export function spawnPtyShell(size: PtySize, env: Record<string, string>, cwd: string, command = 'exec bash -il'): ChildProcess {
+export function spawnPtyShell(
+  size: PtySize,
+  env: Record<string, string>,
+  cwd: string,
+  command = 'exec bash -il',
+): ChildProcess {
   const inner = `stty rows ${Math.max(1, Math.floor(size.rows))} cols ${Math.max(1, Math.floor(size.cols))} 2>/dev/null; ${command}`;
-  return spawn('script', ['-q', '-f', '-e', '-E', 'always', '-c', inner, '/dev/null'], { cwd, env: { ...env, TERM: env.TERM ?? 'xterm-256color' }, detached: true, stdio: 'pipe' });
+  return spawn('script', ['-q', '-f', '-e', '-E', 'always', '-c', inner, '/dev/null'], {
+    cwd,
+    env: { ...env, TERM: env.TERM ?? 'xterm-256color' },
+    detached: true,
+    stdio: 'pipe',
+  });
 }
 
 /** Kills a session's whole process group (ignoring ones already gone). */

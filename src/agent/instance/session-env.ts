@@ -1,5 +1,9 @@
 /** The environment of an SSH/terminal session: the instance's home folder and user, the node's PATH. */
-export function sessionEnv(base: Record<string, string | undefined>, home: string, user: string): Record<string, string> {
+export function sessionEnv(
+  base: Record<string, string | undefined>,
+  home: string,
+  user: string,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'LANG', 'LC_ALL', 'TZ']) {
     const v = base[key];

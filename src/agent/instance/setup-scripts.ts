@@ -10,7 +10,13 @@ const TAIL_BYTES = 8192;
  * the instance folder remembers it), the startup script at every start. Output is appended to
  * `setup.log` in the instance folder, which outlives nodes; the first failure stops the setup.
  */
-export async function runSetupScripts(instanceDir: string, home: string, env: Record<string, string>, scripts: { creationScript?: string; startupScript?: string }, progress: (r: SetupReport) => void): Promise<SetupReport> {
+export async function runSetupScripts(
+  instanceDir: string,
+  home: string,
+  env: Record<string, string>,
+  scripts: { creationScript?: string; startupScript?: string },
+  progress: (r: SetupReport) => void,
+): Promise<SetupReport> {
   const logFile = join(instanceDir, 'setup.log');
   const tail = (): string => {
     if (!existsSync(logFile)) return '';
@@ -19,7 +25,8 @@ export async function runSetupScripts(instanceDir: string, home: string, env: Re
   };
   const marker = join(instanceDir, 'creation-script.done');
   const steps: { name: 'creationScript' | 'startupScript'; script: string }[] = [];
-  if (scripts.creationScript && !existsSync(marker)) steps.push({ name: 'creationScript', script: scripts.creationScript });
+  if (scripts.creationScript && !existsSync(marker))
+    steps.push({ name: 'creationScript', script: scripts.creationScript });
   if (scripts.startupScript) steps.push({ name: 'startupScript', script: scripts.startupScript });
   for (const step of steps) {
     appendFileSync(logFile, `=== ${step.name} started ${new Date().toISOString()}\n`);
@@ -32,7 +39,12 @@ export async function runSetupScripts(instanceDir: string, home: string, env: Re
   return { phase: 'succeeded', log: tail() };
 }
 
-function runScript(script: string, cwd: string, env: Record<string, string>, logFile: string): Promise<number> {
+function runScript(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+  logFile: string,
+): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-e', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const write = (d: Buffer): void => appendFileSync(logFile, d);

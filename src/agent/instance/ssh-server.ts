@@ -30,7 +30,12 @@ function keyAllowed(keys: string[], ctx: ssh2.PublicKeyAuthContext): boolean {
     const key = ssh2.utils.parseKey(text);
     if (key instanceof Error) continue;
     const pub = key.getPublicSSH();
-    if (ctx.key.algo !== key.type || pub.length !== ctx.key.data.length || !timingSafeEqual(pub, ctx.key.data)) continue;
+    if (
+      ctx.key.algo !== key.type ||
+      pub.length !== ctx.key.data.length ||
+      !timingSafeEqual(pub, ctx.key.data)
+    )
+      continue;
     // Without a signature the client only asks whether the key would do; with one, it must verify.
     if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return false;
     return true;
@@ -49,9 +54,17 @@ export class InstanceSshServer {
   private readonly clients = new Set<ssh2.Connection>();
   settings: SshSettings;
 
-  constructor(private readonly instanceDir: string, private readonly home: string, settings: SshSettings, private readonly baseEnv: Record<string, string | undefined>, private readonly log: (l: string) => void) {
+  constructor(
+    private readonly instanceDir: string,
+    private readonly home: string,
+    settings: SshSettings,
+    private readonly baseEnv: Record<string, string | undefined>,
+    private readonly log: (l: string) => void,
+  ) {
     this.settings = settings;
-    this.server = new ssh2.Server({ hostKeys: [hostKey(instanceDir)] }, (client, info) => this.onClient(client, info));
+    this.server = new ssh2.Server({ hostKeys: [hostKey(instanceDir)] }, (client, info) =>
+      this.onClient(client, info),
+    );
   }
 
   async listen(host: string, port = 0): Promise<number> {
@@ -71,7 +84,12 @@ export class InstanceSshServer {
     const key = {};
     this.clients.add(client);
     client.on('authentication', (ctx) => {
-      if (ctx.method === 'publickey' && ctx.username === this.settings.user && keyAllowed(this.settings.authorizedKeys, ctx)) return ctx.accept();
+      if (
+        ctx.method === 'publickey' &&
+        ctx.username === this.settings.user &&
+        keyAllowed(this.settings.authorizedKeys, ctx)
+      )
+        return ctx.accept();
       ctx.reject(['publickey']);
     });
     client.on('ready', () => {
@@ -98,15 +116,27 @@ export class InstanceSshServer {
       accept?.();
     });
     // Without a pty (ssh -T) the shell reads plain pipes, as OpenSSH's does: nothing is echoed.
-    session.on('shell', (accept) => this.run(accept(), pty ? spawnPtyShell(pty, env, this.home) : spawn('bash', ['-l'], { cwd: this.home, env, detached: true, stdio: 'pipe' })));
+    session.on('shell', (accept) =>
+      this.run(
+        accept(),
+        pty
+          ? spawnPtyShell(pty, env, this.home)
+          : spawn('bash', ['-l'], { cwd: this.home, env, detached: true, stdio: 'pipe' }),
+      ),
+    );
     session.on('exec', (accept, _reject, info) => {
-      const child = pty ? spawnPtyShell(pty, env, this.home, commandLine(['exec', 'bash', '-c', info.command])) : spawn('bash', ['-c', info.command], { cwd: this.home, env, detached: true, stdio: 'pipe' });
+      const child = pty
+        ? spawnPtyShell(pty, env, this.home, commandLine(['exec', 'bash', '-c', info.command]))
+        : spawn('bash', ['-c', info.command], { cwd: this.home, env, detached: true, stdio: 'pipe' });
       this.run(accept(), child);
     });
     session.on('subsystem', (accept, reject, info) => {
       if (info.name !== 'sftp' || !existsSync(SFTP_SERVER)) return reject();
       // The stock sftp-server speaks the protocol for scp and sftp; it runs in the home folder.
-      this.run(accept(), spawn(SFTP_SERVER, ['-d', this.home], { cwd: this.home, env, detached: true, stdio: 'pipe' }));
+      this.run(
+        accept(),
+        spawn(SFTP_SERVER, ['-d', this.home], { cwd: this.home, env, detached: true, stdio: 'pipe' }),
+      );
     });
   }
 

@@ -51,15 +51,21 @@ const columns: Column<Compute>[] = [
   { header: 'Name', value: (c) => c.name },
   { header: 'Type', value: (c) => c.properties.computeType },
   { header: 'Location', value: (c) => c.properties.computeLocation },
-  { header: 'Size', value: (c) => (c.properties.properties as Record<string, unknown> | undefined)?.vmSize ?? (c.properties.properties as Record<string, unknown> | undefined)?.agentVmSize },
+  {
+    header: 'Size',
+    value: (c) =>
+      (c.properties.properties as Record<string, unknown> | undefined)?.vmSize ??
+      (c.properties.properties as Record<string, unknown> | undefined)?.agentVmSize,
+  },
   { header: 'State', value: (c) => c.properties.provisioningState },
   { header: 'Nodes', value: (c) => nodesOf(c) },
 ];
 
 function nodesOf(c: Compute): string {
-  const p = (c.properties.properties ?? {});
+  const p = c.properties.properties ?? {};
   const scale = p.scaleSettings as { minNodeCount?: number; maxNodeCount?: number } | undefined;
-  if (scale) return `${String(p.currentNodeCount ?? 0)} (${scale.minNodeCount ?? 0}..${scale.maxNodeCount ?? 0})`;
+  if (scale)
+    return `${String(p.currentNodeCount ?? 0)} (${scale.minNodeCount ?? 0}..${scale.maxNodeCount ?? 0})`;
   return p.state === undefined ? '' : String(p.state);
 }
 
@@ -80,7 +86,9 @@ function readText(path: string): string {
 
 /** The YAML document a create/attach describes: file, then flags, then --set. */
 function documentOf(o: ComputeFlags): Record<string, unknown> {
-  const doc: Record<string, unknown> = o.file ? ((parseYaml(readText(o.file)) as Record<string, unknown> | null) ?? {}) : {};
+  const doc: Record<string, unknown> = o.file
+    ? ((parseYaml(readText(o.file)) as Record<string, unknown> | null) ?? {})
+    : {};
   const set = (key: string, value: unknown): void => {
     if (value !== undefined) doc[key] = value;
   };
@@ -95,8 +103,15 @@ function documentOf(o: ComputeFlags): Record<string, unknown> {
   set('location', o.location);
   set('description', o.description);
   set('tags', parseTags(o.tags));
-  set('idle_time_before_shutdown_minutes', num(o.idleTimeBeforeShutdownMinutes, '--idle-time-before-shutdown-minutes'));
-  if (o.sshPublicAccessEnabled !== undefined) set('ssh_public_access_enabled', o.sshPublicAccessEnabled === true || String(o.sshPublicAccessEnabled).toLowerCase() === 'true');
+  set(
+    'idle_time_before_shutdown_minutes',
+    num(o.idleTimeBeforeShutdownMinutes, '--idle-time-before-shutdown-minutes'),
+  );
+  if (o.sshPublicAccessEnabled !== undefined)
+    set(
+      'ssh_public_access_enabled',
+      o.sshPublicAccessEnabled === true || String(o.sshPublicAccessEnabled).toLowerCase() === 'true',
+    );
   set('address', o.address);
   set('resource_id', o.resourceId);
   set('namespace', o.namespace);
@@ -105,13 +120,31 @@ function documentOf(o: ComputeFlags): Record<string, unknown> {
   set('account', o.account);
   set('slurm_conf', o.slurmConf);
   set('login_host', o.loginHost);
-  if (o.sshPrivateKeyFile !== undefined && String(o.type).toLowerCase() === 'slurm') doc.ssh_private_key_file = o.sshPrivateKeyFile;
-  if (o.identityType) doc.identity = { type: o.identityType, ...(o.userAssignedIdentities ? { user_assigned_identities: o.userAssignedIdentities.map((r) => ({ resource_id: r })) } : {}) };
-  for (const [key, value] of [['ssh_key_value', o.sshKeyValue], ['admin_username', o.adminUsername], ['admin_password', o.adminPassword], ['ssh_private_key_file', o.sshPrivateKeyFile]] as const) if (value !== undefined && !(key === 'ssh_private_key_file' && String(o.type).toLowerCase() === 'slurm')) ssh[key] = value;
+  if (o.sshPrivateKeyFile !== undefined && String(o.type).toLowerCase() === 'slurm')
+    doc.ssh_private_key_file = o.sshPrivateKeyFile;
+  if (o.identityType)
+    doc.identity = {
+      type: o.identityType,
+      ...(o.userAssignedIdentities
+        ? { user_assigned_identities: o.userAssignedIdentities.map((r) => ({ resource_id: r })) }
+        : {}),
+    };
+  for (const [key, value] of [
+    ['ssh_key_value', o.sshKeyValue],
+    ['admin_username', o.adminUsername],
+    ['admin_password', o.adminPassword],
+    ['ssh_private_key_file', o.sshPrivateKeyFile],
+  ] as const)
+    if (value !== undefined && !(key === 'ssh_private_key_file' && String(o.type).toLowerCase() === 'slurm'))
+      ssh[key] = value;
   if (o.sshPort !== undefined) ssh.ssh_port = num(o.sshPort, '--ssh-port');
   if (o.sshKeyName !== undefined) ssh.ssh_key_name = o.sshKeyName;
   if (o.stopped) doc.start_after_creation = false;
-  if (o.userObjectId !== undefined) doc.create_on_behalf_of = { user_object_id: o.userObjectId, ...(o.userTenantId ? { user_tenant_id: o.userTenantId } : {}) };
+  if (o.userObjectId !== undefined)
+    doc.create_on_behalf_of = {
+      user_object_id: o.userObjectId,
+      ...(o.userTenantId ? { user_tenant_id: o.userTenantId } : {}),
+    };
   if (Object.keys(ssh).length > 0) doc.ssh_settings = ssh;
   return applySetOverrides(doc, o.set ?? []);
 }
@@ -144,7 +177,10 @@ function warn(c: Compute): void {
 function createFlags(cmd: Command): Command {
   return withCommon(cmd)
     .option('-n, --name <name>', 'compute name')
-    .option('-t, --type <type>', 'amlcompute | computeinstance | aks | kubernetes | virtualmachine | hdinsight | databricks | datalakeanalytics | slurm')
+    .option(
+      '-t, --type <type>',
+      'amlcompute | computeinstance | aks | kubernetes | virtualmachine | hdinsight | databricks | datalakeanalytics | slurm',
+    )
     .option('-f, --file <file>', 'az ml v2 compute YAML')
     .option('--size <size>', 'VM size, e.g. STANDARD_D3_V2')
     .option('--min-instances <n>', 'cluster: minimum nodes')
@@ -163,7 +199,10 @@ function createFlags(cmd: Command): Command {
     .option('--user-tenant-id <id>', 'instance: tenant of --user-object-id')
     .option('--admin-username <name>', 'admin user name')
     .option('--admin-password <password>', 'admin password (stored encrypted, never shown)')
-    .option('--identity-type <type>', 'none | system_assigned | user_assigned | system_assigned,user_assigned')
+    .option(
+      '--identity-type <type>',
+      'none | system_assigned | user_assigned | system_assigned,user_assigned',
+    )
     .option('-i, --user-assigned-identities <ids...>', 'user-assigned identity resource ids')
     .option('--set <pairs...>', 'override YAML fields: key.path=value')
     .option('--no-wait', 'return at once instead of waiting for provisioning');
@@ -174,7 +213,9 @@ async function createOrAttach(o: ComputeFlags, verb: 'create' | 'attach'): Promi
   const client = clientFor(o);
   const written = await client.computes.put(name, body);
   warn(written);
-  progress(`${verb === 'attach' ? 'Attaching' : 'Creating'} ${name} (${String(written.properties.computeType)})`);
+  progress(
+    `${verb === 'attach' ? 'Attaching' : 'Creating'} ${name} (${String(written.properties.computeType)})`,
+  );
   const final = o.wait === false ? written : ((await waitFor(client, name, false)) ?? written);
   print(final, o, columns);
   if (final.properties.provisioningState === 'Failed') process.exitCode = 1;
@@ -184,10 +225,12 @@ function updatePatch(o: ComputeFlags): Record<string, unknown> {
   const scale: Record<string, unknown> = {};
   if (o.minInstances !== undefined) scale.minNodeCount = num(o.minInstances, '--min-instances');
   if (o.maxInstances !== undefined) scale.maxNodeCount = num(o.maxInstances, '--max-instances');
-  if (o.idleTimeBeforeScaleDown !== undefined) scale.nodeIdleTimeBeforeScaleDown = `PT${num(o.idleTimeBeforeScaleDown, '--idle-time-before-scale-down') ?? 0}S`;
+  if (o.idleTimeBeforeScaleDown !== undefined)
+    scale.nodeIdleTimeBeforeScaleDown = `PT${num(o.idleTimeBeforeScaleDown, '--idle-time-before-scale-down') ?? 0}S`;
   const inner: Record<string, unknown> = {};
   if (Object.keys(scale).length > 0) inner.scaleSettings = scale;
-  if (o.idleTimeBeforeShutdownMinutes !== undefined) inner.idleTimeBeforeShutdown = `PT${num(o.idleTimeBeforeShutdownMinutes, '--idle-time-before-shutdown-minutes') ?? 0}M`;
+  if (o.idleTimeBeforeShutdownMinutes !== undefined)
+    inner.idleTimeBeforeShutdown = `PT${num(o.idleTimeBeforeShutdownMinutes, '--idle-time-before-shutdown-minutes') ?? 0}M`;
   if (o.size !== undefined) inner.vmSize = o.size;
   // "Set up the key later": SSH was enabled at creation; the key arrives now, no restart needed.
   if (o.sshKeyValue !== undefined) inner.sshSettings = { adminPublicKey: o.sshKeyValue };
@@ -198,15 +241,33 @@ function updatePatch(o: ComputeFlags): Record<string, unknown> {
   if (Object.keys(properties).length > 0) patch.properties = properties;
   const tags = parseTags(o.tags);
   if (tags) patch.tags = tags;
-  if (o.identityType) patch.identity = { type: ({ none: 'None', system_assigned: 'SystemAssigned', user_assigned: 'UserAssigned' } as Record<string, string>)[o.identityType] ?? o.identityType };
-  if (Object.keys(patch).length === 0) throw new UsageError('update: nothing to change; give --min-instances, --max-instances, --idle-time-before-scale-down, --idle-time-before-shutdown-minutes, --ssh-key-value, --description, --tags or --identity-type');
+  if (o.identityType)
+    patch.identity = {
+      type:
+        (
+          { none: 'None', system_assigned: 'SystemAssigned', user_assigned: 'UserAssigned' } as Record<
+            string,
+            string
+          >
+        )[o.identityType] ?? o.identityType,
+    };
+  if (Object.keys(patch).length === 0)
+    throw new UsageError(
+      'update: nothing to change; give --min-instances, --max-instances, --idle-time-before-scale-down, --idle-time-before-shutdown-minutes, --ssh-key-value, --description, --tags or --identity-type',
+    );
   return patch;
 }
 
 /** `hangar compute …`: the az ml compute verbs. */
 export function registerComputeCommands(program: Command): void {
-  const compute = program.command('compute').description('Manage compute targets (clusters, instances, inference clusters, attached machines)');
-  createFlags(compute.command('create').description('Create a compute (or update it when the name exists, as az ml does)')).action(action((o: ComputeFlags) => createOrAttach(o, 'create')));
+  const compute = program
+    .command('compute')
+    .description('Manage compute targets (clusters, instances, inference clusters, attached machines)');
+  createFlags(
+    compute
+      .command('create')
+      .description('Create a compute (or update it when the name exists, as az ml does)'),
+  ).action(action((o: ComputeFlags) => createOrAttach(o, 'create')));
   createFlags(compute.command('attach').description('Attach an existing machine or cluster'))
     .option('--address <address>', 'FQDN or IP of the machine')
     .option('--ssh-port <port>', 'SSH port (default 22)')
@@ -214,59 +275,137 @@ export function registerComputeCommands(program: Command): void {
     .option('--resource-id <id>', 'resource id of the attached resource')
     .option('--namespace <ns>', 'kubernetes namespace')
     .option('--partition <name>', 'slurm: partition allocations go to')
-    .option('--qos <qos>', 'slurm: QOS').option('--account <account>', 'slurm: account')
+    .option('--qos <qos>', 'slurm: QOS')
+    .option('--account <account>', 'slurm: account')
     .option('--slurm-conf <path>', 'slurm: SLURM_CONF on the server host')
     .option('--login-host <user@host>', 'slurm: reach sbatch over SSH on this login node')
     .action(action((o: ComputeFlags) => createOrAttach(o, 'attach')));
-  withCommon(compute.command('update').description('Update min/max nodes, idle time, description, tags, identity'))
+  withCommon(
+    compute.command('update').description('Update min/max nodes, idle time, description, tags, identity'),
+  )
     .requiredOption('-n, --name <name>', 'compute name')
-    .option('--min-instances <n>', 'cluster: minimum nodes').option('--max-instances <n>', 'cluster: maximum nodes')
+    .option('--min-instances <n>', 'cluster: minimum nodes')
+    .option('--max-instances <n>', 'cluster: maximum nodes')
     .option('--idle-time-before-scale-down <seconds>', 'cluster: idle seconds before scale-down')
     .option('--idle-time-before-shutdown-minutes <minutes>', 'instance: idle shutdown')
-    .option('--ssh-key-value <key>', 'instance: the SSH public key (when SSH was enabled with the key set up later)')
+    .option(
+      '--ssh-key-value <key>',
+      'instance: the SSH public key (when SSH was enabled with the key set up later)',
+    )
     .option('--size <size>', 'VM size (immutable: the server refuses a change)')
-    .option('--description <text>', 'description').option('--tags <pairs...>', 'tags as key=value')
-    .option('--identity-type <type>', 'identity type').option('--no-wait', 'do not wait')
-    .action(action(async (o: ComputeFlags) => {
-      const client = clientFor(o);
-      const written = await client.computes.patch(o.name ?? '', updatePatch(o));
-      warn(written);
-      print(o.wait === false ? written : ((await waitFor(client, o.name ?? '', false)) ?? written), o, columns);
-    }));
-  withCommon(compute.command('show').description('Show a compute')).requiredOption('-n, --name <name>', 'compute name')
-    .action(action(async (o: ComputeFlags) => print(await clientFor(o).computes.get(o.name ?? ''), o, columns)));
-  withCommon(compute.command('list').description('List computes')).option('-t, --type <type>', 'only this type')
-    .action(action(async (o: ComputeFlags) => {
-      const type = o.type ? (await import('../compute-yaml.js')).computeTypeOf(o.type) : undefined;
-      print(await clientFor(o).computes.list(type), o, columns);
-    }));
-  for (const verb of ['delete', 'detach'] as const) {
-    withCommon(compute.command(verb).description(verb === 'delete' ? 'Delete a compute and its nodes' : 'Detach an attached compute (the machine stays)'), false)
-      .requiredOption('-n, --name <name>', 'compute name').option('-y, --yes', 'do not ask for confirmation').option('--no-wait', 'do not wait')
-      .action(action(async (o: ComputeFlags) => {
-        if (!o.yes) await confirm(`${verb} compute '${o.name ?? ''}'?`);
+    .option('--description <text>', 'description')
+    .option('--tags <pairs...>', 'tags as key=value')
+    .option('--identity-type <type>', 'identity type')
+    .option('--no-wait', 'do not wait')
+    .action(
+      action(async (o: ComputeFlags) => {
         const client = clientFor(o);
-        await client.computes.delete(o.name ?? '', verb === 'delete' ? 'Delete' : 'Detach');
-        if (o.wait !== false) await waitFor(client, o.name ?? '', true);
-        progress(`${verb === 'delete' ? 'Deleted' : 'Detached'} ${o.name ?? ''}`);
-      }));
+        const written = await client.computes.patch(o.name ?? '', updatePatch(o));
+        warn(written);
+        print(
+          o.wait === false ? written : ((await waitFor(client, o.name ?? '', false)) ?? written),
+          o,
+          columns,
+        );
+      }),
+    );
+  withCommon(compute.command('show').description('Show a compute'))
+    .requiredOption('-n, --name <name>', 'compute name')
+    .action(
+      action(async (o: ComputeFlags) => print(await clientFor(o).computes.get(o.name ?? ''), o, columns)),
+    );
+  withCommon(compute.command('list').description('List computes'))
+    .option('-t, --type <type>', 'only this type')
+    .action(
+      action(async (o: ComputeFlags) => {
+        const type = o.type ? (await import('../compute-yaml.js')).computeTypeOf(o.type) : undefined;
+        print(await clientFor(o).computes.list(type), o, columns);
+      }),
+    );
+  for (const verb of ['delete', 'detach'] as const) {
+    withCommon(
+      compute
+        .command(verb)
+        .description(
+          verb === 'delete'
+            ? 'Delete a compute and its nodes'
+            : 'Detach an attached compute (the machine stays)',
+        ),
+      false,
+    )
+      .requiredOption('-n, --name <name>', 'compute name')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--no-wait', 'do not wait')
+      .action(
+        action(async (o: ComputeFlags) => {
+          if (!o.yes) await confirm(`${verb} compute '${o.name ?? ''}'?`);
+          const client = clientFor(o);
+          await client.computes.delete(o.name ?? '', verb === 'delete' ? 'Delete' : 'Detach');
+          if (o.wait !== false) await waitFor(client, o.name ?? '', true);
+          progress(`${verb === 'delete' ? 'Deleted' : 'Detached'} ${o.name ?? ''}`);
+        }),
+      );
   }
   for (const verb of ['start', 'stop', 'restart'] as const) {
-    withCommon(compute.command(verb).description(`${verb[0]?.toUpperCase()}${verb.slice(1)} a compute instance`)).requiredOption('-n, --name <name>', 'instance name').option('--no-wait', 'do not wait')
-      .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.action(o.name ?? '', verb)) as Compute, o, columns)));
+    withCommon(
+      compute.command(verb).description(`${verb[0]?.toUpperCase()}${verb.slice(1)} a compute instance`),
+    )
+      .requiredOption('-n, --name <name>', 'instance name')
+      .option('--no-wait', 'do not wait')
+      .action(
+        action(async (o: ComputeFlags) =>
+          print((await clientFor(o).computes.action(o.name ?? '', verb)) as Compute, o, columns),
+        ),
+      );
   }
-  withCommon(compute.command('list-nodes').description('List the nodes of a cluster or instance')).requiredOption('-n, --name <name>', 'compute name')
-    .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.nodes(o.name ?? '')) as Record<string, unknown>[], o, nodeColumns)));
-  withCommon(compute.command('events').description('Events of a compute: scaling decisions, preemptions, quota and lock denials')).requiredOption('-n, --name <name>', 'compute name')
-    .action(action(async (o: ComputeFlags) => print((await clientFor(o).computes.events(o.name ?? '')) as Record<string, unknown>[], o, eventColumns)));
-  withCommon(compute.command('preempt-node').description('Preempt a node of a low-priority cluster (admin; its jobs checkpoint and resume elsewhere)'))
-    .requiredOption('-n, --name <name>', 'cluster name').requiredOption('--node-id <id>', 'node to preempt (see list-nodes)')
-    .action(action(async (o: ComputeFlags & { nodeId?: string }) => print(await clientFor(o).computes.preemptNode(o.name ?? '', o.nodeId ?? ''), o, [{ header: 'Node', value: (n) => n.nodeId }, { header: 'State', value: (n) => n.nodeState }, { header: 'Reason', value: (n) => n.reason }])));
+  withCommon(compute.command('list-nodes').description('List the nodes of a cluster or instance'))
+    .requiredOption('-n, --name <name>', 'compute name')
+    .action(
+      action(async (o: ComputeFlags) =>
+        print((await clientFor(o).computes.nodes(o.name ?? '')) as Record<string, unknown>[], o, nodeColumns),
+      ),
+    );
+  withCommon(
+    compute
+      .command('events')
+      .description('Events of a compute: scaling decisions, preemptions, quota and lock denials'),
+  )
+    .requiredOption('-n, --name <name>', 'compute name')
+    .action(
+      action(async (o: ComputeFlags) =>
+        print(
+          (await clientFor(o).computes.events(o.name ?? '')) as Record<string, unknown>[],
+          o,
+          eventColumns,
+        ),
+      ),
+    );
+  withCommon(
+    compute
+      .command('preempt-node')
+      .description(
+        'Preempt a node of a low-priority cluster (admin; its jobs checkpoint and resume elsewhere)',
+      ),
+  )
+    .requiredOption('-n, --name <name>', 'cluster name')
+    .requiredOption('--node-id <id>', 'node to preempt (see list-nodes)')
+    .action(
+      action(async (o: ComputeFlags & { nodeId?: string }) =>
+        print(await clientFor(o).computes.preemptNode(o.name ?? '', o.nodeId ?? ''), o, [
+          { header: 'Node', value: (n) => n.nodeId },
+          { header: 'State', value: (n) => n.nodeState },
+          { header: 'Reason', value: (n) => n.reason },
+        ]),
+      ),
+    );
   registerLocationCommands(compute);
   registerInstanceCommands(compute);
 }
 
-const eventColumns: Column<Record<string, unknown>>[] = ['at', 'level', 'reason', 'message'].map((k) => ({ header: k[0]?.toUpperCase() + k.slice(1), value: (e: Record<string, unknown>) => e[k] }));
+const eventColumns: Column<Record<string, unknown>>[] = ['at', 'level', 'reason', 'message'].map((k) => ({
+  header: k[0]?.toUpperCase() + k.slice(1),
+  value: (e: Record<string, unknown>) => e[k],
+}));
 
 const nodeColumns: Column<Record<string, unknown>>[] = [
   { header: 'Node', value: (n) => n.nodeId },
@@ -276,7 +415,8 @@ const nodeColumns: Column<Record<string, unknown>>[] = [
 ];
 
 async function confirm(question: string): Promise<void> {
-  if (!process.stdin.isTTY) throw new UsageError(`${question} Refusing without --yes (stdin is not a terminal).`);
+  if (!process.stdin.isTTY)
+    throw new UsageError(`${question} Refusing without --yes (stdin is not a terminal).`);
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(`${question} [y/N] `);
@@ -285,22 +425,40 @@ async function confirm(question: string): Promise<void> {
 }
 
 function registerLocationCommands(compute: Command): void {
-  const locationOf = async (client: HangarClient, o: { location?: string }): Promise<string> => o.location ?? (await client.workspaces.get(client.workspace)).location;
-  withCommon(compute.command('list-sizes').description('VM sizes offered in a location')).option('-l, --location <location>', 'location (default: the workspace location)')
-    .action(action(async (o: ComputeFlags) => {
-      const client = clientFor(o);
-      const sizes = await client.locations.vmSizes(await locationOf(client, o));
-      print(sizes.value, o, ['name', 'family', 'vCPUs', 'memoryGB', 'gpus', 'gpuType', 'lowPriorityCapable'].map((k) => ({ header: k, value: (r: Record<string, unknown>) => r[k] })));
-    }));
-  withCommon(compute.command('list-usage').description('Core usage against quota per VM family')).option('-l, --location <location>', 'location (default: the workspace location)')
-    .action(action(async (o: ComputeFlags) => {
-      const client = clientFor(o);
-      const usage = await client.locations.usages(await locationOf(client, o));
-      print(usage.value, o, [
-        { header: 'Name', value: (r: Record<string, unknown>) => (r.name as { value?: string } | undefined)?.value ?? r.name },
-        { header: 'Usage', value: (r) => r.currentValue },
-        { header: 'Limit', value: (r) => r.limit },
-        { header: 'Unit', value: (r) => r.unit },
-      ]);
-    }));
+  const locationOf = async (client: HangarClient, o: { location?: string }): Promise<string> =>
+    o.location ?? (await client.workspaces.get(client.workspace)).location;
+  withCommon(compute.command('list-sizes').description('VM sizes offered in a location'))
+    .option('-l, --location <location>', 'location (default: the workspace location)')
+    .action(
+      action(async (o: ComputeFlags) => {
+        const client = clientFor(o);
+        const sizes = await client.locations.vmSizes(await locationOf(client, o));
+        print(
+          sizes.value,
+          o,
+          ['name', 'family', 'vCPUs', 'memoryGB', 'gpus', 'gpuType', 'lowPriorityCapable'].map((k) => ({
+            header: k,
+            value: (r: Record<string, unknown>) => r[k],
+          })),
+        );
+      }),
+    );
+  withCommon(compute.command('list-usage').description('Core usage against quota per VM family'))
+    .option('-l, --location <location>', 'location (default: the workspace location)')
+    .action(
+      action(async (o: ComputeFlags) => {
+        const client = clientFor(o);
+        const usage = await client.locations.usages(await locationOf(client, o));
+        print(usage.value, o, [
+          {
+            header: 'Name',
+            value: (r: Record<string, unknown>) =>
+              (r.name as { value?: string } | undefined)?.value ?? r.name,
+          },
+          { header: 'Usage', value: (r) => r.currentValue },
+          { header: 'Limit', value: (r) => r.limit },
+          { header: 'Unit', value: (r) => r.unit },
+        ]);
+      }),
+    );
 }

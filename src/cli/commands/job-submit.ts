@@ -25,7 +25,8 @@ function readYaml(file: string): Record<string, unknown> {
   }
   try {
     const doc = parseYaml(text) as unknown;
-    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`${file}: must be a mapping of az ml job fields`);
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+      throw new UsageError(`${file}: must be a mapping of az ml job fields`);
     return doc as Record<string, unknown>;
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -36,35 +37,48 @@ function readYaml(file: string): Record<string, unknown> {
 const local = (base: string, p: string): string => (isAbsolute(p) ? p : resolve(base, p));
 
 /** Reads the job YAML, applies --name/--set, inlines conda files, snapshots code and inputs. */
-export async function prepareJob(file: string, name: string | undefined, sets: string[]): Promise<PreparedJob> {
+export async function prepareJob(
+  file: string,
+  name: string | undefined,
+  sets: string[],
+): Promise<PreparedJob> {
   const base = dirname(resolve(file));
   const spec = applySetOverrides(readYaml(file), sets);
   if (name) spec.name = name;
   const env = spec.environment;
   if (env && typeof env === 'object' && typeof (env as Record<string, unknown>).conda_file === 'string') {
     const path = local(base, (env as Record<string, string>).conda_file ?? '');
-    spec.environment = { ...(env), conda_file: readFileSync(path, 'utf8') };
+    spec.environment = { ...env, conda_file: readFileSync(path, 'utf8') };
   }
   // Run-based compute (as Azure's): an inline cluster spec becomes the API's create body; the
   // server makes a cluster for this job and deletes it when the job ends.
   if (spec.compute !== null && typeof spec.compute === 'object') {
     const inline = spec.compute as Record<string, unknown>;
-    spec.compute = yamlToComputeRequest({ type: 'amlcompute', ...inline, name: 'run-based' }, (path) => readFileSync(local(base, path), 'utf8')).body;
+    spec.compute = yamlToComputeRequest({ type: 'amlcompute', ...inline, name: 'run-based' }, (path) =>
+      readFileSync(local(base, path), 'utf8'),
+    ).body;
   }
   const prepared: PreparedJob = { spec, inputs: [] };
   if (typeof spec.code === 'string') {
-    if (/^(azureml:|https?:)/.test(spec.code)) throw new UsageError(`code: '${spec.code}' is not a local folder; Hangar uploads local code only`);
+    if (/^(azureml:|https?:)/.test(spec.code))
+      throw new UsageError(`code: '${spec.code}' is not a local folder; Hangar uploads local code only`);
     const dir = local(base, spec.code);
     prepared.code = { dir, built: await buildSnapshot(dir) };
   }
   for (const [key, input] of Object.entries((spec.inputs ?? {}) as Record<string, unknown>)) {
     const i = input as { type?: string; path?: string } | null;
-    if (!i || typeof i !== 'object' || (i.type !== 'uri_file' && i.type !== 'uri_folder') || !i.path) continue;
-    if (/^(azureml:|https?:|wasbs?:|abfss?:)/.test(i.path)) throw new UsageError(`inputs.${key}.path: '${i.path}' is remote; only local paths are uploaded here`);
+    if (!i || typeof i !== 'object' || (i.type !== 'uri_file' && i.type !== 'uri_folder') || !i.path)
+      continue;
+    if (/^(azureml:|https?:|wasbs?:|abfss?:)/.test(i.path))
+      throw new UsageError(`inputs.${key}.path: '${i.path}' is remote; only local paths are uploaded here`);
     const path = local(base, i.path);
     const isDir = statSync(path).isDirectory();
-    if (i.type === 'uri_file' && isDir) throw new UsageError(`inputs.${key}: uri_file path ${path} is a folder`);
-    prepared.inputs.push({ name: key, built: isDir ? await buildSnapshot(path) : await buildFileSnapshot(path) });
+    if (i.type === 'uri_file' && isDir)
+      throw new UsageError(`inputs.${key}: uri_file path ${path} is a folder`);
+    prepared.inputs.push({
+      name: key,
+      built: isDir ? await buildSnapshot(path) : await buildFileSnapshot(path),
+    });
   }
   return prepared;
 }
@@ -78,7 +92,10 @@ export function describeUpload(p: PreparedJob): string {
     for (const f of s.largest) lines.push(`  largest: ${f.path} (${formatBytes(f.size)})`);
     for (const e of s.excluded) lines.push(`  excluded: ${e.path} by ${e.by}`);
   } else lines.push('code: none');
-  for (const i of p.inputs) lines.push(`input ${i.name}: ${i.built.summary.fileCount} files, ${formatBytes(i.built.summary.totalBytes)}`);
+  for (const i of p.inputs)
+    lines.push(
+      `input ${i.name}: ${i.built.summary.fileCount} files, ${formatBytes(i.built.summary.totalBytes)}`,
+    );
   return lines.join('\n');
 }
 
@@ -87,8 +104,12 @@ export async function uploadJob(client: HangarClient, p: PreparedJob): Promise<J
   const transport = { url: client.http.url, headers: client.http.headers() };
   const submission: JobSubmission = { spec: p.spec, inputSnapshots: {} };
   if (p.code) {
-    const r = await uploadSnapshot(transport, p.code.built, (done, total) => progress(`uploading code: ${done}/${total} files`));
-    progress(`code: ${p.code.built.summary.fileCount} files; uploaded ${r.uploadedBlobs} (${formatBytes(r.uploadedBytes)}), ${r.reusedBlobs} already on the server`);
+    const r = await uploadSnapshot(transport, p.code.built, (done, total) =>
+      progress(`uploading code: ${done}/${total} files`),
+    );
+    progress(
+      `code: ${p.code.built.summary.fileCount} files; uploaded ${r.uploadedBlobs} (${formatBytes(r.uploadedBytes)}), ${r.reusedBlobs} already on the server`,
+    );
     submission.codeSnapshotId = r.snapshotId;
   }
   for (const i of p.inputs) {

@@ -11,10 +11,19 @@ import { progress } from '../cli-context.js';
  * registers with the job's one-time token, takes that one job, and stops when it ends. The
  * server records, logs and tracks the job like any other. Ctrl-C cancels it.
  */
-export async function runLocally(client: HangarClient, jobName: string, token: string, follow: (name: string) => Promise<string>): Promise<string> {
+export async function runLocally(
+  client: HangarClient,
+  jobName: string,
+  token: string,
+  follow: (name: string) => Promise<string>,
+): Promise<string> {
   const workDir = mkdtempSync(join(tmpdir(), 'hangar-local-'));
   const agentLog = join(workDir, 'agent.log');
-  const agent = new Agent({ server: loadCliConfig().url, token, workDir, slots: 1, embedded: true }, inheritedEnv(), (line) => appendFileSync(agentLog, `${new Date().toISOString()} ${line}\n`));
+  const agent = new Agent(
+    { server: loadCliConfig().url, token, workDir, slots: 1, embedded: true },
+    inheritedEnv(),
+    (line) => appendFileSync(agentLog, `${new Date().toISOString()} ${line}\n`),
+  );
   progress(`[${jobName}] running on this machine (local target); working folder ${workDir}`);
   const cancel = (): void => {
     progress(`[${jobName}] canceling (Ctrl-C)`);

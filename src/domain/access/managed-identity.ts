@@ -17,9 +17,16 @@ export interface ManagedIdentity {
 export function identitiesOf(compute: Pick<ComputeRecord, 'id' | 'name' | 'spec'>): ManagedIdentity[] {
   const type = compute.spec.identity.type;
   const out: ManagedIdentity[] = [];
-  if (type === 'SystemAssigned' || type === 'SystemAssigned,UserAssigned') out.push({ kind: 'SystemAssigned', principalId: `mi-${compute.id}`, clientId: `mi-${compute.id}`, name: `${compute.name} (system-assigned)` });
+  if (type === 'SystemAssigned' || type === 'SystemAssigned,UserAssigned')
+    out.push({
+      kind: 'SystemAssigned',
+      principalId: `mi-${compute.id}`,
+      clientId: `mi-${compute.id}`,
+      name: `${compute.name} (system-assigned)`,
+    });
   if (type === 'UserAssigned' || type === 'SystemAssigned,UserAssigned') {
-    for (const id of Object.keys(compute.spec.identity.userAssignedIdentities ?? {})) out.push({ kind: 'UserAssigned', principalId: id, clientId: id, name: id.split('/').pop() ?? id });
+    for (const id of Object.keys(compute.spec.identity.userAssignedIdentities ?? {}))
+      out.push({ kind: 'UserAssigned', principalId: id, clientId: id, name: id.split('/').pop() ?? id });
   }
   return out;
 }

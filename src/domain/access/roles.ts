@@ -22,15 +22,32 @@ export interface RoleAssignment {
 
 /** Azure ML's built-in roles, reduced to Hangar's actions. */
 export const builtInRoles: RoleDefinition[] = [
-  { name: 'Owner', description: 'Full access, including role assignments.', actions: ['*'], notActions: [], builtIn: true },
+  {
+    name: 'Owner',
+    description: 'Full access, including role assignments.',
+    actions: ['*'],
+    notActions: [],
+    builtIn: true,
+  },
   {
     name: 'Contributor',
     description: 'Full access except managing access (role definitions and assignments) and users.',
     actions: ['*'],
-    notActions: ['Microsoft.Authorization/*/write', 'Microsoft.Authorization/*/delete', 'Hangar/users/*', 'Hangar/admin/*'],
+    notActions: [
+      'Microsoft.Authorization/*/write',
+      'Microsoft.Authorization/*/delete',
+      'Hangar/users/*',
+      'Hangar/admin/*',
+    ],
     builtIn: true,
   },
-  { name: 'Reader', description: 'Read everything; change nothing.', actions: ['*/read'], notActions: [], builtIn: true },
+  {
+    name: 'Reader',
+    description: 'Read everything; change nothing.',
+    actions: ['*/read'],
+    notActions: [],
+    builtIn: true,
+  },
 ];
 
 const cache = new Map<string, RegExp>();
@@ -39,7 +56,13 @@ const cache = new Map<string, RegExp>();
 export function actionMatches(pattern: string, action: string): boolean {
   let re = cache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    );
     cache.set(pattern, re);
   }
   return re.test(action);
@@ -47,7 +70,10 @@ export function actionMatches(pattern: string, action: string): boolean {
 
 /** Whether a role allows an action. */
 export function roleAllows(role: Pick<RoleDefinition, 'actions' | 'notActions'>, action: string): boolean {
-  return role.actions.some((a) => actionMatches(a, action)) && !role.notActions.some((a) => actionMatches(a, action));
+  return (
+    role.actions.some((a) => actionMatches(a, action)) &&
+    !role.notActions.some((a) => actionMatches(a, action))
+  );
 }
 
 /** Whether an assignment at `assignmentScope` covers a request at `scope` (same or below). */

@@ -63,15 +63,40 @@ function kind<const T extends ComputeType, const C extends Partial<Record<Capabi
 
 /** The capability table: one row per compute kind. */
 export const computeKinds = {
-  AmlCompute: kind('AmlCompute', 'amlcompute', { getsNodes: true, runnableHere: true, scalable: true, mayLiveElsewhere: true }),
-  ComputeInstance: kind('ComputeInstance', 'computeinstance', { getsNodes: true, runnableHere: true, isInstance: true }),
+  AmlCompute: kind('AmlCompute', 'amlcompute', {
+    getsNodes: true,
+    runnableHere: true,
+    scalable: true,
+    mayLiveElsewhere: true,
+  }),
+  ComputeInstance: kind('ComputeInstance', 'computeinstance', {
+    getsNodes: true,
+    runnableHere: true,
+    isInstance: true,
+  }),
   AKS: kind('AKS', 'aks', { servesInference: true, mayLiveElsewhere: true }),
-  Kubernetes: kind('Kubernetes', 'kubernetes', { isAttached: true, servesInference: true, mayLiveElsewhere: true }),
-  VirtualMachine: kind('VirtualMachine', 'virtualmachine', { getsNodes: true, isAttached: true, runnableHere: true, verifiedOnChange: true }),
+  Kubernetes: kind('Kubernetes', 'kubernetes', {
+    isAttached: true,
+    servesInference: true,
+    mayLiveElsewhere: true,
+  }),
+  VirtualMachine: kind('VirtualMachine', 'virtualmachine', {
+    getsNodes: true,
+    isAttached: true,
+    runnableHere: true,
+    verifiedOnChange: true,
+  }),
   HDInsight: kind('HDInsight', 'hdinsight', { isAttached: true }),
   Databricks: kind('Databricks', 'databricks', { isAttached: true }),
   DataLakeAnalytics: kind('DataLakeAnalytics', 'datalakeanalytics', { isAttached: true }),
-  Slurm: kind('Slurm', 'slurm', { getsNodes: true, isAttached: true, runnableHere: true, scalable: true, mayLiveElsewhere: true, verifiedOnChange: true }),
+  Slurm: kind('Slurm', 'slurm', {
+    getsNodes: true,
+    isAttached: true,
+    runnableHere: true,
+    scalable: true,
+    mayLiveElsewhere: true,
+    verifiedOnChange: true,
+  }),
 } as const satisfies { readonly [K in ComputeType]: ComputeKind & { type: K } };
 
 /** The row of a kind, from the kind itself or anything that names it (a spec, a resource's properties). */
@@ -97,7 +122,9 @@ export type NodeType = KindsWith<'getsNodes'>;
 export type InstanceType = KindsWith<'isInstance'>;
 
 /** CLI/YAML `type` values (lower-case, as az ml) to API computeType. */
-export const cliTypeToComputeType: Record<string, ComputeType> = Object.fromEntries(computeTypes.map((t) => [computeKinds[t].cliType, t]));
+export const cliTypeToComputeType: Record<string, ComputeType> = Object.fromEntries(
+  computeTypes.map((t) => [computeKinds[t].cliType, t]),
+);
 
 /**
  * Provisioning state of a compute resource (Azure's ProvisioningState).
@@ -119,4 +146,12 @@ export type ProvisioningState =
   /** Never written by Hangar; part of Azure's enum. */
   | 'Unknown';
 
-export const provisioningStates = ['Creating', 'Updating', 'Deleting', 'Succeeded', 'Failed', 'Canceled', 'Unknown'] as const;
+export const provisioningStates = [
+  'Creating',
+  'Updating',
+  'Deleting',
+  'Succeeded',
+  'Failed',
+  'Canceled',
+  'Unknown',
+] as const;

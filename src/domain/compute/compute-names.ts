@@ -14,7 +14,11 @@ export type NameFamily = keyof typeof nameLimits;
  * required; length per family; letters, digits and '-' only; starts with a letter;
  * after a hyphen a letter must follow later in the name (`gpu-1` no, `gpu-a1` yes).
  */
-export function computeNameProblems(name: unknown, family: NameFamily = 'compute', target = 'name'): Problem[] {
+export function computeNameProblems(
+  name: unknown,
+  family: NameFamily = 'compute',
+  target = 'name',
+): Problem[] {
   const shown = JSON.stringify(name);
   const problem = (rule: string): Problem => ({
     code: 'InvalidName',
@@ -31,9 +35,14 @@ export function computeNameProblems(name: unknown, family: NameFamily = 'compute
   if (!/^[A-Za-z]/.test(name)) problems.push(problem('must start with a letter'));
   const lastHyphen = name.lastIndexOf('-');
   if (lastHyphen >= 0 && !/[A-Za-z]/.test(name.slice(lastHyphen + 1))) {
-    problems.push(problem('must have a letter after each hyphen (the part after a hyphen may not be digits only or empty)'));
+    problems.push(
+      problem(
+        'must have a letter after each hyphen (the part after a hyphen may not be digits only or empty)',
+      ),
+    );
   }
   // `compute: local` in a job means the submitter's own machine (as in Azure ML), never a compute.
-  if (name.toLowerCase() === 'local') problems.push(problem("is reserved: 'local' names the local target of jobs"));
+  if (name.toLowerCase() === 'local')
+    problems.push(problem("is reserved: 'local' names the local target of jobs"));
   return problems;
 }

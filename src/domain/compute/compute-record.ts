@@ -1,5 +1,12 @@
 import type { ErrorDetail } from '../errors/hangar-error.js';
-import { kindOf, type ComputeType, type InstanceType, type NodeType, type ProvisioningState, type ScalableType } from './compute-kinds.js';
+import {
+  kindOf,
+  type ComputeType,
+  type InstanceType,
+  type NodeType,
+  type ProvisioningState,
+  type ScalableType,
+} from './compute-kinds.js';
 import type { PropertiesOf } from './compute-schema.js';
 import type { InstanceControl } from '../instances/instance.js';
 
@@ -100,7 +107,9 @@ export function statusPartOf(record: ComputeStatusPart): ComputeStatusPart {
 
 /** `record` with its status part replaced by `part` (status fields `part` lacks are dropped). */
 export function withStatusPart<R extends ComputeRecord>(record: R, part: ComputeStatusPart): R {
-  const rest = Object.fromEntries(Object.entries(record).filter(([key]) => !(statusKeys as readonly string[]).includes(key)));
+  const rest = Object.fromEntries(
+    Object.entries(record).filter(([key]) => !(statusKeys as readonly string[]).includes(key)),
+  );
   return { ...(rest as Omit<R, keyof ComputeStatusPart>), ...statusPartOf(part) } as R;
 }
 
@@ -115,7 +124,10 @@ export function isSpecOf<K extends ComputeType>(spec: ComputeSpec, type: K): spe
 }
 
 /** Narrows a record to one kind. */
-export function isRecordOf<K extends ComputeType>(record: ComputeRecord, type: K): record is ComputeRecordOf<K> {
+export function isRecordOf<K extends ComputeType>(
+  record: ComputeRecord,
+  type: K,
+): record is ComputeRecordOf<K> {
   return isSpecOf(record.spec, type);
 }
 
@@ -162,6 +174,7 @@ export interface NodeBounds {
  */
 export function nodeBounds(spec: ComputeSpec): NodeBounds {
   if (isScalable(spec)) return spec.properties.scaleSettings;
-  if (isInstanceSpec(spec)) return { minNodeCount: 0, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: 'PT120S' };
+  if (isInstanceSpec(spec))
+    return { minNodeCount: 0, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: 'PT120S' };
   return { minNodeCount: 1, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: 'PT120S' };
 }

@@ -9,7 +9,10 @@ export const computeResourceSchema = z.object({
   type: z.string(),
   location: z.string(),
   tags: z.record(z.string(), z.string()),
-  identity: identitySchema.extend({ principalId: z.string().optional().describe('system-assigned identity: the id role assignments name'), tenantId: z.string().optional() }),
+  identity: identitySchema.extend({
+    principalId: z.string().optional().describe('system-assigned identity: the id role assignments name'),
+    tenantId: z.string().optional(),
+  }),
   systemData: z.object({ createdAt: z.string(), lastModifiedAt: z.string() }),
   properties: z.object({
     computeType: computeTypeSchema,
@@ -24,7 +27,10 @@ export const computeResourceSchema = z.object({
     disableLocalAuth: z.boolean().optional(),
     properties: z.record(z.string(), z.unknown()).describe('Type-specific desired and observed properties'),
   }),
-  warnings: z.array(z.string()).optional().describe('Advice for the caller, e.g. a location other than the workspace one'),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('Advice for the caller, e.g. a location other than the workspace one'),
 });
 
 /** A compute as the API returns it. */

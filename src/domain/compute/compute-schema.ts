@@ -25,7 +25,11 @@ export const amlComputePropertiesSchema = z.strictObject({
   vmPriority: z.enum(['Dedicated', 'LowPriority']).default('Dedicated'),
   vmType: z.enum(['CPU', 'GPU']).optional(),
   osType: z.enum(['Linux', 'Windows']).default('Linux'),
-  scaleSettings: scaleSettingsSchema.default({ minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: 'PT120S' }),
+  scaleSettings: scaleSettingsSchema.default({
+    minNodeCount: 0,
+    maxNodeCount: 4,
+    nodeIdleTimeBeforeScaleDown: 'PT120S',
+  }),
   remoteLoginPortPublicAccess: accessEnum.default('NotSpecified'),
   userAccountCredentials: z
     .strictObject({
@@ -45,7 +49,13 @@ export const scheduleSchema = z.strictObject({
   action: z.enum(['Start', 'Stop']),
   status: z.enum(['Enabled', 'Disabled']).default('Enabled'),
   triggerType: z.enum(['Cron', 'Recurrence']),
-  cron: z.strictObject({ expression: z.string(), startTime: z.string().optional(), timeZone: z.string().default('UTC') }).optional(),
+  cron: z
+    .strictObject({
+      expression: z.string(),
+      startTime: z.string().optional(),
+      timeZone: z.string().default('UTC'),
+    })
+    .optional(),
   recurrence: z
     .strictObject({
       frequency: z.enum(['Minute', 'Hour', 'Day', 'Week', 'Month']),
@@ -74,14 +84,39 @@ const setupScript = z.strictObject({
 /** A custom application on an instance (Azure's CustomService; `command` is Hangar's addition for hosts without containers). */
 export const customServiceSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a letter, then up to 31 letters, digits, _ or -'),
-  image: z.strictObject({ type: z.enum(['docker']).default('docker'), reference: z.string().min(1) }).optional(),
-  command: z.string().min(1).optional().describe('run on the node itself (Hangar); PORT holds the target port'),
-  environmentVariables: z.record(z.string(), z.strictObject({ type: z.enum(['local']).default('local'), value: z.string() })).optional(),
+  image: z
+    .strictObject({ type: z.enum(['docker']).default('docker'), reference: z.string().min(1) })
+    .optional(),
+  command: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('run on the node itself (Hangar); PORT holds the target port'),
+  environmentVariables: z
+    .record(z.string(), z.strictObject({ type: z.enum(['local']).default('local'), value: z.string() }))
+    .optional(),
   docker: z.strictObject({ privileged: z.boolean().default(false) }).optional(),
   endpoints: z
-    .array(z.strictObject({ protocol: z.enum(['http', 'tcp']).default('http'), name: z.string().default('connect'), target: z.number().int().min(1).max(65535), published: z.number().int(), hostIp: z.string().optional() }))
+    .array(
+      z.strictObject({
+        protocol: z.enum(['http', 'tcp']).default('http'),
+        name: z.string().default('connect'),
+        target: z.number().int().min(1).max(65535),
+        published: z.number().int(),
+        hostIp: z.string().optional(),
+      }),
+    )
     .min(1),
-  volumes: z.array(z.strictObject({ type: z.enum(['bind']).default('bind'), readOnly: z.boolean().default(false), source: z.string().min(1), target: z.string().min(1) })).optional(),
+  volumes: z
+    .array(
+      z.strictObject({
+        type: z.enum(['bind']).default('bind'),
+        readOnly: z.boolean().default(false),
+        source: z.string().min(1),
+        target: z.string().min(1),
+      }),
+    )
+    .optional(),
 });
 
 export const computeInstancePropertiesSchema = z.strictObject({
@@ -91,16 +126,26 @@ export const computeInstancePropertiesSchema = z.strictObject({
       sshPublicAccess: z.enum(['Enabled', 'Disabled']).default('Disabled'),
       adminPublicKey: z.string().optional(),
       adminUserName: z.string().optional(),
-      sshKeyName: z.string().optional().describe('Hangar: a stored SSH public key of the workspace (see /sshKeys)'),
+      sshKeyName: z
+        .string()
+        .optional()
+        .describe('Hangar: a stored SSH public key of the workspace (see /sshKeys)'),
     })
     .default({ sshPublicAccess: 'Disabled' }),
   idleTimeBeforeShutdown: isoDuration.optional(),
   schedules: z.strictObject({ computeStartStop: z.array(scheduleSchema).default([]) }).optional(),
   personalComputeInstanceSettings: z
-    .strictObject({ assignedUser: z.strictObject({ objectId: z.string().min(1), tenantId: z.string().default('') }) })
+    .strictObject({
+      assignedUser: z.strictObject({ objectId: z.string().min(1), tenantId: z.string().default('') }),
+    })
     .optional(),
   setupScripts: z
-    .strictObject({ scripts: z.strictObject({ creationScript: setupScript.optional(), startupScript: setupScript.optional() }) })
+    .strictObject({
+      scripts: z.strictObject({
+        creationScript: setupScript.optional(),
+        startupScript: setupScript.optional(),
+      }),
+    })
     .optional(),
   applicationSharingPolicy: z.enum(['Personal', 'Shared']).default('Shared'),
   customServices: z.array(customServiceSchema).optional(),
@@ -172,7 +217,11 @@ export const slurmPropertiesSchema = z.strictObject({
   sshPrivateKey: z.string().optional().describe('secret'),
   vmSize: z.string().optional(),
   vmPriority: z.enum(['Dedicated', 'LowPriority']).default('Dedicated'),
-  scaleSettings: scaleSettingsSchema.default({ minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: 'PT120S' }),
+  scaleSettings: scaleSettingsSchema.default({
+    minNodeCount: 0,
+    maxNodeCount: 4,
+    nodeIdleTimeBeforeScaleDown: 'PT120S',
+  }),
 });
 
 /** Type-specific `properties.properties` schema for each computeType. */
@@ -217,6 +266,8 @@ export type DatabricksProperties = z.infer<typeof databricksPropertiesSchema>;
 export type DataLakeAnalyticsProperties = z.infer<typeof dataLakeAnalyticsPropertiesSchema>;
 export type SlurmProperties = z.infer<typeof slurmPropertiesSchema>;
 /** The desired properties of a kind, as its schema parses them (defaults filled). */
-export type PropertiesOf<K extends keyof typeof propertiesSchemaByType> = z.infer<(typeof propertiesSchemaByType)[K]>;
+export type PropertiesOf<K extends keyof typeof propertiesSchemaByType> = z.infer<
+  (typeof propertiesSchemaByType)[K]
+>;
 export type ScheduleSpec = z.infer<typeof scheduleSchema>;
 export type CustomServiceSpec = z.infer<typeof customServiceSchema>;

@@ -3,15 +3,42 @@ import type { LocationConfig } from '../../config/config.js';
 import { HangarError } from '../errors/hangar-error.js';
 import { computeNameProblems } from './compute-names.js';
 import { isSpecOf } from './compute-record.js';
-import { immutableChangeProblems, validateComputeRequest, type ComputeValidationContext } from './compute-validation.js';
+import {
+  immutableChangeProblems,
+  validateComputeRequest,
+  type ComputeValidationContext,
+} from './compute-validation.js';
 
-const location = (name: string): LocationConfig => ({ name, providers: ['local'], vmSizes: ['*'], quota: { dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 } });
-const ctx: ComputeValidationContext = { workspaceLocation: 'local', locations: [location('local'), { ...location('gpu-lab'), vmSizes: ['Standard_NC6', 'Standard_NC12'] }] };
+const location = (name: string): LocationConfig => ({
+  name,
+  providers: ['local'],
+  vmSizes: ['*'],
+  quota: { dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 },
+});
+const ctx: ComputeValidationContext = {
+  workspaceLocation: 'local',
+  locations: [location('local'), { ...location('gpu-lab'), vmSizes: ['Standard_NC6', 'Standard_NC12'] }],
+};
 
-const cluster = (props: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ ...extra, properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D3_V2', ...props } } });
-const instance = (props: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ ...extra, properties: { computeType: 'ComputeInstance', properties: { vmSize: 'Standard_DS3_v2', ...props } } });
+const cluster = (props: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+  ...extra,
+  properties: { computeType: 'AmlCompute', properties: { vmSize: 'STANDARD_D3_V2', ...props } },
+});
+const instance = (props: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+  ...extra,
+  properties: { computeType: 'ComputeInstance', properties: { vmSize: 'Standard_DS3_v2', ...props } },
+});
 const aks = (props: Record<string, unknown>) => ({ properties: { computeType: 'AKS', properties: props } });
-const vm = (account: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ properties: { computeType: 'VirtualMachine', properties: { address: '10.0.0.4', administratorAccount: { username: 'azureuser', ...account }, ...extra } } });
+const vm = (account: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  properties: {
+    computeType: 'VirtualMachine',
+    properties: {
+      address: '10.0.0.4',
+      administratorAccount: { username: 'azureuser', ...account },
+      ...extra,
+    },
+  },
+});
 
 /** The error a request gets, or undefined when it is accepted. */
 function errorOf(name: string, body: unknown): HangarError | undefined {
@@ -49,7 +76,11 @@ describe('compute names', () => {
     expect(computeNameProblems('ab', 'inference')).toEqual([]);
     expect(computeNameProblems('x'.repeat(16), 'inference')).toEqual([]);
     expect(computeNameProblems('a', 'inference').length).toBeGreaterThan(0);
-    expect(computeNameProblems('x'.repeat(17), 'inference').map((p) => p.message).join()).toContain('16');
+    expect(
+      computeNameProblems('x'.repeat(17), 'inference')
+        .map((p) => p.message)
+        .join(),
+    ).toContain('16');
     expect(computeNameProblems('aks-1', 'inference').length).toBeGreaterThan(0);
     expect(errorOf('x'.repeat(17), aks({ agentCount: 3, agentVmSize: 'Standard_D3_v2' }))).toBeDefined();
   });
@@ -69,10 +100,26 @@ describe('clusters (AmlCompute)', () => {
     ['unknown size', { vmSize: 'Standard_Z99' }, 'Standard_Z99'],
     ['vmType against the size', { vmSize: 'Standard_NC6', vmType: 'CPU' }, 'vmType'],
     ['priority outside Dedicated|LowPriority', { vmPriority: 'Spot' }, 'vmPriority'],
-    ['min > max', { scaleSettings: { minNodeCount: 3, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } }, 'minNodeCount'],
-    ['max < 1', { scaleSettings: { minNodeCount: 0, maxNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT120S' } }, 'maxNodeCount'],
-    ['negative min', { scaleSettings: { minNodeCount: -1, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } }, 'minNodeCount'],
-    ['idle time not ISO 8601', { scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: '120' } }, 'nodeIdleTimeBeforeScaleDown'],
+    [
+      'min > max',
+      { scaleSettings: { minNodeCount: 3, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } },
+      'minNodeCount',
+    ],
+    [
+      'max < 1',
+      { scaleSettings: { minNodeCount: 0, maxNodeCount: 0, nodeIdleTimeBeforeScaleDown: 'PT120S' } },
+      'maxNodeCount',
+    ],
+    [
+      'negative min',
+      { scaleSettings: { minNodeCount: -1, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } },
+      'minNodeCount',
+    ],
+    [
+      'idle time not ISO 8601',
+      { scaleSettings: { minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: '120' } },
+      'nodeIdleTimeBeforeScaleDown',
+    ],
   ])('rejects %s', (_what, props, words) => {
     const e = errorOf('cpu', cluster(props));
     expect(e?.status).toBe(400);
@@ -84,7 +131,11 @@ describe('clusters (AmlCompute)', () => {
     expect(text(e)).toContain('gpu-lab');
   });
   it('accepts another location with a warning about latency and cost; rejects unknown ones listing the valid', () => {
-    const ok = validateComputeRequest('gpu', cluster({ vmSize: 'Standard_NC6' }, { location: 'gpu-lab' }), ctx);
+    const ok = validateComputeRequest(
+      'gpu',
+      cluster({ vmSize: 'Standard_NC6' }, { location: 'gpu-lab' }),
+      ctx,
+    );
     expect(ok.warnings.join()).toMatch(/latency.*data-transfer cost/);
     const e = errorOf('cpu', cluster({}, { location: 'mars' }));
     expect(e?.code).toBe('UnknownLocation');
@@ -92,7 +143,13 @@ describe('clusters (AmlCompute)', () => {
     expect(e?.message).toContain('gpu-lab');
   });
   it('collects every problem in one error', () => {
-    const e = errorOf('gpu-1', cluster({ vmSize: 'nope', scaleSettings: { minNodeCount: 5, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' } }));
+    const e = errorOf(
+      'gpu-1',
+      cluster({
+        vmSize: 'nope',
+        scaleSettings: { minNodeCount: 5, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: 'PT120S' },
+      }),
+    );
     expect((e?.details ?? []).length).toBeGreaterThanOrEqual(3);
     expect(text(e)).toContain('gpu-1');
     expect(text(e)).toContain('nope');
@@ -109,25 +166,89 @@ describe('instances (ComputeInstance)', () => {
     expect(text(e)).toContain('idleTimeBeforeShutdown');
     expect(text(e)).toContain(d);
   });
-  const schedule = { action: 'Stop', triggerType: 'Cron', cron: { expression: '0 18 * * *', timeZone: 'UTC' } };
+  const schedule = {
+    action: 'Stop',
+    triggerType: 'Cron',
+    cron: { expression: '0 18 * * *', timeZone: 'UTC' },
+  };
   it('accepts up to 4 schedules and rejects a fifth', () => {
-    expect(errorOf('dev', instance({ schedules: { computeStartStop: Array(4).fill(schedule) } }))).toBeUndefined();
-    expect(text(errorOf('dev', instance({ schedules: { computeStartStop: Array(5).fill(schedule) } })))).toContain('4');
+    expect(
+      errorOf('dev', instance({ schedules: { computeStartStop: Array(4).fill(schedule) } })),
+    ).toBeUndefined();
+    expect(
+      text(errorOf('dev', instance({ schedules: { computeStartStop: Array(5).fill(schedule) } }))),
+    ).toContain('4');
   });
   it('rejects a bad cron expression and an unknown time zone', () => {
-    expect(text(errorOf('dev', instance({ schedules: { computeStartStop: [{ ...schedule, cron: { expression: '0 18 * *', timeZone: 'UTC' } }] } })))).toContain('0 18 * *');
-    expect(text(errorOf('dev', instance({ schedules: { computeStartStop: [{ ...schedule, cron: { expression: '0 18 * * *', timeZone: 'Mars/Olympus' } }] } })))).toContain('Mars/Olympus');
+    expect(
+      text(
+        errorOf(
+          'dev',
+          instance({
+            schedules: {
+              computeStartStop: [{ ...schedule, cron: { expression: '0 18 * *', timeZone: 'UTC' } }],
+            },
+          }),
+        ),
+      ),
+    ).toContain('0 18 * *');
+    expect(
+      text(
+        errorOf(
+          'dev',
+          instance({
+            schedules: {
+              computeStartStop: [
+                { ...schedule, cron: { expression: '0 18 * * *', timeZone: 'Mars/Olympus' } },
+              ],
+            },
+          }),
+        ),
+      ),
+    ).toContain('Mars/Olympus');
   });
   it('must live in the workspace location', () => {
-    expect(errorOf('dev', instance({ vmSize: 'Standard_NC6' }, { location: 'gpu-lab' }))?.code).toBe('LocationNotAllowed');
+    expect(errorOf('dev', instance({ vmSize: 'Standard_NC6' }, { location: 'gpu-lab' }))?.code).toBe(
+      'LocationNotAllowed',
+    );
   });
   it('size and SSH access are fixed at creation', () => {
-    const before = validateComputeRequest('dev', instance({ sshSettings: { sshPublicAccess: 'Disabled' } }), ctx).spec;
-    const bigger = validateComputeRequest('dev', instance({ vmSize: 'Standard_DS4_v2', sshSettings: { sshPublicAccess: 'Disabled' } }), ctx).spec;
-    const ssh = validateComputeRequest('dev', instance({ sshSettings: { sshPublicAccess: 'Enabled', adminPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA user@host' } }), ctx).spec;
-    expect(immutableChangeProblems(before, bigger).map((p) => p.target).join()).toContain('vmSize');
-    expect(immutableChangeProblems(before, ssh).map((p) => p.target).join()).toContain('sshPublicAccess');
-    const idle = validateComputeRequest('dev', instance({ idleTimeBeforeShutdown: 'PT30M', sshSettings: { sshPublicAccess: 'Disabled' } }), ctx).spec;
+    const before = validateComputeRequest(
+      'dev',
+      instance({ sshSettings: { sshPublicAccess: 'Disabled' } }),
+      ctx,
+    ).spec;
+    const bigger = validateComputeRequest(
+      'dev',
+      instance({ vmSize: 'Standard_DS4_v2', sshSettings: { sshPublicAccess: 'Disabled' } }),
+      ctx,
+    ).spec;
+    const ssh = validateComputeRequest(
+      'dev',
+      instance({
+        sshSettings: {
+          sshPublicAccess: 'Enabled',
+          adminPublicKey:
+            'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA user@host',
+        },
+      }),
+      ctx,
+    ).spec;
+    expect(
+      immutableChangeProblems(before, bigger)
+        .map((p) => p.target)
+        .join(),
+    ).toContain('vmSize');
+    expect(
+      immutableChangeProblems(before, ssh)
+        .map((p) => p.target)
+        .join(),
+    ).toContain('sshPublicAccess');
+    const idle = validateComputeRequest(
+      'dev',
+      instance({ idleTimeBeforeShutdown: 'PT30M', sshSettings: { sshPublicAccess: 'Disabled' } }),
+      ctx,
+    ).spec;
     expect(immutableChangeProblems(before, idle)).toEqual([]);
   });
 });
@@ -137,24 +258,66 @@ describe('cluster updates', () => {
   it.each([
     ['size', cluster({ vmSize: 'Standard_D4_v2' })],
     ['priority', cluster({ vmPriority: 'LowPriority' })],
-    ['SSH access', cluster({ remoteLoginPortPublicAccess: 'Enabled', userAccountCredentials: { adminUserName: 'a', adminUserSshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA u@h' } })],
+    [
+      'SSH access',
+      cluster({
+        remoteLoginPortPublicAccess: 'Enabled',
+        userAccountCredentials: {
+          adminUserName: 'a',
+          adminUserSshPublicKey:
+            'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA u@h',
+        },
+      }),
+    ],
     ['location', cluster({ vmSize: 'Standard_NC6' }, { location: 'gpu-lab' })],
   ])('refuses a change of %s', (_what, body) => {
     const after = validateComputeRequest('cpu', body, ctx).spec;
     expect(immutableChangeProblems(base, after).length).toBeGreaterThan(0);
   });
   it('allows min/max, idle time, description, tags and identity to change', () => {
-    const after = validateComputeRequest('cpu', { tags: { a: 'b' }, identity: { type: 'SystemAssigned' }, properties: { computeType: 'AmlCompute', description: 'x', properties: { vmSize: 'STANDARD_D3_V2', vmPriority: 'Dedicated', scaleSettings: { minNodeCount: 1, maxNodeCount: 9, nodeIdleTimeBeforeScaleDown: 'PT600S' } } } }, ctx).spec;
+    const after = validateComputeRequest(
+      'cpu',
+      {
+        tags: { a: 'b' },
+        identity: { type: 'SystemAssigned' },
+        properties: {
+          computeType: 'AmlCompute',
+          description: 'x',
+          properties: {
+            vmSize: 'STANDARD_D3_V2',
+            vmPriority: 'Dedicated',
+            scaleSettings: { minNodeCount: 1, maxNodeCount: 9, nodeIdleTimeBeforeScaleDown: 'PT600S' },
+          },
+        },
+      },
+      ctx,
+    ).spec;
     expect(immutableChangeProblems(base, after)).toEqual([]);
   });
 });
 
 describe('inference clusters (AKS)', () => {
   it.each([
-    ['FastProd with 3 × 4 cores', { agentCount: 3, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'FastProd' }, true],
-    ['DenseProd with 2 × 4 cores', { agentCount: 2, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'DenseProd' }, false],
-    ['FastProd with 1 × 4 cores', { agentCount: 1, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'FastProd' }, false],
-    ['DevTest with 1 × 2 cores', { agentCount: 1, agentVmSize: 'Standard_D2_v2', clusterPurpose: 'DevTest' }, true],
+    [
+      'FastProd with 3 × 4 cores',
+      { agentCount: 3, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'FastProd' },
+      true,
+    ],
+    [
+      'DenseProd with 2 × 4 cores',
+      { agentCount: 2, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'DenseProd' },
+      false,
+    ],
+    [
+      'FastProd with 1 × 4 cores',
+      { agentCount: 1, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'FastProd' },
+      false,
+    ],
+    [
+      'DevTest with 1 × 2 cores',
+      { agentCount: 1, agentVmSize: 'Standard_D2_v2', clusterPurpose: 'DevTest' },
+      true,
+    ],
   ])('%s → accepted %s', (_what, props, ok) => {
     const e = errorOf('inf', aks(props));
     if (ok) expect(e).toBeUndefined();
@@ -162,10 +325,26 @@ describe('inference clusters (AKS)', () => {
   });
   it('SSL is optional: cert+key or a leaf domain label', () => {
     const base = { agentCount: 3, agentVmSize: 'Standard_D3_v2', clusterPurpose: 'FastProd' };
-    expect(errorOf('inf', aks({ ...base, sslConfiguration: { status: 'Enabled', cert: 'C', key: 'K', cname: 'ml.example.com' } }))).toBeUndefined();
-    expect(errorOf('inf', aks({ ...base, sslConfiguration: { status: 'Auto', leafDomainLabel: 'myml' } }))).toBeUndefined();
-    expect(errorOf('inf', aks({ ...base, sslConfiguration: { status: 'Enabled', cert: 'C' } }))).toBeDefined();
-    const v = validateComputeRequest('inf', aks({ ...base, sslConfiguration: { status: 'Enabled', cert: 'C', key: 'K', cname: 'ml.example.com' } }), ctx);
+    expect(
+      errorOf(
+        'inf',
+        aks({
+          ...base,
+          sslConfiguration: { status: 'Enabled', cert: 'C', key: 'K', cname: 'ml.example.com' },
+        }),
+      ),
+    ).toBeUndefined();
+    expect(
+      errorOf('inf', aks({ ...base, sslConfiguration: { status: 'Auto', leafDomainLabel: 'myml' } })),
+    ).toBeUndefined();
+    expect(
+      errorOf('inf', aks({ ...base, sslConfiguration: { status: 'Enabled', cert: 'C' } })),
+    ).toBeDefined();
+    const v = validateComputeRequest(
+      'inf',
+      aks({ ...base, sslConfiguration: { status: 'Enabled', cert: 'C', key: 'K', cname: 'ml.example.com' } }),
+      ctx,
+    );
     expect(v.secrets).toEqual({ 'sslConfiguration.key': 'K' });
   });
 });
@@ -190,6 +369,7 @@ describe('attached machines (VirtualMachine)', () => {
     expect(text(errorOf('box', body))).toContain(words);
   });
   it('accepts FQDNs and IPs as addresses', () => {
-    for (const address of ['gpu01.lab.example.com', '192.168.1.20', 'fe80::1']) expect(errorOf('box', vm({ password: 'p' }, { address }))).toBeUndefined();
+    for (const address of ['gpu01.lab.example.com', '192.168.1.20', 'fe80::1'])
+      expect(errorOf('box', vm({ password: 'p' }, { address }))).toBeUndefined();
   });
 });

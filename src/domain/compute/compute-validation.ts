@@ -33,8 +33,16 @@ export const secretPathsByType: Record<ComputeType, string[]> = {
   ComputeInstance: [],
   AKS: ['sslConfiguration.key'],
   Kubernetes: ['relayConnectionString'],
-  VirtualMachine: ['administratorAccount.password', 'administratorAccount.privateKeyData', 'administratorAccount.privateKeyPassphrase'],
-  HDInsight: ['administratorAccount.password', 'administratorAccount.privateKeyData', 'administratorAccount.privateKeyPassphrase'],
+  VirtualMachine: [
+    'administratorAccount.password',
+    'administratorAccount.privateKeyData',
+    'administratorAccount.privateKeyPassphrase',
+  ],
+  HDInsight: [
+    'administratorAccount.password',
+    'administratorAccount.privateKeyData',
+    'administratorAccount.privateKeyPassphrase',
+  ],
   Databricks: ['databricksAccessToken'],
   DataLakeAnalytics: [],
   Slurm: ['sshPrivateKey'],
@@ -65,20 +73,44 @@ export function putPath(obj: Record<string, unknown>, path: string, value: unkno
   cur[keys[keys.length - 1] as string] = value;
 }
 
-function locationProblems(type: ComputeType, location: string, ctx: ComputeValidationContext, warnings: string[]): Problem[] {
+function locationProblems(
+  type: ComputeType,
+  location: string,
+  ctx: ComputeValidationContext,
+  warnings: string[],
+): Problem[] {
   const known = ctx.locations.map((l) => l.name);
   if (!known.includes(location)) {
-    return [{ code: 'UnknownLocation', target: 'location', message: `location '${location}' is not configured; valid locations: ${known.join(', ')}` }];
+    return [
+      {
+        code: 'UnknownLocation',
+        target: 'location',
+        message: `location '${location}' is not configured; valid locations: ${known.join(', ')}`,
+      },
+    ];
   }
   if (location === ctx.workspaceLocation) return [];
   if (!kindOf(type).mayLiveElsewhere) {
-    return [{ code: 'LocationNotAllowed', target: 'location', message: `location: a ${type} must be in its workspace's location '${ctx.workspaceLocation}'; got '${location}'` }];
+    return [
+      {
+        code: 'LocationNotAllowed',
+        target: 'location',
+        message: `location: a ${type} must be in its workspace's location '${ctx.workspaceLocation}'; got '${location}'`,
+      },
+    ];
   }
-  warnings.push(`Compute location '${location}' differs from the workspace location '${ctx.workspaceLocation}': expect extra latency and data-transfer cost between them.`);
+  warnings.push(
+    `Compute location '${location}' differs from the workspace location '${ctx.workspaceLocation}': expect extra latency and data-transfer cost between them.`,
+  );
   return [];
 }
 
-function kindProblems(type: ComputeType, props: Record<string, unknown>, location: LocationConfig, problems: Problem[]): void {
+function kindProblems(
+  type: ComputeType,
+  props: Record<string, unknown>,
+  location: LocationConfig,
+  problems: Problem[],
+): void {
   switch (type) {
     case 'AmlCompute':
       return amlComputeProblems(props as never, location, problems);
@@ -100,17 +132,25 @@ function kindProblems(type: ComputeType, props: Record<string, unknown>, locatio
  * Validates a create/update request for compute `name` against every rule, collecting all
  * problems before throwing one error; returns the desired state with secrets split out.
  */
-export function validateComputeRequest(name: string, body: unknown, ctx: ComputeValidationContext): ValidatedCompute {
+export function validateComputeRequest(
+  name: string,
+  body: unknown,
+  ctx: ComputeValidationContext,
+): ValidatedCompute {
   const parsed = computeRequestSchema.safeParse(body);
   if (!parsed.success) throwIfProblems(zodProblems(parsed.error, body));
   const request = parsed.data!;
   const type = request.properties.computeType;
-  const problems: Problem[] = computeNameProblems(name, kindOf(type).servesInference ? 'inference' : 'compute');
+  const problems: Problem[] = computeNameProblems(
+    name,
+    kindOf(type).servesInference ? 'inference' : 'compute',
+  );
   const warnings: string[] = [];
   const locationName = request.location ?? request.properties.computeLocation ?? ctx.workspaceLocation;
   problems.push(...locationProblems(type, locationName, ctx, warnings));
   const kind = propertiesSchemaByType[type].safeParse(request.properties.properties);
-  if (!kind.success) problems.push(...zodProblems(kind.error, request.properties.properties, 'properties.properties'));
+  if (!kind.success)
+    problems.push(...zodProblems(kind.error, request.properties.properties, 'properties.properties'));
   const location = ctx.locations.find((l) => l.name === locationName);
   const props = (kind.success ? kind.data : {}) as Record<string, unknown>;
   if (kind.success && location) kindProblems(type, props, location, problems);
@@ -122,7 +162,14 @@ export function validateComputeRequest(name: string, body: unknown, ctx: Compute
   }
   const identity: IdentitySpec = request.identity ?? { type: 'None' };
   // `props` is what the kind's own schema parsed: the properties of the union member `type` names.
-  const spec = { computeType: type, location: locationName, tags: request.tags ?? {}, identity, properties: props, secretPaths: Object.keys(secrets) } as ComputeSpec;
+  const spec = {
+    computeType: type,
+    location: locationName,
+    tags: request.tags ?? {},
+    identity,
+    properties: props,
+    secretPaths: Object.keys(secrets),
+  } as ComputeSpec;
   // VM type follows the size (Azure fills it in when the caller leaves it out).
   if (isSpecOf(spec, 'AmlCompute') && spec.properties.vmType === undefined) {
     const size = findVmSize(spec.properties.vmSize);
@@ -130,7 +177,8 @@ export function validateComputeRequest(name: string, body: unknown, ctx: Compute
   }
   if (request.properties.description !== undefined) spec.description = request.properties.description;
   if (request.properties.resourceId !== undefined) spec.resourceId = request.properties.resourceId;
-  if (request.properties.disableLocalAuth !== undefined) spec.disableLocalAuth = request.properties.disableLocalAuth;
+  if (request.properties.disableLocalAuth !== undefined)
+    spec.disableLocalAuth = request.properties.disableLocalAuth;
   return { spec, secrets, warnings };
 }
 
@@ -142,11 +190,17 @@ const immutableByType: Partial<Record<ComputeType, string[]>> = {
 };
 
 function at(obj: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), obj);
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      obj,
+    );
 }
 
 function same(a: unknown, b: unknown, path: string): boolean {
-  if (/vmSize$/i.test(path) && typeof a === 'string' && typeof b === 'string') return a.toLowerCase() === b.toLowerCase();
+  if (/vmSize$/i.test(path) && typeof a === 'string' && typeof b === 'string')
+    return a.toLowerCase() === b.toLowerCase();
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -154,9 +208,14 @@ function same(a: unknown, b: unknown, path: string): boolean {
 export function immutableChangeProblems(before: ComputeSpec, after: ComputeSpec): Problem[] {
   const problems: Problem[] = [];
   const fixed = (target: string, was: unknown, now: unknown): void => {
-    problems.push({ code: 'ImmutableField', target, message: `${target} cannot change after creation (it is ${JSON.stringify(was)}; the update asks for ${JSON.stringify(now)}); delete and recreate the compute to change it` });
+    problems.push({
+      code: 'ImmutableField',
+      target,
+      message: `${target} cannot change after creation (it is ${JSON.stringify(was)}; the update asks for ${JSON.stringify(now)}); delete and recreate the compute to change it`,
+    });
   };
-  if (before.computeType !== after.computeType) fixed('properties.computeType', before.computeType, after.computeType);
+  if (before.computeType !== after.computeType)
+    fixed('properties.computeType', before.computeType, after.computeType);
   if (before.location !== after.location) fixed('location', before.location, after.location);
   if (before.computeType !== after.computeType) return problems;
   for (const path of immutableByType[before.computeType] ?? []) {

@@ -20,7 +20,9 @@ export function toComputeResource(record: ComputeRecord, workspaceLocation: stri
       computeType: spec.computeType,
       computeLocation: spec.location,
       provisioningState: status.provisioningState,
-      provisioningErrors: status.provisioningErrors.map((e) => ({ error: { code: e.code, message: e.message } })),
+      provisioningErrors: status.provisioningErrors.map((e) => ({
+        error: { code: e.code, message: e.message },
+      })),
       createdOn: record.createdAt,
       modifiedOn: record.modifiedAt,
       isAttachedCompute: kindOf(spec).isAttached,
@@ -47,12 +49,21 @@ function identityView(record: ComputeRecord): ComputeResource['identity'] {
   return {
     ...record.spec.identity,
     ...(system ? { principalId: system.principalId, tenantId: 'hangar' } : {}),
-    ...(users.length ? { userAssignedIdentities: Object.fromEntries(users.map((u) => [u.principalId, { principalId: u.principalId, clientId: u.clientId }])) } : {}),
+    ...(users.length
+      ? {
+          userAssignedIdentities: Object.fromEntries(
+            users.map((u) => [u.principalId, { principalId: u.principalId, clientId: u.clientId }]),
+          ),
+        }
+      : {}),
   };
 }
 
 /** Rebuilds a request body from a stored spec (plus secrets), so a patch can be validated as a whole. */
-export function specToRequest(record: ComputeRecord, secrets: Record<string, string>): Record<string, unknown> {
+export function specToRequest(
+  record: ComputeRecord,
+  secrets: Record<string, string>,
+): Record<string, unknown> {
   const { spec } = record;
   const properties: Record<string, unknown> = structuredClone(spec.properties);
   for (const [path, value] of Object.entries(secrets)) {
@@ -76,7 +87,14 @@ export function initialObserved(record: Pick<ComputeRecord, 'spec'>): Record<str
       allocationState: 'Steady',
       currentNodeCount: 0,
       targetNodeCount: 0,
-      nodeStateCounts: { idleNodeCount: 0, runningNodeCount: 0, preparingNodeCount: 0, unusableNodeCount: 0, leavingNodeCount: 0, preemptedNodeCount: 0 },
+      nodeStateCounts: {
+        idleNodeCount: 0,
+        runningNodeCount: 0,
+        preparingNodeCount: 0,
+        unusableNodeCount: 0,
+        leavingNodeCount: 0,
+        preemptedNodeCount: 0,
+      },
       errors: [],
     };
   }

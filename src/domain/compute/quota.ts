@@ -30,11 +30,20 @@ export function coresHeld(record: ComputeRecord): CoreRequest | undefined {
     case 'AmlCompute': {
       const size = findVmSize(spec.properties.vmSize);
       const nodes = Number(record.status.observed.currentNodeCount ?? 0);
-      return size && { family: size.family, cores: nodes * size.vCPUs, priority: spec.properties.vmPriority, what };
+      return (
+        size && { family: size.family, cores: nodes * size.vCPUs, priority: spec.properties.vmPriority, what }
+      );
     }
     case 'AKS': {
       const size = findVmSize(spec.properties.agentVmSize);
-      return size && { family: size.family, cores: spec.properties.agentCount * size.vCPUs, priority: 'Dedicated', what };
+      return (
+        size && {
+          family: size.family,
+          cores: spec.properties.agentCount * size.vCPUs,
+          priority: 'Dedicated',
+          what,
+        }
+      );
     }
     default:
       return undefined;
@@ -59,7 +68,11 @@ export function familyLimit(location: LocationConfig, family: string): number {
 }
 
 /** Returns the QuotaExceeded error for a request beyond quota, naming family, usage, limit and request. */
-export function quotaShortfall(location: LocationConfig, usage: CoreUsage, request: CoreRequest): HangarError | undefined {
+export function quotaShortfall(
+  location: LocationConfig,
+  usage: CoreUsage,
+  request: CoreRequest,
+): HangarError | undefined {
   if (request.cores <= 0) return undefined;
   const low = request.priority === 'LowPriority';
   const used = low ? usage.lowPriority : (usage.dedicatedByFamily[request.family] ?? 0);
@@ -70,6 +83,18 @@ export function quotaShortfall(location: LocationConfig, usage: CoreUsage, reque
     'QuotaExceeded',
     `Quota exceeded in location '${location.name}' for ${pool}: usage ${used}, limit ${limit}, request ${request.cores} (${request.what}); ${limit - used} available.`,
     request.family,
-    [{ code: 'QuotaExceeded', target: request.family, message: JSON.stringify({ family: request.family, priority: request.priority, usage: used, limit, request: request.cores }) }],
+    [
+      {
+        code: 'QuotaExceeded',
+        target: request.family,
+        message: JSON.stringify({
+          family: request.family,
+          priority: request.priority,
+          usage: used,
+          limit,
+          request: request.cores,
+        }),
+      },
+    ],
   );
 }

@@ -14,10 +14,19 @@ export function parseCondaFile(text: string): CondaSpec {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new HangarError('ValidationFailed', `conda_file: not valid YAML: ${(err as Error).message}`, 'conda_file');
+    throw new HangarError(
+      'ValidationFailed',
+      `conda_file: not valid YAML: ${(err as Error).message}`,
+      'conda_file',
+    );
   }
   const deps = (doc as { dependencies?: unknown } | null)?.dependencies ?? [];
-  if (!Array.isArray(deps)) throw new HangarError('ValidationFailed', 'conda_file: dependencies must be a list.', 'conda_file.dependencies');
+  if (!Array.isArray(deps))
+    throw new HangarError(
+      'ValidationFailed',
+      'conda_file: dependencies must be a list.',
+      'conda_file.dependencies',
+    );
   const spec: CondaSpec = { condaPackages: [], pipRequirements: [] };
   for (const d of deps) {
     if (typeof d === 'string') {
@@ -25,8 +34,13 @@ export function parseCondaFile(text: string): CondaSpec {
       if (m) spec.python = m[1];
       else spec.condaPackages.push(d.trim());
     } else if (d && typeof d === 'object' && Array.isArray((d as { pip?: unknown }).pip)) {
-      spec.pipRequirements.push(...((d as { pip: unknown[] }).pip.map(String)));
-    } else throw new HangarError('ValidationFailed', `conda_file: dependency ${JSON.stringify(d)} is neither a package nor a pip list.`, 'conda_file.dependencies');
+      spec.pipRequirements.push(...(d as { pip: unknown[] }).pip.map(String));
+    } else
+      throw new HangarError(
+        'ValidationFailed',
+        `conda_file: dependency ${JSON.stringify(d)} is neither a package nor a pip list.`,
+        'conda_file.dependencies',
+      );
   }
   return spec;
 }
@@ -42,6 +56,8 @@ export function condaToPipRequirements(spec: CondaSpec): string[] {
   const fromConda = spec.condaPackages
     .map((p) => p.replace(/^[\w-]+::/, ''))
     .filter((p) => !toolOnly.has(p.split(/[=<>!~\s]/)[0] ?? ''))
-    .map((p) => (/^[\w.-]+=[^=]/.test(p) ? p.replace('=', '==') : p).replace(/^([\w.-]+)==([^=]+)=.*$/, '$1==$2'));
+    .map((p) =>
+      (/^[\w.-]+=[^=]/.test(p) ? p.replace('=', '==') : p).replace(/^([\w.-]+)==([^=]+)=.*$/, '$1==$2'),
+    );
   return [...fromConda, ...spec.pipRequirements];
 }

@@ -13,12 +13,21 @@ export interface EnvironmentRef {
  * and `…/labels/latest`. A bare name means latest.
  */
 export function parseEnvironmentRef(text: string): EnvironmentRef {
-  const registry = /^azureml:\/\/registries\/[^/]+\/environments\/([^/]+)\/(versions\/([^/]+)|labels\/latest)$/.exec(text);
-  if (registry) return registry[3] ? { name: registry[1] ?? '', version: registry[3] } : { name: registry[1] ?? '', label: 'latest' };
+  const registry =
+    /^azureml:\/\/registries\/[^/]+\/environments\/([^/]+)\/(versions\/([^/]+)|labels\/latest)$/.exec(text);
+  if (registry)
+    return registry[3]
+      ? { name: registry[1] ?? '', version: registry[3] }
+      : { name: registry[1] ?? '', label: 'latest' };
   const s = text.replace(/^azureml:/, '');
   const at = /^([A-Za-z0-9][\w.-]*)@latest$/.exec(s);
   if (at) return { name: at[1] ?? '', label: 'latest' };
   const colon = /^([A-Za-z0-9][\w.-]*)(?::([\w.-]+))?$/.exec(s);
-  if (colon) return colon[2] ? { name: colon[1] ?? '', version: colon[2] } : { name: colon[1] ?? '', label: 'latest' };
-  throw new HangarError('ValidationFailed', `environment: '${text}' is not an environment reference (name:version, name@latest, azureml:name:version or azureml://registries/…).`, 'environment');
+  if (colon)
+    return colon[2] ? { name: colon[1] ?? '', version: colon[2] } : { name: colon[1] ?? '', label: 'latest' };
+  throw new HangarError(
+    'ValidationFailed',
+    `environment: '${text}' is not an environment reference (name:version, name@latest, azureml:name:version or azureml://registries/…).`,
+    'environment',
+  );
 }

@@ -7,7 +7,8 @@ import { errorCatalogue } from './error-catalogue.js';
 function documentedCodes(): Map<string, { status: number; description: string }> {
   const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'errors.md'), 'utf8');
   const rows = new Map<string, { status: number; description: string }>();
-  for (const m of doc.matchAll(/^\| `(\w+)` \| (\d{3}) \| (.+) \|$/gm)) rows.set(m[1] ?? '', { status: Number(m[2]), description: m[3] ?? '' });
+  for (const m of doc.matchAll(/^\| `(\w+)` \| (\d{3}) \| (.+) \|$/gm))
+    rows.set(m[1] ?? '', { status: Number(m[2]), description: m[3] ?? '' });
   return rows;
 }
 
@@ -15,10 +16,12 @@ describe('error catalogue', () => {
   it('docs/errors.md lists every code with its status and description, and no other code', () => {
     const documented = documentedCodes();
     expect([...documented.keys()].sort()).toEqual(Object.keys(errorCatalogue).sort());
-    for (const [code, entry] of Object.entries(errorCatalogue)) expect(documented.get(code), code).toEqual({ status: entry.status, description: entry.description });
+    for (const [code, entry] of Object.entries(errorCatalogue))
+      expect(documented.get(code), code).toEqual({ status: entry.status, description: entry.description });
   });
 
   it('gives every code an HTTP error status', () => {
-    for (const [code, entry] of Object.entries(errorCatalogue)) expect(entry.status, code).toBeGreaterThanOrEqual(400);
+    for (const [code, entry] of Object.entries(errorCatalogue))
+      expect(entry.status, code).toBeGreaterThanOrEqual(400);
   });
 });

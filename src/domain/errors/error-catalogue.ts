@@ -3,37 +3,137 @@
  * docs/errors.md lists them (a test keeps the two in step).
  */
 export const errorCatalogue = {
-  ValidationFailed: { status: 400, description: 'The request body, a query parameter or a flag broke a rule; `details` lists every problem with its field, rule and value.' },
-  InvalidName: { status: 400, description: 'A resource name breaks the naming rules (length, characters, first letter, hyphens).' },
-  ImmutableField: { status: 400, description: 'An update tried to change a field that is fixed at creation (size, priority, SSH access, location, type).' },
-  UnknownLocation: { status: 400, description: 'The location is not one the operator configured; the message lists the valid ones.' },
-  UnknownVmSize: { status: 400, description: 'The VM size is not in the catalog or not offered in the location.' },
+  ValidationFailed: {
+    status: 400,
+    description:
+      'The request body, a query parameter or a flag broke a rule; `details` lists every problem with its field, rule and value.',
+  },
+  InvalidName: {
+    status: 400,
+    description: 'A resource name breaks the naming rules (length, characters, first letter, hyphens).',
+  },
+  ImmutableField: {
+    status: 400,
+    description:
+      'An update tried to change a field that is fixed at creation (size, priority, SSH access, location, type).',
+  },
+  UnknownLocation: {
+    status: 400,
+    description: 'The location is not one the operator configured; the message lists the valid ones.',
+  },
+  UnknownVmSize: {
+    status: 400,
+    description: 'The VM size is not in the catalog or not offered in the location.',
+  },
   LocationNotAllowed: { status: 400, description: 'A compute instance must live in its workspace location.' },
-  OperationNotSupported: { status: 400, description: 'The operation does not apply to this kind of compute (for example start on a cluster).' },
+  OperationNotSupported: {
+    status: 400,
+    description: 'The operation does not apply to this kind of compute (for example start on a cluster).',
+  },
   InvalidJson: { status: 400, description: 'The request body is not valid JSON.' },
-  NotFound: { status: 404, description: 'The workspace, compute or other resource does not exist (snapshots and blobs: or the caller may read no job that holds them, so their existence does not leak).' },
+  NotFound: {
+    status: 404,
+    description:
+      'The workspace, compute or other resource does not exist (snapshots and blobs: or the caller may read no job that holds them, so their existence does not leak).',
+  },
   RouteNotFound: { status: 404, description: 'No API route matches the method and path.' },
-  NameConflict: { status: 409, description: 'A resource with that name already exists (compute names are unique per location across all workspaces).' },
-  ScopeLocked: { status: 409, description: 'A workspace lock (CanNotDelete or ReadOnly) forbids the operation; the message names the lock.' },
-  Conflict: { status: 409, description: 'The resource is in a state that does not allow the operation (for example being deleted).' },
-  QuotaExceeded: { status: 422, description: 'The request needs more cores than the quota allows; the message names family, usage, limit and request.' },
-  NotImplemented: { status: 501, description: 'The route exists but the behaviour arrives in a later release; the message says which.' },
-  AuthorizationFailed: { status: 403, description: 'The caller may not do this: none of its roles at the scope allow the action (the message names both), or an instance rule (only its owner opens its applications and changes its SSH keys, setup scripts, custom applications and SSO; the message names the owner).' },
-  ApplicationUnavailable: { status: 409, description: 'An instance application cannot be reached now (instance not running, app not started or failed); the message says why.' },
-  ProviderError: { status: 502, description: "A backend refused (Slurm: invalid partition, QOS limit, down nodes; SSH): the message quotes the backend's own words." },
-  Unauthenticated: { status: 401, description: 'No valid credentials: the bearer token, session cookie, node token or identity secret is missing, unknown, expired or revoked.' },
-  LogGap: { status: 409, description: 'A log chunk starts beyond the bytes the server holds; `details` gives the length to resend from.' },
-  EnvironmentNotResolvable: { status: 400, description: 'A job names an environment that is neither registered nor aliased; the message says how to add one.' },
-  JobCannotRun: { status: 422, description: 'A job could never run where it was sent (compute kind, size of the request, quota); the message says why.' },
-  UnsafeArchive: { status: 400, description: 'A snapshot holds an absolute path, a `..` segment, an entry under one of its own links, or a link that escapes its folder (alone or through its other links); it is refused.' },
-  SnapshotTooLarge: { status: 413, description: 'A code snapshot is above the configured limit; the message lists the largest files.' },
+  NameConflict: {
+    status: 409,
+    description:
+      'A resource with that name already exists (compute names are unique per location across all workspaces).',
+  },
+  ScopeLocked: {
+    status: 409,
+    description:
+      'A workspace lock (CanNotDelete or ReadOnly) forbids the operation; the message names the lock.',
+  },
+  Conflict: {
+    status: 409,
+    description: 'The resource is in a state that does not allow the operation (for example being deleted).',
+  },
+  QuotaExceeded: {
+    status: 422,
+    description:
+      'The request needs more cores than the quota allows; the message names family, usage, limit and request.',
+  },
+  NotImplemented: {
+    status: 501,
+    description: 'The route exists but the behaviour arrives in a later release; the message says which.',
+  },
+  AuthorizationFailed: {
+    status: 403,
+    description:
+      'The caller may not do this: none of its roles at the scope allow the action (the message names both), or an instance rule (only its owner opens its applications and changes its SSH keys, setup scripts, custom applications and SSO; the message names the owner).',
+  },
+  ApplicationUnavailable: {
+    status: 409,
+    description:
+      'An instance application cannot be reached now (instance not running, app not started or failed); the message says why.',
+  },
+  ProviderError: {
+    status: 502,
+    description:
+      "A backend refused (Slurm: invalid partition, QOS limit, down nodes; SSH): the message quotes the backend's own words.",
+  },
+  Unauthenticated: {
+    status: 401,
+    description:
+      'No valid credentials: the bearer token, session cookie, node token or identity secret is missing, unknown, expired or revoked.',
+  },
+  LogGap: {
+    status: 409,
+    description:
+      'A log chunk starts beyond the bytes the server holds; `details` gives the length to resend from.',
+  },
+  EnvironmentNotResolvable: {
+    status: 400,
+    description:
+      'A job names an environment that is neither registered nor aliased; the message says how to add one.',
+  },
+  JobCannotRun: {
+    status: 422,
+    description:
+      'A job could never run where it was sent (compute kind, size of the request, quota); the message says why.',
+  },
+  UnsafeArchive: {
+    status: 400,
+    description:
+      'A snapshot holds an absolute path, a `..` segment, an entry under one of its own links, or a link that escapes its folder (alone or through its other links); it is refused.',
+  },
+  SnapshotTooLarge: {
+    status: 413,
+    description: 'A code snapshot is above the configured limit; the message lists the largest files.',
+  },
   HashMismatch: { status: 400, description: 'An uploaded blob does not match the sha256 it was sent under.' },
-  MalformedRequest: { status: 400, description: 'The HTTP request itself is broken (bad request line, header, path escape or cookie encoding); the message says which part.' },
-  RequestHeaderTooLarge: { status: 431, description: 'The request headers (cookies included) are larger than the server accepts; the message gives the limit.' },
-  RequestTimeout: { status: 408, description: 'The request headers or body did not arrive in time; the connection is closed.' },
-  TooManyRequests: { status: 429, description: 'Too many failed sign-ins for this user or from this address; the `Retry-After` header says in how many seconds to try again.' },
-  InsufficientStorage: { status: 507, description: 'The server has no space left (disk or quota full) for what the request writes; the message names what could not be stored.' },
-  BadGateway: { status: 502, description: "An instance's application gateway could not be reached, or could not reach the application; the message quotes why." },
+  MalformedRequest: {
+    status: 400,
+    description:
+      'The HTTP request itself is broken (bad request line, header, path escape or cookie encoding); the message says which part.',
+  },
+  RequestHeaderTooLarge: {
+    status: 431,
+    description:
+      'The request headers (cookies included) are larger than the server accepts; the message gives the limit.',
+  },
+  RequestTimeout: {
+    status: 408,
+    description: 'The request headers or body did not arrive in time; the connection is closed.',
+  },
+  TooManyRequests: {
+    status: 429,
+    description:
+      'Too many failed sign-ins for this user or from this address; the `Retry-After` header says in how many seconds to try again.',
+  },
+  InsufficientStorage: {
+    status: 507,
+    description:
+      'The server has no space left (disk or quota full) for what the request writes; the message names what could not be stored.',
+  },
+  BadGateway: {
+    status: 502,
+    description:
+      "An instance's application gateway could not be reached, or could not reach the application; the message quotes why.",
+  },
   InternalError: { status: 500, description: 'An unexpected server error; the server log has the stack.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

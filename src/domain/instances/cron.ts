@@ -23,12 +23,20 @@ function value(text: string, names: string[] | undefined, offset: number): numbe
   return Number(text);
 }
 
-function field(text: string, min: number, max: number, label: string, names?: string[], nameOffset = 0): number[] {
+function field(
+  text: string,
+  min: number,
+  max: number,
+  label: string,
+  names?: string[],
+  nameOffset = 0,
+): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const [range = '', stepText] = part.split('/');
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new Error(`${label}: step '${stepText}' must be a positive whole number`);
+    if (!Number.isInteger(step) || step < 1)
+      throw new Error(`${label}: step '${stepText}' must be a positive whole number`);
     let lo = min;
     let hi = max;
     if (range !== '*') {
@@ -45,7 +53,8 @@ function field(text: string, min: number, max: number, label: string, names?: st
 /** Parses a 5-field cron expression; throws an Error naming the bad field. */
 export function parseCron(expression: string): CronFields {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new Error(`needs 5 fields (minute hour day month weekday); got ${parts.length}`);
+  if (parts.length !== 5)
+    throw new Error(`needs 5 fields (minute hour day month weekday); got ${parts.length}`);
   const [mi = '', h = '', dom = '', mon = '', dow = ''] = parts;
   const weekDays = new Set(field(dow, 0, 7, 'day-of-week', dayNames).map((d) => d % 7));
   const daysRestricted = dom !== '*';

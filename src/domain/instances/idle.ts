@@ -10,7 +10,8 @@ export function busyReasons(report: InstanceReport | undefined, runningJobs: num
   if (report.terminals > 0) reasons.push(plural(report.terminals, 'terminal session'));
   for (const s of report.ssh?.sessions ?? []) reasons.push(`SSH session from ${s.from}`);
   // A running custom application means the instance is never idle (seed rule).
-  for (const app of report.apps.filter((a) => a.kind === 'custom' && a.running)) reasons.push(`custom application '${app.name}' running`);
+  for (const app of report.apps.filter((a) => a.kind === 'custom' && a.running))
+    reasons.push(`custom application '${app.name}' running`);
   return reasons;
 }
 
@@ -46,7 +47,12 @@ export function decideIdle(input: IdleInput, now: Date): IdleOutcome {
   const dueAt = new Date(new Date(counted).getTime() + input.limitSeconds * 1000);
   if (now < dueAt) return { idleSince, activity, dueAt };
   const minutes = Math.round((now.getTime() - new Date(counted).getTime()) / 60000);
-  return { idleSince, activity, dueAt, stopReason: `idle shutdown: idle for ${minutes} min since ${counted} (idleTimeBeforeShutdown ${Math.round(input.limitSeconds / 60)} min); nothing was active` };
+  return {
+    idleSince,
+    activity,
+    dueAt,
+    stopReason: `idle shutdown: idle for ${minutes} min since ${counted} (idleTimeBeforeShutdown ${Math.round(input.limitSeconds / 60)} min); nothing was active`,
+  };
 }
 
 /**
@@ -54,7 +60,12 @@ export function decideIdle(input: IdleInput, now: Date): IdleOutcome {
  * clock restarts from zero (so the instance does not stop the moment the setting is saved).
  * Answers the new reset time, or undefined when the clock keeps running.
  */
-export function idleClockReset(newLimitSeconds: number | undefined, idleSince: string | undefined, resetAt: string | undefined, now: Date): string | undefined {
+export function idleClockReset(
+  newLimitSeconds: number | undefined,
+  idleSince: string | undefined,
+  resetAt: string | undefined,
+  now: Date,
+): string | undefined {
   if (newLimitSeconds === undefined || idleSince === undefined) return undefined;
   const counted = resetAt && resetAt > idleSince ? resetAt : idleSince;
   const idleForS = (now.getTime() - new Date(counted).getTime()) / 1000;

@@ -26,7 +26,11 @@ const record = (
     location: 'local',
     tags: {},
     identity: { type: 'None' },
-    properties: { vmSize: 'Standard_DS1_v2', sshSettings: { sshPublicAccess: 'Disabled' }, ...properties } as ComputeInstanceProperties,
+    properties: {
+      vmSize: 'Standard_DS1_v2',
+      sshSettings: { sshPublicAccess: 'Disabled' },
+      ...properties,
+    } as ComputeInstanceProperties,
     secretPaths: [],
   },
   status: { provisioningState: 'Succeeded', provisioningErrors: [], observed: {} },
@@ -157,7 +161,10 @@ describe('stored SSH keys', () => {
     expect(storedKeyChangeDenial('other', [usesKey], { objectId: 'bob-oid' })).toBeUndefined();
   });
   it('counts instances only', () => {
-    const notInstance = { ...usesKey, spec: { ...usesKey.spec, computeType: 'AmlCompute' } } as unknown as ComputeRecord;
+    const notInstance = {
+      ...usesKey,
+      spec: { ...usesKey.spec, computeType: 'AmlCompute' },
+    } as unknown as ComputeRecord;
     expect(storedKeyChangeDenial('team', [notInstance], { objectId: 'bob-oid' })).toBeUndefined();
   });
 });

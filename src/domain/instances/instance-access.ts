@@ -8,7 +8,10 @@ export interface Caller {
 
 /** The user the instance belongs to: the assigned user (create on behalf) or its creator. */
 export function instanceOwner(record: InstanceRecord): string | undefined {
-  return record.spec.properties.personalComputeInstanceSettings?.assignedUser.objectId ?? record.instance?.createdBy;
+  return (
+    record.spec.properties.personalComputeInstanceSettings?.assignedUser.objectId ??
+    record.instance?.createdBy
+  );
 }
 
 /** "the assigned user (id, 'name')" or "the creator (id)": how denials name the owner. */
@@ -116,9 +119,7 @@ export function storedKeyChangeDenial(
   const others = instances.filter(isInstance).filter((r) => {
     const owner = instanceOwner(r);
     return (
-      r.spec.properties.sshSettings.sshKeyName === keyName &&
-      owner !== undefined &&
-      owner !== caller.objectId
+      r.spec.properties.sshSettings.sshKeyName === keyName && owner !== undefined && owner !== caller.objectId
     );
   });
   if (others.length === 0) return undefined;

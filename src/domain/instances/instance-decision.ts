@@ -21,19 +21,36 @@ export interface InstanceSnapshot {
 /** What the loop should do for one instance. */
 export interface InstanceDecision {
   /** Change the desired power state, with the reason (an event). */
-  power?: { to: 'Running' | 'Stopped'; reason: string; eventReason: 'IdleShutdown' | 'ScheduledStart' | 'ScheduledStop' };
+  power?: {
+    to: 'Running' | 'Stopped';
+    reason: string;
+    eventReason: 'IdleShutdown' | 'ScheduledStart' | 'ScheduledStop';
+  };
   /** Bookkeeping to store on the record. */
   control: Partial<InstanceControl>;
   /** Observed fields to show. */
-  observed: { idleSince?: string; activity?: string; nextScheduledStop?: { scheduleId: string; at: string; skipped: boolean } | null };
+  observed: {
+    idleSince?: string;
+    activity?: string;
+    nextScheduledStop?: { scheduleId: string; at: string; skipped: boolean } | null;
+  };
   /** A scheduled stop the owner should now be told about. */
   notify?: { scheduleId: string; at: string };
   /** When the loop should look again (next schedule occurrence or idle deadline). */
   wakeAt?: Date;
 }
 
-function fireSchedules(s: InstanceSnapshot, now: Date, skipped: Set<string>): { fired?: { schedule: ScheduleSpec; id: string; at: Date }; skippedNow: string[] } {
-  const from = new Date(Math.max(new Date(s.control.schedulesCheckedAt ?? s.createdAt).getTime(), new Date(s.createdAt).getTime()));
+function fireSchedules(
+  s: InstanceSnapshot,
+  now: Date,
+  skipped: Set<string>,
+): { fired?: { schedule: ScheduleSpec; id: string; at: Date }; skippedNow: string[] } {
+  const from = new Date(
+    Math.max(
+      new Date(s.control.schedulesCheckedAt ?? s.createdAt).getTime(),
+      new Date(s.createdAt).getTime(),
+    ),
+  );
   let fired: { schedule: ScheduleSpec; id: string; at: Date } | undefined;
   const skippedNow: string[] = [];
   s.schedules.forEach((schedule, i) => {
@@ -58,7 +75,10 @@ function nextStop(s: InstanceSnapshot, now: Date): { id: string; at: Date } | un
 }
 
 function nextAny(s: InstanceSnapshot, now: Date): Date | undefined {
-  const all = s.schedules.filter((x) => x.status !== 'Disabled').map((x) => nextOccurrence(x, now)).filter((d): d is Date => d !== undefined);
+  const all = s.schedules
+    .filter((x) => x.status !== 'Disabled')
+    .map((x) => nextOccurrence(x, now))
+    .filter((d): d is Date => d !== undefined);
   return all.length ? new Date(Math.min(...all.map((d) => d.getTime()))) : undefined;
 }
 
@@ -73,25 +93,48 @@ export function decideInstance(s: InstanceSnapshot, now: Date, noticeMs: number)
   if (skippedNow.length > 0) decision.control.skipped = [...skipped].filter((k) => !skippedNow.includes(k));
   const to = fired?.schedule.action === 'Start' ? 'Running' : 'Stopped';
   if (fired && to !== s.control.power) {
-    decision.power = { to, reason: `schedule ${fired.id} (${fired.schedule.action} at ${fired.at.toISOString()})`, eventReason: fired.schedule.action === 'Start' ? 'ScheduledStart' : 'ScheduledStop' };
+    decision.power = {
+      to,
+      reason: `schedule ${fired.id} (${fired.schedule.action} at ${fired.at.toISOString()})`,
+      eventReason: fired.schedule.action === 'Start' ? 'ScheduledStart' : 'ScheduledStop',
+    };
   }
   if (s.usable && s.control.power === 'Running') {
-    const idle = decideIdle({ busy: s.busy, ...(s.idleSince ? { idleSince: s.idleSince } : {}), ...(s.control.idleClockResetAt ? { resetAt: s.control.idleClockResetAt } : {}), ...(s.idleLimitSeconds !== undefined ? { limitSeconds: s.idleLimitSeconds } : {}) }, now);
+    const idle = decideIdle(
+      {
+        busy: s.busy,
+        ...(s.idleSince ? { idleSince: s.idleSince } : {}),
+        ...(s.control.idleClockResetAt ? { resetAt: s.control.idleClockResetAt } : {}),
+        ...(s.idleLimitSeconds !== undefined ? { limitSeconds: s.idleLimitSeconds } : {}),
+      },
+      now,
+    );
     decision.observed.activity = idle.activity;
     if (idle.idleSince) decision.observed.idleSince = idle.idleSince;
-    if (idle.stopReason && !decision.power) decision.power = { to: 'Stopped', reason: idle.stopReason, eventReason: 'IdleShutdown' };
+    if (idle.stopReason && !decision.power)
+      decision.power = { to: 'Stopped', reason: idle.stopReason, eventReason: 'IdleShutdown' };
     if (idle.dueAt) decision.wakeAt = idle.dueAt;
   }
   const stop = nextStop(s, now);
   const keyOf = (x: { id: string; at: Date }): string => `${x.id}@${x.at.toISOString()}`;
-  decision.observed.nextScheduledStop = stop ? { scheduleId: stop.id, at: stop.at.toISOString(), skipped: skipped.has(keyOf(stop)) } : null;
-  if (stop && s.control.power === 'Running' && stop.at.getTime() - now.getTime() <= noticeMs && s.control.notifiedStopAt !== keyOf(stop) && !skipped.has(keyOf(stop))) {
+  decision.observed.nextScheduledStop = stop
+    ? { scheduleId: stop.id, at: stop.at.toISOString(), skipped: skipped.has(keyOf(stop)) }
+    : null;
+  if (
+    stop &&
+    s.control.power === 'Running' &&
+    stop.at.getTime() - now.getTime() <= noticeMs &&
+    s.control.notifiedStopAt !== keyOf(stop) &&
+    !skipped.has(keyOf(stop))
+  ) {
     decision.notify = { scheduleId: stop.id, at: stop.at.toISOString() };
     decision.control.notifiedStopAt = keyOf(stop);
   }
   const upcoming = nextAny(s, now);
   const notice = stop ? new Date(stop.at.getTime() - noticeMs) : undefined;
-  const candidates = [decision.wakeAt, upcoming, notice && notice > now ? notice : undefined].filter((d): d is Date => d !== undefined);
+  const candidates = [decision.wakeAt, upcoming, notice && notice > now ? notice : undefined].filter(
+    (d): d is Date => d !== undefined,
+  );
   if (candidates.length) decision.wakeAt = new Date(Math.min(...candidates.map((d) => d.getTime())));
   return decision;
 }

@@ -21,8 +21,10 @@ export function instanceState(input: InstanceStateInput): InstanceState {
   if (provisioningState === 'Deleting') return 'Deleting';
   if (control.power === 'Stopped') return node ? 'Stopping' : 'Stopped';
   const fresh = node && (!control.restartRequestedAt || node.createdAt >= control.restartRequestedAt);
-  if (control.restartRequestedAt && !(fresh && node?.instance?.setup.phase === 'succeeded')) return 'Restarting';
-  if (!node || !node.registeredAt || node.state === 'preparing' || node.state === 'leaving') return 'Starting';
+  if (control.restartRequestedAt && !(fresh && node?.instance?.setup.phase === 'succeeded'))
+    return 'Restarting';
+  if (!node || !node.registeredAt || node.state === 'preparing' || node.state === 'leaving')
+    return 'Starting';
   if (node.state === 'unusable') return 'Unusable';
   const setup = node.instance?.setup.phase;
   if (setup === undefined || setup === 'running') return 'SettingUp';

@@ -19,10 +19,25 @@ export function generateEd25519(comment: string): { publicKey: string; privateKe
   const type = 'ssh-ed25519';
   const pubBlob = Buffer.concat([sshString(type), sshString(pub)]);
   const check = randomBytes(4);
-  let section = Buffer.concat([check, check, sshString(type), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)]);
+  let section = Buffer.concat([
+    check,
+    check,
+    sshString(type),
+    sshString(pub),
+    sshString(Buffer.concat([seed, pub])),
+    sshString(comment),
+  ]);
   const pad = (8 - (section.length % 8)) % 8;
   section = Buffer.concat([section, Buffer.from(Array.from({ length: pad }, (_, i) => i + 1))]);
-  const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), sshString('none'), sshString('none'), sshString(''), Buffer.from([0, 0, 0, 1]), sshString(pubBlob), sshString(section)]);
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    Buffer.from([0, 0, 0, 1]),
+    sshString(pubBlob),
+    sshString(section),
+  ]);
   const lines = body.toString('base64').match(/.{1,70}/g) ?? [];
   return {
     publicKey: `${type} ${pubBlob.toString('base64')} ${comment}`,

@@ -4,7 +4,12 @@ import { parseCron } from './cron.js';
 import { lastOccurrenceIn, nextOccurrence } from './schedules.js';
 import { instantOf } from './zoned-time.js';
 
-const cron = (expression: string, timeZone: string, action: 'Start' | 'Stop' = 'Stop'): ScheduleSpec => ({ action, status: 'Enabled', triggerType: 'Cron', cron: { expression, timeZone } });
+const cron = (expression: string, timeZone: string, action: 'Start' | 'Stop' = 'Stop'): ScheduleSpec => ({
+  action,
+  status: 'Enabled',
+  triggerType: 'Cron',
+  cron: { expression, timeZone },
+});
 const iso = (d: Date | undefined): string | undefined => d?.toISOString();
 
 describe('cron parsing', () => {
@@ -48,8 +53,12 @@ describe('schedules across DST in a Windows-named zone', () => {
   });
 
   it('takes India Standard Time (no DST, +05:30) and the IANA names alike', () => {
-    expect(iso(nextOccurrence(cron('0 18 * * *', 'India Standard Time'), new Date('2026-06-01T00:00:00Z')))).toBe('2026-06-01T12:30:00.000Z');
-    expect(iso(nextOccurrence(cron('0 18 * * *', 'Asia/Kolkata'), new Date('2026-06-01T00:00:00Z')))).toBe('2026-06-01T12:30:00.000Z');
+    expect(
+      iso(nextOccurrence(cron('0 18 * * *', 'India Standard Time'), new Date('2026-06-01T00:00:00Z'))),
+    ).toBe('2026-06-01T12:30:00.000Z');
+    expect(iso(nextOccurrence(cron('0 18 * * *', 'Asia/Kolkata'), new Date('2026-06-01T00:00:00Z')))).toBe(
+      '2026-06-01T12:30:00.000Z',
+    );
   });
 
   it('restricts days by weekday (weekdays only)', () => {
@@ -60,10 +69,20 @@ describe('schedules across DST in a Windows-named zone', () => {
 });
 
 describe('recurrence triggers', () => {
-  const rec = (r: NonNullable<ScheduleSpec['recurrence']>): ScheduleSpec => ({ action: 'Stop', status: 'Enabled', triggerType: 'Recurrence', recurrence: r });
+  const rec = (r: NonNullable<ScheduleSpec['recurrence']>): ScheduleSpec => ({
+    action: 'Stop',
+    status: 'Enabled',
+    triggerType: 'Recurrence',
+    recurrence: r,
+  });
 
   it('runs on the given week days at the given hours and minutes, in local time', () => {
-    const s = rec({ frequency: 'Week', interval: 1, timeZone: 'W. Europe Standard Time', schedule: { hours: [18], minutes: [30], weekDays: ['Monday', 'Thursday'] } });
+    const s = rec({
+      frequency: 'Week',
+      interval: 1,
+      timeZone: 'W. Europe Standard Time',
+      schedule: { hours: [18], minutes: [30], weekDays: ['Monday', 'Thursday'] },
+    });
     // Europe DST ends Sunday 25 October 2026. Thursday 22 Oct 18:30 CEST = 16:30Z; Monday 26 Oct 18:30 CET = 17:30Z.
     expect(iso(nextOccurrence(s, new Date('2026-10-20T00:00:00Z')))).toBe('2026-10-22T16:30:00.000Z');
     expect(iso(nextOccurrence(s, new Date('2026-10-23T00:00:00Z')))).toBe('2026-10-26T17:30:00.000Z');
@@ -83,13 +102,19 @@ describe('recurrence triggers', () => {
 describe('lastOccurrenceIn', () => {
   it('answers the latest occurrence of a window and nothing for an empty one', () => {
     const s = cron('0 * * * *', 'UTC');
-    expect(iso(lastOccurrenceIn(s, new Date('2026-11-01T00:30:00Z'), new Date('2026-11-01T03:10:00Z')))).toBe('2026-11-01T03:00:00.000Z');
-    expect(lastOccurrenceIn(s, new Date('2026-11-01T03:00:00Z'), new Date('2026-11-01T03:59:00Z'))).toBeUndefined();
+    expect(iso(lastOccurrenceIn(s, new Date('2026-11-01T00:30:00Z'), new Date('2026-11-01T03:10:00Z')))).toBe(
+      '2026-11-01T03:00:00.000Z',
+    );
+    expect(
+      lastOccurrenceIn(s, new Date('2026-11-01T03:00:00Z'), new Date('2026-11-01T03:59:00Z')),
+    ).toBeUndefined();
   });
 });
 
 describe('instantOf', () => {
   it('round-trips an ordinary wall time', () => {
-    expect(instantOf({ year: 2026, month: 7, day: 1, hour: 9, minute: 0 }, 'America/Los_Angeles').toISOString()).toBe('2026-07-01T16:00:00.000Z');
+    expect(
+      instantOf({ year: 2026, month: 7, day: 1, hour: 9, minute: 0 }, 'America/Los_Angeles').toISOString(),
+    ).toBe('2026-07-01T16:00:00.000Z');
   });
 });

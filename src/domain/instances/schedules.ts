@@ -3,7 +3,15 @@ import { resolveTimeZone } from '../compute/time-zones.js';
 import { cronDayMatches, parseCron } from './cron.js';
 import { addDays, daysBetween, instantOf, wallTimeOf, weekDayOf, type WallTime } from './zoned-time.js';
 
-const weekDayNumbers: Record<string, number> = { Sunday: 0, Monday: 1, Tuesday: 2, Wednesday: 3, Thursday: 4, Friday: 5, Saturday: 6 };
+const weekDayNumbers: Record<string, number> = {
+  Sunday: 0,
+  Monday: 1,
+  Tuesday: 2,
+  Wednesday: 3,
+  Thursday: 4,
+  Friday: 5,
+  Saturday: 6,
+};
 
 /** How far ahead occurrences are looked for (a 29 February cron fires within 8 years). */
 const HORIZON_DAYS = 366 * 8;
@@ -17,7 +25,9 @@ interface DayRule {
 }
 
 function product(hours: number[], minutes: number[]): { hour: number; minute: number }[] {
-  return hours.flatMap((hour) => minutes.map((minute) => ({ hour, minute }))).sort((a, b) => a.hour * 60 + a.minute - (b.hour * 60 + b.minute));
+  return hours
+    .flatMap((hour) => minutes.map((minute) => ({ hour, minute })))
+    .sort((a, b) => a.hour * 60 + a.minute - (b.hour * 60 + b.minute));
 }
 
 function startWall(startTime: string | undefined, zone: string): WallTime {
@@ -25,7 +35,13 @@ function startWall(startTime: string | undefined, zone: string): WallTime {
   // Azure writes startTime as a local wall time in the schedule's zone ("2026-03-01T18:00:00").
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?/.exec(startTime);
   if (!m) return wallTimeOf(new Date(startTime), zone);
-  return { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[4] ?? 0), minute: Number(m[5] ?? 0) };
+  return {
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hour: Number(m[4] ?? 0),
+    minute: Number(m[5] ?? 0),
+  };
 }
 
 type Recurrence = NonNullable<ScheduleSpec['recurrence']>;
@@ -37,25 +53,53 @@ function recurrenceRule(r: Recurrence, zone: string): DayRule | { everyMinutes: 
   const minutes = s?.minutes.length ? s.minutes : [start.minute];
   if (r.frequency === 'Minute') return { everyMinutes: r.interval, anchor: instantOf(start, zone) };
   if (r.frequency === 'Hour') {
-    if (!s?.minutes.length && !s?.hours.length) return { everyMinutes: r.interval * 60, anchor: instantOf(start, zone) };
-    const hrs = Array.from({ length: 24 }, (_, h) => h).filter((h) => (h - start.hour + 24 * r.interval) % r.interval === 0 || r.interval === 1);
+    if (!s?.minutes.length && !s?.hours.length)
+      return { everyMinutes: r.interval * 60, anchor: instantOf(start, zone) };
+    const hrs = Array.from({ length: 24 }, (_, h) => h).filter(
+      (h) => (h - start.hour + 24 * r.interval) % r.interval === 0 || r.interval === 1,
+    );
     return { zone, dayMatches: () => true, times: product(s.hours.length ? s.hours : hrs, minutes) };
   }
   const interval = r.interval;
-  if (r.frequency === 'Day') return { zone, dayMatches: (d) => daysBetween(start, d) % interval === 0, times: product(hours, minutes) };
+  if (r.frequency === 'Day')
+    return {
+      zone,
+      dayMatches: (d) => daysBetween(start, d) % interval === 0,
+      times: product(hours, minutes),
+    };
   if (r.frequency === 'Week') {
     const days = new Set((s?.weekDays ?? []).map((w) => weekDayNumbers[w] ?? -1));
     if (days.size === 0) days.add(weekDayOf(start.year, start.month, start.day));
-    const weekStart = addDays(start.year, start.month, start.day, -weekDayOf(start.year, start.month, start.day));
-    return { zone, dayMatches: (d) => days.has(weekDayOf(d.year, d.month, d.day)) && Math.floor(daysBetween(weekStart, d) / 7) % interval === 0, times: product(hours, minutes) };
+    const weekStart = addDays(
+      start.year,
+      start.month,
+      start.day,
+      -weekDayOf(start.year, start.month, start.day),
+    );
+    return {
+      zone,
+      dayMatches: (d) =>
+        days.has(weekDayOf(d.year, d.month, d.day)) &&
+        Math.floor(daysBetween(weekStart, d) / 7) % interval === 0,
+      times: product(hours, minutes),
+    };
   }
   const monthDays = new Set(s?.monthDays?.length ? s.monthDays : [start.day]);
-  return { zone, dayMatches: (d) => monthDays.has(d.day) && ((d.year - start.year) * 12 + d.month - start.month) % interval === 0, times: product(hours, minutes) };
+  return {
+    zone,
+    dayMatches: (d) =>
+      monthDays.has(d.day) && ((d.year - start.year) * 12 + d.month - start.month) % interval === 0,
+    times: product(hours, minutes),
+  };
 }
 
 function cronRule(expression: string, zone: string): DayRule {
   const c = parseCron(expression);
-  return { zone, dayMatches: (d) => cronDayMatches(c, d.month, d.day, weekDayOf(d.year, d.month, d.day)), times: product(c.hours, c.minutes) };
+  return {
+    zone,
+    dayMatches: (d) => cronDayMatches(c, d.month, d.day, weekDayOf(d.year, d.month, d.day)),
+    times: product(c.hours, c.minutes),
+  };
 }
 
 /**
@@ -68,8 +112,13 @@ export function nextOccurrence(schedule: ScheduleSpec, after: Date): Date | unde
   if (!trigger) return undefined;
   const zone = resolveTimeZone(trigger.timeZone);
   if (!zone) return undefined;
-  const rule = schedule.triggerType === 'Cron' ? cronRule(schedule.cron?.expression ?? '', zone) : recurrenceRule(schedule.recurrence as Recurrence, zone);
-  const notBefore = trigger.startTime ? Math.max(after.getTime(), instantOf(startWall(trigger.startTime, zone), zone).getTime() - 1) : after.getTime();
+  const rule =
+    schedule.triggerType === 'Cron'
+      ? cronRule(schedule.cron?.expression ?? '', zone)
+      : recurrenceRule(schedule.recurrence as Recurrence, zone);
+  const notBefore = trigger.startTime
+    ? Math.max(after.getTime(), instantOf(startWall(trigger.startTime, zone), zone).getTime() - 1)
+    : after.getTime();
   if ('everyMinutes' in rule) {
     const step = rule.everyMinutes * 60_000;
     const k = Math.max(0, Math.floor((notBefore - rule.anchor.getTime()) / step) + 1);

@@ -5,7 +5,16 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     formatters.set(zone, f);
   }
   return f;
@@ -22,8 +31,18 @@ export interface WallTime {
 
 /** The wall time an instant shows in `zone`. */
 export function wallTimeOf(instant: Date, zone: string): WallTime {
-  const parts = Object.fromEntries(formatter(zone).formatToParts(instant).map((p) => [p.type, p.value]));
-  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour) % 24, minute: Number(parts.minute) };
+  const parts = Object.fromEntries(
+    formatter(zone)
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour) % 24,
+    minute: Number(parts.minute),
+  };
 }
 
 /** UTC offset of `zone` at an instant, in ms (east positive). */
@@ -41,7 +60,9 @@ export function instantOf(w: WallTime, zone: string): Date {
   const wall = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute);
   const before = offsetMs(wall - 12 * 3600_000, zone);
   const after = offsetMs(wall + 12 * 3600_000, zone);
-  const valid = [...new Set([before, after])].map((o) => wall - o).filter((t) => offsetMs(t, zone) === wall - t);
+  const valid = [...new Set([before, after])]
+    .map((o) => wall - o)
+    .filter((t) => offsetMs(t, zone) === wall - t);
   if (valid.length > 0) return new Date(Math.min(...valid));
   return new Date(wall - before);
 }
@@ -52,12 +73,22 @@ export function weekDayOf(year: number, month: number, day: number): number {
 }
 
 /** The calendar date `days` after the given one. */
-export function addDays(year: number, month: number, day: number, days: number): { year: number; month: number; day: number } {
+export function addDays(
+  year: number,
+  month: number,
+  day: number,
+  days: number,
+): { year: number; month: number; day: number } {
   const d = new Date(Date.UTC(year, month - 1, day + days));
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
 
 /** Whole days between two calendar dates (b − a). */
-export function daysBetween(a: { year: number; month: number; day: number }, b: { year: number; month: number; day: number }): number {
-  return Math.round((Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86400_000);
+export function daysBetween(
+  a: { year: number; month: number; day: number },
+  b: { year: number; month: number; day: number },
+): number {
+  return Math.round(
+    (Date.UTC(b.year, b.month - 1, b.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86400_000,
+  );
 }

@@ -4,7 +4,11 @@ import { literalValue, type JobInput } from './job-spec.js';
 /** Where the agent places a file/folder input, relative to the job's working directory. */
 export function inputPlacement(name: string, input: JobInput): string {
   if (typeof input === 'object' && input.type === 'uri_file') {
-    const base = input.path.split('/').filter((p) => p !== '').pop() ?? name;
+    const base =
+      input.path
+        .split('/')
+        .filter((p) => p !== '')
+        .pop() ?? name;
     return `inputs/${name}/${base}`;
   }
   return `inputs/${name}`;
@@ -14,7 +18,11 @@ export function inputPlacement(name: string, input: JobInput): string {
  * Renders a command the way az ml does: `${{inputs.x}}` → the literal value or the placed path,
  * `${{outputs.y}}` → outputs/y; `$[[ … ]]` blocks are dropped when an input they use is absent.
  */
-export function renderCommand(command: string, inputs: Record<string, JobInput>, outputs: Record<string, unknown>): string {
+export function renderCommand(
+  command: string,
+  inputs: Record<string, JobInput>,
+  outputs: Record<string, unknown>,
+): string {
   const valueOf = (kind: string, name: string, strict: boolean): string | undefined => {
     if (kind === 'outputs') {
       if (name in outputs) return `outputs/${name}`;
@@ -26,16 +34,27 @@ export function renderCommand(command: string, inputs: Record<string, JobInput>,
         if (typeof input === 'object' && 'path' in input) return inputPlacement(name, input);
       }
     } else {
-      throw new HangarError('ValidationFailed', `command: '\${{${kind}.${name}}}' is not supported here (only inputs.* and outputs.*).`, 'command');
+      throw new HangarError(
+        'ValidationFailed',
+        `command: '\${{${kind}.${name}}}' is not supported here (only inputs.* and outputs.*).`,
+        'command',
+      );
     }
     if (!strict) return undefined;
     const defined = Object.keys(kind === 'inputs' ? inputs : outputs);
-    throw new HangarError('ValidationFailed', `command: '\${{${kind}.${name}}}' names no ${kind.slice(0, -1)}; defined ${kind}: ${defined.length > 0 ? defined.join(', ') : 'none'}.`, 'command');
+    throw new HangarError(
+      'ValidationFailed',
+      `command: '\${{${kind}.${name}}}' names no ${kind.slice(0, -1)}; defined ${kind}: ${defined.length > 0 ? defined.join(', ') : 'none'}.`,
+      'command',
+    );
   };
   const pattern = /\$\{\{\s*(\w+)\.(\w+)\s*\}\}/g;
   const optional = command.replace(/\$\[\[(.*?)\]\]/gs, (_m, body: string) => {
     let missing = false;
-    const rendered = body.replace(pattern, (_x, kind: string, name: string) => valueOf(kind, name, false) ?? ((missing = true), ''));
+    const rendered = body.replace(
+      pattern,
+      (_x, kind: string, name: string) => valueOf(kind, name, false) ?? ((missing = true), ''),
+    );
     return missing ? '' : rendered;
   });
   return optional.replace(pattern, (_m, kind: string, name: string) => valueOf(kind, name, true) ?? '');

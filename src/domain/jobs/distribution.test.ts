@@ -1,28 +1,64 @@
 import { describe, expect, it } from 'vitest';
-import { distributionEnv, nodeCommand, parseDistribution, processEnv, rendezvousPort } from './distribution.js';
+import {
+  distributionEnv,
+  nodeCommand,
+  parseDistribution,
+  processEnv,
+  rendezvousPort,
+} from './distribution.js';
 
 describe('distribution', () => {
   it('reads az ml distribution types and names a bad field', () => {
-    expect(parseDistribution({ type: 'pytorch', process_count_per_instance: 2 }, 2)).toEqual({ type: 'pytorch', processCountPerInstance: 2 });
+    expect(parseDistribution({ type: 'pytorch', process_count_per_instance: 2 }, 2)).toEqual({
+      type: 'pytorch',
+      processCountPerInstance: 2,
+    });
     expect(parseDistribution({ type: 'TensorFlow' }, 3)).toEqual({ type: 'tensorflow', workerCount: 3 });
     expect(parseDistribution(undefined, 2)).toEqual({ type: 'none', processCountPerInstance: 1 });
-    expect(() => parseDistribution({ type: 'ray' }, 2)).toThrow(/distribution.type: must be pytorch, mpi or tensorflow; got 'ray'/);
-    expect(() => parseDistribution({ type: 'mpi', process_count_per_instance: 0 }, 2)).toThrow(/distribution.process_count_per_instance/);
+    expect(() => parseDistribution({ type: 'ray' }, 2)).toThrow(
+      /distribution.type: must be pytorch, mpi or tensorflow; got 'ray'/,
+    );
+    expect(() => parseDistribution({ type: 'mpi', process_count_per_instance: 0 }, 2)).toThrow(
+      /distribution.process_count_per_instance/,
+    );
   });
 
   it('gives each node the variables PyTorch, MPI and TensorFlow expect', () => {
     const port = rendezvousPort('job-a');
     const torch = distributionEnv({ type: 'pytorch', processCountPerInstance: 2 }, 'job-a', 1, ['h0', 'h1']);
-    expect(torch).toMatchObject({ MASTER_ADDR: 'h0', MASTER_PORT: String(port), WORLD_SIZE: '4', NODE_RANK: '1', AZ_BATCH_HOST_LIST: 'h0,h1' });
-    expect(processEnv({ type: 'pytorch', processCountPerInstance: 2 }, 1, 1)).toEqual({ RANK: '3', LOCAL_RANK: '1', LOCAL_WORLD_SIZE: '2' });
-    expect(distributionEnv({ type: 'mpi', processCountPerInstance: 1 }, 'job-a', 0, ['h0', 'h1'])).toMatchObject({ OMPI_COMM_WORLD_SIZE: '2', PMI_SIZE: '2' });
-    expect(processEnv({ type: 'mpi', processCountPerInstance: 1 }, 1, 0)).toMatchObject({ OMPI_COMM_WORLD_RANK: '1', PMI_RANK: '1' });
-    const tf = JSON.parse(distributionEnv({ type: 'tensorflow', workerCount: 2 }, 'job-a', 1, ['h0', 'h1']).TF_CONFIG ?? '{}');
-    expect(tf).toEqual({ cluster: { worker: [`h0:${port + 1}`, `h1:${port + 2}`] }, task: { type: 'worker', index: 1 } });
+    expect(torch).toMatchObject({
+      MASTER_ADDR: 'h0',
+      MASTER_PORT: String(port),
+      WORLD_SIZE: '4',
+      NODE_RANK: '1',
+      AZ_BATCH_HOST_LIST: 'h0,h1',
+    });
+    expect(processEnv({ type: 'pytorch', processCountPerInstance: 2 }, 1, 1)).toEqual({
+      RANK: '3',
+      LOCAL_RANK: '1',
+      LOCAL_WORLD_SIZE: '2',
+    });
+    expect(
+      distributionEnv({ type: 'mpi', processCountPerInstance: 1 }, 'job-a', 0, ['h0', 'h1']),
+    ).toMatchObject({ OMPI_COMM_WORLD_SIZE: '2', PMI_SIZE: '2' });
+    expect(processEnv({ type: 'mpi', processCountPerInstance: 1 }, 1, 0)).toMatchObject({
+      OMPI_COMM_WORLD_RANK: '1',
+      PMI_RANK: '1',
+    });
+    const tf = JSON.parse(
+      distributionEnv({ type: 'tensorflow', workerCount: 2 }, 'job-a', 1, ['h0', 'h1']).TF_CONFIG ?? '{}',
+    );
+    expect(tf).toEqual({
+      cluster: { worker: [`h0:${port + 1}`, `h1:${port + 2}`] },
+      task: { type: 'worker', index: 1 },
+    });
   });
 
   it('runs the command itself for one process per node, a fail-fast launcher otherwise', () => {
-    expect(nodeCommand({ type: 'pytorch', processCountPerInstance: 1 }, 'python t.py')).toEqual({ command: 'python t.py', env: {} });
+    expect(nodeCommand({ type: 'pytorch', processCountPerInstance: 1 }, 'python t.py')).toEqual({
+      command: 'python t.py',
+      env: {},
+    });
     const many = nodeCommand({ type: 'pytorch', processCountPerInstance: 3 }, 'python t.py');
     expect(many.env).toEqual({ HANGAR_USER_COMMAND: 'python t.py' });
     expect(many.command).toContain('P=3');

@@ -3,17 +3,31 @@ import { HangarError } from '../errors/hangar-error.js';
 import type { Distribution } from './job-record.js';
 
 /** Reads az ml's `distribution` (pytorch, mpi, tensorflow), naming the field that is wrong. */
-export function parseDistribution(raw: Record<string, unknown> | undefined, instanceCount: number): Distribution {
+export function parseDistribution(
+  raw: Record<string, unknown> | undefined,
+  instanceCount: number,
+): Distribution {
   const count = (key: string): number => {
     const v = raw?.[key] ?? 1;
-    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 64) throw new HangarError('ValidationFailed', `distribution.${key}: must be an integer from 1 to 64; got ${JSON.stringify(v)}`, `distribution.${key}`);
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 64)
+      throw new HangarError(
+        'ValidationFailed',
+        `distribution.${key}: must be an integer from 1 to 64; got ${JSON.stringify(v)}`,
+        `distribution.${key}`,
+      );
     return v as number;
   };
   const type = String(raw?.type ?? 'none').toLowerCase();
-  if (type === 'pytorch' || type === 'mpi') return { type, processCountPerInstance: count('process_count_per_instance') };
-  if (type === 'tensorflow') return { type, workerCount: raw?.worker_count === undefined ? instanceCount : count('worker_count') };
+  if (type === 'pytorch' || type === 'mpi')
+    return { type, processCountPerInstance: count('process_count_per_instance') };
+  if (type === 'tensorflow')
+    return { type, workerCount: raw?.worker_count === undefined ? instanceCount : count('worker_count') };
   if (type === 'none') return { type, processCountPerInstance: 1 };
-  throw new HangarError('ValidationFailed', `distribution.type: must be pytorch, mpi or tensorflow; got '${type}'`, 'distribution.type');
+  throw new HangarError(
+    'ValidationFailed',
+    `distribution.type: must be pytorch, mpi or tensorflow; got '${type}'`,
+    'distribution.type',
+  );
 }
 
 /** A port for the job's rendezvous, the same on every rank (derived from its name). */
@@ -26,7 +40,12 @@ export function rendezvousPort(jobName: string): number {
  * MASTER_ADDR/PORT, WORLD_SIZE, NODE_RANK (RANK/LOCAL_RANK per process), MPI's OMPI_* / PMI_* and
  * host list, TensorFlow's TF_CONFIG. `hosts` are the nodes' addresses in rank order.
  */
-export function distributionEnv(d: Distribution, jobName: string, rank: number, hosts: readonly string[]): Record<string, string> {
+export function distributionEnv(
+  d: Distribution,
+  jobName: string,
+  rank: number,
+  hosts: readonly string[],
+): Record<string, string> {
   const port = rendezvousPort(jobName);
   const perNode = d.type === 'tensorflow' ? 1 : d.processCountPerInstance;
   const base: Record<string, string> = {
@@ -40,7 +59,12 @@ export function distributionEnv(d: Distribution, jobName: string, rank: number, 
     WORLD_SIZE: String(hosts.length * perNode),
     NODE_RANK: String(rank),
   };
-  if (d.type === 'mpi') Object.assign(base, { OMPI_COMM_WORLD_SIZE: base.WORLD_SIZE, OMPI_COMM_WORLD_LOCAL_SIZE: String(perNode), PMI_SIZE: base.WORLD_SIZE });
+  if (d.type === 'mpi')
+    Object.assign(base, {
+      OMPI_COMM_WORLD_SIZE: base.WORLD_SIZE,
+      OMPI_COMM_WORLD_LOCAL_SIZE: String(perNode),
+      PMI_SIZE: base.WORLD_SIZE,
+    });
   if (d.type === 'tensorflow') {
     const workers = hosts.map((h, i) => `${h}:${port + 1 + i}`);
     base.TF_CONFIG = JSON.stringify({ cluster: { worker: workers }, task: { type: 'worker', index: rank } });
@@ -55,8 +79,17 @@ export function distributionEnv(d: Distribution, jobName: string, rank: number, 
 export function processEnv(d: Distribution, nodeRank: number, localRank: number): Record<string, string> {
   const perNode = d.type === 'tensorflow' ? 1 : d.processCountPerInstance;
   const rank = String(nodeRank * perNode + localRank);
-  const env: Record<string, string> = { RANK: rank, LOCAL_RANK: String(localRank), LOCAL_WORLD_SIZE: String(perNode) };
-  if (d.type === 'mpi') Object.assign(env, { OMPI_COMM_WORLD_RANK: rank, OMPI_COMM_WORLD_LOCAL_RANK: String(localRank), PMI_RANK: rank });
+  const env: Record<string, string> = {
+    RANK: rank,
+    LOCAL_RANK: String(localRank),
+    LOCAL_WORLD_SIZE: String(perNode),
+  };
+  if (d.type === 'mpi')
+    Object.assign(env, {
+      OMPI_COMM_WORLD_RANK: rank,
+      OMPI_COMM_WORLD_LOCAL_RANK: String(localRank),
+      PMI_RANK: rank,
+    });
   return env;
 }
 
@@ -65,7 +98,10 @@ export function processEnv(d: Distribution, nodeRank: number, localRank: number)
  * node, else a launcher starting that many copies with their RANK/LOCAL_RANK that stops them all
  * as soon as one fails (the user's command travels in HANGAR_USER_COMMAND, unquoted).
  */
-export function nodeCommand(d: Distribution, userCommand: string): { command: string; env: Record<string, string> } {
+export function nodeCommand(
+  d: Distribution,
+  userCommand: string,
+): { command: string; env: Record<string, string> } {
   const perNode = d.type === 'tensorflow' ? 1 : d.processCountPerInstance;
   if (perNode === 1) return { command: userCommand, env: {} };
   const mpi = d.type === 'mpi' ? ' OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_LOCAL_RANK=$lr PMI_RANK=$r' : '';

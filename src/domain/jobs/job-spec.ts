@@ -53,20 +53,49 @@ export const jobSpecSchema = z.strictObject({
   tags: stringMap.optional(),
   code: z.string().min(1).optional(),
   command: z.string().min(1),
-  inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are letters, digits and _'), inputSchema).optional(),
-  outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'output names are letters, digits and _'), outputSchema).optional(),
+  inputs: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are letters, digits and _'),
+      inputSchema,
+    )
+    .optional(),
+  outputs: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'output names are letters, digits and _'),
+      outputSchema,
+    )
+    .optional(),
   environment: z.union([z.string().min(1), inlineEnvironment]).optional(),
   compute: z.string().min(1).optional(),
   environment_variables: stringMap.optional(),
   limits: z.strictObject({ timeout: z.number().int().positive() }).optional(),
-  resources: z.strictObject({ instance_count: z.number().int().min(1).default(1), instance_type: z.string().optional(), shm_size: z.string().optional(), properties: z.record(z.string(), z.unknown()).optional() }).optional(),
+  resources: z
+    .strictObject({
+      instance_count: z.number().int().min(1).default(1),
+      instance_type: z.string().optional(),
+      shm_size: z.string().optional(),
+      properties: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
   /** Accepted as az ml does: max_retries + 1 attempts (timeout per attempt not supported). */
-  retry_settings: z.strictObject({ max_retries: z.number().int().min(0).max(10), timeout: z.number().int().positive().optional() }).optional(),
+  retry_settings: z
+    .strictObject({
+      max_retries: z.number().int().min(0).max(10),
+      timeout: z.number().int().positive().optional(),
+    })
+    .optional(),
   distribution: z.record(z.string(), z.unknown()).optional(),
   identity: z.record(z.string(), z.unknown()).optional(),
   services: z.record(z.string(), z.unknown()).optional(),
   /** az ml v2 queue settings: `priority` orders the queue (high before medium before low, FIFO within). */
-  queue_settings: z.strictObject({ job_tier: z.enum(['null', 'spot', 'basic', 'standard', 'premium', 'Spot', 'Basic', 'Standard', 'Premium']).optional(), priority: z.enum(['low', 'medium', 'high']).optional() }).optional(),
+  queue_settings: z
+    .strictObject({
+      job_tier: z
+        .enum(['null', 'spot', 'basic', 'standard', 'premium', 'Spot', 'Basic', 'Standard', 'Premium'])
+        .optional(),
+      priority: z.enum(['low', 'medium', 'high']).optional(),
+    })
+    .optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -77,11 +106,21 @@ export type JobInput = z.infer<typeof inputSchema>;
 
 /** Validates a job spec, reporting every problem with its dotted field path. */
 export function parseJobSpec(raw: unknown): JobSpec {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new HangarError('ValidationFailed', 'The job spec must be a mapping of az ml command job fields.', '(body)');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new HangarError(
+      'ValidationFailed',
+      'The job spec must be a mapping of az ml command job fields.',
+      '(body)',
+    );
   const r = jobSpecSchema.safeParse(raw);
   if (!r.success) throwIfProblems(zodProblems(r.error, raw));
   const spec = r.data as JobSpec;
-  if (spec.code?.startsWith('azureml:')) throw new HangarError('ValidationFailed', `code: '${spec.code}' names a registered code asset; give a local folder here.`, 'code');
+  if (spec.code?.startsWith('azureml:'))
+    throw new HangarError(
+      'ValidationFailed',
+      `code: '${spec.code}' names a registered code asset; give a local folder here.`,
+      'code',
+    );
   return spec;
 }
 

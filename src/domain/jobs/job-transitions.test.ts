@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
-import { applyAttemptReport, assignJob, fencedAttemptStopped, loseAttempt, markNotResponding, preemptAttempt, reattach, requestCancel, requestPreemption, setWaitReason, settleReleasedAttempt } from './job-transitions.js';
+import {
+  applyAttemptReport,
+  assignJob,
+  fencedAttemptStopped,
+  loseAttempt,
+  markNotResponding,
+  preemptAttempt,
+  reattach,
+  requestCancel,
+  requestPreemption,
+  setWaitReason,
+  settleReleasedAttempt,
+} from './job-transitions.js';
 import { queuedJob } from './test-jobs.js';
 
 const now = new Date('2026-01-01T00:01:00.000Z');
-const report = (phase: AttemptStatusReport['phase'], extra: Partial<AttemptStatusReport> = {}): AttemptStatusReport => ({ attempt: 1, phase, at: now.toISOString(), ...extra });
+const report = (
+  phase: AttemptStatusReport['phase'],
+  extra: Partial<AttemptStatusReport> = {},
+): AttemptStatusReport => ({ attempt: 1, phase, at: now.toISOString(), ...extra });
 const onNode = () => ({ ...assignJob(queuedJob(), { id: 'n1', name: 'n1' }, now), delivered: true });
 
 describe('job transitions', () => {
@@ -22,18 +37,32 @@ describe('job transitions', () => {
     j = applyAttemptReport(j, report('Running'), now) ?? j;
     expect(j).toMatchObject({ status: 'Running', startTime: now.toISOString() });
     j = applyAttemptReport(j, report('Completed', { exitCode: 0 }), now) ?? j;
-    expect(j).toMatchObject({ status: 'Completed', exitCode: 0, endTime: now.toISOString(), nodeId: undefined, error: undefined });
+    expect(j).toMatchObject({
+      status: 'Completed',
+      exitCode: 0,
+      endTime: now.toISOString(),
+      nodeId: undefined,
+      error: undefined,
+    });
     expect(j.attempts[0]?.status).toBe('Completed');
   });
 
   it('a failed attempt fails the job with the message when no attempts remain', () => {
     const j = applyAttemptReport(onNode(), report('Failed', { exitCode: 3, message: 'exit code 3' }), now);
-    expect(j).toMatchObject({ status: 'Failed', exitCode: 3, error: { code: 'JobFailed', message: 'exit code 3' } });
+    expect(j).toMatchObject({
+      status: 'Failed',
+      exitCode: 3,
+      error: { code: 'JobFailed', message: 'exit code 3' },
+    });
   });
 
   it('a failed attempt is retried while attempts remain', () => {
     const base = onNode();
-    const j = applyAttemptReport({ ...base, run: { ...base.run, maxAttempts: 2 } }, report('Failed', { exitCode: 1, message: 'boom' }), now);
+    const j = applyAttemptReport(
+      { ...base, run: { ...base.run, maxAttempts: 2 } },
+      report('Failed', { exitCode: 1, message: 'boom' }),
+      now,
+    );
     expect(j).toMatchObject({ status: 'Queued', nodeId: undefined, delivered: false });
     expect(j?.reason).toContain('retrying');
     expect(j?.attempts[0]).toMatchObject({ status: 'Failed', exitCode: 1 });
@@ -48,7 +77,10 @@ describe('job transitions', () => {
   });
 
   it('cancel: queued ends at once; on a node becomes CancelRequested until the node reports', () => {
-    expect(requestCancel(queuedJob(), now)).toMatchObject({ status: 'Canceled', error: { code: 'JobCanceled' } });
+    expect(requestCancel(queuedJob(), now)).toMatchObject({
+      status: 'Canceled',
+      error: { code: 'JobCanceled' },
+    });
     const asked = requestCancel(onNode(), now);
     expect(asked).toMatchObject({ status: 'CancelRequested', cancelRequested: true });
     const running = asked && applyAttemptReport(asked, report('Running'), now);
@@ -59,12 +91,18 @@ describe('job transitions', () => {
 
   it('an attempt stopped by a released node ends as lost: retried, or resumed when it was being preempted', () => {
     const base = onNode();
-    const running = applyAttemptReport({ ...base, run: { ...base.run, maxAttempts: 2 } }, report('Running'), now);
+    const running = applyAttemptReport(
+      { ...base, run: { ...base.run, maxAttempts: 2 } },
+      report('Running'),
+      now,
+    );
     const lost = running && fencedAttemptStopped(running, report('Canceled'), 'node n1 was released', now);
     expect(lost).toMatchObject({ status: 'Queued', nodeId: undefined });
     expect(lost?.attempts[0]).toMatchObject({ status: 'Failed', reason: 'node n1 was released' });
     // Another attempt's report, or an attempt already ended, changes nothing.
-    expect(running && fencedAttemptStopped(running, { ...report('Canceled'), attempt: 2 }, 'x', now)).toBeUndefined();
+    expect(
+      running && fencedAttemptStopped(running, { ...report('Canceled'), attempt: 2 }, 'x', now),
+    ).toBeUndefined();
     expect(lost && fencedAttemptStopped(lost, report('Canceled'), 'x', now)).toBeUndefined();
     const preempting = running && requestPreemption(running, 'spot reclaimed', now, now);
     const resumed = preempting && settleReleasedAttempt(preempting, 'node n1 was released', now);
@@ -81,8 +119,14 @@ describe('job transitions', () => {
 
   it('a lost node retries or fails the job with the reason', () => {
     const running = applyAttemptReport(onNode(), report('Running'), now);
-    expect(running && loseAttempt(running, 'node n1 was lost', now)).toMatchObject({ status: 'Failed', reason: 'node n1 was lost', error: { message: 'node n1 was lost' } });
-    const retry = running && loseAttempt({ ...running, run: { ...running.run, maxAttempts: 3 } }, 'node n1 was lost', now);
+    expect(running && loseAttempt(running, 'node n1 was lost', now)).toMatchObject({
+      status: 'Failed',
+      reason: 'node n1 was lost',
+      error: { message: 'node n1 was lost' },
+    });
+    const retry =
+      running &&
+      loseAttempt({ ...running, run: { ...running.run, maxAttempts: 3 } }, 'node n1 was lost', now);
     expect(retry).toMatchObject({ status: 'Queued', nodeId: undefined });
     expect(retry?.reason).toContain('attempt 2 of 3');
   });
@@ -96,12 +140,20 @@ describe('job transitions', () => {
   it('preemption: the node is asked to stop the job, which returns to the queue without using a retry', () => {
     const deadline = new Date(now.getTime() + 10_000);
     const asked = requestPreemption(onNode(), 'spot reclaimed', deadline, now);
-    expect(asked).toMatchObject({ preemptRequested: { reason: 'spot reclaimed', deadline: deadline.toISOString() } });
+    expect(asked).toMatchObject({
+      preemptRequested: { reason: 'spot reclaimed', deadline: deadline.toISOString() },
+    });
     if (!asked) return;
     expect(requestPreemption(asked, 'again', deadline, now)).toBeUndefined();
     // However the node words the stop, the attempt counts as preempted, and its checkpoint is kept.
     const back = applyAttemptReport(asked, report('Canceled', { checkpointSnapshotId: 'ck1' }), now);
-    expect(back).toMatchObject({ status: 'Queued', nodeId: undefined, delivered: false, checkpointSnapshotId: 'ck1', preemptRequested: undefined });
+    expect(back).toMatchObject({
+      status: 'Queued',
+      nodeId: undefined,
+      delivered: false,
+      checkpointSnapshotId: 'ck1',
+      preemptRequested: undefined,
+    });
     expect(back?.attempts[0]).toMatchObject({ preempted: true, reason: 'preempted: spot reclaimed' });
     // maxAttempts is 1, yet the job may run again: preempted attempts do not count.
     if (!back) return;

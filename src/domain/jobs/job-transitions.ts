@@ -1,5 +1,12 @@
 import type { AttemptStatusReport } from '../nodes/agent-protocol.js';
-import { countedAttempts, currentAttempt, terminalStates, type AttemptRecord, type JobRecord, type JobState } from './job-record.js';
+import {
+  countedAttempts,
+  currentAttempt,
+  terminalStates,
+  type AttemptRecord,
+  type JobRecord,
+  type JobState,
+} from './job-record.js';
 
 /**
  * Pure state changes of a job. Each returns the next record (modifiedAt set; the version is the
@@ -19,8 +26,22 @@ function withAttempt(job: JobRecord, changes: Partial<AttemptRecord>): AttemptRe
 
 /** The scheduler placed a queued job on a node: a new attempt starts, not yet delivered. */
 export function assignJob(job: JobRecord, node: { id: string; name: string }, now: Date): JobRecord {
-  const attempt: AttemptRecord = { attempt: job.attempts.length + 1, nodeId: node.id, nodeName: node.name, status: 'Queued' };
-  return bump(job, { nodeId: node.id, delivered: false, attempts: [...job.attempts, attempt], reason: `assigned to node ${node.name}; waiting for it to pick the job up` }, now);
+  const attempt: AttemptRecord = {
+    attempt: job.attempts.length + 1,
+    nodeId: node.id,
+    nodeName: node.name,
+    status: 'Queued',
+  };
+  return bump(
+    job,
+    {
+      nodeId: node.id,
+      delivered: false,
+      attempts: [...job.attempts, attempt],
+      reason: `assigned to node ${node.name}; waiting for it to pick the job up`,
+    },
+    now,
+  );
 }
 
 /** The waiting reason changed (only written when it differs). */
@@ -42,50 +63,133 @@ const phaseState: Record<AttemptStatusReport['phase'], JobState> = {
  * A node reported a phase of the current attempt. Stale reports (another attempt, or a job
  * already terminal) change nothing. A failed attempt is retried while attempts remain.
  */
-export function applyAttemptReport(job: JobRecord, report: AttemptStatusReport, now: Date): JobRecord | undefined {
+export function applyAttemptReport(
+  job: JobRecord,
+  report: AttemptStatusReport,
+  now: Date,
+): JobRecord | undefined {
   const attempt = currentAttempt(job);
   // An attempt that already ended (lost, preempted) is history: late reports change nothing.
-  if (!attempt || attempt.attempt !== report.attempt || attempt.endTime !== undefined || terminalStates.has(job.status)) return undefined;
-  const withCheckpoint = report.checkpointSnapshotId ? { ...job, checkpointSnapshotId: report.checkpointSnapshotId } : job;
+  if (
+    !attempt ||
+    attempt.attempt !== report.attempt ||
+    attempt.endTime !== undefined ||
+    terminalStates.has(job.status)
+  )
+    return undefined;
+  const withCheckpoint = report.checkpointSnapshotId
+    ? { ...job, checkpointSnapshotId: report.checkpointSnapshotId }
+    : job;
   // Stopped during a preemption (however the node words it): resume elsewhere, whatever the exit.
-  const stoppedByPreemption = job.preemptRequested !== undefined && (report.phase === 'Canceled' || report.phase === 'Failed');
-  if (report.phase === 'Preempted' || stoppedByPreemption) return preemptAttempt(withCheckpoint, report.message ?? job.preemptRequested?.reason ?? 'its node was preempted', now);
+  const stoppedByPreemption =
+    job.preemptRequested !== undefined && (report.phase === 'Canceled' || report.phase === 'Failed');
+  if (report.phase === 'Preempted' || stoppedByPreemption)
+    return preemptAttempt(
+      withCheckpoint,
+      report.message ?? job.preemptRequested?.reason ?? 'its node was preempted',
+      now,
+    );
   return applyPhase(withCheckpoint, attempt, report, now);
 }
 
-function applyPhase(job: JobRecord, attempt: AttemptRecord, report: AttemptStatusReport, now: Date): JobRecord | undefined {
+function applyPhase(
+  job: JobRecord,
+  attempt: AttemptRecord,
+  report: AttemptStatusReport,
+  now: Date,
+): JobRecord | undefined {
   const state = phaseState[report.phase];
   if (!terminalStates.has(state)) {
     const shown: JobState = job.cancelRequested ? 'CancelRequested' : state;
     if (job.status === shown && attempt.status === state) return undefined;
     const startTime = state === 'Running' ? (job.startTime ?? report.at) : job.startTime;
-    return bump(job, { status: shown, reason: undefined, startTime, attempts: withAttempt(job, { status: state, startTime: attempt.startTime ?? report.at }) }, now);
+    return bump(
+      job,
+      {
+        status: shown,
+        reason: undefined,
+        startTime,
+        attempts: withAttempt(job, { status: state, startTime: attempt.startTime ?? report.at }),
+      },
+      now,
+    );
   }
-  const ended = withAttempt(job, { status: state, endTime: report.at, exitCode: report.exitCode, reason: report.message });
+  const ended = withAttempt(job, {
+    status: state,
+    endTime: report.at,
+    exitCode: report.exitCode,
+    reason: report.message,
+  });
   if (state === 'Failed' && !job.cancelRequested && countedAttempts(job) < job.run.maxAttempts) {
-    return requeue({ ...job, attempts: ended }, `attempt ${attempt.attempt} failed (${report.message ?? `exit code ${report.exitCode ?? '?'}`}); retrying`, now);
+    return requeue(
+      { ...job, attempts: ended },
+      `attempt ${attempt.attempt} failed (${report.message ?? `exit code ${report.exitCode ?? '?'}`}); retrying`,
+      now,
+    );
   }
-  const error = state === 'Completed' ? undefined : { code: state === 'Canceled' ? 'JobCanceled' : 'JobFailed', message: report.message ?? `exit code ${report.exitCode ?? '?'}` };
-  return bump(job, { status: state, attempts: ended, exitCode: report.exitCode, error, reason: state === 'Completed' ? undefined : report.message, endTime: report.at, nodeId: undefined }, now);
+  const error =
+    state === 'Completed'
+      ? undefined
+      : {
+          code: state === 'Canceled' ? 'JobCanceled' : 'JobFailed',
+          message: report.message ?? `exit code ${report.exitCode ?? '?'}`,
+        };
+  return bump(
+    job,
+    {
+      status: state,
+      attempts: ended,
+      exitCode: report.exitCode,
+      error,
+      reason: state === 'Completed' ? undefined : report.message,
+      endTime: report.at,
+      nodeId: undefined,
+    },
+    now,
+  );
 }
 
 /** Back to the queue for a fresh attempt. */
 function requeue(job: JobRecord, reason: string, now: Date): JobRecord {
-  return bump(job, { status: 'Queued', nodeId: undefined, delivered: false, preemptRequested: undefined, reason }, now);
+  return bump(
+    job,
+    { status: 'Queued', nodeId: undefined, delivered: false, preemptRequested: undefined, reason },
+    now,
+  );
 }
 
 /** Ends a job that is not on a node (or whose node is gone) without asking a node. */
-export function finishWithoutNode(job: JobRecord, state: 'Failed' | 'Canceled', message: string, now: Date): JobRecord {
+export function finishWithoutNode(
+  job: JobRecord,
+  state: 'Failed' | 'Canceled',
+  message: string,
+  now: Date,
+): JobRecord {
   const at = now.toISOString();
   const attempts = withAttempt(job, { status: state, endTime: at, reason: message });
-  return bump(job, { status: state, attempts, reason: message, error: { code: state === 'Canceled' ? 'JobCanceled' : 'JobFailed', message }, endTime: at, nodeId: undefined }, now);
+  return bump(
+    job,
+    {
+      status: state,
+      attempts,
+      reason: message,
+      error: { code: state === 'Canceled' ? 'JobCanceled' : 'JobFailed', message },
+      endTime: at,
+      nodeId: undefined,
+    },
+    now,
+  );
 }
 
 /** A cancel request: queued jobs end at once; jobs on a node wait for the node to stop them. */
 export function requestCancel(job: JobRecord, now: Date): JobRecord | undefined {
   if (terminalStates.has(job.status) || job.cancelRequested) return undefined;
   if (!job.nodeId) return finishWithoutNode(job, 'Canceled', 'canceled before it started', now);
-  return bump(job, { cancelRequested: true, status: 'CancelRequested', reason: 'cancel requested; the node is stopping it' }, now);
+  return bump(
+    job,
+    { cancelRequested: true, status: 'CancelRequested', reason: 'cancel requested; the node is stopping it' },
+    now,
+  );
 }
 
 /** Its node stopped heartbeating: the job may well still run, so it is not failed. */
@@ -106,8 +210,16 @@ export function reattach(job: JobRecord, now: Date): JobRecord | undefined {
 export function loseAttempt(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
   if (terminalStates.has(job.status)) return undefined;
   if (job.cancelRequested) return finishWithoutNode(job, 'Canceled', `canceled; ${reason}`, now);
-  const ended = { ...job, attempts: withAttempt(job, { status: 'Failed', endTime: now.toISOString(), reason }) };
-  if (countedAttempts(job) < job.run.maxAttempts) return requeue(ended, `${reason}; retrying (attempt ${countedAttempts(job) + 1} of ${job.run.maxAttempts})`, now);
+  const ended = {
+    ...job,
+    attempts: withAttempt(job, { status: 'Failed', endTime: now.toISOString(), reason }),
+  };
+  if (countedAttempts(job) < job.run.maxAttempts)
+    return requeue(
+      ended,
+      `${reason}; retrying (attempt ${countedAttempts(job) + 1} of ${job.run.maxAttempts})`,
+      now,
+    );
   return finishWithoutNode(ended, 'Failed', reason, now);
 }
 
@@ -120,16 +232,39 @@ export function settleReleasedAttempt(job: JobRecord, reason: string, now: Date)
  * The agent of a node being released stopped the attempt (it acknowledged the kill): the node is
  * fenced for this attempt, which now ends as a lost one. Reports of other attempts change nothing.
  */
-export function fencedAttemptStopped(job: JobRecord, report: AttemptStatusReport, reason: string, now: Date): JobRecord | undefined {
+export function fencedAttemptStopped(
+  job: JobRecord,
+  report: AttemptStatusReport,
+  reason: string,
+  now: Date,
+): JobRecord | undefined {
   const attempt = currentAttempt(job);
-  if (!attempt || attempt.attempt !== report.attempt || attempt.endTime !== undefined || terminalStates.has(job.status)) return undefined;
+  if (
+    !attempt ||
+    attempt.attempt !== report.attempt ||
+    attempt.endTime !== undefined ||
+    terminalStates.has(job.status)
+  )
+    return undefined;
   return settleReleasedAttempt(job, reason, now);
 }
 
 /** Its node is being preempted: the node is told to stop it (SIGTERM, grace) so it can checkpoint. */
-export function requestPreemption(job: JobRecord, reason: string, deadline: Date, now: Date): JobRecord | undefined {
+export function requestPreemption(
+  job: JobRecord,
+  reason: string,
+  deadline: Date,
+  now: Date,
+): JobRecord | undefined {
   if (terminalStates.has(job.status) || job.preemptRequested || !job.nodeId) return undefined;
-  return bump(job, { preemptRequested: { reason, deadline: deadline.toISOString() }, reason: `${reason}; stopping it by ${deadline.toISOString()} to resume on another node` }, now);
+  return bump(
+    job,
+    {
+      preemptRequested: { reason, deadline: deadline.toISOString() },
+      reason: `${reason}; stopping it by ${deadline.toISOString()} to resume on another node`,
+    },
+    now,
+  );
 }
 
 /**
@@ -139,6 +274,15 @@ export function requestPreemption(job: JobRecord, reason: string, deadline: Date
 export function preemptAttempt(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
   if (terminalStates.has(job.status)) return undefined;
   if (job.cancelRequested) return finishWithoutNode(job, 'Canceled', `canceled; ${reason}`, now);
-  const attempts = withAttempt(job, { status: 'Failed', endTime: now.toISOString(), reason: `preempted: ${reason}`, preempted: true });
-  return requeue({ ...job, attempts, preemptRequested: undefined }, `attempt ${job.attempts.length} was preempted (${reason}); waiting to resume${job.checkpointSnapshotId ? ' from its checkpoint' : ''}`, now);
+  const attempts = withAttempt(job, {
+    status: 'Failed',
+    endTime: now.toISOString(),
+    reason: `preempted: ${reason}`,
+    preempted: true,
+  });
+  return requeue(
+    { ...job, attempts, preemptRequested: undefined },
+    `attempt ${job.attempts.length} was preempted (${reason}); waiting to resume${job.checkpointSnapshotId ? ' from its checkpoint' : ''}`,
+    now,
+  );
 }

@@ -17,7 +17,10 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     jobType: 'Command',
     status: job.status,
     statusReason: job.reason,
-    priority: (Object.keys(queuePriority) as (keyof typeof queuePriority)[]).find((k) => queuePriority[k] === job.priority) ?? job.priority,
+    priority:
+      (Object.keys(queuePriority) as (keyof typeof queuePriority)[]).find(
+        (k) => queuePriority[k] === job.priority,
+      ) ?? job.priority,
     displayName: job.displayName ?? job.name,
     experimentName: job.experimentName,
     description: spec.description,

@@ -28,7 +28,10 @@ export interface SchedulingDecision {
 }
 
 /** Queue order: higher priority first, then first come, first served. */
-export function queueOrder(a: Pick<JobRecord, 'priority' | 'queueSeq'>, b: Pick<JobRecord, 'priority' | 'queueSeq'>): number {
+export function queueOrder(
+  a: Pick<JobRecord, 'priority' | 'queueSeq'>,
+  b: Pick<JobRecord, 'priority' | 'queueSeq'>,
+): number {
   return b.priority - a.priority || a.queueSeq - b.queueSeq;
 }
 
@@ -37,7 +40,11 @@ function instanceClosed(compute: ComputeForScheduling): boolean {
   return kindOf(compute).isInstance && compute.state !== 'Running' && compute.state !== 'JobRunning';
 }
 
-function waitReason(compute: ComputeForScheduling | undefined, computeName: string, nodes: SchedulableNode[]): string {
+function waitReason(
+  compute: ComputeForScheduling | undefined,
+  computeName: string,
+  nodes: SchedulableNode[],
+): string {
   if (!compute) return `compute ${computeName} does not exist`;
   if (instanceClosed(compute)) return `compute ${computeName} is ${compute.state}`;
   const ready = nodes.filter((n) => n.state === 'idle' || n.state === 'running');
@@ -82,7 +89,10 @@ class FreeSlots {
   private readonly position = new Map<string, number>();
   private top = 0;
 
-  constructor(nodes: readonly SchedulableNode[], readonly free: Map<string, number>) {
+  constructor(
+    nodes: readonly SchedulableNode[],
+    readonly free: Map<string, number>,
+  ) {
     nodes.forEach((n, i) => this.position.set(n.id, i));
     for (const n of nodes) {
       const f = free.get(n.id) ?? 0;
@@ -136,8 +146,14 @@ class FreeSlots {
  * and computes and applies the result. O(jobs · log jobs + nodes): free slots only shrink during
  * a pass, so every job left waiting on a compute waits for the same reason, computed once.
  */
-export function decideAssignments(queued: readonly JobRecord[], nodes: readonly SchedulableNode[], computes: ReadonlyMap<string, ComputeForScheduling>): SchedulingDecision {
-  const free = new Map(nodes.map((n) => [n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0]));
+export function decideAssignments(
+  queued: readonly JobRecord[],
+  nodes: readonly SchedulableNode[],
+  computes: ReadonlyMap<string, ComputeForScheduling>,
+): SchedulingDecision {
+  const free = new Map(
+    nodes.map((n) => [n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0]),
+  );
   const byCompute = new Map<string, SchedulableNode[]>();
   for (const n of nodes) {
     const list = byCompute.get(n.computeName);
@@ -172,15 +188,27 @@ export function decideAssignments(queued: readonly JobRecord[], nodes: readonly 
       for (const rank of unit) decision.assignments.push({ jobName: rank.name, nodeId: pool.take() ?? '' });
       continue;
     }
-    const reason = behind ?? `waiting for ${unit.length} free nodes of ${first.computeName} at once (${pool.freeNodes} free now)`;
+    const reason =
+      behind ??
+      `waiting for ${unit.length} free nodes of ${first.computeName} at once (${pool.freeNodes} free now)`;
     for (const rank of unit) decision.waiting.push({ jobName: rank.name, reason });
-    if (!behind && first.gang) reasons.set(first.computeName, `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`);
+    if (!behind && first.gang)
+      reasons.set(
+        first.computeName,
+        `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`,
+      );
   }
   for (const job of waiting) {
     let reason = reasons.get(job.computeName);
     if (reason === undefined) {
-      const view = (byCompute.get(job.computeName) ?? []).map((n) => ({ ...n, busy: n.slots - (free.get(n.id) ?? 0) }));
-      reasons.set(job.computeName, (reason = waitReason(computes.get(job.computeName), job.computeName, view)));
+      const view = (byCompute.get(job.computeName) ?? []).map((n) => ({
+        ...n,
+        busy: n.slots - (free.get(n.id) ?? 0),
+      }));
+      reasons.set(
+        job.computeName,
+        (reason = waitReason(computes.get(job.computeName), job.computeName, view)),
+      );
     }
     decision.waiting.push({ jobName: job.name, reason });
   }

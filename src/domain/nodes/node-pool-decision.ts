@@ -45,13 +45,23 @@ const live = (s: NodeRecord['state']): boolean => s !== 'leaving' && s !== 'pree
  */
 export function decidePool(input: PoolInput, now: Date): PoolDecision {
   const nodes = input.nodes.filter((n) => live(n.state));
-  if (input.deleting) return { target: 0, provision: 0, release: nodes.map((n) => ({ nodeId: n.id, reason: 'compute is being deleted' })) };
+  if (input.deleting)
+    return {
+      target: 0,
+      provision: 0,
+      release: nodes.map((n) => ({ nodeId: n.id, reason: 'compute is being deleted' })),
+    };
   if (kindOf(input).isInstance) {
     const target = input.wantRunning ? 1 : 0;
     // A restart replaces every node started before it was asked for.
-    const stale = input.restartRequestedAt ? nodes.filter((n) => (n.createdAt ?? '') < String(input.restartRequestedAt)) : [];
+    const stale = input.restartRequestedAt
+      ? nodes.filter((n) => (n.createdAt ?? '') < String(input.restartRequestedAt))
+      : [];
     const kept = nodes.filter((n) => !stale.includes(n));
-    const release = [...stale.map((n) => ({ nodeId: n.id, reason: 'instance restarting' })), ...kept.slice(target).map((n) => ({ nodeId: n.id, reason: 'instance stopped' }))];
+    const release = [
+      ...stale.map((n) => ({ nodeId: n.id, reason: 'instance restarting' })),
+      ...kept.slice(target).map((n) => ({ nodeId: n.id, reason: 'instance stopped' })),
+    ];
     // The fresh node starts once the old one is gone: one node per instance at a time.
     return { target, provision: stale.length > 0 ? 0 : Math.max(0, target - kept.length), release };
   }
@@ -59,21 +69,44 @@ export function decidePool(input: PoolInput, now: Date): PoolDecision {
   const wanted = Math.max(0, target - nodes.length);
   if (input.lockedBy !== undefined && (wanted > 0 || nodes.length > target)) {
     // Azure leaves such a cluster silently stuck; here the lock is named on it.
-    return { target, provision: 0, release: [], blocked: { code: 'ScopeLocked', message: `cannot scale from ${nodes.length} to ${target} node(s): ${input.lockedBy}` } };
+    return {
+      target,
+      provision: 0,
+      release: [],
+      blocked: {
+        code: 'ScopeLocked',
+        message: `cannot scale from ${nodes.length} to ${target} node(s): ${input.lockedBy}`,
+      },
+    };
   }
   const allowed = input.quota ? Math.max(0, input.quota.newNodesAllowed) : wanted;
   const provision = Math.min(wanted, allowed);
-  const blocked = provision < wanted && input.quota ? { code: 'QuotaExceeded' as const, message: input.quota.shortfall(wanted) } : undefined;
+  const blocked =
+    provision < wanted && input.quota
+      ? { code: 'QuotaExceeded' as const, message: input.quota.shortfall(wanted) }
+      : undefined;
   const idleLimitMs = (parseIsoDuration(input.idleTimeBeforeScaleDown) ?? 120) * 1000;
   const surplus = nodes.length - target;
   const release: PoolDecision['release'] = [];
   let nextReleaseAt: Date | undefined;
   if (surplus > 0) {
-    const idle = nodes.filter((n) => n.state === 'idle' && n.idleSince !== undefined).sort((a, b) => String(a.idleSince).localeCompare(String(b.idleSince)));
-    const expired = idle.filter((n) => now.getTime() - new Date(String(n.idleSince)).getTime() >= idleLimitMs);
-    for (const n of expired.slice(0, surplus)) release.push({ nodeId: n.id, reason: `idle longer than ${input.idleTimeBeforeScaleDown}` });
+    const idle = nodes
+      .filter((n) => n.state === 'idle' && n.idleSince !== undefined)
+      .sort((a, b) => String(a.idleSince).localeCompare(String(b.idleSince)));
+    const expired = idle.filter(
+      (n) => now.getTime() - new Date(String(n.idleSince)).getTime() >= idleLimitMs,
+    );
+    for (const n of expired.slice(0, surplus))
+      release.push({ nodeId: n.id, reason: `idle longer than ${input.idleTimeBeforeScaleDown}` });
     const waiting = idle.find((n) => !expired.includes(n));
-    if (release.length < surplus && waiting) nextReleaseAt = new Date(new Date(String(waiting.idleSince)).getTime() + idleLimitMs);
+    if (release.length < surplus && waiting)
+      nextReleaseAt = new Date(new Date(String(waiting.idleSince)).getTime() + idleLimitMs);
   }
-  return { target, provision, release, ...(nextReleaseAt ? { nextReleaseAt } : {}), ...(blocked ? { blocked } : {}) };
+  return {
+    target,
+    provision,
+    release,
+    ...(nextReleaseAt ? { nextReleaseAt } : {}),
+    ...(blocked ? { blocked } : {}),
+  };
 }

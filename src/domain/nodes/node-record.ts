@@ -56,7 +56,12 @@ export type NodeHealth = 'healthy' | 'not-responding' | 'lost';
  * Judges a registered node: healthy while heartbeats are recent; not-responding after
  * `missedAfterMs` of silence; lost after `lostAfterMs` more (the grace period).
  */
-export function nodeHealth(node: Pick<NodeRecord, 'lastHeartbeatAt' | 'registeredAt'>, now: Date, missedAfterMs: number, lostAfterMs: number): NodeHealth {
+export function nodeHealth(
+  node: Pick<NodeRecord, 'lastHeartbeatAt' | 'registeredAt'>,
+  now: Date,
+  missedAfterMs: number,
+  lostAfterMs: number,
+): NodeHealth {
   const last = node.lastHeartbeatAt ?? node.registeredAt;
   if (!last) return 'healthy';
   const silent = now.getTime() - new Date(last).getTime();

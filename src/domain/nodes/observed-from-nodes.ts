@@ -5,7 +5,11 @@ import type { NodeRecord } from './node-record.js';
  * What a compute's observed properties say about its nodes (Azure's fields): clusters report
  * node counts per state.
  */
-export function observedFromNodes(spec: ComputeSpec, nodes: readonly Pick<NodeRecord, 'state'>[], target: number): Record<string, unknown> {
+export function observedFromNodes(
+  spec: ComputeSpec,
+  nodes: readonly Pick<NodeRecord, 'state'>[],
+  target: number,
+): Record<string, unknown> {
   const count = (s: NodeRecord['state']): number => nodes.filter((n) => n.state === s).length;
   // An instance's state is written by the instance loop (it needs setup, power and activity too).
   if (isInstanceSpec(spec)) return {};

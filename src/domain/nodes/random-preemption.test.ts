@@ -16,9 +16,10 @@ describe('random preemption', () => {
 
   it('averages to the mean interval over many passes', () => {
     let seed = 42;
-    const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     let preemptions = 0;
-    for (let pass = 0; pass < 100_000; pass++) preemptions += pickPreemptions(['n'], 100, 10_000, random).length;
+    for (let pass = 0; pass < 100_000; pass++)
+      preemptions += pickPreemptions(['n'], 100, 10_000, random).length;
     // 100,000 passes of 100 ms = 10,000 s at one preemption per 10 s: about 1,000.
     expect(preemptions).toBeGreaterThan(900);
     expect(preemptions).toBeLessThan(1100);

@@ -8,7 +8,12 @@ export function preemptionProbability(elapsedMs: number, meanIntervalMs: number)
 }
 
 /** The nodes to preempt now: each candidate independently, with one draw from `random` apiece. */
-export function pickPreemptions<T>(candidates: readonly T[], elapsedMs: number, meanIntervalMs: number, random: () => number): T[] {
+export function pickPreemptions<T>(
+  candidates: readonly T[],
+  elapsedMs: number,
+  meanIntervalMs: number,
+  random: () => number,
+): T[] {
   const p = preemptionProbability(elapsedMs, meanIntervalMs);
   return candidates.filter(() => random() < p);
 }

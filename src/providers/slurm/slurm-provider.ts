@@ -36,28 +36,63 @@ export class SlurmProvider implements Provider {
 
   /** The agent command and node folders on the cluster (installed over SSH for a login node; once). */
   private agentSetup(): Promise<{ agent: string[]; nodesDir: string }> {
-    this.setup ??= this.commands.agentSetup(this.name.replace(/^slurm:/, ''), this.nodesDir, [process.execPath, this.agentEntry]).catch((err: unknown) => {
-      this.setup = undefined;
-      throw err;
-    });
+    this.setup ??= this.commands
+      .agentSetup(this.name.replace(/^slurm:/, ''), this.nodesDir, [process.execPath, this.agentEntry])
+      .catch((err: unknown) => {
+        this.setup = undefined;
+        throw err;
+      });
     return this.setup;
   }
 
   /** Checks the partition (and QOS) can take jobs, answering Slurm's own words when not. */
   async verify(signal?: AbortSignal): Promise<void> {
-    const args = ['--test-only', '--parsable', '-p', this.placement.partition, ...this.extraArgs(), '--nodes=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--wrap', 'true'];
+    const args = [
+      '--test-only',
+      '--parsable',
+      '-p',
+      this.placement.partition,
+      ...this.extraArgs(),
+      '--nodes=1',
+      `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`,
+      '--wrap',
+      'true',
+    ];
     const r = await this.commands.run('sbatch', args, undefined, signal);
     if (r.code !== 0) throw slurmFailure('sbatch --test-only', r, this.commands.where);
   }
 
   private extraArgs(): string[] {
-    return [...(this.placement.qos ? ['--qos', this.placement.qos] : []), ...(this.placement.account ? ['--account', this.placement.account] : [])];
+    return [
+      ...(this.placement.qos ? ['--qos', this.placement.qos] : []),
+      ...(this.placement.account ? ['--account', this.placement.account] : []),
+    ];
   }
 
   private script(req: NodeProvisionRequest, dir: string, agentCommand: string[]): string {
-    const agent = [...agentCommand, 'agent', '--server', req.serverUrl, '--token-file', `${dir}/agent-token`, '--work-dir', dir, '--slots', String(req.slots), '--node-id', req.nodeId, '--slurm', ...(req.agentArgs ?? [])];
+    const agent = [
+      ...agentCommand,
+      'agent',
+      '--server',
+      req.serverUrl,
+      '--token-file',
+      `${dir}/agent-token`,
+      '--work-dir',
+      dir,
+      '--slots',
+      String(req.slots),
+      '--node-id',
+      req.nodeId,
+      '--slurm',
+      ...(req.agentArgs ?? []),
+    ];
     // A batch script must be a script: its variable parts go in only through the quoting helper.
-    return ['#!/bin/bash', `export HANGAR_NODE_ID=${shellQuote(req.nodeId)}`, `exec ${commandLine(agent)}`, ''].join('\n');
+    return [
+      '#!/bin/bash',
+      `export HANGAR_NODE_ID=${shellQuote(req.nodeId)}`,
+      `exec ${commandLine(agent)}`,
+      '',
+    ].join('\n');
   }
 
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
@@ -69,11 +104,26 @@ export class SlurmProvider implements Provider {
     if (made.code !== 0) throw slurmFailure('mkdir', made, this.commands.where);
     // The one-time token goes on stdin into a 0600 file on the shared file system, which the agent reads and deletes:
     // neither the batch script (kept by Slurm) nor a command line (ps) carries it.
-    const saved = await this.commands.run('sh', ['-c', 'umask 077 && rm -f "$1" && cat > "$1"', 'sh', `${dir}/agent-token`], req.nodeToken, signal);
+    const saved = await this.commands.run(
+      'sh',
+      ['-c', 'umask 077 && rm -f "$1" && cat > "$1"', 'sh', `${dir}/agent-token`],
+      req.nodeToken,
+      signal,
+    );
     if (saved.code !== 0) throw slurmFailure('writing the node token', saved, this.commands.where);
     const args = [
-      '--parsable', `--job-name=${JOB_PREFIX}${req.nodeId}`, `--comment=${this.name}`, '-p', this.placement.partition, ...this.extraArgs(),
-      '--nodes=1', '--ntasks=1', `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`, '--requeue', `--output=${dir}/agent.log`, '--open-mode=append',
+      '--parsable',
+      `--job-name=${JOB_PREFIX}${req.nodeId}`,
+      `--comment=${this.name}`,
+      '-p',
+      this.placement.partition,
+      ...this.extraArgs(),
+      '--nodes=1',
+      '--ntasks=1',
+      `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`,
+      '--requeue',
+      `--output=${dir}/agent.log`,
+      '--open-mode=append',
     ];
     const r = await this.commands.run('sbatch', args, this.script(req, dir, agent), signal);
     if (r.code !== 0) throw slurmFailure('sbatch', r, this.commands.where);
@@ -85,26 +135,44 @@ export class SlurmProvider implements Provider {
   private async queue(signal?: AbortSignal): Promise<{ jobId: string; nodeId: string; state: string }[]> {
     const r = await this.commands.run('squeue', ['-h', '-o', '%i|%j|%T|%k'], undefined, signal);
     if (r.code !== 0) throw slurmFailure('squeue', r, this.commands.where);
-    return r.stdout.split('\n').map((l) => l.trim().split('|')).filter((p) => p.length === 4 && p[1]?.startsWith(JOB_PREFIX) && p[3] === this.name)
-      .map(([jobId = '', name = '', state = '']) => ({ jobId, nodeId: name.slice(JOB_PREFIX.length), state }));
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim().split('|'))
+      .filter((p) => p.length === 4 && p[1]?.startsWith(JOB_PREFIX) && p[3] === this.name)
+      .map(([jobId = '', name = '', state = '']) => ({
+        jobId,
+        nodeId: name.slice(JOB_PREFIX.length),
+        state,
+      }));
   }
 
   async describe(nodeId: string, signal?: AbortSignal): Promise<ProviderNode> {
-    const job = (await this.queue(signal)).find((j) => j.nodeId === nodeId && !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)/.test(j.state));
+    const job = (await this.queue(signal)).find(
+      (j) =>
+        j.nodeId === nodeId &&
+        !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)/.test(j.state),
+    );
     return { nodeId, ref: job?.jobId ?? '', state: job ? 'running' : 'gone' };
   }
 
   async list(signal?: AbortSignal): Promise<ProviderNode[]> {
-    return (await this.queue(signal)).filter((j) => !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT)/.test(j.state)).map((j) => ({ nodeId: j.nodeId, ref: j.jobId, state: 'running' as const }));
+    return (await this.queue(signal))
+      .filter((j) => !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT)/.test(j.state))
+      .map((j) => ({ nodeId: j.nodeId, ref: j.jobId, state: 'running' as const }));
   }
 
   /** `scancel` by name (idempotent: nothing to cancel is fine); the node's folder goes, its log stays. */
   async terminate(nodeId: string, signal?: AbortSignal): Promise<void> {
     const r = await this.commands.run('scancel', ['--name', `${JOB_PREFIX}${nodeId}`], undefined, signal);
     if (r.code !== 0) throw slurmFailure('scancel', r, this.commands.where);
-    for (let i = 0; i < 50 && (await this.describe(nodeId, signal)).state === 'running'; i++) await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 50 && (await this.describe(nodeId, signal)).state === 'running'; i++)
+      await new Promise((res) => setTimeout(res, 100));
     const dir = `${(await this.agentSetup()).nodesDir}/${nodeId}`;
-    await this.commands.run('rm', ['-rf', `${dir}/jobs`, `${dir}/envs`, `${dir}/session.json`, `${dir}/agent-token`], undefined, signal);
+    await this.commands.run(
+      'rm',
+      ['-rf', `${dir}/jobs`, `${dir}/envs`, `${dir}/session.json`, `${dir}/agent-token`],
+      undefined,
+      signal,
+    );
   }
-
 }

@@ -9,7 +9,12 @@ import type { CommandResult, SlurmCommands } from './slurm-commands.js';
 export class SshSlurmCommands implements SlurmCommands {
   readonly where: string;
 
-  constructor(private readonly target: () => Promise<SshTarget>, login: string, private readonly slurmConf: string | undefined, private readonly bundleDir: string) {
+  constructor(
+    private readonly target: () => Promise<SshTarget>,
+    login: string,
+    private readonly slurmConf: string | undefined,
+    private readonly bundleDir: string,
+  ) {
     this.where = `login node ${login}${slurmConf ? ` (SLURM_CONF=${slurmConf})` : ''}`;
   }
 
@@ -20,7 +25,9 @@ export class SshSlurmCommands implements SlurmCommands {
   async run(command: string, args: string[], input?: string, signal?: AbortSignal): Promise<CommandResult> {
     signal?.throwIfAborted();
     // `env` sets SLURM_CONF for the one command: the whole line is an argv, nothing pasted into a shell string.
-    const argv = this.slurmConf ? ['env', `SLURM_CONF=${this.slurmConf}`, command, ...args] : [command, ...args];
+    const argv = this.slurmConf
+      ? ['env', `SLURM_CONF=${this.slurmConf}`, command, ...args]
+      : [command, ...args];
     return this.session((c) => c.exec(argv, input));
   }
 
@@ -28,9 +35,13 @@ export class SshSlurmCommands implements SlurmCommands {
     return this.session(async (c) => {
       const pwd = await c.exec(['sh', '-c', 'cd && pwd']);
       const home = pwd.stdout.trim();
-      if (pwd.code !== 0 || !home.startsWith('/')) throw remoteFailure(`finding the home folder on ${this.where} failed`, pwd);
+      if (pwd.code !== 0 || !home.startsWith('/'))
+        throw remoteFailure(`finding the home folder on ${this.where} failed`, pwd);
       const dir = await installAgent(c, this.bundleDir);
-      return { agent: ['node', `${home}/${dir}/dist/cli/main.js`], nodesDir: `${home}/${nodesFolder(scope)}` };
+      return {
+        agent: ['node', `${home}/${dir}/dist/cli/main.js`],
+        nodesDir: `${home}/${nodesFolder(scope)}`,
+      };
     });
   }
 }

@@ -18,15 +18,24 @@ export async function installAgent(c: SshConnection, bundleDir: string): Promise
 }
 
 /** Unpacks the bundle on stdin into "$1" (relative to home), atomically: a half-unpacked folder is never `.ready`. */
-const INSTALL = 'cd && rm -rf "$1.tmp" && mkdir -p "$1.tmp" && tar -xzf - -C "$1.tmp" && touch "$1.tmp/.ready" && rm -rf "$1" && mv "$1.tmp" "$1"';
+const INSTALL =
+  'cd && rm -rf "$1.tmp" && mkdir -p "$1.tmp" && tar -xzf - -C "$1.tmp" && touch "$1.tmp/.ready" && rm -rf "$1" && mv "$1.tmp" "$1"';
 
 /**
  * A command on the machine that failed, in its own words: a full disk or quota is `capacity`, a
  * command the login shell cannot find or a permission it lacks (and anything else) is `refused`.
  */
-export function remoteFailure(what: string, r: { code: number; stdout: string; stderr: string }): ProviderError {
+export function remoteFailure(
+  what: string,
+  r: { code: number; stdout: string; stderr: string },
+): ProviderError {
   const text = (r.stderr || r.stdout).trim() || `exit code ${r.code}`;
-  const kind = /No space left on device|Disk quota exceeded|Cannot allocate memory|Resource temporarily unavailable/i.test(text) ? 'capacity' : 'refused';
+  const kind =
+    /No space left on device|Disk quota exceeded|Cannot allocate memory|Resource temporarily unavailable/i.test(
+      text,
+    )
+      ? 'capacity'
+      : 'refused';
   return new ProviderError(kind, `${what}: ${text}`);
 }
 

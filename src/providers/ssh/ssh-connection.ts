@@ -30,11 +30,31 @@ export function connectFailure(
 ): ProviderError {
   const where = `${target.host}:${target.port}`;
   if (offered.mismatch)
-    return new ProviderError('credentials', `the host key of ${where} changed: pinned ${target.pinnedHostKey ?? ''}, offered ${offered.fingerprint}. If the machine was reinstalled, detach and attach it again; otherwise someone may be intercepting the connection.`, { cause: err });
-  if (err.level === 'client-authentication' || /All configured authentication methods failed/i.test(err.message))
-    return new ProviderError('credentials', `authentication failed for user '${target.username}' at ${where} with the ${target.privateKey ? 'private key' : 'password'} given (the server said: ${err.message}).`, { cause: err });
-  if (err.level === 'client-socket' || err.level === 'client-timeout' || err.level === 'client-dns' || /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Timed out/.test(`${err.code ?? ''} ${err.message}`))
-    return new ProviderError('unreachable', `cannot reach ${where}: ${err.code ?? err.message}.`, { cause: err });
+    return new ProviderError(
+      'credentials',
+      `the host key of ${where} changed: pinned ${target.pinnedHostKey ?? ''}, offered ${offered.fingerprint}. If the machine was reinstalled, detach and attach it again; otherwise someone may be intercepting the connection.`,
+      { cause: err },
+    );
+  if (
+    err.level === 'client-authentication' ||
+    /All configured authentication methods failed/i.test(err.message)
+  )
+    return new ProviderError(
+      'credentials',
+      `authentication failed for user '${target.username}' at ${where} with the ${target.privateKey ? 'private key' : 'password'} given (the server said: ${err.message}).`,
+      { cause: err },
+    );
+  if (
+    err.level === 'client-socket' ||
+    err.level === 'client-timeout' ||
+    err.level === 'client-dns' ||
+    /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|Timed out/.test(
+      `${err.code ?? ''} ${err.message}`,
+    )
+  )
+    return new ProviderError('unreachable', `cannot reach ${where}: ${err.code ?? err.message}.`, {
+      cause: err,
+    });
   if (err.level === 'handshake' || /Handshake failed|no matching/i.test(err.message))
     return new ProviderError('refused', `SSH to ${where} failed: ${err.message}`, { cause: err });
   return new ProviderError('unreachable', `SSH to ${where} failed: ${err.message}`, { cause: err });
@@ -45,7 +65,9 @@ export async function loginDetails(target: () => Promise<SshTarget>): Promise<Ss
   try {
     return await target();
   } catch (err) {
-    throw err instanceof ProviderError ? err : new ProviderError('credentials', (err as Error).message, { cause: err });
+    throw err instanceof ProviderError
+      ? err
+      : new ProviderError('credentials', (err as Error).message, { cause: err });
   }
 }
 
@@ -56,7 +78,10 @@ export function fingerprint(key: Buffer): string {
 
 /** An open SSH connection that runs commands. */
 export class SshConnection {
-  private constructor(private readonly client: Client, readonly hostKey: string) {}
+  private constructor(
+    private readonly client: Client,
+    readonly hostKey: string,
+  ) {}
 
   /** Connects, runs `work` on the connection, and always closes it. */
   static async using<T>(target: SshTarget, work: (c: SshConnection) => Promise<T>): Promise<T> {
@@ -98,7 +123,13 @@ export class SshConnection {
         client.connect(config);
       } catch (err) {
         // A key ssh2 cannot parse (or a wrong passphrase) fails before any connection.
-        reject(new ProviderError('credentials', `cannot use the credentials for ${where}: ${(err as Error).message}`, { cause: err }));
+        reject(
+          new ProviderError(
+            'credentials',
+            `cannot use the credentials for ${where}: ${(err as Error).message}`,
+            { cause: err },
+          ),
+        );
       }
     });
   }
@@ -108,11 +139,21 @@ export class SshConnection {
    * with variable parts pasted in), with optional stdin; answers its exit code and output. A script
    * is `['sh', '-c', SCRIPT, 'sh', ...args]` with SCRIPT constant and the variable parts in args.
    */
-  exec(argv: readonly string[], input?: Buffer | string): Promise<{ code: number; stdout: string; stderr: string }> {
+  exec(
+    argv: readonly string[],
+    input?: Buffer | string,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       this.client.exec(commandLine(argv), (err, stream) => {
         // The server refusing another session (MaxSessions) is a lack of room; anything else is the connection going.
-        if (err) return reject(new ProviderError(/Channel open failure/i.test(err.message) ? 'capacity' : 'unreachable', `cannot run a command over SSH: ${err.message}`, { cause: err }));
+        if (err)
+          return reject(
+            new ProviderError(
+              /Channel open failure/i.test(err.message) ? 'capacity' : 'unreachable',
+              `cannot run a command over SSH: ${err.message}`,
+              { cause: err },
+            ),
+          );
         let stdout = '';
         let stderr = '';
         let code = 0;

@@ -18,7 +18,8 @@ const START_AGENT =
 /** $1: a node's folder (relative to home); prints the agent's pid when it runs. */
 const DESCRIBE = 'cd && pid=$(cat "$1/agent.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && echo "$pid"';
 /** $1: the compute's node folders; prints `<node id> <pid>` per running agent. */
-const LIST = 'cd && for f in "$1"/*/agent.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); kill -0 "$p" 2>/dev/null && echo "$(basename "$(dirname "$f")") $p"; done; true';
+const LIST =
+  'cd && for f in "$1"/*/agent.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); kill -0 "$p" 2>/dev/null && echo "$(basename "$(dirname "$f")") $p"; done; true';
 /** $1: a node's folder: its agent's process group (jobs too) stopped, the folder emptied but its log. */
 const TERMINATE =
   'cd && w="$1"; if [ -f "$w/agent.pid" ]; then p=$(cat "$w/agent.pid"); kill -TERM -"$p" 2>/dev/null; for i in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; kill -KILL -"$p" 2>/dev/null; fi; for g in $(cat "$w/job-pgids" 2>/dev/null); do kill -KILL -"$g" 2>/dev/null; done; [ -d "$w" ] && find "$w" -mindepth 1 -maxdepth 1 ! -name agent.log -exec rm -rf {} +; true';
@@ -57,7 +58,10 @@ export class SshProvider implements Provider {
       const version = r.stdout.trim();
       const major = Number(/^v(\d+)/.exec(version)?.[1] ?? 0);
       if (r.code !== 0 || major < MIN_NODE_MAJOR) {
-        throw new ProviderError('refused', `the machine needs Node.js ${MIN_NODE_MAJOR} or later on the PATH of '${(await loginDetails(this.target)).username}' to run the Hangar agent; ${r.code !== 0 ? `\`node --version\` failed: ${(r.stderr || r.stdout).trim() || `exit code ${r.code}`}` : `found ${version}`}.`);
+        throw new ProviderError(
+          'refused',
+          `the machine needs Node.js ${MIN_NODE_MAJOR} or later on the PATH of '${(await loginDetails(this.target)).username}' to run the Hangar agent; ${r.code !== 0 ? `\`node --version\` failed: ${(r.stderr || r.stdout).trim() || `exit code ${r.code}`}` : `found ${version}`}.`,
+        );
       }
       return { hostKey: c.hostKey, node: version };
     });
@@ -73,7 +77,22 @@ export class SshProvider implements Provider {
       const home = pwd.stdout.trim();
       if (pwd.code !== 0 || !home.startsWith('/')) throw remoteFailure('finding the home folder failed', pwd);
       const work = `${home}/${this.nodesDir}/${req.nodeId}`;
-      const agent = ['node', `${home}/${dir}/dist/cli/main.js`, 'agent', '--server', req.serverUrl, '--token-file', `${work}/agent-token`, '--work-dir', work, '--slots', String(req.slots), '--node-id', req.nodeId, ...(req.agentArgs ?? [])];
+      const agent = [
+        'node',
+        `${home}/${dir}/dist/cli/main.js`,
+        'agent',
+        '--server',
+        req.serverUrl,
+        '--token-file',
+        `${work}/agent-token`,
+        '--work-dir',
+        work,
+        '--slots',
+        String(req.slots),
+        '--node-id',
+        req.nodeId,
+        ...(req.agentArgs ?? []),
+      ];
       const r = await c.exec(['sh', '-c', START_AGENT, 'sh', work, req.nodeId, ...agent], req.nodeToken);
       if (r.code !== 0) throw remoteFailure('starting the agent failed', r);
       return { nodeId: req.nodeId, ref: r.stdout.trim(), state: 'running' as const };
@@ -90,7 +109,11 @@ export class SshProvider implements Provider {
   async list(signal?: AbortSignal): Promise<ProviderNode[]> {
     signal?.throwIfAborted();
     const r = await this.session((c) => c.exec(['sh', '-c', LIST, 'sh', this.nodesDir]));
-    return r.stdout.split('\n').map((l) => l.trim().split(' ')).filter((p) => p.length === 2).map(([nodeId = '', ref = '']) => ({ nodeId, ref, state: 'running' as const }));
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter((p) => p.length === 2)
+      .map(([nodeId = '', ref = '']) => ({ nodeId, ref, state: 'running' as const }));
   }
 
   /** Stops the agent's process group (its jobs too) and removes the node's folder but its log. */

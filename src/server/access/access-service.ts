@@ -2,13 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { authorize, type Principal } from '../../domain/access/authorize.js';
 import type { AuditRecord, TokenRecord, UserRecord } from '../../domain/access/identity-records.js';
-import { builtInRoles, isValidScope, roleAllows, type RoleAssignment, type RoleDefinition } from '../../domain/access/roles.js';
+import {
+  builtInRoles,
+  isValidScope,
+  roleAllows,
+  type RoleAssignment,
+  type RoleDefinition,
+} from '../../domain/access/roles.js';
 import { assignmentVisible, listableWorkspaces } from '../../domain/access/visibility.js';
 import { identitiesOf, type ManagedIdentity } from '../../domain/access/managed-identity.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { Page, PageRequest } from '../../store/store.js';
-import { HashSlots, hashPassword, newSecret, readSignedToken, signToken, tokenHash, verifyPassword } from './credentials.js';
+import {
+  HashSlots,
+  hashPassword,
+  newSecret,
+  readSignedToken,
+  signToken,
+  tokenHash,
+  verifyPassword,
+} from './credentials.js';
 import { hashToken as nodeTokenHash } from '../nodes/node-tokens.js';
 import { addressThrottle, LoginThrottle, userThrottle } from './login-throttle.js';
 
@@ -52,9 +66,21 @@ export class AccessService {
   async bootstrap(): Promise<{ user: string; password: string; token: string } | undefined> {
     if ((await this.ctx.store.access.users()).length > 0) return undefined;
     const password = newSecret('').slice(0, 24);
-    const user: UserRecord = { id: randomUUID(), name: 'admin', passwordHash: await hashPassword(password), createdAt: this.now().toISOString() };
+    const user: UserRecord = {
+      id: randomUUID(),
+      name: 'admin',
+      passwordHash: await hashPassword(password),
+      createdAt: this.now().toISOString(),
+    };
     await this.ctx.store.access.insertUser(user);
-    await this.ctx.store.access.insertAssignment({ id: randomUUID(), principalId: user.id, roleName: 'Owner', scope: '/', createdAt: user.createdAt, createdBy: 'bootstrap' });
+    await this.ctx.store.access.insertAssignment({
+      id: randomUUID(),
+      principalId: user.id,
+      roleName: 'Owner',
+      scope: '/',
+      createdAt: user.createdAt,
+      createdBy: 'bootstrap',
+    });
     const { token } = await this.createToken(user, 'bootstrap', 365);
     return { user: user.name, password, token };
   }
@@ -66,7 +92,9 @@ export class AccessService {
     if (bearer.startsWith(JOB_PREFIX)) return this.jobFromToken(bearer);
     if (bearer.startsWith(IDENTITY_PREFIX)) {
       const p = readSignedToken<IdentityTokenPayload>(this.ctx.secrets, IDENTITY_PREFIX, bearer);
-      return p && p.exp * 1000 > this.now().getTime() ? { kind: 'identity', objectId: p.sub, name: p.name } : undefined;
+      return p && p.exp * 1000 > this.now().getTime()
+        ? { kind: 'identity', objectId: p.sub, name: p.name }
+        : undefined;
     }
     const node = await this.ctx.store.nodes.bySessionTokenHash(nodeTokenHash(bearer));
     return node ? { kind: 'node', objectId: node.id, name: node.id } : undefined;
@@ -85,8 +113,14 @@ export class AccessService {
     const job = await this.ctx.store.jobs.get(p.ws, p.job);
     const current = job?.attempts[job.attempts.length - 1]?.attempt;
     // A run token lives as long as its attempt: a finished or superseded attempt's token is dead.
-    if (!job || current !== p.attempt || ['Completed', 'Failed', 'Canceled'].includes(job.status)) return undefined;
-    return { kind: 'job', objectId: `job:${p.ws}/${p.job}`, name: `${p.ws}/${p.job}`, run: `${p.ws}/${p.run}` };
+    if (!job || current !== p.attempt || ['Completed', 'Failed', 'Canceled'].includes(job.status))
+      return undefined;
+    return {
+      kind: 'job',
+      objectId: `job:${p.ws}/${p.job}`,
+      name: `${p.ws}/${p.job}`,
+      run: `${p.ws}/${p.run}`,
+    };
   }
 
   /** Throws AuthorizationFailed naming the missing action unless the principal may act. */
@@ -98,12 +132,17 @@ export class AccessService {
   private async denial(principal: Principal, action: string, where: RouteScope): Promise<string | undefined> {
     if (principal.kind === 'node') {
       // Nodes read code and write outputs/checkpoints; everything else they do goes through agent routes.
-      return /\/snapshots\/(read|write)$/.test(action) ? undefined : `node '${principal.name}' may not perform ${action}: nodes use the agent routes.`;
+      return /\/snapshots\/(read|write)$/.test(action)
+        ? undefined
+        : `node '${principal.name}' may not perform ${action}: nodes use the agent routes.`;
     }
     if (principal.kind === 'job') {
       const ws = principal.run?.split('/')[0] ?? '';
-      const ok = /\/jobs\/(read|write)$/.test(action) && where.kind === 'scope' && where.scope === `/workspaces/${ws}`;
-      return ok ? undefined : `job '${principal.name}' may not perform ${action}: a run token only logs to its own run (use its managed identity for more).`;
+      const ok =
+        /\/jobs\/(read|write)$/.test(action) && where.kind === 'scope' && where.scope === `/workspaces/${ws}`;
+      return ok
+        ? undefined
+        : `job '${principal.name}' may not perform ${action}: a run token only logs to its own run (use its managed identity for more).`;
     }
     const roles = await this.roleMap();
     const mine = await this.ctx.store.access.assignments({ principalId: principal.objectId });
@@ -112,7 +151,13 @@ export class AccessService {
       return d.allowed ? undefined : d.message;
     }
     const usable = where.kind === 'root' ? mine.filter((a) => a.scope === '/') : mine;
-    if (usable.some((a) => { const r = roles.get(a.roleName.toLowerCase()); return r !== undefined && roleAllows(r, action); })) return undefined;
+    if (
+      usable.some((a) => {
+        const r = roles.get(a.roleName.toLowerCase());
+        return r !== undefined && roleAllows(r, action);
+      })
+    )
+      return undefined;
     return `${principal.kind} '${principal.name}' may not perform ${action}${where.kind === 'root' ? ' (it needs a role at the server scope /)' : ''}: none of its roles include it.`;
   }
 
@@ -130,7 +175,12 @@ export class AccessService {
   /** The workspaces a list shows the caller: 'all', or the lower-case names it may read (see visibility.ts). */
   async listableWorkspaces(principal: Principal, action: string): Promise<'all' | string[]> {
     if (principal.kind === 'node' || principal.kind === 'job') return [];
-    return listableWorkspaces(principal, action, await this.ctx.store.access.assignments({ principalId: principal.objectId }), await this.roleMap());
+    return listableWorkspaces(
+      principal,
+      action,
+      await this.ctx.store.access.assignments({ principalId: principal.objectId }),
+      await this.roleMap(),
+    );
   }
 
   /** Role assignments (at or below `scopePrefix`) the caller may see, as Azure's access blade shows them (see visibility.ts). */
@@ -139,7 +189,9 @@ export class AccessService {
     if (principal.kind === 'node' || principal.kind === 'job') return [];
     const roles = await this.roleMap();
     const mine = await this.ctx.store.access.assignments({ principalId: principal.objectId });
-    return all.filter((a) => assignmentVisible(principal, a, 'Microsoft.Authorization/roleAssignments/read', mine, roles));
+    return all.filter((a) =>
+      assignmentVisible(principal, a, 'Microsoft.Authorization/roleAssignments/read', mine, roles),
+    );
   }
 
   /** Built-in and custom roles by lower-case name. */
@@ -153,30 +205,64 @@ export class AccessService {
    * client address (`from`): once in backoff the answer is TooManyRequests with its wait, and no
    * password is checked. Hashing runs off the event loop.
    */
-  async login(name: string, password: string, from = 'unknown'): Promise<{ token: string; user: UserRecord; expiresAt: string }> {
+  async login(
+    name: string,
+    password: string,
+    from = 'unknown',
+  ): Promise<{ token: string; user: UserRecord; expiresAt: string }> {
     const byUser = { key: `user:${name.toLowerCase()}`, policy: userThrottle };
     const byAddress = { key: `address:${from}`, policy: addressThrottle };
     const wait = this.loginThrottle.begin([byUser, byAddress]);
     if (wait !== undefined) {
-      const err = new HangarError('TooManyRequests', `Too many failed sign-ins for user '${name}' or from ${from}; try again in ${wait} s.`, 'user');
+      const err = new HangarError(
+        'TooManyRequests',
+        `Too many failed sign-ins for user '${name}' or from ${from}; try again in ${wait} s.`,
+        'user',
+      );
       err.retryAfterSeconds = wait;
       throw err;
     }
     const user = await this.ctx.store.access.userByName(name);
     const ok = await this.hashing.run(() => verifyPassword(password, user?.passwordHash));
-    if (!user || user.disabled || !ok) throw new HangarError('Unauthenticated', 'Unknown user name or wrong password.', 'password');
+    if (!user || user.disabled || !ok)
+      throw new HangarError('Unauthenticated', 'Unknown user name or wrong password.', 'password');
     this.loginThrottle.succeeded(byUser, [byAddress]);
     const token = newSecret('hgs_');
     const expiresAt = new Date(this.now().getTime() + SESSION_HOURS * 3600_000).toISOString();
-    await this.ctx.store.access.insertToken({ id: randomUUID(), userId: user.id, kind: 'session', name: 'studio session', hash: tokenHash(token), createdAt: this.now().toISOString(), expiresAt });
+    await this.ctx.store.access.insertToken({
+      id: randomUUID(),
+      userId: user.id,
+      kind: 'session',
+      name: 'studio session',
+      hash: tokenHash(token),
+      createdAt: this.now().toISOString(),
+      expiresAt,
+    });
     return { token, user, expiresAt };
   }
 
   /** An API token for a user; the value is answered once and only its hash is kept. */
-  async createToken(user: UserRecord, name: string, days: number): Promise<{ token: string; record: TokenRecord }> {
-    if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new HangarError('ValidationFailed', `expiresInDays must be between 1 and 3650; got ${days}.`, 'expiresInDays');
+  async createToken(
+    user: UserRecord,
+    name: string,
+    days: number,
+  ): Promise<{ token: string; record: TokenRecord }> {
+    if (!Number.isFinite(days) || days <= 0 || days > 3650)
+      throw new HangarError(
+        'ValidationFailed',
+        `expiresInDays must be between 1 and 3650; got ${days}.`,
+        'expiresInDays',
+      );
     const token = newSecret('hgr_');
-    const record: TokenRecord = { id: randomUUID(), userId: user.id, kind: 'api', name, hash: tokenHash(token), createdAt: this.now().toISOString(), expiresAt: new Date(this.now().getTime() + days * 86400_000).toISOString() };
+    const record: TokenRecord = {
+      id: randomUUID(),
+      userId: user.id,
+      kind: 'api',
+      name,
+      hash: tokenHash(token),
+      createdAt: this.now().toISOString(),
+      expiresAt: new Date(this.now().getTime() + days * 86400_000).toISOString(),
+    };
     await this.ctx.store.access.insertToken(record);
     return { token, record };
   }
@@ -188,7 +274,9 @@ export class AccessService {
 
   /** A user by id or (case-insensitive) name, or NotFound naming it. */
   async findUser(idOrName: string): Promise<UserRecord> {
-    const user = (await this.ctx.store.access.users()).find((u) => u.id === idOrName || u.name.toLowerCase() === idOrName.toLowerCase());
+    const user = (await this.ctx.store.access.users()).find(
+      (u) => u.id === idOrName || u.name.toLowerCase() === idOrName.toLowerCase(),
+    );
     if (!user) throw new HangarError('NotFound', `User '${idOrName}' does not exist.`, 'id');
     return user;
   }
@@ -226,9 +314,20 @@ export class AccessService {
   }
 
   async createUser(name: string, password: string | undefined): Promise<UserRecord> {
-    if (!/^[A-Za-z][A-Za-z0-9._-]{1,63}$/.test(name)) throw new HangarError('InvalidName', `User names are 2–64 letters, digits, '.', '_' or '-', starting with a letter; got '${name}'.`, 'name');
-    if (password !== undefined && password.length < 12) throw new HangarError('ValidationFailed', 'password must have at least 12 characters.', 'password');
-    const user: UserRecord = { id: randomUUID(), name, createdAt: this.now().toISOString(), ...(password ? { passwordHash: await this.hashing.run(() => hashPassword(password)) } : {}) };
+    if (!/^[A-Za-z][A-Za-z0-9._-]{1,63}$/.test(name))
+      throw new HangarError(
+        'InvalidName',
+        `User names are 2–64 letters, digits, '.', '_' or '-', starting with a letter; got '${name}'.`,
+        'name',
+      );
+    if (password !== undefined && password.length < 12)
+      throw new HangarError('ValidationFailed', 'password must have at least 12 characters.', 'password');
+    const user: UserRecord = {
+      id: randomUUID(),
+      name,
+      createdAt: this.now().toISOString(),
+      ...(password ? { passwordHash: await this.hashing.run(() => hashPassword(password)) } : {}),
+    };
     await this.ctx.store.access.insertUser(user);
     return user;
   }
@@ -237,38 +336,97 @@ export class AccessService {
   async revokeToken(principal: Principal, id: string): Promise<void> {
     const mine = (await this.ctx.store.access.tokens(principal.objectId)).some((t) => t.id === id);
     // Someone else's token is invisible unless the caller administers users.
-    const admin = !mine && (await this.denial(principal, 'Hangar/users/tokens/delete', { kind: 'root' })) === undefined;
-    if ((!mine && !admin) || !(await this.ctx.store.access.revokeToken(id, this.now().toISOString()))) throw new HangarError('NotFound', `You have no token '${id}'.`, 'id');
+    const admin =
+      !mine && (await this.denial(principal, 'Hangar/users/tokens/delete', { kind: 'root' })) === undefined;
+    if ((!mine && !admin) || !(await this.ctx.store.access.revokeToken(id, this.now().toISOString())))
+      throw new HangarError('NotFound', `You have no token '${id}'.`, 'id');
   }
 
-  async putRole(def: { name: string; description?: string; actions: string[]; notActions?: string[] }): Promise<RoleDefinition> {
-    if (builtInRoles.some((r) => r.name.toLowerCase() === def.name.toLowerCase())) throw new HangarError('Conflict', `'${def.name}' is a built-in role and cannot be changed.`, 'name');
-    if (!/^[A-Za-z][A-Za-z0-9 ._-]{1,63}$/.test(def.name)) throw new HangarError('InvalidName', `Role names are 2–64 letters, digits, spaces, '.', '_' or '-', starting with a letter; got '${def.name}'.`, 'name');
-    const bad = [...def.actions, ...(def.notActions ?? [])].filter((a) => !/^[A-Za-z*][A-Za-z0-9.*/]*$/.test(a));
-    if (def.actions.length === 0 || bad.length > 0) throw new HangarError('ValidationFailed', bad.length ? `actions must look like Microsoft.MachineLearningServices/workspaces/computes/read (wildcards '*' allowed); got ${bad.map((b) => `'${b}'`).join(', ')}.` : 'actions must list at least one action.', 'actions');
-    const role: RoleDefinition = { name: def.name, description: def.description ?? '', actions: def.actions, notActions: def.notActions ?? [], builtIn: false };
+  async putRole(def: {
+    name: string;
+    description?: string;
+    actions: string[];
+    notActions?: string[];
+  }): Promise<RoleDefinition> {
+    if (builtInRoles.some((r) => r.name.toLowerCase() === def.name.toLowerCase()))
+      throw new HangarError('Conflict', `'${def.name}' is a built-in role and cannot be changed.`, 'name');
+    if (!/^[A-Za-z][A-Za-z0-9 ._-]{1,63}$/.test(def.name))
+      throw new HangarError(
+        'InvalidName',
+        `Role names are 2–64 letters, digits, spaces, '.', '_' or '-', starting with a letter; got '${def.name}'.`,
+        'name',
+      );
+    const bad = [...def.actions, ...(def.notActions ?? [])].filter(
+      (a) => !/^[A-Za-z*][A-Za-z0-9.*/]*$/.test(a),
+    );
+    if (def.actions.length === 0 || bad.length > 0)
+      throw new HangarError(
+        'ValidationFailed',
+        bad.length
+          ? `actions must look like Microsoft.MachineLearningServices/workspaces/computes/read (wildcards '*' allowed); got ${bad.map((b) => `'${b}'`).join(', ')}.`
+          : 'actions must list at least one action.',
+        'actions',
+      );
+    const role: RoleDefinition = {
+      name: def.name,
+      description: def.description ?? '',
+      actions: def.actions,
+      notActions: def.notActions ?? [],
+      builtIn: false,
+    };
     await this.ctx.store.access.putRole(role);
     return role;
   }
 
   async deleteRole(name: string): Promise<void> {
-    if (builtInRoles.some((r) => r.name.toLowerCase() === name.toLowerCase())) throw new HangarError('Conflict', `'${name}' is a built-in role.`, 'name');
-    const used = (await this.ctx.store.access.assignments({})).filter((a) => a.roleName.toLowerCase() === name.toLowerCase());
-    if (used.length) throw new HangarError('Conflict', `Role '${name}' is assigned ${used.length} time(s); delete those assignments first.`, 'name');
-    if (!(await this.ctx.store.access.deleteRole(name))) throw new HangarError('NotFound', `Role '${name}' does not exist.`, 'name');
+    if (builtInRoles.some((r) => r.name.toLowerCase() === name.toLowerCase()))
+      throw new HangarError('Conflict', `'${name}' is a built-in role.`, 'name');
+    const used = (await this.ctx.store.access.assignments({})).filter(
+      (a) => a.roleName.toLowerCase() === name.toLowerCase(),
+    );
+    if (used.length)
+      throw new HangarError(
+        'Conflict',
+        `Role '${name}' is assigned ${used.length} time(s); delete those assignments first.`,
+        'name',
+      );
+    if (!(await this.ctx.store.access.deleteRole(name)))
+      throw new HangarError('NotFound', `Role '${name}' does not exist.`, 'name');
   }
 
-  async createAssignment(by: Principal, body: { principalId: string; roleName: string; scope: string }): Promise<RoleAssignment> {
+  async createAssignment(
+    by: Principal,
+    body: { principalId: string; roleName: string; scope: string },
+  ): Promise<RoleAssignment> {
     const problems: string[] = [];
-    if (!isValidScope(body.scope)) problems.push(`scope must be /, /workspaces/{ws} or /workspaces/{ws}/computes/{name}; got '${body.scope}'`);
+    if (!isValidScope(body.scope))
+      problems.push(
+        `scope must be /, /workspaces/{ws} or /workspaces/{ws}/computes/{name}; got '${body.scope}'`,
+      );
     const role = (await this.roleMap()).get(body.roleName.toLowerCase());
     if (!role) problems.push(`role '${body.roleName}' does not exist (see \`hangar role list\`)`);
-    if (problems.length) throw new HangarError('ValidationFailed', problems.join('; '), problems[0]?.startsWith('scope') ? 'scope' : 'roleName');
+    if (problems.length)
+      throw new HangarError(
+        'ValidationFailed',
+        problems.join('; '),
+        problems[0]?.startsWith('scope') ? 'scope' : 'roleName',
+      );
     // The assigner needs the right to assign at that scope.
-    await this.check(by, 'Microsoft.Authorization/roleAssignments/write', body.scope === '/' ? { kind: 'root' } : { kind: 'scope', scope: body.scope });
+    await this.check(
+      by,
+      'Microsoft.Authorization/roleAssignments/write',
+      body.scope === '/' ? { kind: 'root' } : { kind: 'scope', scope: body.scope },
+    );
     const user = await this.ctx.store.access.getUser(body.principalId);
     const byName = user ? undefined : await this.ctx.store.access.userByName(body.principalId);
-    const assignment: RoleAssignment = { id: randomUUID(), principalId: user?.id ?? byName?.id ?? body.principalId, roleName: role?.name ?? body.roleName, scope: body.scope, createdAt: this.now().toISOString(), createdBy: by.name };
+    const assignment: RoleAssignment = {
+      id: randomUUID(),
+      principalId: user?.id ?? byName?.id ?? body.principalId,
+      roleName: role?.name ?? body.roleName,
+      scope: body.scope,
+      createdAt: this.now().toISOString(),
+      createdBy: by.name,
+    };
     await this.ctx.store.access.insertAssignment(assignment);
     return assignment;
   }
@@ -277,13 +435,22 @@ export class AccessService {
   async deleteAssignment(by: Principal, id: string): Promise<void> {
     const a = (await this.ctx.store.access.assignments({})).find((x) => x.id === id);
     if (!a) throw new HangarError('NotFound', `Role assignment '${id}' does not exist.`, 'id');
-    await this.check(by, 'Microsoft.Authorization/roleAssignments/delete', a.scope === '/' ? { kind: 'root' } : { kind: 'scope', scope: a.scope });
+    await this.check(
+      by,
+      'Microsoft.Authorization/roleAssignments/delete',
+      a.scope === '/' ? { kind: 'root' } : { kind: 'scope', scope: a.scope },
+    );
     await this.ctx.store.access.deleteAssignment(a.id);
   }
 
   /** A run token for one attempt of a job (MLFLOW_TRACKING_TOKEN, MSI_SECRET). */
   jobToken(workspace: string, job: string, attempt: number, run: string): string {
-    return signToken(this.ctx.secrets, JOB_PREFIX, { ws: workspace, job, attempt, run } satisfies JobTokenPayload);
+    return signToken(this.ctx.secrets, JOB_PREFIX, {
+      ws: workspace,
+      job,
+      attempt,
+      run,
+    } satisfies JobTokenPayload);
   }
 
   /** The job behind a run token (for the identity endpoint), or undefined when it is not valid now. */
@@ -294,15 +461,28 @@ export class AccessService {
   }
 
   /** The managed identities of a job's compute (none when the job or its compute is gone). */
-  async jobIdentities(job: { workspace: string; name: string }): Promise<{ computeName?: string; identities: ManagedIdentity[] }> {
+  async jobIdentities(job: {
+    workspace: string;
+    name: string;
+  }): Promise<{ computeName?: string; identities: ManagedIdentity[] }> {
     const record = await this.ctx.store.jobs.get(job.workspace, job.name);
     const compute = record ? await this.ctx.store.computes.get(job.workspace, record.computeName) : undefined;
-    return { ...(record ? { computeName: record.computeName } : {}), identities: compute ? identitiesOf(compute) : [] };
+    return {
+      ...(record ? { computeName: record.computeName } : {}),
+      identities: compute ? identitiesOf(compute) : [],
+    };
   }
 
   /** A short-lived access token for a managed identity. */
   identityToken(objectId: string, name: string, seconds: number): { token: string; expiresOn: number } {
     const exp = Math.floor(this.now().getTime() / 1000) + seconds;
-    return { token: signToken(this.ctx.secrets, IDENTITY_PREFIX, { sub: objectId, name, exp } satisfies IdentityTokenPayload), expiresOn: exp };
+    return {
+      token: signToken(this.ctx.secrets, IDENTITY_PREFIX, {
+        sub: objectId,
+        name,
+        exp,
+      } satisfies IdentityTokenPayload),
+      expiresOn: exp,
+    };
   }
 }

@@ -24,7 +24,20 @@ import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { workspaceRoutes } from './routes/workspace-routes.js';
 
 /** Every API route; each declares its action string. */
-export const allRoutes: RouteDef[] = [...metaRoutes, ...workspaceRoutes, ...computeRoutes, ...instanceRoutes, ...locationRoutes, ...environmentRoutes, ...jobRoutes, ...mlflowRoutes, ...snapshotRoutes, ...agentRoutes, ...accessRoutes, ...identityRoutes];
+export const allRoutes: RouteDef[] = [
+  ...metaRoutes,
+  ...workspaceRoutes,
+  ...computeRoutes,
+  ...instanceRoutes,
+  ...locationRoutes,
+  ...environmentRoutes,
+  ...jobRoutes,
+  ...mlflowRoutes,
+  ...snapshotRoutes,
+  ...agentRoutes,
+  ...accessRoutes,
+  ...identityRoutes,
+];
 
 /** Logger used for unexpected errors (secrets never reach it: only codes and stacks). */
 export type ErrorLog = (message: string, err: unknown) => void;
@@ -35,24 +48,52 @@ async function readJson(c: Context): Promise<unknown> {
 
 const anonymous: Principal = { kind: 'user', objectId: 'anonymous', name: 'anonymous' };
 
-async function authorizeRequest(c: Context, route: RouteDef, params: Record<string, string>, services: Services): Promise<Principal> {
+async function authorizeRequest(
+  c: Context,
+  route: RouteDef,
+  params: Record<string, string>,
+  services: Services,
+): Promise<Principal> {
   const where = routeScope(route, params);
   if (where === 'public' || where === 'node') return anonymous;
   const principal = await identify(services, c.req.header('authorization'), c.req.header('cookie'));
-  if (!principal) throw new HangarError('Unauthenticated', 'This call needs credentials: a bearer token (HANGAR_TOKEN, `hangar login`) or a studio session.', 'Authorization');
+  if (!principal)
+    throw new HangarError(
+      'Unauthenticated',
+      'This call needs credentials: a bearer token (HANGAR_TOKEN, `hangar login`) or a studio session.',
+      'Authorization',
+    );
   if (where === 'self') return principal;
   if (principal.kind === 'job' && !route.path.includes('/mlflow/')) {
-    throw new HangarError('AuthorizationFailed', `job '${principal.name}' may not perform ${route.action}: a run token only logs to its own run through the MLflow routes (use a managed identity for more).`, route.action);
+    throw new HangarError(
+      'AuthorizationFailed',
+      `job '${principal.name}' may not perform ${route.action}: a run token only logs to its own run through the MLflow routes (use a managed identity for more).`,
+      route.action,
+    );
   }
   await services.access.check(principal, route.action, where);
   return principal;
 }
 
 /** Audits a mutating call: who, what, when, outcome (agent protocol calls are the machine's own and not audited). */
-async function audit(services: Services, route: RouteDef, c: Context, principal: Principal | undefined, status: number): Promise<void> {
+async function audit(
+  services: Services,
+  route: RouteDef,
+  c: Context,
+  principal: Principal | undefined,
+  status: number,
+): Promise<void> {
   if (route.method === 'get' || route.action.startsWith('Hangar/nodes/')) return;
   const outcome = status === 401 || status === 403 ? 'Denied' : status < 400 ? 'Succeeded' : 'Failed';
-  await services.access.recordAudit({ principal: principal?.name ?? 'anonymous', principalKind: principal?.kind ?? 'none', action: route.action, method: route.method.toUpperCase(), path: new URL(c.req.url).pathname, status, outcome });
+  await services.access.recordAudit({
+    principal: principal?.name ?? 'anonymous',
+    principalKind: principal?.kind ?? 'none',
+    action: route.action,
+    method: route.method.toUpperCase(),
+    path: new URL(c.req.url).pathname,
+    status,
+    outcome,
+  });
 }
 
 /** A query schema a route declares (a plain list only documents its parameters). */
@@ -62,7 +103,12 @@ function querySchema(route: RouteDef): z.ZodType | undefined {
 
 /** Whether mount() reads the body as JSON and validates it against the route's `body` schema. */
 function validatesBody(route: RouteDef): boolean {
-  return route.method !== 'get' && route.method !== 'delete' && route.body !== undefined && route.bodyCheck !== 'handler';
+  return (
+    route.method !== 'get' &&
+    route.method !== 'delete' &&
+    route.body !== undefined &&
+    route.bodyCheck !== 'handler'
+  );
 }
 
 function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, services: Services): void {
@@ -77,13 +123,26 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
       caller = await authorizeRequest(c, route, rawParams, services);
       // Validated once, here, against the route's own schemas: handlers get parsed, typed values.
       // (What a schema parsed is typed for its handler by route(); the route table holds them erased.)
-      const params = route.params ? (parseInput(route.params, rawParams) as Record<string, string>) : rawParams;
+      const params = route.params
+        ? (parseInput(route.params, rawParams) as Record<string, string>)
+        : rawParams;
       const rawQuery = c.req.query();
       const queries = querySchema(route);
       const query = queries ? (parseInput(queries, rawQuery) as Record<string, string>) : rawQuery;
-      const common = { params, query, services, baseUrl: url.origin, header: (name: string) => c.req.header(name), signal: c.req.raw.signal, caller };
+      const common = {
+        params,
+        query,
+        services,
+        baseUrl: url.origin,
+        header: (name: string) => c.req.header(name),
+        signal: c.req.raw.signal,
+        caller,
+      };
       // Raw routes read the bytes themselves, unless they declare a JSON body.
-      const rawBody = (route.raw && !route.body) || route.method === 'get' || route.method === 'delete' ? undefined : await readJson(c);
+      const rawBody =
+        (route.raw && !route.body) || route.method === 'get' || route.method === 'delete'
+          ? undefined
+          : await readJson(c);
       if (caller.kind === 'job') checkRunScope(caller, rawBody, rawQuery);
       const body = route.body && validatesBody(route) ? parseBody(route.body, rawBody) : rawBody;
       if (route.raw) {
@@ -97,7 +156,16 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
       if (out.body === undefined) return c.body(null, out.status as 204, out.headers);
       return c.json(out.body as object, out.status as 200, out.headers);
     } catch (err) {
-      await audit(services, route, c, caller ?? (await identify(services, c.req.header('authorization'), c.req.header('cookie')).catch(() => undefined)), knownError(err)?.status ?? 500);
+      await audit(
+        services,
+        route,
+        c,
+        caller ??
+          (await identify(services, c.req.header('authorization'), c.req.header('cookie')).catch(
+            () => undefined,
+          )),
+        knownError(err)?.status ?? 500,
+      );
       throw err;
     }
   });
@@ -105,13 +173,25 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
 
 /** A run token writes only to its own run (MLflow's run_id, in the body or the query). */
 function checkRunScope(caller: Principal, body: unknown, query: Record<string, string>): void {
-  const run = (typeof body === 'object' && body !== null ? (body as Record<string, unknown>).run_id : undefined) ?? query.run_id;
+  const run =
+    (typeof body === 'object' && body !== null ? (body as Record<string, unknown>).run_id : undefined) ??
+    query.run_id;
   const own = caller.run?.split('/')[1];
-  if (run !== undefined && run !== own) throw new HangarError('AuthorizationFailed', `job '${caller.name}' may log only to its own run '${own ?? ''}'; got run_id '${String(run)}'.`, 'run_id');
+  if (run !== undefined && run !== own)
+    throw new HangarError(
+      'AuthorizationFailed',
+      `job '${caller.name}' may log only to its own run '${own ?? ''}'; got run_id '${String(run)}'.`,
+      'run_id',
+    );
 }
 
 /** Builds the HTTP app over the services: routes, OpenAPI, one error shape. */
-export function createApp(services: Services, version: string, logError: ErrorLog, extraRoutes: RouteDef[] = []): Hono<{ Variables: { action: string } }> {
+export function createApp(
+  services: Services,
+  version: string,
+  logError: ErrorLog,
+  extraRoutes: RouteDef[] = [],
+): Hono<{ Variables: { action: string } }> {
   const app = new Hono<{ Variables: { action: string } }>();
   const routes = [...allRoutes, ...extraRoutes];
   const openapi = buildOpenApi(routes, version);
@@ -119,7 +199,15 @@ export function createApp(services: Services, version: string, logError: ErrorLo
   for (const route of routes) mount(app, route, services);
   mountAppProxy(app, services);
   mountStudio(app);
-  app.notFound((c) => c.json(new HangarError('RouteNotFound', `No route for ${c.req.method} ${new URL(c.req.url).pathname}; see /api/openapi.json.`).toBody(), 404));
+  app.notFound((c) =>
+    c.json(
+      new HangarError(
+        'RouteNotFound',
+        `No route for ${c.req.method} ${new URL(c.req.url).pathname}; see /api/openapi.json.`,
+      ).toBody(),
+      404,
+    ),
+  );
   app.onError((err, c) => {
     // A full disk, a malformed escape a library decoded: the caller's or the host's problem, said as such.
     const known = knownError(err);
@@ -128,7 +216,13 @@ export function createApp(services: Services, version: string, logError: ErrorLo
       return c.json(known.toBody(), known.status as 400);
     }
     logError(`unexpected error on ${c.req.method} ${new URL(c.req.url).pathname}`, err);
-    return c.json(new HangarError('InternalError', 'An unexpected error happened; the server log has the details.').toBody(), 500);
+    return c.json(
+      new HangarError(
+        'InternalError',
+        'An unexpected error happened; the server log has the details.',
+      ).toBody(),
+      500,
+    );
   });
   return app;
 }

@@ -43,13 +43,20 @@ export function bearerOf(authorization: string | undefined, cookie: string | und
  * Who calls, from the request's credentials; with `--insecure-local` an anonymous call acts as
  * the bootstrap admin. Undefined: the call is refused with 401.
  */
-export async function identify(services: Services, authorization: string | undefined, cookie: string | undefined): Promise<Principal | undefined> {
+export async function identify(
+  services: Services,
+  authorization: string | undefined,
+  cookie: string | undefined,
+): Promise<Principal | undefined> {
   const principal = await services.access.authenticate(bearerOf(authorization, cookie));
   return principal ?? services.insecureLocalPrincipal;
 }
 
 /** How a route is protected: public, by the agent protocol, or by a role at a scope. */
-export function routeScope(route: RouteDef, params: Record<string, string>): RouteScope | 'public' | 'node' | 'self' {
+export function routeScope(
+  route: RouteDef,
+  params: Record<string, string>,
+): RouteScope | 'public' | 'node' | 'self' {
   if (route.auth === 'public') return 'public';
   if (route.auth === 'self') return 'self';
   if (route.action.startsWith('Hangar/nodes/')) return 'node';

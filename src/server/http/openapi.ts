@@ -34,7 +34,9 @@ export type RouteAccess = 'public' | 'self' | 'node' | 'root' | 'scope' | 'anywh
  * the path, given in x-hangar-scope) or anywhere (a role holding the action at some scope).
  */
 export function routeAccess(route: RouteDef): { access: RouteAccess; scope?: string } {
-  const placeholders = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map((m) => [m[1] ?? '', `{${m[1] ?? ''}}`]));
+  const placeholders = Object.fromEntries(
+    [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => [m[1] ?? '', `{${m[1] ?? ''}}`]),
+  );
   const where = routeScope(route, placeholders);
   if (typeof where === 'string') return { access: where };
   return where.kind === 'scope' ? { access: 'scope', scope: where.scope } : { access: where.kind };
@@ -43,13 +45,20 @@ export function routeAccess(route: RouteDef): { access: RouteAccess; scope?: str
 /** The operation's x-hangar-access (and x-hangar-scope) with the matching OpenAPI `security`. */
 function accessFields(route: RouteDef): Record<string, unknown> {
   const { access, scope } = routeAccess(route);
-  const security = access === 'public' ? [] : access === 'node' ? [{ nodeToken: [] }] : [{ bearer: [] }, { session: [] }];
+  const security =
+    access === 'public' ? [] : access === 'node' ? [{ nodeToken: [] }] : [{ bearer: [] }, { session: [] }];
   return { 'x-hangar-access': access, ...(scope ? { 'x-hangar-scope': scope } : {}), security };
 }
 
 /** The fields of an object schema as JSON Schemas (as a request sends them), and which are required. */
-function objectFields(schema: z.ZodType): { fields: Record<string, Record<string, unknown>>; required: string[] } {
-  const json = jsonSchema(schema, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+function objectFields(schema: z.ZodType): {
+  fields: Record<string, Record<string, unknown>>;
+  required: string[];
+} {
+  const json = jsonSchema(schema, 'input') as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
   return { fields: json.properties ?? {}, required: json.required ?? [] };
 }
 
@@ -58,7 +67,13 @@ function queryParameters(schema: z.ZodType): Record<string, unknown>[] {
   const { fields, required } = objectFields(schema);
   return Object.entries(fields).map(([name, field]) => {
     const { description, ...rest } = field;
-    return { name, in: 'query', required: required.includes(name), ...(typeof description === 'string' ? { description } : {}), schema: rest };
+    return {
+      name,
+      in: 'query',
+      required: required.includes(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: rest,
+    };
   });
 }
 
@@ -67,23 +82,52 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Reco
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const pathSchemas = r.params ? objectFields(r.params) : undefined;
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: pathSchemas?.fields[m[1] ?? ''] ?? { type: 'string' } }));
-    const query = r.query instanceof z.ZodType ? queryParameters(r.query) : (r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required ?? false, description: q.description, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: pathSchemas?.fields[m[1] ?? ''] ?? { type: 'string' },
+    }));
+    const query =
+      r.query instanceof z.ZodType
+        ? queryParameters(r.query)
+        : (r.query ?? []).map((q) => ({
+            name: q.name,
+            in: 'query',
+            required: q.required ?? false,
+            description: q.description,
+            schema: { type: 'string' },
+          }));
     const responses: Record<string, unknown> = {
       [String(r.response?.status ?? 200)]: {
         description: r.response?.description ?? 'OK',
-        ...(r.response?.schema ? { content: { 'application/json': { schema: jsonSchema(r.response.schema, 'output') } } } : {}),
+        ...(r.response?.schema
+          ? { content: { 'application/json': { schema: jsonSchema(r.response.schema, 'output') } } }
+          : {}),
       },
-      default: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      default: {
+        description: 'Error',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
     };
     (paths[r.path] ??= {})[r.method] = {
       summary: r.summary,
       tags: [r.tag],
-      operationId: `${r.method}${r.path.replace(/[{}]/g, '').replace(/\/(\w)/g, (_, c: string) => c.toUpperCase()).replace(/\W/g, '')}`,
+      operationId: `${r.method}${r.path
+        .replace(/[{}]/g, '')
+        .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
+        .replace(/\W/g, '')}`,
       'x-hangar-action': r.action,
       ...accessFields(r),
       parameters: [...params, ...query],
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(r.body, 'input') } },
+            },
+          }
+        : {}),
       responses,
     };
   }
@@ -100,9 +144,23 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Reco
     components: {
       schemas: { Error: errorSchema },
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (hgr_…), a studio session token, or a managed-identity token.' },
-        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The studio session cookie set by POST /api/auth/login.' },
-        nodeToken: { type: 'http', scheme: 'bearer', description: "A node's session token (the agent routes; registration sends its one-time token in the body)." },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token (hgr_…), a studio session token, or a managed-identity token.',
+        },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: 'The studio session cookie set by POST /api/auth/login.',
+        },
+        nodeToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "A node's session token (the agent routes; registration sends its one-time token in the body).",
+        },
       },
     },
   };

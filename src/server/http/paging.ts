@@ -11,7 +11,11 @@ export function pageRequest(query: Record<string, string>): PageRequest {
   if (raw !== undefined) {
     top = Number(raw);
     if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
-      throw new HangarError('ValidationFailed', `$top must be an integer from 1 to ${MAX_TOP}; got '${raw}'`, '$top');
+      throw new HangarError(
+        'ValidationFailed',
+        `$top must be an integer from 1 to ${MAX_TOP}; got '${raw}'`,
+        '$top',
+      );
     }
   }
   const page: PageRequest = { top };
@@ -20,7 +24,13 @@ export function pageRequest(query: Record<string, string>): PageRequest {
 }
 
 /** A list body `{value, nextLink}` where nextLink repeats the query with the next $skipToken. */
-export function listBody<T, R>(page: Page<T>, map: (item: T) => R, baseUrl: string, path: string, query: Record<string, string>): { value: R[]; nextLink?: string } {
+export function listBody<T, R>(
+  page: Page<T>,
+  map: (item: T) => R,
+  baseUrl: string,
+  path: string,
+  query: Record<string, string>,
+): { value: R[]; nextLink?: string } {
   const body: { value: R[]; nextLink?: string } = { value: page.items.map(map) };
   if (page.skipToken) {
     const params = new URLSearchParams({ ...query, $skipToken: page.skipToken });

@@ -94,10 +94,17 @@ export interface RouteDef {
 type Parsed<S, Fallback> = S extends z.ZodType ? z.output<S> : Fallback;
 
 /** What a typed route's handler gets: params, query and body as its schemas parse them. */
-export type TypedRouteInput<B, Q, P> = RouteInput<Parsed<B, unknown>, Parsed<Q, Record<string, string>>, Parsed<P, Record<string, string>>>;
+export type TypedRouteInput<B, Q, P> = RouteInput<
+  Parsed<B, unknown>,
+  Parsed<Q, Record<string, string>>,
+  Parsed<P, Record<string, string>>
+>;
 
 /** A RouteDef whose handler is typed by the route's own schemas (see `route`). */
-export interface TypedRouteDef<B, Q, P> extends Omit<RouteDef, 'body' | 'query' | 'params' | 'handler' | 'raw'> {
+export interface TypedRouteDef<B, Q, P> extends Omit<
+  RouteDef,
+  'body' | 'query' | 'params' | 'handler' | 'raw'
+> {
   body?: B;
   query?: Q;
   params?: P;

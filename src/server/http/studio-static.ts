@@ -20,7 +20,8 @@ const contentTypes: Record<string, string> = {
 // The studio needs nothing from elsewhere: scripts, styles and sockets are same-origin only, and
 // it may not be framed (clickjacking). Inline style attributes are what React's `style` sets.
 const securityHeaders = {
-  'content-security-policy': "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; connect-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
 };
@@ -51,14 +52,21 @@ async function serveStudio(c: Context, root: string): Promise<Response> {
   // Hashed asset names never change content; index.html must always be fetched fresh.
   const cache = asset && pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
   const type = contentTypes[extname(file)] ?? 'application/octet-stream';
-  return c.body(new Uint8Array(body), 200, { ...securityHeaders, 'content-type': type, 'cache-control': cache });
+  return c.body(new Uint8Array(body), 200, {
+    ...securityHeaders,
+    'content-type': type,
+    'cache-control': cache,
+  });
 }
 
 /**
  * Serves the studio: its files, and index.html for every other GET outside /api and /apps so
  * that the single-page app's own paths (/computes/…, /jobs/…) survive a reload.
  */
-export function mountStudio(app: Hono<{ Variables: { action: string } }>, root: string = defaultStudioDir): void {
+export function mountStudio(
+  app: Hono<{ Variables: { action: string } }>,
+  root: string = defaultStudioDir,
+): void {
   app.get('*', async (c, next) => {
     const pathname = new URL(c.req.url).pathname;
     if (pathname.startsWith('/api/') || pathname === '/api' || pathname.startsWith('/apps/')) return next();

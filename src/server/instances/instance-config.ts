@@ -4,7 +4,9 @@ import type { CustomAppConfig, InstanceConfig } from '../../domain/instances/ins
 import { toOpenSshPublicKey } from './ssh-keys.js';
 import type { ServiceContext } from '../services/service-context.js';
 
-type Script = NonNullable<NonNullable<ComputeInstanceProperties['setupScripts']>['scripts']['creationScript']>;
+type Script = NonNullable<
+  NonNullable<ComputeInstanceProperties['setupScripts']>['scripts']['creationScript']
+>;
 
 /** An inline script is base64 (as Azure sends it) or plain text; other sources name a file to run. */
 function scriptText(s: Script | undefined): string | undefined {
@@ -14,7 +16,8 @@ function scriptText(s: Script | undefined): string | undefined {
   const compact = s.scriptData.replace(/\s+/g, '');
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) && compact.length % 4 === 0) {
     const decoded = Buffer.from(compact, 'base64').toString('utf8');
-    if (!decoded.includes('\uFFFD') && !decoded.includes('\0')) return decoded + (args ? `\n# arguments:${args}` : '');
+    if (!decoded.includes('\uFFFD') && !decoded.includes('\0'))
+      return decoded + (args ? `\n# arguments:${args}` : '');
   }
   return s.scriptData;
 }
@@ -28,14 +31,19 @@ function customApps(p: ComputeInstanceProperties): CustomAppConfig[] {
       ...(app.image ? { image: app.image.reference } : {}),
       targetPort: endpoint?.target ?? 0,
       publishedPort: endpoint?.published ?? 0,
-      environment: Object.fromEntries(Object.entries(app.environmentVariables ?? {}).map(([k, v]) => [k, v.value])),
+      environment: Object.fromEntries(
+        Object.entries(app.environmentVariables ?? {}).map(([k, v]) => [k, v.value]),
+      ),
       mounts: (app.volumes ?? []).map((v) => ({ source: v.source, target: v.target, readOnly: v.readOnly })),
     };
   });
 }
 
 /** What an instance's node should run, from the instance's desired state (SSH keys resolved). */
-export async function instanceConfigFor(ctx: ServiceContext, compute: InstanceRecord): Promise<InstanceConfig> {
+export async function instanceConfigFor(
+  ctx: ServiceContext,
+  compute: InstanceRecord,
+): Promise<InstanceConfig> {
   const p = compute.spec.properties;
   const keys: string[] = [];
   if (p.sshSettings.adminPublicKey) {
@@ -47,7 +55,9 @@ export async function instanceConfigFor(ctx: ServiceContext, compute: InstanceRe
   }
   const stored = p.sshSettings.sshKeyName;
   if (stored) {
-    const key = (await ctx.store.workspaces.get(compute.workspace))?.sshPublicKeys?.find((k) => k.name === stored);
+    const key = (await ctx.store.workspaces.get(compute.workspace))?.sshPublicKeys?.find(
+      (k) => k.name === stored,
+    );
     if (key) keys.push(key.publicKey);
   }
   const creationScript = scriptText(p.setupScripts?.scripts.creationScript);
@@ -56,7 +66,10 @@ export async function instanceConfigFor(ctx: ServiceContext, compute: InstanceRe
     appsPrefix: `/apps/${compute.workspace}/${compute.name}/`,
     user: p.sshSettings.adminUserName ?? 'azureuser',
     ssh: { enabled: p.sshSettings.sshPublicAccess === 'Enabled', authorizedKeys: keys },
-    setupScripts: { ...(creationScript ? { creationScript } : {}), ...(startupScript ? { startupScript } : {}) },
+    setupScripts: {
+      ...(creationScript ? { creationScript } : {}),
+      ...(startupScript ? { startupScript } : {}),
+    },
     customApps: customApps(p),
   };
 }

@@ -39,6 +39,8 @@ describe('public key forms', () => {
     expect(pair.publicKey).toMatch(/^ssh-ed25519 \S+ t@hangar$/);
     const file = join(dir, 'generated');
     execFileSync('bash', ['-c', `umask 077; cat > ${file}`], { input: pair.privateKey });
-    expect(keygen('-y', '-f', file).trim().split(' ').slice(0, 2).join(' ')).toBe(pair.publicKey.split(' ').slice(0, 2).join(' '));
+    expect(keygen('-y', '-f', file).trim().split(' ').slice(0, 2).join(' ')).toBe(
+      pair.publicKey.split(' ').slice(0, 2).join(' '),
+    );
   });
 });

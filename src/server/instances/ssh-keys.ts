@@ -12,15 +12,34 @@ export function generateSshKeyPair(comment: string): { publicKey: string; privat
 }
 
 /** Stores (or replaces) a named public key of the workspace; a name someone else's instance uses is theirs. */
-export async function storeSshKey(ctx: ServiceContext, workspace: string, name: string, publicKey: string, caller: Caller): Promise<{ name: string; publicKey: string; createdAt: string }> {
+export async function storeSshKey(
+  ctx: ServiceContext,
+  workspace: string,
+  name: string,
+  publicKey: string,
+  caller: Caller,
+): Promise<{ name: string; publicKey: string; createdAt: string }> {
   const ws = await ctx.store.workspaces.get(workspace);
   if (!ws) throw notFound('Workspace', workspace);
   assertNotLocked(ws, 'write', `workspace '${workspace}'`);
-  const denial = storedKeyChangeDenial(name, await ctx.store.computes.all({ workspace, computeType: 'ComputeInstance' }), caller);
+  const denial = storedKeyChangeDenial(
+    name,
+    await ctx.store.computes.all({ workspace, computeType: 'ComputeInstance' }),
+    caller,
+  );
   if (denial) throw new HangarError('AuthorizationFailed', denial, 'name');
-  if (!isSshPublicKey(publicKey)) throw new HangarError('ValidationFailed', 'publicKey must be a single-line ssh-rsa/ssh-ed25519 key or a multi-line PEM public key.', 'publicKey');
+  if (!isSshPublicKey(publicKey))
+    throw new HangarError(
+      'ValidationFailed',
+      'publicKey must be a single-line ssh-rsa/ssh-ed25519 key or a multi-line PEM public key.',
+      'publicKey',
+    );
   const key = { name, publicKey: toOpenSshPublicKey(publicKey), createdAt: ctx.clock.now().toISOString() };
-  await ctx.store.workspaces.update({ ...ws, sshPublicKeys: [...(ws.sshPublicKeys ?? []).filter((k) => k.name !== name), key], modifiedAt: key.createdAt });
+  await ctx.store.workspaces.update({
+    ...ws,
+    sshPublicKeys: [...(ws.sshPublicKeys ?? []).filter((k) => k.name !== name), key],
+    modifiedAt: key.createdAt,
+  });
   return key;
 }
 
@@ -60,12 +79,20 @@ export function toOpenSshPublicKey(text: string): string {
     return `${type} ${blob.toString('base64')}`;
   }
   const jwk = createPublicKey(t).export({ format: 'jwk' });
-  if (jwk.kty === 'RSA' && jwk.e && jwk.n) return `ssh-rsa ${Buffer.concat([sshString('ssh-rsa'), mpint(jwk.e), mpint(jwk.n)]).toString('base64')}`;
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && jwk.x) return `ssh-ed25519 ${Buffer.concat([sshString('ssh-ed25519'), sshString(Buffer.from(jwk.x, 'base64url'))]).toString('base64')}`;
+  if (jwk.kty === 'RSA' && jwk.e && jwk.n)
+    return `ssh-rsa ${Buffer.concat([sshString('ssh-rsa'), mpint(jwk.e), mpint(jwk.n)]).toString('base64')}`;
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && jwk.x)
+    return `ssh-ed25519 ${Buffer.concat([sshString('ssh-ed25519'), sshString(Buffer.from(jwk.x, 'base64url'))]).toString('base64')}`;
   if (jwk.kty === 'EC' && jwk.x && jwk.y && jwk.crv) {
-    const curve = ({ 'P-256': 'nistp256', 'P-384': 'nistp384', 'P-521': 'nistp521' } as Record<string, string>)[jwk.crv];
+    const curve = (
+      { 'P-256': 'nistp256', 'P-384': 'nistp384', 'P-521': 'nistp521' } as Record<string, string>
+    )[jwk.crv];
     if (!curve) throw new Error(`unsupported curve ${jwk.crv}`);
-    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+    const point = Buffer.concat([
+      Buffer.from([4]),
+      Buffer.from(jwk.x, 'base64url'),
+      Buffer.from(jwk.y, 'base64url'),
+    ]);
     return `ecdsa-sha2-${curve} ${Buffer.concat([sshString(`ecdsa-sha2-${curve}`), sshString(curve), sshString(point)]).toString('base64')}`;
   }
   throw new Error(`unsupported public key type ${String(jwk.kty)}`);

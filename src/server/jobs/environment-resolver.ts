@@ -15,7 +15,10 @@ export interface ResolvedEnvironment {
 const strip = (s: string): string => s.replace(/^azureml:/, '');
 
 /** The alias matching any spelling of a reference (with or without `azureml:`, version, label). */
-function findAlias(aliases: readonly EnvironmentAliasConfig[], spellings: string[]): EnvironmentAliasConfig | undefined {
+function findAlias(
+  aliases: readonly EnvironmentAliasConfig[],
+  spellings: string[],
+): EnvironmentAliasConfig | undefined {
   const wanted = new Set(spellings.map((s) => strip(s).toLowerCase()));
   return aliases.find((a) => wanted.has(strip(a.match).toLowerCase()));
 }
@@ -28,41 +31,92 @@ function howToFix(what: string, workspace: string): string {
 }
 
 /** Turns a registered environment into what nodes run; its image may itself be aliased. */
-function fromRecord(record: EnvironmentRecord, aliases: readonly EnvironmentAliasConfig[]): ResolvedEnvironment {
+function fromRecord(
+  record: EnvironmentRecord,
+  aliases: readonly EnvironmentAliasConfig[],
+): ResolvedEnvironment {
   const display = `${record.name}:${record.version}`;
   if (record.definition.kind === 'image') {
     const alias = findAlias(aliases, [record.definition.image]);
-    if (alias && record.definition.condaFile) return { definition: { kind: 'conda', condaFile: record.definition.condaFile }, display: `${display} (conda file as a venv; image ${record.definition.image} aliased)` };
-    if (alias?.python) return { definition: { kind: 'user-managed', python: alias.python }, display: `${display} (image ${record.definition.image} aliased to ${alias.python})` };
+    if (alias && record.definition.condaFile)
+      return {
+        definition: { kind: 'conda', condaFile: record.definition.condaFile },
+        display: `${display} (conda file as a venv; image ${record.definition.image} aliased)`,
+      };
+    if (alias?.python)
+      return {
+        definition: { kind: 'user-managed', python: alias.python },
+        display: `${display} (image ${record.definition.image} aliased to ${alias.python})`,
+      };
   }
   return { definition: record.definition, display };
 }
 
-async function resolveRef(store: Store, workspace: string, ref: string, aliases: readonly EnvironmentAliasConfig[], depth = 0): Promise<ResolvedEnvironment> {
+async function resolveRef(
+  store: Store,
+  workspace: string,
+  ref: string,
+  aliases: readonly EnvironmentAliasConfig[],
+  depth = 0,
+): Promise<ResolvedEnvironment> {
   const parsed = parseEnvironmentRef(ref);
-  const spellings = [ref, parsed.name, parsed.version ? `${parsed.name}:${parsed.version}` : `${parsed.name}@latest`];
+  const spellings = [
+    ref,
+    parsed.name,
+    parsed.version ? `${parsed.name}:${parsed.version}` : `${parsed.name}@latest`,
+  ];
   const alias = findAlias(aliases, spellings);
-  if (alias?.python) return { definition: { kind: 'user-managed', python: alias.python }, display: `${strip(ref)} (aliased to ${alias.python})` };
+  if (alias?.python)
+    return {
+      definition: { kind: 'user-managed', python: alias.python },
+      display: `${strip(ref)} (aliased to ${alias.python})`,
+    };
   if (alias?.environment && depth === 0) return resolveRef(store, workspace, alias.environment, aliases, 1);
-  const record = parsed.version ? await store.environments.get(workspace, parsed.name, parsed.version) : await store.environments.latest(workspace, parsed.name);
+  const record = parsed.version
+    ? await store.environments.get(workspace, parsed.name, parsed.version)
+    : await store.environments.latest(workspace, parsed.name);
   if (!record) {
     const which = parsed.version ? `'${parsed.name}' version '${parsed.version}'` : `'${parsed.name}'`;
-    throw new HangarError('EnvironmentNotResolvable', `Environment ${which} is neither registered nor aliased. ${howToFix(strip(ref), workspace)}`, 'environment');
+    throw new HangarError(
+      'EnvironmentNotResolvable',
+      `Environment ${which} is neither registered nor aliased. ${howToFix(strip(ref), workspace)}`,
+      'environment',
+    );
   }
   return fromRecord(record, aliases);
 }
 
 /** Inline `environment: {image, conda_file}` of a job. */
-function resolveInline(env: { image?: string; conda_file?: string }, aliases: readonly EnvironmentAliasConfig[]): ResolvedEnvironment {
+function resolveInline(
+  env: { image?: string; conda_file?: string },
+  aliases: readonly EnvironmentAliasConfig[],
+): ResolvedEnvironment {
   if (env.conda_file) {
-    if (!env.image) return { definition: { kind: 'conda', condaFile: env.conda_file }, display: 'inline conda file' };
+    if (!env.image)
+      return { definition: { kind: 'conda', condaFile: env.conda_file }, display: 'inline conda file' };
     // An aliased image means "this machine's Python is the base": the conda file is built as a venv on the node.
-    if (findAlias(aliases, [env.image])) return { definition: { kind: 'conda', condaFile: env.conda_file }, display: `conda file on aliased image ${env.image}` };
-    return { definition: { kind: 'image', image: env.image, condaFile: env.conda_file }, display: `image ${env.image} + conda file` };
+    if (findAlias(aliases, [env.image]))
+      return {
+        definition: { kind: 'conda', condaFile: env.conda_file },
+        display: `conda file on aliased image ${env.image}`,
+      };
+    return {
+      definition: { kind: 'image', image: env.image, condaFile: env.conda_file },
+      display: `image ${env.image} + conda file`,
+    };
   }
-  if (!env.image) throw new HangarError('ValidationFailed', 'environment: an inline environment needs image or conda_file.', 'environment');
+  if (!env.image)
+    throw new HangarError(
+      'ValidationFailed',
+      'environment: an inline environment needs image or conda_file.',
+      'environment',
+    );
   const alias = findAlias(aliases, [env.image]);
-  if (alias?.python) return { definition: { kind: 'user-managed', python: alias.python }, display: `image ${env.image} (aliased to ${alias.python})` };
+  if (alias?.python)
+    return {
+      definition: { kind: 'user-managed', python: alias.python },
+      display: `image ${env.image} (aliased to ${alias.python})`,
+    };
   return { definition: { kind: 'image', image: env.image }, display: `image ${env.image}` };
 }
 
@@ -71,8 +125,14 @@ function resolveInline(env: { image?: string; conda_file?: string }, aliases: re
  * that cannot exist: none → user-managed (the node's interpreter); a reference → alias, then
  * registered version (or latest); inline → conda venv or container image (aliases apply to images).
  */
-export async function resolveEnvironment(store: Store, workspace: string, env: unknown, aliases: readonly EnvironmentAliasConfig[]): Promise<ResolvedEnvironment> {
-  if (env === undefined || env === null) return { definition: { kind: 'user-managed' }, display: 'user-managed (node default python)' };
+export async function resolveEnvironment(
+  store: Store,
+  workspace: string,
+  env: unknown,
+  aliases: readonly EnvironmentAliasConfig[],
+): Promise<ResolvedEnvironment> {
+  if (env === undefined || env === null)
+    return { definition: { kind: 'user-managed' }, display: 'user-managed (node default python)' };
   if (typeof env === 'string') return resolveRef(store, workspace, env, aliases);
   return resolveInline(env, aliases);
 }

@@ -11,6 +11,7 @@ export function jobKey(workspace: string, name: string): string {
 /** Splits a job id made by jobKey. */
 export function parseJobKey(id: string): { workspace: string; name: string } {
   const at = id.indexOf('~');
-  if (at <= 0 || at === id.length - 1) throw new HangarError('NotFound', `'${id}' is not a job id (expected <workspace>~<name>).`, 'jobId');
+  if (at <= 0 || at === id.length - 1)
+    throw new HangarError('NotFound', `'${id}' is not a job id (expected <workspace>~<name>).`, 'jobId');
   return { workspace: id.slice(0, at), name: id.slice(at + 1) };
 }

@@ -36,7 +36,14 @@ export class JobService {
   async submit(workspace: string, name: string | undefined, body: JobSubmission): Promise<SubmittedJob> {
     const inline = body.spec.compute;
     if (inline === null || typeof inline !== 'object') {
-      const submitted = await submitJob(this.ctx, this.snapshots, workspace, name, body, this.trackingUri(workspace));
+      const submitted = await submitJob(
+        this.ctx,
+        this.snapshots,
+        workspace,
+        name,
+        body,
+        this.trackingUri(workspace),
+      );
       this.ctx.wake();
       return submitted;
     }
@@ -48,15 +55,31 @@ export class JobService {
    * this job (validated and quota-checked like any), and the node-pool loop deletes it when the
    * job ends. If the job is refused, the cluster goes at once.
    */
-  private async submitRunBased(workspace: string, name: string | undefined, body: JobSubmission, inline: object): Promise<SubmittedJob> {
+  private async submitRunBased(
+    workspace: string,
+    name: string | undefined,
+    body: JobSubmission,
+    inline: object,
+  ): Promise<SubmittedJob> {
     const computeName = `run${randomBytes(6).toString('hex')}`;
     const { record } = await this.computes.createOrUpdate(workspace, computeName, inline);
     if (record.spec.computeType !== 'AmlCompute') {
       await this.computes.delete(workspace, computeName, 'Delete');
-      throw new HangarError('ValidationFailed', `compute: an inline compute must be a cluster (type amlcompute); got ${record.spec.computeType}.`, 'compute');
+      throw new HangarError(
+        'ValidationFailed',
+        `compute: an inline compute must be a cluster (type amlcompute); got ${record.spec.computeType}.`,
+        'compute',
+      );
     }
     try {
-      const submitted = await submitJob(this.ctx, this.snapshots, workspace, name, { ...body, spec: { ...body.spec, compute: computeName } }, this.trackingUri(workspace));
+      const submitted = await submitJob(
+        this.ctx,
+        this.snapshots,
+        workspace,
+        name,
+        { ...body, spec: { ...body.spec, compute: computeName } },
+        this.trackingUri(workspace),
+      );
       // Bookkeeping the loops act on, written on the status side: the provisioning loop may be writing it too.
       await this.ctx.store.computes.updateStatus(record.id, () => ({ runFor: submitted.job.name }));
       this.ctx.wake();
@@ -69,12 +92,14 @@ export class JobService {
 
   async get(workspace: string, name: string): Promise<JobRecord> {
     const job = await this.ctx.store.jobs.get(workspace, name);
-    if (!job) throw new HangarError('NotFound', `Job '${name}' does not exist in workspace '${workspace}'.`, 'name');
+    if (!job)
+      throw new HangarError('NotFound', `Job '${name}' does not exist in workspace '${workspace}'.`, 'name');
     return job;
   }
 
   async list(workspace: string, filter: JobListFilter, page: PageRequest): Promise<Page<JobRecord>> {
-    if (!(await this.ctx.store.workspaces.get(workspace))) throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
+    if (!(await this.ctx.store.workspaces.get(workspace)))
+      throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
     return this.ctx.store.jobs.list({ workspace, ...filter }, page);
   }
 
@@ -87,9 +112,20 @@ export class JobService {
   }
 
   /** A log file of an attempt (default: the current one), from a byte offset. */
-  async readLog(workspace: string, name: string, file: string, attempt?: number, offset = 0): Promise<{ attempt: number; data: Buffer }> {
+  async readLog(
+    workspace: string,
+    name: string,
+    file: string,
+    attempt?: number,
+    offset = 0,
+  ): Promise<{ attempt: number; data: Buffer }> {
     const job = await this.get(workspace, name);
-    if (!logFiles.includes(file as LogFile)) throw new HangarError('ValidationFailed', `file must be one of ${logFiles.join(', ')}; got '${file}'.`, 'file');
+    if (!logFiles.includes(file as LogFile))
+      throw new HangarError(
+        'ValidationFailed',
+        `file must be one of ${logFiles.join(', ')}; got '${file}'.`,
+        'file',
+      );
     const logName = logJobName(job);
     const logJob = logName === name ? job : await this.get(workspace, logName);
     const n = attempt ?? currentAttempt(logJob)?.attempt ?? 1;
@@ -97,11 +133,22 @@ export class JobService {
   }
 
   /** Latest value of every metric, params and tags. */
-  async runData(workspace: string, name: string): Promise<{ metrics: MetricPoint[]; params: Record<string, string>; tags: Record<string, string> }> {
+  async runData(
+    workspace: string,
+    name: string,
+  ): Promise<{ metrics: MetricPoint[]; params: Record<string, string>; tags: Record<string, string> }> {
     await this.get(workspace, name);
     const d = this.ctx.store.runData;
-    const [metrics, params, tags] = await Promise.all([d.latestMetrics(workspace, name), d.params(workspace, name), d.tags(workspace, name)]);
-    return { metrics, params: Object.fromEntries(params.map((p) => [p.key, p.value])), tags: Object.fromEntries(tags.map((t) => [t.key, t.value])) };
+    const [metrics, params, tags] = await Promise.all([
+      d.latestMetrics(workspace, name),
+      d.params(workspace, name),
+      d.tags(workspace, name),
+    ]);
+    return {
+      metrics,
+      params: Object.fromEntries(params.map((p) => [p.key, p.value])),
+      tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+    };
   }
 
   async metricHistory(workspace: string, name: string, key: string): Promise<MetricPoint[]> {

@@ -6,7 +6,13 @@ import { isSpecOf, nodeBounds, type ComputeRecord } from '../../domain/compute/c
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { inputPlacement, renderCommand } from '../../domain/jobs/command-template.js';
-import { queuePriority, rankJobName, type Distribution, type JobRecord, type JobRunSpec } from '../../domain/jobs/job-record.js';
+import {
+  queuePriority,
+  rankJobName,
+  type Distribution,
+  type JobRecord,
+  type JobRunSpec,
+} from '../../domain/jobs/job-record.js';
 import { nodeCommand, parseDistribution } from '../../domain/jobs/distribution.js';
 import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
 import { parseJobSpec, type JobInput, type JobSpec } from '../../domain/jobs/job-spec.js';
@@ -31,15 +37,33 @@ export type JobSubmission = z.infer<typeof jobSubmissionSchema>;
 
 async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobSpec): Promise<ComputeRecord> {
   const raw = spec.compute;
-  if (!raw) throw new HangarError('ValidationFailed', "compute: required (a compute cluster or instance of this workspace, with or without 'azureml:', or 'local').", 'compute');
+  if (!raw)
+    throw new HangarError(
+      'ValidationFailed',
+      "compute: required (a compute cluster or instance of this workspace, with or without 'azureml:', or 'local').",
+      'compute',
+    );
   const name = raw.replace(/^azureml:/, '');
   const compute = await ctx.store.computes.get(workspace, name);
-  if (!compute) throw new HangarError('NotFound', `compute: '${name}' does not exist in workspace '${workspace}'; see \`hangar compute list\`.`, 'compute');
+  if (!compute)
+    throw new HangarError(
+      'NotFound',
+      `compute: '${name}' does not exist in workspace '${workspace}'; see \`hangar compute list\`.`,
+      'compute',
+    );
   if (!kindOf(compute.spec).runnableHere) {
-    throw new HangarError('JobCannotRun', `compute: '${name}' is a ${compute.spec.computeType}; jobs run on compute clusters (AmlCompute), compute instances, attached Slurm clusters and attached machines (VirtualMachine).`, 'compute');
+    throw new HangarError(
+      'JobCannotRun',
+      `compute: '${name}' is a ${compute.spec.computeType}; jobs run on compute clusters (AmlCompute), compute instances, attached Slurm clusters and attached machines (VirtualMachine).`,
+      'compute',
+    );
   }
   if (compute.status.provisioningState === 'Deleting' || compute.status.provisioningState === 'Failed') {
-    throw new HangarError('JobCannotRun', `compute: '${name}' is ${compute.status.provisioningState}; it cannot take jobs.`, 'compute');
+    throw new HangarError(
+      'JobCannotRun',
+      `compute: '${name}' is ${compute.status.provisioningState}; it cannot take jobs.`,
+      'compute',
+    );
   }
   return compute;
 }
@@ -48,7 +72,11 @@ async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobS
 function checkFits(ctx: ServiceContext, compute: ComputeRecord, instanceCount: number): void {
   const max = nodeBounds(compute.spec).maxNodeCount;
   if (instanceCount > max) {
-    throw new HangarError('JobCannotRun', `resources.instance_count: ${instanceCount} nodes requested but ${compute.name} has at most ${max}; the job could never start.`, 'resources.instance_count');
+    throw new HangarError(
+      'JobCannotRun',
+      `resources.instance_count: ${instanceCount} nodes requested but ${compute.name} has at most ${max}; the job could never start.`,
+      'resources.instance_count',
+    );
   }
   // Only a cluster's cores count against the location's quota per job.
   if (!isSpecOf(compute.spec, 'AmlCompute')) return;
@@ -57,27 +85,46 @@ function checkFits(ctx: ServiceContext, compute: ComputeRecord, instanceCount: n
   const location = ctx.config.locations.find((l) => l.name === compute.spec.location);
   if (!size || !location) return;
   const lowPriority = props.vmPriority === 'LowPriority';
-  const limit = lowPriority ? location.quota.lowPriorityCores : (location.quota.dedicatedCoresPerFamily[size.family] ?? location.quota.defaultDedicatedCoresPerFamily);
+  const limit = lowPriority
+    ? location.quota.lowPriorityCores
+    : (location.quota.dedicatedCoresPerFamily[size.family] ?? location.quota.defaultDedicatedCoresPerFamily);
   const need = instanceCount * size.vCPUs;
   if (need > limit) {
-    throw new HangarError('JobCannotRun', `resources.instance_count: ${instanceCount} × ${size.vCPUs} cores of ${size.name} = ${need} cores, above the ${lowPriority ? 'low-priority' : size.family} quota of ${limit} in ${location.name}; the job could never start.`, 'resources.instance_count');
+    throw new HangarError(
+      'JobCannotRun',
+      `resources.instance_count: ${instanceCount} × ${size.vCPUs} cores of ${size.name} = ${need} cores, above the ${lowPriority ? 'low-priority' : size.family} quota of ${limit} in ${location.name}; the job could never start.`,
+      'resources.instance_count',
+    );
   }
 }
 
 /** Literal inputs become their value; file/folder inputs must have been uploaded. */
-function resolveInputs(spec: JobSpec, uploaded: Record<string, string>): { values: Record<string, JobInput>; files: JobRunSpec['inputs'] } {
+function resolveInputs(
+  spec: JobSpec,
+  uploaded: Record<string, string>,
+): { values: Record<string, JobInput>; files: JobRunSpec['inputs'] } {
   const values: Record<string, JobInput> = {};
   const files: JobRunSpec['inputs'] = [];
   for (const [name, input] of Object.entries(spec.inputs ?? {})) {
     values[name] = input;
     if (typeof input === 'object' && 'path' in input) {
       const snapshotId = uploaded[name];
-      if (!snapshotId) throw new HangarError('ValidationFailed', `inputs.${name}: a ${input.type} input needs its files uploaded (inputSnapshots.${name}); submit with \`hangar job create\`.`, `inputs.${name}`);
+      if (!snapshotId)
+        throw new HangarError(
+          'ValidationFailed',
+          `inputs.${name}: a ${input.type} input needs its files uploaded (inputSnapshots.${name}); submit with \`hangar job create\`.`,
+          `inputs.${name}`,
+        );
       files.push({ name, snapshotId, path: inputPlacement(name, input) });
     }
   }
   for (const name of Object.keys(uploaded)) {
-    if (!(name in values)) throw new HangarError('ValidationFailed', `inputSnapshots.${name}: no input of that name in the job.`, `inputSnapshots.${name}`);
+    if (!(name in values))
+      throw new HangarError(
+        'ValidationFailed',
+        `inputSnapshots.${name}: no input of that name in the job.`,
+        `inputSnapshots.${name}`,
+      );
   }
   return { values, files };
 }
@@ -85,7 +132,8 @@ function resolveInputs(spec: JobSpec, uploaded: Record<string, string>): { value
 function inlineConda(env: unknown): unknown {
   if (env === null || typeof env !== 'object') return env;
   const e = env as Record<string, unknown>;
-  if (e.conda_file !== undefined && typeof e.conda_file !== 'string') return { ...e, conda_file: toYaml(e.conda_file) };
+  if (e.conda_file !== undefined && typeof e.conda_file !== 'string')
+    return { ...e, conda_file: toYaml(e.conda_file) };
   if (typeof e.conda_file === 'string') parseYaml(e.conda_file); // syntax check; content was inlined by the client
   return e;
 }
@@ -104,21 +152,47 @@ function stringEnv(vars: Record<string, unknown> | undefined): Record<string, st
  * (spec, name, compute, fit, environment, inputs, command template, snapshots), so a queued job
  * waits only for capacity.
  */
-export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService, workspace: string, pathName: string | undefined, body: JobSubmission, trackingUri: string): Promise<SubmittedJob> {
-  if (!(await ctx.store.workspaces.get(workspace))) throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
+export async function submitJob(
+  ctx: ServiceContext,
+  snapshots: SnapshotService,
+  workspace: string,
+  pathName: string | undefined,
+  body: JobSubmission,
+  trackingUri: string,
+): Promise<SubmittedJob> {
+  if (!(await ctx.store.workspaces.get(workspace)))
+    throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
   const spec = parseJobSpec({ ...body.spec, environment: inlineConda(body.spec.environment) });
   const name = pathName ?? spec.name ?? generateJobName(() => randomInt(0, 1_000_000) / 1_000_000);
   validateJobName(name);
-  if (spec.code !== undefined && !body.codeSnapshotId) throw new HangarError('ValidationFailed', 'code: the code folder must be uploaded as a snapshot (codeSnapshotId); submit with `hangar job create`.', 'code');
+  if (spec.code !== undefined && !body.codeSnapshotId)
+    throw new HangarError(
+      'ValidationFailed',
+      'code: the code folder must be uploaded as a snapshot (codeSnapshotId); submit with `hangar job create`.',
+      'code',
+    );
   const local = isLocalTarget(spec.compute);
   const instanceCount = spec.resources?.instance_count ?? 1;
-  if (local && instanceCount !== 1) throw new HangarError('JobCannotRun', `resources.instance_count: the local target is one machine; got ${instanceCount}.`, 'resources.instance_count');
+  if (local && instanceCount !== 1)
+    throw new HangarError(
+      'JobCannotRun',
+      `resources.instance_count: the local target is one machine; got ${instanceCount}.`,
+      'resources.instance_count',
+    );
   const compute = local ? undefined : await resolveCompute(ctx, workspace, spec);
   if (compute) checkFits(ctx, compute, instanceCount);
-  const environment = await resolveEnvironment(ctx.store, workspace, spec.environment, ctx.config.environmentAliases);
+  const environment = await resolveEnvironment(
+    ctx.store,
+    workspace,
+    spec.environment,
+    ctx.config.environmentAliases,
+  );
   const inputs = resolveInputs(spec, body.inputSnapshots);
   const command = renderCommand(spec.command, inputs.values, spec.outputs ?? {});
-  await checkSnapshots(snapshots, [...(body.codeSnapshotId ? [body.codeSnapshotId] : []), ...inputs.files.map((f) => f.snapshotId)]);
+  await checkSnapshots(snapshots, [
+    ...(body.codeSnapshotId ? [body.codeSnapshotId] : []),
+    ...inputs.files.map((f) => f.snapshotId),
+  ]);
   const experimentName = spec.experiment_name ?? 'Default';
   const run: JobRunSpec = {
     command,
@@ -147,7 +221,9 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
     computeName: compute?.name ?? localTarget,
     experimentName,
     status: 'Queued',
-    reason: local ? 'waiting for the local agent of `hangar job create` on the submitting machine' : 'waiting for the scheduler',
+    reason: local
+      ? 'waiting for the local agent of `hangar job create` on the submitting machine'
+      : 'waiting for the scheduler',
     priority: queuePriority[spec.queue_settings?.priority ?? 'medium'],
     queueSeq: await ctx.store.jobs.nextQueueSeq(),
     attempts: [],
@@ -158,7 +234,8 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
     version: 1,
   };
   if (spec.display_name) job.displayName = spec.display_name;
-  if (instanceCount > 1) return { job: await insertGang(ctx, job, parseDistribution(spec.distribution, instanceCount)) };
+  if (instanceCount > 1)
+    return { job: await insertGang(ctx, job, parseDistribution(spec.distribution, instanceCount)) };
   if (!local) {
     await ctx.store.jobs.insert(job);
     return { job };
@@ -178,16 +255,36 @@ export async function submitJob(ctx: ServiceContext, snapshots: SnapshotService,
  * placed together by the scheduler. Ranks carry the node's command (a launcher when several
  * processes run per node); their distribution variables are added when they are delivered.
  */
-async function insertGang(ctx: ServiceContext, job: JobRecord, distribution: Distribution): Promise<JobRecord> {
+async function insertGang(
+  ctx: ServiceContext,
+  job: JobRecord,
+  distribution: Distribution,
+): Promise<JobRecord> {
   const size = job.run.instanceCount;
-  const parent: JobRecord = { ...job, gang: { size, distribution }, reason: `waiting for ${size} nodes of ${job.computeName}` };
+  const parent: JobRecord = {
+    ...job,
+    gang: { size, distribution },
+    reason: `waiting for ${size} nodes of ${job.computeName}`,
+  };
   const node = nodeCommand(distribution, job.run.command);
   // The parent and its ranks land together or not at all: a crash never leaves a half-written gang.
   await ctx.store.transaction(async () => {
     await ctx.store.jobs.insert(parent);
     for (let rank = 0; rank < size; rank++) {
-      const run = { ...job.run, command: node.command, env: { ...job.run.env, ...node.env }, instanceCount: 1, maxAttempts: 1 };
-      await ctx.store.jobs.insert({ ...job, name: rankJobName(job.name, rank), spec: { ...job.spec, name: rankJobName(job.name, rank) }, run, gang: { size, rank, parent: job.name, distribution } });
+      const run = {
+        ...job.run,
+        command: node.command,
+        env: { ...job.run.env, ...node.env },
+        instanceCount: 1,
+        maxAttempts: 1,
+      };
+      await ctx.store.jobs.insert({
+        ...job,
+        name: rankJobName(job.name, rank),
+        spec: { ...job.spec, name: rankJobName(job.name, rank) },
+        run,
+        gang: { size, rank, parent: job.name, distribution },
+      });
     }
   });
   return parent;

@@ -9,7 +9,11 @@ import { jobKey } from './job-key.js';
  * bumps the version: the change is written against the version of the job it was applied to.
  * Answers the job as written (or as it stands when nothing changed).
  */
-export async function updateJob(ctx: ServiceContext, job: JobRecord, change: (j: JobRecord) => JobRecord | undefined): Promise<JobRecord> {
+export async function updateJob(
+  ctx: ServiceContext,
+  job: JobRecord,
+  change: (j: JobRecord) => JobRecord | undefined,
+): Promise<JobRecord> {
   let current = job;
   for (let i = 0; i < 5; i++) {
     const next = change(current);

@@ -45,7 +45,10 @@ describe('LogStore', () => {
     logs.append('ws~j', 1, 'user_logs/std_log.txt', 0, Buffer.from('one'));
     off();
     logs.append('ws~j', 1, 'user_logs/std_log.txt', 3, Buffer.from('!'));
-    expect(seen.map((s) => [s.attempt, s.offset, s.data.toString()])).toEqual([[1, 0, 'one'], [2, 0, 'two']]);
+    expect(seen.map((s) => [s.attempt, s.offset, s.data.toString()])).toEqual([
+      [1, 0, 'one'],
+      [2, 0, 'two'],
+    ]);
     expect(logs.length('ws~j', 1, 'user_logs/std_log.txt')).toBe(4);
     expect(logs.length('ws~other', 1, 'user_logs/std_log.txt')).toBe(0);
   });

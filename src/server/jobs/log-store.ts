@@ -1,5 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { insufficientStorage, isDiskFull } from '../../domain/errors/storage-errors.js';
@@ -48,20 +57,35 @@ export class LogStore {
       return this.appendAt(p, job, attempt, file, offset, data);
     } catch (err) {
       // A full disk is said as such (507, naming the log), not as an internal error; the agent keeps the bytes and resends.
-      if (isDiskFull(err)) throw insufficientStorage(`${data.length} bytes of ${file} for attempt ${attempt} of job ${job}`, err, 'file');
+      if (isDiskFull(err))
+        throw insufficientStorage(
+          `${data.length} bytes of ${file} for attempt ${attempt} of job ${job}`,
+          err,
+          'file',
+        );
       throw err;
     }
   }
 
-  private appendAt(p: string, job: string, attempt: number, file: LogFile, offset: number, data: Buffer): number {
+  private appendAt(
+    p: string,
+    job: string,
+    attempt: number,
+    file: LogFile,
+    offset: number,
+    data: Buffer,
+  ): number {
     mkdirSync(dirname(p), { recursive: true });
     const fd = openSync(p, 'a');
     try {
       const length = fstatSync(fd).size;
       if (offset > length) {
-        throw new HangarError('LogGap', `Log chunk for ${file} starts at byte ${offset} but the server holds ${length} bytes; resend from ${length}.`, 'offset', [
-          { code: 'LogGap', target: 'length', message: String(length) },
-        ]);
+        throw new HangarError(
+          'LogGap',
+          `Log chunk for ${file} starts at byte ${offset} but the server holds ${length} bytes; resend from ${length}.`,
+          'offset',
+          [{ code: 'LogGap', target: 'length', message: String(length) }],
+        );
       }
       const fresh = data.subarray(Math.min(data.length, length - offset));
       if (fresh.length > 0) {
@@ -70,7 +94,14 @@ export class LogStore {
         try {
           while (done < fresh.length) done += writeSync(fd, fresh, done);
         } finally {
-          if (done > 0) this.events.emit(job, { job, attempt, file, offset: length, data: fresh.subarray(0, done) } satisfies LogAppend);
+          if (done > 0)
+            this.events.emit(job, {
+              job,
+              attempt,
+              file,
+              offset: length,
+              data: fresh.subarray(0, done),
+            } satisfies LogAppend);
         }
       }
       return length + fresh.length;

@@ -11,10 +11,15 @@ export interface Logger {
 }
 
 /** Logs JSON lines to stderr at or above `level`. */
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
-  const log = (lvl: LogLevel) => (msg: string, fields: Record<string, unknown> = {}): void => {
-    if (order[lvl] < order[level]) return;
-    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...fields }));
-  };
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Logger {
+  const log =
+    (lvl: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}): void => {
+      if (order[lvl] < order[level]) return;
+      write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...fields }));
+    };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -86,7 +86,10 @@ async function applyDecision(
       JSON.stringify(controlOf(current)) !== JSON.stringify(controlOf(compute));
     return stale
       ? undefined
-      : { instance: control, status: { ...current.status, observed: { ...current.status.observed, ...observed } } };
+      : {
+          instance: control,
+          status: { ...current.status, observed: { ...current.status.observed, ...observed } },
+        };
   });
   if (!written) {
     if (stale) ctx.wake();
@@ -130,7 +133,8 @@ export function instanceLoop(ctx: ServiceContext): LoopDefinition<InstanceRecord
     read: async () =>
       (await ctx.store.computes.all({ computeType: 'ComputeInstance' })).filter(
         (c): c is InstanceRecord =>
-          isInstance(c) && (c.status.provisioningState === 'Succeeded' || c.status.provisioningState === 'Updating'),
+          isInstance(c) &&
+          (c.status.provisioningState === 'Succeeded' || c.status.provisioningState === 'Updating'),
       ),
     keys: (instances) => instances,
     keyOf: (compute) => `compute/${compute.workspace}/${compute.name}`,

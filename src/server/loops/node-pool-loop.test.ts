@@ -30,7 +30,9 @@ function fakePlumbing() {
       if (refusing.has(req.computeName))
         return Promise.reject(new ProviderError('refused', `QOSMaxNodePerUserLimit for ${req.computeName}`));
       if (unreachable.has(req.computeName))
-        return Promise.reject(new ProviderError('unreachable', `cannot reach ${req.computeName}:22: ECONNREFUSED.`));
+        return Promise.reject(
+          new ProviderError('unreachable', `cannot reach ${req.computeName}:22: ECONNREFUSED.`),
+        );
       started.push(req);
       return Promise.resolve({ nodeId: req.nodeId, ref: `ref-${req.nodeId}`, state: 'running' });
     },

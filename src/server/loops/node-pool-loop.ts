@@ -81,7 +81,12 @@ async function provisionNode(
   await ctx.store.nodes.insert(node);
   // An instance's node keeps its home folder, host key and setup state in the instance's folder.
   const instanceArgs = isInstance(compute)
-    ? ['--instance-dir', instanceDir(ctx.config.home, compute.id), '--jupyter-command', ctx.config.instances.jupyterCommand]
+    ? [
+        '--instance-dir',
+        instanceDir(ctx.config.home, compute.id),
+        '--jupyter-command',
+        ctx.config.instances.jupyterCommand,
+      ]
     : [];
   let started: Awaited<ReturnType<Provider['provision']>>;
   try {
@@ -207,7 +212,10 @@ async function reconcileCompute(
   let provisioned = 0;
   // After a refusal the backend is asked again only after a pause, not on every pass.
   const lastFailure = refusals.get(compute.id);
-  const wait = lastFailure !== undefined && lastFailure.version === compute.version && ctx.clock.elapsedMs() - lastFailure.atMs < lastFailure.pauseMs;
+  const wait =
+    lastFailure !== undefined &&
+    lastFailure.version === compute.version &&
+    ctx.clock.elapsedMs() - lastFailure.atMs < lastFailure.pauseMs;
   if (wait && lastFailure) failure = { code: 'ProviderError', message: lastFailure.message };
   try {
     for (; !wait && provisioned < decision.provision; provisioned++)
@@ -224,7 +232,13 @@ async function reconcileCompute(
     // the key backs off exponentially, as a failure.
     failure = { code: 'ProviderError', message: err.message };
     if (err.kind === 'unreachable') unreachable = err;
-    else refusals.set(compute.id, { atMs: ctx.clock.elapsedMs(), message: err.message, pauseMs: err.retryAfterMs ?? RETRY_AFTER_FAILURE_MS, version: compute.version });
+    else
+      refusals.set(compute.id, {
+        atMs: ctx.clock.elapsedMs(),
+        message: err.message,
+        pauseMs: err.retryAfterMs ?? RETRY_AFTER_FAILURE_MS,
+        version: compute.version,
+      });
   }
   limits.took(compute, provisioned);
   for (const r of decision.release) {
@@ -326,9 +340,7 @@ export function poolKeys(
     .filter((c) => c.runFor && c.status.provisioningState !== 'Deleting')
     .map((compute) => ({ kind: 'retire', compute }));
   for (const compute of computes.filter(
-    (c) =>
-      getsNodes(c) &&
-      ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState),
+    (c) => getsNodes(c) && ['Succeeded', 'Updating', 'Deleting'].includes(c.status.provisioningState),
   ))
     keys.push({ kind: 'pool', compute });
   const ids = new Set(computes.map((c) => c.id));

@@ -1,4 +1,9 @@
-import { isLowPriority, isScalable, nodeVmSize, type ComputeRecord } from '../../domain/compute/compute-record.js';
+import {
+  isLowPriority,
+  isScalable,
+  nodeVmSize,
+  type ComputeRecord,
+} from '../../domain/compute/compute-record.js';
 import { familyLimit, quotaShortfall, usageOf, type CoreUsage } from '../../domain/compute/quota.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import type { PoolInput } from '../../domain/nodes/node-pool-decision.js';

@@ -9,7 +9,9 @@ function slowCheck() {
   const checked: string[] = [];
   let answer: ((found: Record<string, unknown> | undefined) => void) | undefined;
   const verify = (c: ComputeRecord): Promise<Record<string, unknown> | undefined> => {
-    checked.push(isRecordOf(c, 'VirtualMachine') ? c.spec.properties.address : `not a machine: ${c.spec.computeType}`);
+    checked.push(
+      isRecordOf(c, 'VirtualMachine') ? c.spec.properties.address : `not a machine: ${c.spec.computeType}`,
+    );
     return new Promise((resolve) => (answer = resolve));
   };
   const respond = async (found: Record<string, unknown>): Promise<void> => {

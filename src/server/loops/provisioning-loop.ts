@@ -95,8 +95,7 @@ async function provisionCompute(
   } else if (step.kind === 'remove') {
     await ctx.store.computes.delete(record.id);
     await ctx.store.secrets.deleteOwner(record.id);
-    if (isInstance(record) && record.deleteAction !== 'Detach')
-      removeInstanceDir(ctx.config.home, record.id);
+    if (isInstance(record) && record.deleteAction !== 'Detach') removeInstanceDir(ctx.config.home, record.id);
     const verb = record.deleteAction === 'Detach' ? 'Detached' : 'Deleted';
     await ctx.store.events.append({
       at: now,
@@ -114,5 +113,8 @@ async function provisionCompute(
  * since asks for a check of its own) in the same state (a delete since wins).
  */
 function stillAsChecked(current: ComputeRecord, checked: ComputeRecord): boolean {
-  return current.version === checked.version && current.status.provisioningState === checked.status.provisioningState;
+  return (
+    current.version === checked.version &&
+    current.status.provisioningState === checked.status.provisioningState
+  );
 }

@@ -4,7 +4,15 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import { rankJobName, type JobRecord } from '../../domain/jobs/job-record.js';
 import { distributionEnv, processEnv } from '../../domain/jobs/distribution.js';
 import { applyAttemptReport, fencedAttemptStopped } from '../../domain/jobs/job-transitions.js';
-import type { AttemptStatusReport, JobAssignment, LeaseRequest, LeaseResponse, LogChunk, LogChunkAck, OutputsReport } from '../../domain/nodes/agent-protocol.js';
+import type {
+  AttemptStatusReport,
+  JobAssignment,
+  LeaseRequest,
+  LeaseResponse,
+  LogChunk,
+  LogChunkAck,
+  OutputsReport,
+} from '../../domain/nodes/agent-protocol.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { jobKey, parseJobKey } from '../jobs/job-key.js';
 import { updateJob } from '../jobs/job-writes.js';
@@ -14,7 +22,11 @@ import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import { jobsOnNode } from './node-service.js';
 import { updateNode } from './node-writes.js';
 
-function toAssignment(job: JobRecord, graceSeconds: number, gangEnv: Record<string, string> = {}): JobAssignment {
+function toAssignment(
+  job: JobRecord,
+  graceSeconds: number,
+  gangEnv: Record<string, string> = {},
+): JobAssignment {
   const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 1;
   const assignment: JobAssignment = {
     jobId: jobKey(job.workspace, job.name),
@@ -44,7 +56,8 @@ export class AgentWorkService {
     for (;;) {
       const assignments = await this.deliver(node, Math.max(0, req.freeSlots));
       const left = deadline - this.ctx.clock.now().getTime();
-      if (assignments.length > 0 || left <= 0 || signal?.aborted || req.freeSlots <= 0) return { assignments };
+      if (assignments.length > 0 || left <= 0 || signal?.aborted || req.freeSlots <= 0)
+        return { assignments };
       await this.ctx.signals.waitForNodeWork(node.id, Math.min(left, 1000), signal);
     }
   }
@@ -55,9 +68,20 @@ export class AgentWorkService {
    */
   private async credentialEnv(job: JobRecord): Promise<Record<string, string>> {
     const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 1;
-    const token = new AccessService(this.ctx).jobToken(job.workspace, job.name, attempt, job.gang?.parent ?? job.name);
+    const token = new AccessService(this.ctx).jobToken(
+      job.workspace,
+      job.name,
+      attempt,
+      job.gang?.parent ?? job.name,
+    );
     const endpoint = `${this.ctx.publicUrl()}/api/identity/token`;
-    const env: Record<string, string> = { MLFLOW_TRACKING_TOKEN: token, MSI_ENDPOINT: endpoint, MSI_SECRET: token, IDENTITY_ENDPOINT: endpoint, IDENTITY_HEADER: token };
+    const env: Record<string, string> = {
+      MLFLOW_TRACKING_TOKEN: token,
+      MSI_ENDPOINT: endpoint,
+      MSI_SECRET: token,
+      IDENTITY_ENDPOINT: endpoint,
+      IDENTITY_HEADER: token,
+    };
     const compute = await this.ctx.store.computes.get(job.workspace, job.computeName);
     const identity = compute ? defaultIdentity(identitiesOf(compute)) : undefined;
     if (identity) env.DEFAULT_IDENTITY_CLIENT_ID = identity.clientId;
@@ -66,13 +90,30 @@ export class AgentWorkService {
 
   private async deliver(node: NodeRecord, max: number): Promise<JobAssignment[]> {
     if (node.state === 'preempted' || node.state === 'leaving') return [];
-    const pending = (await jobsOnNode(this.ctx, node.id)).filter((j) => !j.delivered && !j.cancelRequested).slice(0, max);
+    const pending = (await jobsOnNode(this.ctx, node.id))
+      .filter((j) => !j.delivered && !j.cancelRequested)
+      .slice(0, max);
     const out: JobAssignment[] = [];
     for (const job of pending) {
       const gangEnv = job.gang ? await this.gangEnv(job) : {};
       if (!gangEnv) continue; // its siblings are still being placed: next time
-      const written = await updateJob(this.ctx, job, (j) => (j.delivered || j.nodeId !== node.id ? undefined : { ...j, delivered: true, reason: `starting on node ${node.id}`, modifiedAt: this.ctx.clock.now().toISOString() }));
-      if (written.delivered && written.nodeId === node.id) out.push(toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds, { ...gangEnv, ...(await this.credentialEnv(written)) }));
+      const written = await updateJob(this.ctx, job, (j) =>
+        j.delivered || j.nodeId !== node.id
+          ? undefined
+          : {
+              ...j,
+              delivered: true,
+              reason: `starting on node ${node.id}`,
+              modifiedAt: this.ctx.clock.now().toISOString(),
+            },
+      );
+      if (written.delivered && written.nodeId === node.id)
+        out.push(
+          toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds, {
+            ...gangEnv,
+            ...(await this.credentialEnv(written)),
+          }),
+        );
     }
     return out;
   }
@@ -83,7 +124,8 @@ export class AgentWorkService {
     if (!gang?.parent) return {};
     const hosts: string[] = [];
     for (let i = 0; i < gang.size; i++) {
-      const sibling = i === gang.rank ? rank : await this.ctx.store.jobs.get(rank.workspace, rankJobName(gang.parent, i));
+      const sibling =
+        i === gang.rank ? rank : await this.ctx.store.jobs.get(rank.workspace, rankJobName(gang.parent, i));
       const node = sibling?.nodeId ? await this.ctx.store.nodes.get(sibling.nodeId) : undefined;
       if (!node) return undefined;
       hosts.push(node.address ?? node.hostname ?? node.id);
@@ -97,9 +139,11 @@ export class AgentWorkService {
   private async ownJob(node: NodeRecord, id: string): Promise<JobRecord> {
     const { workspace, name } = parseJobKey(id);
     const job = await this.ctx.store.jobs.get(workspace, name);
-    if (!job) throw new HangarError('NotFound', `Job '${name}' does not exist in workspace '${workspace}'.`, 'jobId');
+    if (!job)
+      throw new HangarError('NotFound', `Job '${name}' does not exist in workspace '${workspace}'.`, 'jobId');
     const attemptNode = job.attempts.map((a) => a.nodeId);
-    if (!attemptNode.includes(node.id)) throw new HangarError('Conflict', `Job '${name}' was never assigned to node ${node.id}.`, 'jobId');
+    if (!attemptNode.includes(node.id))
+      throw new HangarError('Conflict', `Job '${name}' was never assigned to node ${node.id}.`, 'jobId');
     return job;
   }
 
@@ -108,12 +152,19 @@ export class AgentWorkService {
     const job = await this.ownJob(node, id);
     const now = this.ctx.clock.now();
     // An attempt a released node's agent stopped (it acknowledged the kill) ends as lost, to be retried elsewhere.
-    const fenced = node.state === 'leaving' && (report.phase === 'Canceled' || report.phase === 'Failed') && !job.cancelRequested;
+    const fenced =
+      node.state === 'leaving' &&
+      (report.phase === 'Canceled' || report.phase === 'Failed') &&
+      !job.cancelRequested;
     const why = `node ${node.id} was released (${node.reason ?? 'leaving'}); its agent stopped the attempt`;
-    const written = await updateJob(this.ctx, job, (j) => (fenced ? fencedAttemptStopped(j, report, why, now) : applyAttemptReport(j, report, now)));
+    const written = await updateJob(this.ctx, job, (j) =>
+      fenced ? fencedAttemptStopped(j, report, why, now) : applyAttemptReport(j, report, now),
+    );
     // The node is idle from the moment its last job ends, not from its next heartbeat: scale-down keeps time.
     if (written.nodeId !== node.id && (await jobsOnNode(this.ctx, node.id)).length === 0) {
-      await updateNode(this.ctx, node.id, (n) => (n.state === 'running' ? { state: 'idle', idleSince: now.toISOString() } : undefined));
+      await updateNode(this.ctx, node.id, (n) =>
+        n.state === 'running' ? { state: 'idle', idleSince: now.toISOString() } : undefined,
+      );
     }
     return { status: written.status };
   }
@@ -121,9 +172,25 @@ export class AgentWorkService {
   /** Stores a log chunk exactly once (offsets make retries safe). */
   async appendLog(node: NodeRecord, id: string, chunk: LogChunk): Promise<LogChunkAck> {
     await this.ownJob(node, id);
-    if (!logFiles.includes(chunk.file)) throw new HangarError('ValidationFailed', `Log file must be one of ${logFiles.join(', ')}; got '${chunk.file}'.`, 'file');
-    if (!Number.isInteger(chunk.offset) || chunk.offset < 0) throw new HangarError('ValidationFailed', `Log offset must be a non-negative integer; got ${chunk.offset}.`, 'offset');
-    const length = this.ctx.logs.append(id, chunk.attempt, chunk.file, chunk.offset, Buffer.from(chunk.data, 'base64'));
+    if (!logFiles.includes(chunk.file))
+      throw new HangarError(
+        'ValidationFailed',
+        `Log file must be one of ${logFiles.join(', ')}; got '${chunk.file}'.`,
+        'file',
+      );
+    if (!Number.isInteger(chunk.offset) || chunk.offset < 0)
+      throw new HangarError(
+        'ValidationFailed',
+        `Log offset must be a non-negative integer; got ${chunk.offset}.`,
+        'offset',
+      );
+    const length = this.ctx.logs.append(
+      id,
+      chunk.attempt,
+      chunk.file,
+      chunk.offset,
+      Buffer.from(chunk.data, 'base64'),
+    );
     return { length };
   }
 
@@ -137,7 +204,11 @@ export class AgentWorkService {
   async reportOutputs(node: NodeRecord, id: string, report: OutputsReport): Promise<{ snapshotId: string }> {
     const job = await this.ownJob(node, id);
     const { id: snapshotId } = await this.snapshots.putManifest(report.manifest);
-    await updateJob(this.ctx, job, (j) => (j.outputsSnapshotId === snapshotId ? undefined : { ...j, outputsSnapshotId: snapshotId, modifiedAt: this.ctx.clock.now().toISOString() }));
+    await updateJob(this.ctx, job, (j) =>
+      j.outputsSnapshotId === snapshotId
+        ? undefined
+        : { ...j, outputsSnapshotId: snapshotId, modifiedAt: this.ctx.clock.now().toISOString() },
+    );
     return { snapshotId };
   }
 }

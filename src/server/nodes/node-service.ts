@@ -3,7 +3,13 @@ import { instanceConfigFor } from '../instances/instance-config.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { loseAttempt, reattach } from '../../domain/jobs/job-transitions.js';
-import type { HeartbeatRequest, HeartbeatResponse, PreemptedResponse, RegisterRequest, RegisterResponse } from '../../domain/nodes/agent-protocol.js';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  PreemptedResponse,
+  RegisterRequest,
+  RegisterResponse,
+} from '../../domain/nodes/agent-protocol.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { jobKey } from '../jobs/job-key.js';
 import type { ServiceContext } from '../services/service-context.js';
@@ -28,7 +34,12 @@ export class NodeService {
   /** Exchanges the one-time node token for a session token. */
   async register(req: RegisterRequest): Promise<RegisterResponse> {
     const node = await this.ctx.store.nodes.byTokenHash(hashToken(req.nodeToken ?? ''));
-    if (!node) throw new HangarError('Unauthenticated', 'The node token is unknown or was already used; a node registers once and then uses its session token.', 'nodeToken');
+    if (!node)
+      throw new HangarError(
+        'Unauthenticated',
+        'The node token is unknown or was already used; a node registers once and then uses its session token.',
+        'nodeToken',
+      );
     const sessionToken = newToken();
     const now = this.ctx.clock.now().toISOString();
     await this.ctx.store.nodes.update({
@@ -43,17 +54,34 @@ export class NodeService {
       lastHeartbeatAt: now,
       idleSince: node.idleSince ?? now,
     });
-    await this.ctx.store.events.append({ at: now, workspace: node.workspace, resource: `compute/${node.computeName}`, reason: 'NodeRegistered', message: `Node ${node.id} registered from ${req.hostname} (pid ${req.pid}, ${req.capacity.cores} cores).`, level: 'Info' });
+    await this.ctx.store.events.append({
+      at: now,
+      workspace: node.workspace,
+      resource: `compute/${node.computeName}`,
+      reason: 'NodeRegistered',
+      message: `Node ${node.id} registered from ${req.hostname} (pid ${req.pid}, ${req.capacity.cores} cores).`,
+      level: 'Info',
+    });
     this.ctx.wake();
     const jobs = this.ctx.config.jobs;
-    return { nodeId: node.id, sessionToken, heartbeatIntervalMs: jobs.heartbeatIntervalMs, leaseWaitSeconds: jobs.leaseWaitSeconds };
+    return {
+      nodeId: node.id,
+      sessionToken,
+      heartbeatIntervalMs: jobs.heartbeatIntervalMs,
+      leaseWaitSeconds: jobs.leaseWaitSeconds,
+    };
   }
 
   /** The node behind a session token (from `Authorization: Bearer …`). */
   async authenticate(authorization: string | undefined): Promise<NodeRecord> {
     const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     const node = token ? await this.ctx.store.nodes.bySessionTokenHash(hashToken(token)) : undefined;
-    if (!node) throw new HangarError('Unauthenticated', 'Missing or unknown node session token; register the node first.', 'Authorization');
+    if (!node)
+      throw new HangarError(
+        'Unauthenticated',
+        'Missing or unknown node session token; register the node first.',
+        'Authorization',
+      );
     return node;
   }
 
@@ -70,12 +98,22 @@ export class NodeService {
   }
 
   /** Delivered attempts the node no longer reports (agent restarted without them) are lost. */
-  private async dropForgotten(jobs: JobRecord[], reported: ReadonlyMap<string, unknown>, now: Date): Promise<void> {
+  private async dropForgotten(
+    jobs: JobRecord[],
+    reported: ReadonlyMap<string, unknown>,
+    now: Date,
+  ): Promise<void> {
     const patienceMs = 3 * this.ctx.config.jobs.heartbeatIntervalMs;
     for (const job of jobs) {
       if (!job.delivered || reported.has(jobKey(job.workspace, job.name))) continue;
       if (now.getTime() - new Date(job.modifiedAt).getTime() < patienceMs) continue;
-      await updateJob(this.ctx, job, (j) => loseAttempt(j, `node ${j.nodeId ?? '?'} no longer runs the job (its agent restarted or dropped it)`, now));
+      await updateJob(this.ctx, job, (j) =>
+        loseAttempt(
+          j,
+          `node ${j.nodeId ?? '?'} no longer runs the job (its agent restarted or dropped it)`,
+          now,
+        ),
+      );
     }
   }
 
@@ -88,28 +126,62 @@ export class NodeService {
     const grace = this.ctx.config.jobs.cancelGraceSeconds;
     for (const job of jobs) {
       const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 0;
-      if (job.cancelRequested && reported.has(jobKey(job.workspace, job.name))) stop.push({ jobId: jobKey(job.workspace, job.name), attempt, reason: 'canceled by user', graceSeconds: grace });
+      if (job.cancelRequested && reported.has(jobKey(job.workspace, job.name)))
+        stop.push({
+          jobId: jobKey(job.workspace, job.name),
+          attempt,
+          reason: 'canceled by user',
+          graceSeconds: grace,
+        });
       else if (job.preemptRequested && reported.has(jobKey(job.workspace, job.name))) {
         const { reason, deadline } = job.preemptRequested;
         const graceSeconds = Math.max(0, Math.ceil((new Date(deadline).getTime() - now.getTime()) / 1000));
-        stop.push({ jobId: jobKey(job.workspace, job.name), attempt, reason, graceSeconds, preempt: { deadline } });
+        stop.push({
+          jobId: jobKey(job.workspace, job.name),
+          attempt,
+          reason,
+          graceSeconds,
+          preempt: { deadline },
+        });
       }
-      if (reported.has(jobKey(job.workspace, job.name))) await updateJob(this.ctx, job, (j) => reattach(j, now));
+      if (reported.has(jobKey(job.workspace, job.name)))
+        await updateJob(this.ctx, job, (j) => reattach(j, now));
     }
     await this.dropForgotten(jobs, reported, now);
     // Attempts the node runs that the server no longer wants there (finished, moved, retried).
-    const wanted = new Map(jobs.map((j) => [jobKey(j.workspace, j.name), j.attempts[j.attempts.length - 1]?.attempt]));
+    const wanted = new Map(
+      jobs.map((j) => [jobKey(j.workspace, j.name), j.attempts[j.attempts.length - 1]?.attempt]),
+    );
     for (const r of req.running) {
-      if (wanted.get(r.jobId) !== r.attempt && r.state !== 'exited') stop.push({ jobId: r.jobId, attempt: r.attempt, reason: 'the server no longer assigns this attempt to this node', graceSeconds: grace });
+      if (wanted.get(r.jobId) !== r.attempt && r.state !== 'exited')
+        stop.push({
+          jobId: r.jobId,
+          attempt: r.attempt,
+          reason: 'the server no longer assigns this attempt to this node',
+          graceSeconds: grace,
+        });
     }
     const busy = jobs.length > 0 || req.running.length > 0;
     const written = await updateNode(this.ctx, node.id, (n) => {
       const leaving = n.state === 'leaving' || n.state === 'preempted';
-      return { state: leaving ? n.state : busy ? 'running' : 'idle', idleSince: busy ? undefined : (n.idleSince ?? now.toISOString()), lastHeartbeatAt: now.toISOString(), reason: leaving ? n.reason : undefined, ...(req.instance ? { instance: req.instance } : {}) };
+      return {
+        state: leaving ? n.state : busy ? 'running' : 'idle',
+        idleSince: busy ? undefined : (n.idleSince ?? now.toISOString()),
+        lastHeartbeatAt: now.toISOString(),
+        reason: leaving ? n.reason : undefined,
+        ...(req.instance ? { instance: req.instance } : {}),
+      };
     });
     const compute = req.instance ? await this.ctx.store.computes.getById(node.computeId) : undefined;
     const instance = compute && isInstance(compute) ? await instanceConfigFor(this.ctx, compute) : undefined;
     // A preempted node first lets its jobs stop (and checkpoint); it shuts down once none is left.
-    return { stop, shutdown: !written || written.state === 'leaving' || (written.state === 'preempted' && jobs.length === 0 && req.running.length === 0), ...(instance ? { instance } : {}) };
+    return {
+      stop,
+      shutdown:
+        !written ||
+        written.state === 'leaving' ||
+        (written.state === 'preempted' && jobs.length === 0 && req.running.length === 0),
+      ...(instance ? { instance } : {}),
+    };
   }
 }

@@ -3,7 +3,11 @@ import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 /** Reads a node, applies `change`, writes; retries on concurrent writes. Undefined: node gone. */
-export async function updateNode(ctx: ServiceContext, nodeId: string, change: (n: NodeRecord) => Partial<NodeRecord> | undefined): Promise<NodeRecord | undefined> {
+export async function updateNode(
+  ctx: ServiceContext,
+  nodeId: string,
+  change: (n: NodeRecord) => Partial<NodeRecord> | undefined,
+): Promise<NodeRecord | undefined> {
   for (let i = 0; i < 5; i++) {
     const node = await ctx.store.nodes.get(nodeId);
     if (!node) return undefined;

@@ -12,7 +12,8 @@ export class SecretBox {
   /** Loads the key from `home`, creating it (0600) on first start. */
   static open(home: string): SecretBox {
     const path = join(home, 'secret.key');
-    if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+    if (!existsSync(path))
+      writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
     chmodSync(path, 0o600);
     const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
     if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte key`);

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { kindOf } from '../../domain/compute/compute-kinds.js';
-import { isInstance, isInstanceSpec, isSpecOf, type ComputeRecord, type InstanceRecord } from '../../domain/compute/compute-record.js';
-import { immutableChangeProblems, putPath, validateComputeRequest, type ValidatedCompute } from '../../domain/compute/compute-validation.js';
+import {
+  isInstance,
+  isInstanceSpec,
+  isSpecOf,
+  type ComputeRecord,
+  type InstanceRecord,
+} from '../../domain/compute/compute-record.js';
+import {
+  immutableChangeProblems,
+  putPath,
+  validateComputeRequest,
+  type ValidatedCompute,
+} from '../../domain/compute/compute-validation.js';
 import { initialObserved, specToRequest } from '../../domain/compute/compute-view.js';
 import { coresHeld, quotaShortfall, usageOf } from '../../domain/compute/quota.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
@@ -16,7 +27,12 @@ import type { ComputeFilter, Page, PageRequest } from '../../store/store.js';
 import { withCanonicalLocation } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
 import { parseIsoDuration } from '../../domain/compute/iso-duration.js';
-import { instanceOwner, settingsChangeDenial, ssoStartsOff, type Caller } from '../../domain/instances/instance-access.js';
+import {
+  instanceOwner,
+  settingsChangeDenial,
+  ssoStartsOff,
+  type Caller,
+} from '../../domain/instances/instance-access.js';
 import { withIdleReset } from '../instances/instance-service.js';
 
 /** Result of create-or-update: the record, whether it is new, and warnings for the caller. */
@@ -43,18 +59,31 @@ export class ComputeService {
     return record;
   }
 
-  async list(workspace: string, filter: Omit<ComputeFilter, 'workspace'>, page: PageRequest): Promise<Page<ComputeRecord>> {
+  async list(
+    workspace: string,
+    filter: Omit<ComputeFilter, 'workspace'>,
+    page: PageRequest,
+  ): Promise<Page<ComputeRecord>> {
     await this.workspace(workspace);
     return this.ctx.store.computes.list({ ...filter, workspace }, page);
   }
 
   /** PUT: creates the compute, or updates it when it exists (immutable fields refused). */
-  async createOrUpdate(workspace: string, name: string, body: unknown, caller?: Caller): Promise<ComputeWriteResult> {
+  async createOrUpdate(
+    workspace: string,
+    name: string,
+    body: unknown,
+    caller?: Caller,
+  ): Promise<ComputeWriteResult> {
     const ws = await this.workspace(workspace);
     const existing = await this.ctx.store.computes.get(workspace, name);
     if (existing) return this.update(ws, existing, body, true, caller);
     assertNotLocked(ws, 'write', `compute '${name}'`);
-    const validated = validateComputeRequest(name, withCanonicalLocation(this.ctx.config, body), this.validationContext(ws));
+    const validated = validateComputeRequest(
+      name,
+      withCanonicalLocation(this.ctx.config, body),
+      this.validationContext(ws),
+    );
     const now = this.ctx.clock.now().toISOString();
     const record: ComputeRecord = {
       id: randomUUID(),
@@ -73,7 +102,11 @@ export class ComputeService {
       await this.ctx.store.computes.insert(record);
       await this.saveSecrets(record.id, validated.secrets);
     });
-    await this.event(record, 'Created', `${kindOf(record.spec).isAttached ? 'Attach' : 'Create'} requested (${record.spec.computeType}).`);
+    await this.event(
+      record,
+      'Created',
+      `${kindOf(record.spec).isAttached ? 'Attach' : 'Create'} requested (${record.spec.computeType}).`,
+    );
     if (policyNote) await this.event(record, 'PolicyApplied', policyNote);
     this.ctx.wake();
     return { record, created: true, warnings: validated.warnings };
@@ -88,35 +121,67 @@ export class ComputeService {
   }
 
   /** Updates by PUT or PATCH; without a caller (none today) the instance owner rules refuse every owner-only change. */
-  private async update(ws: WorkspaceRecord, existing: ComputeRecord, body: unknown, fillSecrets: boolean, caller: Caller | undefined): Promise<ComputeWriteResult> {
+  private async update(
+    ws: WorkspaceRecord,
+    existing: ComputeRecord,
+    body: unknown,
+    fillSecrets: boolean,
+    caller: Caller | undefined,
+  ): Promise<ComputeWriteResult> {
     assertNotLocked(ws, 'write', `compute '${existing.name}'`);
     if (existing.status.provisioningState === 'Deleting') {
-      throw new HangarError('Conflict', `Compute '${existing.name}' is being deleted; wait for the deletion to finish.`, existing.name);
+      throw new HangarError(
+        'Conflict',
+        `Compute '${existing.name}' is being deleted; wait for the deletion to finish.`,
+        existing.name,
+      );
     }
     const request = fillSecrets ? await this.withStoredSecrets(existing, body) : body;
-    const validated: ValidatedCompute = validateComputeRequest(existing.name, withCanonicalLocation(this.ctx.config, request), this.validationContext(ws));
+    const validated: ValidatedCompute = validateComputeRequest(
+      existing.name,
+      withCanonicalLocation(this.ctx.config, request),
+      this.validationContext(ws),
+    );
     throwIfProblems(immutableChangeProblems(existing.spec, validated.spec));
     // The kind cannot change (immutableChangeProblems): an instance stays an instance.
-    if (isInstance(existing) && isInstanceSpec(validated.spec)) await this.checkOwnerSettings(existing, validated.spec.properties, caller ?? { objectId: '(no caller)' });
+    if (isInstance(existing) && isInstanceSpec(validated.spec))
+      await this.checkOwnerSettings(
+        existing,
+        validated.spec.properties,
+        caller ?? { objectId: '(no caller)' },
+      );
     const now = this.ctx.clock.now();
     // An attached machine or cluster is checked again (reachable, credentials, host key) on every change.
     const recheck = kindOf(existing.spec).verifiedOnChange;
-    const idleAfter = isInstanceSpec(validated.spec) ? validated.spec.properties.idleTimeBeforeShutdown : undefined;
-    const idleChanged = isInstanceSpec(existing.spec) && idleAfter !== existing.spec.properties.idleTimeBeforeShutdown;
+    const idleAfter = isInstanceSpec(validated.spec)
+      ? validated.spec.properties.idleTimeBeforeShutdown
+      : undefined;
+    const idleChanged =
+      isInstanceSpec(existing.spec) && idleAfter !== existing.spec.properties.idleTimeBeforeShutdown;
     const idleSeconds = idleChanged ? parseIsoDuration(idleAfter ?? '') : undefined;
     // The spec is written against the version read (the loops never bump it, so only another
     // user's write conflicts); the state it sets goes on the status side, in the same transaction.
     const record = await this.ctx.store.transaction(async () => {
-      const written = await this.ctx.store.computes.update({ ...existing, spec: validated.spec, modifiedAt: now.toISOString() });
-      const withStatus = recheck || idleChanged
-        ? await this.ctx.store.computes.updateStatus(existing.id, (current) => {
-            if (current.status.provisioningState === 'Deleting') throw new HangarError('Conflict', `Compute '${existing.name}' is being deleted; wait for the deletion to finish.`, existing.name);
-            return {
-              ...(recheck ? { status: { ...current.status, provisioningState: 'Updating' as const } } : {}),
-              ...(idleChanged ? { instance: withIdleReset(current, idleSeconds, now) } : {}),
-            };
-          })
-        : undefined;
+      const written = await this.ctx.store.computes.update({
+        ...existing,
+        spec: validated.spec,
+        modifiedAt: now.toISOString(),
+      });
+      const withStatus =
+        recheck || idleChanged
+          ? await this.ctx.store.computes.updateStatus(existing.id, (current) => {
+              if (current.status.provisioningState === 'Deleting')
+                throw new HangarError(
+                  'Conflict',
+                  `Compute '${existing.name}' is being deleted; wait for the deletion to finish.`,
+                  existing.name,
+                );
+              return {
+                ...(recheck ? { status: { ...current.status, provisioningState: 'Updating' as const } } : {}),
+                ...(idleChanged ? { instance: withIdleReset(current, idleSeconds, now) } : {}),
+              };
+            })
+          : undefined;
       await this.ctx.store.secrets.deleteOwner(existing.id);
       await this.saveSecrets(existing.id, validated.secrets);
       return withStatus ?? written;
@@ -132,19 +197,32 @@ export class ComputeService {
     const existing = await this.get(workspace, name);
     assertNotLocked(ws, 'delete', `compute '${name}'`);
     if (action === 'Detach' && !kindOf(existing.spec).isAttached) {
-      throw new HangarError('OperationNotSupported', `Compute '${name}' is a ${existing.spec.computeType} created by Hangar; detach applies only to attached computes. Delete it instead.`, 'underlyingResourceAction');
+      throw new HangarError(
+        'OperationNotSupported',
+        `Compute '${name}' is a ${existing.spec.computeType} created by Hangar; detach applies only to attached computes. Delete it instead.`,
+        'underlyingResourceAction',
+      );
     }
     if (existing.status.provisioningState === 'Deleting') return existing;
     // A state the user sets: the spec (modifiedAt) against the version read, and the state on the
     // status side, in one transaction.
     const record = await this.ctx.store.transaction(async () => {
-      const written = await this.ctx.store.computes.update({ ...existing, modifiedAt: this.ctx.clock.now().toISOString() });
+      const written = await this.ctx.store.computes.update({
+        ...existing,
+        modifiedAt: this.ctx.clock.now().toISOString(),
+      });
       const deleting = await this.ctx.store.computes.updateStatus(existing.id, (current) =>
-        current.status.provisioningState === 'Deleting' ? undefined : { deleteAction: action, status: { ...current.status, provisioningState: 'Deleting' } },
+        current.status.provisioningState === 'Deleting'
+          ? undefined
+          : { deleteAction: action, status: { ...current.status, provisioningState: 'Deleting' } },
       );
       return deleting ?? written;
     });
-    await this.event(record, action === 'Detach' ? 'DetachRequested' : 'DeleteRequested', `${action} requested.`);
+    await this.event(
+      record,
+      action === 'Detach' ? 'DetachRequested' : 'DeleteRequested',
+      `${action} requested.`,
+    );
     this.ctx.wake();
     return record;
   }
@@ -167,10 +245,19 @@ export class ComputeService {
   async preemptNode(workspace: string, name: string, nodeId: string): Promise<NodeRecord> {
     const compute = await this.get(workspace, name);
     if (compute.spec.computeType !== 'AmlCompute' || compute.spec.properties.vmPriority !== 'LowPriority') {
-      throw new HangarError('OperationNotSupported', `Only nodes of low-priority clusters can be preempted; '${name}' is ${compute.spec.computeType === 'AmlCompute' ? 'a dedicated cluster' : `a ${compute.spec.computeType}`}.`, 'name');
+      throw new HangarError(
+        'OperationNotSupported',
+        `Only nodes of low-priority clusters can be preempted; '${name}' is ${compute.spec.computeType === 'AmlCompute' ? 'a dedicated cluster' : `a ${compute.spec.computeType}`}.`,
+        'name',
+      );
     }
     const node = await this.ctx.store.nodes.get(nodeId);
-    if (!node || node.computeId !== compute.id) throw new HangarError('NotFound', `Node '${nodeId}' is not a node of '${name}'; see \`hangar compute list-nodes -n ${name}\`.`, 'nodeId');
+    if (!node || node.computeId !== compute.id)
+      throw new HangarError(
+        'NotFound',
+        `Node '${nodeId}' is not a node of '${name}'; see \`hangar compute list-nodes -n ${name}\`.`,
+        'nodeId',
+      );
     return preemptNode(this.ctx, node, 'preempted by an administrator');
   }
 
@@ -180,7 +267,11 @@ export class ComputeService {
   }
 
   /** SSH keys, scripts, apps and SSO of an instance are its owner's to change (see instance-access.ts). */
-  private async checkOwnerSettings(existing: InstanceRecord, after: InstanceRecord['spec']['properties'], caller: Caller): Promise<void> {
+  private async checkOwnerSettings(
+    existing: InstanceRecord,
+    after: InstanceRecord['spec']['properties'],
+    caller: Caller,
+  ): Promise<void> {
     if (!settingsChangeDenial(existing, after, caller)) return;
     const owner = instanceOwner(existing);
     const ownerName = owner === undefined ? undefined : (await this.ctx.store.access.getUser(owner))?.name;
@@ -191,7 +282,10 @@ export class ComputeService {
     }
   }
 
-  private validationContext(ws: WorkspaceRecord): { workspaceLocation: string; locations: HangarConfigLocations } {
+  private validationContext(ws: WorkspaceRecord): {
+    workspaceLocation: string;
+    locations: HangarConfigLocations;
+  } {
     return { workspaceLocation: ws.location, locations: this.ctx.config.locations };
   }
 
@@ -242,13 +336,23 @@ export class ComputeService {
  * behalf of someone with scripts or apps, and the workspace's default stop schedule when it has none.
  * Answers the policy note to record, if the policy applied.
  */
-function prepareInstance(record: InstanceRecord, ws: WorkspaceRecord, caller: Caller | undefined): string | undefined {
+function prepareInstance(
+  record: InstanceRecord,
+  ws: WorkspaceRecord,
+  caller: Caller | undefined,
+): string | undefined {
   const p = record.spec.properties;
-  record.instance = { power: p.startAfterCreation === false ? 'Stopped' : 'Running', ...(caller ? { createdBy: caller.objectId } : {}) };
+  record.instance = {
+    power: p.startAfterCreation === false ? 'Stopped' : 'Running',
+    ...(caller ? { createdBy: caller.objectId } : {}),
+  };
   if (ssoStartsOff(p)) record.spec.properties = { ...record.spec.properties, enableSSO: false };
   const policy = ws.computeInstancePolicy?.defaultStopSchedule;
   if (!policy || (p.schedules?.computeStartStop.length ?? 0) > 0) return undefined;
-  record.spec.properties = { ...record.spec.properties, schedules: { computeStartStop: [{ ...policy, id: policy.id ?? 'workspace-default-stop' }] } };
+  record.spec.properties = {
+    ...record.spec.properties,
+    schedules: { computeStartStop: [{ ...policy, id: policy.id ?? 'workspace-default-stop' }] },
+  };
   return `Workspace policy: the instance had no schedule, so it got the workspace's default stop schedule (${policy.cron?.expression ?? policy.recurrence?.frequency ?? ''} ${policy.cron?.timeZone ?? policy.recurrence?.timeZone ?? ''}).`;
 }
 
@@ -261,7 +365,12 @@ function coresNeededAtCreation(record: ComputeRecord): ReturnType<typeof coresHe
     const size = findVmSize(p.vmSize);
     const min = p.scaleSettings.minNodeCount;
     if (!size) return undefined;
-    return { family: size.family, cores: min * size.vCPUs, priority: p.vmPriority, what: `cluster ${record.name} (${min} × ${size.name})` };
+    return {
+      family: size.family,
+      cores: min * size.vCPUs,
+      priority: p.vmPriority,
+      what: `cluster ${record.name} (${min} × ${size.name})`,
+    };
   }
   return coresHeld(record);
 }

@@ -8,7 +8,12 @@ const shaPattern = /^[0-9a-f]{64}$/;
 
 /** Checks a sha256 given in a path or body. */
 export function assertSha256(sha: string): void {
-  if (!shaPattern.test(sha)) throw new HangarError('ValidationFailed', `'${sha}' is not a sha256 (64 lower-case hex digits).`, 'sha256');
+  if (!shaPattern.test(sha))
+    throw new HangarError(
+      'ValidationFailed',
+      `'${sha}' is not a sha256 (64 lower-case hex digits).`,
+      'sha256',
+    );
 }
 
 /**
@@ -36,7 +41,12 @@ export class BlobStore {
   put(sha: string, bytes: Buffer): void {
     assertSha256(sha);
     const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== sha) throw new HangarError('HashMismatch', `The uploaded bytes have sha256 ${actual}, not ${sha}; the blob was not stored.`, 'sha256');
+    if (actual !== sha)
+      throw new HangarError(
+        'HashMismatch',
+        `The uploaded bytes have sha256 ${actual}, not ${sha}; the blob was not stored.`,
+        'sha256',
+      );
     if (this.has(sha)) return;
     const target = this.path(sha);
     const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;

@@ -17,7 +17,12 @@ export function decodeToken(token: string | undefined): unknown[] | undefined {
 }
 
 /** Cuts `rows` (fetched with limit top+1) into a page and its continuation token. */
-export function toPage<R, T>(rows: R[], page: PageRequest, keyOf: (r: R) => unknown[], map: (r: R) => T): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  page: PageRequest,
+  keyOf: (r: R) => unknown[],
+  map: (r: R) => T,
+): Page<T> {
   const more = rows.length > page.top;
   const kept = more ? rows.slice(0, page.top) : rows;
   const last = kept[kept.length - 1];

@@ -15,42 +15,75 @@ export class SqliteAccess implements AccessRepository {
   constructor(private readonly db: Database.Database) {}
 
   getUser(id: string): Promise<UserRecord | undefined> {
-    return Promise.resolve(parse(statement(this.db, 'SELECT doc FROM users WHERE id = ?').get(id) as Doc | undefined));
+    return Promise.resolve(
+      parse(statement(this.db, 'SELECT doc FROM users WHERE id = ?').get(id) as Doc | undefined),
+    );
   }
 
   userByName(name: string): Promise<UserRecord | undefined> {
-    return Promise.resolve(parse(statement(this.db, 'SELECT doc FROM users WHERE name_key = ?').get(name.toLowerCase()) as Doc | undefined));
+    return Promise.resolve(
+      parse(
+        statement(this.db, 'SELECT doc FROM users WHERE name_key = ?').get(name.toLowerCase()) as
+          Doc | undefined,
+      ),
+    );
   }
 
   users(): Promise<UserRecord[]> {
-    return Promise.resolve((statement(this.db, 'SELECT doc FROM users ORDER BY name_key').all() as Doc[]).map((r) => JSON.parse(r.doc) as UserRecord));
+    return Promise.resolve(
+      (statement(this.db, 'SELECT doc FROM users ORDER BY name_key').all() as Doc[]).map(
+        (r) => JSON.parse(r.doc) as UserRecord,
+      ),
+    );
   }
 
   insertUser(user: UserRecord): Promise<void> {
     return settle(() => {
       try {
-        statement(this.db, 'INSERT INTO users (id, name_key, doc) VALUES (?, ?, ?)').run(user.id, user.name.toLowerCase(), JSON.stringify(user));
+        statement(this.db, 'INSERT INTO users (id, name_key, doc) VALUES (?, ?, ?)').run(
+          user.id,
+          user.name.toLowerCase(),
+          JSON.stringify(user),
+        );
       } catch (err) {
-        if (String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) throw new HangarError('NameConflict', `A user named '${user.name}' already exists.`, 'name');
+        if (String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT'))
+          throw new HangarError('NameConflict', `A user named '${user.name}' already exists.`, 'name');
         throw err;
       }
     });
   }
 
   updateUser(user: UserRecord): Promise<void> {
-    return settle(() => void statement(this.db, 'UPDATE users SET doc = ? WHERE id = ?').run(JSON.stringify(user), user.id));
+    return settle(
+      () =>
+        void statement(this.db, 'UPDATE users SET doc = ? WHERE id = ?').run(JSON.stringify(user), user.id),
+    );
   }
 
   insertToken(token: TokenRecord): Promise<void> {
-    return settle(() => void statement(this.db, 'INSERT INTO tokens (id, user_id, hash, doc) VALUES (?, ?, ?, ?)').run(token.id, token.userId, token.hash, JSON.stringify(token)));
+    return settle(
+      () =>
+        void statement(this.db, 'INSERT INTO tokens (id, user_id, hash, doc) VALUES (?, ?, ?, ?)').run(
+          token.id,
+          token.userId,
+          token.hash,
+          JSON.stringify(token),
+        ),
+    );
   }
 
   tokenByHash(hash: string): Promise<TokenRecord | undefined> {
-    return Promise.resolve(parse(statement(this.db, 'SELECT doc FROM tokens WHERE hash = ?').get(hash) as Doc | undefined));
+    return Promise.resolve(
+      parse(statement(this.db, 'SELECT doc FROM tokens WHERE hash = ?').get(hash) as Doc | undefined),
+    );
   }
 
   tokens(userId: string): Promise<TokenRecord[]> {
-    return Promise.resolve((statement(this.db, 'SELECT doc FROM tokens WHERE user_id = ? ORDER BY id').all(userId) as Doc[]).map((r) => JSON.parse(r.doc) as TokenRecord));
+    return Promise.resolve(
+      (statement(this.db, 'SELECT doc FROM tokens WHERE user_id = ? ORDER BY id').all(userId) as Doc[]).map(
+        (r) => JSON.parse(r.doc) as TokenRecord,
+      ),
+    );
   }
 
   revokeToken(id: string, at: string): Promise<boolean> {
@@ -58,32 +91,63 @@ export class SqliteAccess implements AccessRepository {
       const row = statement(this.db, 'SELECT doc FROM tokens WHERE id = ?').get(id) as Doc | undefined;
       const token = parse<TokenRecord>(row);
       if (!token) return false;
-      if (!token.revokedAt) statement(this.db, 'UPDATE tokens SET doc = ? WHERE id = ?').run(JSON.stringify({ ...token, revokedAt: at }), id);
+      if (!token.revokedAt)
+        statement(this.db, 'UPDATE tokens SET doc = ? WHERE id = ?').run(
+          JSON.stringify({ ...token, revokedAt: at }),
+          id,
+        );
       return true;
     });
   }
 
   roles(): Promise<RoleDefinition[]> {
-    return Promise.resolve((statement(this.db, 'SELECT doc FROM roles ORDER BY name_key').all() as Doc[]).map((r) => JSON.parse(r.doc) as RoleDefinition));
+    return Promise.resolve(
+      (statement(this.db, 'SELECT doc FROM roles ORDER BY name_key').all() as Doc[]).map(
+        (r) => JSON.parse(r.doc) as RoleDefinition,
+      ),
+    );
   }
 
   putRole(role: RoleDefinition): Promise<void> {
-    return settle(() => void statement(this.db, 'INSERT INTO roles (name_key, doc) VALUES (?, ?) ON CONFLICT (name_key) DO UPDATE SET doc = excluded.doc').run(role.name.toLowerCase(), JSON.stringify(role)));
+    return settle(
+      () =>
+        void statement(
+          this.db,
+          'INSERT INTO roles (name_key, doc) VALUES (?, ?) ON CONFLICT (name_key) DO UPDATE SET doc = excluded.doc',
+        ).run(role.name.toLowerCase(), JSON.stringify(role)),
+    );
   }
 
   deleteRole(name: string): Promise<boolean> {
-    return settle(() => statement(this.db, 'DELETE FROM roles WHERE name_key = ?').run(name.toLowerCase()).changes > 0);
+    return settle(
+      () => statement(this.db, 'DELETE FROM roles WHERE name_key = ?').run(name.toLowerCase()).changes > 0,
+    );
   }
 
   assignments(filter: { principalId?: string; scopePrefix?: string }): Promise<RoleAssignment[]> {
-    const rows = statement(this.db, 'SELECT doc FROM role_assignments WHERE (? IS NULL OR principal_id = ?) ORDER BY id').all(filter.principalId ?? null, filter.principalId ?? null) as Doc[];
+    const rows = statement(
+      this.db,
+      'SELECT doc FROM role_assignments WHERE (? IS NULL OR principal_id = ?) ORDER BY id',
+    ).all(filter.principalId ?? null, filter.principalId ?? null) as Doc[];
     const all = rows.map((r) => JSON.parse(r.doc) as RoleAssignment);
     const prefix = filter.scopePrefix?.toLowerCase();
-    return Promise.resolve(prefix ? all.filter((a) => a.scope.toLowerCase() === prefix || a.scope.toLowerCase().startsWith(`${prefix}/`)) : all);
+    return Promise.resolve(
+      prefix
+        ? all.filter(
+            (a) => a.scope.toLowerCase() === prefix || a.scope.toLowerCase().startsWith(`${prefix}/`),
+          )
+        : all,
+    );
   }
 
   insertAssignment(a: RoleAssignment): Promise<void> {
-    return settle(() => void statement(this.db, 'INSERT INTO role_assignments (id, principal_id, scope, doc) VALUES (?, ?, ?, ?)').run(a.id, a.principalId, a.scope, JSON.stringify(a)));
+    return settle(
+      () =>
+        void statement(
+          this.db,
+          'INSERT INTO role_assignments (id, principal_id, scope, doc) VALUES (?, ?, ?, ?)',
+        ).run(a.id, a.principalId, a.scope, JSON.stringify(a)),
+    );
   }
 
   deleteAssignment(id: string): Promise<boolean> {
@@ -96,12 +160,24 @@ export class SqliteAudit implements AuditRepository {
   constructor(private readonly db: Database.Database) {}
 
   append(entry: Omit<AuditRecord, 'seq'>): Promise<void> {
-    return settle(() => void statement(this.db, 'INSERT INTO audit_log (doc) VALUES (?)').run(JSON.stringify(entry)));
+    return settle(
+      () => void statement(this.db, 'INSERT INTO audit_log (doc) VALUES (?)').run(JSON.stringify(entry)),
+    );
   }
 
   list(page: PageRequest): Promise<Page<AuditRecord>> {
     const after = Number(decodeToken(page.skipToken)?.[0] ?? 0);
-    const rows = statement(this.db, 'SELECT seq, doc FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(after, page.top + 1) as (Doc & { seq: number })[];
-    return Promise.resolve(toPage(rows, page, (r) => [r.seq], (r) => ({ ...(JSON.parse(r.doc) as Omit<AuditRecord, 'seq'>), seq: r.seq })));
+    const rows = statement(this.db, 'SELECT seq, doc FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      after,
+      page.top + 1,
+    ) as (Doc & { seq: number })[];
+    return Promise.resolve(
+      toPage(
+        rows,
+        page,
+        (r) => [r.seq],
+        (r) => ({ ...(JSON.parse(r.doc) as Omit<AuditRecord, 'seq'>), seq: r.seq }),
+      ),
+    );
   }
 }

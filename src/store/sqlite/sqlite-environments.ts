@@ -18,31 +18,56 @@ export class SqliteEnvironments implements EnvironmentRepository {
   constructor(private readonly db: Database.Database) {}
 
   get(workspace: string, name: string, version: string): Promise<EnvironmentRecord | undefined> {
-    const row = statement(this.db, 'SELECT seq, doc FROM environments WHERE workspace = ? AND name = ? AND version = ?').get(workspace, name, version) as Row | undefined;
+    const row = statement(
+      this.db,
+      'SELECT seq, doc FROM environments WHERE workspace = ? AND name = ? AND version = ?',
+    ).get(workspace, name, version) as Row | undefined;
     return Promise.resolve(row ? parse(row) : undefined);
   }
 
   latest(workspace: string, name: string): Promise<EnvironmentRecord | undefined> {
-    const row = statement(this.db, 'SELECT seq, doc FROM environments WHERE workspace = ? AND name = ? ORDER BY seq DESC LIMIT 1').get(workspace, name) as Row | undefined;
+    const row = statement(
+      this.db,
+      'SELECT seq, doc FROM environments WHERE workspace = ? AND name = ? ORDER BY seq DESC LIMIT 1',
+    ).get(workspace, name) as Row | undefined;
     return Promise.resolve(row ? parse(row) : undefined);
   }
 
   list(workspace: string, filter: { name?: string }, page: PageRequest): Promise<Page<EnvironmentRecord>> {
     const [after] = (decodeToken(page.skipToken) ?? []) as number[];
-    const rows = statement(this.db, `SELECT seq, doc FROM environments WHERE workspace = ? AND (? IS NULL OR name = ?) AND (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?`)
-      .all(workspace, filter.name ?? null, filter.name ?? null, after ?? null, after ?? null, page.top + 1) as Row[];
+    const rows = statement(
+      this.db,
+      `SELECT seq, doc FROM environments WHERE workspace = ? AND (? IS NULL OR name = ?) AND (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?`,
+    ).all(
+      workspace,
+      filter.name ?? null,
+      filter.name ?? null,
+      after ?? null,
+      after ?? null,
+      page.top + 1,
+    ) as Row[];
     return Promise.resolve(toPage(rows, page, (r) => [r.seq], parse));
   }
 
   insert(record: EnvironmentRecord): Promise<void> {
     return settle(() => {
-      const seq = (statement(this.db, 'SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM environments').get() as { next: number }).next;
+      const seq = (
+        statement(this.db, 'SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM environments').get() as {
+          next: number;
+        }
+      ).next;
       try {
-        statement(this.db, 'INSERT INTO environments (workspace, name, version, created_at, seq, doc) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(record.workspace, record.name, record.version, record.createdAt, seq, JSON.stringify(record));
+        statement(
+          this.db,
+          'INSERT INTO environments (workspace, name, version, created_at, seq, doc) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(record.workspace, record.name, record.version, record.createdAt, seq, JSON.stringify(record));
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new HangarError('NameConflict', `Environment '${record.name}' version '${record.version}' already exists; versions are immutable, create a new version.`, 'version');
+          throw new HangarError(
+            'NameConflict',
+            `Environment '${record.name}' version '${record.version}' already exists; versions are immutable, create a new version.`,
+            'version',
+          );
         }
         throw err;
       }

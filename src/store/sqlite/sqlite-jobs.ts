@@ -67,7 +67,10 @@ export class SqliteJobs implements JobRepository {
   };
 
   get(workspace: string, name: string): Promise<JobRecord | undefined> {
-    const row = statement(this.db, `SELECT ${columns} FROM jobs WHERE workspace = ? AND name = ?`).get(workspace, name) as Row | undefined;
+    const row = statement(this.db, `SELECT ${columns} FROM jobs WHERE workspace = ? AND name = ?`).get(
+      workspace,
+      name,
+    ) as Row | undefined;
     return Promise.resolve(row ? this.parse(row) : undefined);
   }
 
@@ -77,8 +80,10 @@ export class SqliteJobs implements JobRepository {
     const cursor = afterAt === undefined ? '' : ' AND (created_at < ? OR (created_at = ? AND name < ?))';
     const cursorArgs = afterAt === undefined ? [] : [afterAt, afterAt, afterName ?? ''];
     // Lists show what users submitted: the ranks of a multi-node job stay out of them.
-    const rows = statement(this.db, `SELECT ${columns} FROM jobs WHERE ${w.sql} AND gang_parent IS NULL${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`)
-      .all(...w.args, ...cursorArgs, page.top + 1) as Row[];
+    const rows = statement(
+      this.db,
+      `SELECT ${columns} FROM jobs WHERE ${w.sql} AND gang_parent IS NULL${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`,
+    ).all(...w.args, ...cursorArgs, page.top + 1) as Row[];
     return Promise.resolve(toPage(rows, page, (r) => [r.created_at, r.name], this.parse));
   }
 
@@ -86,7 +91,10 @@ export class SqliteJobs implements JobRepository {
     const w = where(filter);
     // Keys first, documents only for versions not parsed yet: loops re-read the same active jobs
     // every pass, and copying their documents out of SQLite would cost more than the query.
-    const keys = statement(this.db, `SELECT workspace, name, created_at, version FROM jobs WHERE ${w.sql} ORDER BY created_at, name`).all(...w.args) as Omit<Row, 'doc'>[];
+    const keys = statement(
+      this.db,
+      `SELECT workspace, name, created_at, version FROM jobs WHERE ${w.sql} ORDER BY created_at, name`,
+    ).all(...w.args) as Omit<Row, 'doc'>[];
     const docOf = statement(this.db, 'SELECT doc FROM jobs WHERE workspace = ? AND name = ?');
     const records = keys.map((k) => {
       const hit = this.parsed.get(`${k.workspace}\0${k.name}`);
@@ -99,18 +107,38 @@ export class SqliteJobs implements JobRepository {
 
   referencing(snapshotId: string): Promise<JobRecord[]> {
     // A text search narrows the scan (a snapshot id is a 64-hex hash); the fields then decide.
-    const rows = statement(this.db, `SELECT ${columns} FROM jobs WHERE instr(doc, ?) > 0 ORDER BY created_at, name`).all(snapshotId) as Row[];
+    const rows = statement(
+      this.db,
+      `SELECT ${columns} FROM jobs WHERE instr(doc, ?) > 0 ORDER BY created_at, name`,
+    ).all(snapshotId) as Row[];
     return Promise.resolve(rows.map(this.parse).filter((j) => snapshotIdsOf(j).includes(snapshotId)));
   }
 
   insert(record: JobRecord): Promise<void> {
     return settle(() => {
       try {
-        statement(this.db, 'INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version, gang_parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(record.workspace, record.name, record.computeName, record.experimentName, record.status, record.nodeId ?? null, record.createdAt, JSON.stringify(record), record.version, record.gang?.parent ?? null);
+        statement(
+          this.db,
+          'INSERT INTO jobs (workspace, name, compute_name, experiment_name, status, node_id, created_at, doc, version, gang_parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(
+          record.workspace,
+          record.name,
+          record.computeName,
+          record.experimentName,
+          record.status,
+          record.nodeId ?? null,
+          record.createdAt,
+          JSON.stringify(record),
+          record.version,
+          record.gang?.parent ?? null,
+        );
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new HangarError('NameConflict', `A job named '${record.name}' already exists in workspace '${record.workspace}'.`, 'name');
+          throw new HangarError(
+            'NameConflict',
+            `A job named '${record.name}' already exists in workspace '${record.workspace}'.`,
+            'name',
+          );
         }
         throw err;
       }
@@ -121,16 +149,33 @@ export class SqliteJobs implements JobRepository {
   update(record: JobRecord): Promise<JobRecord> {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
-      const r = statement(this.db, 'UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?')
-        .run(record.status, record.nodeId ?? null, JSON.stringify(written), written.version, record.workspace, record.name, record.version);
-      if (r.changes === 0) throw new HangarError('Conflict', `Job '${record.name}' was changed concurrently; read it again and retry.`, record.name);
+      const r = statement(
+        this.db,
+        'UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?',
+      ).run(
+        record.status,
+        record.nodeId ?? null,
+        JSON.stringify(written),
+        written.version,
+        record.workspace,
+        record.name,
+        record.version,
+      );
+      if (r.changes === 0)
+        throw new HangarError(
+          'Conflict',
+          `Job '${record.name}' was changed concurrently; read it again and retry.`,
+          record.name,
+        );
       return written;
     });
   }
 
   nextQueueSeq(): Promise<number> {
-    const row = statement(this.db, "INSERT INTO counters (name, value) VALUES ('queue_seq', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")
-      .get() as { value: number };
+    const row = statement(
+      this.db,
+      "INSERT INTO counters (name, value) VALUES ('queue_seq', 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+    ).get() as { value: number };
     return Promise.resolve(row.value);
   }
 }

@@ -29,15 +29,32 @@ export class SqliteNodes implements NodeRepository {
   }
 
   all(filter: { computeId?: string; workspace?: string }): Promise<NodeRecord[]> {
-    const rows = statement(this.db, 'SELECT doc FROM nodes WHERE (? IS NULL OR compute_id = ?) AND (? IS NULL OR workspace = ?) ORDER BY id')
-      .all(filter.computeId ?? null, filter.computeId ?? null, filter.workspace ?? null, filter.workspace ?? null) as { doc: string }[];
+    const rows = statement(
+      this.db,
+      'SELECT doc FROM nodes WHERE (? IS NULL OR compute_id = ?) AND (? IS NULL OR workspace = ?) ORDER BY id',
+    ).all(
+      filter.computeId ?? null,
+      filter.computeId ?? null,
+      filter.workspace ?? null,
+      filter.workspace ?? null,
+    ) as { doc: string }[];
     return Promise.resolve(rows.map(parse));
   }
 
   insert(record: NodeRecord): Promise<void> {
     return settle(() => {
-      statement(this.db, 'INSERT INTO nodes (id, workspace, compute_id, token_hash, session_token_hash, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(record.id, record.workspace, record.computeId, record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(record), record.version);
+      statement(
+        this.db,
+        'INSERT INTO nodes (id, workspace, compute_id, token_hash, session_token_hash, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        record.id,
+        record.workspace,
+        record.computeId,
+        record.tokenHash ?? null,
+        record.sessionTokenHash ?? null,
+        JSON.stringify(record),
+        record.version,
+      );
       return Promise.resolve();
     });
   }
@@ -45,9 +62,19 @@ export class SqliteNodes implements NodeRepository {
   update(record: NodeRecord): Promise<NodeRecord> {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
-      const r = statement(this.db, 'UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?')
-        .run(record.tokenHash ?? null, record.sessionTokenHash ?? null, JSON.stringify(written), written.version, record.id, record.version);
-      if (r.changes === 0) throw new HangarError('Conflict', `Node '${record.id}' was changed concurrently.`, record.id);
+      const r = statement(
+        this.db,
+        'UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?',
+      ).run(
+        record.tokenHash ?? null,
+        record.sessionTokenHash ?? null,
+        JSON.stringify(written),
+        written.version,
+        record.id,
+        record.version,
+      );
+      if (r.changes === 0)
+        throw new HangarError('Conflict', `Node '${record.id}' was changed concurrently.`, record.id);
       return written;
     });
   }

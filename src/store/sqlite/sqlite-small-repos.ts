@@ -17,26 +17,48 @@ export class SqliteWorkspaces implements WorkspaceRepository {
   constructor(private readonly db: Database.Database) {}
 
   get(name: string): Promise<WorkspaceRecord | undefined> {
-    const row = statement(this.db, 'SELECT doc FROM workspaces WHERE name = ?').get(name) as DocRow | undefined;
+    const row = statement(this.db, 'SELECT doc FROM workspaces WHERE name = ?').get(name) as
+      DocRow | undefined;
     return Promise.resolve(row ? (JSON.parse(row.doc) as WorkspaceRecord) : undefined);
   }
 
   list(page: PageRequest, only?: readonly string[]): Promise<Page<WorkspaceRecord>> {
     const after = decodeToken(page.skipToken)?.[0];
     const filter = only ? ` AND lower(name) IN (SELECT value FROM json_each(?))` : '';
-    const rows = statement(this.db, `SELECT name, doc FROM workspaces WHERE name > ?${filter} ORDER BY name LIMIT ?`)
-      .all(typeof after === 'string' ? after : '', ...(only ? [JSON.stringify(only)] : []), page.top + 1) as DocRow[];
-    return Promise.resolve(toPage(rows, page, (r) => [r.name], (r) => JSON.parse(r.doc) as WorkspaceRecord));
+    const rows = statement(
+      this.db,
+      `SELECT name, doc FROM workspaces WHERE name > ?${filter} ORDER BY name LIMIT ?`,
+    ).all(
+      typeof after === 'string' ? after : '',
+      ...(only ? [JSON.stringify(only)] : []),
+      page.top + 1,
+    ) as DocRow[];
+    return Promise.resolve(
+      toPage(
+        rows,
+        page,
+        (r) => [r.name],
+        (r) => JSON.parse(r.doc) as WorkspaceRecord,
+      ),
+    );
   }
 
   insert(record: WorkspaceRecord): Promise<void> {
     return settle(() => {
       try {
-        statement(this.db, 'INSERT INTO workspaces (name, location, doc, version) VALUES (?, ?, ?, ?)')
-          .run(record.name, record.location, JSON.stringify(record), record.version);
+        statement(this.db, 'INSERT INTO workspaces (name, location, doc, version) VALUES (?, ?, ?, ?)').run(
+          record.name,
+          record.location,
+          JSON.stringify(record),
+          record.version,
+        );
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new HangarError('NameConflict', `A workspace named '${record.name}' already exists.`, record.name);
+          throw new HangarError(
+            'NameConflict',
+            `A workspace named '${record.name}' already exists.`,
+            record.name,
+          );
         }
         throw err;
       }
@@ -47,10 +69,16 @@ export class SqliteWorkspaces implements WorkspaceRepository {
   update(record: WorkspaceRecord): Promise<WorkspaceRecord> {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
-      const result = statement(this.db, 'UPDATE workspaces SET doc = ?, location = ?, version = ? WHERE name = ? AND version = ?')
-        .run(JSON.stringify(written), record.location, written.version, record.name, record.version);
+      const result = statement(
+        this.db,
+        'UPDATE workspaces SET doc = ?, location = ?, version = ? WHERE name = ? AND version = ?',
+      ).run(JSON.stringify(written), record.location, written.version, record.name, record.version);
       if (result.changes === 0) {
-        throw new HangarError('Conflict', `Workspace '${record.name}' was changed by someone else; read it again and retry.`, record.name);
+        throw new HangarError(
+          'Conflict',
+          `Workspace '${record.name}' was changed by someone else; read it again and retry.`,
+          record.name,
+        );
       }
       return written;
     });
@@ -66,13 +94,17 @@ export class SqliteSecrets implements SecretRepository {
   constructor(private readonly db: Database.Database) {}
 
   put(ownerId: string, key: string, ciphertext: string): Promise<void> {
-    statement(this.db, 'INSERT INTO secrets (owner_id, key, ciphertext) VALUES (?, ?, ?) ON CONFLICT (owner_id, key) DO UPDATE SET ciphertext = excluded.ciphertext')
-      .run(ownerId, key, ciphertext);
+    statement(
+      this.db,
+      'INSERT INTO secrets (owner_id, key, ciphertext) VALUES (?, ?, ?) ON CONFLICT (owner_id, key) DO UPDATE SET ciphertext = excluded.ciphertext',
+    ).run(ownerId, key, ciphertext);
     return Promise.resolve();
   }
 
   list(ownerId: string): Promise<Record<string, string>> {
-    const rows = statement(this.db, 'SELECT key, ciphertext FROM secrets WHERE owner_id = ?').all(ownerId) as { key: string; ciphertext: string }[];
+    const rows = statement(this.db, 'SELECT key, ciphertext FROM secrets WHERE owner_id = ?').all(
+      ownerId,
+    ) as { key: string; ciphertext: string }[];
     return Promise.resolve(Object.fromEntries(rows.map((r) => [r.key, r.ciphertext])));
   }
 
@@ -91,18 +123,34 @@ export class SqliteEvents implements EventRepository {
   constructor(private readonly db: Database.Database) {}
 
   append(event: NewEvent): Promise<EventRecord> {
-    const r = statement(this.db, 'INSERT INTO events (at, workspace, resource, reason, level, message) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(event.at, event.workspace, event.resource, event.reason, event.level, event.message);
+    const r = statement(
+      this.db,
+      'INSERT INTO events (at, workspace, resource, reason, level, message) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(event.at, event.workspace, event.resource, event.reason, event.level, event.message);
     return Promise.resolve({ ...event, id: Number(r.lastInsertRowid) });
   }
 
   list(filter: { workspace?: string; resource?: string }, page: PageRequest): Promise<Page<EventRecord>> {
     const after = Number(decodeToken(page.skipToken)?.[0] ?? 0);
-    const rows = statement(this.db, 
-        `SELECT id, at, workspace, resource, reason, level, message FROM events
+    const rows = statement(
+      this.db,
+      `SELECT id, at, workspace, resource, reason, level, message FROM events
          WHERE id > ? AND (? IS NULL OR workspace = ?) AND (? IS NULL OR resource = ?) ORDER BY id LIMIT ?`,
-      )
-      .all(after, filter.workspace ?? null, filter.workspace ?? null, filter.resource ?? null, filter.resource ?? null, page.top + 1) as EventRow[];
-    return Promise.resolve(toPage(rows, page, (r) => [r.id], (r) => ({ ...r, level: r.level as EventRecord['level'] })));
+    ).all(
+      after,
+      filter.workspace ?? null,
+      filter.workspace ?? null,
+      filter.resource ?? null,
+      filter.resource ?? null,
+      page.top + 1,
+    ) as EventRow[];
+    return Promise.resolve(
+      toPage(
+        rows,
+        page,
+        (r) => [r.id],
+        (r) => ({ ...r, level: r.level as EventRecord['level'] }),
+      ),
+    );
   }
 }

@@ -33,7 +33,8 @@ export class SqliteStore implements Store {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // Files made before by an older version (or with a looser umask) are tightened too.
-    if (onDisk) for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    if (onDisk)
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
     // NORMAL is durable against process crashes (kill -9) in WAL mode; FULL only adds power-loss safety.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
@@ -60,7 +61,8 @@ export class SqliteStore implements Store {
     const guard = setImmediate(() => (tx.waited = true));
     try {
       const result = await fn();
-      if (tx.waited) throw new Error('a store transaction awaited something other than the store; it was rolled back');
+      if (tx.waited)
+        throw new Error('a store transaction awaited something other than the store; it was rolled back');
       this.db.exec('COMMIT');
       return result;
     } catch (err) {

@@ -15,14 +15,20 @@ export function LogView({ job, file }: { job: string; file: string }): ReactNode
     setState('connecting');
     // Attempts each have their own log; the stream announces the attempt with every chunk.
     let attempt = 0;
-    const es = new EventSource(`${wsPath()}/jobs/${encodeURIComponent(job)}/logs/stream?file=${encodeURIComponent(file)}`);
+    const es = new EventSource(
+      `${wsPath()}/jobs/${encodeURIComponent(job)}/logs/stream?file=${encodeURIComponent(file)}`,
+    );
     es.addEventListener('log', (e: MessageEvent<string>) => {
       const d = JSON.parse(e.data) as { attempt: number; text: string };
-      setText((t) => (d.attempt !== attempt && attempt !== 0 ? `${t}\n--- attempt ${d.attempt} ---\n` : t) + d.text);
+      setText(
+        (t) => (d.attempt !== attempt && attempt !== 0 ? `${t}\n--- attempt ${d.attempt} ---\n` : t) + d.text,
+      );
       attempt = d.attempt;
       setState('live');
     });
-    es.addEventListener('status', (e: MessageEvent<string>) => setState(`live (${(JSON.parse(e.data) as { status: string }).status})`));
+    es.addEventListener('status', (e: MessageEvent<string>) =>
+      setState(`live (${(JSON.parse(e.data) as { status: string }).status})`),
+    );
     es.addEventListener('end', (e: MessageEvent<string>) => {
       setState(`ended: ${(JSON.parse(e.data) as { status: string }).status}`);
       es.close();
@@ -36,8 +42,21 @@ export function LogView({ job, file }: { job: string; file: string }): ReactNode
   }, [text]);
   return (
     <div className="log">
-      <p className="hint" role="status" data-log-state={state}>Log {file}: {state}</p>
-      <pre ref={pre} tabIndex={0} aria-label={`Log ${file}`} className="log-text" onScroll={(e) => { const el = e.currentTarget; follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8; }}>{text || ' '}</pre>
+      <p className="hint" role="status" data-log-state={state}>
+        Log {file}: {state}
+      </p>
+      <pre
+        ref={pre}
+        tabIndex={0}
+        aria-label={`Log ${file}`}
+        className="log-text"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
+        }}
+      >
+        {text || ' '}
+      </pre>
     </div>
   );
 }

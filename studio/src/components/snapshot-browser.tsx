@@ -4,12 +4,19 @@ import { formatBytes } from '../../../src/domain/snapshots/format-bytes.js';
 import { usePoll } from '../lib/use-poll.js';
 import { ErrorBanner } from './ui.js';
 
-interface Entry { path: string; kind: 'file' | 'symlink'; sha256?: string; size?: number; target?: string }
+interface Entry {
+  path: string;
+  kind: 'file' | 'symlink';
+  sha256?: string;
+  size?: number;
+  target?: string;
+}
 
 const viewLimit = 256 * 1024;
 
 /** Blobs are read through the snapshot that holds them (the server checks the caller may read its job). */
-const blobUrl = (snapshot: string, sha256: string | undefined): string => `/api/blobs/${sha256 ?? ''}?snapshot=${snapshot}`;
+const blobUrl = (snapshot: string, sha256: string | undefined): string =>
+  `/api/blobs/${sha256 ?? ''}?snapshot=${snapshot}`;
 
 function FileView({ entry, snapshot }: { entry: Entry; snapshot: string }): ReactNode {
   const [text, setText] = useState<string>();
@@ -25,17 +32,42 @@ function FileView({ entry, snapshot }: { entry: Entry; snapshot: string }): Reac
   };
   return (
     <>
-      {(entry.size ?? 0) <= viewLimit && text === undefined && <button type="button" className="link" onClick={() => void open()} aria-label={`View ${entry.path}`}>View</button>}
-      {text !== undefined && <button type="button" className="link" onClick={() => setText(undefined)} aria-label={`Hide ${entry.path}`}>Hide</button>}
-      {error && <span className="error" role="alert">{error}</span>}
-      {text !== undefined && <pre className="file-text" tabIndex={0} aria-label={`Contents of ${entry.path}`}>{text}</pre>}
+      {(entry.size ?? 0) <= viewLimit && text === undefined && (
+        <button type="button" className="link" onClick={() => void open()} aria-label={`View ${entry.path}`}>
+          View
+        </button>
+      )}
+      {text !== undefined && (
+        <button
+          type="button"
+          className="link"
+          onClick={() => setText(undefined)}
+          aria-label={`Hide ${entry.path}`}
+        >
+          Hide
+        </button>
+      )}
+      {error && (
+        <span className="error" role="alert">
+          {error}
+        </span>
+      )}
+      {text !== undefined && (
+        <pre className="file-text" tabIndex={0} aria-label={`Contents of ${entry.path}`}>
+          {text}
+        </pre>
+      )}
     </>
   );
 }
 
 /** The files of a snapshot (a job's code or outputs) by folder, each viewable and downloadable. */
 export function SnapshotBrowser({ id, label }: { id: string | undefined; label: string }): ReactNode {
-  const manifest = usePoll(() => (id ? getJson<{ entries: Entry[] }>(`/api/snapshots/${id}`) : Promise.resolve({ entries: [] })), 0, [id]);
+  const manifest = usePoll(
+    () => (id ? getJson<{ entries: Entry[] }>(`/api/snapshots/${id}`) : Promise.resolve({ entries: [] })),
+    0,
+    [id],
+  );
   if (!id) return <p>No {label.toLowerCase()} recorded.</p>;
   const entries = [...(manifest.data?.entries ?? [])].sort((a, b) => a.path.localeCompare(b.path));
   const folders = new Map<string, Entry[]>();
@@ -47,7 +79,9 @@ export function SnapshotBrowser({ id, label }: { id: string | undefined; label: 
   return (
     <div className="snapshot">
       <ErrorBanner error={manifest.error} />
-      <p className="hint">{entries.length} file(s), {formatBytes(total)}</p>
+      <p className="hint">
+        {entries.length} file(s), {formatBytes(total)}
+      </p>
       {[...folders.entries()].map(([dir, files]) => (
         <details key={dir} open={folders.size <= 5}>
           <summary>{dir === '.' ? '(top folder)' : `${dir}/`}</summary>
@@ -55,10 +89,18 @@ export function SnapshotBrowser({ id, label }: { id: string | undefined; label: 
             {files.map((f) => (
               <li key={f.path}>
                 <span className="file-name">{f.path.slice(dir === '.' ? 0 : dir.length + 1)}</span>{' '}
-                {f.kind === 'symlink' ? <span className="hint">→ {f.target}</span> : (
+                {f.kind === 'symlink' ? (
+                  <span className="hint">→ {f.target}</span>
+                ) : (
                   <>
                     <span className="hint">{formatBytes(f.size ?? 0)}</span>{' '}
-                    <a href={blobUrl(id, f.sha256)} download={f.path.split('/').pop()} aria-label={`Download ${f.path}`}>Download</a>{' '}
+                    <a
+                      href={blobUrl(id, f.sha256)}
+                      download={f.path.split('/').pop()}
+                      aria-label={`Download ${f.path}`}
+                    >
+                      Download
+                    </a>{' '}
                     <FileView entry={f} snapshot={id} />
                   </>
                 )}

@@ -2,26 +2,75 @@ import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { errorText } from '../lib/api.js';
 
 const tones: Record<string, string> = {
-  Running: 'ok', Succeeded: 'ok', Completed: 'ok', JobRunning: 'ok', Steady: 'ok', idle: 'ok', running: 'ok',
-  Creating: 'busy', Starting: 'busy', SettingUp: 'busy', Restarting: 'busy', Stopping: 'busy', Updating: 'busy', Resizing: 'busy', Queued: 'busy', Preparing: 'busy', Provisioning: 'busy', Finalizing: 'busy', CancelRequested: 'busy', Deleting: 'busy', preparing: 'busy', leaving: 'busy', NotStarted: 'busy',
-  Failed: 'bad', CreateFailed: 'bad', SetupFailed: 'bad', Unusable: 'bad', unusable: 'bad', NotResponding: 'bad', preempted: 'bad', Canceled: 'muted',
-  Stopped: 'muted', Unknown: 'muted',
+  Running: 'ok',
+  Succeeded: 'ok',
+  Completed: 'ok',
+  JobRunning: 'ok',
+  Steady: 'ok',
+  idle: 'ok',
+  running: 'ok',
+  Creating: 'busy',
+  Starting: 'busy',
+  SettingUp: 'busy',
+  Restarting: 'busy',
+  Stopping: 'busy',
+  Updating: 'busy',
+  Resizing: 'busy',
+  Queued: 'busy',
+  Preparing: 'busy',
+  Provisioning: 'busy',
+  Finalizing: 'busy',
+  CancelRequested: 'busy',
+  Deleting: 'busy',
+  preparing: 'busy',
+  leaving: 'busy',
+  NotStarted: 'busy',
+  Failed: 'bad',
+  CreateFailed: 'bad',
+  SetupFailed: 'bad',
+  Unusable: 'bad',
+  unusable: 'bad',
+  NotResponding: 'bad',
+  preempted: 'bad',
+  Canceled: 'muted',
+  Stopped: 'muted',
+  Unknown: 'muted',
 };
 
 /** A state as a coloured badge (colour is never the only cue: the word is always shown). */
 export function Badge({ state }: { state: string | undefined | null }): ReactNode {
   const s = state ?? 'Unknown';
-  return <span className={`badge badge-${tones[s] ?? 'muted'}`} data-state={s}>{s}</span>;
+  return (
+    <span className={`badge badge-${tones[s] ?? 'muted'}`} data-state={s}>
+      {s}
+    </span>
+  );
 }
 
 /** An error from the API in the one place a page shows errors, announced to screen readers. */
 export function ErrorBanner({ error }: { error: unknown }): ReactNode {
   if (error === undefined || error === null) return null;
-  return <div className="error" role="alert">{errorText(error)}</div>;
+  return (
+    <div className="error" role="alert">
+      {errorText(error)}
+    </div>
+  );
 }
 
 /** A labelled form row; the label names the control for assistive technology. */
-export function Field({ label, hint, error, children, id }: { label: string; hint?: ReactNode; error?: string[]; children: (id: string, describedBy: string | undefined) => ReactNode; id?: string }): ReactNode {
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+  id,
+}: {
+  label: string;
+  hint?: ReactNode;
+  error?: string[];
+  children: (id: string, describedBy: string | undefined) => ReactNode;
+  id?: string;
+}): ReactNode {
   const auto = useId();
   const fieldId = id ?? auto;
   const hintId = `${fieldId}-hint`;
@@ -31,10 +80,16 @@ export function Field({ label, hint, error, children, id }: { label: string; hin
     <div className="field">
       <label htmlFor={fieldId}>{label}</label>
       {children(fieldId, describedBy)}
-      {hint && <div className="hint" id={hintId}>{hint}</div>}
+      {hint && (
+        <div className="hint" id={hintId}>
+          {hint}
+        </div>
+      )}
       {error && error.length > 0 && (
         <ul className="field-errors" id={errId} aria-live="polite">
-          {error.map((e) => <li key={e}>{e}</li>)}
+          {error.map((e) => (
+            <li key={e}>{e}</li>
+          ))}
         </ul>
       )}
     </div>
@@ -42,7 +97,23 @@ export function Field({ label, hint, error, children, id }: { label: string; hin
 }
 
 /** A modal confirmation (a native <dialog>: focus is trapped and Escape cancels). */
-export function Confirm({ open, title, children, confirmLabel, danger, onConfirm, onCancel }: { open: boolean; title: string; children: ReactNode; confirmLabel: string; danger?: boolean; onConfirm: () => void; onCancel: () => void }): ReactNode {
+export function Confirm({
+  open,
+  title,
+  children,
+  confirmLabel,
+  danger,
+  onConfirm,
+  onCancel,
+}: {
+  open: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}): ReactNode {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -55,15 +126,29 @@ export function Confirm({ open, title, children, confirmLabel, danger, onConfirm
       <h2 id="confirm-title">{title}</h2>
       <div>{children}</div>
       <div className="actions">
-        <button type="button" onClick={onCancel}>Cancel</button>
-        <button type="button" className={danger ? 'danger' : 'primary'} onClick={onConfirm}>{confirmLabel}</button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" className={danger ? 'danger' : 'primary'} onClick={onConfirm}>
+          {confirmLabel}
+        </button>
       </div>
     </dialog>
   );
 }
 
 /** Accessible tabs: arrow keys move between them, the selected one is the only tab stop. */
-export function Tabs<K extends string>({ tabs, selected, onSelect, label }: { tabs: { key: K; label: string }[]; selected: K; onSelect: (k: K) => void; label: string }): ReactNode {
+export function Tabs<K extends string>({
+  tabs,
+  selected,
+  onSelect,
+  label,
+}: {
+  tabs: { key: K; label: string }[];
+  selected: K;
+  onSelect: (k: K) => void;
+  label: string;
+}): ReactNode {
   const onKey = (e: React.KeyboardEvent, i: number): void => {
     const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
     if (!step) return;
@@ -75,7 +160,16 @@ export function Tabs<K extends string>({ tabs, selected, onSelect, label }: { ta
   return (
     <div role="tablist" aria-label={label} className="tabs">
       {tabs.map((t, i) => (
-        <button key={t.key} type="button" role="tab" data-key={t.key} aria-selected={t.key === selected} tabIndex={t.key === selected ? 0 : -1} onClick={() => onSelect(t.key)} onKeyDown={(e) => onKey(e, i)}>
+        <button
+          key={t.key}
+          type="button"
+          role="tab"
+          data-key={t.key}
+          aria-selected={t.key === selected}
+          tabIndex={t.key === selected ? 0 : -1}
+          onClick={() => onSelect(t.key)}
+          onKeyDown={(e) => onKey(e, i)}
+        >
           {t.label}
         </button>
       ))}

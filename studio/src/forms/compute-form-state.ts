@@ -11,7 +11,16 @@ export interface IdentityState {
 export function identityOf(s: IdentityState): Record<string, unknown> | undefined {
   if (s.type === 'None') return undefined;
   if (s.type === 'SystemAssigned') return { type: 'SystemAssigned' };
-  return { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries(s.userAssigned.split(',').map((x) => x.trim()).filter(Boolean).map((id) => [id, {}])) };
+  return {
+    type: 'UserAssigned',
+    userAssignedIdentities: Object.fromEntries(
+      s.userAssigned
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+        .map((id) => [id, {}]),
+    ),
+  };
 }
 
 /** How an instance gets its SSH key (Azure ML studio's four choices). */
@@ -31,7 +40,6 @@ export function sshSettingsOf(s: SshState): Record<string, unknown> | undefined 
   if (s.choice === 'paste') return { sshPublicAccess: 'Enabled', adminPublicKey: s.publicKey.trim() };
   return { sshPublicAccess: 'Enabled', sshKeyName: s.keyName };
 }
-
 
 /** Which create or attach form a page shows. */
 export type FormKind = 'instance' | 'cluster' | 'inference' | 'ssh' | 'slurm';
@@ -55,54 +63,133 @@ export interface ComputeForm {
   startAfterCreation: boolean;
   agentCount: number;
   clusterPurpose: 'FastProd' | 'DenseProd' | 'DevTest';
-  machine: { address: string; port: number; user: string; auth: 'key' | 'password'; privateKey: string; password: string };
-  slurm: { partition: string; qos: string; account: string; where: 'local' | 'login'; slurmConf: string; loginHost: string; privateKey: string };
+  machine: {
+    address: string;
+    port: number;
+    user: string;
+    auth: 'key' | 'password';
+    privateKey: string;
+    password: string;
+  };
+  slurm: {
+    partition: string;
+    qos: string;
+    account: string;
+    where: 'local' | 'login';
+    slurmConf: string;
+    loginHost: string;
+    privateKey: string;
+  };
 }
 
 /** A fresh form of a kind, with Azure ML studio's defaults. */
 export function emptyForm(kind: FormKind): ComputeForm {
   return {
-    kind, name: '', location: 'local', description: '', vmSize: kind === 'inference' ? 'Standard_D3_v2' : 'Standard_D1_v2', priority: 'Dedicated',
-    minNodes: 0, maxNodes: kind === 'slurm' ? 2 : 4, idleSeconds: 120,
-    ssh: { choice: 'off', keyName: '', publicKey: '' }, clusterSsh: { enabled: false, user: 'azureuser', publicKey: '' },
-    identity: { type: 'None', userAssigned: '' }, schedules: [], idleShutdown: { enabled: true, minutes: 60 }, startAfterCreation: true,
-    agentCount: 3, clusterPurpose: 'FastProd',
+    kind,
+    name: '',
+    location: 'local',
+    description: '',
+    vmSize: kind === 'inference' ? 'Standard_D3_v2' : 'Standard_D1_v2',
+    priority: 'Dedicated',
+    minNodes: 0,
+    maxNodes: kind === 'slurm' ? 2 : 4,
+    idleSeconds: 120,
+    ssh: { choice: 'off', keyName: '', publicKey: '' },
+    clusterSsh: { enabled: false, user: 'azureuser', publicKey: '' },
+    identity: { type: 'None', userAssigned: '' },
+    schedules: [],
+    idleShutdown: { enabled: true, minutes: 60 },
+    startAfterCreation: true,
+    agentCount: 3,
+    clusterPurpose: 'FastProd',
     machine: { address: '', port: 22, user: '', auth: 'key', privateKey: '', password: '' },
-    slurm: { partition: '', qos: '', account: '', where: 'local', slurmConf: '', loginHost: '', privateKey: '' },
+    slurm: {
+      partition: '',
+      qos: '',
+      account: '',
+      where: 'local',
+      slurmConf: '',
+      loginHost: '',
+      privateKey: '',
+    },
   };
 }
 
-const scale = (f: ComputeForm): Record<string, unknown> => ({ minNodeCount: f.minNodes, maxNodeCount: f.maxNodes, nodeIdleTimeBeforeScaleDown: secondsToIso(f.idleSeconds) });
+const scale = (f: ComputeForm): Record<string, unknown> => ({
+  minNodeCount: f.minNodes,
+  maxNodeCount: f.maxNodes,
+  nodeIdleTimeBeforeScaleDown: secondsToIso(f.idleSeconds),
+});
 
 function typeProperties(f: ComputeForm): { computeType: string; properties: Record<string, unknown> } {
   switch (f.kind) {
     case 'instance': {
       const ssh = sshSettingsOf(f.ssh);
-      return { computeType: 'ComputeInstance', properties: {
-        vmSize: f.vmSize, startAfterCreation: f.startAfterCreation, ...(ssh ? { sshSettings: ssh } : {}),
-        ...(f.idleShutdown.enabled ? { idleTimeBeforeShutdown: minutesToIso(f.idleShutdown.minutes) } : {}),
-        ...(f.schedules.length ? { schedules: { computeStartStop: f.schedules } } : {}),
-      } };
+      return {
+        computeType: 'ComputeInstance',
+        properties: {
+          vmSize: f.vmSize,
+          startAfterCreation: f.startAfterCreation,
+          ...(ssh ? { sshSettings: ssh } : {}),
+          ...(f.idleShutdown.enabled ? { idleTimeBeforeShutdown: minutesToIso(f.idleShutdown.minutes) } : {}),
+          ...(f.schedules.length ? { schedules: { computeStartStop: f.schedules } } : {}),
+        },
+      };
     }
     case 'cluster':
-      return { computeType: 'AmlCompute', properties: {
-        vmSize: f.vmSize, vmPriority: f.priority, scaleSettings: scale(f),
-        remoteLoginPortPublicAccess: f.clusterSsh.enabled ? 'Enabled' : 'Disabled',
-        ...(f.clusterSsh.enabled ? { userAccountCredentials: { adminUserName: f.clusterSsh.user, adminUserSshPublicKey: f.clusterSsh.publicKey.trim() } } : {}),
-      } };
+      return {
+        computeType: 'AmlCompute',
+        properties: {
+          vmSize: f.vmSize,
+          vmPriority: f.priority,
+          scaleSettings: scale(f),
+          remoteLoginPortPublicAccess: f.clusterSsh.enabled ? 'Enabled' : 'Disabled',
+          ...(f.clusterSsh.enabled
+            ? {
+                userAccountCredentials: {
+                  adminUserName: f.clusterSsh.user,
+                  adminUserSshPublicKey: f.clusterSsh.publicKey.trim(),
+                },
+              }
+            : {}),
+        },
+      };
     case 'inference':
-      return { computeType: 'AKS', properties: { agentVmSize: f.vmSize, agentCount: f.agentCount, clusterPurpose: f.clusterPurpose } };
+      return {
+        computeType: 'AKS',
+        properties: { agentVmSize: f.vmSize, agentCount: f.agentCount, clusterPurpose: f.clusterPurpose },
+      };
     case 'ssh': {
       const m = f.machine;
-      return { computeType: 'VirtualMachine', properties: { address: m.address, sshPort: m.port, administratorAccount: { username: m.user, ...(m.auth === 'key' ? { privateKeyData: m.privateKey } : { password: m.password }) } } };
+      return {
+        computeType: 'VirtualMachine',
+        properties: {
+          address: m.address,
+          sshPort: m.port,
+          administratorAccount: {
+            username: m.user,
+            ...(m.auth === 'key' ? { privateKeyData: m.privateKey } : { password: m.password }),
+          },
+        },
+      };
     }
     case 'slurm': {
       const s = f.slurm;
-      return { computeType: 'Slurm', properties: {
-        partition: s.partition, vmPriority: f.priority, scaleSettings: scale(f),
-        ...(s.qos ? { qos: s.qos } : {}), ...(s.account ? { account: s.account } : {}),
-        ...(s.where === 'local' ? (s.slurmConf ? { slurmConf: s.slurmConf } : {}) : { loginHost: s.loginHost, sshPrivateKey: s.privateKey }),
-      } };
+      return {
+        computeType: 'Slurm',
+        properties: {
+          partition: s.partition,
+          vmPriority: f.priority,
+          scaleSettings: scale(f),
+          ...(s.qos ? { qos: s.qos } : {}),
+          ...(s.account ? { account: s.account } : {}),
+          ...(s.where === 'local'
+            ? s.slurmConf
+              ? { slurmConf: s.slurmConf }
+              : {}
+            : { loginHost: s.loginHost, sshPrivateKey: s.privateKey }),
+        },
+      };
     }
   }
 }

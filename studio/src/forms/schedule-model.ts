@@ -4,7 +4,12 @@ export interface Schedule {
   status: 'Enabled' | 'Disabled';
   triggerType: 'Cron' | 'Recurrence';
   cron?: { expression: string; timeZone?: string };
-  recurrence?: { frequency: string; interval: number; timeZone?: string; schedule: { hours: number[]; minutes: number[]; weekDays?: string[] } };
+  recurrence?: {
+    frequency: string;
+    interval: number;
+    timeZone?: string;
+    schedule: { hours: number[]; minutes: number[]; weekDays?: string[] };
+  };
 }
 
 /** Azure's week day names. */
@@ -12,5 +17,15 @@ export const weekDays = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday',
 
 /** A new schedule: stop at 18:00 on weekdays, UTC. */
 export function newSchedule(): Schedule {
-  return { action: 'Stop', status: 'Enabled', triggerType: 'Recurrence', recurrence: { frequency: 'Week', interval: 1, timeZone: 'UTC', schedule: { hours: [18], minutes: [0], weekDays: weekDays.slice(0, 5) } } };
+  return {
+    action: 'Stop',
+    status: 'Enabled',
+    triggerType: 'Recurrence',
+    recurrence: {
+      frequency: 'Week',
+      interval: 1,
+      timeZone: 'UTC',
+      schedule: { hours: [18], minutes: [0], weekDays: weekDays.slice(0, 5) },
+    },
+  };
 }

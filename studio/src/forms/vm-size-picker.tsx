@@ -14,14 +14,22 @@ interface Usage {
 }
 
 /** Sizes of a location with what quota each family has left (low-priority nodes share one pool). */
-export function useSizes(location: string): { sizes: VmSize[]; remaining: (s: VmSize, lowPriority: boolean) => number | undefined; error: unknown } {
-  const r = usePoll(async () => {
-    const [sizes, usages] = await Promise.all([
-      getJson<{ value: VmSize[] }>(`/api/locations/${encodeURIComponent(location)}/vmSizes`),
-      getJson<{ value: Usage[] }>(`/api/locations/${encodeURIComponent(location)}/usages`),
-    ]);
-    return { sizes: sizes.value, usages: usages.value };
-  }, 0, [location]);
+export function useSizes(location: string): {
+  sizes: VmSize[];
+  remaining: (s: VmSize, lowPriority: boolean) => number | undefined;
+  error: unknown;
+} {
+  const r = usePoll(
+    async () => {
+      const [sizes, usages] = await Promise.all([
+        getJson<{ value: VmSize[] }>(`/api/locations/${encodeURIComponent(location)}/vmSizes`),
+        getJson<{ value: Usage[] }>(`/api/locations/${encodeURIComponent(location)}/usages`),
+      ]);
+      return { sizes: sizes.value, usages: usages.value };
+    },
+    0,
+    [location],
+  );
   const remaining = (s: VmSize, lowPriority: boolean): number | undefined => {
     const u = r.data?.usages.find((x) => x.name.value === (lowPriority ? 'lowPriorityCores' : s.family));
     return u ? u.limit - u.currentValue : undefined;
@@ -30,34 +38,77 @@ export function useSizes(location: string): { sizes: VmSize[]; remaining: (s: Vm
 }
 
 /** Picks a VM size: CPU or GPU, then a table with vCPUs, memory, GPUs and remaining quota. */
-export function VmSizePicker({ location, computeType, value, onChange, lowPriority = false }: { location: string; computeType: string; value: string; onChange: (v: string) => void; lowPriority?: boolean }): ReactNode {
+export function VmSizePicker({
+  location,
+  computeType,
+  value,
+  onChange,
+  lowPriority = false,
+}: {
+  location: string;
+  computeType: string;
+  value: string;
+  onChange: (v: string) => void;
+  lowPriority?: boolean;
+}): ReactNode {
   const { sizes, remaining, error } = useSizes(location);
   const [kind, setKind] = useState<'CPU' | 'GPU'>('CPU');
-  const shown = sizes.filter((s) => s.vmType === kind && s.supportedComputeTypes.includes(computeType) && (!lowPriority || s.lowPriorityCapable));
+  const shown = sizes.filter(
+    (s) =>
+      s.vmType === kind &&
+      s.supportedComputeTypes.includes(computeType) &&
+      (!lowPriority || s.lowPriorityCapable),
+  );
   return (
     <fieldset className="sizes">
       <legend>Virtual machine size</legend>
       <div role="radiogroup" aria-label="Virtual machine type" className="inline">
         {(['CPU', 'GPU'] as const).map((k) => (
-          <label key={k}><input type="radio" name="vm-type" checked={kind === k} onChange={() => setKind(k)} /> {k}</label>
+          <label key={k}>
+            <input type="radio" name="vm-type" checked={kind === k} onChange={() => setKind(k)} /> {k}
+          </label>
         ))}
       </div>
       <ErrorBanner error={error} />
       <div className="table-wrap sizes-table">
         <table aria-label="Virtual machine sizes">
-          <thead><tr><th scope="col"><span className="sr-only">Select</span></th><th scope="col">Size</th><th scope="col">vCPUs</th><th scope="col">Memory</th><th scope="col">GPUs</th><th scope="col">Quota left ({lowPriority ? 'low priority' : 'family'})</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">
+                <span className="sr-only">Select</span>
+              </th>
+              <th scope="col">Size</th>
+              <th scope="col">vCPUs</th>
+              <th scope="col">Memory</th>
+              <th scope="col">GPUs</th>
+              <th scope="col">Quota left ({lowPriority ? 'low priority' : 'family'})</th>
+            </tr>
+          </thead>
           <tbody>
             {shown.map((s) => {
               const left = remaining(s, lowPriority);
               const short = left !== undefined && left < s.vCPUs;
               return (
                 <tr key={s.name} className={value === s.name ? 'selected' : undefined}>
-                  <td><input type="radio" name="vm-size" id={`size-${s.name}`} aria-label={s.name} checked={value === s.name} onChange={() => onChange(s.name)} /></td>
-                  <td><label htmlFor={`size-${s.name}`}>{s.name}</label></td>
+                  <td>
+                    <input
+                      type="radio"
+                      name="vm-size"
+                      id={`size-${s.name}`}
+                      aria-label={s.name}
+                      checked={value === s.name}
+                      onChange={() => onChange(s.name)}
+                    />
+                  </td>
+                  <td>
+                    <label htmlFor={`size-${s.name}`}>{s.name}</label>
+                  </td>
                   <td>{s.vCPUs}</td>
                   <td>{s.memoryGB} GB</td>
                   <td>{s.gpus ? `${s.gpus} × ${s.gpuType ?? 'GPU'}` : 0}</td>
-                  <td className={short ? 'warn' : undefined}>{left === undefined ? '—' : `${left} cores${short ? ' (not enough for one node)' : ''}`}</td>
+                  <td className={short ? 'warn' : undefined}>
+                    {left === undefined ? '—' : `${left} cores${short ? ' (not enough for one node)' : ''}`}
+                  </td>
                 </tr>
               );
             })}

@@ -3,13 +3,25 @@ import type { FileEntry } from '../../../src/domain/snapshots/manifest-types.js'
 import { uploadManifest } from '../../../src/snapshots/snapshot-upload.js';
 
 /** What an upload did (unchanged files are already on the server and are not sent again). */
-export interface FolderUpload { snapshotId: string; files: number; uploaded: number; reused: number; excluded: string[] }
+export interface FolderUpload {
+  snapshotId: string;
+  files: number;
+  uploaded: number;
+  reused: number;
+  excluded: string[];
+}
 
-interface Picked { path: string; file: File }
+interface Picked {
+  path: string;
+  file: File;
+}
 
 /** Paths inside the chosen folder (the browser prefixes them with the folder's own name). */
 function relative(files: FileList): Picked[] {
-  return [...files].map((file) => ({ path: file.webkitRelativePath.split('/').slice(1).join('/') || file.name, file }));
+  return [...files].map((file) => ({
+    path: file.webkitRelativePath.split('/').slice(1).join('/') || file.name,
+    file,
+  }));
 }
 
 /** Each folder's .amlignore (else .gitignore), outer folders first, as the CLI applies them. */
@@ -24,7 +36,13 @@ async function rulesOf(picked: Picked[]): Promise<IgnoreRule[]> {
   const rules: IgnoreRule[] = [];
   for (const dir of dirs) {
     const p = byDir.get(dir) as Picked;
-    rules.push(...parseIgnoreFile(await p.file.text(), dir, p.path.endsWith('.amlignore') ? '.amlignore' : '.gitignore'));
+    rules.push(
+      ...parseIgnoreFile(
+        await p.file.text(),
+        dir,
+        p.path.endsWith('.amlignore') ? '.amlignore' : '.gitignore',
+      ),
+    );
   }
   return rules;
 }
@@ -32,7 +50,8 @@ async function rulesOf(picked: Picked[]): Promise<IgnoreRule[]> {
 function excludedBy(rules: IgnoreRule[], path: string): boolean {
   if (path.split('/').includes('.git')) return true;
   const parts = path.split('/');
-  for (let i = 1; i < parts.length; i++) if (isIgnored(rules, parts.slice(0, i).join('/'), true).ignored) return true;
+  for (let i = 1; i < parts.length; i++)
+    if (isIgnored(rules, parts.slice(0, i).join('/'), true).ignored) return true;
   return isIgnored(rules, path, false).ignored;
 }
 
@@ -42,7 +61,10 @@ async function sha256(file: File): Promise<string> {
 }
 
 /** Uploads a chosen folder as a snapshot: hashes, sends only the blobs the server lacks, then the manifest. */
-export async function uploadFolder(files: FileList, onProgress: (text: string) => void): Promise<FolderUpload> {
+export async function uploadFolder(
+  files: FileList,
+  onProgress: (text: string) => void,
+): Promise<FolderUpload> {
   const picked = relative(files);
   const rules = await rulesOf(picked);
   const kept = picked.filter((p) => !excludedBy(rules, p.path));
@@ -52,10 +74,27 @@ export async function uploadFolder(files: FileList, onProgress: (text: string) =
   for (const [i, p] of kept.entries()) {
     onProgress(`hashing ${i + 1}/${kept.length}: ${p.path}`);
     const sha = await sha256(p.file);
-    entries.push({ path: p.path, kind: 'file', sha256: sha, size: p.file.size, mode: /\.(sh|py)$/.test(p.path) ? 0o755 : 0o644 });
+    entries.push({
+      path: p.path,
+      kind: 'file',
+      sha256: sha,
+      size: p.file.size,
+      mode: /\.(sh|py)$/.test(p.path) ? 0o755 : 0o644,
+    });
     bySha.set(sha, p.file);
   }
   // Same origin: the session cookie authenticates the snapshot calls.
-  const r = await uploadManifest({ url: '' }, { version: 1, entries }, (sha) => bySha.get(sha) as File, (done, total) => onProgress(`uploading ${done}/${total}`));
-  return { snapshotId: r.snapshotId, files: entries.length, uploaded: r.uploadedBlobs, reused: r.reusedBlobs, excluded };
+  const r = await uploadManifest(
+    { url: '' },
+    { version: 1, entries },
+    (sha) => bySha.get(sha) as File,
+    (done, total) => onProgress(`uploading ${done}/${total}`),
+  );
+  return {
+    snapshotId: r.snapshotId,
+    files: entries.length,
+    uploaded: r.uploadedBlobs,
+    reused: r.reusedBlobs,
+    excluded,
+  };
 }

@@ -8,15 +8,37 @@ import { inner, scaleOf, stateOf, tabOf, type Compute } from '../lib/computes.js
 import { Badge, Confirm, ErrorBanner, Properties } from '../components/ui.js';
 import { ComputeEdit } from '../components/compute-edit.js';
 
-interface NodeRow { nodeId: string; nodeState: string; privateIpAddress: string | null; port: number | null; connectionString: string | null; runId: string | null; provider: string; lastHeartbeatAt: string | null; reason: string | null }
-interface EventRow { id: number; at: string; reason: string; level: string; message: string }
+interface NodeRow {
+  nodeId: string;
+  nodeState: string;
+  privateIpAddress: string | null;
+  port: number | null;
+  connectionString: string | null;
+  runId: string | null;
+  provider: string;
+  lastHeartbeatAt: string | null;
+  reason: string | null;
+}
+interface EventRow {
+  id: number;
+  at: string;
+  reason: string;
+  level: string;
+  message: string;
+}
 
 type Verb = 'start' | 'stop' | 'restart' | 'delete';
 
 function actionsFor(c: Compute): Verb[] {
   if (!kindOf(c.properties).isInstance) return ['delete'];
   const s = stateOf(c);
-  return [...(s === 'Stopped' || s === 'CreateFailed' || s === 'SetupFailed' ? ['start' as const] : []), ...(s === 'Running' || s === 'JobRunning' || s === 'SetupFailed' ? ['stop' as const, 'restart' as const] : []), 'delete'];
+  return [
+    ...(s === 'Stopped' || s === 'CreateFailed' || s === 'SetupFailed' ? ['start' as const] : []),
+    ...(s === 'Running' || s === 'JobRunning' || s === 'SetupFailed'
+      ? ['stop' as const, 'restart' as const]
+      : []),
+    'delete',
+  ];
 }
 
 function Applications({ c }: { c: Compute }): ReactNode {
@@ -25,13 +47,19 @@ function Applications({ c }: { c: Compute }): ReactNode {
   return (
     <section aria-labelledby="apps-title">
       <h2 id="apps-title">Applications</h2>
-      {apps.length === 0 ? <p>Applications appear while the instance runs.</p> : (
+      {apps.length === 0 ? (
+        <p>Applications appear while the instance runs.</p>
+      ) : (
         <ul className="app-list">
           {apps.map((a) => (
             <li key={a.displayName}>
-              {a.displayName === 'terminal'
-                ? <Link to={`/computes/${encodeURIComponent(c.name)}/terminal`}>Terminal</Link>
-                : <a href={a.endpointUri} target="_blank" rel="noreferrer">{a.displayName === 'jupyter' ? 'Jupyter' : a.displayName}</a>}
+              {a.displayName === 'terminal' ? (
+                <Link to={`/computes/${encodeURIComponent(c.name)}/terminal`}>Terminal</Link>
+              ) : (
+                <a href={a.endpointUri} target="_blank" rel="noreferrer">
+                  {a.displayName === 'jupyter' ? 'Jupyter' : a.displayName}
+                </a>
+              )}
             </li>
           ))}
         </ul>
@@ -44,18 +72,38 @@ function Nodes({ rows }: { rows: NodeRow[] | undefined }): ReactNode {
   return (
     <section aria-labelledby="nodes-title">
       <h2 id="nodes-title">Nodes</h2>
-      {!rows?.length ? <p>No nodes.</p> : (
+      {!rows?.length ? (
+        <p>No nodes.</p>
+      ) : (
         <div className="table-wrap">
           <table aria-label="Nodes">
-            <thead><tr><th scope="col">Node</th><th scope="col">State</th><th scope="col">Address</th><th scope="col">Connection string</th><th scope="col">Job</th><th scope="col">Backend</th><th scope="col">Last heartbeat</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Node</th>
+                <th scope="col">State</th>
+                <th scope="col">Address</th>
+                <th scope="col">Connection string</th>
+                <th scope="col">Job</th>
+                <th scope="col">Backend</th>
+                <th scope="col">Last heartbeat</th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map((n) => (
                 <tr key={n.nodeId}>
                   <td>{n.nodeId}</td>
-                  <td><Badge state={n.nodeState} />{n.reason ? <div className="hint">{n.reason}</div> : null}</td>
-                  <td>{n.privateIpAddress ?? '—'}{n.port ? `:${n.port}` : ''}</td>
+                  <td>
+                    <Badge state={n.nodeState} />
+                    {n.reason ? <div className="hint">{n.reason}</div> : null}
+                  </td>
+                  <td>
+                    {n.privateIpAddress ?? '—'}
+                    {n.port ? `:${n.port}` : ''}
+                  </td>
                   <td>{n.connectionString ? <code>{n.connectionString}</code> : '—'}</td>
-                  <td>{n.runId ? <Link to={`/jobs/${encodeURIComponent(n.runId)}`}>{n.runId}</Link> : '—'}</td>
+                  <td>
+                    {n.runId ? <Link to={`/jobs/${encodeURIComponent(n.runId)}`}>{n.runId}</Link> : '—'}
+                  </td>
                   <td>{n.provider}</td>
                   <td>{ago(n.lastHeartbeatAt)}</td>
                 </tr>
@@ -73,9 +121,14 @@ function Events({ rows }: { rows: EventRow[] | undefined }): ReactNode {
     <section aria-labelledby="events-title">
       <h2 id="events-title">Events</h2>
       <ol className="events" aria-label="Events">
-        {[...(rows ?? [])].reverse().slice(0, 50).map((e) => (
-          <li key={e.id} className={`event-${e.level.toLowerCase()}`}><time dateTime={e.at}>{when(e.at)}</time> <strong>{e.reason}</strong> {e.message}</li>
-        ))}
+        {[...(rows ?? [])]
+          .reverse()
+          .slice(0, 50)
+          .map((e) => (
+            <li key={e.id} className={`event-${e.level.toLowerCase()}`}>
+              <time dateTime={e.at}>{when(e.at)}</time> <strong>{e.reason}</strong> {e.message}
+            </li>
+          ))}
       </ol>
     </section>
   );
@@ -83,19 +136,60 @@ function Events({ rows }: { rows: EventRow[] | undefined }): ReactNode {
 
 function summary(c: Compute): [string, ReactNode][] {
   const p = inner(c);
-  const rows: [string, ReactNode][] = [['Type', c.properties.computeType], ['State', <Badge key="s" state={stateOf(c)} />], ['Provisioning', c.properties.provisioningState], ['Location', c.location], ['Created', when(c.properties.createdOn)]];
+  const rows: [string, ReactNode][] = [
+    ['Type', c.properties.computeType],
+    ['State', <Badge key="s" state={stateOf(c)} />],
+    ['Provisioning', c.properties.provisioningState],
+    ['Location', c.location],
+    ['Created', when(c.properties.createdOn)],
+  ];
   if (c.properties.description) rows.push(['Description', c.properties.description]);
   if (p.vmSize) rows.push(['Size', String(p.vmSize)]);
   if (kindOf(c.properties).scalable) {
     const s = scaleOf(c);
-    rows.push(['Nodes', `${String(p.currentNodeCount ?? 0)} now, target ${String(p.targetNodeCount ?? 0)} (min ${s.min}, max ${s.max})`], ['Allocation', String(p.allocationState ?? '—')], ['Priority', String(p.vmPriority ?? 'Dedicated')], ['Idle before scale down', s.idleTime ?? '—']);
+    rows.push(
+      [
+        'Nodes',
+        `${String(p.currentNodeCount ?? 0)} now, target ${String(p.targetNodeCount ?? 0)} (min ${s.min}, max ${s.max})`,
+      ],
+      ['Allocation', String(p.allocationState ?? '—')],
+      ['Priority', String(p.vmPriority ?? 'Dedicated')],
+      ['Idle before scale down', s.idleTime ?? '—'],
+    );
   }
   if (kindOf(c.properties).isInstance) {
-    rows.push(['Activity', String(p.activity ?? '—')], ['Idle shutdown after', String(p.idleTimeBeforeShutdown ?? 'off')], ['Next scheduled stop', p.nextScheduledStop ? when(String(p.nextScheduledStop)) : '—'], ['SSH', p.connectionString ? <code key="c">{String(p.connectionString)}</code> : ((p.sshSettings as { sshPublicAccess?: string } | undefined)?.sshPublicAccess ?? 'Disabled')]);
+    rows.push(
+      ['Activity', String(p.activity ?? '—')],
+      ['Idle shutdown after', String(p.idleTimeBeforeShutdown ?? 'off')],
+      ['Next scheduled stop', p.nextScheduledStop ? when(String(p.nextScheduledStop)) : '—'],
+      [
+        'SSH',
+        p.connectionString ? (
+          <code key="c">{String(p.connectionString)}</code>
+        ) : (
+          ((p.sshSettings as { sshPublicAccess?: string } | undefined)?.sshPublicAccess ?? 'Disabled')
+        ),
+      ],
+    );
   }
-  if (c.identity?.type && c.identity.type !== 'None') rows.push(['Identity', `${c.identity.type}${c.identity.principalId ? ` (${c.identity.principalId})` : ''}`]);
-  const errors = [...c.properties.provisioningErrors.map((e) => e.error.message), ...((p.errors ?? []) as { message?: string }[]).map((e) => e.message ?? '')].filter(Boolean);
-  if (errors.length) rows.push(['Errors', <ul key="e" className="field-errors">{errors.map((e) => <li key={e}>{e}</li>)}</ul>]);
+  if (c.identity?.type && c.identity.type !== 'None')
+    rows.push([
+      'Identity',
+      `${c.identity.type}${c.identity.principalId ? ` (${c.identity.principalId})` : ''}`,
+    ]);
+  const errors = [
+    ...c.properties.provisioningErrors.map((e) => e.error.message),
+    ...((p.errors ?? []) as { message?: string }[]).map((e) => e.message ?? ''),
+  ].filter(Boolean);
+  if (errors.length)
+    rows.push([
+      'Errors',
+      <ul key="e" className="field-errors">
+        {errors.map((e) => (
+          <li key={e}>{e}</li>
+        ))}
+      </ul>,
+    ]);
   return rows;
 }
 
@@ -123,25 +217,74 @@ export function ComputeDetailsPage({ name }: { name: string }): ReactNode {
       setActionError(errorText(err));
     }
   };
-  const label = (v: Verb): string => (v === 'delete' ? (attached ? 'Detach' : 'Delete') : v[0]?.toUpperCase() + v.slice(1));
-  if (!c) return <section><h1>{name}</h1><ErrorBanner error={compute.error} />{!compute.error && <p className="loading">Loading…</p>}</section>;
+  const label = (v: Verb): string =>
+    v === 'delete' ? (attached ? 'Detach' : 'Delete') : v[0]?.toUpperCase() + v.slice(1);
+  if (!c)
+    return (
+      <section>
+        <h1>{name}</h1>
+        <ErrorBanner error={compute.error} />
+        {!compute.error && <p className="loading">Loading…</p>}
+      </section>
+    );
   return (
     <section aria-labelledby="details-title">
-      <p className="crumbs"><Link to={`/computes?tab=${tabOf(c)}`}>Compute</Link> / {name}</p>
-      <h1 id="details-title">{name} <Badge state={stateOf(c)} /></h1>
+      <p className="crumbs">
+        <Link to={`/computes?tab=${tabOf(c)}`}>Compute</Link> / {name}
+      </p>
+      <h1 id="details-title">
+        {name} <Badge state={stateOf(c)} />
+      </h1>
       <div className="toolbar">
-        {actionsFor(c).map((v) => <button key={v} type="button" className={v === 'delete' ? 'danger' : undefined} onClick={() => setConfirm(v)}>{label(v)}</button>)}
-        <button type="button" onClick={() => { compute.refresh(); nodes.refresh(); events.refresh(); }}>Refresh</button>
+        {actionsFor(c).map((v) => (
+          <button
+            key={v}
+            type="button"
+            className={v === 'delete' ? 'danger' : undefined}
+            onClick={() => setConfirm(v)}
+          >
+            {label(v)}
+          </button>
+        ))}
+        <button
+          type="button"
+          onClick={() => {
+            compute.refresh();
+            nodes.refresh();
+            events.refresh();
+          }}
+        >
+          Refresh
+        </button>
       </div>
-      {actionError && <div className="error" role="alert">{actionError}</div>}
+      {actionError && (
+        <div className="error" role="alert">
+          {actionError}
+        </div>
+      )}
       <ErrorBanner error={compute.error} />
       <Properties rows={summary(c)} />
       <Applications c={c} />
       <ComputeEdit c={c} onSaved={compute.refresh} />
       <Nodes rows={nodes.data} />
       <Events rows={events.data} />
-      <Confirm open={confirm !== undefined} title={`${confirm ? label(confirm) : ''} ${name}?`} confirmLabel={confirm ? label(confirm) : 'OK'} danger={confirm === 'delete'} onCancel={() => setConfirm(undefined)} onConfirm={() => confirm && void run(confirm)}>
-        {confirm === 'delete' ? (attached ? 'Hangar stops using this machine; the machine itself is left as it is.' : 'Its nodes are released and the compute is removed.') : confirm === 'stop' ? 'Running sessions end; the home folder is kept.' : confirm === 'restart' ? 'The node is replaced; the home folder is kept.' : 'The instance starts.'}
+      <Confirm
+        open={confirm !== undefined}
+        title={`${confirm ? label(confirm) : ''} ${name}?`}
+        confirmLabel={confirm ? label(confirm) : 'OK'}
+        danger={confirm === 'delete'}
+        onCancel={() => setConfirm(undefined)}
+        onConfirm={() => confirm && void run(confirm)}
+      >
+        {confirm === 'delete'
+          ? attached
+            ? 'Hangar stops using this machine; the machine itself is left as it is.'
+            : 'Its nodes are released and the compute is removed.'
+          : confirm === 'stop'
+            ? 'Running sessions end; the home folder is kept.'
+            : confirm === 'restart'
+              ? 'The node is replaced; the home folder is kept.'
+              : 'The instance starts.'}
       </Confirm>
     </section>
   );

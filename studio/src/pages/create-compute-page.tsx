@@ -26,8 +26,12 @@ async function attachOutcome(name: string, onProgress: (text: string) => void): 
     if (state === 'Succeeded') return undefined;
     if (state === 'Failed') {
       const errors = c.properties.provisioningErrors.map((e) => e.error);
-      await api().computes.delete(name, 'Detach').catch(() => undefined);
-      return new Error(`${errors[0]?.code ?? 'AttachFailed'}: ${errors.map((e) => e.message).join(' ') || 'the attach failed'} Nothing was attached; correct the form and attach again.`);
+      await api()
+        .computes.delete(name, 'Detach')
+        .catch(() => undefined);
+      return new Error(
+        `${errors[0]?.code ?? 'AttachFailed'}: ${errors.map((e) => e.message).join(' ') || 'the attach failed'} Nothing was attached; correct the form and attach again.`,
+      );
     }
     onProgress(`Checking ${name}: ${state}…`);
     await new Promise((r) => setTimeout(r, 500));
@@ -73,21 +77,40 @@ export function CreateComputePage({ kind }: { kind: string }): ReactNode {
     <section aria-labelledby="create-title">
       <h1 id="create-title">{t.title}</h1>
       <form onSubmit={(e) => void submit(e)} className="compute-form" noValidate>
-        <NameField value={form.name} onChange={(name) => update({ name })} family={k === 'inference' ? 'inference' : 'compute'} onValidity={onValidity} />
+        <NameField
+          value={form.name}
+          onChange={(name) => update({ name })}
+          family={k === 'inference' ? 'inference' : 'compute'}
+          onValidity={onValidity}
+        />
         <Field label="Location">
           {(id) => (
             <select id={id} value={form.location} onChange={(e) => update({ location: e.target.value })}>
-              {(locations.data?.value ?? [{ name: 'local' }]).map((l) => <option key={l.name}>{l.name}</option>)}
+              {(locations.data?.value ?? [{ name: 'local' }]).map((l) => (
+                <option key={l.name}>{l.name}</option>
+              ))}
             </select>
           )}
         </Field>
-        <Field label="Description (optional)">{(id) => <input id={id} value={form.description} onChange={(e) => update({ description: e.target.value })} />}</Field>
+        <Field label="Description (optional)">
+          {(id) => (
+            <input
+              id={id}
+              value={form.description}
+              onChange={(e) => update({ description: e.target.value })}
+            />
+          )}
+        </Field>
         <TypeSection form={form} update={update} />
         {progress && <p role="status">{progress}</p>}
         <ErrorBanner error={error} />
         <div className="actions">
-          <button type="button" onClick={() => navigate(`/computes?tab=${t.tab}`)}>Cancel</button>
-          <button type="submit" className="primary" disabled={!nameOk || busy}>{busy ? `${t.verb === 'Attach' ? 'Attaching' : 'Creating'}…` : t.verb}</button>
+          <button type="button" onClick={() => navigate(`/computes?tab=${t.tab}`)}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={!nameOk || busy}>
+            {busy ? `${t.verb === 'Attach' ? 'Attaching' : 'Creating'}…` : t.verb}
+          </button>
         </div>
       </form>
     </section>

@@ -25,12 +25,44 @@ export function LoginPage({ onSignedIn }: { onSignedIn: () => void }): ReactNode
     <main className="login">
       <form onSubmit={(e) => void submit(e)} aria-labelledby="login-title">
         <h1 id="login-title">Sign in to Hangar studio</h1>
-        <Field label="User name">{(id) => <input id={id} name="username" autoComplete="username" value={user} onChange={(e) => setUser(e.target.value)} required autoFocus />}</Field>
-        <Field label="Password" hint="The first administrator's password is in HANGAR_HOME/admin-credentials.json on the server.">
-          {(id, d) => <input id={id} name="password" type="password" autoComplete="current-password" aria-describedby={d} value={password} onChange={(e) => setPassword(e.target.value)} required />}
+        <Field label="User name">
+          {(id) => (
+            <input
+              id={id}
+              name="username"
+              autoComplete="username"
+              value={user}
+              onChange={(e) => setUser(e.target.value)}
+              required
+              autoFocus
+            />
+          )}
         </Field>
-        {error && <div className="error" role="alert">{error}</div>}
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <Field
+          label="Password"
+          hint="The first administrator's password is in HANGAR_HOME/admin-credentials.json on the server."
+        >
+          {(id, d) => (
+            <input
+              id={id}
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              aria-describedby={d}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              required
+            />
+          )}
+        </Field>
+        {error && (
+          <div className="error" role="alert">
+            {error}
+          </div>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );

@@ -20,11 +20,17 @@ function specOf(text: string, name: string): Record<string, unknown> {
   } catch (err) {
     throw new Error(`Job YAML: invalid YAML: ${(err as Error).message}`);
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('Job YAML: must be a mapping of az ml command job fields (command, code, environment, compute, …)');
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error(
+      'Job YAML: must be a mapping of az ml command job fields (command, code, environment, compute, …)',
+    );
   const spec = doc as Record<string, unknown>;
   if (name) spec.name = name;
   const env = spec.environment as { conda_file?: unknown } | undefined;
-  if (env && typeof env.conda_file === 'string' && !env.conda_file.includes('\n')) throw new Error(`environment.conda_file: '${env.conda_file}' is a file path; paste the conda file's content inline (the studio cannot read your disk)`);
+  if (env && typeof env.conda_file === 'string' && !env.conda_file.includes('\n'))
+    throw new Error(
+      `environment.conda_file: '${env.conda_file}' is a file path; paste the conda file's content inline (the studio cannot read your disk)`,
+    );
   return spec;
 }
 
@@ -44,12 +50,18 @@ export function SubmitJobPage(): ReactNode {
       const spec = specOf(yaml, name.trim());
       let codeSnapshotId: string | undefined;
       if (typeof spec.code === 'string') {
-        if (!folder?.length) throw new Error(`code: '${spec.code}' is a local folder; choose that folder under “Code folder”`);
+        if (!folder?.length)
+          throw new Error(`code: '${spec.code}' is a local folder; choose that folder under “Code folder”`);
         const up = await uploadFolder(folder, setProgress);
-        setProgress(`code: ${up.files} file(s); uploaded ${up.uploaded}, ${up.reused} already on the server${up.excluded.length ? `; excluded ${up.excluded.length} by ignore rules` : ''}`);
+        setProgress(
+          `code: ${up.files} file(s); uploaded ${up.uploaded}, ${up.reused} already on the server${up.excluded.length ? `; excluded ${up.excluded.length} by ignore rules` : ''}`,
+        );
         codeSnapshotId = up.snapshotId;
       }
-      const job = await api().jobs.create({ spec, ...(codeSnapshotId ? { codeSnapshotId } : {}) }, name.trim() || undefined);
+      const job = await api().jobs.create(
+        { spec, ...(codeSnapshotId ? { codeSnapshotId } : {}) },
+        name.trim() || undefined,
+      );
       navigate(`/jobs/${encodeURIComponent(job.name)}`);
     } catch (err) {
       setError(errorText(err));
@@ -62,17 +74,49 @@ export function SubmitJobPage(): ReactNode {
       <h1 id="submit-title">Submit a job</h1>
       <form onSubmit={(e) => void submit(e)}>
         <Field label="Job YAML" hint="The same file `hangar job create -f` and `az ml job create -f` take.">
-          {(id, d) => <textarea id={id} className="yaml" rows={14} spellCheck={false} aria-describedby={d} value={yaml} onChange={(e) => setYaml(e.target.value)} />}
+          {(id, d) => (
+            <textarea
+              id={id}
+              className="yaml"
+              rows={14}
+              spellCheck={false}
+              aria-describedby={d}
+              value={yaml}
+              onChange={(e) => setYaml(e.target.value)}
+            />
+          )}
         </Field>
-        <Field label="Code folder (when the YAML has code:)" hint="Chosen files are hashed here; only files the server lacks are uploaded. .amlignore/.gitignore apply.">
-          {(id, d) => <input id={id} type="file" aria-describedby={d} {...{ webkitdirectory: '', directory: '' }} multiple onChange={(e) => setFolder(e.target.files)} />}
+        <Field
+          label="Code folder (when the YAML has code:)"
+          hint="Chosen files are hashed here; only files the server lacks are uploaded. .amlignore/.gitignore apply."
+        >
+          {(id, d) => (
+            <input
+              id={id}
+              type="file"
+              aria-describedby={d}
+              {...{ webkitdirectory: '', directory: '' }}
+              multiple
+              onChange={(e) => setFolder(e.target.files)}
+            />
+          )}
         </Field>
-        <Field label="Job name (optional)">{(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
+        <Field label="Job name (optional)">
+          {(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
         {progress && <p role="status">{progress}</p>}
-        {error && <div className="error" role="alert">{error}</div>}
+        {error && (
+          <div className="error" role="alert">
+            {error}
+          </div>
+        )}
         <div className="actions">
-          <button type="button" onClick={() => navigate('/jobs')}>Cancel</button>
-          <button type="submit" className="primary" disabled={busy}>{busy ? 'Submitting…' : 'Submit'}</button>
+          <button type="button" onClick={() => navigate('/jobs')}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Submitting…' : 'Submit'}
+          </button>
         </div>
       </form>
     </section>

@@ -18,17 +18,27 @@ export function TerminalPage({ name }: { name: string }): ReactNode {
   useEffect(() => {
     const el = host.current;
     if (!el) return;
-    const term = new Terminal({ cols: 100, rows: 30, cursorBlink: true, convertEol: false, fontFamily: 'monospace', screenReaderMode: true });
+    const term = new Terminal({
+      cols: 100,
+      rows: 30,
+      cursorBlink: true,
+      convertEol: false,
+      fontFamily: 'monospace',
+      screenReaderMode: true,
+    });
     term.open(el);
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${proto}://${location.host}/apps/${encodeURIComponent(api().workspace)}/${encodeURIComponent(name)}/terminal/?rows=${term.rows}&cols=${term.cols}`);
+    const ws = new WebSocket(
+      `${proto}://${location.host}/apps/${encodeURIComponent(api().workspace)}/${encodeURIComponent(name)}/terminal/?rows=${term.rows}&cols=${term.cols}`,
+    );
     ws.binaryType = 'arraybuffer';
     setPhase('connecting');
     ws.onopen = () => {
       setPhase('open');
       term.focus();
     };
-    ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) => term.write(typeof e.data === 'string' ? e.data : new Uint8Array(e.data));
+    ws.onmessage = (e: MessageEvent<ArrayBuffer | string>) =>
+      term.write(typeof e.data === 'string' ? e.data : new Uint8Array(e.data));
     ws.onclose = (e) => {
       setPhase('closed');
       setReason(e.reason || (e.code === 1006 ? 'the instance refused or is not running' : `code ${e.code}`));
@@ -42,11 +52,22 @@ export function TerminalPage({ name }: { name: string }): ReactNode {
   }, [name, attempt]);
   return (
     <section aria-labelledby="term-title">
-      <p className="crumbs"><Link to="/computes?tab=instances">Compute</Link> / <Link to={`/computes/${encodeURIComponent(name)}`}>{name}</Link> / Terminal</p>
+      <p className="crumbs">
+        <Link to="/computes?tab=instances">Compute</Link> /{' '}
+        <Link to={`/computes/${encodeURIComponent(name)}`}>{name}</Link> / Terminal
+      </p>
       <h1 id="term-title">Terminal on {name}</h1>
       <p role="status" className="term-status" data-phase={phase}>
-        {phase === 'connecting' ? 'Connecting…' : phase === 'open' ? 'Connected. Type exit to end the session.' : `Disconnected: ${reason ?? ''}.`}
-        {phase === 'closed' && <button type="button" onClick={() => setAttempt((a) => a + 1)}>Reconnect</button>}
+        {phase === 'connecting'
+          ? 'Connecting…'
+          : phase === 'open'
+            ? 'Connected. Type exit to end the session.'
+            : `Disconnected: ${reason ?? ''}.`}
+        {phase === 'closed' && (
+          <button type="button" onClick={() => setAttempt((a) => a + 1)}>
+            Reconnect
+          </button>
+        )}
       </p>
       <div className="terminal-host" ref={host} aria-label={`Terminal on ${name}`} />
     </section>

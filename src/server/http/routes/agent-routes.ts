@@ -4,11 +4,15 @@ import { agentCalls } from '../../../domain/nodes/agent-protocol.js';
 
 const tag = 'Agents';
 const act = (suffix: string): string => `Hangar/nodes/${suffix}`;
-const node = (i: Pick<RouteInput, 'services' | 'header'>) => i.services.nodes.authenticate(i.header('authorization'));
+const node = (i: Pick<RouteInput, 'services' | 'header'>) =>
+  i.services.nodes.authenticate(i.header('authorization'));
 const jobId = (i: Pick<RouteInput, 'params'>): string => i.params.jobId ?? '';
 
 /** Method, path, request schema and answer schema of a route, from the protocol's table of calls. */
-function wire<C extends { method: 'get' | 'post'; path: string; response: z.ZodType }>(call: C, description: string): Omit<C, 'response'> & { response: { status: number; description: string; schema: C['response'] } } {
+function wire<C extends { method: 'get' | 'post'; path: string; response: z.ZodType }>(
+  call: C,
+  description: string,
+): Omit<C, 'response'> & { response: { status: number; description: string; schema: C['response'] } } {
   const { response, ...rest } = call;
   return { ...rest, response: { status: 200, description, schema: response } };
 }
@@ -19,35 +23,81 @@ function wire<C extends { method: 'get' | 'post'; path: string; response: z.ZodT
  */
 export const agentRoutes: RouteDef[] = [
   route({
-    ...wire(agentCalls.register, 'The node session'), action: act('register/action'), tag, summary: 'Register a node with its one-time token',
+    ...wire(agentCalls.register, 'The node session'),
+    action: act('register/action'),
+    tag,
+    summary: 'Register a node with its one-time token',
     handler: async (i) => ({ status: 200, body: await i.services.nodes.register(i.body) }),
   }),
   route({
-    ...wire(agentCalls.heartbeat, 'What to stop, whether to shut down'), action: act('heartbeat/action'), tag, summary: 'Heartbeat: liveness, running attempts; answers what to stop',
+    ...wire(agentCalls.heartbeat, 'What to stop, whether to shut down'),
+    action: act('heartbeat/action'),
+    tag,
+    summary: 'Heartbeat: liveness, running attempts; answers what to stop',
     handler: async (i) => ({ status: 200, body: await i.services.nodes.heartbeat(await node(i), i.body) }),
   }),
   route({
-    ...wire(agentCalls.preempted, 'The node as the server now holds it'), action: act('preempted/action'), tag, summary: 'The backend is taking this node back (Slurm preemption): its jobs checkpoint and resume elsewhere',
-    handler: async (i) => ({ status: 200, body: await i.services.nodes.preempted(await node(i), i.body.reason ?? 'the backend took the node back') }),
+    ...wire(agentCalls.preempted, 'The node as the server now holds it'),
+    action: act('preempted/action'),
+    tag,
+    summary:
+      'The backend is taking this node back (Slurm preemption): its jobs checkpoint and resume elsewhere',
+    handler: async (i) => ({
+      status: 200,
+      body: await i.services.nodes.preempted(
+        await node(i),
+        i.body.reason ?? 'the backend took the node back',
+      ),
+    }),
   }),
   route({
-    ...wire(agentCalls.lease, 'Assigned attempts (none after the wait)'), action: act('lease/action'), tag, summary: 'Long poll for job attempts assigned to the node',
-    handler: async (i) => ({ status: 200, body: await i.services.agentWork.lease(await node(i), i.body, i.signal) }),
+    ...wire(agentCalls.lease, 'Assigned attempts (none after the wait)'),
+    action: act('lease/action'),
+    tag,
+    summary: 'Long poll for job attempts assigned to the node',
+    handler: async (i) => ({
+      status: 200,
+      body: await i.services.agentWork.lease(await node(i), i.body, i.signal),
+    }),
   }),
   route({
-    ...wire(agentCalls.status, "The job's status"), action: act('jobs/status/action'), tag, summary: 'Report a phase of a job attempt',
-    handler: async (i) => ({ status: 200, body: await i.services.agentWork.reportStatus(await node(i), jobId(i), i.body) }),
+    ...wire(agentCalls.status, "The job's status"),
+    action: act('jobs/status/action'),
+    tag,
+    summary: 'Report a phase of a job attempt',
+    handler: async (i) => ({
+      status: 200,
+      body: await i.services.agentWork.reportStatus(await node(i), jobId(i), i.body),
+    }),
   }),
   route({
-    ...wire(agentCalls.logChunk, 'Bytes the server holds'), action: act('jobs/logs/action'), tag, summary: 'Append a log chunk at a byte offset (idempotent)',
-    handler: async (i) => ({ status: 200, body: await i.services.agentWork.appendLog(await node(i), jobId(i), i.body) }),
+    ...wire(agentCalls.logChunk, 'Bytes the server holds'),
+    action: act('jobs/logs/action'),
+    tag,
+    summary: 'Append a log chunk at a byte offset (idempotent)',
+    handler: async (i) => ({
+      status: 200,
+      body: await i.services.agentWork.appendLog(await node(i), jobId(i), i.body),
+    }),
   }),
   route({
-    ...wire(agentCalls.logLength, 'Bytes the server holds'), action: act('jobs/logs/read'), tag, summary: 'Bytes the server holds of a log file (where to resume)',
-    handler: async (i) => ({ status: 200, body: await i.services.agentWork.logLength(await node(i), jobId(i), i.query.attempt, i.query.file) }),
+    ...wire(agentCalls.logLength, 'Bytes the server holds'),
+    action: act('jobs/logs/read'),
+    tag,
+    summary: 'Bytes the server holds of a log file (where to resume)',
+    handler: async (i) => ({
+      status: 200,
+      body: await i.services.agentWork.logLength(await node(i), jobId(i), i.query.attempt, i.query.file),
+    }),
   }),
   route({
-    ...wire(agentCalls.outputs, 'The outputs snapshot'), action: act('jobs/outputs/action'), tag, summary: "Record the manifest of an attempt's outputs",
-    handler: async (i) => ({ status: 200, body: await i.services.agentWork.reportOutputs(await node(i), jobId(i), i.body) }),
+    ...wire(agentCalls.outputs, 'The outputs snapshot'),
+    action: act('jobs/outputs/action'),
+    tag,
+    summary: "Record the manifest of an attempt's outputs",
+    handler: async (i) => ({
+      status: 200,
+      body: await i.services.agentWork.reportOutputs(await node(i), jobId(i), i.body),
+    }),
   }),
 ];

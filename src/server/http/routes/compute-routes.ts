@@ -16,32 +16,69 @@ async function render(input: RouteInput, workspace: string, name: string): Promi
   return toComputeResource(await input.services.computes.get(workspace, name), ws.location);
 }
 
-const p = (input: RouteInput): { ws: string; name: string } => ({ ws: input.params.workspace ?? '', name: input.params.name ?? '' });
+const p = (input: RouteInput): { ws: string; name: string } => ({
+  ws: input.params.workspace ?? '',
+  name: input.params.name ?? '',
+});
 
 /** Compute routes: create/attach, read, list, update, delete/detach, power actions, nodes, keys, events. */
 export const computeRoutes: RouteDef[] = [
   {
-    method: 'get', path: base, action: action('workspaces/computes/read'), tag, summary: 'List computes',
-    query: [{ name: 'computeType', description: 'Only computes of this type' }, { name: '$top', description: 'Page size' }, { name: '$skipToken', description: 'Continuation token from nextLink' }],
-    response: { status: 200, description: 'A page of computes', schema: z.object({ value: z.array(computeResourceSchema), nextLink: z.string().optional() }) },
+    method: 'get',
+    path: base,
+    action: action('workspaces/computes/read'),
+    tag,
+    summary: 'List computes',
+    query: [
+      { name: 'computeType', description: 'Only computes of this type' },
+      { name: '$top', description: 'Page size' },
+      { name: '$skipToken', description: 'Continuation token from nextLink' },
+    ],
+    response: {
+      status: 200,
+      description: 'A page of computes',
+      schema: z.object({ value: z.array(computeResourceSchema), nextLink: z.string().optional() }),
+    },
     handler: async (input) => {
       const { ws } = p(input);
       const workspace = await input.services.computes.workspace(ws);
       const filter = input.query.computeType ? { computeType: input.query.computeType } : {};
       const page = await input.services.computes.list(ws, filter, pageRequest(input.query));
-      return { status: 200, body: listBody(page, (r) => toComputeResource(r, workspace.location), input.baseUrl, `/api/workspaces/${ws}/computes`, input.query) };
+      return {
+        status: 200,
+        body: listBody(
+          page,
+          (r) => toComputeResource(r, workspace.location),
+          input.baseUrl,
+          `/api/workspaces/${ws}/computes`,
+          input.query,
+        ),
+      };
     },
   },
   {
-    method: 'get', path: `${base}/{name}`, action: action('workspaces/computes/read'), tag, summary: 'Get a compute',
+    method: 'get',
+    path: `${base}/{name}`,
+    action: action('workspaces/computes/read'),
+    tag,
+    summary: 'Get a compute',
     response: { status: 200, description: 'The compute', schema: computeResourceSchema },
     handler: async (input) => ({ status: 200, body: await render(input, p(input).ws, p(input).name) }),
   },
   {
-    method: 'put', path: `${base}/{name}`, action: action('workspaces/computes/write'), tag, summary: 'Create, attach or update a compute',
+    method: 'put',
+    path: `${base}/{name}`,
+    action: action('workspaces/computes/write'),
+    tag,
+    summary: 'Create, attach or update a compute',
     // Documented by the schema, checked by the service (validateComputeRequest: every problem, in Azure's words).
-    body: computeRequestSchema, bodyCheck: 'handler',
-    response: { status: 201, description: 'Created (200 when updated); provisioningState tells progress', schema: computeResourceSchema },
+    body: computeRequestSchema,
+    bodyCheck: 'handler',
+    response: {
+      status: 201,
+      description: 'Created (200 when updated); provisioningState tells progress',
+      schema: computeResourceSchema,
+    },
     handler: async (input) => {
       const { ws, name } = p(input);
       const result = await input.services.computes.createOrUpdate(ws, name, input.body, input.caller);
@@ -52,8 +89,13 @@ export const computeRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'patch', path: `${base}/{name}`, action: action('workspaces/computes/write'), tag, summary: 'Update a compute (JSON merge patch of the create body)',
-    body: z.object({}).passthrough(), bodyCheck: 'handler',
+    method: 'patch',
+    path: `${base}/{name}`,
+    action: action('workspaces/computes/write'),
+    tag,
+    summary: 'Update a compute (JSON merge patch of the create body)',
+    body: z.object({}).passthrough(),
+    bodyCheck: 'handler',
     response: { status: 200, description: 'The updated compute', schema: computeResourceSchema },
     handler: async (input) => {
       const { ws, name } = p(input);
@@ -63,14 +105,22 @@ export const computeRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'delete', path: `${base}/{name}`, action: action('workspaces/computes/delete'), tag, summary: 'Delete or detach a compute',
+    method: 'delete',
+    path: `${base}/{name}`,
+    action: action('workspaces/computes/delete'),
+    tag,
+    summary: 'Delete or detach a compute',
     query: [{ name: 'underlyingResourceAction', description: 'Delete (default) or Detach' }],
     response: { status: 202, description: 'Deletion recorded; the compute shows Deleting until it is gone' },
     handler: async (input) => {
       const { ws, name } = p(input);
       const raw = input.query.underlyingResourceAction ?? 'Delete';
       if (raw !== 'Delete' && raw !== 'Detach') {
-        throw new HangarError('ValidationFailed', `underlyingResourceAction must be Delete or Detach; got '${raw}'`, 'underlyingResourceAction');
+        throw new HangarError(
+          'ValidationFailed',
+          `underlyingResourceAction must be Delete or Detach; got '${raw}'`,
+          'underlyingResourceAction',
+        );
       }
       const record = await input.services.computes.delete(ws, name, raw);
       const workspace = await input.services.computes.workspace(ws);
@@ -78,24 +128,42 @@ export const computeRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'get', path: `${base}/{name}/nodes`, action: action('workspaces/computes/listNodes/action'), tag, summary: 'List the nodes of a cluster',
-    response: { status: 200, description: 'Nodes', schema: z.object({ value: z.array(z.record(z.string(), z.unknown())) }) },
+    method: 'get',
+    path: `${base}/{name}/nodes`,
+    action: action('workspaces/computes/listNodes/action'),
+    tag,
+    summary: 'List the nodes of a cluster',
+    response: {
+      status: 200,
+      description: 'Nodes',
+      schema: z.object({ value: z.array(z.record(z.string(), z.unknown())) }),
+    },
     handler: async (input) => {
       const { ws, name } = p(input);
       const record = await input.services.computes.get(ws, name);
       if (!kindOf(record.spec).getsNodes) {
-        throw new HangarError('OperationNotSupported', `list-nodes applies to clusters and instances; '${name}' is a ${record.spec.computeType}.`, 'name');
+        throw new HangarError(
+          'OperationNotSupported',
+          `list-nodes applies to clusters and instances; '${name}' is a ${record.spec.computeType}.`,
+          'name',
+        );
       }
       const { nodes, jobs } = await input.services.computes.nodesWithJobs(record);
-      const user = (isInstance(record) ? record.spec.properties.sshSettings.adminUserName : undefined) ?? 'azureuser';
+      const user =
+        (isInstance(record) ? record.spec.properties.sshSettings.adminUserName : undefined) ?? 'azureuser';
       const value = nodes.map((n) => ({
         nodeId: n.id,
         nodeState: n.state,
         privateIpAddress: n.address ?? null,
         // Azure's `ssh -p port user@address`: instances run an SSH server when SSH is enabled; cluster nodes on the local provider have none.
         port: n.instance?.ssh?.port ?? null,
-        connectionString: n.instance?.ssh && n.address ? `ssh -p ${n.instance.ssh.port} ${user}@${n.address}` : null,
-        runId: jobs.filter((j) => j.nodeId === n.id).map((j) => j.name).join(',') || null,
+        connectionString:
+          n.instance?.ssh && n.address ? `ssh -p ${n.instance.ssh.port} ${user}@${n.address}` : null,
+        runId:
+          jobs
+            .filter((j) => j.nodeId === n.id)
+            .map((j) => j.name)
+            .join(',') || null,
         slots: n.slots,
         provider: n.provider,
         // How the node isolates jobs (bubblewrap) or why it refuses them (what is missing and how to install it).
@@ -108,8 +176,16 @@ export const computeRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'post', path: `${base}/{name}/nodes/{nodeId}/preempt`, action: action('workspaces/computes/preemptNode/action'), tag, summary: 'Preempt a node of a low-priority cluster (admin; its jobs checkpoint and resume elsewhere)',
-    response: { status: 202, description: 'Preemption recorded', schema: z.object({ nodeId: z.string(), nodeState: z.string(), reason: z.string().nullable() }) },
+    method: 'post',
+    path: `${base}/{name}/nodes/{nodeId}/preempt`,
+    action: action('workspaces/computes/preemptNode/action'),
+    tag,
+    summary: 'Preempt a node of a low-priority cluster (admin; its jobs checkpoint and resume elsewhere)',
+    response: {
+      status: 202,
+      description: 'Preemption recorded',
+      schema: z.object({ nodeId: z.string(), nodeState: z.string(), reason: z.string().nullable() }),
+    },
     handler: async (input) => {
       const { ws, name } = p(input);
       const node = await input.services.computes.preemptNode(ws, name, input.params.nodeId ?? '');
@@ -117,20 +193,43 @@ export const computeRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'post', path: `${base}/{name}/listKeys`, action: action('workspaces/computes/listKeys/action'), tag, summary: 'Read the secrets of a compute',
+    method: 'post',
+    path: `${base}/{name}/listKeys`,
+    action: action('workspaces/computes/listKeys/action'),
+    tag,
+    summary: 'Read the secrets of a compute',
     response: { status: 200, description: 'Secret values by field path' },
     handler: async (input) => {
       const { ws, name } = p(input);
-      return { status: 200, body: { computeName: name, secrets: await input.services.computes.listKeys(ws, name) } };
+      return {
+        status: 200,
+        body: { computeName: name, secrets: await input.services.computes.listKeys(ws, name) },
+      };
     },
   },
   {
-    method: 'get', path: `${base}/{name}/events`, action: action('workspaces/computes/read'), tag, summary: 'Events of a compute (scaling, state changes, denials)',
-    query: [{ name: '$top', description: 'Page size' }, { name: '$skipToken', description: 'Continuation token' }],
+    method: 'get',
+    path: `${base}/{name}/events`,
+    action: action('workspaces/computes/read'),
+    tag,
+    summary: 'Events of a compute (scaling, state changes, denials)',
+    query: [
+      { name: '$top', description: 'Page size' },
+      { name: '$skipToken', description: 'Continuation token' },
+    ],
     handler: async (input) => {
       const { ws, name } = p(input);
       const page = await input.services.computes.events(ws, name, pageRequest(input.query));
-      return { status: 200, body: listBody(page, (e) => e, input.baseUrl, `/api/workspaces/${ws}/computes/${name}/events`, input.query) };
+      return {
+        status: 200,
+        body: listBody(
+          page,
+          (e) => e,
+          input.baseUrl,
+          `/api/workspaces/${ws}/computes/${name}/events`,
+          input.query,
+        ),
+      };
     },
   },
 ];

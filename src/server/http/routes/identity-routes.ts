@@ -10,21 +10,55 @@ import type { RouteDef } from '../route-def.js';
  */
 export const identityRoutes: RouteDef[] = [
   {
-    method: 'get', path: '/api/identity/token', action: 'Hangar/identity/token/action', auth: 'public', tag: 'Access control', summary: "A managed-identity token for a running job (header `secret: $MSI_SECRET`)",
-    query: [{ name: 'resource', description: 'Audience (recorded, not enforced)' }, { name: 'clientid', description: 'Which identity of the compute (default: DEFAULT_IDENTITY_CLIENT_ID)' }],
+    method: 'get',
+    path: '/api/identity/token',
+    action: 'Hangar/identity/token/action',
+    auth: 'public',
+    tag: 'Access control',
+    summary: 'A managed-identity token for a running job (header `secret: $MSI_SECRET`)',
+    query: [
+      { name: 'resource', description: 'Audience (recorded, not enforced)' },
+      {
+        name: 'clientid',
+        description: 'Which identity of the compute (default: DEFAULT_IDENTITY_CLIENT_ID)',
+      },
+    ],
     handler: async (input) => {
       const secret = input.header('secret') ?? input.header('x-identity-header');
       const job = secret ? await input.services.access.jobOfToken(secret) : undefined;
-      if (!job) throw new HangarError('Unauthenticated', 'The identity endpoint needs the running job\'s MSI_SECRET in the `secret` header.', 'secret');
+      if (!job)
+        throw new HangarError(
+          'Unauthenticated',
+          "The identity endpoint needs the running job's MSI_SECRET in the `secret` header.",
+          'secret',
+        );
       const { computeName, identities: ids } = await input.services.access.jobIdentities(job);
       const wanted = input.query.clientid ?? input.query.client_id ?? input.query.mi_res_id;
-      const identity = wanted ? ids.find((i) => i.clientId === wanted || i.principalId === wanted) : defaultIdentity(ids);
+      const identity = wanted
+        ? ids.find((i) => i.clientId === wanted || i.principalId === wanted)
+        : defaultIdentity(ids);
       if (!identity) {
-        const why = ids.length === 0 ? `compute '${computeName ?? '?'}' has no managed identity` : `compute '${computeName ?? '?'}' has no identity '${String(wanted)}' (it has ${ids.map((i) => i.clientId).join(', ')})`;
+        const why =
+          ids.length === 0
+            ? `compute '${computeName ?? '?'}' has no managed identity`
+            : `compute '${computeName ?? '?'}' has no identity '${String(wanted)}' (it has ${ids.map((i) => i.clientId).join(', ')})`;
         throw new HangarError('NotFound', `No identity for this job: ${why}.`, 'clientid');
       }
-      const { token, expiresOn } = input.services.access.identityToken(identity.principalId, identity.name, input.services.ctx.config.identityTokenSeconds);
-      return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_on: String(expiresOn), resource: input.query.resource ?? '', client_id: identity.clientId } };
+      const { token, expiresOn } = input.services.access.identityToken(
+        identity.principalId,
+        identity.name,
+        input.services.ctx.config.identityTokenSeconds,
+      );
+      return {
+        status: 200,
+        body: {
+          access_token: token,
+          token_type: 'Bearer',
+          expires_on: String(expiresOn),
+          resource: input.query.resource ?? '',
+          client_id: identity.clientId,
+        },
+      };
     },
   },
 ];

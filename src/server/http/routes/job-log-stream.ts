@@ -11,13 +11,21 @@ import type { Services } from '../../services/services.js';
  * it arrives (no polling, so latency is the agent's batching plus one hop), following retries to
  * the new attempt; `status` events on changes; `end` once the job is terminal.
  */
-export function streamJobLog(c: Context, services: Services, workspace: string, name: string, file: LogFile, fromOffset: number): Response {
+export function streamJobLog(
+  c: Context,
+  services: Services,
+  workspace: string,
+  name: string,
+  file: LogFile,
+  fromOffset: number,
+): Response {
   return streamSSE(c, async (stream) => {
     let job = await services.jobs.get(workspace, name);
     // A multi-node job's log is its rank 0's; its status is its own.
     const logName = logJobName(job);
     const key = jobKey(workspace, logName);
-    let attempt = currentAttempt(logName === name ? job : await services.jobs.get(workspace, logName))?.attempt ?? 1;
+    let attempt =
+      currentAttempt(logName === name ? job : await services.jobs.get(workspace, logName))?.attempt ?? 1;
     let sent = fromOffset;
     let decoder = new StringDecoder('utf8');
     const queue: (() => Promise<void>)[] = [];
@@ -30,7 +38,10 @@ export function streamJobLog(c: Context, services: Services, workspace: string, 
       const data = services.ctx.logs.read(key, attempt, file, sent);
       if (data.length === 0) return;
       sent += data.length;
-      await stream.writeSSE({ event: 'log', data: JSON.stringify({ attempt, offset: sent - data.length, text: decoder.write(data) }) });
+      await stream.writeSSE({
+        event: 'log',
+        data: JSON.stringify({ attempt, offset: sent - data.length, text: decoder.write(data) }),
+      });
     };
     const onAppend = (a: LogAppend): void => {
       if (a.file === file && a.attempt === attempt) push(sendStored);
@@ -45,25 +56,35 @@ export function streamJobLog(c: Context, services: Services, workspace: string, 
           sent = 0;
           decoder = new StringDecoder('utf8');
         }
-        await stream.writeSSE({ event: 'status', data: JSON.stringify({ status: job.status, reason: job.reason, attempt }) });
+        await stream.writeSSE({
+          event: 'status',
+          data: JSON.stringify({ status: job.status, reason: job.reason, attempt }),
+        });
       });
     const offLog = services.ctx.logs.subscribe(key, onAppend);
     const offJob = services.ctx.signals.onJobChanged(jobKey(workspace, name), onChange);
     stream.onAbort(() => wake?.());
     try {
-      await stream.writeSSE({ event: 'status', data: JSON.stringify({ status: job.status, reason: job.reason, attempt }) });
+      await stream.writeSSE({
+        event: 'status',
+        data: JSON.stringify({ status: job.status, reason: job.reason, attempt }),
+      });
       await sendStored();
       while (!stream.aborted && !terminalStates.has(job.status)) {
         const task = queue.shift();
         if (task) await task();
-        else await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 15_000);
-        });
+        else
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 15_000);
+          });
         if (!task) await stream.writeSSE({ event: 'ping', data: '{}' });
       }
       await sendStored();
-      await stream.writeSSE({ event: 'end', data: JSON.stringify({ status: job.status, exitCode: job.exitCode, error: job.error }) });
+      await stream.writeSSE({
+        event: 'end',
+        data: JSON.stringify({ status: job.status, exitCode: job.exitCode, error: job.error }),
+      });
     } finally {
       offLog();
       offJob();

@@ -11,62 +11,146 @@ import { streamJobLog } from './job-log-stream.js';
 const base = '/api/workspaces/{workspace}/jobs';
 const tag = 'Jobs';
 const p = (i: Pick<RouteInput, 'params'>) => ({ ws: i.params.workspace ?? '', name: i.params.name ?? '' });
-const render = (i: Pick<RouteInput, 'services'>, job: Parameters<typeof toJobResource>[0]) => toJobResource(job, i.services.jobs.trackingUri(job.workspace));
-const jobResource = z.object({ id: z.string(), name: z.string(), type: z.string(), properties: z.record(z.string(), z.unknown()), systemData: z.object({ createdAt: z.string(), lastModifiedAt: z.string() }) });
+const render = (i: Pick<RouteInput, 'services'>, job: Parameters<typeof toJobResource>[0]) =>
+  toJobResource(job, i.services.jobs.trackingUri(job.workspace));
+const jobResource = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  properties: z.record(z.string(), z.unknown()),
+  systemData: z.object({ createdAt: z.string(), lastModifiedAt: z.string() }),
+});
 /** The submit answer; a job sent to `local` also carries the one-time token of its submitter's agent (never shown again). */
 const submittedResource = jobResource.extend({ localAgentToken: z.string().optional() });
-const renderSubmitted = (i: Pick<RouteInput, 'services'>, s: SubmittedJob) => ({ ...render(i, s.job), ...(s.localAgentToken ? { localAgentToken: s.localAgentToken } : {}) });
+const renderSubmitted = (i: Pick<RouteInput, 'services'>, s: SubmittedJob) => ({
+  ...render(i, s.job),
+  ...(s.localAgentToken ? { localAgentToken: s.localAgentToken } : {}),
+});
 
 function intQuery(i: Pick<RouteInput, 'query'>, name: string): number | undefined {
   const raw = i.query[name];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new HangarError('ValidationFailed', `${name} must be a non-negative integer; got '${raw}'.`, name);
+  if (!Number.isInteger(n) || n < 0)
+    throw new HangarError('ValidationFailed', `${name} must be a non-negative integer; got '${raw}'.`, name);
   return n;
 }
 
 /** Jobs: submit, list, show, cancel, logs (plain and streamed), metrics. */
 export const jobRoutes: RouteDef[] = [
   {
-    method: 'get', path: base, action: action('workspaces/jobs/read'), tag, summary: 'List jobs (newest first); each not running carries statusReason',
-    query: [{ name: 'compute', description: 'Only jobs on this compute' }, { name: 'experimentName', description: 'Only this experiment' }, { name: 'status', description: 'Comma-separated statuses' }, { name: '$top', description: 'Page size' }, { name: '$skipToken', description: 'Continuation token' }],
-    response: { status: 200, description: 'A page of jobs', schema: z.object({ value: z.array(jobResource), nextLink: z.string().optional() }) },
+    method: 'get',
+    path: base,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: 'List jobs (newest first); each not running carries statusReason',
+    query: [
+      { name: 'compute', description: 'Only jobs on this compute' },
+      { name: 'experimentName', description: 'Only this experiment' },
+      { name: 'status', description: 'Comma-separated statuses' },
+      { name: '$top', description: 'Page size' },
+      { name: '$skipToken', description: 'Continuation token' },
+    ],
+    response: {
+      status: 200,
+      description: 'A page of jobs',
+      schema: z.object({ value: z.array(jobResource), nextLink: z.string().optional() }),
+    },
     handler: async (i) => {
-      const filter = { ...(i.query.compute ? { computeName: i.query.compute } : {}), ...(i.query.experimentName ? { experimentName: i.query.experimentName } : {}), ...(i.query.status ? { statuses: i.query.status.split(',') as JobState[] } : {}) };
+      const filter = {
+        ...(i.query.compute ? { computeName: i.query.compute } : {}),
+        ...(i.query.experimentName ? { experimentName: i.query.experimentName } : {}),
+        ...(i.query.status ? { statuses: i.query.status.split(',') as JobState[] } : {}),
+      };
       const page = await i.services.jobs.list(p(i).ws, filter, pageRequest(i.query));
-      return { status: 200, body: listBody(page, (j) => render(i, j), i.baseUrl, `/api/workspaces/${p(i).ws}/jobs`, i.query) };
+      return {
+        status: 200,
+        body: listBody(page, (j) => render(i, j), i.baseUrl, `/api/workspaces/${p(i).ws}/jobs`, i.query),
+      };
     },
   },
   route({
-    method: 'post', path: base, action: action('workspaces/jobs/write'), tag, summary: 'Submit a job with a generated name', body: jobSubmissionSchema,
+    method: 'post',
+    path: base,
+    action: action('workspaces/jobs/write'),
+    tag,
+    summary: 'Submit a job with a generated name',
+    body: jobSubmissionSchema,
     response: { status: 201, description: 'Queued', schema: submittedResource },
-    handler: async (i) => ({ status: 201, body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, undefined, i.body)) }),
+    handler: async (i) => ({
+      status: 201,
+      body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, undefined, i.body)),
+    }),
   }),
   route({
-    method: 'put', path: `${base}/{name}`, action: action('workspaces/jobs/write'), tag, summary: 'Submit a job under a name', body: jobSubmissionSchema,
+    method: 'put',
+    path: `${base}/{name}`,
+    action: action('workspaces/jobs/write'),
+    tag,
+    summary: 'Submit a job under a name',
+    body: jobSubmissionSchema,
     response: { status: 201, description: 'Queued', schema: submittedResource },
-    handler: async (i) => ({ status: 201, body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, p(i).name, i.body)) }),
+    handler: async (i) => ({
+      status: 201,
+      body: renderSubmitted(i, await i.services.jobs.submit(p(i).ws, p(i).name, i.body)),
+    }),
   }),
   {
-    method: 'get', path: `${base}/{name}`, action: action('workspaces/jobs/read'), tag, summary: 'Get a job', response: { status: 200, description: 'The job', schema: jobResource },
+    method: 'get',
+    path: `${base}/{name}`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: 'Get a job',
+    response: { status: 200, description: 'The job', schema: jobResource },
     handler: async (i) => ({ status: 200, body: render(i, await i.services.jobs.get(p(i).ws, p(i).name)) }),
   },
   {
-    method: 'post', path: `${base}/{name}/cancel`, action: action('workspaces/jobs/cancel/action'), tag, summary: 'Cancel a job (queued: at once; running: SIGTERM, grace, SIGKILL)',
+    method: 'post',
+    path: `${base}/{name}/cancel`,
+    action: action('workspaces/jobs/cancel/action'),
+    tag,
+    summary: 'Cancel a job (queued: at once; running: SIGTERM, grace, SIGKILL)',
     response: { status: 202, description: 'Cancel recorded', schema: jobResource },
-    handler: async (i) => ({ status: 202, body: render(i, await i.services.jobs.cancel(p(i).ws, p(i).name)) }),
+    handler: async (i) => ({
+      status: 202,
+      body: render(i, await i.services.jobs.cancel(p(i).ws, p(i).name)),
+    }),
   },
   {
-    method: 'get', path: `${base}/{name}/logs`, action: action('workspaces/jobs/read'), tag, summary: 'A log file of an attempt as text',
-    query: [{ name: 'file', description: 'user_logs/std_log.txt (default) or system_logs/agent.txt' }, { name: 'attempt', description: 'Attempt (default: current)' }, { name: 'offset', description: 'Byte offset' }],
+    method: 'get',
+    path: `${base}/{name}/logs`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: 'A log file of an attempt as text',
+    query: [
+      { name: 'file', description: 'user_logs/std_log.txt (default) or system_logs/agent.txt' },
+      { name: 'attempt', description: 'Attempt (default: current)' },
+      { name: 'offset', description: 'Byte offset' },
+    ],
     raw: async (c, i) => {
-      const log = await i.services.jobs.readLog(p(i).ws, p(i).name, i.query.file ?? 'user_logs/std_log.txt', intQuery(i, 'attempt'), intQuery(i, 'offset'));
-      return c.body(new Uint8Array(log.data), 200, { 'content-type': 'text/plain; charset=utf-8', 'x-hangar-attempt': String(log.attempt) });
+      const log = await i.services.jobs.readLog(
+        p(i).ws,
+        p(i).name,
+        i.query.file ?? 'user_logs/std_log.txt',
+        intQuery(i, 'attempt'),
+        intQuery(i, 'offset'),
+      );
+      return c.body(new Uint8Array(log.data), 200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-hangar-attempt': String(log.attempt),
+      });
     },
   },
   {
-    method: 'get', path: `${base}/{name}/logs/stream`, action: action('workspaces/jobs/read'), tag, summary: 'Live log as server-sent events (log, status, end)',
-    query: [{ name: 'file', description: 'user_logs/std_log.txt (default) or system_logs/agent.txt' }, { name: 'offset', description: 'Byte offset to start from' }],
+    method: 'get',
+    path: `${base}/{name}/logs/stream`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: 'Live log as server-sent events (log, status, end)',
+    query: [
+      { name: 'file', description: 'user_logs/std_log.txt (default) or system_logs/agent.txt' },
+      { name: 'offset', description: 'Byte offset to start from' },
+    ],
     raw: async (c, i) => {
       const file = (i.query.file ?? 'user_logs/std_log.txt') as LogFile;
       await i.services.jobs.readLog(p(i).ws, p(i).name, file);
@@ -74,11 +158,22 @@ export const jobRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'get', path: `${base}/{name}/metrics`, action: action('workspaces/jobs/read'), tag, summary: 'Latest metrics, params and tags of a job',
+    method: 'get',
+    path: `${base}/{name}/metrics`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: 'Latest metrics, params and tags of a job',
     handler: async (i) => ({ status: 200, body: await i.services.jobs.runData(p(i).ws, p(i).name) }),
   },
   {
-    method: 'get', path: `${base}/{name}/metrics/{key}/history`, action: action('workspaces/jobs/read'), tag, summary: 'Every value of one metric',
-    handler: async (i) => ({ status: 200, body: { value: await i.services.jobs.metricHistory(p(i).ws, p(i).name, i.params.key ?? '') } }),
+    method: 'get',
+    path: `${base}/{name}/metrics/{key}/history`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: 'Every value of one metric',
+    handler: async (i) => ({
+      status: 200,
+      body: { value: await i.services.jobs.metricHistory(p(i).ws, p(i).name, i.params.key ?? '') },
+    }),
   },
 ];

@@ -5,15 +5,42 @@ const tag = 'Locations';
 /** Locations, VM sizes (list-sizes) and quota usage (list-usage). */
 export const locationRoutes: RouteDef[] = [
   {
-    method: 'get', path: '/api/locations', action: action('locations/read'), tag, summary: 'List the locations the operator configured',
-    handler: (i) => Promise.resolve({ status: 200, body: { value: i.services.locations.list().map((l) => ({ name: l.name, displayName: l.displayName ?? l.name, providers: l.providers })) } }),
+    method: 'get',
+    path: '/api/locations',
+    action: action('locations/read'),
+    tag,
+    summary: 'List the locations the operator configured',
+    handler: (i) =>
+      Promise.resolve({
+        status: 200,
+        body: {
+          value: i.services.locations
+            .list()
+            .map((l) => ({ name: l.name, displayName: l.displayName ?? l.name, providers: l.providers })),
+        },
+      }),
   },
   {
-    method: 'get', path: '/api/locations/{location}/vmSizes', action: action('locations/vmSizes/read'), tag, summary: 'VM sizes offered in a location',
-    handler: (i) => Promise.resolve({ status: 200, body: { value: i.services.locations.vmSizes(i.params.location ?? '') } }),
+    method: 'get',
+    path: '/api/locations/{location}/vmSizes',
+    action: action('locations/vmSizes/read'),
+    tag,
+    summary: 'VM sizes offered in a location',
+    handler: (i) =>
+      Promise.resolve({
+        status: 200,
+        body: { value: i.services.locations.vmSizes(i.params.location ?? '') },
+      }),
   },
   {
-    method: 'get', path: '/api/locations/{location}/usages', action: action('locations/usages/read'), tag, summary: 'Core usage against quota, per VM family and for low priority',
-    handler: async (i) => ({ status: 200, body: { value: await i.services.locations.usages(i.params.location ?? '') } }),
+    method: 'get',
+    path: '/api/locations/{location}/usages',
+    action: action('locations/usages/read'),
+    tag,
+    summary: 'Core usage against quota, per VM family and for low priority',
+    handler: async (i) => ({
+      status: 200,
+      body: { value: await i.services.locations.usages(i.params.location ?? '') },
+    }),
   },
 ];
