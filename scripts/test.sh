@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need, builds, checks types and lint, runs every test.
+# The project's test command: installs what the tests need, builds, checks types, lint and formatting, runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-debian-deps.sh
@@ -7,4 +7,6 @@ bash scripts/install-debian-deps.sh
 npm run build
 npm run typecheck
 npm run lint
+# Formatting drift fails the run (fix with: npx prettier --write src test bench studio/src).
+npm run format
 npx vitest run "$@"
