@@ -93,8 +93,11 @@ async function provisionCompute(
       level: 'Info',
     });
   } else if (step.kind === 'remove') {
-    await ctx.store.computes.delete(record.id);
-    await ctx.store.secrets.deleteOwner(record.id);
+    // The compute and its secrets go together: a crash never leaves secrets of a compute that is gone.
+    await ctx.store.transaction(async () => {
+      await ctx.store.computes.delete(record.id);
+      await ctx.store.secrets.deleteOwner(record.id);
+    });
     if (isInstance(record) && record.deleteAction !== 'Detach') removeInstanceDir(ctx.config.home, record.id);
     const verb = record.deleteAction === 'Detach' ? 'Detached' : 'Deleted';
     await ctx.store.events.append({
