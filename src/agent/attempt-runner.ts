@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { userInfo } from 'node:os';
-import { delimiter, dirname, join, sep } from 'node:path';
+import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttemptStatusReport, JobAssignment, RunningAttempt } from '../domain/nodes/agent-protocol.js';
 import { prepareEnvironment, type EnvironmentContext } from './environments/prepare-environment.js';
@@ -125,6 +125,12 @@ export class AttemptRunner {
       this.log(`fetching code and inputs into ${code}`);
       await this.hooks.fetchFiles(code);
       mkdirSync(join(code, 'outputs'), { recursive: true });
+      for (const dir of this.assignment.outputDirs ?? []) {
+        const path = resolve(code, dir);
+        if (!path.startsWith(`${resolve(code)}${sep}`))
+          throw new Error(`output folder ${dir} is outside the job's folder`);
+        mkdirSync(path, { recursive: true });
+      }
       mkdirSync(this.checkpointDir, { recursive: true });
       await this.hooks.fetchCheckpoint(this.checkpointDir);
       const env = await prepareEnvironment(this.assignment.environment, {
@@ -285,7 +291,8 @@ export class AttemptRunner {
       USER: user,
       LOGNAME: user,
       LANG: jobEnv.LANG ?? base.LANG ?? 'C.UTF-8',
-      PYTHONPATH: [pythonHelperDir, jobEnv.PYTHONPATH].filter((p) => p).join(delimiter),
+      // The job's own PYTHONPATH comes first; Hangar's helper folder is appended.
+      PYTHONPATH: [jobEnv.PYTHONPATH, pythonHelperDir].filter((p) => p).join(delimiter),
       PYTHONUNBUFFERED: '1',
     };
   }

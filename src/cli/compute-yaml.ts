@@ -37,6 +37,8 @@ const keysByType: Record<ComputeType, string[]> = {
   HDInsight: vmSsh,
   Databricks: ['workspace_url', 'access_token'],
   DataLakeAnalytics: ['account_name'],
+  SynapseSpark: [],
+  DataFactory: [],
   Slurm: [...scale, 'partition', 'qos', 'account', 'slurm_conf', 'login_host', 'ssh_private_key_file'],
 };
 
@@ -272,6 +274,35 @@ function machineOf(doc: Doc, readFile: (path: string) => string): Doc {
   };
 }
 
+/** A Synapse Spark pool is attached by its Azure resource id, as az ml does; its parts fill the record. */
+function synapseOf(doc: Doc): Doc {
+  if (typeof doc.resource_id !== 'string' || doc.resource_id === '')
+    throw new UsageError(
+      "resource_id: required for type synapsespark (the Spark pool's id, /subscriptions/…/providers/Microsoft.Synapse/workspaces/<ws>/bigDataPools/<pool>)",
+    );
+  const m =
+    /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Synapse\/workspaces\/([^/]+)\/bigDataPools\/([^/]+)\/?$/i.exec(
+      doc.resource_id,
+    );
+  if (!m)
+    throw new UsageError(
+      `resource_id: a synapsespark resource id has the form /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Synapse/workspaces/<ws>/bigDataPools/<pool>; got '${doc.resource_id}'`,
+    );
+  return { subscriptionId: m[1], resourceGroup: m[2], workspaceName: m[3], poolName: m[4] };
+}
+
+/** An attached machine is reached over SSH at its address; Hangar cannot look one up from an Azure resource id. */
+function requireAddress(doc: Doc): void {
+  if (typeof doc.address === 'string' && doc.address !== '') return;
+  const from =
+    doc.resource_id !== undefined
+      ? ` Hangar reaches the machine over SSH and cannot look it up from resource_id '${String(doc.resource_id)}';`
+      : '';
+  throw new UsageError(
+    `address: required for type ${String(doc.type)}.${from} add \`address: <host name or IP>\` (with ssh_settings.admin_username and a key or password); got ${doc.address === undefined ? 'no address' : JSON.stringify(doc.address)}`,
+  );
+}
+
 function slurmOf(doc: Doc, readFile: (path: string) => string): Doc {
   const out = scaleOf(doc);
   for (const [from, to] of [
@@ -303,6 +334,7 @@ function typeProperties(type: ComputeType, doc: Doc, readFile: (path: string) =>
       };
     case 'VirtualMachine':
     case 'HDInsight':
+      requireAddress(doc);
       return machineOf(doc, readFile);
     case 'Databricks':
       return {
@@ -311,6 +343,10 @@ function typeProperties(type: ComputeType, doc: Doc, readFile: (path: string) =>
       };
     case 'DataLakeAnalytics':
       return { dataLakeStoreAccountName: doc.account_name };
+    case 'SynapseSpark':
+      return synapseOf(doc);
+    case 'DataFactory':
+      return {};
     case 'Slurm':
       return slurmOf(doc, readFile);
   }

@@ -179,7 +179,7 @@ function createFlags(cmd: Command): Command {
     .option('-n, --name <name>', 'compute name')
     .option(
       '-t, --type <type>',
-      'amlcompute | computeinstance | aks | kubernetes | virtualmachine | hdinsight | databricks | datalakeanalytics | slurm',
+      'amlcompute | computeinstance | aks | kubernetes | virtualmachine | hdinsight | databricks | datalakeanalytics | synapsespark | datafactory | slurm',
     )
     .option('-f, --file <file>', 'az ml v2 compute YAML')
     .option('--size <size>', 'VM size, e.g. STANDARD_D3_V2')

@@ -5,6 +5,7 @@ import {
   computeTypes,
   kindOf,
   kindsThat,
+  notRunnableReason,
   type ComputeType,
   type InstanceType,
   type NodeType,
@@ -30,6 +31,7 @@ import {
 } from './compute-record.js';
 import { propertiesSchemaByType } from './compute-schema.js';
 import { validateComputeRequest, type ComputeValidationContext } from './compute-validation.js';
+import { toComputeResource } from './compute-view.js';
 
 const ctx: ComputeValidationContext = {
   workspaceLocation: 'local',
@@ -57,6 +59,8 @@ const requestProperties: Record<ComputeType, Record<string, unknown>> = {
   HDInsight: { address: '10.0.0.5', administratorAccount: { username: 'azureuser', password: 'pw' } },
   Databricks: { workspaceUrl: 'https://adb.example' },
   DataLakeAnalytics: { dataLakeStoreAccountName: 'lake' },
+  SynapseSpark: { poolName: 'pool1', workspaceName: 'syn', nodeCount: 3 },
+  DataFactory: {},
   Slurm: {
     partition: 'gpu',
     vmSize: 'Standard_NC6',
@@ -110,13 +114,30 @@ describe('the capability table', () => {
 
   it('marks attached the kinds Azure attaches (everything but clusters, instances and AKS)', () => {
     expect(kindsThat('isAttached').sort()).toEqual([
+      'DataFactory',
       'DataLakeAnalytics',
       'Databricks',
       'HDInsight',
       'Kubernetes',
       'Slurm',
+      'SynapseSpark',
       'VirtualMachine',
     ]);
+  });
+
+  it('says why an attached record runs no jobs, and nothing for kinds that run them', () => {
+    for (const type of ['SynapseSpark', 'DataFactory', 'HDInsight', 'Databricks'] as const) {
+      const reason = notRunnableReason(type);
+      expect(reason).toContain(`attached ${type} compute as a record only`);
+      expect(reason).toContain('jobs run on AmlCompute, ComputeInstance, VirtualMachine, Slurm');
+    }
+    expect(notRunnableReason('AKS')).toContain('serves inference deployments');
+    for (const type of kindsThat('runnableHere')) expect(notRunnableReason(type)).toBeUndefined();
+    // Shown on the resource itself, as a warning, for records that run nothing.
+    expect(toComputeResource(recordOf('SynapseSpark'), 'local').warnings).toEqual([
+      `Not runnable here: ${notRunnableReason('SynapseSpark')}`,
+    ]);
+    expect(toComputeResource(recordOf('VirtualMachine'), 'local').warnings).toBeUndefined();
   });
 
   it('has inference, scalable and instance kinds as the API treats them', () => {

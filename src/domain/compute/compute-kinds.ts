@@ -8,6 +8,8 @@ export const computeTypes = [
   'HDInsight',
   'Databricks',
   'DataLakeAnalytics',
+  'SynapseSpark',
+  'DataFactory',
   'Slurm',
 ] as const;
 
@@ -89,6 +91,8 @@ export const computeKinds = {
   HDInsight: kind('HDInsight', 'hdinsight', { isAttached: true }),
   Databricks: kind('Databricks', 'databricks', { isAttached: true }),
   DataLakeAnalytics: kind('DataLakeAnalytics', 'datalakeanalytics', { isAttached: true }),
+  SynapseSpark: kind('SynapseSpark', 'synapsespark', { isAttached: true }),
+  DataFactory: kind('DataFactory', 'datafactory', { isAttached: true }),
   Slurm: kind('Slurm', 'slurm', {
     getsNodes: true,
     isAttached: true,
@@ -102,6 +106,18 @@ export const computeKinds = {
 /** The row of a kind, from the kind itself or anything that names it (a spec, a resource's properties). */
 export function kindOf(of: ComputeType | { computeType: ComputeType }): ComputeKind {
   return computeKinds[typeof of === 'string' ? of : of.computeType];
+}
+
+/**
+ * Why jobs do not run on a kind, in one sentence (undefined when they do): attached services
+ * Hangar keeps as records, inference-only kinds.
+ */
+export function notRunnableReason(type: ComputeType): string | undefined {
+  const k = computeKinds[type];
+  if (k.runnableHere) return undefined;
+  const where = `jobs run on ${kindsThat('runnableHere').join(', ')}`;
+  if (k.servesInference) return `a ${type} compute serves inference deployments; ${where}.`;
+  return `Hangar keeps an attached ${type} compute as a record only (it does not run ${type} jobs yet); ${where}.`;
 }
 
 /** The kinds with a capability, in catalogue order. */

@@ -42,6 +42,8 @@ export type VirtualMachineSpec = SpecOfKind<'VirtualMachine'>;
 export type HdInsightSpec = SpecOfKind<'HDInsight'>;
 export type DatabricksSpec = SpecOfKind<'Databricks'>;
 export type DataLakeAnalyticsSpec = SpecOfKind<'DataLakeAnalytics'>;
+export type SynapseSparkSpec = SpecOfKind<'SynapseSpark'>;
+export type DataFactorySpec = SpecOfKind<'DataFactory'>;
 export type SlurmSpec = SpecOfKind<'Slurm'>;
 
 /** Desired state of a compute: a union discriminated by `computeType` (narrow it to read typed properties). */

@@ -206,6 +206,31 @@ export const databricksPropertiesSchema = z.strictObject({
   databricksAccessToken: z.string().optional().describe('secret'),
 });
 
+/** An attached Synapse Spark pool (Azure's SynapseSpark properties; kept as a record). */
+export const synapseSparkPropertiesSchema = z.strictObject({
+  autoScaleProperties: z
+    .strictObject({
+      minNodeCount: z.number().int().optional(),
+      enabled: z.boolean().optional(),
+      maxNodeCount: z.number().int().optional(),
+    })
+    .optional(),
+  autoPauseProperties: z
+    .strictObject({ delayInMinutes: z.number().int().optional(), enabled: z.boolean().optional() })
+    .optional(),
+  sparkVersion: z.string().optional(),
+  nodeCount: z.number().int().optional(),
+  nodeSize: z.string().optional(),
+  nodeSizeFamily: z.string().optional(),
+  subscriptionId: z.string().optional(),
+  resourceGroup: z.string().optional(),
+  workspaceName: z.string().optional(),
+  poolName: z.string().optional(),
+});
+
+/** An attached Data Factory (Azure's DataFactory has no properties; kept as a record). */
+export const dataFactoryPropertiesSchema = z.strictObject({});
+
 export const dataLakeAnalyticsPropertiesSchema = z.strictObject({ dataLakeStoreAccountName: z.string() });
 
 export const slurmPropertiesSchema = z.strictObject({
@@ -234,6 +259,8 @@ export const propertiesSchemaByType = {
   HDInsight: hdInsightPropertiesSchema,
   Databricks: databricksPropertiesSchema,
   DataLakeAnalytics: dataLakeAnalyticsPropertiesSchema,
+  SynapseSpark: synapseSparkPropertiesSchema,
+  DataFactory: dataFactoryPropertiesSchema,
   Slurm: slurmPropertiesSchema,
 } as const;
 

@@ -45,6 +45,8 @@ export const secretPathsByType: Record<ComputeType, string[]> = {
   ],
   Databricks: ['databricksAccessToken'],
   DataLakeAnalytics: [],
+  SynapseSpark: [],
+  DataFactory: [],
   Slurm: ['sshPrivateKey'],
 };
 

@@ -1,5 +1,5 @@
 import { identitiesOf } from '../access/managed-identity.js';
-import { kindOf } from './compute-kinds.js';
+import { kindOf, notRunnableReason } from './compute-kinds.js';
 import { isInstanceSpec, isScalable, type ComputeRecord } from './compute-record.js';
 import type { ComputeResource } from './compute-resource-schema.js';
 
@@ -32,11 +32,15 @@ export function toComputeResource(record: ComputeRecord, workspaceLocation: stri
   if (spec.description !== undefined) resource.properties.description = spec.description;
   if (spec.resourceId !== undefined) resource.properties.resourceId = spec.resourceId;
   if (spec.disableLocalAuth !== undefined) resource.properties.disableLocalAuth = spec.disableLocalAuth;
-  if (spec.location !== workspaceLocation) {
-    resource.warnings = [
+  const warnings: string[] = [];
+  if (spec.location !== workspaceLocation)
+    warnings.push(
       `Compute location '${spec.location}' differs from the workspace location '${workspaceLocation}': expect extra latency and data-transfer cost between them.`,
-    ];
-  }
+    );
+  // An attached record that runs nothing says so where it is shown.
+  const notRunnable = kindOf(spec).isAttached ? notRunnableReason(spec.computeType) : undefined;
+  if (notRunnable && !kindOf(spec).servesInference) warnings.push(`Not runnable here: ${notRunnable}`);
+  if (warnings.length > 0) resource.warnings = warnings;
   return resource;
 }
 

@@ -58,7 +58,8 @@ export const errorCatalogue = {
   },
   NotImplemented: {
     status: 501,
-    description: 'The route exists but the behaviour arrives in a later release; the message says which.',
+    description:
+      'The route, job type (sweep, pipeline, automl, …) or CLI group exists in Azure ML but arrives in a later Hangar release; the message says which (see docs/azure-ml-compatibility.md).',
   },
   AuthorizationFailed: {
     status: 403,

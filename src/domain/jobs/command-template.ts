@@ -14,6 +14,21 @@ export function inputPlacement(name: string, input: JobInput): string {
   return `inputs/${name}`;
 }
 
+/** Where a job's output lives, relative to the job's working directory (`${{outputs.x}}`). */
+export function outputPlacement(name: string): string {
+  return `outputs/${name}`;
+}
+
+/**
+ * The output folders the agent creates before the command runs: every output but a uri_file
+ * one (whose path names a file the job writes inside ./outputs).
+ */
+export function outputFolders(outputs: Record<string, { type?: string } | null | undefined>): string[] {
+  return Object.entries(outputs)
+    .filter(([, o]) => o?.type !== 'uri_file')
+    .map(([name]) => outputPlacement(name));
+}
+
 /**
  * Renders a command the way az ml does: `${{inputs.x}}` → the literal value or the placed path,
  * `${{outputs.y}}` → outputs/y; `$[[ … ]]` blocks are dropped when an input they use is absent.
@@ -25,7 +40,7 @@ export function renderCommand(
 ): string {
   const valueOf = (kind: string, name: string, strict: boolean): string | undefined => {
     if (kind === 'outputs') {
-      if (name in outputs) return `outputs/${name}`;
+      if (name in outputs) return outputPlacement(name);
     } else if (kind === 'inputs') {
       const input = inputs[name];
       if (input !== undefined) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { HangarError } from '../errors/hangar-error.js';
 import {
   distributionEnv,
   nodeCommand,
@@ -8,6 +9,27 @@ import {
 } from './distribution.js';
 
 describe('distribution', () => {
+  it('names an unknown key inside distribution, with the fields the type has', () => {
+    const bad = (raw: Record<string, unknown>): HangarError => {
+      try {
+        parseDistribution(raw, 2);
+      } catch (err) {
+        return err as HangarError;
+      }
+      throw new Error('accepted');
+    };
+    const e = bad({ type: 'pytorch', process_count: 2 });
+    expect(e.code).toBe('ValidationFailed');
+    expect(e.target).toBe('distribution.process_count');
+    expect(e.message).toContain('type, process_count_per_instance');
+    expect(e.message).toContain('got 2');
+    expect(bad({ type: 'tensorflow', worker_count: 2, ps: 1 }).target).toBe('distribution.ps');
+    expect(bad({ type: 'mpi', process_count_per_instance: 2, extra: 'x' }).target).toBe('distribution.extra');
+    expect(parseDistribution({ type: 'tensorflow', worker_count: 2, parameter_server_count: 0 }, 2)).toEqual({
+      type: 'tensorflow',
+      workerCount: 2,
+    });
+  });
   it('reads az ml distribution types and names a bad field', () => {
     expect(parseDistribution({ type: 'pytorch', process_count_per_instance: 2 }, 2)).toEqual({
       type: 'pytorch',

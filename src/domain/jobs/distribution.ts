@@ -2,6 +2,14 @@ import { createHash } from 'node:crypto';
 import { HangarError } from '../errors/hangar-error.js';
 import type { Distribution } from './job-record.js';
 
+/** The fields each distribution type has besides `type`, as az ml v2 names them. */
+const distributionKeys: Readonly<Record<string, readonly string[]>> = {
+  pytorch: ['process_count_per_instance'],
+  mpi: ['process_count_per_instance'],
+  tensorflow: ['worker_count', 'parameter_server_count'],
+  none: [],
+};
+
 /** Reads az ml's `distribution` (pytorch, mpi, tensorflow), naming the field that is wrong. */
 export function parseDistribution(
   raw: Record<string, unknown> | undefined,
@@ -18,6 +26,15 @@ export function parseDistribution(
     return v as number;
   };
   const type = String(raw?.type ?? 'none').toLowerCase();
+  const known = Object.hasOwn(distributionKeys, type) ? distributionKeys[type] : undefined;
+  if (known)
+    for (const key of Object.keys(raw ?? {}))
+      if (key !== 'type' && !known.includes(key))
+        throw new HangarError(
+          'ValidationFailed',
+          `distribution.${key}: not a field of a ${type} distribution (${known.length > 0 ? `its fields: type, ${known.join(', ')}` : 'it has only type'}); got ${JSON.stringify(raw?.[key])}`,
+          `distribution.${key}`,
+        );
   if (type === 'pytorch' || type === 'mpi')
     return { type, processCountPerInstance: count('process_count_per_instance') };
   if (type === 'tensorflow')

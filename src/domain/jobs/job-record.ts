@@ -76,6 +76,8 @@ export interface JobRunSpec {
   env: Record<string, string>;
   snapshotId?: string;
   inputs: { name: string; snapshotId: string; path: string }[];
+  /** Output folders (relative to the code folder) created before the command runs. */
+  outputDirs?: string[];
   timeoutSeconds?: number;
   instanceCount: number;
   maxAttempts: number;

@@ -22,12 +22,14 @@ const typedLiteral = z.strictObject({
 });
 const inputSchema = z.union([scalar, uriInput, typedLiteral]);
 
-const outputSchema = z.strictObject({
+const outputObject = z.strictObject({
   type: z.enum(['uri_folder', 'uri_file', 'mlflow_model', 'custom_model']).default('uri_folder'),
   mode: z.enum(['rw_mount', 'upload', 'direct']).optional(),
   path: z.string().optional(),
   description: z.string().optional(),
 });
+/** An output; a bare `model:` (null) is, as in az ml, a default uri_folder output. */
+const outputSchema = z.union([outputObject, z.null().transform(() => outputObject.parse({}))]);
 
 const inlineEnvironment = z.strictObject({
   name: z.string().optional(),
@@ -104,6 +106,15 @@ export type JobSpec = z.infer<typeof jobSpecSchema>;
 /** One input of a job spec. */
 export type JobInput = z.infer<typeof inputSchema>;
 
+/** az ml v2 job types Hangar does not run yet, and what each one is called in a sentence. */
+const unsupportedJobTypes: Readonly<Record<string, string>> = {
+  sweep: 'Sweep jobs',
+  pipeline: 'Pipeline jobs',
+  automl: 'AutoML jobs',
+  parallel: 'Parallel jobs',
+  spark: 'Spark jobs',
+};
+
 /** Validates a job spec, reporting every problem with its dotted field path. */
 export function parseJobSpec(raw: unknown): JobSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
@@ -111,6 +122,13 @@ export function parseJobSpec(raw: unknown): JobSpec {
       'ValidationFailed',
       'The job spec must be a mapping of az ml command job fields.',
       '(body)',
+    );
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type === 'string' && Object.hasOwn(unsupportedJobTypes, type))
+    throw new HangarError(
+      'NotImplemented',
+      `${unsupportedJobTypes[type]} (type: ${type}) are not supported by Hangar yet; see docs/azure-ml-compatibility.md.`,
+      'type',
     );
   const r = jobSpecSchema.safeParse(raw);
   if (!r.success) throwIfProblems(zodProblems(r.error, raw));

@@ -108,6 +108,8 @@ export const jobAssignmentSchema = z.object({
   snapshotId: z.string().optional(),
   /** Input files/folders to fetch: name → snapshot id holding them, and the relative path to place them at. */
   inputs: z.array(z.object({ name: z.string(), snapshotId: z.string(), path: z.string() })),
+  /** Output folders to create, relative to the code folder, before the command runs (`${{outputs.x}}`). */
+  outputDirs: z.array(z.string()).optional(),
   environment: environmentDefinitionSchema,
   /** Variables for the job process (MLFLOW_*, HANGAR_*, user environment_variables). */
   env: z.record(z.string(), z.string()),

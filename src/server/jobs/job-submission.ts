@@ -1,11 +1,11 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { z } from 'zod';
-import { kindOf } from '../../domain/compute/compute-kinds.js';
+import { notRunnableReason } from '../../domain/compute/compute-kinds.js';
 import { isSpecOf, nodeBounds, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { inputPlacement, renderCommand } from '../../domain/jobs/command-template.js';
+import { inputPlacement, outputFolders, renderCommand } from '../../domain/jobs/command-template.js';
 import {
   queuePriority,
   rankJobName,
@@ -51,13 +51,9 @@ async function resolveCompute(ctx: ServiceContext, workspace: string, spec: JobS
       `compute: '${name}' does not exist in workspace '${workspace}'; see \`hangar compute list\`.`,
       'compute',
     );
-  if (!kindOf(compute.spec).runnableHere) {
-    throw new HangarError(
-      'JobCannotRun',
-      `compute: '${name}' is a ${compute.spec.computeType}; jobs run on compute clusters (AmlCompute), compute instances, attached Slurm clusters and attached machines (VirtualMachine).`,
-      'compute',
-    );
-  }
+  const notRunnable = notRunnableReason(compute.spec.computeType);
+  if (notRunnable)
+    throw new HangarError('JobCannotRun', `compute: '${name}' cannot run jobs: ${notRunnable}`, 'compute');
   if (compute.status.provisioningState === 'Deleting' || compute.status.provisioningState === 'Failed') {
     throw new HangarError(
       'JobCannotRun',
@@ -173,6 +169,8 @@ export async function submitJob(
     );
   const local = isLocalTarget(spec.compute);
   const instanceCount = spec.resources?.instance_count ?? 1;
+  // Checked for every job, so a wrong key is named even where one node makes it moot.
+  const distribution = parseDistribution(spec.distribution, instanceCount);
   if (local && instanceCount !== 1)
     throw new HangarError(
       'JobCannotRun',
@@ -207,6 +205,7 @@ export async function submitJob(
       HANGAR_WORKSPACE: workspace,
     },
     inputs: inputs.files,
+    outputDirs: outputFolders(spec.outputs ?? {}),
     instanceCount,
     maxAttempts: (spec.retry_settings?.max_retries ?? 0) + 1,
   };
@@ -234,8 +233,7 @@ export async function submitJob(
     version: 1,
   };
   if (spec.display_name) job.displayName = spec.display_name;
-  if (instanceCount > 1)
-    return { job: await insertGang(ctx, job, parseDistribution(spec.distribution, instanceCount)) };
+  if (instanceCount > 1) return { job: await insertGang(ctx, job, distribution) };
   if (!local) {
     await ctx.store.jobs.insert(job);
     return { job };

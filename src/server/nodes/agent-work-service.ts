@@ -38,6 +38,7 @@ function toAssignment(
     graceSeconds,
   };
   if (job.run.snapshotId) assignment.snapshotId = job.run.snapshotId;
+  if (job.run.outputDirs?.length) assignment.outputDirs = job.run.outputDirs;
   if (job.run.timeoutSeconds) assignment.timeoutSeconds = job.run.timeoutSeconds;
   if (job.checkpointSnapshotId) assignment.checkpointSnapshotId = job.checkpointSnapshotId;
   return assignment;

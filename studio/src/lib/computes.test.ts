@@ -15,7 +15,15 @@ describe('compute tabs (from the capability table)', () => {
       instances: ['ComputeInstance'],
       clusters: ['AmlCompute'],
       inference: ['AKS', 'Kubernetes'],
-      attached: ['DataLakeAnalytics', 'Databricks', 'HDInsight', 'Slurm', 'VirtualMachine'],
+      attached: [
+        'DataFactory',
+        'DataLakeAnalytics',
+        'Databricks',
+        'HDInsight',
+        'Slurm',
+        'SynapseSpark',
+        'VirtualMachine',
+      ],
     });
   });
 

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { HangarError } from '../errors/hangar-error.js';
+import { outputFolders, renderCommand } from './command-template.js';
+import { parseJobSpec } from './job-spec.js';
+
+function refusal(raw: unknown): HangarError {
+  try {
+    parseJobSpec(raw);
+  } catch (err) {
+    if (err instanceof HangarError) return err;
+    throw err;
+  }
+  throw new Error('accepted');
+}
+
+describe('job spec', () => {
+  it.each([
+    ['sweep', 'Sweep jobs (type: sweep) are not supported by Hangar yet'],
+    ['pipeline', 'Pipeline jobs (type: pipeline) are not supported by Hangar yet'],
+    ['automl', 'AutoML jobs (type: automl) are not supported by Hangar yet'],
+  ])('refuses type: %s with one sentence, not a list of schema problems', (type, sentence) => {
+    // A real pipeline/sweep YAML has none of a command job's fields: no schema problems may leak.
+    const e = refusal({ type, jobs: { a: { type: 'command' } }, trial: {}, settings: {} });
+    expect(e.code).toBe('NotImplemented');
+    expect(e.target).toBe('type');
+    expect(e.message).toContain(sentence);
+    expect(e.message).toContain('docs/azure-ml-compatibility.md');
+    expect(e.message).not.toMatch(/expected|got/);
+    expect(e.details).toEqual([]);
+  });
+
+  it('still lists schema problems for an unknown type', () => {
+    const e = refusal({ type: 'quantum', command: 'x' });
+    expect(e.code).toBe('ValidationFailed');
+    expect(e.message).toContain('type');
+  });
+
+  it('reads a bare output (null) and an empty one as a default uri_folder output', () => {
+    const spec = parseJobSpec({ command: 'x', outputs: { model: null, logs: {}, f: { type: 'uri_file' } } });
+    expect(spec.outputs).toEqual({
+      model: { type: 'uri_folder' },
+      logs: { type: 'uri_folder' },
+      f: { type: 'uri_file' },
+    });
+    // Folders are created for folder-like outputs; a uri_file output is a file the job writes.
+    expect(outputFolders(spec.outputs ?? {})).toEqual(['outputs/model', 'outputs/logs']);
+    expect(renderCommand('train --out ${{outputs.model}}', {}, spec.outputs ?? {})).toBe(
+      'train --out outputs/model',
+    );
+  });
+});
