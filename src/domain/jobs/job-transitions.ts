@@ -60,6 +60,16 @@ const phaseState: Record<AttemptStatusReport['phase'], JobState> = {
 };
 
 /**
+ * The attempt a report is about, while it still runs; undefined for a stale report (another
+ * attempt, or one already ended: lost, preempted, or the job is terminal), which changes nothing.
+ */
+function reportedAttempt(job: JobRecord, report: AttemptStatusReport): AttemptRecord | undefined {
+  const attempt = currentAttempt(job);
+  const stale = !attempt || attempt.attempt !== report.attempt || attempt.endTime !== undefined;
+  return stale || terminalStates.has(job.status) ? undefined : attempt;
+}
+
+/**
  * A node reported a phase of the current attempt. Stale reports (another attempt, or a job
  * already terminal) change nothing. A failed attempt is retried while attempts remain.
  */
@@ -68,15 +78,8 @@ export function applyAttemptReport(
   report: AttemptStatusReport,
   now: Date,
 ): JobRecord | undefined {
-  const attempt = currentAttempt(job);
-  // An attempt that already ended (lost, preempted) is history: late reports change nothing.
-  if (
-    !attempt ||
-    attempt.attempt !== report.attempt ||
-    attempt.endTime !== undefined ||
-    terminalStates.has(job.status)
-  )
-    return undefined;
+  const attempt = reportedAttempt(job, report);
+  if (!attempt) return undefined;
   const withCheckpoint = report.checkpointSnapshotId
     ? { ...job, checkpointSnapshotId: report.checkpointSnapshotId }
     : job;
@@ -238,15 +241,7 @@ export function fencedAttemptStopped(
   reason: string,
   now: Date,
 ): JobRecord | undefined {
-  const attempt = currentAttempt(job);
-  if (
-    !attempt ||
-    attempt.attempt !== report.attempt ||
-    attempt.endTime !== undefined ||
-    terminalStates.has(job.status)
-  )
-    return undefined;
-  return settleReleasedAttempt(job, reason, now);
+  return reportedAttempt(job, report) ? settleReleasedAttempt(job, reason, now) : undefined;
 }
 
 /** Its node is being preempted: the node is told to stop it (SIGTERM, grace) so it can checkpoint. */
