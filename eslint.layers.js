@@ -54,7 +54,13 @@ export const layerRules = [
     ['src/cli/**/*.ts', 'src/sdk/**/*.ts', 'studio/src/**/*.ts', 'studio/src/**/*.tsx'],
     [[...layer('server'), '!**/server/version.js'], layer('store'), layer('providers')],
     'Clients (CLI, SDK, studio) talk to the API; they import no server, store or provider code.',
-    ['src/cli/commands/server-command.ts', 'src/**/*.test.ts', 'studio/**/*.test.ts'],
+    [
+      'src/cli/commands/server-command.ts',
+      // Offline, server-side: copies a stopped server's SQLite store into PostgreSQL.
+      'src/cli/commands/migrate-store-command.ts',
+      'src/**/*.test.ts',
+      'studio/**/*.test.ts',
+    ],
   ),
   forbid(
     ['src/agent/**/*.ts', 'src/snapshots/**/*.ts'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Hangar's jobs and tests need; does nothing when they are present.
 # - python3-venv, python3-pip: system-managed environments (venv + pip from a wheel folder)
+#   (they pull in /usr/bin/python3, which also runs the pty helper of instance terminals and SSH sessions: no native node-pty build)
 # - python3-setuptools, python3-wheel: building the local test wheels
 # - python3-sklearn: examples/sklearn-iris
 # - openssh-client, openssh-sftp-server: ssh/scp into compute instances (the client in tests, sftp-server for scp)
@@ -11,6 +12,8 @@
 # - openssh-server: sshd for attached-machine tests
 # - chromium: the studio's end-to-end tests (driven by playwright-core; its own browser download cannot reach its CDN here)
 # - iproute2, procps: network namespaces (ip, ss) and pgrep/pkill in the several-hosts and SSH tests
+# - python3-azure, python3-azure-storage, openssl: the Azure ML Python SDK v2 tests (azure-ai-ml over TLS; openssl makes the server's CA)
+# - postgresql: the PostgreSQL store's tests and the replica tests (they start their own server in a temp folder; the package's own cluster is not used)
 set -euo pipefail
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
@@ -19,7 +22,7 @@ ensure_job_user() {
   echo "creating the system user hangar-job (jobs of root agents run as it)" >&2
   $sudo useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin hangar-job
 }
-packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server iproute2 procps chromium)
+packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server iproute2 procps chromium python3-azure python3-azure-storage openssl postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

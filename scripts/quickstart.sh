@@ -67,6 +67,6 @@ job=$(hangar job create -f examples/sklearn-iris/job.yml --query name -o tsv)
 hangar job stream -n "$job"
 echo "==> metrics of $job"
 hangar job metrics -n "$job" -o table
-status=$(hangar job show -n "$job" --query properties.status -o tsv)
+status=$(hangar job show -n "$job" --query status -o tsv)
 echo "==> job $job: $status"
 [ "$status" = "Completed" ]

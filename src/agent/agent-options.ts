@@ -12,6 +12,8 @@ export interface AgentOptions {
   /** Wheel folder for system-managed environments (pip --no-index --find-links). */
   pipFindLinks?: string;
   pipIndexUrl?: string;
+  /** The host's GPUs this node holds (nvidia-smi indices); absent: every GPU found is the node's. */
+  gpus?: number[];
   /** Interpreter for user-managed jobs (default /usr/bin/python3 when present). */
   python?: string;
   /** Runs inside a Slurm allocation (SIGTERM = preemption). */

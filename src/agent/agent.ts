@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { JobAssignment, NodeCapacity, RegisterResponse } from '../domain/nodes/agent-protocol.js';
+import type { SystemSample } from '../domain/nodes/system-metrics.js';
 import { version } from '../server/version.js';
 import { buildSnapshot } from '../snapshots/snapshot-builder.js';
 import {
@@ -11,13 +12,16 @@ import {
   type SnapshotTransport,
 } from '../snapshots/snapshot-client.js';
 import { materializeSnapshot } from '../snapshots/snapshot-materializer.js';
+import { materializeInputs } from './input-materializer.js';
 import { AgentCallError, AgentClient } from './agent-client.js';
 import type { AgentOptions } from './agent-options.js';
 import { AttemptRunner, signalGroup } from './attempt-runner.js';
-import { detectCapacity } from './capacity.js';
+import { detectCapacity, which } from './capacity.js';
+import { SystemSampler } from './system-sampler.js';
 import { chownTree, createSandbox, unsandboxed, type Sandbox } from './sandbox.js';
 import { LogShipper } from './log-shipper.js';
 import { InstanceRuntime } from './instance/instance-runtime.js';
+import { NodeSsh } from './instance/node-ssh.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +37,10 @@ export class Agent {
   private stopping = false;
   private slotFreed: (() => void) | undefined;
   private instance: InstanceRuntime | undefined;
+  /** Cluster nodes with SSH on: the node's SSH server (started when the server asks for it). */
+  private nodeSsh: NodeSsh | undefined;
   private sandbox!: Sandbox;
+  private sampler: SystemSampler | undefined;
 
   constructor(
     private readonly options: AgentOptions,
@@ -55,6 +62,9 @@ export class Agent {
     chmodSync(this.options.workDir, 0o700);
     const token = this.takeToken();
     this.capacity = detectCapacity(this.env.PATH, this.options.python);
+    // A node bound to some of its host's GPUs (the local provider's share) has those, and only those.
+    const bound = this.options.gpus;
+    if (bound) this.capacity.gpus = this.capacity.gpus.filter((g) => bound.includes(g.index));
     // Jobs never see the agent's folder (session token, other jobs) nor the folders it was told to protect.
     this.sandbox = this.options.embedded
       ? unsandboxed()
@@ -104,8 +114,28 @@ export class Agent {
     this.log(
       `registered as node ${this.session.nodeId} (${this.capacity.cores} cores, python ${this.capacity.defaultPython}, ${this.slots} slot(s), sandbox ${this.sandbox.kind}${this.sandbox.user ? `, jobs run as ${this.sandbox.user.name}` : ''})`,
     );
+    this.sampler = new SystemSampler({
+      nvidiaSmi: this.capacity.gpus.length > 0 ? which('nvidia-smi', this.env.PATH) : undefined,
+      gpus: this.nodeGpus,
+      diskPath: this.options.workDir,
+      jobs: () =>
+        [...this.runners.values()].map((r) => ({
+          jobId: r.assignment.jobId,
+          attempt: r.assignment.attempt,
+          pid: r.pgid,
+          gpus: this.nodeGpus ?? [],
+        })),
+      log: this.log,
+    });
+    this.sampler.start((this.session.sampleIntervalSeconds ?? 5) * 1000);
     void this.heartbeatLoop();
     void this.leaseLoop();
+  }
+
+  /** The GPUs jobs here see: the bound ones, else every one found; undefined when there are none to hand out. */
+  private get nodeGpus(): number[] | undefined {
+    if (this.options.gpus) return this.options.gpus;
+    return this.capacity.gpus.length > 0 ? this.capacity.gpus.map((g) => g.index) : undefined;
   }
 
   /** The one-time token: given in-process, or read from its file, which is deleted at once (it is good for one registration only). */
@@ -122,6 +152,7 @@ export class Agent {
   }
 
   private async heartbeatLoop(): Promise<void> {
+    let samples: SystemSample[] = [];
     while (!this.stopping) {
       try {
         const running = [...this.runners.values()].map((r) => ({
@@ -131,14 +162,23 @@ export class Agent {
           ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }),
         }));
         const instance = this.instance ? await this.instance.report() : undefined;
+        samples = this.sampler?.take() ?? [];
+        const ssh = this.nodeSsh?.report();
         const answer = await this.client.heartbeat({
           running,
           ...(instance ? { instance } : {}),
+          ...(ssh ? { ssh } : {}),
+          ...(samples.length > 0 ? { samples } : {}),
         });
+        samples = [];
         if (answer.instance && this.instance)
           await this.instance
             .apply(answer.instance)
             .catch((err: Error) => this.log(`instance: ${err.message}`));
+        if (answer.ssh && !this.instance) {
+          this.nodeSsh ??= new NodeSsh(this.options.workDir, this.env, this.log);
+          await this.nodeSsh.apply(answer.ssh).catch((err: Error) => this.log(`ssh: ${err.message}`));
+        }
         for (const s of answer.stop)
           this.runners
             .get(s.jobId)
@@ -150,6 +190,8 @@ export class Agent {
             );
         if (answer.shutdown) await this.stop('the server released this node');
       } catch (err) {
+        // Samples a heartbeat could not deliver go with the next one.
+        this.sampler?.giveBack(samples);
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
       }
       await sleep(this.session.heartbeatIntervalMs);
@@ -205,19 +247,12 @@ export class Agent {
           await materializeSnapshot(await fetchManifest(t, a.snapshotId), codeDir, (sha) =>
             fetchBlob(t, sha),
           );
-        for (const input of a.inputs)
-          await materializeSnapshot(
-            await fetchManifest(t, input.snapshotId),
-            join(
-              codeDir,
-              input.path.endsWith('/')
-                ? input.path
-                : dirname(input.path) === 'inputs'
-                  ? input.path
-                  : dirname(input.path),
-            ),
-            (sha) => fetchBlob(t, sha),
-          );
+        return materializeInputs(a.inputs, codeDir, {
+          workDir: this.options.workDir,
+          fetchManifest: (id) => fetchManifest(t, id),
+          fetchBlob: (sha) => fetchBlob(t, sha),
+          log: (line) => runner.log(line),
+        });
       },
       uploadOutputs: async (outputsDir) => {
         const built = await buildSnapshot(outputsDir);
@@ -243,6 +278,7 @@ export class Agent {
         hostname: hostname(),
         defaultPython: this.capacity.defaultPython,
         containerRuntime: this.capacity.containerRuntime,
+        ...(this.nodeGpus ? { gpus: this.nodeGpus } : {}),
         isolate: (file, args, dir) => this.isolate(file, args, dir),
         ...(this.options.pipFindLinks ? { pipFindLinks: this.options.pipFindLinks } : {}),
         ...(this.options.pipIndexUrl ? { pipIndexUrl: this.options.pipIndexUrl } : {}),
@@ -255,11 +291,15 @@ export class Agent {
           ? { nodeId: this.env.HANGAR_NODE_ID }
           : {}),
       spawned: () => this.writePgids(),
+      ...(this.nodeGpus ? { gpus: this.nodeGpus } : {}),
       sandbox: this.sandbox,
     });
     const shippers = [
       new LogShipper(this.client, a.jobId, a.attempt, 'user_logs/std_log.txt', runner.stdLog),
       new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog),
+      ...runner.processLogs.map(
+        (p) => new LogShipper(this.client, a.jobId, a.attempt, p.log, p.relPath, 20, runner.dir),
+      ),
     ];
     shippers.forEach((s) => s.start());
     this.runners.set(a.jobId, runner);
@@ -342,7 +382,9 @@ export class Agent {
     while (this.runners.size > 0 && Date.now() < deadline) await sleep(100);
     for (const r of this.runners.values()) if (r.pgid) signalGroup(r.pgid, 'SIGKILL');
     this.stopping = true;
+    this.sampler?.stop();
     await this.instance?.stop();
+    await this.nodeSsh?.stop();
     this.client.abort();
     this.slotFreed?.();
   }

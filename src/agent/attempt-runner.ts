@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readSync,
   realpathSync,
   writeFileSync,
 } from 'node:fs';
@@ -16,6 +17,10 @@ import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AttemptStatusReport, JobAssignment, RunningAttempt } from '../domain/nodes/agent-protocol.js';
 import { prepareEnvironment, type EnvironmentContext } from './environments/prepare-environment.js';
+import { linkBinds, type InputBind } from './input-materializer.js';
+import { containerGpuEnv, gpuForProcess, gpuVisibilityEnv } from '../domain/nodes/gpu-assignment.js';
+import { parseFirstFailure, processLogDir } from '../domain/jobs/process-plan.js';
+import { openInside } from './log-shipper.js';
 
 /** Folder of hangar_log.py (repo `python/`), put on every job's PYTHONPATH. */
 export const pythonHelperDir = fileURLToPath(new URL('../../python', import.meta.url));
@@ -26,8 +31,8 @@ export interface RunnerHooks {
     phase: AttemptStatusReport['phase'],
     extra?: { exitCode?: number; message?: string; checkpointSnapshotId?: string },
   ): Promise<void>;
-  /** Materializes the code snapshot and inputs into `codeDir`. */
-  fetchFiles(codeDir: string): Promise<void>;
+  /** Materializes the code snapshot and inputs into `codeDir`; answers the inputs to bind into the sandbox (ro_mount, rw_mount). */
+  fetchFiles(codeDir: string): Promise<InputBind[] | void>;
   /** Uploads `outputsDir` after the command ends. */
   uploadOutputs(outputsDir: string): Promise<void>;
   /** Fills `dir` with the checkpoint the job's last attempt left (nothing on a first attempt). */
@@ -46,6 +51,8 @@ export interface RunnerHooks {
   passthrough?: (name: string) => boolean;
   /** This node's id, given to the job as HANGAR_NODE_ID (a provider finds stray job processes by it). */
   nodeId?: string;
+  /** The GPUs this node holds (host indices): the job sees exactly these. Absent: the node has none to hand out. */
+  gpus?: number[];
 }
 
 /** Why an attempt was stopped. */
@@ -71,7 +78,14 @@ export class AttemptRunner {
   readonly preemptionFile: string;
   /** HOME of the job: a folder of its own in the attempt's folder. */
   readonly homeDir: string;
+  /**
+   * A distributed job's per-process logs: the name the server keeps each as, and where the
+   * launcher writes it, relative to `dir` (inside the job's own folder: open with openInside).
+   */
+  readonly processLogs: { log: string; relPath: string }[];
   private child: ChildProcess | undefined;
+  /** Inputs mounted into the sandbox rather than copied (ro_mount, rw_mount). */
+  private binds: InputBind[] = [];
   private stopReason: StopReason | undefined;
   private killTimer: NodeJS.Timeout | undefined;
 
@@ -86,6 +100,10 @@ export class AttemptRunner {
     this.preemptionFile = join(this.dir, 'preemption');
     this.homeDir = join(this.dir, 'home');
     this.systemLog = join(this.dir, 'system_logs', 'agent.txt');
+    this.processLogs = (assignment.processes ?? []).map((p) => ({
+      log: p.log,
+      relPath: join('code', processLogDir, `std_log_process_${p.rank}.txt`),
+    }));
     mkdirSync(dirname(this.stdLog), { recursive: true });
     mkdirSync(dirname(this.systemLog), { recursive: true });
   }
@@ -123,8 +141,11 @@ export class AttemptRunner {
       const code = join(this.dir, 'code');
       mkdirSync(code, { recursive: true });
       this.log(`fetching code and inputs into ${code}`);
-      await this.hooks.fetchFiles(code);
+      this.binds = (await this.hooks.fetchFiles(code)) ?? [];
+      // Without bubblewrap a mount becomes a link to its source (cached copies are read-only on disk).
+      if (this.hooks.sandbox?.kind !== 'bubblewrap') linkBinds(this.binds);
       mkdirSync(join(code, 'outputs'), { recursive: true });
+      if (this.processLogs.length > 0) mkdirSync(join(code, processLogDir), { recursive: true });
       for (const dir of this.assignment.outputDirs ?? []) {
         const path = resolve(code, dir);
         if (!path.startsWith(`${resolve(code)}${sep}`))
@@ -182,15 +203,31 @@ export class AttemptRunner {
     else if (exitCode === 0 && !outputsProblem)
       await this.hooks.report('Completed', { exitCode, ...checkpoint });
     else {
+      const failed = this.firstFailure();
       const command =
         exitCode === 0
           ? 'the command exited with code 0'
-          : `the command exited with code ${exitCode ?? '?'}; see user_logs/std_log.txt`;
+          : failed
+            ? `process rank ${failed.rank} exited with code ${failed.exitCode}; see user_logs/std_log_process_${failed.rank}.txt`
+            : `the command exited with code ${exitCode ?? '?'}; see user_logs/std_log.txt`;
       // Outputs that could not be stored fail the job with that reason, not a bare exit code.
       const message = outputsProblem
         ? `${command}, but its outputs could not be stored: ${outputsProblem}`
         : command;
       await this.hooks.report('Failed', { exitCode: exitCode ?? -1, ...checkpoint, message });
+    }
+  }
+
+  /** Which process of a distributed job failed first, as its launcher recorded it. */
+  private firstFailure(): { rank: number; exitCode: number } | undefined {
+    if (this.processLogs.length === 0) return undefined;
+    const fd = openInside(this.dir, join('code', processLogDir, 'first_failure'));
+    if (fd === undefined) return undefined;
+    try {
+      const buf = Buffer.alloc(64);
+      return parseFirstFailure(buf.subarray(0, readSync(fd, buf, 0, 64, 0)).toString());
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -207,6 +244,26 @@ export class AttemptRunner {
     }
   }
 
+  /**
+   * The node's GPUs and nothing else: CUDA_VISIBLE_DEVICES (renumbered from 0 inside a container,
+   * with NVIDIA_VISIBLE_DEVICES naming the host's), and for a distributed job's launcher each local
+   * rank's share (HANGAR_GPUS_LOCAL_RANK_<n>, one GPU each when the counts match).
+   */
+  private gpuEnv(container: boolean): Record<string, string> {
+    const gpus = this.hooks.gpus;
+    if (gpus === undefined) return {};
+    const visible = (share: number[]): Record<string, string> =>
+      container ? containerGpuEnv(gpus, share) : gpuVisibilityEnv(share);
+    const perNode = this.assignment.processes?.length ?? 0;
+    const ranks = Object.fromEntries(
+      Array.from({ length: perNode }, (_, localRank) => [
+        `HANGAR_GPUS_LOCAL_RANK_${localRank}`,
+        visible(gpuForProcess(gpus, localRank, perNode)).CUDA_VISIBLE_DEVICES ?? '',
+      ]),
+    );
+    return { ...visible(gpus), ...ranks };
+  }
+
   private spawnCommand(
     cwd: string,
     prepared: Awaited<ReturnType<typeof prepareEnvironment>>,
@@ -215,6 +272,7 @@ export class AttemptRunner {
     const jobEnv: Record<string, string> = {
       ...a.env,
       ...prepared.env,
+      ...this.gpuEnv(a.environment.kind === 'image' && prepared.wrap !== undefined),
       HANGAR_OUTPUTS_DIR: join(cwd, 'outputs'),
       HANGAR_CHECKPOINT_DIR: this.checkpointDir,
       HANGAR_PREEMPTION_FILE: this.preemptionFile,
@@ -232,6 +290,7 @@ export class AttemptRunner {
             join(this.hooks.environment.workDir, 'shims'),
           ],
           cwd,
+          binds: this.binds,
         })
       : command;
     this.log(`running: ${a.command}`);

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LogChunk } from '../domain/nodes/agent-protocol.js';
 import { AgentCallError, type AgentClient } from './agent-client.js';
 
@@ -21,6 +22,8 @@ export class LogShipper {
     private readonly file: LogChunk['file'],
     private readonly path: string,
     private readonly intervalMs = 20,
+    /** When set, `path` is relative to this folder and lies in the job's own files (see openInside). */
+    private readonly jobRoot?: string,
   ) {}
 
   start(): void {
@@ -37,18 +40,19 @@ export class LogShipper {
   }
 
   private read(): Buffer {
-    if (!existsSync(this.path)) return Buffer.alloc(0);
-    const size = statSync(this.path).size;
-    const n = Math.min(maxChunk, size - this.acked);
-    if (n <= 0) return Buffer.alloc(0);
-    const buf = Buffer.alloc(n);
-    const fd = openSync(this.path, 'r');
+    if (this.jobRoot === undefined && !existsSync(this.path)) return Buffer.alloc(0);
+    const fd = this.jobRoot === undefined ? openSync(this.path, 'r') : openInside(this.jobRoot, this.path);
+    if (fd === undefined) return Buffer.alloc(0);
     try {
-      readSync(fd, buf, 0, n, this.acked);
+      const size = this.jobRoot === undefined ? statSync(this.path).size : fstatSync(fd).size;
+      const n = Math.min(maxChunk, size - this.acked);
+      if (n <= 0) return Buffer.alloc(0);
+      const buf = Buffer.alloc(n);
+      const got = readSync(fd, buf, 0, n, this.acked);
+      return buf.subarray(0, got);
     } finally {
       closeSync(fd);
     }
-    return buf;
   }
 
   /** Sends what is new; returns true when something was sent. */
@@ -85,5 +89,36 @@ export class LogShipper {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * Opens `relPath` under `root` for reading when every part of it is a real folder and the last a
+ * regular file, never following a link: the job owns these files and could swap one for a link to
+ * what only the agent may read. Each folder is opened by descriptor and the next part looked up in
+ * it (/proc/self/fd), so a swap between checks cannot redirect the read. Undefined when absent or
+ * not a plain file.
+ */
+export function openInside(root: string, relPath: string): number | undefined {
+  const parts = relPath.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => p === '..')) return undefined;
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  let dir: number | undefined;
+  try {
+    dir = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+    for (const [i, part] of parts.entries()) {
+      const last = i === parts.length - 1;
+      const next = openSync(join(`/proc/self/fd/${dir}`, part), last ? flags : flags | constants.O_DIRECTORY);
+      closeSync(dir);
+      dir = next;
+    }
+    if (!fstatSync(dir).isFile()) return undefined;
+    const fd = dir;
+    dir = undefined;
+    return fd;
+  } catch {
+    return undefined;
+  } finally {
+    if (dir !== undefined) closeSync(dir);
   }
 }

@@ -18,6 +18,8 @@ export interface Visible {
   readOnly: string[];
   /** The working directory inside the sandbox. */
   cwd: string;
+  /** Inputs mounted at a place inside the attempt's folder (ro_mount, rw_mount), over the read-write mount. */
+  binds?: { src: string; dest: string; readOnly: boolean }[];
 }
 
 /** How job commands are isolated on a node. */
@@ -120,6 +122,8 @@ function bwrapCommand(
   }
   for (const dir of readOnly) mounts.push('--ro-bind', dir, dir);
   for (const dir of visible.readWrite) mounts.push('--bind', dir, dir);
+  // After the attempt's folder, so an input's mount lies over its (empty) place there.
+  for (const b of visible.binds ?? []) mounts.push(b.readOnly ? '--ro-bind' : '--bind', b.src, b.dest);
   // A root agent mounts as root (the attempt's folder sits in 0700 folders), then the command drops to the job user with no capabilities.
   const drop =
     user && setpriv

@@ -82,6 +82,15 @@ function identityOf(doc: Doc): Doc | undefined {
   };
 }
 
+/** A YAML count or duration: a whole number ≥ 0 (as az ml's schema has it), named when it is not. */
+function wholeNumber(doc: Doc, key: string, unit: string): number {
+  const v = doc[key];
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`${key}: must be a whole number ≥ 0 (${unit}); got ${JSON.stringify(v)}`);
+  return n;
+}
+
 function scaleOf(doc: Doc): Doc {
   const out: Doc = {};
   if (doc.size !== undefined) out.vmSize = doc.size;
@@ -92,10 +101,12 @@ function scaleOf(doc: Doc): Doc {
     out.vmPriority = tier === 'dedicated' ? 'Dedicated' : 'LowPriority';
   }
   const s: Doc = {};
-  if (doc.min_instances !== undefined) s.minNodeCount = Number(doc.min_instances);
-  if (doc.max_instances !== undefined) s.maxNodeCount = Number(doc.max_instances);
+  if (doc.min_instances !== undefined)
+    s.minNodeCount = wholeNumber(doc, 'min_instances', 'a number of nodes');
+  if (doc.max_instances !== undefined)
+    s.maxNodeCount = wholeNumber(doc, 'max_instances', 'a number of nodes');
   if (doc.idle_time_before_scale_down !== undefined)
-    s.nodeIdleTimeBeforeScaleDown = `PT${Number(doc.idle_time_before_scale_down)}S`;
+    s.nodeIdleTimeBeforeScaleDown = `PT${wholeNumber(doc, 'idle_time_before_scale_down', 'seconds')}S`;
   if (Object.keys(s).length > 0) out.scaleSettings = s;
   return out;
 }
@@ -379,6 +390,110 @@ export function yamlToComputeRequest(
   const identity = identityOf(doc);
   if (identity) body.identity = identity;
   return { name: doc.name, body };
+}
+
+/** ARM field paths (under properties.properties) and the az ml YAML key each comes from. */
+const yamlKeyOfArm: readonly [string, string][] = [
+  ['scaleSettings.minNodeCount', 'min_instances'],
+  ['scaleSettings.maxNodeCount', 'max_instances'],
+  ['scaleSettings.nodeIdleTimeBeforeScaleDown', 'idle_time_before_scale_down'],
+  ['scaleSettings', 'min_instances/max_instances'],
+  ['vmSize', 'size'],
+  ['agentVmSize', 'size'],
+  ['vmPriority', 'tier'],
+  ['remoteLoginPortPublicAccess', 'ssh_public_access_enabled'],
+  ['userAccountCredentials.adminUserName', 'ssh_settings.admin_username'],
+  ['userAccountCredentials.adminUserPassword', 'ssh_settings.admin_password'],
+  ['userAccountCredentials.adminUserSshPublicKey', 'ssh_settings.ssh_key_value'],
+  ['userAccountCredentials', 'ssh_settings'],
+  ['subnet.id', 'network_settings.subnet'],
+  ['subnet', 'network_settings.subnet'],
+  ['enableNodePublicIp', 'enable_node_public_ip'],
+  ['sshSettings.sshPublicAccess', 'ssh_public_access_enabled'],
+  ['sshSettings.adminPublicKey', 'ssh_settings.ssh_key_value'],
+  ['sshSettings.adminUserName', 'ssh_settings.admin_username'],
+  ['sshSettings', 'ssh_settings'],
+  ['idleTimeBeforeShutdown', 'idle_time_before_shutdown'],
+  ['schedules.computeStartStop', 'schedules.compute_start_stop'],
+  ['personalComputeInstanceSettings.assignedUser.objectId', 'create_on_behalf_of.user_object_id'],
+  ['personalComputeInstanceSettings.assignedUser.tenantId', 'create_on_behalf_of.user_tenant_id'],
+  ['personalComputeInstanceSettings', 'create_on_behalf_of'],
+  ['setupScripts.scripts.creationScript', 'setup_scripts.creation_script'],
+  ['setupScripts.scripts.startupScript', 'setup_scripts.startup_script'],
+  ['setupScripts', 'setup_scripts'],
+  ['customServices', 'custom_applications'],
+  ['enableSSO', 'enable_sso'],
+  ['enableRootAccess', 'enable_root_access'],
+  ['startAfterCreation', 'start_after_creation'],
+  ['agentCount', 'agent_count'],
+  ['clusterPurpose', 'cluster_purpose'],
+  ['loadBalancerType', 'load_balancer_type'],
+  ['sslConfiguration', 'ssl'],
+  ['defaultInstanceType', 'default_instance_type'],
+  ['sshPort', 'ssh_settings.ssh_port'],
+  ['administratorAccount.username', 'ssh_settings.admin_username'],
+  ['administratorAccount.password', 'ssh_settings.admin_password'],
+  ['administratorAccount.privateKeyData', 'ssh_settings.ssh_private_key_file'],
+  ['administratorAccount', 'ssh_settings'],
+  ['workspaceUrl', 'workspace_url'],
+  ['databricksAccessToken', 'access_token'],
+  ['dataLakeStoreAccountName', 'account_name'],
+  ['slurmConf', 'slurm_conf'],
+  ['loginHost', 'login_host'],
+  ['sshPrivateKey', 'ssh_private_key_file'],
+];
+
+/** The YAML key a server error target names, for a compute sent from YAML (unchanged when not an ARM path). */
+export function yamlFieldOf(target: string, doc: Doc = {}): string {
+  if (target === 'properties.description') return 'description';
+  if (target === 'properties.resourceId') return 'resource_id';
+  const inner = /^properties\.properties\.(.+)$/.exec(target)?.[1];
+  if (inner === undefined) return target;
+  for (const [arm, yaml] of yamlKeyOfArm)
+    if (inner === arm || inner.startsWith(`${arm}.`) || inner.startsWith(`${arm}[`)) {
+      const key =
+        yaml === 'idle_time_before_shutdown' && doc.idle_time_before_shutdown_minutes !== undefined
+          ? 'idle_time_before_shutdown_minutes'
+          : yaml;
+      return `${key}${inner.slice(arm.length)}`;
+    }
+  return inner;
+}
+
+/**
+ * A server error about a compute sent from YAML, said in the YAML's terms: targets and the ARM
+ * names inside messages become the keys the user wrote (`min_instances`, not
+ * properties.properties.scaleSettings.minNodeCount).
+ */
+export function inYamlTerms<
+  E extends { message: string; target?: string; details?: { message: string; target?: string }[] },
+>(error: E, doc: Doc): E {
+  const said = (message: string): string => {
+    let out = message.replace(/properties\.properties\.[A-Za-z0-9_.[\]]+/g, (path) => yamlFieldOf(path, doc));
+    for (const [arm, yaml] of yamlKeyOfArm) {
+      const last = arm.split('.').pop() ?? arm;
+      // Only camelCase ARM names: plain words (password, address) stay as they are.
+      if (/[A-Z]/.test(last))
+        out = out.replace(new RegExp(`\\b${last}\\b`, 'g'), yaml.split('.').pop() ?? yaml);
+    }
+    return out;
+  };
+  const details = error.details?.map((d) => {
+    const target = d.target === undefined ? undefined : yamlFieldOf(d.target, doc);
+    const message = said(d.message);
+    // The target is printed before the message: said once.
+    return {
+      ...d,
+      ...(target === undefined ? {} : { target }),
+      message: target && message.startsWith(`${target}: `) ? message.slice(target.length + 2) : message,
+    };
+  });
+  return {
+    ...error,
+    message: said(error.message),
+    ...(error.target === undefined ? {} : { target: yamlFieldOf(error.target, doc) }),
+    ...(details ? { details } : {}),
+  };
 }
 
 /** Parses `--tags a=b c=d` into a map. */

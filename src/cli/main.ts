@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { version } from '../server/version.js';
+import { expandAbbreviations } from './argv-abbrev.js';
+import { UsageError } from './cli-context.js';
 import { registerAgentCommand } from './commands/agent-command.js';
 import { registerServerCommand } from './commands/server-command.js';
 import { registerClientCommands } from './commands/index.js';
@@ -13,7 +15,29 @@ program
 registerServerCommand(program);
 registerAgentCommand(program);
 registerClientCommands(program);
-program.parseAsync(process.argv).catch((err: unknown) => {
+
+// Usage mistakes exit 2 as az's do (commander would exit 1); help and --version exit 0.
+const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
+for (const c of everyCommand(program)) c.exitOverride();
+
+function exitWith(err: unknown): never {
+  if (err instanceof CommanderError) {
+    // A group named without a verb shows its help and exits 0, as `az ml job` does.
+    const ok = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code);
+    process.exit(ok ? 0 : 2);
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`ERROR: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`hangar: ${(err as Error).message}\n`);
   process.exit(1);
-});
+}
+
+let args: string[];
+try {
+  args = expandAbbreviations(program, process.argv.slice(2));
+} catch (err) {
+  exitWith(err);
+}
+program.parseAsync(args, { from: 'user' }).catch(exitWith);

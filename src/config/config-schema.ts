@@ -67,6 +67,12 @@ const jobsSchema = z.strictObject({
   insecureNoSandbox: z.boolean().default(false),
   /** Variables of the agent's environment jobs also get (say HTTP_PROXY), by exact name; none by default. */
   envPassthrough: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name')).default([]),
+  /** Serverless jobs (no `compute:`): the pool's VM size when the job gives no resources.instance_type. */
+  serverlessDefaultSize: z.string().min(1).default('Standard_DS3_v2'),
+  /** Nodes a serverless pool may scale to. */
+  serverlessMaxInstances: z.number().int().min(1).max(1000).default(4),
+  /** Seconds a serverless pool's idle node lives before the pool scales down (to zero). */
+  serverlessIdleSeconds: z.number().int().min(0).default(120),
 });
 
 /** The whole server configuration; every field has a default so an empty file is valid. */
@@ -102,6 +108,30 @@ export const configSchema = z.strictObject({
     .int()
     .min(1)
     .default(300 * 1024 * 1024),
+  /**
+   * The content-addressed store: `hangar admin gc` deletes unreferenced blobs older than gcRetentionHours.
+   * blobDir (snapshots, outputs, models; default HOME/blobs) and logDir (job logs; default HOME/jobs)
+   * must be one shared folder (NFS or similar) when several replicas serve one database.
+   */
+  storage: z
+    .strictObject({
+      gcRetentionHours: z.number().min(0).max(100_000).default(24),
+      blobDir: z.string().min(1).optional(),
+      logDir: z.string().min(1).optional(),
+    })
+    .default({ gcRetentionHours: 24 }),
+  /**
+   * The database: no url, SQLite in HOME/hangar.db (one server); a postgres:// URL (env
+   * HANGAR_DATABASE_URL), PostgreSQL, which several server replicas can share.
+   */
+  database: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    })
+    .default({}),
   jobs: jobsSchema.default({
     heartbeatIntervalMs: 2000,
     nodeNotRespondingAfterMs: 10_000,
@@ -110,6 +140,9 @@ export const configSchema = z.strictObject({
     cancelGraceSeconds: 10,
     insecureNoSandbox: false,
     envPassthrough: [],
+    serverlessDefaultSize: 'Standard_DS3_v2',
+    serverlessMaxInstances: 4,
+    serverlessIdleSeconds: 120,
   }),
   /**
    * Operator-defined stand-ins for environments that cannot be pulled here (Azure curated
@@ -144,13 +177,43 @@ export const configSchema = z.strictObject({
    * refused together with a host other than loopback.
    */
   insecureLocal: z.boolean().default(false),
+  /**
+   * The HTTPS listener beside the HTTP one (the Azure ML Python SDK sends bearer tokens only over
+   * TLS). Port: default the HTTP port + 1 (a free one when the HTTP port is 0). Without certFile and
+   * keyFile the server makes its own CA and certificate under HOME/tls.
+   */
+  tls: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      port: z.number().int().min(0).max(65535).optional(),
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
+      /** The CA of the operator's certificate, added to the bundle clients trust. */
+      caFile: z.string().min(1).optional(),
+    })
+    .default({ enabled: true }),
   /** Lifetime of managed-identity access tokens handed to jobs (seconds). */
   identityTokenSeconds: z.number().int().min(30).max(86400).default(3600),
+  /**
+   * Monitoring: how often agents sample utilisation, how long samples are kept, and who may scrape
+   * GET /metrics (a bearer `token`, else a role with read at the server scope; `public` opens it).
+   */
+  metrics: z
+    .strictObject({
+      sampleIntervalSeconds: z.number().min(1).max(300).default(5),
+      retentionDays: z.number().int().min(1).max(3650).default(30),
+      token: z.string().min(16, 'at least 16 characters').optional(),
+      public: z.boolean().default(false),
+    })
+    .default({ sampleIntervalSeconds: 5, retentionDays: 30, public: false }),
   /** Compute instances: how their nodes offer applications. */
   instances: z
     .strictObject({
       /** Jupyter Notebook executable on the node (Debian's jupyter-notebook); absent: Jupyter is not offered. */
       jupyterCommand: z.string().default('jupyter-notebook'),
+      /** Utilisation that counts as activity for idle shutdown (off when absent): mean % over the last 2 min. */
+      activityCpuPercent: z.number().min(0).max(100).optional(),
+      activityGpuPercent: z.number().min(0).max(100).optional(),
     })
     .default({ jupyterCommand: 'jupyter-notebook' }),
 });

@@ -37,6 +37,24 @@ describe('loadConfig', () => {
     expect(flagged.logLevel).toBe('debug');
   });
 
+  it('chooses PostgreSQL by database.url or HANGAR_DATABASE_URL (SQLite without); refuses another URL without echoing it', () => {
+    const dir = home();
+    expect(loadConfig({ home: dir }, {}).database.url).toBeUndefined();
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      'database: { url: "postgres://h@file/db" }\nstorage: { blobDir: /srv/b }\n',
+    );
+    expect(loadConfig({ home: dir }, {}).database.url).toBe('postgres://h@file/db');
+    expect(loadConfig({ home: dir }, {}).storage.blobDir).toBe('/srv/b');
+    expect(loadConfig({ home: dir }, { HANGAR_DATABASE_URL: 'postgresql://h:pw@env/db' }).database.url).toBe(
+      'postgresql://h:pw@env/db',
+    );
+    const problems = problemsOf(() =>
+      loadConfig({ home: dir }, { HANGAR_DATABASE_URL: 'mysql://u:hunter2@x/y' }),
+    );
+    expect(problems).toEqual(['database.url: must be a postgres:// or postgresql:// URL']);
+  });
+
   it('reads the file named by HANGAR_CONFIG, and HANGAR_HOME for the home', () => {
     const dir = home();
     const file = join(home(), 'elsewhere.yaml');

@@ -55,6 +55,7 @@ function envLayer(env: Env, problems: string[]): Record<string, unknown> {
   }
   if (env.HANGAR_HOST !== undefined) out.host = env.HANGAR_HOST;
   if (env.HANGAR_LOG_LEVEL !== undefined) out.logLevel = env.HANGAR_LOG_LEVEL;
+  if (env.HANGAR_DATABASE_URL !== undefined) out.database = { url: env.HANGAR_DATABASE_URL };
   if (env.HANGAR_TEST_CLOCK !== undefined)
     out.testClock = env.HANGAR_TEST_CLOCK === '1' || env.HANGAR_TEST_CLOCK === 'true';
   return out;

@@ -16,6 +16,10 @@ export interface NodeProvisionRequest {
   slots: number;
   /** Extra `hangar agent` flags (e.g. --pip-find-links DIR). */
   agentArgs?: string[];
+  /** GPUs the node's VM size has (absent or 0: none); the provider hands it that many or refuses. */
+  gpus?: number;
+  /** The VM size, for messages. */
+  vmSize?: string;
 }
 
 /** A node as the provider sees it. */

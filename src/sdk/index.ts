@@ -1,4 +1,5 @@
 import { Access } from './access.js';
+import { Datastores, VersionedAssets } from './assets.js';
 import { Computes } from './computes.js';
 import { Environments } from './environments.js';
 import { HttpClient, type ClientOptions } from './http-client.js';
@@ -14,6 +15,7 @@ export {
 } from './http-client.js';
 export type { ErrorCode } from '../domain/errors/error-catalogue.js';
 export type { Compute } from './computes.js';
+export type { ArmResource, ListViewType } from './assets.js';
 export type { JobSubmission, LogEvent } from './jobs.js';
 
 /** The Hangar TypeScript SDK: one client per server and workspace. */
@@ -25,6 +27,10 @@ export class HangarClient {
   readonly workspaces: Workspaces;
   readonly jobs: Jobs;
   readonly environments: Environments;
+  readonly datastores: Datastores;
+  readonly data: VersionedAssets;
+  readonly models: VersionedAssets;
+  readonly components: VersionedAssets;
   readonly access: Access;
 
   constructor(options: ClientOptions) {
@@ -35,6 +41,10 @@ export class HangarClient {
     this.workspaces = new Workspaces(this.http);
     this.jobs = new Jobs(this.http, this.workspace);
     this.environments = new Environments(this.http, this.workspace);
+    this.datastores = new Datastores(this.http, this.workspace);
+    this.data = new VersionedAssets(this.http, this.workspace, 'data');
+    this.models = new VersionedAssets(this.http, this.workspace, 'models');
+    this.components = new VersionedAssets(this.http, this.workspace, 'components');
     this.access = new Access(this.http);
   }
 }

@@ -9,6 +9,18 @@ export interface JobSubmission {
   inputSnapshots?: Record<string, string>;
 }
 
+/** Azure's ListViewType for job lists. */
+export type JobListView = 'ActiveOnly' | 'ArchivedOnly' | 'All';
+
+/** What `job update` may change. */
+export interface JobChanges {
+  displayName?: string;
+  description?: string | null;
+  tags?: Record<string, string | null>;
+  properties?: Record<string, string | null>;
+  isArchived?: boolean;
+}
+
 /** One server-sent event of a log stream. */
 export interface LogEvent {
   event: 'log' | 'status' | 'end' | 'ping';
@@ -37,8 +49,28 @@ export class Jobs {
     return this.http.request('GET', this.base(name));
   }
 
-  list(max = 50): Promise<JobResource[]> {
-    return this.http.listAll(`${this.base()}?$top=${Math.min(max, 1000)}`, max);
+  /** Newest first; `view` as Azure's ListViewType (archived jobs are left out by default). */
+  list(max = 50, view: JobListView = 'ActiveOnly'): Promise<JobResource[]> {
+    const viewQuery = view === 'ActiveOnly' ? '' : `&listViewType=${view}`;
+    return this.http.listAll(`${this.base()}?$top=${Math.min(max, 1000)}${viewQuery}`, max);
+  }
+
+  /** The child jobs of a job (a multi-node job's ranks). */
+  children(parent: string): Promise<JobResource[]> {
+    return this.http.listAll(`${this.base()}?parentJobName=${encodeURIComponent(parent)}`);
+  }
+
+  /** Changes what may change on a submitted job (a null tag or property removes it). */
+  update(name: string, changes: JobChanges): Promise<JobResource> {
+    return this.http.request('PATCH', this.base(name), { properties: changes });
+  }
+
+  archive(name: string): Promise<JobResource> {
+    return this.update(name, { isArchived: true });
+  }
+
+  restore(name: string): Promise<JobResource> {
+    return this.update(name, { isArchived: false });
   }
 
   cancel(name: string): Promise<JobResource> {

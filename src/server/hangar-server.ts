@@ -5,7 +5,6 @@ import { createServer, maxHeaderSize } from 'node:http';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { HangarConfig } from '../config/config.js';
 import { ShiftableClock, systemClock, type Clock } from '../domain/clock.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { withLatency } from '../store/latency-store.js';
 import { createApp } from './http/app.js';
@@ -24,7 +23,8 @@ import { findVmSize } from '../domain/compute/vm-sizes.js';
 import type { Provider } from '../providers/provider.js';
 import { inheritedEnv } from '../config/config.js';
 import { LogStore } from './jobs/log-store.js';
-import { Signals } from './jobs/signals.js';
+import { ClusterSignals, clusterWake } from './cluster/cluster-bus.js';
+import { openServerStore } from './cluster/open-store.js';
 import { nodeHealthLoop } from './loops/node-health-loop.js';
 import { nodePoolLoop, type PoolPlumbing } from './loops/node-pool-loop.js';
 import { provisioningLoop } from './loops/provisioning-loop.js';
@@ -37,6 +37,7 @@ import { SecretBox } from './secrets/secret-box.js';
 import type { ServiceContext } from './services/service-context.js';
 import { createServices, type Services } from './services/services.js';
 import { version } from './version.js';
+import { startTls } from './tls/tls-start.js';
 
 /** A running server: its URL and how to stop it. */
 export interface RunningServer {
@@ -145,8 +146,11 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
     verify: async (compute) => {
       if (isRecordOf(compute, 'Slurm')) await slurmFor(compute).verify();
       if (!isRecordOf(compute, 'VirtualMachine')) return undefined;
-      const checked = await sshFor(compute).verify();
-      return { sshHostKey: checked.hostKey, nodeVersion: checked.node };
+      // A size that names GPUs is checked against what the machine's nvidia-smi reports.
+      const sizeName = compute.spec.properties.virtualMachineSize;
+      const size = sizeName ? findVmSize(sizeName) : undefined;
+      const checked = await sshFor(compute).verify(size ? { name: size.name, gpus: size.gpus } : undefined);
+      return { sshHostKey: checked.hostKey, nodeVersion: checked.node, gpus: checked.gpus.length };
     },
     register: (computes) => {
       for (const c of computes) {
@@ -244,9 +248,10 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   // The home holds the database, secrets key and admin credentials: its owner only, even when it existed before.
   chmodSync(config.home, 0o700);
   const log = options.logger ?? createLogger(config.logLevel);
-  const sqlite = new SqliteStore(join(config.home, 'hangar.db'));
+  // SQLite by default; PostgreSQL (database.url) lets several replicas share the data and the loops.
+  const opened = await openServerStore(config, log);
   const store: Store =
-    config.testStoreLatencyMs > 0 ? withLatency(sqlite, config.testStoreLatencyMs) : sqlite;
+    config.testStoreLatencyMs > 0 ? withLatency(opened.store, config.testStoreLatencyMs) : opened.store;
   const schemaVersion = await store.migrate();
   const loops: Loop[] = [];
   let publicUrl = '';
@@ -255,9 +260,10 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     config,
     clock: options.clock ?? (config.testClock ? new ShiftableClock() : systemClock),
     secrets: SecretBox.open(config.home),
-    wake: () => loops.forEach((l) => l.wake()),
-    logs: new LogStore(join(config.home, 'jobs')),
-    signals: new Signals(),
+    wake: clusterWake(opened.bus, () => loops.forEach((l) => l.wake())),
+    // A shared folder (storage.logDir) when several replicas serve one database.
+    logs: new LogStore(config.storage.logDir ?? join(config.home, 'jobs')),
+    signals: new ClusterSignals(opened.bus),
     publicUrl: () => config.advertiseUrl ?? publicUrl,
   };
   if (config.testClock)
@@ -267,8 +273,11 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
       `testStoreLatencyMs is on: every store call waits ${config.testStoreLatencyMs} ms (for tests only)`,
     );
   const services = createServices(ctx);
-  await services.workspaces.ensureDefault();
-  await bootstrapAccess(services, config, log);
+  // Replicas starting together make the default workspace and the admin once.
+  await opened.serially(async () => {
+    await services.workspaces.ensureDefault();
+    await bootstrapAccess(services, config, log);
+  });
   const plumbing = providerPlumbing(config, ctx);
   const startedAt = ctx.clock.now();
   const interval = config.reconcileIntervalMs;
@@ -280,16 +289,18 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
       provisioningLoop(ctx, (c) => plumbing.verify(c)),
       ctx.clock,
       log,
+      opened.ownership,
     ),
   );
-  loops.push(new LoopRunner(schedulerLoop(ctx), ctx.clock, log));
-  loops.push(new LoopRunner(nodePoolLoop(ctx, plumbing), ctx.clock, log));
-  loops.push(new LoopRunner(instanceLoop(ctx), ctx.clock, log));
+  loops.push(new LoopRunner(schedulerLoop(ctx), ctx.clock, log, opened.ownership));
+  loops.push(new LoopRunner(nodePoolLoop(ctx, plumbing), ctx.clock, log, opened.ownership));
+  loops.push(new LoopRunner(instanceLoop(ctx), ctx.clock, log, opened.ownership));
   loops.push(
     new LoopRunner(
       nodeHealthLoop(ctx, (n) => plumbing.providerNamed(n), startedAt),
       ctx.clock,
       log,
+      opened.ownership,
     ),
   );
   const app = createApp(services, version, (msg, err) =>
@@ -297,13 +308,24 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   );
   const { server, port } = await listen(app.fetch, config.host, config.port);
   server.on('upgrade', appUpgradeHandler(services));
+  // The HTTPS listener (same app): its certificate is the operator's or Hangar's own CA's (HOME/tls).
+  const tls = config.tls.enabled
+    ? await startTls(app.fetch, config, config.tls.port ?? (config.port === 0 ? 0 : port + 1))
+    : undefined;
+  if (tls) tls.server.on('upgrade', appUpgradeHandler(services));
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // Agents and jobs on this host reach the server on loopback even when it listens on all interfaces.
   publicUrl = config.host === '0.0.0.0' || config.host === '::' ? `http://127.0.0.1:${port}` : url;
   writeFileSync(
     join(config.home, 'server.json'),
-    JSON.stringify({ url, pid: process.pid, schemaVersion }, null, 2),
+    JSON.stringify(
+      { url, pid: process.pid, schemaVersion, ...(tls ? { tlsUrl: tls.url, caBundle: tls.bundlePath } : {}) },
+      null,
+      2,
+    ),
   );
+  // Each pass's duration goes to GET /metrics (hangar_reconcile_pass_duration_seconds).
+  for (const l of loops) if (l instanceof LoopRunner) l.onPass = services.telemetry.loopPass;
   loops.forEach((l) => l.start());
   // Periodic, not woken by every change: listing every provider's nodes is the sweep's whole cost.
   const sweeper = new LoopRunner(
@@ -313,11 +335,22 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   );
   sweeper.start();
   if (config.locations.some((l) => l.lowPriorityPreemption)) {
-    const chaos = new LoopRunner(randomPreemptionLoop(ctx, options.random ?? Math.random), ctx.clock, log);
+    const chaos = new LoopRunner(
+      randomPreemptionLoop(ctx, options.random ?? Math.random),
+      ctx.clock,
+      log,
+      opened.ownership,
+    );
     loops.push(chaos);
     chaos.start();
   }
-  log.info('hangar server listening', { url, home: config.home, schemaVersion });
+  log.info('hangar server listening', {
+    url,
+    ...(tls ? { tlsUrl: tls.url } : {}),
+    home: config.home,
+    database: opened.describe,
+    schemaVersion,
+  });
   return {
     url,
     services,
@@ -327,7 +360,12 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
       // Agents' long polls would hold the close for up to leaseWaitSeconds; they reconnect anyway.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await closed;
-      await store.close();
+      if (tls) {
+        const tlsClosed = new Promise<void>((resolve) => tls.server.close(() => resolve()));
+        tls.server.closeAllConnections();
+        await tlsClosed;
+      }
+      await opened.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIgnored, parseIgnoreFile, type IgnoreRule } from '../domain/snapshots/ignore-rules.js';
+import { HashCache } from './hash-cache.js';
 import {
   chainFindings,
   largestFiles,
@@ -58,11 +59,21 @@ function dropEscapingLinks(manifest: SnapshotManifest, excluded: SnapshotSummary
   }
 }
 
+/** How to build a snapshot. */
+export interface BuildOptions {
+  /**
+   * A hash cache file (see hashCacheFile): files whose size, mtime, ctime and inode are as when
+   * last hashed are not read again, so an unchanged folder costs a walk, not a read.
+   */
+  hashCacheFile?: string;
+}
+
 /**
  * Walks a folder into a snapshot, honouring `.amlignore` then `.gitignore` in every folder
  * (`.git` always left out). Files are hashed as streams, so large files are never held whole.
  */
-export async function buildSnapshot(root: string): Promise<BuiltSnapshot> {
+export async function buildSnapshot(root: string, options: BuildOptions = {}): Promise<BuiltSnapshot> {
+  const cache = options.hashCacheFile ? HashCache.open(options.hashCacheFile, root) : undefined;
   const manifest: SnapshotManifest = { version: 1, entries: [] };
   const files = new Map<string, string>();
   const excluded: SnapshotSummary['excluded'] = [];
@@ -87,13 +98,18 @@ export async function buildSnapshot(root: string): Promise<BuiltSnapshot> {
         if (linkStaysInside(path, target)) manifest.entries.push({ path, kind: 'symlink', target });
         else excluded.push({ path, by: `link to ${target} leaves the folder` });
       } else if (stat.isFile()) {
-        const sha256 = await hashFile(abs);
+        let sha256 = cache?.lookup(path, stat);
+        if (sha256 === undefined) {
+          sha256 = await hashFile(abs);
+          cache?.remember(path, stat, sha256);
+        }
         files.set(sha256, abs);
         manifest.entries.push({ path, kind: 'file', sha256, size: stat.size, mode: safeMode(stat.mode) });
       }
     }
   };
   await walk(root, '', []);
+  cache?.save();
   dropEscapingLinks(manifest, excluded);
   const fileCount = manifest.entries.filter((e) => e.kind === 'file').length;
   return {

@@ -4,6 +4,7 @@ import type { EnvironmentRecord } from '../domain/environments/environment-recor
 import type { JobRecord } from '../domain/jobs/job-record.js';
 import type { NodeRecord } from '../domain/nodes/node-record.js';
 import type { WorkspaceRecord } from '../domain/workspace/workspace.js';
+import { assetContractCases } from './asset-contract.js';
 import type { Store } from './store.js';
 
 /** How a contract run gets a fresh, migrated store (and, optionally, reopens the same data). */
@@ -106,6 +107,7 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
   };
 
   describe(`store contract: ${name}`, () => {
+    assetContractCases((fn) => withStore((store) => fn(store)));
     it(
       'migrations are idempotent',
       withStore(async (s) => {
@@ -340,6 +342,39 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
         await s.runData.setTags('w', 'j', [{ key: 't', value: 'a' }]);
         await s.runData.setTags('w', 'j', [{ key: 't', value: 'b' }]);
         expect(await s.runData.tags('w', 'j')).toEqual([{ key: 't', value: 'b' }]);
+      }),
+    );
+
+    it(
+      'samples: read by scope and time, downsampled into bucket averages, pruned by age',
+      withStore(async (s) => {
+        const raw = (t: number, value: number, key = 'CpuUtilizationPercentage') => ({
+          scope: 'node/n1',
+          key,
+          t,
+          value,
+          resolutionMs: 0,
+        });
+        await s.samples.append([
+          raw(0, 10),
+          raw(30_000, 30),
+          raw(60_000, 50),
+          raw(120_000, 70),
+          raw(0, 1, 'Gpu'),
+        ]);
+        await s.samples.append([{ ...raw(0, 99), scope: 'node/n2' }]);
+        expect((await s.samples.read('node/n1', 60_000)).map((p) => p.value)).toEqual([50, 70]);
+        expect(await s.samples.downsample(120_000, 60_000)).toBe(5);
+        const after = await s.samples.read('node/n1');
+        expect(after.map((p) => [p.key, p.t, p.value, p.resolutionMs])).toEqual([
+          ['CpuUtilizationPercentage', 0, 20, 60_000],
+          ['CpuUtilizationPercentage', 60_000, 50, 60_000],
+          ['CpuUtilizationPercentage', 120_000, 70, 0],
+          ['Gpu', 0, 1, 60_000],
+        ]);
+        expect(await s.samples.downsample(120_000, 60_000)).toBe(0);
+        expect(await s.samples.prune(100_000)).toBe(4);
+        expect((await s.samples.read('node/n1')).map((p) => p.value)).toEqual([70]);
       }),
     );
 

@@ -1,5 +1,6 @@
 import type { AuditRecord, TokenRecord, UserRecord } from '../domain/access/identity-records.js';
 import type { RoleAssignment, RoleDefinition } from '../domain/access/roles.js';
+import type { AssetKind, AssetRecord, LineageEntry, ListView } from '../domain/assets/asset-record.js';
 import type { ComputeRecord, ComputeStatusPart } from '../domain/compute/compute-record.js';
 import type { EnvironmentRecord } from '../domain/environments/environment-record.js';
 import type { EventRecord, NewEvent } from '../domain/events/event.js';
@@ -124,12 +125,60 @@ export interface NodeRepository {
 /** Registered environments: versions are immutable. */
 export interface EnvironmentRepository {
   get(workspace: string, name: string, version: string): Promise<EnvironmentRecord | undefined>;
-  /** The most recently created version of a name. */
+  /** The most recently created non-archived version of a name. */
   latest(workspace: string, name: string): Promise<EnvironmentRecord | undefined>;
-  /** Newest first. */
-  list(workspace: string, filter: { name?: string }, page: PageRequest): Promise<Page<EnvironmentRecord>>;
+  /** Newest first; `view` defaults to ActiveOnly (archived versions hidden). */
+  list(
+    workspace: string,
+    filter: { name?: string; view?: ListView },
+    page: PageRequest,
+  ): Promise<Page<EnvironmentRecord>>;
   /** Throws NameConflict when this name and version exist. */
   insert(record: EnvironmentRecord): Promise<void>;
+  /** Rewrites a version's mutable parts (archived, labels, description, tags); false when it does not exist. */
+  update(record: EnvironmentRecord): Promise<boolean>;
+}
+
+/** Filters for listing asset versions. `view` defaults to ActiveOnly (archived versions hidden). */
+export interface AssetFilter {
+  name?: string;
+  view?: ListView;
+}
+
+/**
+ * Versioned assets of every kind (data, models, components, datastores) in one generic table,
+ * plus lineage edges between jobs and asset versions. PostgreSQL: one `assets` table keyed
+ * (kind, workspace, name, version) with a creation sequence, `doc` as JSON.
+ */
+export interface AssetRepository {
+  get(kind: AssetKind, workspace: string, name: string, version: string): Promise<AssetRecord | undefined>;
+  /** Newest first, by creation order. */
+  list(
+    kind: AssetKind,
+    workspace: string,
+    filter: AssetFilter,
+    page: PageRequest,
+  ): Promise<Page<AssetRecord>>;
+  /** Every match, newest first (containers, next version, latest). */
+  all(kind: AssetKind, workspace: string, filter: AssetFilter): Promise<AssetRecord[]>;
+  /** Throws AssetVersionExists naming name:version when that version exists. */
+  insert(record: AssetRecord): Promise<void>;
+  /** Rewrites the mutable parts (archived, modifiedAt, doc); false when the version does not exist. */
+  update(record: AssetRecord): Promise<boolean>;
+  delete(kind: AssetKind, workspace: string, name: string, version: string): Promise<boolean>;
+  /** Every distinct snapshot id an asset version (archived or not) points at. */
+  snapshotIds(): Promise<string[]>;
+  /** Stores lineage edges; an edge already stored is kept once. */
+  addLineage(entries: LineageEntry[]): Promise<void>;
+  /** Edges of one job, in the order stored. */
+  lineageOfJob(workspace: string, job: string): Promise<LineageEntry[]>;
+  /** Edges naming an asset (one version, or every version), in the order stored. */
+  lineageOfAsset(
+    workspace: string,
+    kind: LineageEntry['kind'],
+    name: string,
+    version?: string,
+  ): Promise<LineageEntry[]>;
 }
 
 /** Metrics, params and tags a job logs (MLflow's run data); keyed by workspace and job name. */
@@ -144,6 +193,28 @@ export interface RunDataRepository {
   params(workspace: string, job: string): Promise<KeyValue[]>;
   setTags(workspace: string, job: string, tags: KeyValue[]): Promise<void>;
   tags(workspace: string, job: string): Promise<KeyValue[]>;
+}
+
+/** One point of a sampled series (node and job utilisation); `resolutionMs` is the span it averages (0: raw). */
+export interface SamplePoint {
+  /** Whose series: `node/<id>` or `job/<workspace>/<name>`. */
+  scope: string;
+  key: string;
+  /** Milliseconds since the epoch (the bucket's start once downsampled). */
+  t: number;
+  value: number;
+  resolutionMs: number;
+}
+
+/** Sampled time series, averaged into coarser buckets as they age and dropped when old (bounded). */
+export interface SampleRepository {
+  append(points: SamplePoint[]): Promise<void>;
+  /** A scope's points at or after `sinceMs`, by key then time. */
+  read(scope: string, sinceMs?: number): Promise<SamplePoint[]>;
+  /** Replaces points older than `beforeMs` and finer than `bucketMs` by one average per key and bucket; answers how many were folded. */
+  downsample(beforeMs: number, bucketMs: number): Promise<number>;
+  /** Deletes every point older than `beforeMs`; answers how many. */
+  prune(beforeMs: number): Promise<number>;
 }
 
 /** Users, API tokens and sessions (hashes only), custom roles and role assignments. */
@@ -190,7 +261,9 @@ export interface Store {
   readonly jobs: JobRepository;
   readonly nodes: NodeRepository;
   readonly environments: EnvironmentRepository;
+  readonly assets: AssetRepository;
   readonly runData: RunDataRepository;
+  readonly samples: SampleRepository;
   readonly access: AccessRepository;
   readonly audit: AuditRepository;
   /**

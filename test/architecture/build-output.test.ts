@@ -61,7 +61,7 @@ describe('what is built', () => {
     for (const args of [['--help'], ['agent', '--help'], ['job', '--help']]) {
       const loaded = packagesLoadedBy(args);
       expect(loaded).toContain('commander');
-      expect(loaded.filter((p) => /^(better-sqlite3|hono|@hono\/)/.test(p))).toEqual([]);
+      expect(loaded.filter((p) => /^(better-sqlite3|hono|@hono\/|pg$|pg-)/.test(p))).toEqual([]);
     }
   });
 });

@@ -52,10 +52,6 @@ describe("Azure ML users' files: what is not built yet says so", () => {
     ['online-deployment', 'Online deployments (az ml online-deployment) are'],
     ['batch-endpoint', 'Batch endpoints (az ml batch-endpoint) are'],
     ['batch-deployment', 'Batch deployments (az ml batch-deployment) are'],
-    ['data', 'Data assets (az ml data) are'],
-    ['datastore', 'Datastores (az ml datastore) are'],
-    ['model', 'Models (az ml model) are'],
-    ['component', 'Components (az ml component) are'],
     ['schedule', 'Schedules (az ml schedule) are'],
     ['registry', 'Registries (az ml registry) are'],
     ['workspace', 'Workspace management (az ml workspace) is'],
@@ -92,12 +88,13 @@ describe('attach-only kinds', () => {
     expect(r.stderr).not.toContain('is not a compute type');
     expect(r.stderr).toContain('WARNING: Not runnable here: Hangar keeps an attached SynapseSpark compute');
     const c = JSON.parse(r.stdout);
-    expect(c.properties).toMatchObject({
-      computeType: 'SynapseSpark',
-      isAttachedCompute: true,
-      resourceId: id,
-      provisioningState: 'Succeeded',
-      properties: { workspaceName: 'syn', poolName: 'pool1', resourceGroup: 'rg' },
+    expect(c).toMatchObject({
+      type: 'synapsespark',
+      resource_id: id,
+      provisioning_state: 'Succeeded',
+      workspace_name: 'syn',
+      pool_name: 'pool1',
+      resource_group: 'rg',
     });
 
     const job = jobFolder({ command: 'echo hi', compute: 'azureml:spark-pool' });

@@ -38,10 +38,14 @@ describe('hangar compute (built CLI against a real server)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('cpu-cluster: Succeeded');
     const c = JSON.parse(r.stdout);
-    expect(c.properties.properties).toMatchObject({
-      vmSize: 'STANDARD_D3_V2',
-      vmPriority: 'LowPriority',
-      scaleSettings: { minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: 'PT120S' },
+    expect(c).toMatchObject({
+      name: 'cpu-cluster',
+      type: 'amlcompute',
+      size: 'STANDARD_D3_V2',
+      tier: 'low_priority',
+      min_instances: 0,
+      max_instances: 4,
+      idle_time_before_scale_down: 120,
     });
   });
 
@@ -66,11 +70,11 @@ describe('hangar compute (built CLI against a real server)', () => {
     );
     const created = await cli('compute', 'create', '-f', yml, '-o', 'yaml');
     expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout).toContain('vmType: GPU');
-    expect(created.stdout).toContain('nodeIdleTimeBeforeScaleDown: PT300S');
+    expect(created.stdout).toContain('vm_type: GPU');
+    expect(created.stdout).toContain('idle_time_before_scale_down: 300');
     const updated = await cli('compute', 'create', '-f', yml, '--max-instances', '3');
     expect(updated.code, updated.stderr).toBe(0);
-    expect(JSON.parse(updated.stdout).properties.properties.scaleSettings.maxNodeCount).toBe(3);
+    expect(JSON.parse(updated.stdout).max_instances).toBe(3);
     const immutable = await cli('compute', 'create', '-f', yml, '--set', 'size=Standard_NC12');
     expect(immutable.code).toBe(1);
     expect(immutable.stderr).toContain('ImmutableField');
@@ -83,11 +87,11 @@ describe('hangar compute (built CLI against a real server)', () => {
   it('lists as a table, shows as JSON, updates with flags', async () => {
     const table = await cli('compute', 'list', '-o', 'table');
     expect(table.stdout.split('\n')[0]).toMatch(/^Name\s+Type\s+Location\s+Size\s+State\s+Nodes$/);
-    expect(table.stdout).toMatch(/cpu-cluster\s+AmlCompute\s+local\s+STANDARD_D3_V2\s+Succeeded/);
+    expect(table.stdout).toMatch(/cpu-cluster\s+amlcompute\s+local\s+STANDARD_D3_V2\s+Succeeded/);
     const upd = await cli('compute', 'update', '-n', 'cpu-cluster', '--max-instances', '8');
     expect(upd.code, upd.stderr).toBe(0);
     const show = JSON.parse((await cli('compute', 'show', '-n', 'cpu-cluster', '-o', 'json')).stdout);
-    expect(show.properties.properties.scaleSettings.maxNodeCount).toBe(8);
+    expect(show.max_instances).toBe(8);
     expect(show.name).toBe('cpu-cluster');
     const filtered = JSON.parse((await cli('compute', 'list', '--type', 'computeinstance')).stdout);
     expect(filtered).toEqual([]);
@@ -129,7 +133,7 @@ describe('hangar compute (built CLI against a real server)', () => {
       '30',
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).properties.properties.idleTimeBeforeShutdown).toBe('PT30M');
+    expect(JSON.parse(r.stdout).idle_time_before_shutdown).toBe('PT30M');
     const tooShort = await cli(
       'compute',
       'create',
@@ -183,7 +187,7 @@ describe('hangar compute (built CLI against a real server)', () => {
     expect(sizes.stdout).toContain('Standard_ND40rs_v2');
     const usage = JSON.parse((await cli('compute', 'list-usage')).stdout);
     const ds = usage.find((u: any) => (u.name.value ?? u.name) === 'standardDSv2Family');
-    expect(ds.currentValue).toBe(4);
+    expect(ds.current_value).toBe(4);
   });
 
   it('delete refuses without --yes when not interactive, deletes with it', async () => {

@@ -102,7 +102,7 @@ describe('schedules', () => {
     expect(notice.message).toContain('hangar compute skip-stop -n sched-dev');
     const skip = await cli('compute', 'skip-stop', '-n', 'sched-dev');
     expect(skip.code, skip.stderr).toBe(0);
-    expect(JSON.parse(skip.stdout)).toEqual({ scheduleId: 'evening-stop', at: stopAt.toISOString() });
+    expect(JSON.parse(skip.stdout)).toEqual({ schedule_id: 'evening-stop', at: stopAt.toISOString() });
     expect((await props('sched-dev')).nextScheduledStop.skipped).toBe(true);
     await shiftClock(11 * 60);
     await waitFor(

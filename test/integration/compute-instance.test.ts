@@ -119,7 +119,8 @@ describe('a compute instance with SSH', () => {
     });
     try {
       await waitFor(
-        async () => String((await props('alice-dev')).activity).includes('SSH session from 127.0.0.1'),
+        async () =>
+          String((await props('alice-dev')).activity).includes('SSH/VS Code connection from 127.0.0.1'),
         'the SSH session to show as activity',
       );
     } finally {

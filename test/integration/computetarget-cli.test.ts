@@ -57,16 +57,14 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
       provisioningState: 'Succeeded',
     });
     const c = await v2('compute', 'show', '-n', 'cpu');
-    expect(c.location).toBe('local');
-    expect(c.properties).toMatchObject({
-      computeType: 'AmlCompute',
-      computeLocation: 'local',
-      provisioningState: 'Succeeded',
-    });
-    expect(c.properties.properties).toMatchObject({
-      vmSize: 'STANDARD_D3_V2',
-      vmPriority: 'Dedicated',
-      scaleSettings: { minNodeCount: 1, maxNodeCount: 1 },
+    expect(c).toMatchObject({
+      type: 'amlcompute',
+      location: 'local',
+      provisioning_state: 'Succeeded',
+      size: 'STANDARD_D3_V2',
+      tier: 'dedicated',
+      min_instances: 1,
+      max_instances: 1,
     });
     // The alias is the server's, not the CLI's: the v2 commands and the locations API take it too.
     const far = await runCli(
@@ -95,12 +93,12 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
       'hangar computetarget create amlcompute --name lowpriocluster --vm-size Standard_NC6 --max-nodes 5 --vm-priority lowpriority',
     );
     expect(r.code, r.stderr).toBe(0);
-    const p = (await v2('compute', 'show', '-n', 'lowpriocluster')).properties.properties;
-    expect(p).toMatchObject({
-      vmSize: 'Standard_NC6',
-      vmPriority: 'LowPriority',
-      vmType: 'GPU',
-      scaleSettings: { minNodeCount: 0, maxNodeCount: 5 },
+    expect(await v2('compute', 'show', '-n', 'lowpriocluster')).toMatchObject({
+      size: 'Standard_NC6',
+      tier: 'low_priority',
+      vm_type: 'GPU',
+      min_instances: 0,
+      max_instances: 5,
     });
   });
 
@@ -110,33 +108,37 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
     );
     expect(system.code, system.stderr).toBe(0);
     const first = (await v2('compute', 'show', '-n', 'cpu-cluster')).identity;
-    expect(first.type).toBe('SystemAssigned');
-    expect(first.principalId).toMatch(/^mi-/);
+    expect(first.type).toBe('system_assigned');
+    expect(first.principal_id).toMatch(/^mi-/);
     // The documentation's second line names a user-assigned identity's ARM id (its placeholder filled in).
     const user = await hangar(
       `hangar computetarget create amlcompute --name cpu-cluster --vm-size Standard_NC6 --max-nodes 5 --assign-identity '${ARM_ID}'`,
     );
     expect(user.code, user.stderr).toBe(0);
     const second = (await v2('compute', 'show', '-n', 'cpu-cluster')).identity;
-    expect(second.type).toBe('UserAssigned');
-    expect(Object.keys(second.userAssignedIdentities)).toEqual([ARM_ID]);
+    expect(second.type).toBe('user_assigned');
+    expect(second.user_assigned_identities.map((u: any) => u.resource_id)).toEqual([ARM_ID]);
     const assign = await hangar(
       "hangar computetarget amlcompute identity assign --name cpu-cluster '[system]'",
     );
     expect(assign.code, assign.stderr).toBe(0);
     expect(JSON.parse(assign.stdout).type).toBe('SystemAssigned,UserAssigned');
     const both = (await v2('compute', 'show', '-n', 'cpu-cluster')).identity;
-    expect(both.type).toBe('SystemAssigned,UserAssigned');
-    expect(Object.keys(both.userAssignedIdentities)).toEqual([ARM_ID]);
-    const shown = await hangar('hangar computetarget amlcompute identity show -n cpu-cluster');
-    expect(JSON.parse(shown.stdout)).toEqual(both);
+    expect(both.type).toBe('system_assigned,user_assigned');
+    expect(both.user_assigned_identities.map((u: any) => u.resource_id)).toEqual([ARM_ID]);
+    // v1 prints the identity in its own (ARM) words: the same identity.
+    const shown = JSON.parse(
+      (await hangar('hangar computetarget amlcompute identity show -n cpu-cluster')).stdout,
+    );
+    expect(shown).toMatchObject({ type: 'SystemAssigned,UserAssigned', principalId: both.principal_id });
+    expect(Object.keys(shown.userAssignedIdentities)).toEqual([ARM_ID]);
     expect(
       (await hangar(`hangar computetarget amlcompute identity remove -n cpu-cluster --identities ${ARM_ID}`))
         .code,
     ).toBe(0);
     const third = (await v2('compute', 'show', '-n', 'cpu-cluster')).identity;
-    expect(third.type).toBe('SystemAssigned');
-    expect(third.userAssignedIdentities).toBeUndefined();
+    expect(third.type).toBe('system_assigned');
+    expect(third.user_assigned_identities).toBeUndefined();
     const again = await hangar(
       `hangar computetarget amlcompute identity remove -n cpu-cluster --identities ${ARM_ID}`,
     );
@@ -145,7 +147,7 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
     expect(
       (await hangar("hangar computetarget amlcompute identity remove -n cpu-cluster '[system]'")).code,
     ).toBe(0);
-    expect((await v2('compute', 'show', '-n', 'cpu-cluster')).identity).toEqual({ type: 'None' });
+    expect((await v2('compute', 'show', '-n', 'cpu-cluster')).identity).toEqual({ type: 'none' });
   }, 120_000);
 
   it('creates, stops, starts, restarts and deletes a compute instance; -v prints the whole compute', async () => {
@@ -158,8 +160,7 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
       properties: { vmSize: 'STANDARD_D3_V2', state: 'Running' },
     });
     expect(created.stderr).toContain('instance: Succeeded, Running');
-    const state = async (): Promise<string> =>
-      (await v2('compute', 'show', '-n', 'instance')).properties.properties.state;
+    const state = async (): Promise<string> => (await v2('compute', 'show', '-n', 'instance')).state;
     expect(await state()).toBe('Running');
     const stop = await hangar('hangar computetarget stop computeinstance -n instance -v');
     expect(stop.code, stop.stderr).toBe(0);
@@ -167,12 +168,12 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
     const start = await hangar('hangar computetarget start computeinstance -n instance -v');
     expect(start.code, start.stderr).toBe(0);
     expect(await state()).toBe('Running');
-    const nodeBefore = (await v2('compute', 'list-nodes', '-n', 'instance'))[0].nodeId;
+    const nodeBefore = (await v2('compute', 'list-nodes', '-n', 'instance'))[0].node_id;
     const restart = await hangar('hangar computetarget restart computeinstance -n instance -v');
     expect(restart.code, restart.stderr).toBe(0);
     expect(restart.stderr).toContain('instance: Succeeded, Restarting');
     expect(await state()).toBe('Running');
-    expect((await v2('compute', 'list-nodes', '-n', 'instance'))[0].nodeId).not.toBe(nodeBefore);
+    expect((await v2('compute', 'list-nodes', '-n', 'instance'))[0].node_id).not.toBe(nodeBefore);
     // The v1 extension's own order of words works as well.
     const stopAgain = await hangar('hangar computetarget computeinstance stop -n instance');
     expect(stopAgain.code, stopAgain.stderr).toBe(0);
@@ -193,8 +194,8 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
 
   it('refuses bad input naming the v1 flag the user wrote, not the API field', async () => {
     const negative = await hangar('hangar computetarget create amlcompute -n bad-max --max-nodes -1');
-    expect(negative.code).toBe(1);
-    expect(negative.stderr).toContain('--max-nodes must be ≥ 1; got -1');
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('--max-nodes: must be a whole number ≥ 0 (a number of nodes); got -1');
     expect(negative.stderr).not.toMatch(/maxNodeCount|max_instances|properties\.properties/);
     const inverted = await hangar(
       'hangar computetarget create amlcompute -n bad-range --min-nodes 3 --max-nodes 1',
@@ -229,9 +230,11 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
       'hangar computetarget update amlcompute -n lowpriocluster --min-nodes 0 --max-nodes 3 --idle-seconds-before-scaledown 300',
     );
     expect(r.code, r.stderr).toBe(0);
-    expect((await v2('compute', 'show', '-n', 'lowpriocluster')).properties.properties.scaleSettings).toEqual(
-      { minNodeCount: 0, maxNodeCount: 3, nodeIdleTimeBeforeScaleDown: 'PT300S' },
-    );
+    expect(await v2('compute', 'show', '-n', 'lowpriocluster')).toMatchObject({
+      min_instances: 0,
+      max_instances: 3,
+      idle_time_before_scale_down: 300,
+    });
     const zero = await hangar('hangar computetarget update amlcompute -n lowpriocluster --max-nodes 0');
     expect(zero.code).toBe(1);
     expect(zero.stderr).toContain('--max-nodes must be ≥ 1; got 0');
@@ -262,8 +265,10 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
       location: 'local',
       properties: {
         computeType: 'AmlCompute',
-        createdOn: same.properties.createdOn,
-        properties: { scaleSettings: same.properties.properties.scaleSettings },
+        createdOn: same.created_on,
+        properties: {
+          scaleSettings: { minNodeCount: same.min_instances, maxNodeCount: same.max_instances },
+        },
       },
     });
     const missing = await hangar('hangar computetarget show -n cpu --workspace-name nowhere');
@@ -279,11 +284,11 @@ describe('hangar computetarget: the v1 compute lines, verbatim', () => {
     expect(r.stderr).toContain('Resource attach submitted successfully.');
     expect(r.stderr).toContain('ERROR: box: cannot reach 127.0.0.1:1: ECONNREFUSED');
     const c = await v2('compute', 'show', '-n', 'box');
-    expect(c.properties).toMatchObject({
-      computeType: 'VirtualMachine',
-      isAttachedCompute: true,
-      provisioningState: 'Failed',
-      properties: { address: '127.0.0.1', sshPort: 1, administratorAccount: { username: 'azureuser' } },
+    expect(c).toMatchObject({
+      type: 'virtualmachine',
+      provisioning_state: 'Failed',
+      address: '127.0.0.1',
+      ssh_settings: { admin_username: 'azureuser', ssh_port: 1 },
     });
     expect(JSON.stringify(c)).not.toContain('s3cret-pw');
     const noLogin = await hangar('hangar computetarget attach remote -n box2 -a 127.0.0.1 -u azureuser');
@@ -346,10 +351,10 @@ describe('hangar folder attach and hangar run submit-script', () => {
       _experiment_name: 'testexperiment',
     });
     const job = await v2('job', 'show', '-n', run.runId);
-    expect(job.properties).toMatchObject({
+    expect(job).toMatchObject({
       status: 'Completed',
-      computeId: 'local',
-      experimentName: 'testexperiment',
+      compute: 'azureml:local',
+      experiment_name: 'testexperiment',
       command: "python train.py --alpha 0.5 'two words'",
     });
   }, 120_000);
@@ -370,9 +375,9 @@ describe('hangar folder attach and hangar run submit-script', () => {
     const queued = await hangar('hangar run submit-script --target cpu --async train.py', project);
     expect(queued.code, queued.stderr).toBe(0);
     const job = await v2('job', 'show', '-n', JSON.parse(queued.stdout).runId);
-    expect(job.properties).toMatchObject({
-      computeId: 'cpu',
-      experimentName: 'testexperiment',
+    expect(job).toMatchObject({
+      compute: 'azureml:cpu',
+      experiment_name: 'testexperiment',
       command: 'python train.py',
     });
     await runCli(['job', 'cancel', '-n', job.name], { url: server.url });

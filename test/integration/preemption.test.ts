@@ -102,7 +102,7 @@ describe('low-priority preemption', () => {
     ]);
     expect(preempted.code).toBe(0);
     expect(JSON.parse(preempted.stdout)).toMatchObject({
-      nodeState: 'preempted',
+      node_state: 'preempted',
       reason: 'preempted by an administrator',
     });
     const done = await waitForEnd(server.url, 'resumable', 90_000);

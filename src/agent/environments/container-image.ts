@@ -25,6 +25,8 @@ export function containerWrap(image: string, ctx: EnvironmentContext): Promise<P
           'none',
         ]
       : [];
+  const gpus = containerGpuFlags(runtime, ctx.gpus);
+  if (gpus.length > 0) ctx.log(`container GPUs: ${gpus.join(' ')}`);
   return Promise.resolve({
     env: {},
     pathPrefix: [],
@@ -34,6 +36,7 @@ export function containerWrap(image: string, ctx: EnvironmentContext): Promise<P
         'run',
         '--rm',
         ...extra,
+        ...gpus,
         ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
         '-v',
         `${cwd}:/workspace`,
@@ -46,4 +49,17 @@ export function containerWrap(image: string, ctx: EnvironmentContext): Promise<P
       ],
     }),
   });
+}
+
+/**
+ * The node's GPUs for the container: podman through CDI (`nvidia-ctk cdi generate`), docker
+ * through its NVIDIA runtime, whose --gpus value is a CSV field (the quotes keep `device=0,1` whole).
+ */
+export function containerGpuFlags(
+  runtime: 'podman' | 'docker',
+  gpus: readonly number[] | undefined,
+): string[] {
+  if (!gpus || gpus.length === 0) return [];
+  if (runtime === 'podman') return gpus.flatMap((g) => ['--device', `nvidia.com/gpu=${g}`]);
+  return ['--gpus', `"device=${gpus.join(',')}"`];
 }

@@ -19,6 +19,8 @@ export interface EnvironmentContext {
   hostname: string;
   defaultPython: string;
   containerRuntime: 'podman' | 'docker' | null;
+  /** The node's GPUs (host indices) a container is given; absent: none are passed. */
+  gpus?: number[];
   pipFindLinks?: string;
   pipIndexUrl?: string;
   /**

@@ -10,7 +10,9 @@ import { connect } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CustomApps } from './custom-apps.js';
 import type { JupyterApp } from './jupyter.js';
-import { killGroup, spawnPtyShell } from './pty.js';
+import { spawnPty } from './pty.js';
+import { asSessionUser, type SessionUser } from './session-env.js';
+import { resizeOf } from './terminal-messages.js';
 
 /** What the gateway needs from the instance runtime. */
 export interface GatewayDeps {
@@ -21,12 +23,14 @@ export interface GatewayDeps {
   apps: CustomApps;
   home: string;
   sessionEnv: Record<string, string>;
+  /** The OS account terminals run as (undefined: the agent's own). */
+  sessionUser: SessionUser | undefined;
 }
 
 /**
  * The node's one door for its applications: the server's proxy sends every app request here with
  * the app token. /jupyter/… goes to Jupyter (started on first use), /terminal is a pty over a
- * WebSocket, /<custom app>/… goes to that app's target port.
+ * WebSocket (a resize message resizes it), /<custom app>/… goes to that app's target port.
  */
 export class AppGateway {
   private readonly server: Server;
@@ -135,15 +139,27 @@ export class AppGateway {
     const url = new URL(req.url ?? '/', 'http://x');
     const rows = Number(url.searchParams.get('rows') ?? 24);
     const cols = Number(url.searchParams.get('cols') ?? 80);
-    const shell = spawnPtyShell({ rows, cols }, this.deps.sessionEnv, this.deps.home);
+    const user = this.deps.sessionUser;
+    const pty = spawnPty(
+      { rows, cols },
+      asSessionUser(['bash', '-il'], user),
+      this.deps.sessionEnv,
+      this.deps.home,
+      user,
+    );
+    const shell = pty.child;
     this.terminals.add(ws);
     shell.stdout?.on('data', (d: Buffer) => ws.send(d));
     shell.stderr?.on('data', (d: Buffer) => ws.send(d));
-    ws.on('message', (data: Buffer) => shell.stdin?.write(data));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const resize = isBinary ? undefined : resizeOf(data.toString('utf8'));
+      if (resize) pty.resize(resize);
+      else shell.stdin?.write(data);
+    });
     shell.on('exit', () => ws.close());
     ws.on('close', () => {
       this.terminals.delete(ws);
-      killGroup(shell);
+      pty.end();
     });
   }
 

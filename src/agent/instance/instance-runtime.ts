@@ -5,7 +5,13 @@ import type { InstanceConfig, InstanceReport, SetupReport } from '../../domain/i
 import { CustomApps } from './custom-apps.js';
 import { AppGateway } from './gateway.js';
 import { JupyterApp } from './jupyter.js';
-import { sessionEnv } from './session-env.js';
+import {
+  instanceNameOf,
+  prepareHome,
+  resolveSessionUser,
+  sessionEnv,
+  type SessionUser,
+} from './session-env.js';
 import { runSetupScripts } from './setup-scripts.js';
 import { InstanceSshServer } from './ssh-server.js';
 
@@ -37,6 +43,7 @@ export class InstanceRuntime {
   private setup: SetupReport = { phase: 'running', log: '' };
   private setupStarted = false;
   private config: InstanceConfig | undefined;
+  private sessionUser: SessionUser | undefined;
 
   constructor(private readonly options: InstanceRuntimeOptions) {
     this.home = join(options.instanceDir, 'home');
@@ -48,8 +55,10 @@ export class InstanceRuntime {
   /** Follows the server's latest wishes: setup once, SSH on/off and keys, custom apps. */
   async apply(config: InstanceConfig): Promise<void> {
     this.config = config;
-    const env = sessionEnv(this.options.baseEnv, this.home, config.user);
+    const env = sessionEnv(this.options.baseEnv, this.home, config.user, instanceNameOf(config.appsPrefix));
     if (!this.gateway) {
+      this.sessionUser = resolveSessionUser(config.user);
+      prepareHome(this.home, this.sessionUser);
       this.jupyter = new JupyterApp(
         this.options.jupyterCommand,
         this.home,
@@ -65,6 +74,7 @@ export class InstanceRuntime {
         apps: this.apps,
         home: this.home,
         sessionEnv: env,
+        sessionUser: this.sessionUser,
       });
       this.gatewayPort = await this.gateway.listen('127.0.0.1');
     }
@@ -87,18 +97,24 @@ export class InstanceRuntime {
   }
 
   private async applySsh(config: InstanceConfig): Promise<void> {
+    const settings = {
+      user: config.user,
+      authorizedKeys: config.ssh.authorizedKeys,
+      instanceName: instanceNameOf(config.appsPrefix),
+      sessionUser: this.sessionUser,
+    };
     if (config.ssh.enabled && !this.ssh) {
       this.ssh = new InstanceSshServer(
         this.options.instanceDir,
         this.home,
-        { user: config.user, authorizedKeys: config.ssh.authorizedKeys },
+        settings,
         this.options.baseEnv,
         this.options.log,
       );
       this.sshPort = await this.ssh.listen('0.0.0.0');
       this.options.log(`ssh server listening on port ${this.sshPort}`);
     }
-    if (this.ssh) this.ssh.settings = { user: config.user, authorizedKeys: config.ssh.authorizedKeys };
+    if (this.ssh) this.ssh.settings = settings;
   }
 
   /** What the heartbeat carries: setup, SSH sessions, apps and activity. */

@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { timingSafeEqual } from 'node:crypto';
+import { scryptSync, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { generateEd25519 } from '../../domain/instances/openssh-keys.js';
-import { commandLine } from '../../domain/shell.js';
 import type { SshSession } from '../../domain/instances/instance.js';
-import { killGroup, spawnPtyShell, type PtySize } from './pty.js';
-import { sessionEnv } from './session-env.js';
+import { killGroup, spawnPty, type PtyProcess, type PtySize } from './pty.js';
+import { asSessionUser, sessionEnv, type SessionUser } from './session-env.js';
+import { SshForwarding } from './ssh-forwarding.js';
 
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 
@@ -23,6 +23,24 @@ function hostKey(instanceDir: string): string {
 export interface SshSettings {
   user: string;
   authorizedKeys: string[];
+  /** The instance's name, shown in the prompt. */
+  instanceName?: string;
+  /** The OS account sessions run as (a root agent with that account); undefined: the agent's own. */
+  sessionUser?: SessionUser;
+  /** Password login (cluster admins): a salted scrypt of the password; absent: keys only. */
+  password?: PasswordHash;
+}
+
+/** A salted scrypt (hex), as the server sends it: the node never learns the password. */
+export interface PasswordHash {
+  salt: string;
+  scrypt: string;
+}
+
+function passwordAllowed(hash: PasswordHash, password: string): boolean {
+  const want = Buffer.from(hash.scrypt, 'hex');
+  if (want.length === 0) return false;
+  return timingSafeEqual(want, scryptSync(password, Buffer.from(hash.salt, 'hex'), want.length));
 }
 
 function keyAllowed(keys: string[], ctx: ssh2.PublicKeyAuthContext): boolean {
@@ -44,13 +62,14 @@ function keyAllowed(keys: string[], ctx: ssh2.PublicKeyAuthContext): boolean {
 }
 
 /**
- * The instance's SSH server (OpenSSH clients, scp and sftp work): public-key login as the instance
- * user, sessions land in the instance's home folder; every session is counted as activity.
+ * The instance's SSH server (OpenSSH clients, scp, sftp and VS Code Remote-SSH work): public-key
+ * login as the instance user with the owner's keys, sessions land in the instance's home folder;
+ * port and unix-socket forwarding (ssh -L/-W/-R); every open connection is counted as activity.
  */
 export class InstanceSshServer {
   private readonly server: ssh2.Server;
   private readonly sessions = new Map<object, SshSession>();
-  private readonly children = new Set<ChildProcess>();
+  private readonly children = new Map<ChildProcess, () => void>();
   private readonly clients = new Set<ssh2.Connection>();
   settings: SshSettings;
 
@@ -84,20 +103,32 @@ export class InstanceSshServer {
     const key = {};
     this.clients.add(client);
     client.on('authentication', (ctx) => {
+      const { user, authorizedKeys, password } = this.settings;
+      if (ctx.method === 'publickey' && ctx.username === user && keyAllowed(authorizedKeys, ctx))
+        return ctx.accept();
       if (
-        ctx.method === 'publickey' &&
-        ctx.username === this.settings.user &&
-        keyAllowed(this.settings.authorizedKeys, ctx)
+        ctx.method === 'password' &&
+        password &&
+        ctx.username === user &&
+        passwordAllowed(password, ctx.password)
       )
         return ctx.accept();
-      ctx.reject(['publickey']);
+      ctx.reject(password ? ['publickey', 'password'] : ['publickey']);
     });
+    let forwarding: SshForwarding | undefined;
+    // Only a logged-in connection (the compute's keys or admin password) gets sessions and forwards.
     client.on('ready', () => {
       this.sessions.set(key, { from: info.ip, user: this.settings.user, since: new Date().toISOString() });
       this.log(`ssh: ${this.settings.user} logged in from ${info.ip}`);
       client.on('session', (accept) => this.onSession(accept()));
+      forwarding = new SshForwarding(client, {
+        home: this.home,
+        user: this.settings.sessionUser,
+        log: this.log,
+      });
     });
     client.on('close', () => {
+      forwarding?.close();
       this.sessions.delete(key);
       this.clients.delete(client);
     });
@@ -105,43 +136,48 @@ export class InstanceSshServer {
   }
 
   private onSession(session: ssh2.Session): void {
-    let pty: PtySize | undefined;
-    const env = sessionEnv(this.baseEnv, this.home, this.settings.user);
+    let size: PtySize | undefined;
+    let pty: PtyProcess | undefined;
+    const user = this.settings.sessionUser;
+    const env = sessionEnv(this.baseEnv, this.home, this.settings.user, this.settings.instanceName);
     session.on('pty', (accept, _reject, info) => {
-      pty = { rows: info.rows, cols: info.cols };
+      size = { rows: info.rows, cols: info.cols };
+      accept?.();
+    });
+    session.on('window-change', (accept, _reject, info) => {
+      size = { rows: info.rows, cols: info.cols };
+      pty?.resize(size);
       accept?.();
     });
     session.on('env', (accept, _reject, info) => {
       if (/^(LANG|LC_[A-Z]+|TERM)$/.test(info.key)) env[info.key] = info.val;
       accept?.();
     });
-    // Without a pty (ssh -T) the shell reads plain pipes, as OpenSSH's does: nothing is echoed.
-    session.on('shell', (accept) =>
-      this.run(
-        accept(),
-        pty
-          ? spawnPtyShell(pty, env, this.home)
-          : spawn('bash', ['-l'], { cwd: this.home, env, detached: true, stdio: 'pipe' }),
-      ),
-    );
-    session.on('exec', (accept, _reject, info) => {
-      const child = pty
-        ? spawnPtyShell(pty, env, this.home, commandLine(['exec', 'bash', '-c', info.command]))
-        : spawn('bash', ['-c', info.command], { cwd: this.home, env, detached: true, stdio: 'pipe' });
-      this.run(accept(), child);
-    });
+    // Without a pty (ssh -T) commands read plain pipes, as OpenSSH's do: nothing is echoed.
+    const start = (channel: ssh2.ServerChannel, argv: string[]): void => {
+      const command = asSessionUser(argv, user);
+      if (!size) {
+        const [file = 'bash', ...args] = command;
+        const child = spawn(file, args, { cwd: this.home, env, detached: true, stdio: 'pipe' });
+        return this.run(channel, child, () => killGroup(child));
+      }
+      const started = spawnPty(size, command, env, this.home, user);
+      pty = started;
+      this.run(channel, started.child, () => started.end());
+    };
+    session.on('shell', (accept) => start(accept(), ['bash', '-il']));
+    session.on('exec', (accept, _reject, info) => start(accept(), ['bash', '-c', info.command]));
     session.on('subsystem', (accept, reject, info) => {
       if (info.name !== 'sftp' || !existsSync(SFTP_SERVER)) return reject();
       // The stock sftp-server speaks the protocol for scp and sftp; it runs in the home folder.
-      this.run(
-        accept(),
-        spawn(SFTP_SERVER, ['-d', this.home], { cwd: this.home, env, detached: true, stdio: 'pipe' }),
-      );
+      const [file = SFTP_SERVER, ...args] = asSessionUser([SFTP_SERVER, '-d', this.home], user);
+      const child = spawn(file, args, { cwd: this.home, env, detached: true, stdio: 'pipe' });
+      this.run(accept(), child, () => killGroup(child));
     });
   }
 
-  private run(channel: ssh2.ServerChannel, child: ChildProcess): void {
-    this.children.add(child);
+  private run(channel: ssh2.ServerChannel, child: ChildProcess, stop: () => void): void {
+    this.children.set(child, stop);
     channel.pipe(child.stdin as NodeJS.WritableStream);
     child.stdout?.pipe(channel, { end: false });
     child.stderr?.pipe(channel.stderr, { end: false });
@@ -159,12 +195,12 @@ export class InstanceSshServer {
       finish();
     });
     child.on('error', (err) => channel.stderr.write(`${err.message}\n`));
-    // The client went away: the whole session's process group goes with it.
-    channel.on('close', () => killGroup(child));
+    // The client went away: the whole session goes with it.
+    channel.on('close', stop);
   }
 
   async close(): Promise<void> {
-    for (const child of this.children) killGroup(child);
+    for (const stop of this.children.values()) stop();
     for (const client of this.clients) client.end();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { inheritedEnv } from '../../config/config.js';
 import { Agent } from '../../agent/agent.js';
 import type { AgentOptions } from '../../agent/agent-options.js';
+import { parseGpuList } from '../../domain/nodes/gpu-assignment.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -29,6 +30,10 @@ export function registerAgentCommand(program: Command): void {
     .option('--pip-find-links <dir>', 'wheel folder for system-managed environments (pip --no-index)')
     .option('--pip-index-url <url>', 'package index for system-managed environments')
     .option('--python <path>', 'interpreter for user-managed jobs')
+    .option(
+      '--gpus <list>',
+      "the host's GPUs this node holds, as nvidia-smi indices (0,2) or none (default: every GPU found)",
+    )
     .option(
       '--protect <dir>',
       "a folder jobs must not see besides the agent's own (repeatable; hidden by the bubblewrap sandbox)",
@@ -74,6 +79,7 @@ export function registerAgentCommand(program: Command): void {
         jobUser?: string;
         insecureNoSandbox?: boolean;
         jobEnv?: string[];
+        gpus?: string;
       }) => {
         const options: AgentOptions = { server: o.server, workDir: o.workDir };
         if (o.tokenFile) options.tokenFile = o.tokenFile;
@@ -86,6 +92,7 @@ export function registerAgentCommand(program: Command): void {
         if (o.pipFindLinks) options.pipFindLinks = o.pipFindLinks;
         if (o.pipIndexUrl) options.pipIndexUrl = o.pipIndexUrl;
         if (o.python) options.python = o.python;
+        if (o.gpus !== undefined) options.gpus = parseGpuList(o.gpus);
         if (o.protect) options.protect = o.protect;
         if (o.slurm) options.slurm = true;
         if (o.instanceDir) options.instance = { dir: o.instanceDir, jupyterCommand: o.jupyterCommand };

@@ -4,8 +4,10 @@ import { parse as parseYaml } from 'yaml';
 import { applySetOverrides } from '../../domain/jobs/set-overrides.js';
 import { HangarApiError, type Compute, type HangarClient } from '../../sdk/index.js';
 import { action, clientFor, progress, UsageError, withCommon, type CommonOptions } from '../cli-context.js';
-import { parseTags, yamlToComputeRequest } from '../compute-yaml.js';
-import { print, type Column } from '../output.js';
+import { inYamlTerms, parseTags, yamlToComputeRequest } from '../compute-yaml.js';
+import { computeShape } from '../az-shape/compute-shape.js';
+import { snakeDeep } from '../az-shape/snake-case.js';
+import { printResult, type Column } from '../output.js';
 import { registerInstanceCommands } from './instance-commands.js';
 
 /** Flags of compute create/attach/update, as az ml names them. */
@@ -47,26 +49,35 @@ interface ComputeFlags extends CommonOptions {
   yes?: boolean;
 }
 
-const columns: Column<Compute>[] = [
+type Shaped = Record<string, unknown>;
+
+/** Prints records az ml shows in snake_case (nodes, sizes, usages, events): keys converted, then -o/--query. */
+function printSnake(value: unknown, o: ComputeFlags, tableColumns: Column<Shaped>[]): void {
+  printResult(snakeDeep(value), { ...o, tableColumns });
+}
+
+/** `-o table` of computes: az ml's columns, read from the flat shape. */
+const columns: Column<Shaped>[] = [
   { header: 'Name', value: (c) => c.name },
-  { header: 'Type', value: (c) => c.properties.computeType },
-  { header: 'Location', value: (c) => c.properties.computeLocation },
-  {
-    header: 'Size',
-    value: (c) =>
-      (c.properties.properties as Record<string, unknown> | undefined)?.vmSize ??
-      (c.properties.properties as Record<string, unknown> | undefined)?.agentVmSize,
-  },
-  { header: 'State', value: (c) => c.properties.provisioningState },
+  { header: 'Type', value: (c) => c.type },
+  { header: 'Location', value: (c) => c.location },
+  { header: 'Size', value: (c) => c.size },
+  { header: 'State', value: (c) => c.provisioning_state },
   { header: 'Nodes', value: (c) => nodesOf(c) },
 ];
 
-function nodesOf(c: Compute): string {
-  const p = c.properties.properties ?? {};
-  const scale = p.scaleSettings as { minNodeCount?: number; maxNodeCount?: number } | undefined;
-  if (scale)
-    return `${String(p.currentNodeCount ?? 0)} (${scale.minNodeCount ?? 0}..${scale.maxNodeCount ?? 0})`;
-  return p.state === undefined ? '' : String(p.state);
+function nodesOf(c: Shaped): string {
+  if (c.max_instances !== undefined)
+    return `${String(c.current_node_count ?? 0)} (${String(c.min_instances ?? 0)}..${String(c.max_instances)})`;
+  return c.state === undefined ? '' : String(c.state);
+}
+
+/** Prints computes as az ml does: the flat snake_case entity (or a list of them). */
+function show(value: Compute | Compute[], o: ComputeFlags): void {
+  printResult(Array.isArray(value) ? value.map(computeShape) : computeShape(value), {
+    ...o,
+    tableColumns: columns,
+  });
 }
 
 const num = (v: string | undefined, flag: string): number | undefined => {
@@ -209,15 +220,19 @@ function createFlags(cmd: Command): Command {
 }
 
 async function createOrAttach(o: ComputeFlags, verb: 'create' | 'attach'): Promise<void> {
-  const { name, body } = yamlToComputeRequest(documentOf(o), readText);
+  const doc = documentOf(o);
+  const { name, body } = yamlToComputeRequest(doc, readText);
   const client = clientFor(o);
-  const written = await client.computes.put(name, body);
+  // The server names ARM fields; the user wrote YAML keys, so its errors are said in those.
+  const written = await client.computes.put(name, body).catch((err: unknown) => {
+    throw err instanceof HangarApiError ? new HangarApiError(err.status, inYamlTerms(err.error, doc)) : err;
+  });
   warn(written);
   progress(
     `${verb === 'attach' ? 'Attaching' : 'Creating'} ${name} (${String(written.properties.computeType)})`,
   );
   const final = o.wait === false ? written : ((await waitFor(client, name, false)) ?? written);
-  print(final, o, columns);
+  show(final, o);
   if (final.properties.provisioningState === 'Failed') process.exitCode = 1;
 }
 
@@ -241,19 +256,26 @@ function updatePatch(o: ComputeFlags): Record<string, unknown> {
   if (Object.keys(properties).length > 0) patch.properties = properties;
   const tags = parseTags(o.tags);
   if (tags) patch.tags = tags;
-  if (o.identityType)
+  if (o.identityType || o.userAssignedIdentities) {
+    const type = o.identityType ?? 'user_assigned';
     patch.identity = {
       type:
         (
-          { none: 'None', system_assigned: 'SystemAssigned', user_assigned: 'UserAssigned' } as Record<
-            string,
-            string
-          >
-        )[o.identityType] ?? o.identityType,
+          {
+            none: 'None',
+            system_assigned: 'SystemAssigned',
+            user_assigned: 'UserAssigned',
+            'system_assigned,user_assigned': 'SystemAssigned,UserAssigned',
+          } as Record<string, string>
+        )[type.toLowerCase()] ?? type,
+      ...(o.userAssignedIdentities
+        ? { userAssignedIdentities: Object.fromEntries(o.userAssignedIdentities.map((id) => [id, {}])) }
+        : {}),
     };
+  }
   if (Object.keys(patch).length === 0)
     throw new UsageError(
-      'update: nothing to change; give --min-instances, --max-instances, --idle-time-before-scale-down, --idle-time-before-shutdown-minutes, --ssh-key-value, --description, --tags or --identity-type',
+      'update: nothing to change; give --min-instances, --max-instances, --idle-time-before-scale-down, --idle-time-before-shutdown-minutes, --ssh-key-value, --description, --tags, --identity-type or --user-assigned-identities',
     );
   return patch;
 }
@@ -295,31 +317,32 @@ export function registerComputeCommands(program: Command): void {
     .option('--size <size>', 'VM size (immutable: the server refuses a change)')
     .option('--description <text>', 'description')
     .option('--tags <pairs...>', 'tags as key=value')
-    .option('--identity-type <type>', 'identity type')
+    .option(
+      '--identity-type <type>',
+      'none | system_assigned | user_assigned | system_assigned,user_assigned',
+    )
+    .option(
+      '-i, --user-assigned-identities <ids...>',
+      'user-assigned identity resource ids (identity type user_assigned unless --identity-type says)',
+    )
     .option('--no-wait', 'do not wait')
     .action(
       action(async (o: ComputeFlags) => {
         const client = clientFor(o);
         const written = await client.computes.patch(o.name ?? '', updatePatch(o));
         warn(written);
-        print(
-          o.wait === false ? written : ((await waitFor(client, o.name ?? '', false)) ?? written),
-          o,
-          columns,
-        );
+        show(o.wait === false ? written : ((await waitFor(client, o.name ?? '', false)) ?? written), o);
       }),
     );
   withCommon(compute.command('show').description('Show a compute'))
     .requiredOption('-n, --name <name>', 'compute name')
-    .action(
-      action(async (o: ComputeFlags) => print(await clientFor(o).computes.get(o.name ?? ''), o, columns)),
-    );
+    .action(action(async (o: ComputeFlags) => show(await clientFor(o).computes.get(o.name ?? ''), o)));
   withCommon(compute.command('list').description('List computes'))
     .option('-t, --type <type>', 'only this type')
     .action(
       action(async (o: ComputeFlags) => {
         const type = o.type ? (await import('../compute-yaml.js')).computeTypeOf(o.type) : undefined;
-        print(await clientFor(o).computes.list(type), o, columns);
+        show(await clientFor(o).computes.list(type), o);
       }),
     );
   for (const verb of ['delete', 'detach'] as const) {
@@ -354,7 +377,7 @@ export function registerComputeCommands(program: Command): void {
       .option('--no-wait', 'do not wait')
       .action(
         action(async (o: ComputeFlags) =>
-          print((await clientFor(o).computes.action(o.name ?? '', verb)) as Compute, o, columns),
+          show((await clientFor(o).computes.action(o.name ?? '', verb)) as Compute, o),
         ),
       );
   }
@@ -362,7 +385,11 @@ export function registerComputeCommands(program: Command): void {
     .requiredOption('-n, --name <name>', 'compute name')
     .action(
       action(async (o: ComputeFlags) =>
-        print((await clientFor(o).computes.nodes(o.name ?? '')) as Record<string, unknown>[], o, nodeColumns),
+        printSnake(
+          (await clientFor(o).computes.nodes(o.name ?? '')) as Record<string, unknown>[],
+          o,
+          nodeColumns,
+        ),
       ),
     );
   withCommon(
@@ -373,7 +400,7 @@ export function registerComputeCommands(program: Command): void {
     .requiredOption('-n, --name <name>', 'compute name')
     .action(
       action(async (o: ComputeFlags) =>
-        print(
+        printSnake(
           (await clientFor(o).computes.events(o.name ?? '')) as Record<string, unknown>[],
           o,
           eventColumns,
@@ -391,9 +418,9 @@ export function registerComputeCommands(program: Command): void {
     .requiredOption('--node-id <id>', 'node to preempt (see list-nodes)')
     .action(
       action(async (o: ComputeFlags & { nodeId?: string }) =>
-        print(await clientFor(o).computes.preemptNode(o.name ?? '', o.nodeId ?? ''), o, [
-          { header: 'Node', value: (n) => n.nodeId },
-          { header: 'State', value: (n) => n.nodeState },
+        printSnake(await clientFor(o).computes.preemptNode(o.name ?? '', o.nodeId ?? ''), o, [
+          { header: 'Node', value: (n) => n.node_id },
+          { header: 'State', value: (n) => n.node_state },
           { header: 'Reason', value: (n) => n.reason },
         ]),
       ),
@@ -408,10 +435,10 @@ const eventColumns: Column<Record<string, unknown>>[] = ['at', 'level', 'reason'
 }));
 
 const nodeColumns: Column<Record<string, unknown>>[] = [
-  { header: 'Node', value: (n) => n.nodeId },
-  { header: 'State', value: (n) => n.nodeState },
-  { header: 'Address', value: (n) => n.privateIpAddress },
-  { header: 'Running', value: (n) => n.runId },
+  { header: 'Node', value: (n) => n.node_id },
+  { header: 'State', value: (n) => n.node_state },
+  { header: 'Address', value: (n) => n.private_ip_address },
+  { header: 'Running', value: (n) => n.run_id },
 ];
 
 async function confirm(question: string): Promise<void> {
@@ -433,10 +460,10 @@ function registerLocationCommands(compute: Command): void {
       action(async (o: ComputeFlags) => {
         const client = clientFor(o);
         const sizes = await client.locations.vmSizes(await locationOf(client, o));
-        print(
+        printSnake(
           sizes.value,
           o,
-          ['name', 'family', 'vCPUs', 'memoryGB', 'gpus', 'gpuType', 'lowPriorityCapable'].map((k) => ({
+          ['name', 'family', 'v_cp_us', 'memory_gb', 'gpus', 'gpu_type', 'low_priority_capable'].map((k) => ({
             header: k,
             value: (r: Record<string, unknown>) => r[k],
           })),
@@ -449,13 +476,13 @@ function registerLocationCommands(compute: Command): void {
       action(async (o: ComputeFlags) => {
         const client = clientFor(o);
         const usage = await client.locations.usages(await locationOf(client, o));
-        print(usage.value, o, [
+        printSnake(usage.value, o, [
           {
             header: 'Name',
             value: (r: Record<string, unknown>) =>
               (r.name as { value?: string } | undefined)?.value ?? r.name,
           },
-          { header: 'Usage', value: (r) => r.currentValue },
+          { header: 'Usage', value: (r) => r.current_value },
           { header: 'Limit', value: (r) => r.limit },
           { header: 'Unit', value: (r) => r.unit },
         ]);

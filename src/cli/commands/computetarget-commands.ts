@@ -379,6 +379,24 @@ export function remoteDocument(o: RemoteFlags): Record<string, unknown> {
   return { name: o.name, type: 'virtualmachine', address: o.address, ssh_settings: ssh };
 }
 
+/** The v2 YAML keys the v1 flags fill in, so a check on the YAML names the flag the user wrote. */
+const yamlKeyFlags: Record<string, string> = {
+  min_instances: '--min-nodes',
+  max_instances: '--max-nodes',
+  idle_time_before_scale_down: '--idle-seconds-before-scaledown',
+};
+
+function v1Named<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const key = /^([a-z_]+):/.exec(err.message)?.[1] ?? '';
+    const flag = yamlKeyFlags[key];
+    throw flag ? new UsageError(flag + err.message.slice(key.length)) : err;
+  }
+}
+
 /** PUTs the compute a v2 YAML document describes (as `hangar compute create|attach`), then waits for `done` unless --no-wait. */
 async function putCompute(
   doc: Record<string, unknown>,
@@ -387,7 +405,7 @@ async function putCompute(
   done: (c: Compute) => boolean,
   submitted?: () => void,
 ): Promise<void> {
-  const { name, body } = yamlToComputeRequest(doc, readText(readFlag));
+  const { name, body } = v1Named(() => yamlToComputeRequest(doc, readText(readFlag)));
   const client = v1Client(o);
   const written = await client.computes.put(name, body);
   if (o.v)

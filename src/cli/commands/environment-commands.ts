@@ -1,19 +1,27 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml, stringify } from 'yaml';
-import { applySetOverrides } from '../../domain/jobs/set-overrides.js';
-import type { EnvironmentVersion } from '../../sdk/environments.js';
-import { action, clientFor, UsageError, withCommon, type CommonOptions } from '../cli-context.js';
-import { print, type Column } from '../output.js';
+import type { ArmResource } from '../../sdk/index.js';
+import { action, clientFor, progress, UsageError, withCommon } from '../cli-context.js';
+import { printResult, type Column } from '../output.js';
+import {
+  creationContext,
+  limited,
+  nameOfVersion,
+  readAssetDoc,
+  tagsOf,
+  versionOf,
+  viewOf,
+  withListFlags,
+  type AssetFlags,
+} from './asset-cli.js';
 
-interface EnvFlags extends CommonOptions {
-  file?: string;
-  name?: string;
-  version?: string;
+interface EnvFlags extends AssetFlags {
   image?: string;
   condaFile?: string;
-  set?: string[];
+  buildContext?: string;
+  dockerfilePath?: string;
 }
 
 const known = new Set([
@@ -28,44 +36,73 @@ const known = new Set([
   'os_type',
   'inference_config',
 ]);
-const columns: Column<EnvironmentVersion>[] = [
+
+/** An environment version as az ml prints it: flat, snake_case, the conda file as a mapping. */
+export function flatEnvironment(r: ArmResource): Record<string, unknown> {
+  const p = r.properties;
+  let conda: unknown;
+  if (typeof p.condaFile === 'string') {
+    try {
+      conda = parseYaml(p.condaFile) as unknown;
+    } catch {
+      conda = p.condaFile;
+    }
+  }
+  const build = p.build as { contextUri?: string; dockerfilePath?: string } | undefined;
+  return {
+    name: nameOfVersion(r),
+    version: r.name,
+    image: p.image,
+    conda_file: conda,
+    ...(build ? { build: { path: build.contextUri, dockerfile_path: build.dockerfilePath } } : {}),
+    description: p.description,
+    tags: p.tags ?? {},
+    os_type: 'linux',
+    kind: p.definitionKind,
+    ...(p.isArchived ? { is_archived: true } : {}),
+    creation_context: creationContext(r),
+    id: r.id,
+  };
+}
+
+const columns: Column<Record<string, unknown>>[] = [
   { header: 'Name', value: (e) => e.name },
   { header: 'Version', value: (e) => e.version },
-  { header: 'Kind', value: (e) => e.properties.definitionKind },
-  { header: 'Image', value: (e) => e.properties.image },
-  { header: 'Created', value: (e) => e.properties.createdAt },
+  { header: 'Kind', value: (e) => e.kind },
+  { header: 'Image', value: (e) => e.image },
+  {
+    header: 'Created',
+    value: (e) => (e.creation_context as Record<string, unknown> | undefined)?.created_at,
+  },
 ];
 
 /** Reads an az ml environment YAML (+ flags) into the API's properties. */
-function environmentOf(o: EnvFlags): { name: string; version: string; properties: Record<string, unknown> } {
-  const base = o.file ? dirname(resolve(o.file)) : process.cwd();
-  let doc: Record<string, unknown> = o.file
-    ? ((parseYaml(readFileSync(o.file, 'utf8')) as Record<string, unknown> | null) ?? {})
-    : {};
-  doc = applySetOverrides(
-    {
-      ...doc,
-      ...(o.name ? { name: o.name } : {}),
-      ...(o.version ? { version: o.version } : {}),
-      ...(o.image ? { image: o.image } : {}),
-      ...(o.condaFile ? { conda_file: o.condaFile } : {}),
-    },
-    o.set ?? [],
-  );
+function environmentOf(o: EnvFlags): { name: string; version?: string; properties: Record<string, unknown> } {
+  const { doc, base } = readAssetDoc(o, {
+    name: o.name,
+    version: o.version,
+    image: o.image,
+    conda_file: o.condaFile,
+    description: o.description,
+    tags: tagsOf(o.tags),
+    build:
+      o.buildContext !== undefined
+        ? { path: o.buildContext, ...(o.dockerfilePath ? { dockerfile_path: o.dockerfilePath } : {}) }
+        : undefined,
+  });
   const unknown = Object.keys(doc).filter((k) => !known.has(k));
   if (unknown.length > 0) throw new UsageError(`unknown environment field(s): ${unknown.join(', ')}`);
-  if (doc.build !== undefined)
-    throw new UsageError(
-      'build: building images from a Docker context is not supported here; give image and/or conda_file',
-    );
   if (typeof doc.name !== 'string') throw new UsageError('name: required (in the YAML or with --name)');
   const conda = doc.conda_file;
-  const condaText =
-    typeof conda === 'string'
-      ? readFileSync(isAbsolute(conda) ? conda : resolve(base, conda), 'utf8')
-      : conda && typeof conda === 'object'
-        ? stringify(conda)
-        : undefined;
+  let condaText: string | undefined;
+  if (typeof conda === 'string') {
+    const path = isAbsolute(conda) ? conda : resolve(base, conda);
+    try {
+      condaText = readFileSync(path, 'utf8');
+    } catch {
+      throw new UsageError(`conda_file: cannot read '${conda}' (resolved to ${path})`);
+    }
+  } else if (conda && typeof conda === 'object') condaText = stringify(conda);
   const properties: Record<string, unknown> = {
     tags: Object.fromEntries(
       Object.entries((doc.tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
@@ -76,34 +113,131 @@ function environmentOf(o: EnvFlags): { name: string; version: string; properties
     properties.description = String(doc.description);
   if (doc.image !== undefined && doc.image !== null) properties.image = String(doc.image);
   if (condaText !== undefined) properties.condaFile = condaText;
-  return { name: doc.name, version: String(doc.version ?? '1'), properties };
+  const build = doc.build as { path?: unknown; dockerfile_path?: unknown } | null | undefined;
+  if (build && typeof build === 'object') {
+    if (typeof build.path !== 'string')
+      throw new UsageError('build.path: required (the Docker context folder)');
+    properties.build = {
+      contextUri: isAbsolute(build.path) ? build.path : resolve(base, build.path),
+      ...(typeof build.dockerfile_path === 'string' ? { dockerfilePath: build.dockerfile_path } : {}),
+    };
+  }
+  const out: { name: string; version?: string; properties: Record<string, unknown> } = {
+    name: doc.name,
+    properties,
+  };
+  if (doc.version !== undefined && doc.version !== null) out.version = String(doc.version);
+  return out;
 }
 
-/** `hangar environment create|show|list`. */
+/** `hangar environment create|show|list|update|archive|restore` (az ml environment). */
 export function registerEnvironmentCommands(program: Command): void {
   const env = program.command('environment').description('Register and list job environments');
-  withCommon(env.command('create').description('Create an environment version from az ml environment YAML'))
+  const print = (value: unknown, o: AssetFlags) => printResult(value, { ...o, tableColumns: columns });
+  withCommon(
+    env
+      .command('create')
+      .description(
+        'Create an environment version from az ml environment YAML; without a version, an identical spec reuses its version',
+      ),
+  )
     .option('-f, --file <file>', 'environment YAML')
     .option('-n, --name <name>', 'name')
-    .option('-v, --version <version>', 'version (default 1)')
-    .option('--image <image>', 'container image')
-    .option('--conda-file <file>', 'conda file')
-    .option('--set <pairs...>', 'override YAML fields')
+    .option('-v, --version <version>', 'version (default: the version with this spec, else the next integer)')
+    .option('-i, --image <image>', 'container image')
+    .option('-c, --conda-file <file>', 'conda file')
+    .option('-b, --build-context <folder>', 'Docker build context')
+    .option('--dockerfile-path <path>', 'Dockerfile inside the build context')
+    .option('-d, --description <text>', 'description')
+    .option('--tags <pairs...>', 'tags, key=value')
+    .option('-s, --set <pairs...>', 'override YAML fields')
     .action(
       action(async (o: EnvFlags) => {
         const e = environmentOf(o);
-        print(await clientFor(o).environments.create(e.name, e.version, e.properties), o, columns);
+        print(flatEnvironment(await clientFor(o).environments.create(e.name, e.version, e.properties)), o);
       }),
     );
-  withCommon(env.command('show').description('Show an environment version'))
+  withCommon(env.command('show').description('Show an environment version (default: latest)'))
     .requiredOption('-n, --name <name>', 'name')
-    .option('-v, --version <version>', 'version (default latest)')
+    .option('-v, --version <version>', 'version')
+    .option('-l, --label <label>', "label ('latest')")
     .action(
       action(async (o: EnvFlags) =>
-        print(await clientFor(o).environments.get(o.name ?? '', o.version ?? 'latest'), o, columns),
+        print(flatEnvironment(await clientFor(o).environments.get(o.name ?? '', versionOf(o))), o),
       ),
     );
-  withCommon(env.command('list').description('List environment versions'))
-    .option('-n, --name <name>', 'only this name')
-    .action(action(async (o: EnvFlags) => print(await clientFor(o).environments.list(o.name), o, columns)));
+  withCommon(
+    withListFlags(
+      env.command('list').description('List environments (latest version of each), or the versions of one'),
+    ),
+  ).action(
+    action(async (o: EnvFlags) => {
+      const e = clientFor(o).environments;
+      if (o.name) {
+        print(limited((await e.listVersions(o.name, viewOf(o))).map(flatEnvironment), o), o);
+        return;
+      }
+      const containers = limited(await e.listContainers(viewOf(o)), o);
+      const latest = await Promise.all(
+        containers.map(async (c) => {
+          const v = c.properties.latestVersion;
+          return e.get(c.name, typeof v === 'string' ? v : 'latest');
+        }),
+      );
+      print(latest.map(flatEnvironment), o);
+    }),
+  );
+  withCommon(env.command('update').description('Change the description or tags of a version (--set)'))
+    .requiredOption('-n, --name <name>', 'name')
+    .option('-v, --version <version>', 'version')
+    .option('-l, --label <label>', "label ('latest')")
+    .option('-s, --set <pairs...>', 'description=…, tags.k=v')
+    .action(
+      action(async (o: EnvFlags) => {
+        const e = clientFor(o).environments;
+        const current = await e.get(o.name ?? '', versionOf(o));
+        const changes = readAssetDoc({ set: o.set ?? [] }, {}).doc;
+        const bad = Object.keys(changes).filter((k) => k !== 'description' && k !== 'tags');
+        if (bad.length > 0)
+          throw new UsageError(
+            `--set: ${bad.join(', ')} cannot change; an environment version is immutable (create a new version)`,
+          );
+        const p = current.properties;
+        const props: Record<string, unknown> = {
+          tags: {
+            ...(p.tags as Record<string, string>),
+            ...Object.fromEntries(Object.entries(changes.tags ?? {}).map(([k, v]) => [k, String(v)])),
+          },
+        };
+        for (const k of ['image', 'condaFile', 'build', 'description'] as const)
+          if (p[k] !== undefined) props[k] = p[k];
+        if (changes.description !== undefined) props.description = String(changes.description);
+        print(flatEnvironment(await e.create(o.name ?? '', current.name, props)), o);
+      }),
+    );
+  for (const verb of ['archive', 'restore'] as const)
+    withCommon(
+      env
+        .command(verb)
+        .description(
+          `${verb === 'archive' ? 'Archive' : 'Restore'} a version, or every version when -v is not given`,
+        ),
+      false,
+    )
+      .requiredOption('-n, --name <name>', 'name')
+      .option('-v, --version <version>', 'version (default: every version)')
+      .option('-l, --label <label>', "label ('latest')")
+      .action(
+        action(async (o: EnvFlags) => {
+          const version = o.version ?? (o.label !== undefined ? versionOf(o) : undefined);
+          const changed = await clientFor(o).environments.setArchived(
+            o.name ?? '',
+            version,
+            verb === 'archive',
+          );
+          progress(
+            `${verb === 'archive' ? 'archived' : 'restored'}: ${changed.map((r) => `${o.name ?? ''}:${r.name}`).join(', ')}`,
+          );
+        }),
+      );
 }

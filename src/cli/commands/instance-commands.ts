@@ -8,11 +8,20 @@ import {
   withCommon,
   type CommonOptions as CommonFlags,
 } from '../cli-context.js';
-import { print, type Column } from '../output.js';
+import { computeShape } from '../az-shape/compute-shape.js';
+import { snakeDeep } from '../az-shape/snake-case.js';
+import { printResult, type Column } from '../output.js';
+import { vscodeLink } from '../../domain/instances/vscode-link.js';
 
-const skipColumns: Column<{ scheduleId: string; at: string }>[] = [
-  { header: 'Schedule', value: (s) => s.scheduleId },
+type Shaped = Record<string, unknown>;
+const skipColumns: Column<Shaped>[] = [
+  { header: 'Schedule', value: (s) => s.schedule_id },
   { header: 'Skipped stop at', value: (s) => s.at },
+];
+
+const keyColumns: Column<Shaped>[] = [
+  { header: 'Name', value: (k) => k.name },
+  { header: 'Public key', value: (k) => k.public_key },
 ];
 
 /** Splits `ssh -p PORT user@host` into ssh's arguments. */
@@ -31,8 +40,12 @@ export function registerInstanceCommands(compute: Command): void {
   )
     .requiredOption('-n, --name <name>', 'instance name')
     .option('--private-key-file-path <file>', 'private key to log in with')
+    .option(
+      '--vscode',
+      'print the VS Code Remote-SSH link (vscode://vscode-remote/ssh-remote+…) instead of running ssh',
+    )
     .action(
-      action(async (o: CommonFlags & { name?: string; privateKeyFilePath?: string }) => {
+      action(async (o: CommonFlags & { name?: string; privateKeyFilePath?: string; vscode?: boolean }) => {
         const compute = await clientFor(o).computes.get(o.name ?? '');
         const props = compute.properties.properties as {
           connectionString?: string | null;
@@ -47,6 +60,12 @@ export function registerInstanceCommands(compute: Command): void {
           throw new UsageError(
             `'${o.name ?? ''}' has no SSH endpoint now (state ${props.state ?? 'unknown'}); start it first`,
           );
+        if (o.vscode) {
+          const link = vscodeLink(props.connectionString);
+          if (!link) throw new UsageError(`unexpected connection string '${props.connectionString}'`);
+          process.stdout.write(`${link}\n`);
+          return;
+        }
         const child = spawn('ssh', sshArgs(props.connectionString, o.privateKeyFilePath), {
           stdio: 'inherit',
         });
@@ -64,7 +83,10 @@ export function registerInstanceCommands(compute: Command): void {
     .option('--schedule-id <id>', 'only this schedule (default: the soonest stop)')
     .action(
       action(async (o: CommonFlags & { name?: string; scheduleId?: string }) =>
-        print(await clientFor(o).computes.skipScheduledStop(o.name ?? '', o.scheduleId), o, skipColumns),
+        printResult(snakeDeep(await clientFor(o).computes.skipScheduledStop(o.name ?? '', o.scheduleId)), {
+          ...o,
+          tableColumns: skipColumns,
+        }),
       ),
     );
   withCommon(
@@ -76,7 +98,7 @@ export function registerInstanceCommands(compute: Command): void {
     .option('--disable', 'turn it off')
     .action(
       action(async (o: CommonFlags & { name?: string; disable?: boolean }) =>
-        print(await clientFor(o).computes.enableSso(o.name ?? '', o.disable !== true), o, []),
+        printResult(computeShape(await clientFor(o).computes.enableSso(o.name ?? '', o.disable !== true)), o),
       ),
     );
   const key = compute.command('ssh-key').description('Stored SSH public keys for compute instances');
@@ -96,18 +118,12 @@ export function registerInstanceCommands(compute: Command): void {
           process.stderr.write(`Private key written to ${o.privateKeyFile}; the server does not keep it.\n`);
           delete stored.privateKey;
         }
-        print(stored, o, [
-          { header: 'Name', value: (k) => k.name },
-          { header: 'Public key', value: (k) => k.publicKey },
-        ]);
+        printResult(snakeDeep(stored), { ...o, tableColumns: keyColumns });
       }),
     );
   withCommon(key.command('list').description('List stored SSH public keys')).action(
     action(async (o: CommonFlags) =>
-      print(await clientFor(o).computes.listSshKeys(), o, [
-        { header: 'Name', value: (k) => k.name },
-        { header: 'Public key', value: (k) => k.publicKey },
-      ]),
+      printResult(snakeDeep(await clientFor(o).computes.listSshKeys()), { ...o, tableColumns: keyColumns }),
     ),
   );
 }

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { formatBytes } from '../../domain/snapshots/format-bytes.js';
@@ -6,6 +6,8 @@ import { applySetOverrides } from '../../domain/jobs/set-overrides.js';
 import type { HangarClient, JobSubmission } from '../../sdk/index.js';
 import { buildFileSnapshot, buildSnapshot, type BuiltSnapshot } from '../../snapshots/snapshot-builder.js';
 import { uploadSnapshot } from '../../snapshots/snapshot-client.js';
+import { hashCacheFile } from '../../snapshots/hash-cache.js';
+import { resolveHome } from '../../config/config.js';
 import { progress, UsageError } from '../cli-context.js';
 import { yamlToComputeRequest } from '../compute-yaml.js';
 
@@ -36,6 +38,16 @@ function readYaml(file: string): Record<string, unknown> {
 
 const local = (base: string, p: string): string => (isAbsolute(p) ? p : resolve(base, p));
 
+/** Input types whose local path is uploaded as a snapshot. */
+const uploadedTypes = new Set([
+  'uri_file',
+  'uri_folder',
+  'mltable',
+  'custom_model',
+  'mlflow_model',
+  'triton_model',
+]);
+
 /** Reads the job YAML, applies --name/--set, inlines conda files, snapshots code and inputs. */
 export async function prepareJob(
   file: string,
@@ -48,6 +60,10 @@ export async function prepareJob(
   const env = spec.environment;
   if (env && typeof env === 'object' && typeof (env as Record<string, unknown>).conda_file === 'string') {
     const path = local(base, (env as Record<string, string>).conda_file ?? '');
+    if (!existsSync(path))
+      throw new UsageError(
+        `environment.conda_file: '${(env as Record<string, string>).conda_file}' does not exist (resolved to ${path})`,
+      );
     spec.environment = { ...env, conda_file: readFileSync(path, 'utf8') };
   }
   // Run-based compute (as Azure's): an inline cluster spec becomes the API's create body; the
@@ -63,21 +79,34 @@ export async function prepareJob(
     if (/^(azureml:|https?:)/.test(spec.code))
       throw new UsageError(`code: '${spec.code}' is not a local folder; Hangar uploads local code only`);
     const dir = local(base, spec.code);
-    prepared.code = { dir, built: await buildSnapshot(dir) };
+    // Named as the YAML says it, relative to the YAML's folder, not as a raw ENOENT.
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new UsageError(
+        `code: '${spec.code}' must be a folder next to the job YAML (resolved to ${dir}); ${existsSync(dir) ? 'it is a file' : 'it does not exist'}`,
+      );
+    prepared.code = {
+      dir,
+      built: await buildSnapshot(dir, { hashCacheFile: hashCacheFile(resolveHome(), dir) }),
+    };
   }
   for (const [key, input] of Object.entries((spec.inputs ?? {}) as Record<string, unknown>)) {
     const i = input as { type?: string; path?: string } | null;
-    if (!i || typeof i !== 'object' || (i.type !== 'uri_file' && i.type !== 'uri_folder') || !i.path)
-      continue;
-    if (/^(azureml:|https?:|wasbs?:|abfss?:)/.test(i.path))
-      throw new UsageError(`inputs.${key}.path: '${i.path}' is remote; only local paths are uploaded here`);
+    if (!i || typeof i !== 'object' || !uploadedTypes.has(i.type ?? '') || !i.path) continue;
+    // References (registered assets, datastores, job outputs, URLs, Azure storage) go to the server as written: it resolves or refuses them.
+    if (/^(azureml:|[a-z][a-z0-9+.-]*:\/\/)/i.test(i.path)) continue;
     const path = local(base, i.path);
+    if (!existsSync(path))
+      throw new UsageError(
+        `inputs.${key}.path: '${i.path}' does not exist (resolved to ${path}, relative to the job YAML)`,
+      );
     const isDir = statSync(path).isDirectory();
     if (i.type === 'uri_file' && isDir)
       throw new UsageError(`inputs.${key}: uri_file path ${path} is a folder`);
     prepared.inputs.push({
       name: key,
-      built: isDir ? await buildSnapshot(path) : await buildFileSnapshot(path),
+      built: isDir
+        ? await buildSnapshot(path, { hashCacheFile: hashCacheFile(resolveHome(), path) })
+        : await buildFileSnapshot(path),
     });
   }
   return prepared;

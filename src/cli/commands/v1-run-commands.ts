@@ -73,6 +73,10 @@ export function v1Options(cmd: Command, output = true): Command {
     )
     .option('-g, --resource-group <name>', 'accepted for v1 scripts; Hangar has no resource groups')
     .option('--subscription-id <id>', 'accepted for v1 scripts; Hangar has no subscriptions')
+    .option('--subscription <id>', 'accepted as az takes it; Hangar has no subscriptions')
+    .option('--debug', 'accepted as az takes it')
+    .option('--verbose', 'accepted as az takes it')
+    .option('--only-show-errors', 'accepted as az takes it')
     .option(
       '--path <folder>',
       'project folder whose .azureml/config.json (`hangar folder attach`) gives the defaults',
@@ -80,8 +84,8 @@ export function v1Options(cmd: Command, output = true): Command {
     );
   if (output)
     cmd
-      .option('-o, --output <format>', 'json | yaml | table | tsv | none', 'json')
-      .option('--query <expression>', 'JMESPath subset: fields, [N], [] projections');
+      .option('-o, --output <format>', 'json | jsonc | yaml | yamlc | table | tsv | none', 'json')
+      .option('--query <jmespath>', 'JMESPath query over the output');
   return cmd;
 }
 

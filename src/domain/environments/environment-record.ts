@@ -14,4 +14,11 @@ export interface EnvironmentRecord {
   /** What a node builds or uses to run jobs in this environment. */
   definition: EnvironmentDefinition;
   createdAt: string;
+  /** Archived versions are not picked by `latest` but stay usable by explicit version. */
+  archived?: boolean;
+  /** sha256 of the spec (image, conda file, build context): an identical spec registered again reuses its version. */
+  specHash?: string;
+  /** A Docker build context (`build.path`, `build.dockerfile_path`) as given, when the environment is built. */
+  build?: { path: string; dockerfilePath?: string };
+  modifiedAt?: string;
 }

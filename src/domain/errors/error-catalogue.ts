@@ -42,6 +42,11 @@ export const errorCatalogue = {
     description:
       'A resource with that name already exists (compute names are unique per location across all workspaces).',
   },
+  AssetVersionExists: {
+    status: 409,
+    description:
+      'An asset version (data, model, component, environment) exists with different content; versions are immutable: the message names name:version; give a new version or omit it to take the next.',
+  },
   ScopeLocked: {
     status: 409,
     description:

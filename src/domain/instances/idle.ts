@@ -1,6 +1,6 @@
 import type { InstanceReport } from './instance.js';
 
-/** What keeps an instance from being idle, in plain words ("1 Jupyter kernel", "SSH session from 10.0.0.5"). */
+/** What keeps an instance from being idle, in plain words ("1 Jupyter kernel", "SSH/VS Code connection from 10.0.0.5"). */
 export function busyReasons(report: InstanceReport | undefined, runningJobs: number): string[] {
   const reasons: string[] = [];
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -8,7 +8,7 @@ export function busyReasons(report: InstanceReport | undefined, runningJobs: num
   if (!report) return reasons;
   if (report.jupyterKernels > 0) reasons.push(plural(report.jupyterKernels, 'Jupyter kernel'));
   if (report.terminals > 0) reasons.push(plural(report.terminals, 'terminal session'));
-  for (const s of report.ssh?.sessions ?? []) reasons.push(`SSH session from ${s.from}`);
+  for (const s of report.ssh?.sessions ?? []) reasons.push(`SSH/VS Code connection from ${s.from}`);
   // A running custom application means the instance is never idle (seed rule).
   for (const app of report.apps.filter((a) => a.kind === 'custom' && a.running))
     reasons.push(`custom application '${app.name}' running`);
@@ -70,4 +70,44 @@ export function idleClockReset(
   const counted = resetAt && resetAt > idleSince ? resetAt : idleSince;
   const idleForS = (now.getTime() - new Date(counted).getTime()) / 1000;
   return newLimitSeconds < idleForS ? now.toISOString() : undefined;
+}
+
+/** Utilisation that counts as activity (dstack's utilisation policy); absent thresholds: none does. */
+export interface UtilisationPolicy {
+  cpuPercent?: number;
+  gpuPercent?: number;
+}
+
+/**
+ * Busy reasons from a node's recent system metrics (CpuUtilizationPercentage, GpuUtilization/<index>):
+ * the mean over the window at or above a threshold keeps the instance busy, saying which signal did.
+ */
+export function utilisationReasons(
+  recent: readonly { key: string; value: number }[],
+  policy: UtilisationPolicy,
+): string[] {
+  const means = new Map<string, { sum: number; n: number }>();
+  for (const p of recent) {
+    const m = means.get(p.key) ?? { sum: 0, n: 0 };
+    m.sum += p.value;
+    m.n += 1;
+    means.set(p.key, m);
+  }
+  const reasons: string[] = [];
+  const mean = (key: string): number | undefined => {
+    const m = means.get(key);
+    return m ? m.sum / m.n : undefined;
+  };
+  const cpu = mean('CpuUtilizationPercentage');
+  if (policy.cpuPercent !== undefined && cpu !== undefined && cpu >= policy.cpuPercent)
+    reasons.push(`CPU at ${Math.round(cpu)}% (activity threshold ${policy.cpuPercent}%)`);
+  if (policy.gpuPercent !== undefined)
+    for (const key of [...means.keys()].filter((k) => k.startsWith('GpuUtilization/')).sort()) {
+      const gpu = mean(key) ?? 0;
+      if (gpu >= policy.gpuPercent)
+        reasons.push(
+          `GPU ${key.slice('GpuUtilization/'.length)} at ${Math.round(gpu)}% (activity threshold ${policy.gpuPercent}%)`,
+        );
+    }
+  return reasons;
 }

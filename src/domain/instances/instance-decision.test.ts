@@ -36,7 +36,7 @@ describe('busy reasons', () => {
       '1 running job',
       '1 Jupyter kernel',
       '2 terminal sessions',
-      'SSH session from 10.0.0.5',
+      'SSH/VS Code connection from 10.0.0.5',
       "custom application 'rstudio' running",
     ]);
     expect(busyReasons(report(), 0)).toEqual([]);
@@ -72,13 +72,13 @@ describe('idle shutdown', () => {
       base({
         idleLimitSeconds: 900,
         idleSince: '2026-01-01T00:00:00Z',
-        busy: ['1 Jupyter kernel', 'SSH session from 10.0.0.5'],
+        busy: ['1 Jupyter kernel', 'SSH/VS Code connection from 10.0.0.5'],
       }),
       new Date('2026-11-23T00:00:00Z'),
       notice,
     );
     expect(d.power).toBeUndefined();
-    expect(d.observed.activity).toBe('busy: 1 Jupyter kernel, SSH session from 10.0.0.5');
+    expect(d.observed.activity).toBe('busy: 1 Jupyter kernel, SSH/VS Code connection from 10.0.0.5');
     expect(d.observed.idleSince).toBeUndefined();
   });
 

@@ -37,12 +37,15 @@ export function renderCommand(
   command: string,
   inputs: Record<string, JobInput>,
   outputs: Record<string, unknown>,
+  /** Resolved inputs: where the agent places each (or a `direct` input's URI), overriding the spec's path. */
+  placed: Record<string, string> = {},
 ): string {
   const valueOf = (kind: string, name: string, strict: boolean): string | undefined => {
     if (kind === 'outputs') {
       if (name in outputs) return outputPlacement(name);
     } else if (kind === 'inputs') {
       const input = inputs[name];
+      if (input !== undefined && Object.hasOwn(placed, name)) return placed[name];
       if (input !== undefined) {
         const literal = literalValue(input);
         if (literal !== undefined) return String(literal);

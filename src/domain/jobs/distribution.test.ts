@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HangarError } from '../errors/hangar-error.js';
-import {
-  distributionEnv,
-  nodeCommand,
-  parseDistribution,
-  processEnv,
-  rendezvousPort,
-} from './distribution.js';
+import { distributionEnv, parseDistribution, processEnv, rendezvousPort } from './distribution.js';
 
 describe('distribution', () => {
   it('names an unknown key inside distribution, with the fields the type has', () => {
@@ -55,7 +49,7 @@ describe('distribution', () => {
       NODE_RANK: '1',
       AZ_BATCH_HOST_LIST: 'h0,h1',
     });
-    expect(processEnv({ type: 'pytorch', processCountPerInstance: 2 }, 1, 1)).toEqual({
+    expect(processEnv({ type: 'pytorch', processCountPerInstance: 2 }, 1, 1, ['h0', 'h1'], 'job-a')).toEqual({
       RANK: '3',
       LOCAL_RANK: '1',
       LOCAL_WORLD_SIZE: '2',
@@ -63,12 +57,14 @@ describe('distribution', () => {
     expect(
       distributionEnv({ type: 'mpi', processCountPerInstance: 1 }, 'job-a', 0, ['h0', 'h1']),
     ).toMatchObject({ OMPI_COMM_WORLD_SIZE: '2', PMI_SIZE: '2' });
-    expect(processEnv({ type: 'mpi', processCountPerInstance: 1 }, 1, 0)).toMatchObject({
+    expect(
+      processEnv({ type: 'mpi', processCountPerInstance: 1 }, 1, 0, ['h0', 'h1'], 'job-a'),
+    ).toMatchObject({
       OMPI_COMM_WORLD_RANK: '1',
       PMI_RANK: '1',
     });
     const tf = JSON.parse(
-      distributionEnv({ type: 'tensorflow', workerCount: 2 }, 'job-a', 1, ['h0', 'h1']).TF_CONFIG ?? '{}',
+      processEnv({ type: 'tensorflow', workerCount: 2 }, 1, 0, ['h0', 'h1'], 'job-a').TF_CONFIG ?? '{}',
     );
     expect(tf).toEqual({
       cluster: { worker: [`h0:${port + 1}`, `h1:${port + 2}`] },
@@ -76,14 +72,14 @@ describe('distribution', () => {
     });
   });
 
-  it('runs the command itself for one process per node, a fail-fast launcher otherwise', () => {
-    expect(nodeCommand({ type: 'pytorch', processCountPerInstance: 1 }, 'python t.py')).toEqual({
-      command: 'python t.py',
-      env: {},
+  it('spreads TensorFlow workers over the nodes, one TF_CONFIG index per worker', () => {
+    const port = rendezvousPort('job-b');
+    const tf = JSON.parse(
+      processEnv({ type: 'tensorflow', workerCount: 2 }, 0, 1, ['h0'], 'job-b').TF_CONFIG ?? '{}',
+    );
+    expect(tf).toEqual({
+      cluster: { worker: [`h0:${port + 1}`, `h0:${port + 2}`] },
+      task: { type: 'worker', index: 1 },
     });
-    const many = nodeCommand({ type: 'pytorch', processCountPerInstance: 3 }, 'python t.py');
-    expect(many.env).toEqual({ HANGAR_USER_COMMAND: 'python t.py' });
-    expect(many.command).toContain('P=3');
-    expect(many.command).toContain('kill -0');
   });
 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { HangarError } from '../errors/hangar-error.js';
 import type { Distribution } from './job-record.js';
 
@@ -49,13 +48,23 @@ export function parseDistribution(
 
 /** A port for the job's rendezvous, the same on every rank (derived from its name). */
 export function rendezvousPort(jobName: string): number {
-  return 20_000 + (createHash('sha256').update(jobName).digest().readUInt16BE(0) % 10_000);
+  // FNV-1a: any stable spread will do, and it keeps this module browser-safe (the studio imports it).
+  let h = 0x811c9dc5;
+  for (let i = 0; i < jobName.length; i++) h = Math.imul(h ^ jobName.charCodeAt(i), 0x01000193) >>> 0;
+  return 20_000 + (h % 10_000);
+}
+
+/** How many processes each of `nodes` nodes starts: process_count_per_instance, or TensorFlow's workers spread over the nodes. */
+export function processesPerNode(d: Distribution, nodes: number): number {
+  return d.type === 'tensorflow'
+    ? Math.max(1, Math.ceil(d.workerCount / Math.max(1, nodes)))
+    : d.processCountPerInstance;
 }
 
 /**
- * The variables one node of a multi-node job gets, as Azure ML sets them: PyTorch's
- * MASTER_ADDR/PORT, WORLD_SIZE, NODE_RANK (RANK/LOCAL_RANK per process), MPI's OMPI_* / PMI_* and
- * host list, TensorFlow's TF_CONFIG. `hosts` are the nodes' addresses in rank order.
+ * The variables every process of node `rank` gets, as Azure ML sets them: PyTorch's
+ * MASTER_ADDR/PORT, WORLD_SIZE, NODE_RANK, MPI's OMPI_COMM_WORLD_SIZE / PMI_SIZE and the
+ * AZ_BATCH_* host list and master node. `hosts` are the nodes' addresses in rank order.
  */
 export function distributionEnv(
   d: Distribution,
@@ -64,13 +73,15 @@ export function distributionEnv(
   hosts: readonly string[],
 ): Record<string, string> {
   const port = rendezvousPort(jobName);
-  const perNode = d.type === 'tensorflow' ? 1 : d.processCountPerInstance;
+  const perNode = processesPerNode(d, hosts.length);
   const base: Record<string, string> = {
     HANGAR_NODE_RANK: String(rank),
     HANGAR_NODE_COUNT: String(hosts.length),
     HANGAR_PROCESSES_PER_NODE: String(perNode),
+    AZUREML_NODE_COUNT: String(hosts.length),
     AZ_BATCH_HOST_LIST: hosts.join(','),
     AZ_BATCHAI_MPI_MASTER_NODE: hosts[0] ?? '',
+    AZ_BATCH_MASTER_NODE: `${hosts[0] ?? ''}:${port}`,
     MASTER_ADDR: hosts[0] ?? '',
     MASTER_PORT: String(port),
     WORLD_SIZE: String(hosts.length * perNode),
@@ -82,61 +93,41 @@ export function distributionEnv(
       OMPI_COMM_WORLD_LOCAL_SIZE: String(perNode),
       PMI_SIZE: base.WORLD_SIZE,
     });
-  if (d.type === 'tensorflow') {
-    const workers = hosts.map((h, i) => `${h}:${port + 1 + i}`);
-    base.TF_CONFIG = JSON.stringify({ cluster: { worker: workers }, task: { type: 'worker', index: rank } });
-  }
   return base;
 }
 
 /**
- * The per-process variables: set by the node's launcher for local rank `localRank`
- * (RANK = NODE_RANK × processes per node + LOCAL_RANK).
+ * The variables of the process of local rank `localRank` on node `nodeRank`
+ * (RANK = NODE_RANK × processes per node + LOCAL_RANK); TensorFlow's TF_CONFIG names every
+ * worker (host:port, one port per worker) and this one's index.
  */
-export function processEnv(d: Distribution, nodeRank: number, localRank: number): Record<string, string> {
-  const perNode = d.type === 'tensorflow' ? 1 : d.processCountPerInstance;
-  const rank = String(nodeRank * perNode + localRank);
+export function processEnv(
+  d: Distribution,
+  nodeRank: number,
+  localRank: number,
+  hosts: readonly string[],
+  jobName: string,
+): Record<string, string> {
+  const perNode = processesPerNode(d, hosts.length);
+  const rank = nodeRank * perNode + localRank;
   const env: Record<string, string> = {
-    RANK: rank,
+    RANK: String(rank),
     LOCAL_RANK: String(localRank),
     LOCAL_WORLD_SIZE: String(perNode),
   };
   if (d.type === 'mpi')
     Object.assign(env, {
-      OMPI_COMM_WORLD_RANK: rank,
+      OMPI_COMM_WORLD_RANK: String(rank),
       OMPI_COMM_WORLD_LOCAL_RANK: String(localRank),
-      PMI_RANK: rank,
+      OMPI_COMM_WORLD_NODE_RANK: String(nodeRank),
+      PMI_RANK: String(rank),
     });
+  if (d.type === 'tensorflow') {
+    const port = rendezvousPort(jobName);
+    const workers = hosts.flatMap((h, n) =>
+      Array.from({ length: perNode }, (_, l) => `${h}:${port + 1 + n * perNode + l}`),
+    );
+    env.TF_CONFIG = JSON.stringify({ cluster: { worker: workers }, task: { type: 'worker', index: rank } });
+  }
   return env;
-}
-
-/**
- * The command a node of a multi-node job runs: the user's command itself for one process per
- * node, else a launcher starting that many copies with their RANK/LOCAL_RANK that stops them all
- * as soon as one fails (the user's command travels in HANGAR_USER_COMMAND, unquoted).
- */
-export function nodeCommand(
-  d: Distribution,
-  userCommand: string,
-): { command: string; env: Record<string, string> } {
-  const perNode = d.type === 'tensorflow' ? 1 : d.processCountPerInstance;
-  if (perNode === 1) return { command: userCommand, env: {} };
-  const mpi = d.type === 'mpi' ? ' OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_LOCAL_RANK=$lr PMI_RANK=$r' : '';
-  // Polls rather than `wait -n`, whose 127 for "no child left" cannot be told from a real exit 127.
-  const launcher = [
-    `P=${perNode}; pids=()`,
-    `for ((lr=0; lr<P; lr++)); do r=$((NODE_RANK*P+lr)); (export LOCAL_RANK=$lr RANK=$r LOCAL_WORLD_SIZE=$P${mpi}; exec /bin/bash -c "$HANGAR_USER_COMMAND") & pids+=($!); done`,
-    'status=0; left=$P',
-    'while [ $left -gt 0 ]; do',
-    '  for i in "${!pids[@]}"; do',
-    '    p=${pids[$i]}',
-    '    if [ -z "$p" ] || kill -0 "$p" 2>/dev/null; then continue; fi',
-    '    wait "$p"; s=$?; pids[$i]=""; left=$((left-1))',
-    '    if [ $s -ne 0 ] && [ $status -eq 0 ]; then status=$s; kill ${pids[@]} 2>/dev/null; fi',
-    '  done',
-    '  [ $left -gt 0 ] && sleep 0.05',
-    'done',
-    'exit $status',
-  ].join('\n');
-  return { command: launcher, env: { HANGAR_USER_COMMAND: userCommand } };
 }

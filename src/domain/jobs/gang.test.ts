@@ -52,7 +52,7 @@ describe('reflectGang', () => {
     expect(ended).toMatchObject({
       status: 'Failed',
       exitCode: 7,
-      error: { message: 'rank 1 failed: exit code 7; the other ranks were stopped' },
+      error: { message: 'node rank 1 failed: exit code 7; the other ranks were stopped' },
     });
     expect(reflectGang(parent, [rank(0, { status: 'Running' }), undefined], now)?.status).toBe('Failed');
   });

@@ -24,7 +24,7 @@ export function reflectGang(
   const failed = present.find((r) => r.status === 'Failed') ?? present.find((r) => r.status === 'Canceled');
   if (present.length < ranks.length || (failed && ended.length === present.length)) {
     const which = failed
-      ? `rank ${failed.gang?.rank ?? '?'} ${failed.status === 'Failed' ? 'failed' : 'was canceled'}: ${failed.error?.message ?? failed.reason ?? ''}`
+      ? `node rank ${failed.gang?.rank ?? '?'} ${failed.status === 'Failed' ? 'failed' : 'was canceled'}: ${failed.error?.message ?? failed.reason ?? ''}`
       : 'a rank is missing';
     const state: JobState =
       parent.cancelRequested || (failed?.status === 'Canceled' && !present.some((r) => r.status === 'Failed'))

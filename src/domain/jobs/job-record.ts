@@ -1,4 +1,4 @@
-import type { EnvironmentDefinition } from '../nodes/agent-protocol.js';
+import type { EnvironmentDefinition, JobInputDelivery } from '../nodes/agent-protocol.js';
 
 /**
  * Status of a job (Azure ML's JobStatus values that Hangar uses).
@@ -75,12 +75,24 @@ export interface JobRunSpec {
   environmentName?: string;
   env: Record<string, string>;
   snapshotId?: string;
-  inputs: { name: string; snapshotId: string; path: string }[];
+  inputs: JobInputDelivery[];
   /** Output folders (relative to the code folder) created before the command runs. */
   outputDirs?: string[];
+  /** Outputs with a `name`: registered as a data or model version when the job completes. */
+  registerOutputs?: OutputToRegister[];
   timeoutSeconds?: number;
   instanceCount: number;
   maxAttempts: number;
+}
+
+/** A job output registered as a data or model version at the end of a successful job. */
+export interface OutputToRegister {
+  output: string;
+  assetKind: 'data' | 'model';
+  name: string;
+  version?: string;
+  type: 'uri_file' | 'uri_folder' | 'mltable' | 'custom_model' | 'mlflow_model' | 'triton_model';
+  description?: string;
 }
 
 /** What the store keeps for one job. */
@@ -120,6 +132,10 @@ export interface JobRecord {
   /** The checkpoint folder as the last attempt left it; the next attempt starts from it. */
   checkpointSnapshotId?: string;
   outputsSnapshotId?: string;
+  /** Archived (az ml job archive): left out of job lists unless they ask for archived jobs. */
+  archived?: boolean;
+  /** Lineage: the asset versions (`azureml:<name>:<version>`) its inputs read and its outputs became, by input/output name. */
+  assets?: { inputs: Record<string, string>; outputs: Record<string, string> };
   createdAt: string;
   startTime?: string;
   endTime?: string;

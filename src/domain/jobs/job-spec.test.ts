@@ -48,4 +48,27 @@ describe('job spec', () => {
       'train --out outputs/model',
     );
   });
+
+  it('refuses every job service naming it, never accepting and dropping one', () => {
+    const refusal = (services: unknown): HangarError => {
+      try {
+        parseJobSpec({ command: 'x', services });
+      } catch (err) {
+        return err as HangarError;
+      }
+      throw new Error('accepted');
+    };
+    for (const type of ['jupyter_lab', 'vs_code', 'tensor_board', 'ssh']) {
+      const e = refusal({ mine: { type } });
+      expect(e.code).toBe('NotImplemented');
+      expect(e.target).toBe('services.mine');
+      expect(e.message).toContain(`services.mine: `);
+      expect(e.message).toContain(`(type: ${type})`);
+    }
+    const bad = refusal({ nb: { type: 'notebook' } });
+    expect(bad.code).toBe('ValidationFailed');
+    expect(bad.target).toBe('services.nb.type');
+    expect(bad.message).toContain('jupyter_lab, vs_code, tensor_board, ssh; got "notebook"');
+    expect(parseJobSpec({ command: 'x', services: {} }).command).toBe('x');
+  });
 });

@@ -1,16 +1,22 @@
 import { z } from 'zod';
 import { HangarError, throwIfProblems } from '../errors/hangar-error.js';
 import { zodProblems } from '../errors/zod-problems.js';
+import { fileInputTypes } from './job-inputs.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
-/** A file or folder input (local path here; uploaded at submit). */
+/**
+ * A file, folder or model input: a local path (uploaded at submit), `azureml:<name>:<version>`,
+ * `azureml:<name>@latest`, `azureml://datastores/…/paths/…`, `azureml://jobs/…/outputs/…` or an
+ * https:// file; `mode` says how the job reads it (see job-inputs.ts).
+ */
 const uriInput = z.strictObject({
-  type: z.enum(['uri_file', 'uri_folder']),
+  type: z.enum(fileInputTypes),
   path: z.string().min(1),
   mode: z.enum(['ro_mount', 'rw_mount', 'download', 'direct']).optional(),
   description: z.string().optional(),
+  optional: z.boolean().optional(),
 });
 /** A typed literal input, as az ml writes `{type: integer, default: 3}`. */
 const typedLiteral = z.strictObject({
@@ -23,9 +29,17 @@ const typedLiteral = z.strictObject({
 const inputSchema = z.union([scalar, uriInput, typedLiteral]);
 
 const outputObject = z.strictObject({
-  type: z.enum(['uri_folder', 'uri_file', 'mlflow_model', 'custom_model']).default('uri_folder'),
+  type: z
+    .enum(['uri_folder', 'uri_file', 'mltable', 'mlflow_model', 'custom_model', 'triton_model'])
+    .default('uri_folder'),
   mode: z.enum(['rw_mount', 'upload', 'direct']).optional(),
   path: z.string().optional(),
+  /** With `name`, the output is registered as a data (uri_*, mltable) or model (*_model) version when the job completes. */
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'asset names are letters, digits, ., _ and -')
+    .optional(),
+  version: z.union([z.string(), z.number()]).transform(String).optional(),
   description: z.string().optional(),
 });
 /** An output; a bare `model:` (null) is, as in az ml, a default uri_folder output. */
@@ -133,6 +147,7 @@ export function parseJobSpec(raw: unknown): JobSpec {
   const r = jobSpecSchema.safeParse(raw);
   if (!r.success) throwIfProblems(zodProblems(r.error, raw));
   const spec = r.data as JobSpec;
+  refuseServices(spec.services);
   if (spec.code?.startsWith('azureml:'))
     throw new HangarError(
       'ValidationFailed',
@@ -140,6 +155,36 @@ export function parseJobSpec(raw: unknown): JobSpec {
       'code',
     );
   return spec;
+}
+
+/** az ml's interactive job services, and why a job node of Hangar cannot offer each yet. */
+const jobServiceTypes: Readonly<Record<string, string>> = {
+  jupyter_lab: 'JupyterLab',
+  vs_code: 'VS Code',
+  tensor_board: 'TensorBoard',
+  ssh: 'SSH',
+};
+
+/**
+ * `services:` of a command job: every entry is refused naming it (services.<name>), never
+ * accepted and dropped. Job nodes run no app gateway nor SSH server (compute instances do), so an
+ * interactive service of a running job would have nowhere to live.
+ */
+function refuseServices(services: Record<string, unknown> | undefined): void {
+  for (const [name, raw] of Object.entries(services ?? {})) {
+    const type = raw !== null && typeof raw === 'object' ? (raw as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string' || !Object.hasOwn(jobServiceTypes, type))
+      throw new HangarError(
+        'ValidationFailed',
+        `services.${name}.type: must be one of ${Object.keys(jobServiceTypes).join(', ')}; got ${JSON.stringify(type ?? null)}`,
+        `services.${name}.type`,
+      );
+    throw new HangarError(
+      'NotImplemented',
+      `services.${name}: a ${jobServiceTypes[type]} service (type: ${type}) on a command job is not supported by Hangar yet: job nodes run no app gateway or SSH server (compute instances do: SSH with hangar compute connect-ssh, JupyterLab in the studio); submit the job without services.`,
+      `services.${name}`,
+    );
+  }
 }
 
 /** The literal value of an input (typed literals give value ?? default). */

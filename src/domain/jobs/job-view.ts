@@ -1,4 +1,5 @@
 import { currentAttempt, queuePriority, type JobRecord } from './job-record.js';
+import { logFilesOf } from './process-plan.js';
 
 /** A job as the API returns it (Azure ML's JobBase shape, with Hangar's additions). */
 export interface JobResource {
@@ -25,6 +26,10 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     experimentName: job.experimentName,
     description: spec.description,
     tags: spec.tags ?? {},
+    // The job's own string properties (az ml's `properties`), beside Azure's isArchived and parent.
+    properties: spec.properties ?? {},
+    isArchived: job.archived === true,
+    parentJobName: job.gang?.parent,
     computeId: job.computeName,
     command: spec.command,
     renderedCommand: job.run.command,
@@ -36,6 +41,8 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     resources: { instance_count: job.run.instanceCount },
     codeId: job.run.snapshotId,
     outputsSnapshotId: job.outputsSnapshotId,
+    /** The asset versions its inputs read and its outputs became (`azureml:<name>:<version>` by input/output name). */
+    lineage: job.assets,
     exitCode: job.exitCode,
     error: job.error,
     startTime: job.startTime,
@@ -44,6 +51,8 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     node: attempt?.nodeId,
     attempts: job.attempts,
     maxAttempts: job.run.maxAttempts,
+    // Every log file the job has (a distributed job's per process too), for `job show` and `job download --all`.
+    logFiles: logFilesOf(job),
     mlflow: { trackingUri: mlflowTrackingUri, runId: job.name },
   };
   for (const key of Object.keys(properties)) if (properties[key] === undefined) delete properties[key];

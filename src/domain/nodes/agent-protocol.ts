@@ -10,7 +10,8 @@
  */
 
 import { z } from 'zod';
-import { instanceConfigSchema, instanceReportSchema } from '../instances/instance.js';
+import { instanceConfigSchema, instanceReportSchema, sshSessionSchema } from '../instances/instance.js';
+import { systemSampleSchema } from './system-metrics.js';
 
 /** What the agent finds on its machine. */
 export const nodeCapacitySchema = z.object({
@@ -59,6 +60,8 @@ export const registerResponseSchema = z.object({
   heartbeatIntervalMs: z.number(),
   /** Seconds a lease call may wait for work (long poll). */
   leaseWaitSeconds: z.number(),
+  /** Seconds between utilisation samples (absent: the agent's default). */
+  sampleIntervalSeconds: z.number().positive().optional(),
 });
 export type RegisterResponse = z.infer<typeof registerResponseSchema>;
 
@@ -67,6 +70,10 @@ export const heartbeatRequestSchema = z.object({
   running: z.array(runningAttemptSchema),
   /** Compute-instance nodes: setup, SSH, apps and activity. */
   instance: instanceReportSchema.optional(),
+  /** Cluster nodes with SSH on: the node's SSH server port and its open connections. */
+  ssh: z.object({ port: z.number().int(), sessions: z.array(sshSessionSchema) }).optional(),
+  /** Utilisation samples of the node and its jobs taken since the last heartbeat (oldest first). */
+  samples: z.array(systemSampleSchema).max(120).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
@@ -86,6 +93,14 @@ export const heartbeatResponseSchema = z.object({
   shutdown: z.boolean(),
   /** Compute-instance nodes: what the instance should run (SSH keys, setup scripts, custom apps). */
   instance: instanceConfigSchema.optional(),
+  /** Cluster nodes created with SSH on: the admin user, keys and password (a salted scrypt, hex) its SSH server lets in. */
+  ssh: z
+    .object({
+      user: z.string(),
+      authorizedKeys: z.array(z.string()),
+      password: z.object({ salt: z.string(), scrypt: z.string() }).optional(),
+    })
+    .optional(),
 });
 export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
 
@@ -98,6 +113,23 @@ export const environmentDefinitionSchema = z.discriminatedUnion('kind', [
 ]);
 export type EnvironmentDefinition = z.infer<typeof environmentDefinitionSchema>;
 
+/**
+ * One file or folder input of an attempt. Its bytes are in exactly one place: a stored snapshot
+ * (`snapshotId`), a datastore folder or file on the node itself (`hostPath`), or an http(s) file
+ * (`url`, downloaded and cached on the node by URL and validator). `mode`: `download` copies
+ * (the default), `ro_mount` binds it read-only into the job's sandbox (no copy; a snapshot is
+ * materialized once per node), `rw_mount` binds a datastore folder writable.
+ */
+export const jobInputSchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  snapshotId: z.string().optional(),
+  hostPath: z.string().optional(),
+  url: z.string().optional(),
+  mode: z.enum(['download', 'ro_mount', 'rw_mount']).optional(),
+});
+export type JobInputDelivery = z.infer<typeof jobInputSchema>;
+
 /** One job attempt handed to a node. */
 export const jobAssignmentSchema = z.object({
   jobId: z.string(),
@@ -106,8 +138,8 @@ export const jobAssignmentSchema = z.object({
   command: z.string(),
   /** Snapshot to materialize as the working directory (absent: an empty folder). */
   snapshotId: z.string().optional(),
-  /** Input files/folders to fetch: name → snapshot id holding them, and the relative path to place them at. */
-  inputs: z.array(z.object({ name: z.string(), snapshotId: z.string(), path: z.string() })),
+  /** Input files/folders: where each is placed (relative path), where its bytes are, and how it is delivered. */
+  inputs: z.array(jobInputSchema),
   /** Output folders to create, relative to the code folder, before the command runs (`${{outputs.x}}`). */
   outputDirs: z.array(z.string()).optional(),
   environment: environmentDefinitionSchema,
@@ -118,6 +150,11 @@ export const jobAssignmentSchema = z.object({
   graceSeconds: z.number(),
   /** The job's checkpoint folder as left by its last attempt (HANGAR_CHECKPOINT_DIR starts from it). */
   checkpointSnapshotId: z.string().optional(),
+  /**
+   * A distributed job's ranked processes on this node (the command is then their launcher): each
+   * one's global rank and the log the agent ships its output as (user_logs/std_log_process_<rank>.txt).
+   */
+  processes: z.array(z.object({ rank: z.number().int().min(0), log: z.string() })).optional(),
 });
 export type JobAssignment = z.infer<typeof jobAssignmentSchema>;
 
@@ -161,14 +198,23 @@ export type AttemptStatusAck = z.infer<typeof attemptStatusAckSchema>;
 /** The log files of an attempt: the job's stdout+stderr, and the agent's own (setup, env build). */
 export const logFileNames = ['user_logs/std_log.txt', 'system_logs/agent.txt'] as const;
 
+/** A log file name: one of logFileNames, or a distributed job's `user_logs/std_log_process_<rank>.txt`. */
+export const logFileSchema = z
+  .string()
+  .refine(
+    (f) =>
+      (logFileNames as readonly string[]).includes(f) || /^user_logs\/std_log_process_\d{1,6}\.txt$/.test(f),
+    'one of user_logs/std_log.txt, user_logs/std_log_process_<rank>.txt, system_logs/agent.txt',
+  );
+
 /**
  * POST /api/agent/jobs/{jobId}/logs — a chunk of one log file. `offset` is the byte offset of
  * `data` in the file, so a retried upload is stored exactly once (overlaps are trimmed, gaps refused).
  */
 export const logChunkSchema = z.object({
   attempt: z.number().int().min(1),
-  /** user_logs/std_log.txt (the job's stdout+stderr) or system_logs/agent.txt (setup, env build). */
-  file: z.enum(logFileNames),
+  /** user_logs/std_log.txt (the job's stdout+stderr), std_log_process_<rank>.txt (one process's) or system_logs/agent.txt (setup, env build). */
+  file: logFileSchema,
   offset: z.number().int().min(0),
   /** The bytes, base64-encoded (so a chunk may end inside a UTF-8 character). */
   data: z.string(),
@@ -178,7 +224,7 @@ export type LogChunk = z.infer<typeof logChunkSchema>;
 /** GET /api/agent/jobs/{jobId}/logs — query: which log file of which attempt. */
 export const logLengthQuerySchema = z.object({
   attempt: z.coerce.number().int().min(1).describe('Attempt number'),
-  file: z.enum(logFileNames).describe('Log file'),
+  file: logFileSchema.describe('Log file'),
 });
 export type LogLengthQuery = z.infer<typeof logLengthQuerySchema>;
 

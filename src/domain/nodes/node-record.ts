@@ -1,5 +1,5 @@
 import type { NodeCapacity } from './agent-protocol.js';
-import type { InstanceReport } from '../instances/instance.js';
+import type { InstanceReport, SshSession } from '../instances/instance.js';
 
 /**
  * Lifecycle of a node (Azure's NodeState values, lower-case as Azure writes them).
@@ -44,6 +44,8 @@ export interface NodeRecord {
   idleSince?: string;
   /** Compute-instance nodes: setup, SSH, apps and activity as last reported. */
   instance?: InstanceReport;
+  /** Cluster nodes with SSH on: the SSH server's port and open connections as last reported. */
+  ssh?: { port: number; sessions: SshSession[] };
   /** Why it is leaving / unusable / preempted. */
   reason?: string;
   version: number;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -9,10 +9,18 @@ import {
   writeFileSync,
   closeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
-import { fromSystemError } from '../provider-errors.js';
+import { fromSystemError, ProviderError } from '../provider-errors.js';
+import {
+  gpuInventoryArgs,
+  grantGpus,
+  parseGpuInventory,
+  parseGpuList,
+  type GpuDevice,
+  type GpuHolding,
+} from '../../domain/nodes/gpu-assignment.js';
 
 /** Where the built CLI lives, so the provider can start `hangar agent` with the same code. */
 const cliMain = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
@@ -75,8 +83,67 @@ export class LocalProvider implements Provider {
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {
     const existing = await this.describe(req.nodeId, signal);
     if (existing.state === 'running') return existing;
+    // One grant at a time: two nodes started together must not both take the same free GPU.
+    const run = this.starting.then(() => this.startWithGpus(req));
+    this.starting = run.catch(() => undefined);
+    return run;
+  }
+
+  private starting: Promise<unknown> = Promise.resolve();
+
+  /** The host's GPUs (nvidia-smi on the agents' PATH); none without nvidia-smi. */
+  private hostGpus(): GpuDevice[] {
+    const smi = (this.env.PATH ?? '')
+      .split(delimiter)
+      .map((d) => join(d, 'nvidia-smi'))
+      .find((f) => existsSync(f));
+    if (!smi) return [];
     try {
-      return await this.start(req);
+      return parseGpuInventory(execFileSync(smi, gpuInventoryArgs, { encoding: 'utf8', timeout: 10_000 }));
+    } catch {
+      return [];
+    }
+  }
+
+  /** GPUs held by this host's running nodes (each node's `gpus` file, written when it was started). */
+  private gpuHoldings(): GpuHolding[] {
+    if (!existsSync(this.nodesDir)) return [];
+    return readdirSync(this.nodesDir).flatMap((nodeId) => {
+      const file = join(this.dir(nodeId), 'gpus');
+      const pid = this.pid(nodeId);
+      if (!existsSync(file) || pid === undefined || !alive(pid, nodeId)) return [];
+      try {
+        return [{ nodeId, indices: parseGpuList(readFileSync(file, 'utf8')) }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /**
+   * Starts the agent with its share of the host's GPUs (`--gpus`): a size with GPUs gets its own,
+   * a size without gets none of them; a size the host cannot serve now is refused with the reason.
+   */
+  private async startWithGpus(req: NodeProvisionRequest): Promise<ProviderNode> {
+    const host = this.hostGpus();
+    const wanted = req.gpus ?? 0;
+    let gpuArgs: string[] = [];
+    if (host.length > 0 || wanted > 0) {
+      const grant = grantGpus({
+        host,
+        held: this.gpuHoldings(),
+        wanted,
+        ...(req.vmSize ? { sizeName: req.vmSize } : {}),
+      });
+      if (grant.kind === 'refuse')
+        throw new ProviderError(grant.lasting ? 'refused' : 'capacity', grant.reason);
+      const list = grant.indices.length === 0 ? 'none' : grant.indices.join(',');
+      gpuArgs = ['--gpus', list];
+      mkdirSync(this.dir(req.nodeId), { recursive: true, mode: 0o700 });
+      writeFileSync(join(this.dir(req.nodeId), 'gpus'), list);
+    }
+    try {
+      return await this.start({ ...req, agentArgs: [...(req.agentArgs ?? []), ...gpuArgs] });
     } catch (err) {
       // A full disk or no processes left is `capacity`; a folder it may not write is `refused` (see fromSystemError).
       throw fromSystemError(err, `could not start the agent for node ${req.nodeId}`);

@@ -17,6 +17,11 @@ export interface SlurmPlacement {
 
 const JOB_PREFIX = 'hangar-';
 
+/** The generic resources an allocation asks for: the VM size's GPUs (Slurm binds them and sets CUDA_VISIBLE_DEVICES). */
+export function gresArgs(gpus: number | undefined): string[] {
+  return gpus && gpus > 0 ? [`--gres=gpu:${gpus}`] : [];
+}
+
 /**
  * Nodes as Slurm allocations: each node is a one-node batch job (`sbatch`) whose step is
  * `hangar agent`; terminating it is `scancel`. Jobs are named `hangar-<node id>` and carry this
@@ -121,6 +126,7 @@ export class SlurmProvider implements Provider {
       '--nodes=1',
       '--ntasks=1',
       `--cpus-per-task=${this.placement.cpusPerNode ?? 1}`,
+      ...gresArgs(req.gpus),
       '--requeue',
       `--output=${dir}/agent.log`,
       '--open-mode=append',

@@ -1,4 +1,10 @@
 import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
+import {
+  gpuInventoryArgs,
+  gpuShortfall,
+  parseGpuInventory,
+  type GpuDevice,
+} from '../../domain/nodes/gpu-assignment.js';
 import { ProviderError } from '../provider-errors.js';
 import { installAgent, nodesFolder, remoteFailure } from './agent-install.js';
 import { loginDetails, SshConnection, type SshTarget } from './ssh-connection.js';
@@ -50,9 +56,13 @@ export class SshProvider implements Provider {
 
   /**
    * Checks the machine can host a node: reachable, credentials accepted, host key as pinned, and
-   * Node.js 20 or later. Answers the host key fingerprint to pin.
+   * Node.js 20 or later; and, given a VM size, that the machine has the GPUs the size names
+   * (nvidia-smi). Answers the host key fingerprint to pin and the GPUs found.
    */
-  async verify(): Promise<{ hostKey: string; node: string }> {
+  async verify(size?: {
+    name: string;
+    gpus: number;
+  }): Promise<{ hostKey: string; node: string; gpus: GpuDevice[] }> {
     return this.session(async (c) => {
       const r = await c.exec(['node', '--version']);
       const version = r.stdout.trim();
@@ -63,7 +73,15 @@ export class SshProvider implements Provider {
           `the machine needs Node.js ${MIN_NODE_MAJOR} or later on the PATH of '${(await loginDetails(this.target)).username}' to run the Hangar agent; ${r.code !== 0 ? `\`node --version\` failed: ${(r.stderr || r.stdout).trim() || `exit code ${r.code}`}` : `found ${version}`}.`,
         );
       }
-      return { hostKey: c.hostKey, node: version };
+      const smi = await c.exec([
+        'sh',
+        '-c',
+        `command -v nvidia-smi >/dev/null && nvidia-smi ${gpuInventoryArgs.join(' ')}`,
+      ]);
+      const gpus = smi.code === 0 ? parseGpuInventory(smi.stdout) : [];
+      const short = size ? gpuShortfall(gpus, size) : undefined;
+      if (short) throw new ProviderError('refused', short);
+      return { hostKey: c.hostKey, node: version, gpus };
     });
   }
 

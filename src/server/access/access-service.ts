@@ -25,6 +25,7 @@ import {
 } from './credentials.js';
 import { hashToken as nodeTokenHash } from '../nodes/node-tokens.js';
 import { addressThrottle, LoginThrottle, userThrottle } from './login-throttle.js';
+import { looksLikeJwt, mintAccessToken, readAccessToken } from './identity-tokens.js';
 
 /** Where a route is authorized: at a workspace/compute scope, anywhere the caller holds the action, or only at the root. */
 export type RouteScope = { kind: 'scope'; scope: string } | { kind: 'anywhere' } | { kind: 'root' };
@@ -95,6 +96,12 @@ export class AccessService {
       return p && p.exp * 1000 > this.now().getTime()
         ? { kind: 'identity', objectId: p.sub, name: p.name }
         : undefined;
+    }
+    // Azure-style access tokens (the managed-identity endpoint's JWTs) act as the user they were minted for.
+    if (looksLikeJwt(bearer)) {
+      const claims = readAccessToken(this.ctx.secrets, bearer, this.now().getTime());
+      const user = claims ? await this.ctx.store.access.getUser(claims.sub) : undefined;
+      return user && !user.disabled ? { kind: 'user', objectId: user.id, name: user.name } : undefined;
     }
     const node = await this.ctx.store.nodes.bySessionTokenHash(nodeTokenHash(bearer));
     return node ? { kind: 'node', objectId: node.id, name: node.id } : undefined;
@@ -471,6 +478,23 @@ export class AccessService {
       ...(record ? { computeName: record.computeName } : {}),
       identities: compute ? identitiesOf(compute) : [],
     };
+  }
+
+  /** An Azure-style access token (JWT, `aud` = the resource) for a signed-in user, as the managed-identity endpoint answers. */
+  async userAccessToken(
+    principal: Principal,
+    resource: string,
+  ): Promise<{ token: string; expiresOn: number; audience: string }> {
+    const user =
+      principal.kind === 'user' ? await this.ctx.store.access.getUser(principal.objectId) : undefined;
+    if (!user || user.disabled)
+      throw new HangarError(
+        'Unauthenticated',
+        `Only a signed-in user's credential can be exchanged for an access token; got a ${principal.kind} credential.`,
+        'X-IDENTITY-HEADER',
+      );
+    const seconds = this.ctx.config.identityTokenSeconds;
+    return mintAccessToken(this.ctx.secrets, user, resource, this.now().getTime(), seconds);
   }
 
   /** A short-lived access token for a managed identity. */

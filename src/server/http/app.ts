@@ -14,6 +14,7 @@ import type { RouteDef } from './route-def.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { identityRoutes } from './routes/identity-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { assetRoutes } from './routes/asset-routes.js';
 import { computeRoutes } from './routes/compute-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
@@ -21,7 +22,14 @@ import { locationRoutes } from './routes/location-routes.js';
 import { metaRoutes } from './routes/meta-routes.js';
 import { mlflowRoutes } from './routes/mlflow-routes.js';
 import { snapshotRoutes } from './routes/snapshot-routes.js';
+import { adminGcRoutes } from './routes/admin-gc-routes.js';
+import { lineageRoutes } from './routes/lineage-routes.js';
 import { workspaceRoutes } from './routes/workspace-routes.js';
+import { armRoutes } from './arm/arm-routes.js';
+import { mountBlobService } from './arm/blob-routes.js';
+import { systemMetricsRoutes } from './routes/system-metrics-routes.js';
+import { prometheusRoutes } from './routes/prometheus-routes.js';
+import { apiLatency } from '../metrics/api-latency.js';
 
 /** Every API route; each declares its action string. */
 export const allRoutes: RouteDef[] = [
@@ -31,12 +39,18 @@ export const allRoutes: RouteDef[] = [
   ...instanceRoutes,
   ...locationRoutes,
   ...environmentRoutes,
+  ...assetRoutes,
   ...jobRoutes,
   ...mlflowRoutes,
   ...snapshotRoutes,
+  ...adminGcRoutes,
+  ...lineageRoutes,
   ...agentRoutes,
   ...accessRoutes,
   ...identityRoutes,
+  ...armRoutes,
+  ...systemMetricsRoutes,
+  ...prometheusRoutes,
 ];
 
 /** Logger used for unexpected errors (secrets never reach it: only codes and stacks). */
@@ -193,11 +207,14 @@ export function createApp(
   extraRoutes: RouteDef[] = [],
 ): Hono<{ Variables: { action: string } }> {
   const app = new Hono<{ Variables: { action: string } }>();
+  // Timed before anything else runs, so the figure is the whole request's.
+  app.use('*', apiLatency(services.telemetry));
   const routes = [...allRoutes, ...extraRoutes];
   const openapi = buildOpenApi(routes, version);
   app.get('/api/openapi.json', (c) => c.json(openapi));
   for (const route of routes) mount(app, route, services);
   mountAppProxy(app, services);
+  mountBlobService(app, services);
   mountStudio(app);
   app.notFound((c) =>
     c.json(

@@ -4,6 +4,7 @@ import { parseEnvironmentRef } from '../../domain/environments/environment-ref.j
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { EnvironmentDefinition } from '../../domain/nodes/agent-protocol.js';
 import type { Store } from '../../store/store.js';
+import { resolveCuratedImage, resolveCuratedRef } from './curated-environments.js';
 
 /** An environment as a job will use it. */
 export interface ResolvedEnvironment {
@@ -76,6 +77,9 @@ async function resolveRef(
     ? await store.environments.get(workspace, parsed.name, parsed.version)
     : await store.environments.latest(workspace, parsed.name);
   if (!record) {
+    // Azure's curated names run here through the built-in catalogue (aliases and registrations come first).
+    const curated = resolveCuratedRef(ref);
+    if (curated) return curated;
     const which = parsed.version ? `'${parsed.name}' version '${parsed.version}'` : `'${parsed.name}'`;
     throw new HangarError(
       'EnvironmentNotResolvable',
@@ -100,6 +104,12 @@ function resolveInline(
         definition: { kind: 'conda', condaFile: env.conda_file },
         display: `conda file on aliased image ${env.image}`,
       };
+    // Azure's base images (openmpi, minimal…) with a conda file: the conda file on the node's Python.
+    if (resolveCuratedImage(env.image))
+      return {
+        definition: { kind: 'conda', condaFile: env.conda_file },
+        display: `conda file on image ${env.image} (substituted by the node's Python: the conda file is built as a venv with pip)`,
+      };
     return {
       definition: { kind: 'image', image: env.image, condaFile: env.conda_file },
       display: `image ${env.image} + conda file`,
@@ -117,7 +127,12 @@ function resolveInline(
       definition: { kind: 'user-managed', python: alias.python },
       display: `image ${env.image} (aliased to ${alias.python})`,
     };
-  return { definition: { kind: 'image', image: env.image }, display: `image ${env.image}` };
+  return (
+    resolveCuratedImage(env.image) ?? {
+      definition: { kind: 'image', image: env.image },
+      display: `image ${env.image}`,
+    }
+  );
 }
 
 /**

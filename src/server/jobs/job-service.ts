@@ -1,22 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { currentAttempt, logJobName, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
+import { currentAttempt, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
+import { logSourceJob } from '../../domain/jobs/process-plan.js';
 import { requestCancel } from '../../domain/jobs/job-transitions.js';
 import type { MetricPoint } from '../../domain/metrics/run-data.js';
 import type { Page, PageRequest } from '../../store/store.js';
 import type { ComputeService } from '../services/compute-service.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import type { AssetResolution } from '../assets/asset-resolution.js';
 import { jobKey } from './job-key.js';
 import { submitJob, type JobSubmission, type SubmittedJob } from './job-submission.js';
+import { ensureServerlessPool, isServerless } from './serverless-pool.js';
 import { updateJob } from './job-writes.js';
-import { logFiles, type LogFile } from './log-store.js';
+import { applyJobUpdate, type JobUpdate } from '../../domain/jobs/job-update.js';
+import { isLogFile, logFileRule } from './log-store.js';
 
 /** Filters of the job list. */
 export interface JobListFilter {
   computeName?: string;
   experimentName?: string;
   statuses?: JobState[];
+  /** Azure's ListViewType: ActiveOnly (the default) leaves archived jobs out. */
+  view?: 'ActiveOnly' | 'ArchivedOnly' | 'All';
 }
 
 /** Jobs: submit, read, cancel; logs and metrics. */
@@ -25,6 +31,8 @@ export class JobService {
     private readonly ctx: ServiceContext,
     private readonly snapshots: SnapshotService,
     private readonly computes: ComputeService,
+    /** The asset layer: resolves `azureml:` and datastore inputs, records lineage. */
+    private readonly assets?: AssetResolution,
   ) {}
 
   /** MLFLOW_TRACKING_URI for jobs of a workspace. */
@@ -34,6 +42,8 @@ export class JobService {
 
   /** Validates, resolves and queues a job; everything that can fail before queueing fails here. */
   async submit(workspace: string, name: string | undefined, body: JobSubmission): Promise<SubmittedJob> {
+    // Serverless (no compute:): the workspace's autoscaling pool, created on first use.
+    if (isServerless(body.spec.compute)) body = await this.serverless(workspace, body);
     const inline = body.spec.compute;
     if (inline === null || typeof inline !== 'object') {
       const submitted = await submitJob(
@@ -43,11 +53,31 @@ export class JobService {
         name,
         body,
         this.trackingUri(workspace),
+        this.assets,
       );
       this.ctx.wake();
       return submitted;
     }
     return this.submitRunBased(workspace, name, body, inline);
+  }
+
+  /**
+   * The submission sent to the serverless pool its resources.instance_type and
+   * queue_settings.job_tier ask for; the rest of the spec is checked by submitJob as for any job.
+   */
+  private async serverless(workspace: string, body: JobSubmission): Promise<JobSubmission> {
+    const field = (group: string, key: string): string | undefined => {
+      const g = body.spec[group];
+      const v = g !== null && typeof g === 'object' ? (g as Record<string, unknown>)[key] : undefined;
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    };
+    const instanceType = field('resources', 'instance_type');
+    const jobTier = field('queue_settings', 'job_tier');
+    const pool = await ensureServerlessPool(this.computes, this.ctx.config.jobs, workspace, {
+      ...(instanceType ? { instanceType } : {}),
+      ...(jobTier ? { jobTier } : {}),
+    });
+    return { ...body, spec: { ...body.spec, compute: pool } };
   }
 
   /**
@@ -79,6 +109,7 @@ export class JobService {
         name,
         { ...body, spec: { ...body.spec, compute: computeName } },
         this.trackingUri(workspace),
+        this.assets,
       );
       // Bookkeeping the loops act on, written on the status side: the provisioning loop may be writing it too.
       await this.ctx.store.computes.updateStatus(record.id, () => ({ runFor: submitted.job.name }));
@@ -100,7 +131,28 @@ export class JobService {
   async list(workspace: string, filter: JobListFilter, page: PageRequest): Promise<Page<JobRecord>> {
     if (!(await this.ctx.store.workspaces.get(workspace)))
       throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
-    return this.ctx.store.jobs.list({ workspace, ...filter }, page);
+    const { view = 'ActiveOnly', ...storeFilter } = filter;
+    const found = await this.ctx.store.jobs.list({ workspace, ...storeFilter }, page);
+    if (view === 'All') return found;
+    // Filtered per page: the continuation token still walks every job, so no job is skipped.
+    const archived = view === 'ArchivedOnly';
+    return { ...found, items: found.items.filter((j) => (j.archived === true) === archived) };
+  }
+
+  /** az ml job update / archive / restore: display name, description, tags, properties, archived. */
+  async update(workspace: string, name: string, update: JobUpdate): Promise<JobRecord> {
+    const job = await this.get(workspace, name);
+    return updateJob(this.ctx, job, (j) => applyJobUpdate(j, update, this.ctx.clock.now()));
+  }
+
+  /**
+   * The jobs under a parent (az ml job list --parent-job-name): the ranks of a multi-node job,
+   * the only child jobs Hangar has. Oldest first; none when the parent has no children.
+   */
+  async children(workspace: string, parent: string): Promise<JobRecord[]> {
+    await this.get(workspace, parent);
+    const all = await this.ctx.store.jobs.all({ workspace });
+    return all.filter((j) => j.gang?.parent === parent);
   }
 
   /** Queued jobs end at once; running ones are stopped by their node (SIGTERM, grace, SIGKILL). */
@@ -120,16 +172,12 @@ export class JobService {
     offset = 0,
   ): Promise<{ attempt: number; data: Buffer }> {
     const job = await this.get(workspace, name);
-    if (!logFiles.includes(file as LogFile))
-      throw new HangarError(
-        'ValidationFailed',
-        `file must be one of ${logFiles.join(', ')}; got '${file}'.`,
-        'file',
-      );
-    const logName = logJobName(job);
+    if (!isLogFile(file))
+      throw new HangarError('ValidationFailed', `file must be ${logFileRule}; got '${file}'.`, 'file');
+    const logName = logSourceJob(job, file);
     const logJob = logName === name ? job : await this.get(workspace, logName);
     const n = attempt ?? currentAttempt(logJob)?.attempt ?? 1;
-    return { attempt: n, data: this.ctx.logs.read(jobKey(workspace, logName), n, file as LogFile, offset) };
+    return { attempt: n, data: this.ctx.logs.read(jobKey(workspace, logName), n, file, offset) };
   }
 
   /** Latest value of every metric, params and tags. */

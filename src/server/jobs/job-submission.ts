@@ -2,10 +2,11 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { z } from 'zod';
 import { notRunnableReason } from '../../domain/compute/compute-kinds.js';
-import { isSpecOf, nodeBounds, type ComputeRecord } from '../../domain/compute/compute-record.js';
+import { isRecordOf, isSpecOf, nodeBounds, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { inputPlacement, outputFolders, renderCommand } from '../../domain/jobs/command-template.js';
+import { outputFolders, renderCommand } from '../../domain/jobs/command-template.js';
+import { outputRegistrations } from '../../domain/jobs/job-outputs.js';
 import {
   queuePriority,
   rankJobName,
@@ -13,15 +14,17 @@ import {
   type JobRecord,
   type JobRunSpec,
 } from '../../domain/jobs/job-record.js';
-import { nodeCommand, parseDistribution } from '../../domain/jobs/distribution.js';
+import { parseDistribution } from '../../domain/jobs/distribution.js';
 import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
-import { parseJobSpec, type JobInput, type JobSpec } from '../../domain/jobs/job-spec.js';
+import { parseJobSpec, type JobSpec } from '../../domain/jobs/job-spec.js';
 import { isLocalTarget, localComputeId, localTarget } from '../../domain/jobs/local-target.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { hashToken, newToken } from '../nodes/node-tokens.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import type { AssetResolution } from '../assets/asset-resolution.js';
 import { resolveEnvironment } from './environment-resolver.js';
+import { resolveInputs, type PathCheck } from './input-resolution.js';
 
 /** Body of a job submission: the az ml command job (as JSON) plus the snapshots the client uploaded. */
 export const jobSubmissionSchema = z.strictObject({
@@ -94,37 +97,6 @@ function checkFits(ctx: ServiceContext, compute: ComputeRecord, instanceCount: n
   }
 }
 
-/** Literal inputs become their value; file/folder inputs must have been uploaded. */
-function resolveInputs(
-  spec: JobSpec,
-  uploaded: Record<string, string>,
-): { values: Record<string, JobInput>; files: JobRunSpec['inputs'] } {
-  const values: Record<string, JobInput> = {};
-  const files: JobRunSpec['inputs'] = [];
-  for (const [name, input] of Object.entries(spec.inputs ?? {})) {
-    values[name] = input;
-    if (typeof input === 'object' && 'path' in input) {
-      const snapshotId = uploaded[name];
-      if (!snapshotId)
-        throw new HangarError(
-          'ValidationFailed',
-          `inputs.${name}: a ${input.type} input needs its files uploaded (inputSnapshots.${name}); submit with \`hangar job create\`.`,
-          `inputs.${name}`,
-        );
-      files.push({ name, snapshotId, path: inputPlacement(name, input) });
-    }
-  }
-  for (const name of Object.keys(uploaded)) {
-    if (!(name in values))
-      throw new HangarError(
-        'ValidationFailed',
-        `inputSnapshots.${name}: no input of that name in the job.`,
-        `inputSnapshots.${name}`,
-      );
-  }
-  return { values, files };
-}
-
 function inlineConda(env: unknown): unknown {
   if (env === null || typeof env !== 'object') return env;
   const e = env as Record<string, unknown>;
@@ -132,6 +104,12 @@ function inlineConda(env: unknown): unknown {
     return { ...e, conda_file: toYaml(e.conda_file) };
   if (typeof e.conda_file === 'string') parseYaml(e.conda_file); // syntax check; content was inlined by the client
   return e;
+}
+
+/** Where a datastore path is checked: now when the compute's nodes run on this host, else on the node. */
+function pathCheckFor(compute: ComputeRecord | undefined): PathCheck {
+  if (!compute) return 'on-node'; // the local target runs on the submitter's machine
+  return isRecordOf(compute, 'Slurm') || isRecordOf(compute, 'VirtualMachine') ? 'on-node' : 'here';
 }
 
 async function checkSnapshots(snapshots: SnapshotService, ids: string[]): Promise<void> {
@@ -155,6 +133,7 @@ export async function submitJob(
   pathName: string | undefined,
   body: JobSubmission,
   trackingUri: string,
+  assets?: AssetResolution,
 ): Promise<SubmittedJob> {
   if (!(await ctx.store.workspaces.get(workspace)))
     throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
@@ -185,11 +164,17 @@ export async function submitJob(
     spec.environment,
     ctx.config.environmentAliases,
   );
-  const inputs = resolveInputs(spec, body.inputSnapshots);
-  const command = renderCommand(spec.command, inputs.values, spec.outputs ?? {});
+  const registerOutputs = outputRegistrations(spec);
+  const inputs = await resolveInputs(
+    { snapshots, ...(assets ? { assets } : {}), pathCheck: pathCheckFor(compute) },
+    workspace,
+    spec,
+    body.inputSnapshots,
+  );
+  const command = renderCommand(spec.command, inputs.values, spec.outputs ?? {}, inputs.placed);
   await checkSnapshots(snapshots, [
     ...(body.codeSnapshotId ? [body.codeSnapshotId] : []),
-    ...inputs.files.map((f) => f.snapshotId),
+    ...inputs.files.flatMap((f) => (f.snapshotId ? [f.snapshotId] : [])),
   ]);
   const experimentName = spec.experiment_name ?? 'Default';
   const run: JobRunSpec = {
@@ -206,6 +191,7 @@ export async function submitJob(
     },
     inputs: inputs.files,
     outputDirs: outputFolders(spec.outputs ?? {}),
+    ...(registerOutputs.length > 0 ? { registerOutputs } : {}),
     instanceCount,
     maxAttempts: (spec.retry_settings?.max_retries ?? 0) + 1,
   };
@@ -233,9 +219,20 @@ export async function submitJob(
     version: 1,
   };
   if (spec.display_name) job.displayName = spec.display_name;
-  if (instanceCount > 1) return { job: await insertGang(ctx, job, distribution) };
+  if (Object.keys(inputs.assets).length > 0) job.assets = { inputs: inputs.assets, outputs: {} };
+  // The asset side of lineage (which jobs read a version), once the job exists.
+  const lineage = async (): Promise<void> => {
+    if (assets && inputs.lineage.length > 0)
+      await assets.recordLineage(inputs.lineage.map((e) => ({ ...e, workspace, job: name, at: now })));
+  };
+  if (instanceCount > 1) {
+    const parent = await insertGang(ctx, job, distribution);
+    await lineage();
+    return { job: parent };
+  }
   if (!local) {
     await ctx.store.jobs.insert(job);
+    await lineage();
     return { job };
   }
   const token = newToken();
@@ -245,13 +242,14 @@ export async function submitJob(
     await ctx.store.jobs.insert(job);
     await ctx.store.nodes.insert(node);
   });
+  await lineage();
   return { job, localAgentToken: token };
 }
 
 /**
  * A multi-node job: the job the user sees (it never runs itself) and one hidden rank job per node,
- * placed together by the scheduler. Ranks carry the node's command (a launcher when several
- * processes run per node); their distribution variables are added when they are delivered.
+ * placed together by the scheduler. Their ranked processes and variables are planned when they
+ * are delivered (planNode), once every node's address is known.
  */
 async function insertGang(
   ctx: ServiceContext,
@@ -264,15 +262,12 @@ async function insertGang(
     gang: { size, distribution },
     reason: `waiting for ${size} nodes of ${job.computeName}`,
   };
-  const node = nodeCommand(distribution, job.run.command);
   // The parent and its ranks land together or not at all: a crash never leaves a half-written gang.
   await ctx.store.transaction(async () => {
     await ctx.store.jobs.insert(parent);
     for (let rank = 0; rank < size; rank++) {
       const run = {
         ...job.run,
-        command: node.command,
-        env: { ...job.run.env, ...node.env },
         instanceCount: 1,
         maxAttempts: 1,
       };

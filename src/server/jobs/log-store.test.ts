@@ -52,4 +52,19 @@ describe('LogStore', () => {
     expect(logs.length('ws~j', 1, 'user_logs/std_log.txt')).toBe(4);
     expect(logs.length('ws~other', 1, 'user_logs/std_log.txt')).toBe(0);
   });
+
+  it("keeps per-process logs and lists an attempt's files; any other name never becomes a path", () => {
+    const logs = store();
+    logs.append('ws~d', 1, 'user_logs/std_log_process_10.txt', 0, Buffer.from('ten\n'));
+    logs.append('ws~d', 1, 'user_logs/std_log_process_2.txt', 0, Buffer.from('two\n'));
+    logs.append('ws~d', 1, 'user_logs/std_log.txt', 0, Buffer.from('all\n'));
+    expect(logs.read('ws~d', 1, 'user_logs/std_log_process_2.txt').toString()).toBe('two\n');
+    expect(logs.files('ws~d', 1)).toEqual([
+      'user_logs/std_log.txt',
+      'user_logs/std_log_process_2.txt',
+      'user_logs/std_log_process_10.txt',
+    ]);
+    for (const bad of ['user_logs/../../x', 'user_logs/std_log_process_x.txt', '/etc/passwd'])
+      expect(() => logs.read('ws~d', 1, bad)).toThrow(/user_logs\/std_log_process_<rank>\.txt/);
+  });
 });

@@ -5,6 +5,7 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   statSync,
   writeSync,
@@ -12,11 +13,20 @@ import {
 import { dirname, join } from 'node:path';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { insufficientStorage, isDiskFull } from '../../domain/errors/storage-errors.js';
+import { processLogRank } from '../../domain/jobs/process-plan.js';
 
-/** The log files an attempt has (as in Azure ML's run folders). */
+/** The log files every attempt has (as in Azure ML's run folders). */
 export const logFiles = ['user_logs/std_log.txt', 'system_logs/agent.txt'] as const;
-/** One of the log files of an attempt. */
-export type LogFile = (typeof logFiles)[number];
+/** One of the log files of an attempt: logFiles, or a distributed job's user_logs/std_log_process_<rank>.txt. */
+export type LogFile = string;
+
+/** Whether `file` names a log file an attempt may have (never a path leading elsewhere). */
+export function isLogFile(file: string): boolean {
+  return (logFiles as readonly string[]).includes(file) || processLogRank(file) !== undefined;
+}
+
+/** What the log file rule says, for errors naming it. */
+export const logFileRule = `one of ${logFiles.join(', ')} or user_logs/std_log_process_<rank>.txt`;
 
 /** A piece of log appended to a file (for live streams). */
 export interface LogAppend {
@@ -41,6 +51,9 @@ export class LogStore {
   }
 
   private path(job: string, attempt: number, file: LogFile): string {
+    // Names come from requests: only the known shapes ever become a path.
+    if (!isLogFile(file))
+      throw new HangarError('ValidationFailed', `file must be ${logFileRule}; got '${file}'.`, 'file');
     return join(this.root, job, String(attempt), file);
   }
 
@@ -125,6 +138,22 @@ export class LogStore {
       closeSync(fd);
     }
     return buf;
+  }
+
+  /** The log files held for an attempt, std_log.txt first, processes by rank, the agent's last. */
+  files(job: string, attempt: number): string[] {
+    const dir = join(this.root, job, String(attempt), 'user_logs');
+    const processes = existsSync(dir)
+      ? readdirSync(dir)
+          .map((f) => `user_logs/${f}`)
+          .filter((f) => processLogRank(f) !== undefined)
+          .sort((a, b) => (processLogRank(a) ?? 0) - (processLogRank(b) ?? 0))
+      : [];
+    return [
+      ...(this.length(job, attempt, 'user_logs/std_log.txt') > 0 ? ['user_logs/std_log.txt'] : []),
+      ...processes,
+      ...(this.length(job, attempt, 'system_logs/agent.txt') > 0 ? ['system_logs/agent.txt'] : []),
+    ];
   }
 
   /** Calls `listener` for every append to the job's logs until the returned function is called. */

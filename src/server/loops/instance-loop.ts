@@ -1,6 +1,7 @@
 import { isInstance, type InstanceRecord } from '../../domain/compute/compute-record.js';
 import { parseIsoDuration } from '../../domain/compute/iso-duration.js';
 import { busyReasons } from '../../domain/instances/idle.js';
+import { utilisationBusy } from '../metrics/utilisation-activity.js';
 import { decideInstance, type InstanceDecision } from '../../domain/instances/instance-decision.js';
 import { instanceState, isUsable } from '../../domain/instances/instance-state.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
@@ -165,7 +166,7 @@ async function reconcileInstance(ctx: ServiceContext, compute: InstanceRecord): 
       schedules:
         compute.status.provisioningState === 'Succeeded' ? (p.schedules?.computeStartStop ?? []) : [],
       usable: isUsable(state),
-      busy: busyReasons(node?.instance, jobsOnNode),
+      busy: [...busyReasons(node?.instance, jobsOnNode), ...(await utilisationBusy(ctx, node))],
       createdAt: compute.createdAt,
       ...(idleSince ? { idleSince } : {}),
       ...(limit !== undefined ? { idleLimitSeconds: limit } : {}),

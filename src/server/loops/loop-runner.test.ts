@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
 import { memoryLogger } from '../../../test/helpers/service-context.js';
 import {
+  alwaysOwned,
   backoffDelay,
   LoopRunner,
   nextPassDelay,
   readKey,
+  type KeyOwnership,
   type LoopDefinition,
   type Requeue,
 } from './loop-runner.js';
@@ -250,5 +252,41 @@ describe('LoopRunner scheduling', () => {
     await until(() => loop.calls.filter((k) => k === 'b').length >= 3, 'b is reconciled on several passes');
     await runner.stop();
     expect(loop.calls.filter((k) => k === 'a').length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('LoopRunner with several replicas (KeyOwnership)', () => {
+  it('reconciles only the keys this replica holds, tells the ownership every key of each pass, and backs off when ownership cannot be told', async () => {
+    const loop = recorder(['a', 'b', 'c']);
+    const claims: string[][] = [];
+    let held = new Set(['a', 'c']);
+    let down = false;
+    const ownership: KeyOwnership = {
+      claim: (name, keys) => {
+        expect(name).toBe('test');
+        claims.push([...keys]);
+        return down ? Promise.reject(new Error('database unreachable')) : Promise.resolve(held);
+      },
+    };
+    const log = memoryLogger();
+    const runner = new LoopRunner(loop.definition, new FakeClock(), log, ownership);
+    await runner.pass();
+    expect(loop.calls).toEqual(['a', 'c']);
+    expect(claims).toEqual([['a', 'b', 'c']]);
+    // The replica holding b died: b is claimed on the next pass and reconciled here.
+    held = new Set(['a', 'b', 'c']);
+    loop.calls.length = 0;
+    await runner.pass();
+    expect(loop.calls).toEqual(['a', 'b', 'c']);
+    // No answer from the database: nothing is reconciled (another replica may hold the keys).
+    down = true;
+    loop.calls.length = 0;
+    expect(await runner.pass()).toBe(1000);
+    expect(loop.calls).toEqual([]);
+    expect(runner.backingOff().has(readKey)).toBe(true);
+  });
+
+  it('a single server owns every key', async () => {
+    expect([...(await alwaysOwned.claim('x', ['k1', 'k2']))]).toEqual(['k1', 'k2']);
   });
 });

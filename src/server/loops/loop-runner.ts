@@ -60,6 +60,23 @@ export function nextPassDelay(intervalMs: number, soonMs: number | undefined): n
 /** The key under which a pass that could not even read its snapshot backs off. */
 export const readKey = '(read)';
 
+/**
+ * Which keys this server may reconcile now, when several servers (replicas) share one database:
+ * each key is reconciled by exactly one of them at a time. A pass still reads its snapshot on
+ * every replica (in-memory bookkeeping stays current, so a key can move at any pass).
+ */
+export interface KeyOwnership {
+  /**
+   * Claims `keys` (ids from keyOf) of `loop` where free and answers those this server holds now;
+   * keys of `loop` held before and not listed any more are released. Throws when it cannot tell
+   * (database unreachable): the pass then reconciles nothing and backs off.
+   */
+  claim(loop: string, keys: readonly string[]): Promise<ReadonlySet<string>>;
+}
+
+/** One server alone (SQLite): every key is its own. */
+export const alwaysOwned: KeyOwnership = { claim: (_loop, keys) => Promise.resolve(new Set(keys)) };
+
 /** Keys reconciled between two turns of the event loop (the store is synchronous: the HTTP server gets a turn). */
 const keysPerTurn = 50;
 
@@ -75,11 +92,14 @@ export class LoopRunner<S, K> implements Loop {
   private again = false;
   private stopped = false;
   private readonly failing = new Map<string, KeyBackoff>();
+  /** Told how long each pass took (seconds): the server's /metrics latency histograms. */
+  onPass: ((loop: string, seconds: number) => void) | undefined;
 
   constructor(
     private readonly definition: LoopDefinition<S, K>,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly ownership: KeyOwnership = alwaysOwned,
   ) {}
 
   get name(): string {
@@ -98,8 +118,10 @@ export class LoopRunner<S, K> implements Loop {
       return;
     }
     clearTimeout(this.timer);
+    const started = performance.now();
     this.running = this.pass().then((soonMs) => {
       this.running = undefined;
+      this.onPass?.(this.definition.name, (performance.now() - started) / 1000);
       if (this.stopped) return;
       if (this.again) {
         this.again = false;
@@ -131,9 +153,14 @@ export class LoopRunner<S, K> implements Loop {
     if (waiting !== undefined) return waiting;
     let snapshot: S;
     let keys: readonly K[];
+    let owned: ReadonlySet<string>;
     try {
       snapshot = await def.read();
       keys = def.keys(snapshot);
+      owned = await this.ownership.claim(
+        def.name,
+        keys.map((k) => def.keyOf(k)),
+      );
       this.failing.delete(readKey);
     } catch (err) {
       return this.failed(readKey, err);
@@ -144,6 +171,8 @@ export class LoopRunner<S, K> implements Loop {
     for (const [i, key] of keys.entries()) {
       const id = def.keyOf(key);
       present.add(id);
+      // Another replica reconciles it (until that one stops: then a later pass claims it).
+      if (!owned.has(id)) continue;
       const wait = this.waitFor(id);
       if (wait !== undefined) {
         sooner(wait);

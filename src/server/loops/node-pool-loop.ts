@@ -4,6 +4,7 @@ import {
   isInstance,
   isScalable,
   nodeBounds,
+  nodeVmSize,
   type ComputeRecord,
 } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
@@ -97,6 +98,9 @@ async function provisionNode(
       computeName: compute.name,
       slots: node.slots,
       agentArgs: [...plumbing.agentArgsFor(compute), ...instanceArgs],
+      // The size's GPUs: the local provider hands out the host's, Slurm asks for them (--gres).
+      gpus: findVmSize(nodeVmSize(compute.spec) ?? '')?.gpus ?? 0,
+      ...(nodeVmSize(compute.spec) ? { vmSize: nodeVmSize(compute.spec) } : {}),
     });
   } catch (err) {
     // No node came of it: the record goes. The caller shows a backend's answer (a ProviderError) on the compute.

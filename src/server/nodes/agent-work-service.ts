@@ -2,7 +2,7 @@ import { defaultIdentity, identitiesOf } from '../../domain/access/managed-ident
 import { AccessService } from '../access/access-service.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { rankJobName, type JobRecord } from '../../domain/jobs/job-record.js';
-import { distributionEnv, processEnv } from '../../domain/jobs/distribution.js';
+import { distributionOf, launcherScript, planNode, type NodePlan } from '../../domain/jobs/process-plan.js';
 import { applyAttemptReport, fencedAttemptStopped } from '../../domain/jobs/job-transitions.js';
 import type {
   AttemptStatusReport,
@@ -16,9 +16,11 @@ import type {
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { jobKey, parseJobKey } from '../jobs/job-key.js';
 import { updateJob } from '../jobs/job-writes.js';
-import { logFiles, type LogFile } from '../jobs/log-store.js';
+import { isLogFile, logFileRule } from '../jobs/log-store.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import type { AssetResolution } from '../assets/asset-resolution.js';
+import { registerJobOutputs } from '../jobs/output-registration.js';
 import { jobsOnNode } from './node-service.js';
 import { updateNode } from './node-writes.js';
 
@@ -26,17 +28,25 @@ function toAssignment(
   job: JobRecord,
   graceSeconds: number,
   gangEnv: Record<string, string> = {},
+  plan?: NodePlan,
 ): JobAssignment {
   const attempt = job.attempts[job.attempts.length - 1]?.attempt ?? 1;
+  // A distributed job's node runs a launcher of its ranked processes, the user's command in a variable.
   const assignment: JobAssignment = {
     jobId: jobKey(job.workspace, job.name),
     attempt,
-    command: job.run.command,
+    command: plan ? launcherScript(plan.processes) : job.run.command,
     inputs: job.run.inputs,
     environment: job.run.environment,
-    env: { ...job.run.env, ...gangEnv, HANGAR_ATTEMPT: String(attempt) },
+    env: {
+      ...job.run.env,
+      ...gangEnv,
+      ...(plan ? { HANGAR_USER_COMMAND: job.run.command } : {}),
+      HANGAR_ATTEMPT: String(attempt),
+    },
     graceSeconds,
   };
+  if (plan) assignment.processes = plan.processes.map((p) => ({ rank: p.rank, log: p.log }));
   if (job.run.snapshotId) assignment.snapshotId = job.run.snapshotId;
   if (job.run.outputDirs?.length) assignment.outputDirs = job.run.outputDirs;
   if (job.run.timeoutSeconds) assignment.timeoutSeconds = job.run.timeoutSeconds;
@@ -49,6 +59,8 @@ export class AgentWorkService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly snapshots: SnapshotService,
+    /** The asset layer: outputs with a name are registered through it when their job completes. */
+    private readonly assets?: AssetResolution,
   ) {}
 
   /** Long poll: hands out attempts assigned to the node and not yet delivered. */
@@ -96,8 +108,8 @@ export class AgentWorkService {
       .slice(0, max);
     const out: JobAssignment[] = [];
     for (const job of pending) {
-      const gangEnv = job.gang ? await this.gangEnv(job) : {};
-      if (!gangEnv) continue; // its siblings are still being placed: next time
+      const planned = await this.planFor(job, node);
+      if (!planned) continue; // its siblings are still being placed: next time
       const written = await updateJob(this.ctx, job, (j) =>
         j.delivered || j.nodeId !== node.id
           ? undefined
@@ -110,31 +122,38 @@ export class AgentWorkService {
       );
       if (written.delivered && written.nodeId === node.id)
         out.push(
-          toAssignment(written, this.ctx.config.jobs.cancelGraceSeconds, {
-            ...gangEnv,
-            ...(await this.credentialEnv(written)),
-          }),
+          toAssignment(
+            written,
+            this.ctx.config.jobs.cancelGraceSeconds,
+            { ...planned.plan?.env, ...(await this.credentialEnv(written)) },
+            planned.plan,
+          ),
         );
     }
     return out;
   }
 
-  /** A rank's distribution variables, from where its siblings were placed; undefined until all are. */
-  private async gangEnv(rank: JobRecord): Promise<Record<string, string> | undefined> {
-    const gang = rank.gang;
-    if (!gang?.parent) return {};
+  /**
+   * A distributed job's processes on this node, from where its nodes were placed (a rank waits,
+   * undefined, until all are); `plan` is absent for a job without distribution.
+   */
+  private async planFor(job: JobRecord, node: NodeRecord): Promise<{ plan?: NodePlan } | undefined> {
+    const gang = job.gang;
+    const hostOf = (n: NodeRecord): string => n.address ?? n.hostname ?? n.id;
+    if (!gang?.parent) {
+      const plan = planNode(distributionOf(job), job.name, 0, [hostOf(node)]);
+      return plan ? { plan } : {};
+    }
     const hosts: string[] = [];
     for (let i = 0; i < gang.size; i++) {
       const sibling =
-        i === gang.rank ? rank : await this.ctx.store.jobs.get(rank.workspace, rankJobName(gang.parent, i));
-      const node = sibling?.nodeId ? await this.ctx.store.nodes.get(sibling.nodeId) : undefined;
-      if (!node) return undefined;
-      hosts.push(node.address ?? node.hostname ?? node.id);
+        i === gang.rank ? job : await this.ctx.store.jobs.get(job.workspace, rankJobName(gang.parent, i));
+      const placed = sibling?.nodeId ? await this.ctx.store.nodes.get(sibling.nodeId) : undefined;
+      if (!placed) return undefined;
+      hosts.push(hostOf(placed));
     }
-    const env = distributionEnv(gang.distribution, gang.parent, gang.rank ?? 0, hosts);
-    // One process per node: its ranks are the node's; a launcher sets them per process otherwise.
-    const perNode = gang.distribution.type === 'tensorflow' ? 1 : gang.distribution.processCountPerInstance;
-    return perNode === 1 ? { ...env, ...processEnv(gang.distribution, gang.rank ?? 0, 0) } : env;
+    const plan = planNode(gang.distribution, gang.parent, gang.rank ?? 0, hosts);
+    return plan ? { plan } : {};
   }
 
   private async ownJob(node: NodeRecord, id: string): Promise<JobRecord> {
@@ -167,16 +186,19 @@ export class AgentWorkService {
         n.state === 'running' ? { state: 'idle', idleSince: now.toISOString() } : undefined,
       );
     }
+    // On every Completed report (an agent repeats it after a lost answer): registration is idempotent.
+    if (written.status === 'Completed')
+      await registerJobOutputs(this.ctx, this.snapshots, this.assets, written);
     return { status: written.status };
   }
 
   /** Stores a log chunk exactly once (offsets make retries safe). */
   async appendLog(node: NodeRecord, id: string, chunk: LogChunk): Promise<LogChunkAck> {
     await this.ownJob(node, id);
-    if (!logFiles.includes(chunk.file))
+    if (!isLogFile(chunk.file))
       throw new HangarError(
         'ValidationFailed',
-        `Log file must be one of ${logFiles.join(', ')}; got '${chunk.file}'.`,
+        `Log file must be ${logFileRule}; got '${chunk.file}'.`,
         'file',
       );
     if (!Number.isInteger(chunk.offset) || chunk.offset < 0)
@@ -198,7 +220,7 @@ export class AgentWorkService {
   /** Bytes held for a log file (where a restarted shipper resumes). */
   async logLength(node: NodeRecord, id: string, attempt: number, file: string): Promise<LogChunkAck> {
     await this.ownJob(node, id);
-    return { length: this.ctx.logs.length(id, attempt, file as LogFile) };
+    return { length: this.ctx.logs.length(id, attempt, file) };
   }
 
   /** The manifest of the attempt's ./outputs, whose blobs the agent uploaded. */

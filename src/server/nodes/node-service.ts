@@ -1,5 +1,6 @@
 import { isInstance } from '../../domain/compute/compute-record.js';
 import { instanceConfigFor } from '../instances/instance-config.js';
+import { clusterSshConfigFor } from '../instances/cluster-ssh.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { loseAttempt, reattach } from '../../domain/jobs/job-transitions.js';
@@ -69,6 +70,7 @@ export class NodeService {
       sessionToken,
       heartbeatIntervalMs: jobs.heartbeatIntervalMs,
       leaseWaitSeconds: jobs.leaseWaitSeconds,
+      sampleIntervalSeconds: this.ctx.config.metrics.sampleIntervalSeconds,
     };
   }
 
@@ -170,10 +172,13 @@ export class NodeService {
         lastHeartbeatAt: now.toISOString(),
         reason: leaving ? n.reason : undefined,
         ...(req.instance ? { instance: req.instance } : {}),
+        ...(req.ssh ? { ssh: req.ssh } : {}),
       };
     });
-    const compute = req.instance ? await this.ctx.store.computes.getById(node.computeId) : undefined;
+    // Instance nodes get their instance's wishes; cluster nodes whether (and for whom) to run SSH.
+    const compute = await this.ctx.store.computes.getById(node.computeId);
     const instance = compute && isInstance(compute) ? await instanceConfigFor(this.ctx, compute) : undefined;
+    const ssh = compute ? await clusterSshConfigFor(this.ctx, compute) : undefined;
     // A preempted node first lets its jobs stop (and checkpoint); it shuts down once none is left.
     return {
       stop,
@@ -182,6 +187,7 @@ export class NodeService {
         written.state === 'leaving' ||
         (written.state === 'preempted' && jobs.length === 0 && req.running.length === 0),
       ...(instance ? { instance } : {}),
+      ...(ssh ? { ssh } : {}),
     };
   }
 }

@@ -1,3 +1,5 @@
+import { AssetService } from '../assets/asset-service.js';
+import { DatastoreService } from '../assets/datastore-service.js';
 import { EnvironmentService } from '../environments/environment-service.js';
 import { JobService } from '../jobs/job-service.js';
 import { MlflowService } from '../mlflow/mlflow-service.js';
@@ -11,6 +13,8 @@ import { ComputeService } from './compute-service.js';
 import { LocationService } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
 import { WorkspaceService } from './workspace-service.js';
+import { SystemMetricsService } from '../metrics/system-metrics-service.js';
+import { ServerTelemetry } from '../metrics/server-telemetry.js';
 
 /** All use-case services, built once per server. */
 export interface Services {
@@ -24,28 +28,43 @@ export interface Services {
   locations: LocationService;
   snapshots: SnapshotService;
   environments: EnvironmentService;
+  /** Datastores (workspaceblobstore, hangar_path, Azure records). */
+  datastores: DatastoreService;
+  /** Data, model and component versions; the asset hooks for jobs (AssetResolution). */
+  assets: AssetService;
   jobs: JobService;
   nodes: NodeService;
   agentWork: AgentWorkService;
   mlflow: MlflowService;
+  /** Utilisation samples of nodes and jobs (system metrics). */
+  systemMetrics: SystemMetricsService;
+  /** API and loop latencies this server measured (GET /metrics). */
+  telemetry: ServerTelemetry;
 }
 
 /** Wires the services over one context. */
 export function createServices(ctx: ServiceContext): Services {
   const snapshots = new SnapshotService(ctx);
   const computes = new ComputeService(ctx);
+  const access = new AccessService(ctx);
+  const datastores = new DatastoreService(ctx);
+  const assets = new AssetService(ctx, snapshots, datastores, access);
   return {
     ctx,
     workspaces: new WorkspaceService(ctx),
     computes,
     instances: new InstanceService(ctx),
-    access: new AccessService(ctx),
+    access,
     locations: new LocationService(ctx),
     snapshots,
     environments: new EnvironmentService(ctx),
-    jobs: new JobService(ctx, snapshots, computes),
+    datastores,
+    assets,
+    jobs: new JobService(ctx, snapshots, computes, assets),
     nodes: new NodeService(ctx),
-    agentWork: new AgentWorkService(ctx, snapshots),
+    agentWork: new AgentWorkService(ctx, snapshots, assets),
     mlflow: new MlflowService(ctx),
+    systemMetrics: new SystemMetricsService(ctx),
+    telemetry: new ServerTelemetry(),
   };
 }

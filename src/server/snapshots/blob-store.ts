@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { insufficientStorage, isDiskFull } from '../../domain/errors/storage-errors.js';
@@ -61,6 +71,47 @@ export class BlobStore {
     } finally {
       rmSync(temp, { force: true });
     }
+  }
+
+  /**
+   * Marks a blob as just used (its mtime, which gc reads as its age): a client that finds a blob
+   * already here does not upload it again, so gc must not take it away before the snapshot that
+   * names it is recorded.
+   */
+  touch(sha: string, at: Date): void {
+    if (!this.has(sha)) return;
+    try {
+      utimesSync(this.path(sha), at, at);
+    } catch {
+      /* gone meanwhile: the client uploads it again */
+    }
+  }
+
+  /** Every blob held, with its size and last write or use (mtime); temp files of writes under way are skipped. */
+  list(): { sha: string; size: number; mtimeMs: number }[] {
+    const out: { sha: string; size: number; mtimeMs: number }[] = [];
+    for (const dir of readdirSync(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+      for (const rest of readdirSync(join(this.root, dir))) {
+        const sha = `${dir}${rest}`;
+        if (!shaPattern.test(sha)) continue;
+        try {
+          const st = statSync(join(this.root, dir, rest));
+          out.push({ sha, size: st.size, mtimeMs: st.mtimeMs });
+        } catch {
+          /* deleted meanwhile */
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Deletes a blob (gc only); answers whether it was there. */
+  delete(sha: string): boolean {
+    assertSha256(sha);
+    if (!this.has(sha)) return false;
+    rmSync(this.path(sha), { force: true });
+    return true;
   }
 
   get(sha: string): Buffer {

@@ -19,7 +19,8 @@ export class SnapshotService {
   readonly blobs: BlobStore;
 
   constructor(private readonly ctx: ServiceContext) {
-    this.blobs = new BlobStore(join(ctx.config.home, 'blobs'));
+    // A shared folder (storage.blobDir) when several replicas serve one database.
+    this.blobs = new BlobStore(ctx.config.storage.blobDir ?? join(ctx.config.home, 'blobs'));
   }
 
   /** Which of these hashes the server does not hold yet. */
@@ -30,7 +31,10 @@ export class SnapshotService {
       if (typeof h !== 'string')
         throw new HangarError('ValidationFailed', 'hashes: must be a list of sha256 strings.', 'hashes');
       assertSha256(h);
-      return !this.blobs.has(h);
+      if (!this.blobs.has(h)) return true;
+      // The client will not upload it: gc must count its age from now (see BlobStore.touch).
+      this.blobs.touch(h, this.ctx.clock.now());
+      return false;
     });
   }
 
@@ -64,6 +68,7 @@ export class SnapshotService {
     const text = canonicalManifest(manifest);
     const id = snapshotIdOf(manifest);
     this.blobs.put(id, Buffer.from(text));
+    this.blobs.touch(id, this.ctx.clock.now());
     return Promise.resolve({
       id,
       fileCount: manifest.entries.filter((e) => e.kind === 'file').length,

@@ -139,4 +139,54 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE TABLE audit_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL);
     `,
   },
+  {
+    version: 7,
+    name: 'versioned assets (data, models, components, datastores), lineage; environment labels and archive',
+    // One generic table for every versioned asset kind: the columns filters need, the rest in doc.
+    sql: `
+      CREATE TABLE assets (
+        kind TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        archived INTEGER NOT NULL,
+        snapshot_id TEXT,
+        created_at TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (kind, workspace, name, version)
+      );
+      CREATE INDEX assets_latest ON assets (kind, workspace, name, seq);
+      CREATE INDEX assets_snapshot ON assets (snapshot_id);
+      CREATE TABLE asset_lineage (
+        workspace TEXT NOT NULL,
+        job TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        port TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (workspace, job, direction, port, kind, name, version)
+      );
+      CREATE INDEX asset_lineage_asset ON asset_lineage (workspace, kind, name, version);
+      ALTER TABLE environments ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 8,
+    name: 'sampled utilisation of nodes and jobs',
+    // Keyed for the one read (a scope's series since a time) and the age sweeps (by time).
+    sql: `
+      CREATE TABLE samples (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        t INTEGER NOT NULL,
+        value REAL NOT NULL,
+        resolution_ms INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX samples_scope ON samples (scope, key, t);
+      CREATE INDEX samples_t ON samples (t);
+    `,
+  },
 ];

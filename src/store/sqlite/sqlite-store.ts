@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import type { Store } from '../store.js';
 import { migrations } from './migrations.js';
+import { SqliteSamples } from './sqlite-samples.js';
 import { SqliteAccess, SqliteAudit } from './sqlite-access.js';
+import { SqliteAssets } from './sqlite-assets.js';
 import { SqliteComputes } from './sqlite-computes.js';
 import { SqliteEnvironments } from './sqlite-environments.js';
 import { SqliteJobs } from './sqlite-jobs.js';
@@ -19,7 +21,9 @@ export class SqliteStore implements Store {
   readonly jobs: SqliteJobs;
   readonly nodes: SqliteNodes;
   readonly environments: SqliteEnvironments;
+  readonly assets: SqliteAssets;
   readonly runData: SqliteRunData;
+  readonly samples: SqliteSamples;
   readonly access: SqliteAccess;
   readonly audit: SqliteAudit;
   private readonly db: Database.Database;
@@ -48,7 +52,9 @@ export class SqliteStore implements Store {
     this.jobs = new SqliteJobs(this.db);
     this.nodes = new SqliteNodes(this.db);
     this.environments = new SqliteEnvironments(this.db);
+    this.assets = new SqliteAssets(this.db);
     this.runData = new SqliteRunData(this.db);
+    this.samples = new SqliteSamples(this.db);
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {

@@ -4,9 +4,11 @@ import { ago, when } from '../lib/format.js';
 import { Link, navigate } from '../lib/router.js';
 import { usePoll } from '../lib/use-poll.js';
 import { kindOf } from '../../../src/domain/compute/compute-kinds.js';
+import { vscodeLink } from '../../../src/domain/instances/vscode-link.js';
 import { inner, scaleOf, stateOf, tabOf, type Compute } from '../lib/computes.js';
 import { Badge, Confirm, ErrorBanner, Properties } from '../components/ui.js';
 import { ComputeEdit } from '../components/compute-edit.js';
+import { NodeUtilisation } from '../components/system-metrics.js';
 
 interface NodeRow {
   nodeId: string;
@@ -68,7 +70,7 @@ function Applications({ c }: { c: Compute }): ReactNode {
   );
 }
 
-function Nodes({ rows }: { rows: NodeRow[] | undefined }): ReactNode {
+function Nodes({ rows, compute }: { rows: NodeRow[] | undefined; compute: string }): ReactNode {
   return (
     <section aria-labelledby="nodes-title">
       <h2 id="nodes-title">Nodes</h2>
@@ -86,6 +88,7 @@ function Nodes({ rows }: { rows: NodeRow[] | undefined }): ReactNode {
                 <th scope="col">Job</th>
                 <th scope="col">Backend</th>
                 <th scope="col">Last heartbeat</th>
+                <th scope="col">Utilisation</th>
               </tr>
             </thead>
             <tbody>
@@ -106,6 +109,9 @@ function Nodes({ rows }: { rows: NodeRow[] | undefined }): ReactNode {
                   </td>
                   <td>{n.provider}</td>
                   <td>{ago(n.lastHeartbeatAt)}</td>
+                  <td>
+                    <NodeUtilisation compute={compute} nodeId={n.nodeId} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -165,7 +171,12 @@ function summary(c: Compute): [string, ReactNode][] {
       [
         'SSH',
         p.connectionString ? (
-          <code key="c">{String(p.connectionString)}</code>
+          <span key="c">
+            <code>{String(p.connectionString)}</code>{' '}
+            {vscodeLink(String(p.connectionString)) ? (
+              <a href={vscodeLink(String(p.connectionString))}>Open in VS Code</a>
+            ) : null}
+          </span>
         ) : (
           ((p.sshSettings as { sshPublicAccess?: string } | undefined)?.sshPublicAccess ?? 'Disabled')
         ),
@@ -266,7 +277,7 @@ export function ComputeDetailsPage({ name }: { name: string }): ReactNode {
       <Properties rows={summary(c)} />
       <Applications c={c} />
       <ComputeEdit c={c} onSaved={compute.refresh} />
-      <Nodes rows={nodes.data} />
+      <Nodes rows={nodes.data} compute={name} />
       <Events rows={events.data} />
       <Confirm
         open={confirm !== undefined}

@@ -6,6 +6,7 @@ import { usePoll } from '../lib/use-poll.js';
 import { Badge, Confirm, ErrorBanner, Properties, Tabs } from '../components/ui.js';
 import { LogView } from '../components/log-view.js';
 import { MetricChart, type Point } from '../components/metric-chart.js';
+import { JobSystemMetrics } from '../components/system-metrics.js';
 import { SnapshotBrowser } from '../components/snapshot-browser.js';
 
 interface Attempt {
@@ -103,6 +104,8 @@ function Metrics({ name, live }: { name: string; live: boolean }): ReactNode {
           <p>No metrics logged{live ? ' yet' : ''}.</p>
         )}
       </div>
+      <h2>Utilisation</h2>
+      <JobSystemMetrics name={name} live={live} />
       <h2>Parameters</h2>
       <KeyValues values={d?.params ?? {}} label="Parameters" />
       <h2>Tags</h2>

@@ -34,7 +34,15 @@ export const agentRoutes: RouteDef[] = [
     action: act('heartbeat/action'),
     tag,
     summary: 'Heartbeat: liveness, running attempts; answers what to stop',
-    handler: async (i) => ({ status: 200, body: await i.services.nodes.heartbeat(await node(i), i.body) }),
+    handler: async (i) => {
+      const n = await node(i);
+      const answer = await i.services.nodes.heartbeat(n, i.body);
+      // Samples are kept after the heartbeat's own work and are best effort: a failed write of
+      // metrics (disk full) must not fail the heartbeat, or the node would look lost.
+      if (i.body.samples)
+        await i.services.systemMetrics.record(n, i.body.samples, i.body.running).catch(() => undefined);
+      return { status: 200, body: answer };
+    },
   }),
   route({
     ...wire(agentCalls.preempted, 'The node as the server now holds it'),

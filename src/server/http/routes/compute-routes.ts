@@ -1,14 +1,21 @@
 import { z } from 'zod';
 import { kindOf } from '../../../domain/compute/compute-kinds.js';
-import { isInstance } from '../../../domain/compute/compute-record.js';
+import { isInstance, isRecordOf } from '../../../domain/compute/compute-record.js';
 import { computeRequestSchema } from '../../../domain/compute/compute-schema.js';
 import { toComputeResource } from '../../../domain/compute/compute-view.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
+import type { NodeRecord } from '../../../domain/nodes/node-record.js';
 import { listBody, pageRequest } from '../paging.js';
 import { action, type RouteDef, type RouteInput } from '../route-def.js';
 import { computeResourceSchema } from '../../../domain/compute/compute-resource-schema.js';
 
 const base = '/api/workspaces/{workspace}/computes';
+
+/** Azure's `ssh -p port user@address` for a node whose SSH server (instance or cluster node) reported in. */
+function sshConnection(n: NodeRecord, user: string): string | null {
+  const ssh = n.instance?.ssh ?? n.ssh;
+  return ssh && n.address ? `ssh -p ${ssh.port} ${user}@${n.address}` : null;
+}
 const tag = 'Computes';
 
 async function render(input: RouteInput, workspace: string, name: string): Promise<unknown> {
@@ -150,21 +157,26 @@ export const computeRoutes: RouteDef[] = [
       }
       const { nodes, jobs } = await input.services.computes.nodesWithJobs(record);
       const user =
-        (isInstance(record) ? record.spec.properties.sshSettings.adminUserName : undefined) ?? 'azureuser';
+        (isInstance(record)
+          ? record.spec.properties.sshSettings.adminUserName
+          : isRecordOf(record, 'AmlCompute')
+            ? record.spec.properties.userAccountCredentials?.adminUserName
+            : undefined) ?? 'azureuser';
       const value = nodes.map((n) => ({
         nodeId: n.id,
         nodeState: n.state,
         privateIpAddress: n.address ?? null,
-        // Azure's `ssh -p port user@address`: instances run an SSH server when SSH is enabled; cluster nodes on the local provider have none.
-        port: n.instance?.ssh?.port ?? null,
-        connectionString:
-          n.instance?.ssh && n.address ? `ssh -p ${n.instance.ssh.port} ${user}@${n.address}` : null,
+        // Azure's `ssh -p port user@address`: instances, and clusters created with SSH on, run an SSH server on each node.
+        port: (n.instance?.ssh ?? n.ssh)?.port ?? null,
+        connectionString: sshConnection(n, user),
         runId:
           jobs
             .filter((j) => j.nodeId === n.id)
             .map((j) => j.name)
             .join(',') || null,
         slots: n.slots,
+        // The GPUs the node holds (nvidia-smi indices on its host), as its agent found them.
+        gpus: n.capacity?.gpus.map((g) => g.index) ?? [],
         provider: n.provider,
         // How the node isolates jobs (bubblewrap) or why it refuses them (what is missing and how to install it).
         sandbox: n.capacity?.sandbox ?? null,

@@ -1,7 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { currentAttempt, logJobName, terminalStates } from '../../../domain/jobs/job-record.js';
+import { currentAttempt, terminalStates } from '../../../domain/jobs/job-record.js';
+import { logSourceJob } from '../../../domain/jobs/process-plan.js';
 import { jobKey } from '../../jobs/job-key.js';
 import type { LogAppend, LogFile } from '../../jobs/log-store.js';
 import type { Services } from '../../services/services.js';
@@ -21,8 +22,8 @@ export function streamJobLog(
 ): Response {
   return streamSSE(c, async (stream) => {
     let job = await services.jobs.get(workspace, name);
-    // A multi-node job's log is its rank 0's; its status is its own.
-    const logName = logJobName(job);
+    // A multi-node job's log is its rank 0's (a process's, the rank job of its node); its status is its own.
+    const logName = logSourceJob(job, file);
     const key = jobKey(workspace, logName);
     let attempt =
       currentAttempt(logName === name ? job : await services.jobs.get(workspace, logName))?.attempt ?? 1;

@@ -3,7 +3,6 @@ import type { JobState } from '../../../domain/jobs/job-record.js';
 import { toJobResource } from '../../../domain/jobs/job-view.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { jobSubmissionSchema, type SubmittedJob } from '../../jobs/job-submission.js';
-import type { LogFile } from '../../jobs/log-store.js';
 import { listBody, pageRequest } from '../paging.js';
 import { action, route, type RouteDef, type RouteInput } from '../route-def.js';
 import { streamJobLog } from './job-log-stream.js';
@@ -36,6 +35,32 @@ function intQuery(i: Pick<RouteInput, 'query'>, name: string): number | undefine
   return n;
 }
 
+const listViewTypes = ['ActiveOnly', 'ArchivedOnly', 'All'] as const;
+
+function listViewTypeOf(i: Pick<RouteInput, 'query'>): (typeof listViewTypes)[number] {
+  const raw = i.query.listViewType ?? 'ActiveOnly';
+  const found = listViewTypes.find((v) => v.toLowerCase() === raw.toLowerCase());
+  if (!found)
+    throw new HangarError(
+      'ValidationFailed',
+      `listViewType must be ActiveOnly, ArchivedOnly or All; got '${raw}'.`,
+      'listViewType',
+    );
+  return found;
+}
+
+const tagMap = z.record(z.string().min(1).max(256), z.string().max(256).nullable());
+/** az ml job update (and archive/restore): a JSON merge patch of the fields a submitted job may change. */
+export const jobPatchSchema = z.strictObject({
+  properties: z.strictObject({
+    displayName: z.string().min(1).max(256).optional().describe('New display name'),
+    description: z.string().max(2048).nullable().optional().describe('New description (null removes it)'),
+    tags: tagMap.optional().describe('Tags to set (a null value removes the tag)'),
+    properties: tagMap.optional().describe('Properties to set (a null value removes the property)'),
+    isArchived: z.boolean().optional().describe('Archive (true) or restore (false) the job'),
+  }),
+});
+
 /** Jobs: submit, list, show, cancel, logs (plain and streamed), metrics. */
 export const jobRoutes: RouteDef[] = [
   {
@@ -48,6 +73,8 @@ export const jobRoutes: RouteDef[] = [
       { name: 'compute', description: 'Only jobs on this compute' },
       { name: 'experimentName', description: 'Only this experiment' },
       { name: 'status', description: 'Comma-separated statuses' },
+      { name: 'listViewType', description: 'ActiveOnly (default), ArchivedOnly or All' },
+      { name: 'parentJobName', description: 'Only the child jobs of this job (a multi-node job: its ranks)' },
       { name: '$top', description: 'Page size' },
       { name: '$skipToken', description: 'Continuation token' },
     ],
@@ -62,7 +89,16 @@ export const jobRoutes: RouteDef[] = [
         ...(i.query.experimentName ? { experimentName: i.query.experimentName } : {}),
         ...(i.query.status ? { statuses: i.query.status.split(',') as JobState[] } : {}),
       };
-      const page = await i.services.jobs.list(p(i).ws, filter, pageRequest(i.query));
+      const parent = i.query.parentJobName;
+      if (parent !== undefined) {
+        const children = await i.services.jobs.children(p(i).ws, parent);
+        return { status: 200, body: { value: children.map((j) => render(i, j)) } };
+      }
+      const page = await i.services.jobs.list(
+        p(i).ws,
+        { ...filter, view: listViewTypeOf(i) },
+        pageRequest(i.query),
+      );
       return {
         status: 200,
         body: listBody(page, (j) => render(i, j), i.baseUrl, `/api/workspaces/${p(i).ws}/jobs`, i.query),
@@ -104,6 +140,26 @@ export const jobRoutes: RouteDef[] = [
     response: { status: 200, description: 'The job', schema: jobResource },
     handler: async (i) => ({ status: 200, body: render(i, await i.services.jobs.get(p(i).ws, p(i).name)) }),
   },
+  route({
+    method: 'patch',
+    path: `${base}/{name}`,
+    action: action('workspaces/jobs/write'),
+    tag,
+    summary: 'Update a job: display name, description, tags, properties; archive or restore it',
+    body: jobPatchSchema,
+    response: { status: 200, description: 'The job as updated', schema: jobResource },
+    handler: async (i) => {
+      const { displayName, description, tags, properties, isArchived } = i.body.properties;
+      const job = await i.services.jobs.update(p(i).ws, p(i).name, {
+        ...(displayName !== undefined ? { displayName } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(tags !== undefined ? { tags } : {}),
+        ...(properties !== undefined ? { properties } : {}),
+        ...(isArchived !== undefined ? { isArchived } : {}),
+      });
+      return { status: 200, body: render(i, job) };
+    },
+  }),
   {
     method: 'post',
     path: `${base}/{name}/cancel`,
@@ -152,7 +208,7 @@ export const jobRoutes: RouteDef[] = [
       { name: 'offset', description: 'Byte offset to start from' },
     ],
     raw: async (c, i) => {
-      const file = (i.query.file ?? 'user_logs/std_log.txt') as LogFile;
+      const file = i.query.file ?? 'user_logs/std_log.txt';
       await i.services.jobs.readLog(p(i).ws, p(i).name, file);
       return streamJobLog(c, i.services, p(i).ws, p(i).name, file, intQuery(i, 'offset') ?? 0);
     },

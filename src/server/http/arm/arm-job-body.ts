@@ -1,0 +1,154 @@
+import { parseIsoDuration } from '../../../domain/compute/iso-duration.js';
+import { HangarError } from '../../../domain/errors/hangar-error.js';
+
+const modes: Record<string, string> = {
+  ReadOnlyMount: 'ro_mount',
+  ReadWriteMount: 'rw_mount',
+  Download: 'download',
+  Direct: 'direct',
+  Upload: 'upload',
+};
+const restModes = Object.fromEntries(Object.entries(modes).map(([k, v]) => [v, k]));
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+
+/** The last segment after `/{kind}/` of an ARM id, with or without `azureml:`. */
+function nameIn(id: string, kind: string): string | undefined {
+  return new RegExp(`/${kind}/([^/]+)$`).exec(id)?.[1];
+}
+
+/** An environment reference as the SDK sends it, in az ml's YAML form. */
+export function environmentRef(id: string): string {
+  const m = /\/environments\/([^/]+)\/versions\/([^/]+)$/.exec(id);
+  if (m) return `azureml:${m[1]}:${m[2]}`;
+  return id.startsWith('azureml:') ? id : `azureml:${id}`;
+}
+
+/**
+ * An ARM command-job body (what `jobs.create_or_update` sends) as the az ml v2 job spec the native
+ * API takes: same job, YAML field names. Only Command jobs: sweep and pipeline jobs are refused
+ * naming `properties.jobType` until Hangar runs them.
+ */
+export function specOfArmJob(body: unknown): { spec: Json; codeId?: string } {
+  const p = obj(obj(body).properties);
+  const jobType = p.jobType;
+  if (jobType !== 'Command')
+    throw new HangarError(
+      'OperationNotSupported',
+      `properties.jobType: Hangar runs Command jobs through this API; got '${String(jobType)}' (sweep and pipeline jobs are not supported yet).`,
+      'properties.jobType',
+    );
+  if (typeof p.command !== 'string' || !p.command)
+    throw new HangarError(
+      'ValidationFailed',
+      'properties.command: required for a Command job.',
+      'properties.command',
+    );
+  const spec: Json = { type: 'command', command: p.command };
+  if (typeof p.displayName === 'string') spec.display_name = p.displayName;
+  if (typeof p.experimentName === 'string') spec.experiment_name = p.experimentName;
+  if (typeof p.description === 'string') spec.description = p.description;
+  if (p.tags && Object.keys(obj(p.tags)).length > 0) spec.tags = p.tags;
+  if (p.properties && Object.keys(obj(p.properties)).length > 0) spec.properties = p.properties;
+  if (typeof p.environmentId === 'string') spec.environment = environmentRef(p.environmentId);
+  if (typeof p.computeId === 'string') {
+    const c = nameIn(p.computeId, 'computes') ?? p.computeId.replace(/^azureml:/, '');
+    spec.compute = c === 'local' ? 'local' : `azureml:${c}`;
+  }
+  const vars = obj(p.environmentVariables);
+  if (Object.keys(vars).length > 0) spec.environment_variables = vars;
+  const inputs: Json = {};
+  for (const [name, raw] of Object.entries(obj(p.inputs))) {
+    const i = obj(raw);
+    const type = i.jobInputType;
+    if (type === 'literal') inputs[name] = i.value;
+    else if (typeof type === 'string' && typeof i.uri === 'string') {
+      const mode = typeof i.mode === 'string' ? modes[i.mode] : undefined;
+      inputs[name] = { type, path: i.uri, ...(mode ? { mode } : {}) };
+    } else
+      throw new HangarError(
+        'ValidationFailed',
+        `properties.inputs.${name}: needs jobInputType literal (with value) or a uri type with uri; got ${JSON.stringify(raw)}.`,
+        `properties.inputs.${name}`,
+      );
+  }
+  if (Object.keys(inputs).length > 0) spec.inputs = inputs;
+  const outputs: Json = {};
+  for (const [name, raw] of Object.entries(obj(p.outputs))) {
+    const o = obj(raw);
+    const mode = typeof o.mode === 'string' ? modes[o.mode] : undefined;
+    outputs[name] = {
+      type: typeof o.jobOutputType === 'string' ? o.jobOutputType : 'uri_folder',
+      ...(mode ? { mode } : {}),
+      ...(typeof o.assetName === 'string' ? { name: o.assetName } : {}),
+    };
+  }
+  if (Object.keys(outputs).length > 0) spec.outputs = outputs;
+  const resources = obj(p.resources);
+  if (typeof resources.instanceCount === 'number')
+    spec.resources = { instance_count: resources.instanceCount };
+  // Serverless jobs size their pool by instanceType and tier; services are refused by name, never dropped.
+  if (typeof resources.instanceType === 'string')
+    spec.resources = { ...obj(spec.resources), instance_type: resources.instanceType };
+  const queue = obj(p.queueSettings);
+  if (typeof queue.jobTier === 'string') spec.queue_settings = { job_tier: queue.jobTier.toLowerCase() };
+  const restServiceTypes: Record<string, string> = {
+    JupyterLab: 'jupyter_lab',
+    SSH: 'ssh',
+    TensorBoard: 'tensor_board',
+    VSCode: 'vs_code',
+  };
+  const services = Object.entries(obj(p.services)).filter(
+    ([, s]) => !['Studio', 'Tracking'].includes(String(obj(s).jobServiceType)),
+  );
+  if (services.length > 0)
+    spec.services = Object.fromEntries(
+      services.map(([name, s]) => {
+        const type = String(obj(s).jobServiceType);
+        return [name, { type: restServiceTypes[type] ?? type }];
+      }),
+    );
+  const limits = obj(p.limits);
+  if (typeof limits.timeout === 'string') {
+    const seconds = parseIsoDuration(limits.timeout);
+    if (seconds === undefined)
+      throw new HangarError(
+        'ValidationFailed',
+        `properties.limits.timeout: an ISO 8601 duration; got '${limits.timeout}'.`,
+        'properties.limits.timeout',
+      );
+    spec.limits = { timeout: seconds };
+  }
+  const dist = obj(p.distribution);
+  if (typeof dist.distributionType === 'string') {
+    const d: Json = { type: dist.distributionType.toLowerCase() };
+    if (typeof dist.processCountPerInstance === 'number')
+      d.process_count_per_instance = dist.processCountPerInstance;
+    if (typeof dist.workerCount === 'number') d.worker_count = dist.workerCount;
+    if (typeof dist.parameterServerCount === 'number') d.parameter_server_count = dist.parameterServerCount;
+    spec.distribution = d;
+  }
+  return { spec, ...(typeof p.codeId === 'string' ? { codeId: p.codeId } : {}) };
+}
+
+/** A spec input (YAML form) in REST form, as the SDK reads it back. */
+export function restInput(value: unknown): Json {
+  if (value === null || typeof value !== 'object') return { jobInputType: 'literal', value: String(value) };
+  const v = value as Json;
+  if (typeof v.path === 'string')
+    return {
+      jobInputType: v.type,
+      uri: v.path,
+      ...(typeof v.mode === 'string' && restModes[v.mode] ? { mode: restModes[v.mode] } : {}),
+    };
+  return { jobInputType: 'literal', value: String(v.value ?? v.default ?? '') };
+}
+
+export function restOutput(value: unknown): Json {
+  const v = obj(value);
+  return {
+    jobOutputType: typeof v.type === 'string' ? v.type : 'uri_folder',
+    ...(typeof v.mode === 'string' && restModes[v.mode] ? { mode: restModes[v.mode] } : {}),
+  };
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { HangarError } from '../../../domain/errors/hangar-error.js';
+import { normalizeSdkComputeBody } from './arm-compute-body.js';
+import { environmentRef, restInput, restOutput, specOfArmJob } from './arm-job-body.js';
+import { operationId, operationStatus, readOperationId } from './arm-operations.js';
+
+const WS = '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w';
+
+describe('ARM command job → az ml job spec', () => {
+  it('translates what jobs.create_or_update sends', () => {
+    const { spec, codeId } = specOfArmJob({
+      properties: {
+        jobType: 'Command',
+        command: 'python train.py --n ${{inputs.n}}',
+        codeId: `${WS}/codes/abc/versions/1`,
+        environmentId: 'azureml:AzureML-sklearn-1.5@latest',
+        computeId: `${WS}/computes/cpu-cluster`,
+        experimentName: 'exp',
+        displayName: 'x',
+        inputs: {
+          n: { jobInputType: 'literal', value: '3' },
+          data: { jobInputType: 'uri_folder', uri: 'azureml://datastores/d/paths/p/', mode: 'Download' },
+        },
+        outputs: { model: { jobOutputType: 'uri_folder', mode: 'Upload' } },
+        environmentVariables: { A: '1' },
+        limits: { jobLimitsType: 'Command', timeout: 'PT1H' },
+        properties: { 'azureml.git.dirty': 'True' },
+      },
+    });
+    expect(codeId).toBe(`${WS}/codes/abc/versions/1`);
+    expect(spec).toEqual({
+      type: 'command',
+      command: 'python train.py --n ${{inputs.n}}',
+      display_name: 'x',
+      experiment_name: 'exp',
+      properties: { 'azureml.git.dirty': 'True' },
+      environment: 'azureml:AzureML-sklearn-1.5@latest',
+      compute: 'azureml:cpu-cluster',
+      environment_variables: { A: '1' },
+      inputs: {
+        n: '3',
+        data: { type: 'uri_folder', path: 'azureml://datastores/d/paths/p/', mode: 'download' },
+      },
+      outputs: { model: { type: 'uri_folder', mode: 'upload' } },
+      limits: { timeout: 3600 },
+    });
+    expect(environmentRef(`${WS}/environments/e/versions/2`)).toBe('azureml:e:2');
+  });
+
+  it('refuses sweep and pipeline jobs naming properties.jobType, and bad inputs naming the input', () => {
+    const err = (body: unknown): HangarError => {
+      try {
+        specOfArmJob(body);
+      } catch (e) {
+        return e as HangarError;
+      }
+      throw new Error('not refused');
+    };
+    expect(err({ properties: { jobType: 'Sweep' } })).toMatchObject({
+      code: 'OperationNotSupported',
+      target: 'properties.jobType',
+    });
+    expect(
+      err({ properties: { jobType: 'Command', command: 'x', inputs: { a: { jobInputType: 'uri_file' } } } }),
+    ).toMatchObject({ code: 'ValidationFailed', target: 'properties.inputs.a' });
+  });
+
+  it('renders spec inputs and outputs back in REST form', () => {
+    expect(restInput(3)).toEqual({ jobInputType: 'literal', value: '3' });
+    expect(restInput({ type: 'uri_file', path: 'p', mode: 'ro_mount' })).toEqual({
+      jobInputType: 'uri_file',
+      uri: 'p',
+      mode: 'ReadOnlyMount',
+    });
+    expect(restOutput(null)).toEqual({ jobOutputType: 'uri_folder' });
+  });
+});
+
+describe('compute bodies the SDK sends', () => {
+  it('normalizes lower-case schedule actions, default-only instance fields and "Nonem" timeouts', () => {
+    const body = {
+      properties: {
+        computeType: 'ComputeInstance',
+        properties: {
+          computeInstanceAuthorizationType: 'personal',
+          enableNodePublicIp: true,
+          schedules: { computeStartStop: [{ action: 'stop' }] },
+          setupScripts: { scripts: { creationScript: { scriptData: 's.sh', timeout: 'Nonem' } } },
+        },
+      },
+    };
+    normalizeSdkComputeBody(body);
+    expect(body.properties.properties).toEqual({
+      schedules: { computeStartStop: [{ action: 'Stop' }] },
+      setupScripts: { scripts: { creationScript: { scriptData: 's.sh' } } },
+    });
+  });
+});
+
+describe('long-running compute operations', () => {
+  it('round-trip their id and refuse garbage as NotFound', () => {
+    const ref = { n: 'c1', k: 'stop' as const, t: 5 };
+    expect(readOperationId(operationId(ref))).toEqual(ref);
+    expect(() => readOperationId('garbage')).toThrow(/No operation/);
+  });
+
+  it('derive status from the compute as it is now', () => {
+    const c = (provisioningState: string, state?: string, restartPending = false) => ({
+      provisioningState,
+      ...(state ? { state } : {}),
+      restartPending,
+    });
+    expect(operationStatus('put', c('Creating'))).toBe('InProgress');
+    expect(operationStatus('put', c('Succeeded'))).toBe('Succeeded');
+    expect(operationStatus('put', c('Succeeded', 'Starting'))).toBe('InProgress');
+    expect(operationStatus('put', c('Failed'))).toBe('Failed');
+    expect(operationStatus('delete', c('Deleting'))).toBe('InProgress');
+    expect(operationStatus('delete', undefined)).toBe('Succeeded');
+    expect(operationStatus('stop', c('Succeeded', 'Stopping'))).toBe('InProgress');
+    expect(operationStatus('stop', c('Succeeded', 'Stopped'))).toBe('Succeeded');
+    expect(operationStatus('start', c('Succeeded', 'SetupFailed'))).toBe('Failed');
+    expect(operationStatus('restart', c('Succeeded', 'Running', true))).toBe('InProgress');
+    expect(operationStatus('restart', c('Succeeded', 'Running'))).toBe('Succeeded');
+  });
+
+  it('keeps what the SDK sends for serverless jobs and services, so none is silently dropped', () => {
+    const { spec } = specOfArmJob({
+      properties: {
+        jobType: 'Command',
+        command: 'python t.py',
+        resources: { instanceCount: 1, instanceType: 'Standard_DS3_v2' },
+        queueSettings: { jobTier: 'Spot' },
+        services: {
+          Studio: { jobServiceType: 'Studio' },
+          nb: { jobServiceType: 'JupyterLab' },
+          remote: { jobServiceType: 'SSH' },
+        },
+      },
+    });
+    expect(spec.resources).toEqual({ instance_count: 1, instance_type: 'Standard_DS3_v2' });
+    expect(spec.queue_settings).toEqual({ job_tier: 'spot' });
+    expect(spec.services).toEqual({ nb: { type: 'jupyter_lab' }, remote: { type: 'ssh' } });
+    expect(spec.compute).toBeUndefined();
+  });
+});

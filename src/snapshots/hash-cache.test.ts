@@ -1,0 +1,40 @@
+import { lstatSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildSnapshot } from './snapshot-builder.js';
+import { hashCacheFile, HashCache } from './hash-cache.js';
+
+const old = new Date(Date.now() - 60_000);
+
+describe('hash cache', () => {
+  it('reads an unchanged file once, and again when its content or stat changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const cacheFile = hashCacheFile(mkdtempSync(join(tmpdir(), 'home-')), dir);
+    for (const n of ['a', 'b']) {
+      writeFileSync(join(dir, n), `content ${n}`);
+      utimesSync(join(dir, n), old, old);
+    }
+    const first = await buildSnapshot(dir, { hashCacheFile: cacheFile });
+    const second = await buildSnapshot(dir, { hashCacheFile: cacheFile });
+    expect(second.manifest).toEqual(first.manifest);
+    const a = first.manifest.entries.find((e) => e.path === 'a');
+    expect(HashCache.open(cacheFile, dir).lookup('a', lstatSync(join(dir, 'a')))).toBe(
+      a?.kind === 'file' ? a.sha256 : 'missing',
+    );
+    // Same size, same mtime put back: the ctime still changes, so the new content is seen.
+    writeFileSync(join(dir, 'a'), 'content A');
+    utimesSync(join(dir, 'a'), old, old);
+    const third = await buildSnapshot(dir, { hashCacheFile: cacheFile });
+    expect(third.manifest.entries[0]).not.toEqual(first.manifest.entries[0]);
+    expect(third.manifest.entries[1]).toEqual(first.manifest.entries[1]);
+  });
+
+  it('does not trust a file written in the same moment it was hashed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-'));
+    const cacheFile = hashCacheFile(mkdtempSync(join(tmpdir(), 'home-')), dir);
+    writeFileSync(join(dir, 'fresh'), 'x');
+    await buildSnapshot(dir, { hashCacheFile: cacheFile });
+    expect(HashCache.open(cacheFile, dir).lookup('fresh', lstatSync(join(dir, 'fresh')))).toBeUndefined();
+  });
+});
