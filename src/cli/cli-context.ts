@@ -4,8 +4,9 @@ import { loadCliConfig } from '../config/config.js';
 import { HangarApiError, HangarClient } from '../sdk/index.js';
 import { checkQuery, outputFormatOf } from './output.js';
 
-/** A CLI mistake (bad flags, unreadable file): exit code 2. */
-export class UsageError extends Error {}
+import { UsageError } from './usage-error.js';
+
+export { UsageError };
 
 /** Options every client command has: az ml's global flags. */
 export interface CommonOptions {

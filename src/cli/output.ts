@@ -1,6 +1,6 @@
 import { compile, search, type JSONValue } from '@jmespath-community/jmespath';
 import { stringify } from 'yaml';
-import { UsageError } from './cli-context.js';
+import { UsageError } from './usage-error.js';
 
 /** A table column: header and how to read the value. */
 export interface Column<T> {
