@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { renderFamilies } from '../metrics/prometheus-text.js';
+import { ServerTelemetry } from '../metrics/server-telemetry.js';
 import type { Services } from '../services/services.js';
 import { createApp } from './app.js';
 import { route, type RouteDef } from './route-def.js';
 
-/** Public routes never reach the services except to audit. */
+/** Public routes never reach the services except to audit (and every request is timed). */
 const audited: unknown[] = [];
 const services = {
   access: { recordAudit: (e: unknown) => Promise.resolve(void audited.push(e)) },
+  telemetry: new ServerTelemetry(),
 } as unknown as Services;
 const seen: unknown[] = [];
 
@@ -145,5 +148,14 @@ describe('mount() validates against the RouteDef once', () => {
       }),
       expect.objectContaining({ name: 'count', in: 'query', required: true, description: 'How many' }),
     ]);
+  });
+});
+
+describe('every request is timed', () => {
+  it('by route template, never the concrete path', async () => {
+    await send('POST', '/api/test/things/t7?count=1', { name: 'y' });
+    const text = renderFamilies(services.telemetry.families());
+    expect(text).toContain('route="/api/test/things/:id"');
+    expect(text).not.toContain('t7');
   });
 });

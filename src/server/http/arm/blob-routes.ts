@@ -127,7 +127,9 @@ function rangeOf(c: Context, size: number): [number, number] | undefined {
  * logs and outputs are listed from where Hangar already keeps them, with no second server to run.
  */
 export function mountBlobService(app: Hono<{ Variables: { action: string } }>, services: Services): void {
-  const store = blobContainers(services);
+  // Built on first use: mounting routes needs no services beyond what a request will use.
+  let containers: BlobContainers | undefined;
+  const store = (): BlobContainers => (containers ??= blobContainers(services));
   app.get(`/${BLOB_ACCOUNT}/:container`, async (c) => {
     const container = c.req.param('container');
     const denied = await allowed(c, services, container, false);
@@ -137,7 +139,7 @@ export function mountBlobService(app: Hono<{ Variables: { action: string } }>, s
       return storageError(400, 'UnsupportedQueryParameter', 'Only comp=list is served on a container.');
     const prefix = q.get('prefix') ?? '';
     const entries = [
-      ...store.list(container, prefix),
+      ...store().list(container, prefix),
       ...(await artifactList(services, container, prefix)),
     ].sort((a, b) => a.name.localeCompare(b.name));
     const xml = listXml(
@@ -166,23 +168,23 @@ export function mountBlobService(app: Hono<{ Variables: { action: string } }>, s
     if (method === 'PUT') {
       const body = Buffer.from(await c.req.arrayBuffer());
       if (comp === 'block') {
-        store.stageBlock(container, name, url.searchParams.get('blockid') ?? '', body);
+        store().stageBlock(container, name, url.searchParams.get('blockid') ?? '', body);
         return new Response(null, { status: 201, headers: { 'x-ms-version': '2021-12-02' } });
       }
       if (comp === 'metadata') {
-        const entry = store.get(container, name);
+        const entry = store().get(container, name);
         if (!entry) return storageError(404, 'BlobNotFound', `No blob '${name}'.`);
-        const next = store.setMetadata(container, entry, metadataOf(c));
+        const next = store().setMetadata(container, entry, metadataOf(c));
         return new Response(null, {
           status: 200,
           headers: { etag: next.etag, 'last-modified': next.lastModified },
         });
       }
-      if (c.req.header('if-none-match') === '*' && store.get(container, name))
+      if (c.req.header('if-none-match') === '*' && store().get(container, name))
         return storageError(409, 'BlobAlreadyExists', `The blob '${name}' already exists.`);
       const type = c.req.header('x-ms-blob-content-type') ?? 'application/octet-stream';
       if (comp === 'blocklist') {
-        const done = store.commitBlocks(
+        const done = store().commitBlocks(
           container,
           name,
           blockIds(body.toString('utf8')),
@@ -197,7 +199,7 @@ export function mountBlobService(app: Hono<{ Variables: { action: string } }>, s
         });
       }
       if (comp) return storageError(400, 'UnsupportedQueryParameter', `comp=${comp} is not served.`);
-      const entry = store.put(container, name, body, type, metadataOf(c));
+      const entry = store().put(container, name, body, type, metadataOf(c));
       return new Response(null, {
         status: 201,
         headers: {
@@ -208,8 +210,8 @@ export function mountBlobService(app: Hono<{ Variables: { action: string } }>, s
         },
       });
     }
-    const virtual = store.get(container, name) ? undefined : await artifactBlob(services, container, name);
-    const entry = store.get(container, name) ?? virtual?.entry;
+    const virtual = store().get(container, name) ? undefined : await artifactBlob(services, container, name);
+    const entry = store().get(container, name) ?? virtual?.entry;
     if (!entry) return storageError(404, 'BlobNotFound', `The blob '${name}' does not exist.`);
     const headers = blobHeaders(entry);
     if (method === 'HEAD')
@@ -217,7 +219,7 @@ export function mountBlobService(app: Hono<{ Variables: { action: string } }>, s
         status: 200,
         headers: { ...headers, 'content-length': String(entry.size) },
       });
-    const bytes = virtual ? virtual.bytes : store.bytes(entry);
+    const bytes = virtual ? virtual.bytes : store().bytes(entry);
     const range = rangeOf(c, bytes.length);
     if (!range)
       return new Response(bytes, {
