@@ -124,6 +124,13 @@ export interface JobRecord {
    * `<name>_rank<i>` ({ size, rank, parent }) placed together as a gang, and it reflects them.
    */
   gang?: { size: number; rank?: number; parent?: string; distribution: Distribution };
+  /**
+   * A sweep or pipeline job runs no command itself: its controller loop creates child jobs (trials,
+   * steps), watches them and writes its status from theirs. The scheduler never places it.
+   */
+  controller?: 'sweep' | 'pipeline';
+  /** A trial of a sweep or a step of a pipeline: the job that created it (az ml's parent job). */
+  parentJobName?: string;
   /** The current attempt was handed to the node by a lease. */
   delivered: boolean;
   cancelRequested: boolean;

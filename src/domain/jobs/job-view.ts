@@ -29,7 +29,7 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     // The job's own string properties (az ml's `properties`), beside Azure's isArchived and parent.
     properties: spec.properties ?? {},
     isArchived: job.archived === true,
-    parentJobName: job.gang?.parent,
+    parentJobName: job.parentJobName ?? job.gang?.parent,
     computeId: job.computeName,
     command: spec.command,
     renderedCommand: job.run.command,

@@ -146,13 +146,13 @@ export class JobService {
   }
 
   /**
-   * The jobs under a parent (az ml job list --parent-job-name): the ranks of a multi-node job,
-   * the only child jobs Hangar has. Oldest first; none when the parent has no children.
+   * The jobs under a parent (az ml job list --parent-job-name): the ranks of a multi-node job, the
+   * trials of a sweep, the steps of a pipeline. Oldest first; none when the parent has no children.
    */
   async children(workspace: string, parent: string): Promise<JobRecord[]> {
     await this.get(workspace, parent);
     const all = await this.ctx.store.jobs.all({ workspace });
-    return all.filter((j) => j.gang?.parent === parent);
+    return all.filter((j) => j.gang?.parent === parent || j.parentJobName === parent);
   }
 
   /** Queued jobs end at once; running ones are stopped by their node (SIGTERM, grace, SIGKILL). */

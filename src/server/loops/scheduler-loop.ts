@@ -153,9 +153,9 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
   const active = (await ctx.store.jobs.all({ statuses: [...statuses] })).filter(
     (j) => !terminalStates.has(j.status),
   );
-  // The job a user sees of a multi-node job never runs itself: its ranks do.
+  // The job a user sees of a multi-node job never runs itself (its ranks do), nor a sweep or pipeline.
   const waiting = active.filter(
-    (j) => j.status === 'Queued' && !j.nodeId && !(j.gang && j.gang.parent === undefined),
+    (j) => j.status === 'Queued' && !j.nodeId && !j.controller && !(j.gang && j.gang.parent === undefined),
   );
   // A gang restarts together: its queued ranks wait while any sibling is still on a node.
   const gangKey = (j: JobRecord): string => `${j.workspace}/${j.gang?.parent ?? ''}`;
