@@ -8,8 +8,11 @@ import { join, resolve } from 'node:path';
 const cli = resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `hangar server --port 0` and resolves once /api/health answers. */
-export async function startServer(config = '') {
+/**
+ * Starts `hangar server --port 0` and resolves once /api/health answers. `execArgv` goes to node
+ * before the CLI (e.g. `--import` of a preload); `onMessage` opens an IPC channel to the server.
+ */
+export async function startServer(config = '', { execArgv = [], onMessage } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'hangar-bench-'));
   const args = [cli, 'server', '--port', '0', '--home', home];
   if (config) {
@@ -22,14 +25,28 @@ export async function startServer(config = '') {
       ...(process.env.BENCH_PROFILE_DIR
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
         : []),
+      ...execArgv,
       ...args,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, HANGAR_LOG_LEVEL: 'warn' } },
+    {
+      stdio: ['ignore', 'ignore', 'inherit', ...(onMessage ? ['ipc'] : [])],
+      env: { ...process.env, HANGAR_LOG_LEVEL: 'warn' },
+    },
   );
+  if (onMessage) child.on('message', onMessage);
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (existsSync(join(home, 'server.json'))) {
-      const { url } = JSON.parse(readFileSync(join(home, 'server.json'), 'utf8'));
+    // Read once complete: the server may be writing it right now.
+    const url = existsSync(join(home, 'server.json'))
+      ? (() => {
+          try {
+            return JSON.parse(readFileSync(join(home, 'server.json'), 'utf8')).url;
+          } catch {
+            return undefined;
+          }
+        })()
+      : undefined;
+    if (url) {
       if ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok) {
         const token = JSON.parse(readFileSync(join(home, 'admin-credentials.json'), 'utf8')).token;
         tokens.set(url, token);

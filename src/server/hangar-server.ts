@@ -33,6 +33,12 @@ import { orphanSweepLoop } from './loops/orphan-sweep-loop.js';
 import { randomPreemptionLoop } from './loops/random-preemption-loop.js';
 import { LoopRunner, type Loop } from './loops/loop-runner.js';
 import { instanceLoop } from './loops/instance-loop.js';
+import { LocalReplicaHost, type ReplicaIsolation } from '../providers/local/local-replicas.js';
+import { createSandbox } from '../agent/sandbox.js';
+import { ServingPool } from './endpoints/serving-pool.js';
+import { servingLoop } from './endpoints/serving-loop.js';
+import { pipelineLoop } from './pipelines/pipeline-loop.js';
+import { sweepLoop } from './sweeps/sweep-loop.js';
 import { SecretBox } from './secrets/secret-box.js';
 import type { ServiceContext } from './services/service-context.js';
 import { createServices, type Services } from './services/services.js';
@@ -70,7 +76,10 @@ function listen(
 }
 
 /** The providers this server can start nodes with: local processes, and one Slurm provider per Slurm-backed compute. */
-function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbing {
+function providerPlumbing(
+  config: HangarConfig,
+  ctx: ServiceContext,
+): PoolPlumbing & { local: LocalProvider } {
   const env = inheritedEnv();
   const local = new LocalProvider(join(config.home, 'nodes'), env);
   const providers = new Map<string, Provider>([[local.name, local]]);
@@ -128,6 +137,7 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
     return provider;
   };
   return {
+    local,
     agentArgs,
     agentArgsFor: (compute) =>
       isRecordOf(compute, 'VirtualMachine')
@@ -158,6 +168,32 @@ function providerPlumbing(config: HangarConfig, ctx: ServiceContext): PoolPlumbi
         else if (isRecordOf(c, 'VirtualMachine')) sshFor(c);
       }
     },
+  };
+}
+
+/** What replicas inherit: a PATH and a locale, nothing of the server's own settings or tokens. */
+function replicaEnv(): Record<string, string | undefined> {
+  const env = inheritedEnv();
+  return { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: env.LANG ?? 'C.UTF-8' };
+}
+
+/**
+ * Replicas run user code as jobs do: in the agent's bubblewrap sandbox with HANGAR_HOME hidden
+ * (and as the unprivileged job user when the server runs as root); without a usable sandbox they
+ * do not start, unless the operator chose jobs.insecureNoSandbox.
+ */
+function replicaIsolation(config: HangarConfig): ReplicaIsolation {
+  const sandbox = createSandbox({
+    protect: [config.home],
+    path: inheritedEnv().PATH,
+    ...(config.jobs.insecureNoSandbox ? { insecureNoSandbox: true } : {}),
+    ...(config.jobs.runAsUser ? { jobUser: config.jobs.runAsUser } : {}),
+  });
+  if (sandbox.problem) return { problem: sandbox.problem };
+  if (sandbox.kind === 'none') return {};
+  return {
+    wrap: (file, args, visible) => sandbox.wrap(file, args, visible),
+    ...(sandbox.user ? { owner: { uid: sandbox.user.uid, gid: sandbox.user.gid } } : {}),
   };
 }
 
@@ -272,13 +308,14 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     log.warn(
       `testStoreLatencyMs is on: every store call waits ${config.testStoreLatencyMs} ms (for tests only)`,
     );
-  const services = createServices(ctx);
+  const plumbing = providerPlumbing(config, ctx);
+  // The local provider's host is what local locations really have (their GPUs in sizes and usage).
+  const services = createServices(ctx, plumbing.local);
   // Replicas starting together make the default workspace and the admin once.
   await opened.serially(async () => {
     await services.workspaces.ensureDefault();
     await bootstrapAccess(services, config, log);
   });
-  const plumbing = providerPlumbing(config, ctx);
   const startedAt = ctx.clock.now();
   const interval = config.reconcileIntervalMs;
   // Slurm-backed computes from before a restart get their providers back before any loop runs.
@@ -297,10 +334,44 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   loops.push(new LoopRunner(instanceLoop(ctx), ctx.clock, log, opened.ownership));
   loops.push(
     new LoopRunner(
+      pipelineLoop(ctx, { snapshots: services.snapshots, assets: services.assets }),
+      ctx.clock,
+      log,
+      opened.ownership,
+    ),
+  );
+  loops.push(
+    new LoopRunner(
+      sweepLoop(ctx, {
+        snapshots: services.snapshots,
+        assets: services.assets,
+        trackingUri: (ws) => services.jobs.trackingUri(ws),
+      }),
+      ctx.clock,
+      log,
+      opened.ownership,
+    ),
+  );
+  loops.push(
+    new LoopRunner(
       nodeHealthLoop(ctx, (n) => plumbing.providerNamed(n), startedAt),
       ctx.clock,
       log,
       opened.ownership,
+    ),
+  );
+  // Managed online deployments run on the workspace serving pool: scoring host processes on this
+  // host (docs/endpoints.md). Every server runs its own replicas (no key ownership): the router of
+  // each answers from the replicas it started.
+  const serving = new ServingPool(
+    new LocalReplicaHost(join(config.home, 'serving', 'replicas'), replicaEnv(), replicaIsolation(config)),
+  );
+  services.endpoints.pool = serving;
+  loops.push(
+    new LoopRunner(
+      servingLoop(ctx, serving, services.snapshots, join(config.home, 'serving', 'deployments')),
+      ctx.clock,
+      log,
     ),
   );
   const app = createApp(services, version, (msg, err) =>
@@ -356,6 +427,7 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     services,
     async close() {
       await Promise.all([...loops, sweeper].map((l) => l.stop()));
+      await serving.stopAll();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Agents' long polls would hold the close for up to leaseWaitSeconds; they reconnect anyway.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -6,11 +6,24 @@ import { call, uploadManifest, type SnapshotTransport, type UploadResult } from 
 export type { SnapshotTransport, UploadResult };
 
 /** Uploads a built snapshot: the blobs the server lacks, read from disk, then the manifest. */
-export function uploadSnapshot(
+export async function uploadSnapshot(
   t: SnapshotTransport,
   built: BuiltSnapshot,
   onProgress?: (done: number, total: number) => void,
 ): Promise<UploadResult> {
+  // A resubmission usually finds every blob there: then the manifest goes straight in (the PUT
+  // validates it as the validate call would), one round trip of 10,000 entries fewer. The missing
+  // check still comes first: it renews the found blobs' age, so gc keeps them until the PUT.
+  const hashes = [...built.files.keys()];
+  const { missing } = (await (
+    await call(t, 'POST', '/api/blobs/missing', JSON.stringify({ hashes }))
+  ).json()) as { missing: string[] };
+  if (missing.length === 0) {
+    const put = (await (await call(t, 'PUT', '/api/snapshots', JSON.stringify(built.manifest))).json()) as {
+      id: string;
+    };
+    return { snapshotId: put.id, uploadedBlobs: 0, uploadedBytes: 0, reusedBlobs: hashes.length };
+  }
   return uploadManifest(
     t,
     built.manifest,

@@ -5,6 +5,7 @@ import type { JobRecord } from '../domain/jobs/job-record.js';
 import type { NodeRecord } from '../domain/nodes/node-record.js';
 import type { WorkspaceRecord } from '../domain/workspace/workspace.js';
 import { assetContractCases } from './asset-contract.js';
+import { endpointContractCases } from './endpoint-contract.js';
 import type { Store } from './store.js';
 
 /** How a contract run gets a fresh, migrated store (and, optionally, reopens the same data). */
@@ -108,6 +109,7 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
 
   describe(`store contract: ${name}`, () => {
     assetContractCases((fn) => withStore((store) => fn(store)));
+    endpointContractCases((fn) => withStore((store) => fn(store)));
     it(
       'migrations are idempotent',
       withStore(async (s) => {

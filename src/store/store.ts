@@ -2,6 +2,7 @@ import type { AuditRecord, TokenRecord, UserRecord } from '../domain/access/iden
 import type { RoleAssignment, RoleDefinition } from '../domain/access/roles.js';
 import type { AssetKind, AssetRecord, LineageEntry, ListView } from '../domain/assets/asset-record.js';
 import type { ComputeRecord, ComputeStatusPart } from '../domain/compute/compute-record.js';
+import type { DeploymentRecord, EndpointRecord } from '../domain/endpoints/endpoint-record.js';
 import type { EnvironmentRecord } from '../domain/environments/environment-record.js';
 import type { EventRecord, NewEvent } from '../domain/events/event.js';
 import type { JobRecord, JobState } from '../domain/jobs/job-record.js';
@@ -217,6 +218,35 @@ export interface SampleRepository {
   prune(beforeMs: number): Promise<number>;
 }
 
+/**
+ * Online endpoints: names are unique across workspaces (case-insensitive), since the scoring URL
+ * (`/endpoints/{name}/score`) names the endpoint alone, as Azure's are unique per region.
+ */
+export interface OnlineEndpointRepository {
+  get(workspace: string, name: string): Promise<EndpointRecord | undefined>;
+  /** By name in any workspace (the scoring router). */
+  byName(name: string): Promise<EndpointRecord | undefined>;
+  /** A workspace's endpoints (every workspace's when omitted), by name. */
+  list(workspace?: string): Promise<EndpointRecord[]>;
+  /** Throws NameConflict when the name is taken (in any workspace). */
+  insert(record: EndpointRecord): Promise<void>;
+  /** Compare-and-set on `record.version` (see Versions, on Store); answers the record as written. */
+  update(record: EndpointRecord): Promise<EndpointRecord>;
+  delete(workspace: string, name: string): Promise<boolean>;
+}
+
+/** Online deployments, keyed (workspace, endpoint, name), names case-insensitive. */
+export interface OnlineDeploymentRepository {
+  get(workspace: string, endpoint: string, name: string): Promise<DeploymentRecord | undefined>;
+  /** One endpoint's deployments, or every deployment (the deployment loop), by name. */
+  list(filter: { workspace?: string; endpoint?: string }): Promise<DeploymentRecord[]>;
+  /** Throws NameConflict when the endpoint has a deployment of that name. */
+  insert(record: DeploymentRecord): Promise<void>;
+  /** Compare-and-set on `record.version` (see Versions, on Store); answers the record as written. */
+  update(record: DeploymentRecord): Promise<DeploymentRecord>;
+  delete(workspace: string, endpoint: string, name: string): Promise<boolean>;
+}
+
 /** Users, API tokens and sessions (hashes only), custom roles and role assignments. */
 export interface AccessRepository {
   getUser(id: string): Promise<UserRecord | undefined>;
@@ -266,6 +296,8 @@ export interface Store {
   readonly samples: SampleRepository;
   readonly access: AccessRepository;
   readonly audit: AuditRepository;
+  readonly onlineEndpoints: OnlineEndpointRepository;
+  readonly onlineDeployments: OnlineDeploymentRepository;
   /**
    * Runs `fn` as one transaction: every write it makes through this store lands, or none does (a
    * throw rolls back). `fn` awaits only store calls, never other I/O, so no other request's writes

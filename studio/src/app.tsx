@@ -10,6 +10,13 @@ import { JobPage } from './pages/job-page.js';
 import { SubmitJobPage } from './pages/submit-job-page.js';
 import { QuotaPage } from './pages/quota-page.js';
 import { AccessPage } from './pages/access-page.js';
+import {
+  assetKinds,
+  AssetsPage,
+  AssetVersionPage,
+  AssetVersionsPage,
+  type AssetSegment,
+} from './pages/assets-page.js';
 
 // xterm.js is most of the bundle's weight and only the terminal page needs it.
 const TerminalPage = lazy(() =>
@@ -31,6 +38,13 @@ function route(path: string): ReactNode {
   if (path === '/jobs') return <JobsPage />;
   if (path === '/jobs/new') return <SubmitJobPage />;
   if ((p = match('/jobs/:name', path))) return <JobPage name={p.name ?? ''} />;
+  for (const segment of Object.keys(assetKinds) as AssetSegment[]) {
+    if (path === `/${segment}`) return <AssetsPage segment={segment} />;
+    if ((p = match(`/${segment}/:name/versions/:version`, path)))
+      return <AssetVersionPage segment={segment} name={p.name ?? ''} version={p.version ?? ''} />;
+    if ((p = match(`/${segment}/:name`, path)))
+      return <AssetVersionsPage segment={segment} name={p.name ?? ''} />;
+  }
   if (path === '/quota') return <QuotaPage />;
   if (path === '/access') return <AccessPage />;
   return (
@@ -43,6 +57,11 @@ function route(path: string): ReactNode {
 const sections = [
   { to: '/computes', label: 'Compute', prefix: '/computes' },
   { to: '/jobs', label: 'Jobs', prefix: '/jobs' },
+  ...Object.entries(assetKinds).map(([segment, k]) => ({
+    to: `/${segment}`,
+    label: k.title,
+    prefix: `/${segment}`,
+  })),
   { to: '/quota', label: 'Quota', prefix: '/quota' },
   { to: '/access', label: 'Access control', prefix: '/access' },
 ];

@@ -262,6 +262,42 @@ describe('the studio in a real browser', () => {
     await page.locator('tr[data-name="studio-train"]').waitFor();
   });
 
+  it("shows a pipeline's steps as a graph, each with its state and a link to its job", async () => {
+    const made = await api(server.url, 'PUT', '/api/workspaces/default/jobs/studio-pipe', {
+      spec: {
+        type: 'pipeline',
+        compute: 'azureml:cpu-pool',
+        jobs: {
+          make: { command: 'echo made > ${{outputs.o}}/m.txt', outputs: { o: null } },
+          use: { command: 'cat ${{inputs.i}}/m.txt', inputs: { i: '${{parent.jobs.make.outputs.o}}' } },
+        },
+      },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBeLessThan(300);
+    await waitFor(
+      async () =>
+        (await api(server.url, 'GET', '/api/workspaces/default/jobs/studio-pipe')).body.properties.status ===
+        'Completed',
+      'the pipeline to complete',
+      90_000,
+    );
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
+    await page.locator('tr[data-name="studio-pipe"] a').first().click();
+    await page.waitForURL(/\/jobs\/studio-pipe$/);
+    const graph = page.getByRole('img', { name: /^Pipeline graph:/ });
+    await waitFor(
+      async () =>
+        (await graph.getAttribute('aria-label')) === 'Pipeline graph: make Completed, use Completed',
+      'the graph with both steps completed',
+    );
+    await screenshot(page, '06b-pipeline-graph');
+    await page
+      .getByRole('table', { name: 'Pipeline steps' })
+      .getByRole('link', { name: 'studio-pipe_use' })
+      .click();
+    await page.waitForURL(/\/jobs\/studio-pipe_use$/);
+  });
+
   it('creates an instance with a generated SSH key, opens its terminal and runs a command, then stops and starts it', async () => {
     await page.getByRole('link', { name: 'Compute', exact: true }).click();
     // The tabs follow the keyboard: arrows move the selection.

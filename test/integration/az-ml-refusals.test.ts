@@ -27,8 +27,8 @@ function yamlFile(name: string, lines: string[]): string {
 
 describe("Azure ML users' files: what is not built yet says so", () => {
   it.each([
-    ['sweep', 'Sweep jobs', ['sampling_algorithm: random', 'trial:', '  command: python train.py']],
-    ['pipeline', 'Pipeline jobs', ['jobs:', '  prep:', '    type: command', '    command: echo hi']],
+    ['spark', 'Spark jobs', ['entry:', '  file: ./main.py', 'conf:', '  spark.driver.cores: 1']],
+    ['parallel', 'Parallel jobs', ['task:', '  type: run_function', 'mini_batch_size: "1"']],
     ['automl', 'AutoML jobs', ['task: classification', 'training_data:', '  path: ./data']],
   ])('refuses a type: %s job with one sentence, by CLI and by REST', async (type, what, body) => {
     const yml = yamlFile('job.yml', [`type: ${type}`, 'compute: azureml:cpu-cluster', ...body]);
@@ -48,8 +48,6 @@ describe("Azure ML users' files: what is not built yet says so", () => {
   });
 
   it.each([
-    ['online-endpoint', 'Online endpoints (az ml online-endpoint) are'],
-    ['online-deployment', 'Online deployments (az ml online-deployment) are'],
     ['batch-endpoint', 'Batch endpoints (az ml batch-endpoint) are'],
     ['batch-deployment', 'Batch deployments (az ml batch-deployment) are'],
     ['schedule', 'Schedules (az ml schedule) are'],

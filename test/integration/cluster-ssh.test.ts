@@ -1,31 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFolder, waitForEnd } from '../helpers/job-fixtures.js';
-import { tempDir, waitFor } from '../helpers/processes.js';
+import { waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { sshClientKeys, type SshClientKeys } from '../helpers/ssh-client.js';
 
 // A cluster created with SSH on runs the instance SSH server on each node, landing in the job workspace.
 let server: ServerProcess;
+let keys: SshClientKeys;
 let dir: string;
 const ws = '/api/workspaces/default/computes';
 const cli = (...args: string[]) => runCli(args, { url: server.url });
-const sshOpts = (key = 'id'): string[] => [
-  '-i',
-  join(dir, key),
-  '-o',
-  'IdentitiesOnly=yes',
-  '-o',
-  'BatchMode=yes',
-  '-o',
-  'StrictHostKeyChecking=no',
-  '-o',
-  `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-  '-o',
-  'LogLevel=ERROR',
-];
+const sshOpts = (key = 'id'): string[] => keys.options(key);
 /** `ssh -p PORT user@host` → [port, user@host] */
 const target = (connection: string): [string, string] => {
   const m = /^ssh -p (\d+) (\S+)$/.exec(connection);
@@ -34,9 +23,8 @@ const target = (connection: string): [string, string] => {
 };
 
 beforeAll(async () => {
-  dir = tempDir('hangar-cssh-');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'other')]);
+  keys = sshClientKeys('hangar-cssh-');
+  dir = keys.dir;
   server = await startServerProcess({
     config: { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300 } },
   });
@@ -68,7 +56,7 @@ describe('a cluster created with SSH on', () => {
         'ssh_public_access_enabled: true',
         'ssh_settings:',
         '  admin_username: clusteradmin',
-        `  ssh_key_value: ${readFileSync(join(dir, 'id.pub'), 'utf8').trim()}`,
+        `  ssh_key_value: ${keys.publicKey()}`,
         '',
       ].join('\n'),
     );

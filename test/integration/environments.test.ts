@@ -151,10 +151,18 @@ describe('environments', () => {
       properties: { computeType: 'ComputeInstance', properties: { vmSize: 'Standard_D1_v2' } },
     });
     expect(put.status).toBe(201);
-    const sleeper = jobFolder({ command: 'sleep 3; echo done', compute: 'dev-box' });
-    await cli(['job', 'create', '-f', sleeper, '--name', 'slot-1']);
+    // The first job holds the slot until it is canceled, so a loaded machine cannot end it early.
+    const holder = jobFolder({ command: 'sleep 120', compute: 'dev-box' });
+    await cli(['job', 'create', '-f', holder, '--name', 'slot-1']);
     await waitForJob(server.url, 'slot-1', (j) => j.properties.status === 'Running', 'to run', 60_000);
-    await cli(['job', 'create', '-f', sleeper, '--name', 'slot-2']);
+    await cli([
+      'job',
+      'create',
+      '-f',
+      jobFolder({ command: 'echo done', compute: 'dev-box' }),
+      '--name',
+      'slot-2',
+    ]);
     const waiting = await waitForJob(
       server.url,
       'slot-2',
@@ -164,6 +172,7 @@ describe('environments', () => {
     expect(waiting.properties.statusReason).toBe('waiting for a free slot on dev-box (1/1 busy)');
     const table = await cli(['job', 'list', '-o', 'table']);
     expect(table.stdout).toContain('waiting for a free slot on dev-box (1/1 busy)');
+    await cli(['job', 'cancel', '-n', 'slot-1']);
     expect((await waitForEnd(server.url, 'slot-2')).properties.status).toBe('Completed');
   });
 });

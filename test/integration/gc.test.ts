@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotManifest } from '../../src/domain/snapshots/manifest.js';
+import { snapshotIdOf } from '../../src/domain/snapshots/manifest.js';
 import { uploadManifest } from '../../src/snapshots/snapshot-upload.js';
 import { runCli } from '../helpers/run-cli.js';
 import { adminToken, api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -99,6 +100,42 @@ describe('hangar admin gc', () => {
     // The job's and the data version's files still read back.
     const manifest = await api(server.url, 'GET', `/api/workspaces/default/data/gcdata/versions/1/manifest`);
     expect(manifest.status).toBe(200);
+  });
+
+  it('keeps the blobs and code snapshots the Azure ML SDK uploaded (blob subset, code versions) and still collects orphans', async () => {
+    const auth = { authorization: `Bearer ${adminToken(server.url) ?? ''}` };
+    const container = `${server.url}/hangarblob/azureml-blobstore-default`;
+    const body = 'print("uploaded by the SDK")\n';
+    // What `jobs.create_or_update(command(code="./src"))` does: Put Blob, then a code version naming the upload.
+    const put = await fetch(`${container}/LocalUpload/d41d/src/train.py`, {
+      method: 'PUT',
+      headers: { ...auth, 'x-ms-blob-type': 'BlockBlob', 'content-type': 'text/x-python' },
+      body,
+    });
+    expect(put.status).toBe(201);
+    const ws =
+      '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/default';
+    const code = await api(server.url, 'PUT', `${ws}/codes/sdk-code/versions/1`, {
+      properties: { codeUri: `${container}/LocalUpload/d41d/src`, isAnonymous: true },
+    });
+    expect(code.status, JSON.stringify(code.body)).toBe(201);
+    const blob = sha(Buffer.from(body));
+    const codeSnapshot = snapshotIdOf({
+      version: 1,
+      entries: [{ path: 'train.py', kind: 'file', sha256: blob, size: Buffer.byteLength(body), mode: 0o644 }],
+    });
+    const orphan = await snapshotOf({ 'stray.txt': 'uploaded, never named\n' });
+    const orphans = [orphan.id, ...orphan.blobs];
+
+    await advanceHours(3);
+    const real = await api(server.url, 'POST', '/api/admin/gc?dryRun=false');
+    expect(real.status).toBe(200);
+    expect(real.body.blobs.deleted).toBeGreaterThanOrEqual(orphans.length);
+    expect((await missing([blob, codeSnapshot, ...orphans])).sort()).toEqual([...orphans].sort());
+    // The SDK reads its upload back by name (Get Blob), as on a resubmission.
+    const read = await fetch(`${container}/LocalUpload/d41d/src/train.py`, { headers: auth });
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe(body);
   });
 
   it('gc is for server administrators only and names a bad flag; the lineage route checks access and names an unknown version', async () => {

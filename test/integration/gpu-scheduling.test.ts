@@ -109,6 +109,21 @@ describe('GPUs on the local provider (fake nvidia-smi with 4 GPUs)', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect((await compute('nc6')).properties.properties.currentNodeCount).toBe(4);
 
+      // Sizes and quota show what the location really has: four GPUs, all held by nc6's nodes.
+      const sizes = (await cli(['compute', 'list-sizes', '-o', 'json'])).stdout;
+      const byName = new Map((JSON.parse(sizes) as any[]).map((z) => [z.name, z]));
+      expect(byName.get('Standard_NC24')).toMatchObject({ gpus: 4, gpus_available: 4, available: true });
+      expect(byName.get('Standard_ND40rs_v2')).toMatchObject({
+        gpus: 8,
+        gpus_available: 4,
+        available: false,
+        unavailable_reason:
+          "Standard_ND40rs_v2 needs 8 GPU(s) per node and this location's host has 4 GPU(s)",
+      });
+      const usage = (await api(server.url, 'GET', '/api/locations/local/usages')).body.value as any[];
+      expect(usage.find((u) => u.name.value === 'gpus')).toMatchObject({ currentValue: 4, limit: 4 });
+      expect(usage.find((u) => u.name.value === 'gpus').name.localizedValue).toContain('Tesla T4');
+
       // Each node holds its own GPU: four nodes, four different GPUs.
       // Once registered, each node reports the GPU it holds.
       const nodes = await waitFor(async () => {

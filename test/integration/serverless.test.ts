@@ -84,4 +84,18 @@ describe('serverless jobs', () => {
     expect(r.body.error.message).toContain("'Standard_Nope_v9'");
     expect((await compute('sls-standard-nope-v9')).status).toBe(404);
   });
+
+  it('a job refused for any other reason leaves no pool behind', async () => {
+    // The pool of Standard_DS2_v2 does not exist yet; each job below is refused after the pool is known.
+    const bad = [
+      { command: 'echo ${{inputs.missing}}', resources: { instance_type: 'Standard_DS2_v2' } },
+      { command: 'true', resources: { instance_type: 'Standard_DS2_v2', instance_count: 9 } },
+    ];
+    for (const [i, spec] of bad.entries()) {
+      const r = await api(server.url, 'PUT', `/api/workspaces/default/jobs/sls-refused-${i}`, { spec });
+      expect([400, 422]).toContain(r.status);
+      expect(r.body.error.target).toMatch(/^(command|resources\.instance_count)$/);
+    }
+    expect((await compute('sls-standard-ds2-v2')).status).toBe(404);
+  });
 });

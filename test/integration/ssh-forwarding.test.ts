@@ -1,16 +1,18 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { exited, tempDir, waitFor } from '../helpers/processes.js';
+import { exited, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { adminToken, api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { sshClientKeys, type SshClientKeys } from '../helpers/ssh-client.js';
 
 // VS Code itself is not here: its Remote-SSH extension uses the same channels as OpenSSH's -L, -W and -R.
 let server: ServerProcess;
+let keys: SshClientKeys;
 let dir: string;
 let port: string;
 let echo: Server;
@@ -21,18 +23,7 @@ const ws = '/api/workspaces/default/computes';
 const props = async (name: string): Promise<any> =>
   (await api(server.url, 'GET', `${ws}/${name}`)).body.properties.properties;
 const sshOpts = (key = 'id'): string[] => [
-  '-i',
-  join(dir, key),
-  '-o',
-  'IdentitiesOnly=yes',
-  '-o',
-  'BatchMode=yes',
-  '-o',
-  'StrictHostKeyChecking=no',
-  '-o',
-  `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-  '-o',
-  'LogLevel=ERROR',
+  ...keys.options(key),
   '-o',
   'ExitOnForwardFailure=yes',
   '-p',
@@ -77,9 +68,8 @@ function echoServer(): Server {
 }
 
 beforeAll(async () => {
-  dir = tempDir('hangar-fwd-');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'other')]);
+  keys = sshClientKeys('hangar-fwd-');
+  dir = keys.dir;
   echo = echoServer();
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   echoPort = (echo.address() as { port: number }).port;
@@ -98,7 +88,7 @@ beforeAll(async () => {
       'STANDARD_DS3_V2',
       '--ssh-public-access-enabled',
       '--ssh-key-value',
-      readFileSync(join(dir, 'id.pub'), 'utf8').trim(),
+      keys.publicKey(),
     ],
     { url: server.url },
   );

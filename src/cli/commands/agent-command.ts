@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { inheritedEnv } from '../../config/config.js';
-import { Agent } from '../../agent/agent.js';
 import type { AgentOptions } from '../../agent/agent-options.js';
 import { parseGpuList } from '../../domain/nodes/gpu-assignment.js';
 
@@ -96,6 +95,8 @@ export function registerAgentCommand(program: Command): void {
         if (o.protect) options.protect = o.protect;
         if (o.slurm) options.slurm = true;
         if (o.instanceDir) options.instance = { dir: o.instanceDir, jupyterCommand: o.jupyterCommand };
+        // Loaded here, not at the top: every other command starts without the agent (ws, ssh2, sandboxes).
+        const { Agent } = await import('../../agent/agent.js');
         const agent = new Agent(options, inheritedEnv());
         const shutdown = (signal: string): void => {
           void agent.stop(`received ${signal}`).then(() => process.exit(0));

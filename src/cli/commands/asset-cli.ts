@@ -5,14 +5,15 @@ import { parse as parseYaml } from 'yaml';
 import { snapshotUri } from '../../domain/assets/snapshot-uri.js';
 import { formatBytes } from '../../domain/snapshots/format-bytes.js';
 import { applySetOverrides } from '../../domain/jobs/set-overrides.js';
+import type { VersionedAssets } from '../../sdk/assets.js';
 import type { ArmResource, HangarClient, ListViewType } from '../../sdk/index.js';
 import { buildFileSnapshot, buildSnapshot } from '../../snapshots/snapshot-builder.js';
 import { uploadSnapshot } from '../../snapshots/snapshot-client.js';
 import { hashCacheFile } from '../../snapshots/hash-cache.js';
 import { resolveHome } from '../../config/config.js';
 import { materializeSnapshot } from '../../snapshots/snapshot-materializer.js';
-import { progress, UsageError, type CommonOptions } from '../cli-context.js';
-import type { Column } from '../output.js';
+import { action, progress, UsageError, withCommon, type CommonOptions } from '../cli-context.js';
+import { printResult, type Column } from '../output.js';
 
 /** Flags the asset groups share (az ml's names). */
 export interface AssetFlags extends CommonOptions {
@@ -177,4 +178,134 @@ export function limited<T>(rows: T[], o: AssetFlags): T[] {
 /** Where az ml downloads a model: <download-path>/<name>. */
 export function downloadFolder(o: AssetFlags, name: string): string {
   return join(resolve(o.downloadPath ?? '.'), name);
+}
+
+/** `tags:` (or `properties:`) of a YAML or a --set as the API's string map. */
+export function stringMap(value: unknown): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries((value ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+  );
+}
+
+/**
+ * One versioned-asset group of the CLI (environment, component, data, model): its commander
+ * group, its client collection and how it prints a version. The verbs every such group has in
+ * common (show, list, update, archive, restore) are added from it.
+ */
+export interface AssetGroup<O extends AssetFlags = AssetFlags> {
+  group: Command;
+  /** The asset with its article, for help texts: `an environment`, `a component`. */
+  noun: string;
+  assets: (o: O) => VersionedAssets;
+  /** A version as az ml prints it. */
+  flat: (r: ArmResource) => Record<string, unknown>;
+  /** The table columns of a version. */
+  columns: Column<Record<string, unknown>>[];
+}
+
+/** Prints a result with the group's version columns (or others, for containers). */
+export function printAsset<O extends AssetFlags>(
+  g: AssetGroup<O>,
+  value: unknown,
+  o: O,
+  columns = g.columns,
+): void {
+  printResult(value, { ...o, tableColumns: columns });
+}
+
+/** `show -n [-v | -l latest]`: one version, the latest by default. */
+export function addShowCommand<O extends AssetFlags>(g: AssetGroup<O>): void {
+  withCommon(g.group.command('show').description(`Show ${g.noun} version (default: latest)`))
+    .requiredOption('-n, --name <name>', 'name')
+    .option('-v, --version <version>', 'version')
+    .option('-l, --label <label>', "label ('latest')")
+    .action(
+      action(async (o: O) => printAsset(g, g.flat(await g.assets(o).get(o.name ?? '', versionOf(o))), o)),
+    );
+}
+
+/**
+ * `list [-n]`: the versions of one name, else one row per asset: its container by default, or
+ * what `containers` prints instead (environments show each one's latest version).
+ */
+export function addListCommand<O extends AssetFlags>(
+  g: AssetGroup<O>,
+  description: string,
+  containers?: (assets: VersionedAssets, o: O) => Promise<void>,
+): void {
+  withCommon(withListFlags(g.group.command('list').description(description))).action(
+    action(async (o: O) => {
+      const a = g.assets(o);
+      if (o.name) printAsset(g, limited((await a.listVersions(o.name, viewOf(o))).map(g.flat), o), o);
+      else if (containers) await containers(a, o);
+      else
+        printAsset(
+          g,
+          limited((await a.listContainers(viewOf(o))).map(flatContainer), o),
+          o,
+          containerColumns,
+        );
+    }),
+  );
+}
+
+/**
+ * `update -n [-v|-l] --set …`: only the keys in `allowed` may change (a version's content is
+ * immutable); `apply` turns the current version's properties and the changes into the new ones.
+ */
+export function addUpdateCommand<O extends AssetFlags>(
+  g: AssetGroup<O>,
+  spec: {
+    description: string;
+    setHelp: string;
+    allowed: readonly string[];
+    /** Why the other keys cannot change, after `--set: <keys> cannot change; `. */
+    immutable: string;
+    apply: (current: Record<string, unknown>, changes: Record<string, unknown>) => Record<string, unknown>;
+  },
+): void {
+  withCommon(g.group.command('update').description(spec.description))
+    .requiredOption('-n, --name <name>', 'name')
+    .option('-v, --version <version>', 'version')
+    .option('-l, --label <label>', "label ('latest')")
+    .option('-s, --set <pairs...>', spec.setHelp)
+    .action(
+      action(async (o: O) => {
+        const a = g.assets(o);
+        const current = await a.get(o.name ?? '', versionOf(o));
+        const changes = readAssetDoc({ set: o.set ?? [] }, {}).doc;
+        const bad = Object.keys(changes).filter((k) => !spec.allowed.includes(k));
+        if (bad.length > 0) throw new UsageError(`--set: ${bad.join(', ')} cannot change; ${spec.immutable}`);
+        printAsset(
+          g,
+          g.flat(await a.create(o.name ?? '', current.name, spec.apply(current.properties, changes))),
+          o,
+        );
+      }),
+    );
+}
+
+/** `archive|restore -n [-v|-l]`: one version, or every version of the name without -v. */
+export function addArchiveCommands<O extends AssetFlags>(g: AssetGroup<O>): void {
+  for (const verb of ['archive', 'restore'] as const)
+    withCommon(
+      g.group
+        .command(verb)
+        .description(
+          `${verb === 'archive' ? 'Archive' : 'Restore'} a version, or every version when -v is not given`,
+        ),
+      false,
+    )
+      .requiredOption('-n, --name <name>', 'name')
+      .option('-v, --version <version>', 'version (default: every version)')
+      .option('-l, --label <label>', "label ('latest')")
+      .action(
+        action(async (o: O) => {
+          const version = o.version ?? (o.label !== undefined ? versionOf(o) : undefined);
+          const changed = await g.assets(o).setArchived(o.name ?? '', version, verb === 'archive');
+          progress(
+            `${verb === 'archive' ? 'archived' : 'restored'}: ${changed.map((r) => `${o.name ?? ''}:${r.name}`).join(', ')}`,
+          );
+        }),
+      );
 }

@@ -4,20 +4,20 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseAssetRef } from '../../domain/assets/asset-refs.js';
 import type { ArmResource } from '../../sdk/index.js';
-import { action, clientFor, progress, UsageError, withCommon } from '../cli-context.js';
-import { printResult, type Column } from '../output.js';
+import { action, clientFor, UsageError, withCommon } from '../cli-context.js';
+import type { Column } from '../output.js';
 import {
-  containerColumns,
+  addArchiveCommands,
+  addListCommand,
+  addShowCommand,
   creationContext,
-  flatContainer,
-  limited,
   nameOfVersion,
+  printAsset,
   readAssetDoc,
+  stringMap,
   uploadLocal,
-  versionOf,
-  viewOf,
-  withListFlags,
   type AssetFlags,
+  type AssetGroup,
 } from './asset-cli.js';
 
 /** A component version as az ml prints it: its spec (YAML keys) with id, name, version and creation_context. */
@@ -43,13 +43,17 @@ const columns: Column<Record<string, unknown>>[] = [
   { header: 'Display name', value: (r) => r.display_name },
 ];
 
-/** `hangar component create|show|list|update|archive|restore` (az ml component; command components). */
+/** `hangar component create|show|list|archive|restore` (az ml component; command components). */
 export function registerComponentCommands(program: Command): void {
-  const group = program.command('component').description('Components (az ml component; command components)');
-  const print = (value: unknown, o: AssetFlags, cols = columns) =>
-    printResult(value, { ...o, tableColumns: cols });
+  const g: AssetGroup = {
+    group: program.command('component').description('Components (az ml component; command components)'),
+    noun: 'a component',
+    assets: (o) => clientFor(o).components,
+    flat: flatComponent,
+    columns,
+  };
 
-  withCommon(group.command('create').description('Create a component version from commandComponent YAML'))
+  withCommon(g.group.command('create').description('Create a component version from commandComponent YAML'))
     .requiredOption('-f, --file <file>', 'component YAML')
     .option('-n, --name <name>', 'name (overrides the YAML)')
     .option('-v, --version <version>', 'version (default: the YAML, else the next integer)')
@@ -73,60 +77,12 @@ export function registerComponentCommands(program: Command): void {
           spec.environment = { ...env, conda_file: parseYaml(text) as unknown };
         }
         const version = doc.version === undefined || doc.version === null ? undefined : String(doc.version);
-        const properties: Record<string, unknown> = {
-          componentSpec: spec,
-          tags: Object.fromEntries(
-            Object.entries((doc.tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
-          ),
-        };
+        const properties: Record<string, unknown> = { componentSpec: spec, tags: stringMap(doc.tags) };
         if (typeof doc.description === 'string') properties.description = doc.description;
-        print(flatComponent(await client.components.create(doc.name, version, properties)), o);
+        printAsset(g, flatComponent(await client.components.create(doc.name, version, properties)), o);
       }),
     );
-
-  withCommon(group.command('show').description('Show a component version (default: latest)'))
-    .requiredOption('-n, --name <name>', 'name')
-    .option('-v, --version <version>', 'version')
-    .option('-l, --label <label>', "label ('latest')")
-    .action(
-      action(async (o: AssetFlags) =>
-        print(flatComponent(await clientFor(o).components.get(o.name ?? '', versionOf(o))), o),
-      ),
-    );
-
-  withCommon(
-    withListFlags(group.command('list').description('List components, or the versions of one')),
-  ).action(
-    action(async (o: AssetFlags) => {
-      const c = clientFor(o).components;
-      if (o.name) print(limited((await c.listVersions(o.name, viewOf(o))).map(flatComponent), o), o);
-      else print(limited((await c.listContainers(viewOf(o))).map(flatContainer), o), o, containerColumns);
-    }),
-  );
-
-  for (const verb of ['archive', 'restore'] as const)
-    withCommon(
-      group
-        .command(verb)
-        .description(
-          `${verb === 'archive' ? 'Archive' : 'Restore'} a version, or every version when -v is not given`,
-        ),
-      false,
-    )
-      .requiredOption('-n, --name <name>', 'name')
-      .option('-v, --version <version>', 'version (default: every version)')
-      .option('-l, --label <label>', "label ('latest')")
-      .action(
-        action(async (o: AssetFlags) => {
-          const version = o.version ?? (o.label !== undefined ? versionOf(o) : undefined);
-          const changed = await clientFor(o).components.setArchived(
-            o.name ?? '',
-            version,
-            verb === 'archive',
-          );
-          progress(
-            `${verb === 'archive' ? 'archived' : 'restored'}: ${changed.map((r) => `${o.name ?? ''}:${r.name}`).join(', ')}`,
-          );
-        }),
-      );
+  addShowCommand(g);
+  addListCommand(g, 'List components, or the versions of one');
+  addArchiveCommands(g);
 }

@@ -463,7 +463,18 @@ function registerLocationCommands(compute: Command): void {
         printSnake(
           sizes.value,
           o,
-          ['name', 'family', 'v_cp_us', 'memory_gb', 'gpus', 'gpu_type', 'low_priority_capable'].map((k) => ({
+          [
+            'name',
+            'family',
+            'v_cp_us',
+            'memory_gb',
+            'gpus',
+            'gpu_type',
+            // What the location's host really has (local locations), and whether the size fits it.
+            'gpus_available',
+            'available',
+            'low_priority_capable',
+          ].map((k) => ({
             header: k,
             value: (r: Record<string, unknown>) => r[k],
           })),

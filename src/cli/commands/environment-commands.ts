@@ -3,18 +3,23 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { ArmResource } from '../../sdk/index.js';
-import { action, clientFor, progress, UsageError, withCommon } from '../cli-context.js';
-import { printResult, type Column } from '../output.js';
+import { action, clientFor, UsageError, withCommon } from '../cli-context.js';
+import type { Column } from '../output.js';
 import {
+  addArchiveCommands,
+  addListCommand,
+  addShowCommand,
+  addUpdateCommand,
   creationContext,
   limited,
   nameOfVersion,
+  printAsset,
   readAssetDoc,
+  stringMap,
   tagsOf,
-  versionOf,
   viewOf,
-  withListFlags,
   type AssetFlags,
+  type AssetGroup,
 } from './asset-cli.js';
 
 interface EnvFlags extends AssetFlags {
@@ -103,11 +108,7 @@ function environmentOf(o: EnvFlags): { name: string; version?: string; propertie
       throw new UsageError(`conda_file: cannot read '${conda}' (resolved to ${path})`);
     }
   } else if (conda && typeof conda === 'object') condaText = stringify(conda);
-  const properties: Record<string, unknown> = {
-    tags: Object.fromEntries(
-      Object.entries((doc.tags ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
-    ),
-  };
+  const properties: Record<string, unknown> = { tags: stringMap(doc.tags) };
   // `--set image=null` (YAML null) removes a field, as in az ml.
   if (doc.description !== undefined && doc.description !== null)
     properties.description = String(doc.description);
@@ -132,10 +133,15 @@ function environmentOf(o: EnvFlags): { name: string; version?: string; propertie
 
 /** `hangar environment create|show|list|update|archive|restore` (az ml environment). */
 export function registerEnvironmentCommands(program: Command): void {
-  const env = program.command('environment').description('Register and list job environments');
-  const print = (value: unknown, o: AssetFlags) => printResult(value, { ...o, tableColumns: columns });
+  const g: AssetGroup<EnvFlags> = {
+    group: program.command('environment').description('Register and list job environments'),
+    noun: 'an environment',
+    assets: (o) => clientFor(o).environments,
+    flat: flatEnvironment,
+    columns,
+  };
   withCommon(
-    env
+    g.group
       .command('create')
       .description(
         'Create an environment version from az ml environment YAML; without a version, an identical spec reuses its version',
@@ -154,90 +160,37 @@ export function registerEnvironmentCommands(program: Command): void {
     .action(
       action(async (o: EnvFlags) => {
         const e = environmentOf(o);
-        print(flatEnvironment(await clientFor(o).environments.create(e.name, e.version, e.properties)), o);
+        printAsset(
+          g,
+          flatEnvironment(await clientFor(o).environments.create(e.name, e.version, e.properties)),
+          o,
+        );
       }),
     );
-  withCommon(env.command('show').description('Show an environment version (default: latest)'))
-    .requiredOption('-n, --name <name>', 'name')
-    .option('-v, --version <version>', 'version')
-    .option('-l, --label <label>', "label ('latest')")
-    .action(
-      action(async (o: EnvFlags) =>
-        print(flatEnvironment(await clientFor(o).environments.get(o.name ?? '', versionOf(o))), o),
-      ),
-    );
-  withCommon(
-    withListFlags(
-      env.command('list').description('List environments (latest version of each), or the versions of one'),
-    ),
-  ).action(
-    action(async (o: EnvFlags) => {
-      const e = clientFor(o).environments;
-      if (o.name) {
-        print(limited((await e.listVersions(o.name, viewOf(o))).map(flatEnvironment), o), o);
-        return;
-      }
-      const containers = limited(await e.listContainers(viewOf(o)), o);
-      const latest = await Promise.all(
-        containers.map(async (c) => {
-          const v = c.properties.latestVersion;
-          return e.get(c.name, typeof v === 'string' ? v : 'latest');
-        }),
-      );
-      print(latest.map(flatEnvironment), o);
-    }),
-  );
-  withCommon(env.command('update').description('Change the description or tags of a version (--set)'))
-    .requiredOption('-n, --name <name>', 'name')
-    .option('-v, --version <version>', 'version')
-    .option('-l, --label <label>', "label ('latest')")
-    .option('-s, --set <pairs...>', 'description=…, tags.k=v')
-    .action(
-      action(async (o: EnvFlags) => {
-        const e = clientFor(o).environments;
-        const current = await e.get(o.name ?? '', versionOf(o));
-        const changes = readAssetDoc({ set: o.set ?? [] }, {}).doc;
-        const bad = Object.keys(changes).filter((k) => k !== 'description' && k !== 'tags');
-        if (bad.length > 0)
-          throw new UsageError(
-            `--set: ${bad.join(', ')} cannot change; an environment version is immutable (create a new version)`,
-          );
-        const p = current.properties;
-        const props: Record<string, unknown> = {
-          tags: {
-            ...(p.tags as Record<string, string>),
-            ...Object.fromEntries(Object.entries(changes.tags ?? {}).map(([k, v]) => [k, String(v)])),
-          },
-        };
-        for (const k of ['image', 'condaFile', 'build', 'description'] as const)
-          if (p[k] !== undefined) props[k] = p[k];
-        if (changes.description !== undefined) props.description = String(changes.description);
-        print(flatEnvironment(await e.create(o.name ?? '', current.name, props)), o);
+  addShowCommand(g);
+  // One row per environment is its latest version, as az ml lists them.
+  addListCommand(g, 'List environments (latest version of each), or the versions of one', async (e, o) => {
+    const containers = limited(await e.listContainers(viewOf(o)), o);
+    const latest = await Promise.all(
+      containers.map(async (c) => {
+        const v = c.properties.latestVersion;
+        return e.get(c.name, typeof v === 'string' ? v : 'latest');
       }),
     );
-  for (const verb of ['archive', 'restore'] as const)
-    withCommon(
-      env
-        .command(verb)
-        .description(
-          `${verb === 'archive' ? 'Archive' : 'Restore'} a version, or every version when -v is not given`,
-        ),
-      false,
-    )
-      .requiredOption('-n, --name <name>', 'name')
-      .option('-v, --version <version>', 'version (default: every version)')
-      .option('-l, --label <label>', "label ('latest')")
-      .action(
-        action(async (o: EnvFlags) => {
-          const version = o.version ?? (o.label !== undefined ? versionOf(o) : undefined);
-          const changed = await clientFor(o).environments.setArchived(
-            o.name ?? '',
-            version,
-            verb === 'archive',
-          );
-          progress(
-            `${verb === 'archive' ? 'archived' : 'restored'}: ${changed.map((r) => `${o.name ?? ''}:${r.name}`).join(', ')}`,
-          );
-        }),
-      );
+    printAsset(g, latest.map(flatEnvironment), o);
+  });
+  addUpdateCommand(g, {
+    description: 'Change the description or tags of a version (--set)',
+    setHelp: 'description=…, tags.k=v',
+    allowed: ['description', 'tags'],
+    immutable: 'an environment version is immutable (create a new version)',
+    apply: (p, changes) => {
+      const props: Record<string, unknown> = { tags: { ...stringMap(p.tags), ...stringMap(changes.tags) } };
+      for (const k of ['image', 'condaFile', 'build', 'description'] as const)
+        if (p[k] !== undefined) props[k] = p[k];
+      if (changes.description !== undefined) props.description = String(changes.description);
+      return props;
+    },
+  });
+  addArchiveCommands(g);
 }

@@ -3,22 +3,24 @@ import { parseAssetRef } from '../../domain/assets/asset-refs.js';
 import { readAssetYaml } from '../../domain/assets/data-spec.js';
 import type { ArmResource, HangarClient } from '../../sdk/index.js';
 import { action, clientFor, progress, UsageError, withCommon } from '../cli-context.js';
-import { printResult, type Column } from '../output.js';
+import type { Column } from '../output.js';
 import {
-  containerColumns,
+  addArchiveCommands,
+  addListCommand,
+  addShowCommand,
+  addUpdateCommand,
   creationContext,
   downloadFolder,
   downloadVersion,
-  flatContainer,
-  limited,
   nameOfVersion,
+  printAsset,
   readAssetDoc,
+  stringMap,
   tagsOf,
   uploadLocal,
   versionOf,
-  viewOf,
-  withListFlags,
   type AssetFlags,
+  type AssetGroup,
 } from './asset-cli.js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -96,13 +98,17 @@ async function create(kind: Kind, o: AssetFlags): Promise<ArmResource> {
 
 /** `hangar data|model create|show|list|update|archive|restore|download`. */
 export function registerFileAssetCommands(program: Command, kind: Kind): void {
-  const group = program
-    .command(kind)
-    .description(kind === 'data' ? 'Data assets (az ml data)' : 'Models (az ml model)');
-  const print = (value: unknown, o: AssetFlags, columns = versionColumns) =>
-    printResult(value, { ...o, tableColumns: columns });
+  const g: AssetGroup = {
+    group: program
+      .command(kind)
+      .description(kind === 'data' ? 'Data assets (az ml data)' : 'Models (az ml model)'),
+    noun: `a ${kind}`,
+    assets: (o) => assets(clientFor(o), kind),
+    flat: (r) => flatFileAsset(kind, r),
+    columns: versionColumns,
+  };
 
-  withCommon(group.command('create').description(`Create a ${kind} version from YAML and/or flags`))
+  withCommon(g.group.command('create').description(`Create a ${kind} version from YAML and/or flags`))
     .option('-f, --file <file>', `${kind} YAML`)
     .option('-n, --name <name>', 'name')
     .option('-v, --version <version>', 'version (default: the next integer)')
@@ -117,93 +123,28 @@ export function registerFileAssetCommands(program: Command, kind: Kind): void {
     .option('-d, --description <text>', 'description')
     .option('--tags <pairs...>', 'tags, key=value')
     .option('-s, --set <pairs...>', 'override YAML fields, key.path=value')
-    .action(action(async (o: AssetFlags) => print(flatFileAsset(kind, await create(kind, o)), o)));
-
-  withCommon(group.command('show').description(`Show a ${kind} version (default: latest)`))
-    .requiredOption('-n, --name <name>', 'name')
-    .option('-v, --version <version>', 'version')
-    .option('-l, --label <label>', "label ('latest')")
-    .action(
-      action(async (o: AssetFlags) =>
-        print(flatFileAsset(kind, await assets(clientFor(o), kind).get(o.name ?? '', versionOf(o))), o),
-      ),
-    );
-
-  withCommon(
-    withListFlags(group.command('list').description(`List ${kind} assets, or the versions of one`)),
-  ).action(
-    action(async (o: AssetFlags) => {
-      const a = assets(clientFor(o), kind);
-      if (o.name)
-        print(
-          limited(
-            (await a.listVersions(o.name, viewOf(o))).map((r) => flatFileAsset(kind, r)),
-            o,
-          ),
-          o,
-        );
-      else print(limited((await a.listContainers(viewOf(o))).map(flatContainer), o), o, containerColumns);
-    }),
-  );
-
-  withCommon(group.command('update').description('Change description, tags or stage of a version (--set)'))
-    .requiredOption('-n, --name <name>', 'name')
-    .option('-v, --version <version>', 'version')
-    .option('-l, --label <label>', "label ('latest')")
-    .option('-s, --set <pairs...>', 'description=…, tags.k=v, stage=…')
-    .action(
-      action(async (o: AssetFlags) => {
-        const a = assets(clientFor(o), kind);
-        const current = await a.get(o.name ?? '', versionOf(o));
-        const changes = readAssetDoc({ set: o.set ?? [] }, {}).doc;
-        const allowed = new Set(['description', 'tags', 'stage', 'properties']);
-        const bad = Object.keys(changes).filter((k) => !allowed.has(k));
-        if (bad.length > 0)
-          throw new UsageError(
-            `--set: ${bad.join(', ')} cannot change; a version's content is immutable (create a new version)`,
-          );
-        const props = { ...current.properties };
-        for (const k of ['isArchived', 'isAnonymous']) delete props[k];
-        if (changes.description !== undefined) props.description = String(changes.description);
-        if (changes.stage !== undefined) props.stage = String(changes.stage);
-        for (const k of ['tags', 'properties'] as const)
-          if (changes[k] !== undefined)
-            props[k] = {
-              ...(props[k] as Record<string, string>),
-              ...Object.fromEntries(Object.entries(changes[k] as object).map(([x, v]) => [x, String(v)])),
-            };
-        print(flatFileAsset(kind, await a.create(o.name ?? '', current.name, props)), o);
-      }),
-    );
-
-  for (const verb of ['archive', 'restore'] as const)
-    withCommon(
-      group
-        .command(verb)
-        .description(
-          `${verb === 'archive' ? 'Archive' : 'Restore'} a version, or every version when -v is not given`,
-        ),
-      false,
-    )
-      .requiredOption('-n, --name <name>', 'name')
-      .option('-v, --version <version>', 'version (default: every version)')
-      .option('-l, --label <label>', "label ('latest')")
-      .action(
-        action(async (o: AssetFlags) => {
-          const version = o.version ?? (o.label !== undefined ? versionOf(o) : undefined);
-          const changed = await assets(clientFor(o), kind).setArchived(
-            o.name ?? '',
-            version,
-            verb === 'archive',
-          );
-          progress(
-            `${verb === 'archive' ? 'archived' : 'restored'}: ${changed.map((r) => `${o.name ?? ''}:${r.name}`).join(', ')}`,
-          );
-        }),
-      );
+    .action(action(async (o: AssetFlags) => printAsset(g, g.flat(await create(kind, o)), o)));
+  addShowCommand(g);
+  addListCommand(g, `List ${kind} assets, or the versions of one`);
+  addUpdateCommand(g, {
+    description: 'Change description, tags or stage of a version (--set)',
+    setHelp: 'description=…, tags.k=v, stage=…',
+    allowed: ['description', 'tags', 'stage', 'properties'],
+    immutable: "a version's content is immutable (create a new version)",
+    apply: (current, changes) => {
+      const props = { ...current };
+      for (const k of ['isArchived', 'isAnonymous']) delete props[k];
+      if (changes.description !== undefined) props.description = String(changes.description);
+      if (changes.stage !== undefined) props.stage = String(changes.stage);
+      for (const k of ['tags', 'properties'] as const)
+        if (changes[k] !== undefined) props[k] = { ...stringMap(props[k]), ...stringMap(changes[k]) };
+      return props;
+    },
+  });
+  addArchiveCommands(g);
 
   withCommon(
-    group.command('download').description(`Download a ${kind} version's files to <download-path>/<name>`),
+    g.group.command('download').description(`Download a ${kind} version's files to <download-path>/<name>`),
     false,
   )
     .requiredOption('-n, --name <name>', 'name')

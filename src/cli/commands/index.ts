@@ -10,6 +10,7 @@ import { registerConfigureCommand } from './configure-command.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerDatastoreCommands } from './datastore-commands.js';
 import { registerEnvironmentCommands } from './environment-commands.js';
+import { registerEndpointCommands } from './endpoint-commands.js';
 import { registerJobCommands } from './job-commands.js';
 import { registerMigrateStoreCommand } from './migrate-store-command.js';
 import { registerMetricsCommands } from './metrics-commands.js';
@@ -27,6 +28,7 @@ export function registerClientCommands(program: Command): void {
   registerDataCommands(program);
   registerModelCommands(program);
   registerComponentCommands(program);
+  registerEndpointCommands(program);
   registerLineageCommands(program);
   registerConfigureCommand(program);
   registerAccessCommands(program);

@@ -123,6 +123,17 @@ export async function streamJob(
 
 async function download(client: HangarClient, name: string, o: JobFlags): Promise<void> {
   const job = await client.jobs.get(name);
+  // A pipeline's output is one of its steps' outputs (azureml://jobs/<step job>/outputs/<name>).
+  const bound = (prop(job, 'pipeline') as { outputs?: Record<string, string> } | undefined)?.outputs?.[
+    o.outputName ?? ''
+  ];
+  const step = bound ? /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)$/.exec(bound) : null;
+  if (step?.[1] && step[2]) {
+    progress(
+      `output ${o.outputName ?? ''} of pipeline ${name} is output ${step[2]} of its step job ${step[1]}`,
+    );
+    return download(client, step[1], { ...o, outputName: step[2] });
+  }
   const root = join(o.downloadPath ?? '.', name);
   const transport = { url: client.http.url, headers: client.http.headers() };
   const outputs = prop(job, 'outputsSnapshotId') as string | undefined;
@@ -150,6 +161,29 @@ async function download(client: HangarClient, name: string, o: JobFlags): Promis
     );
     progress(`code snapshot → ${join(root, 'code')}`);
   }
+}
+
+/**
+ * A pipeline as `job show` prints it: each step with its job's status and whether it was reused
+ * (or which part of its key differed from the closest earlier run), read from the step jobs.
+ */
+async function withStepDetails(client: HangarClient, job: JobResource): Promise<JobResource> {
+  const pipeline = prop(job, 'pipeline') as { steps?: Record<string, unknown>[] } | undefined;
+  if (!pipeline?.steps) return job;
+  const children = new Map((await client.jobs.children(job.name)).map((c) => [c.name, c]));
+  const steps = pipeline.steps.map((s) => {
+    const child = children.get(String(s.job));
+    if (!child) return s;
+    const own = prop(child, 'pipelineStep') as { reuse?: string; reusedFrom?: string } | undefined;
+    return {
+      ...s,
+      phase: prop(child, 'status'),
+      why: prop(child, 'statusReason') ?? (prop(child, 'error') as { message?: string } | undefined)?.message,
+      ...(own?.reusedFrom ? { reusedFrom: own.reusedFrom } : {}),
+      ...(own?.reuse ? { reuse: own.reuse } : {}),
+    };
+  });
+  return { ...job, properties: { ...job.properties, pipeline: { ...pipeline, steps } } };
 }
 
 /** `hangar job …`: the az ml job verbs. */
@@ -192,13 +226,21 @@ export function registerJobCommands(program: Command): void {
     );
   withCommon(job.command('show').description('Show a job'), { webShort: true })
     .requiredOption('-n, --name <name>', 'job name')
-    .action(action(async (o: JobFlags) => show(await clientFor(o).jobs.get(o.name ?? ''), o)));
+    .action(
+      action(async (o: JobFlags) => {
+        const client = clientFor(o);
+        show(await withStepDetails(client, await client.jobs.get(o.name ?? '')), o);
+      }),
+    );
   withCommon(job.command('list').description('List jobs, newest first'))
     .option('-r, --max-results <n>', 'at most n jobs', '50')
     .option('--all-results', 'every job (no --max-results limit)')
     .option('--include-archived', 'archived jobs too')
     .option('--archived-only', 'only archived jobs')
-    .option('-p, --parent-job-name <name>', 'the child jobs of this job (a multi-node job: its ranks)')
+    .option(
+      '-p, --parent-job-name <name>',
+      'the child jobs of this job (a multi-node job: its ranks; a pipeline: its steps)',
+    )
     .action(
       action(async (o: JobFlags) => {
         const client = clientFor(o);

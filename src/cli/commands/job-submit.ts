@@ -10,12 +10,17 @@ import { hashCacheFile } from '../../snapshots/hash-cache.js';
 import { resolveHome } from '../../config/config.js';
 import { progress, UsageError } from '../cli-context.js';
 import { yamlToComputeRequest } from '../compute-yaml.js';
+import { snapshotUri } from '../../domain/assets/snapshot-uri.js';
+import { preparePipeline, type PipelineUpload } from './pipeline-submit.js';
+import { liftTrial, restoreTrial } from './sweep-submit.js';
 
 /** A job file read and resolved against its folder, with what must be uploaded. */
 export interface PreparedJob {
   spec: Record<string, unknown>;
   code?: { dir: string; built: BuiltSnapshot };
   inputs: { name: string; built: BuiltSnapshot }[];
+  /** A pipeline's uploads (step code, component code, local inputs), each put back into the spec as its snapshot URI. */
+  uploads?: PipelineUpload[];
 }
 
 function readYaml(file: string): Record<string, unknown> {
@@ -57,6 +62,9 @@ export async function prepareJob(
   const base = dirname(resolve(file));
   const spec = applySetOverrides(readYaml(file), sets);
   if (name) spec.name = name;
+  if (spec.type === 'pipeline') return { spec, inputs: [], uploads: await preparePipeline(spec, file) };
+  // A sweep's code and environment live under trial:; they are uploaded and inlined as a command job's.
+  const trial = liftTrial(spec);
   const env = spec.environment;
   if (env && typeof env === 'object' && typeof (env as Record<string, unknown>).conda_file === 'string') {
     const path = local(base, (env as Record<string, string>).conda_file ?? '');
@@ -109,6 +117,7 @@ export async function prepareJob(
         : await buildFileSnapshot(path),
     });
   }
+  if (trial) restoreTrial(spec, trial);
   return prepared;
 }
 
@@ -125,6 +134,8 @@ export function describeUpload(p: PreparedJob): string {
     lines.push(
       `input ${i.name}: ${i.built.summary.fileCount} files, ${formatBytes(i.built.summary.totalBytes)}`,
     );
+  for (const u of p.uploads ?? [])
+    lines.push(`${u.label}: ${u.built.summary.fileCount} files, ${formatBytes(u.built.summary.totalBytes)}`);
   return lines.join('\n');
 }
 
@@ -145,6 +156,11 @@ export async function uploadJob(client: HangarClient, p: PreparedJob): Promise<J
     const r = await uploadSnapshot(transport, i.built);
     progress(`input ${i.name}: uploaded ${r.uploadedBlobs} file(s), ${r.reusedBlobs} already on the server`);
     (submission.inputSnapshots as Record<string, string>)[i.name] = r.snapshotId;
+  }
+  for (const u of p.uploads ?? []) {
+    const r = await uploadSnapshot(transport, u.built);
+    progress(`${u.label}: uploaded ${r.uploadedBlobs} file(s), ${r.reusedBlobs} already on the server`);
+    u.set(snapshotUri(r.snapshotId));
   }
   return submission;
 }

@@ -1,7 +1,6 @@
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '../../agent/agent.js';
 import { inheritedEnv, loadCliConfig } from '../../config/config.js';
 import type { HangarClient } from '../../sdk/index.js';
 import { progress } from '../cli-context.js';
@@ -19,6 +18,8 @@ export async function runLocally(
 ): Promise<string> {
   const workDir = mkdtempSync(join(tmpdir(), 'hangar-local-'));
   const agentLog = join(workDir, 'agent.log');
+  // Loaded here: only local-target runs need the agent (ws, ssh2, sandboxes); other commands start without it.
+  const { Agent } = await import('../../agent/agent.js');
   const agent = new Agent(
     { server: loadCliConfig().url, token, workDir, slots: 1, embedded: true },
     inheritedEnv(),

@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 
 /** az ml v2 command groups Hangar does not have yet, with what each one manages. */
 export const unsupportedGroups: Readonly<Record<string, string>> = {
-  'online-endpoint': 'Online endpoints',
-  'online-deployment': 'Online deployments',
   'batch-endpoint': 'Batch endpoints',
   'batch-deployment': 'Batch deployments',
   schedule: 'Schedules',

@@ -31,6 +31,11 @@ export const errorCatalogue = {
     description: 'The operation does not apply to this kind of compute (for example start on a cluster).',
   },
   InvalidJson: { status: 400, description: 'The request body is not valid JSON.' },
+  PipelineGraphInvalid: {
+    status: 400,
+    description:
+      "A pipeline's bindings do not form a graph Hangar can run: a binding names no pipeline input, step or output, or the steps read from each other in a cycle; the message names the YAML field and its value.",
+  },
   NotFound: {
     status: 404,
     description:
@@ -139,6 +144,25 @@ export const errorCatalogue = {
     status: 502,
     description:
       "An instance's application gateway could not be reached, or could not reach the application; the message quotes why.",
+  },
+  TooManyPendingRequests: {
+    status: 429,
+    description:
+      "An online endpoint's deployment has more than 2 × max_concurrent_requests_per_instance × instances requests in flight (Azure's rule); `Retry-After` says when to try again.",
+  },
+  ScoringTimeout: {
+    status: 408,
+    description: "A deployment's scoring host did not answer within its request_settings.request_timeout_ms.",
+  },
+  ModelError: {
+    status: 424,
+    description:
+      "A deployment's scoring host answered other than 200 (run() raised) or could not be reached; headers ms-azureml-model-error-statuscode and -reason carry its answer.",
+  },
+  DeploymentNotReady: {
+    status: 503,
+    description:
+      'The online deployment chosen for a request has no ready replica (still starting, or every replica failed its readiness probe).',
   },
   InternalError: { status: 500, description: 'An unexpected server error; the server log has the stack.' },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -1,4 +1,6 @@
 import type { EnvironmentDefinition, JobInputDelivery } from '../nodes/agent-protocol.js';
+import type { SweepState } from '../sweeps/sweep-decision.js';
+import type { PipelineState, PipelineStepState } from '../pipelines/pipeline-record.js';
 
 /**
  * Status of a job (Azure ML's JobStatus values that Hangar uses).
@@ -131,6 +133,12 @@ export interface JobRecord {
   controller?: 'sweep' | 'pipeline';
   /** A trial of a sweep or a step of a pipeline: the job that created it (az ml's parent job). */
   parentJobName?: string;
+  /** A sweep job's controller state: its config, sampled trials and their outcome (src/domain/sweeps). */
+  sweep?: SweepState;
+  /** A pipeline job: its plan and its steps' phases (see src/domain/pipelines). */
+  pipeline?: PipelineState;
+  /** A step of a pipeline: its step name, reuse key and whether it reused an earlier run. */
+  pipelineStep?: PipelineStepState;
   /** The current attempt was handed to the node by a lease. */
   delivered: boolean;
   cancelRequested: boolean;

@@ -15,8 +15,8 @@ function refusal(raw: unknown): HangarError {
 
 describe('job spec', () => {
   it.each([
-    ['sweep', 'Sweep jobs (type: sweep) are not supported by Hangar yet'],
-    ['pipeline', 'Pipeline jobs (type: pipeline) are not supported by Hangar yet'],
+    ['parallel', 'Parallel jobs (type: parallel) are not supported by Hangar yet'],
+    ['spark', 'Spark jobs (type: spark) are not supported by Hangar yet'],
     ['automl', 'AutoML jobs (type: automl) are not supported by Hangar yet'],
   ])('refuses type: %s with one sentence, not a list of schema problems', (type, sentence) => {
     // A real pipeline/sweep YAML has none of a command job's fields: no schema problems may leak.

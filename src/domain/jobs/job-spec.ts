@@ -122,8 +122,6 @@ export type JobInput = z.infer<typeof inputSchema>;
 
 /** az ml v2 job types Hangar does not run yet, and what each one is called in a sentence. */
 const unsupportedJobTypes: Readonly<Record<string, string>> = {
-  sweep: 'Sweep jobs',
-  pipeline: 'Pipeline jobs',
   automl: 'AutoML jobs',
   parallel: 'Parallel jobs',
   spark: 'Spark jobs',

@@ -1,5 +1,7 @@
 import { currentAttempt, queuePriority, type JobRecord } from './job-record.js';
 import { logFilesOf } from './process-plan.js';
+import { sweepProperties, sweepView } from '../sweeps/sweep-view.js';
+import { stepJobName } from '../pipelines/pipeline-spec.js';
 
 /** A job as the API returns it (Azure ML's JobBase shape, with Hangar's additions). */
 export interface JobResource {
@@ -15,7 +17,7 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
   const spec = job.spec;
   const attempt = currentAttempt(job);
   const properties: Record<string, unknown> = {
-    jobType: 'Command',
+    jobType: job.controller === 'pipeline' ? 'Pipeline' : job.controller === 'sweep' ? 'Sweep' : 'Command',
     status: job.status,
     statusReason: job.reason,
     priority:
@@ -26,8 +28,9 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     experimentName: job.experimentName,
     description: spec.description,
     tags: spec.tags ?? {},
-    // The job's own string properties (az ml's `properties`), beside Azure's isArchived and parent.
-    properties: spec.properties ?? {},
+    // The job's own string properties (az ml's `properties`), beside Azure's isArchived and parent;
+    // a sweep adds Azure's best_child_run_id.
+    properties: { ...(spec.properties as Record<string, unknown> | undefined), ...sweepProperties(job) },
     isArchived: job.archived === true,
     parentJobName: job.parentJobName ?? job.gang?.parent,
     computeId: job.computeName,
@@ -54,7 +57,30 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     // Every log file the job has (a distributed job's per process too), for `job show` and `job download --all`.
     logFiles: logFilesOf(job),
     mlflow: { trackingUri: mlflowTrackingUri, runId: job.name },
+    // A pipeline: its steps (phase, job, why) in dependency order; a step: whose it is and whether it was reused.
+    // A sweep: its objective, limits, best trial (metric, parameters) and every trial's outcome.
+    sweep: job.sweep ? sweepView(job.sweep) : undefined,
+    pipeline: job.pipeline ? pipelineView(job) : undefined,
+    pipelineStep: job.pipelineStep
+      ? {
+          pipeline: job.pipelineStep.pipeline,
+          step: job.pipelineStep.step,
+          reusedFrom: job.pipelineStep.reusedFrom,
+          reuse: job.pipelineStep.reuse,
+        }
+      : undefined,
   };
+  // A pipeline runs no command: no rendered command, attempts or logs of its own.
+  if (job.controller === 'pipeline')
+    for (const key of [
+      'renderedCommand',
+      'attempts',
+      'maxAttempts',
+      'logFiles',
+      'resources',
+      'environmentId',
+    ])
+      delete properties[key];
   for (const key of Object.keys(properties)) if (properties[key] === undefined) delete properties[key];
   return {
     id: `/workspaces/${job.workspace}/jobs/${job.name}`,
@@ -62,5 +88,28 @@ export function toJobResource(job: JobRecord, mlflowTrackingUri: string): JobRes
     type: 'Microsoft.MachineLearningServices/workspaces/jobs',
     properties,
     systemData: { createdAt: job.createdAt, lastModifiedAt: job.modifiedAt },
+  };
+}
+
+/** A pipeline's steps as the API shows them (a list, so step names stay as written in any client's casing). */
+function pipelineView(job: JobRecord): Record<string, unknown> {
+  const state = job.pipeline;
+  const plan = state?.plan;
+  return {
+    settings: plan?.settings,
+    steps: (plan?.order ?? []).map((step) => ({
+      step,
+      job: stepJobName(job.name, step),
+      component: plan?.steps[step]?.component,
+      dependsOn: plan?.steps[step]?.dependsOn ?? [],
+      phase: state?.phases?.[step]?.phase ?? 'NotStarted',
+      why: state?.phases?.[step]?.why,
+    })),
+    outputs: Object.fromEntries(
+      Object.entries(plan?.outputs ?? {}).map(([name, o]) => [
+        name,
+        `azureml://jobs/${stepJobName(job.name, o.step)}/outputs/${o.output}`,
+      ]),
+    ),
   };
 }

@@ -163,7 +163,9 @@ export function logFilesOf(job: Pick<JobRecord, 'gang' | 'spec' | 'run'>): strin
  * Which job's log folder holds `file` of `job`: a multi-node job's process logs are on the rank
  * job of the node that ran the process; its std_log.txt is rank 0's (as Azure shows the first node's).
  */
-export function logSourceJob(job: Pick<JobRecord, 'name' | 'gang'>, file: string): string {
+export function logSourceJob(job: Pick<JobRecord, 'name' | 'gang' | 'pipelineStep'>, file: string): string {
+  // A reused pipeline step ran nothing: its logs are those of the run whose outputs it took.
+  if (job.pipelineStep?.reusedFrom) return job.pipelineStep.reusedFrom;
   const rank = processLogRank(file);
   if (!job.gang || job.gang.parent !== undefined || rank === undefined) return logJobName(job);
   return rankJobName(

@@ -5,7 +5,9 @@ import {
   gpuShortfall,
   gpuVisibilityEnv,
   grantGpus,
+  locationGpus,
   parseGpuList,
+  sizeGpuAvailability,
 } from './gpu-assignment.js';
 
 const host = [0, 1, 2, 3].map((index) => ({ index, name: 'Tesla T4', memoryMB: 15360 }));
@@ -94,5 +96,24 @@ describe('parseGpuList and gpuShortfall', () => {
     expect(gpuShortfall(host.slice(0, 1), { name: 'Standard_NC12', gpus: 2 })).toMatch(
       /Standard_NC12 has 2 GPU\(s\) but the machine reports 1/,
     );
+  });
+});
+
+describe('locationGpus and sizeGpuAvailability', () => {
+  it('counts the host GPUs nodes do not hold, and marks sizes needing more than the host has', () => {
+    const gpus = locationGpus(host, [{ nodeId: 'a', indices: [1, 2] }]);
+    expect(gpus).toEqual({ total: 4, free: 2, models: ['Tesla T4'] });
+    expect(sizeGpuAvailability({ name: 'Standard_NC24', gpus: 4 }, gpus, true)).toEqual({ available: true });
+    const big = sizeGpuAvailability({ name: 'Standard_ND40rs_v2', gpus: 8 }, gpus, true);
+    expect(big).toEqual({
+      available: false,
+      reason: "Standard_ND40rs_v2 needs 8 GPU(s) per node and this location's host has 4 GPU(s)",
+    });
+    // Where Slurm or SSH machines may bring their own GPUs, the host's count alone refuses nothing.
+    expect(sizeGpuAvailability({ name: 'Standard_ND40rs_v2', gpus: 8 }, gpus, false)).toEqual({
+      available: true,
+    });
+    const none = sizeGpuAvailability({ name: 'Standard_NC6', gpus: 1 }, locationGpus([], []), true);
+    expect(none).toMatchObject({ available: false, reason: expect.stringContaining('no GPU') });
   });
 });

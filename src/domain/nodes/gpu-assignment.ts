@@ -135,3 +135,40 @@ export function parseGpuInventory(text: string): GpuDevice[] {
     .filter((p) => p.length >= 3 && p[0] !== '' && Number.isInteger(Number(p[0])))
     .map(([index, name, mem]) => ({ index: Number(index), name: name ?? '', memoryMB: Number(mem) || 0 }));
 }
+
+/** What a location's own host has: its GPUs and how many of them nodes hold now. */
+export interface LocationGpus {
+  total: number;
+  free: number;
+  /** The models, as nvidia-smi names them (e.g. `Tesla T4`), once each. */
+  models: string[];
+}
+
+/** A location's GPUs from its host's inventory and the nodes' holdings. */
+export function locationGpus(host: readonly GpuDevice[], held: readonly GpuHolding[]): LocationGpus {
+  const taken = new Set(held.flatMap((h) => h.indices));
+  return {
+    total: host.length,
+    free: host.filter((g) => !taken.has(g.index)).length,
+    models: [...new Set(host.map((g) => g.name).filter((n) => n !== ''))],
+  };
+}
+
+/**
+ * Whether a VM size can have nodes in a location whose machines are its own host (the local
+ * provider hands each node its size's GPUs from that host, never more than it has). `onlyHost`
+ * is false where other providers (Slurm, SSH machines) may bring GPUs of their own: then a size is
+ * never marked unavailable for the host's count alone.
+ */
+export function sizeGpuAvailability(
+  size: { name: string; gpus: number },
+  gpus: LocationGpus,
+  onlyHost: boolean,
+): { available: true } | { available: false; reason: string } {
+  if (!onlyHost || size.gpus <= gpus.total) return { available: true };
+  const has = gpus.total === 0 ? 'no GPU (nvidia-smi finds none)' : `${gpus.total} GPU(s)`;
+  return {
+    available: false,
+    reason: `${size.name} needs ${size.gpus} GPU(s) per node and this location's host has ${has}`,
+  };
+}

@@ -92,7 +92,7 @@ export class LocalProvider implements Provider {
   private starting: Promise<unknown> = Promise.resolve();
 
   /** The host's GPUs (nvidia-smi on the agents' PATH); none without nvidia-smi. */
-  private hostGpus(): GpuDevice[] {
+  hostGpus(): GpuDevice[] {
     const smi = (this.env.PATH ?? '')
       .split(delimiter)
       .map((d) => join(d, 'nvidia-smi'))
@@ -106,7 +106,7 @@ export class LocalProvider implements Provider {
   }
 
   /** GPUs held by this host's running nodes (each node's `gpus` file, written when it was started). */
-  private gpuHoldings(): GpuHolding[] {
+  gpuHoldings(): GpuHolding[] {
     if (!existsSync(this.nodesDir)) return [];
     return readdirSync(this.nodesDir).flatMap((nodeId) => {
       const file = join(this.dir(nodeId), 'gpus');

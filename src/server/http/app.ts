@@ -18,6 +18,8 @@ import { assetRoutes } from './routes/asset-routes.js';
 import { computeRoutes } from './routes/compute-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
+import { endpointRoutes } from './routes/endpoint-routes.js';
+import { mountScoringRouter } from './scoring-router.js';
 import { locationRoutes } from './routes/location-routes.js';
 import { metaRoutes } from './routes/meta-routes.js';
 import { mlflowRoutes } from './routes/mlflow-routes.js';
@@ -41,6 +43,7 @@ export const allRoutes: RouteDef[] = [
   ...environmentRoutes,
   ...assetRoutes,
   ...jobRoutes,
+  ...endpointRoutes,
   ...mlflowRoutes,
   ...snapshotRoutes,
   ...adminGcRoutes,
@@ -214,6 +217,7 @@ export function createApp(
   app.get('/api/openapi.json', (c) => c.json(openapi));
   for (const route of routes) mount(app, route, services);
   mountAppProxy(app, services);
+  mountScoringRouter(app, services);
   mountBlobService(app, services);
   mountStudio(app);
   app.notFound((c) =>

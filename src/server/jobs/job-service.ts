@@ -11,8 +11,10 @@ import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import type { AssetResolution } from '../assets/asset-resolution.js';
 import { jobKey } from './job-key.js';
 import { submitJob, type JobSubmission, type SubmittedJob } from './job-submission.js';
-import { ensureServerlessPool, isServerless } from './serverless-pool.js';
+import { isServerless, serverlessCompute, type DeferredCompute } from './serverless-pool.js';
 import { updateJob } from './job-writes.js';
+import { requestPipelineCancel, submitPipeline } from '../pipelines/pipeline-submission.js';
+import { submitSweep } from '../sweeps/sweep-submission.js';
 import { applyJobUpdate, type JobUpdate } from '../../domain/jobs/job-update.js';
 import { isLogFile, logFileRule } from './log-store.js';
 
@@ -42,8 +44,44 @@ export class JobService {
 
   /** Validates, resolves and queues a job; everything that can fail before queueing fails here. */
   async submit(workspace: string, name: string | undefined, body: JobSubmission): Promise<SubmittedJob> {
+    // A pipeline runs no command: it is recorded whole and its loop submits the steps.
+    if (body.spec.type === 'pipeline') {
+      const submitted = await submitPipeline(
+        this.ctx,
+        { snapshots: this.snapshots, ...(this.assets ? { assets: this.assets } : {}) },
+        workspace,
+        name,
+        body,
+      );
+      this.ctx.wake();
+      return submitted;
+    }
+    // A sweep runs no command either: recorded with its config, its loop samples and submits the trials.
+    if (body.spec.type === 'sweep') {
+      const submitted = await submitSweep(
+        this.ctx,
+        {
+          snapshots: this.snapshots,
+          ...(this.assets ? { assets: this.assets } : {}),
+          trackingUri: (ws) => this.trackingUri(ws),
+        },
+        workspace,
+        name,
+        body,
+      );
+      this.ctx.wake();
+      return submitted;
+    }
     // Serverless (no compute:): the workspace's autoscaling pool, created on first use.
-    if (isServerless(body.spec.compute)) body = await this.serverless(workspace, body);
+    let deferred: DeferredCompute | undefined;
+    if (isServerless(body.spec.compute)) {
+      const pool = await this.serverless(workspace, body);
+      if (typeof pool !== 'string') deferred = pool;
+      body = {
+        ...body,
+        spec: { ...body.spec, compute: typeof pool === 'string' ? pool : pool.preview.name },
+      };
+    }
     const inline = body.spec.compute;
     if (inline === null || typeof inline !== 'object') {
       const submitted = await submitJob(
@@ -54,6 +92,7 @@ export class JobService {
         body,
         this.trackingUri(workspace),
         this.assets,
+        deferred,
       );
       this.ctx.wake();
       return submitted;
@@ -62,10 +101,10 @@ export class JobService {
   }
 
   /**
-   * The submission sent to the serverless pool its resources.instance_type and
-   * queue_settings.job_tier ask for; the rest of the spec is checked by submitJob as for any job.
+   * The serverless pool its resources.instance_type and queue_settings.job_tier ask for: its name,
+   * or the pool submitJob creates once the rest of the spec has passed its checks.
    */
-  private async serverless(workspace: string, body: JobSubmission): Promise<JobSubmission> {
+  private async serverless(workspace: string, body: JobSubmission): Promise<string | DeferredCompute> {
     const field = (group: string, key: string): string | undefined => {
       const g = body.spec[group];
       const v = g !== null && typeof g === 'object' ? (g as Record<string, unknown>)[key] : undefined;
@@ -73,11 +112,10 @@ export class JobService {
     };
     const instanceType = field('resources', 'instance_type');
     const jobTier = field('queue_settings', 'job_tier');
-    const pool = await ensureServerlessPool(this.computes, this.ctx.config.jobs, workspace, {
+    return serverlessCompute(this.computes, this.ctx.config.jobs, workspace, {
       ...(instanceType ? { instanceType } : {}),
       ...(jobTier ? { jobTier } : {}),
     });
-    return { ...body, spec: { ...body.spec, compute: pool } };
   }
 
   /**
@@ -132,7 +170,9 @@ export class JobService {
     if (!(await this.ctx.store.workspaces.get(workspace)))
       throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
     const { view = 'ActiveOnly', ...storeFilter } = filter;
-    const found = await this.ctx.store.jobs.list({ workspace, ...storeFilter }, page);
+    const listed = await this.ctx.store.jobs.list({ workspace, ...storeFilter }, page);
+    // A pipeline's steps are listed under it (--parent-job-name), as Azure lists top-level jobs only.
+    const found = { ...listed, items: listed.items.filter((j) => j.pipelineStep === undefined) };
     if (view === 'All') return found;
     // Filtered per page: the continuation token still walks every job, so no job is skipped.
     const archived = view === 'ArchivedOnly';
@@ -158,6 +198,12 @@ export class JobService {
   /** Queued jobs end at once; running ones are stopped by their node (SIGTERM, grace, SIGKILL). */
   async cancel(workspace: string, name: string): Promise<JobRecord> {
     const job = await this.get(workspace, name);
+    // A pipeline is CancelRequested until its loop has stopped its steps, then Canceled.
+    if (job.controller === 'pipeline') {
+      const asked = await updateJob(this.ctx, job, (j) => requestPipelineCancel(j, this.ctx.clock.now()));
+      this.ctx.wake();
+      return asked;
+    }
     const written = await updateJob(this.ctx, job, (j) => requestCancel(j, this.ctx.clock.now()));
     if (written.nodeId) this.ctx.signals.nodeWork(written.nodeId);
     return written;

@@ -25,6 +25,7 @@ import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import type { AssetResolution } from '../assets/asset-resolution.js';
 import { resolveEnvironment } from './environment-resolver.js';
 import { resolveInputs, type PathCheck } from './input-resolution.js';
+import type { DeferredCompute } from './serverless-pool.js';
 
 /** Body of a job submission: the az ml command job (as JSON) plus the snapshots the client uploaded. */
 export const jobSubmissionSchema = z.strictObject({
@@ -134,6 +135,8 @@ export async function submitJob(
   body: JobSubmission,
   trackingUri: string,
   assets?: AssetResolution,
+  /** The serverless pool of a job's first use: checked against now, created only if the job is valid. */
+  deferred?: DeferredCompute,
 ): Promise<SubmittedJob> {
   if (!(await ctx.store.workspaces.get(workspace)))
     throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
@@ -156,7 +159,7 @@ export async function submitJob(
       `resources.instance_count: the local target is one machine; got ${instanceCount}.`,
       'resources.instance_count',
     );
-  const compute = local ? undefined : await resolveCompute(ctx, workspace, spec);
+  const compute = local ? undefined : (deferred?.preview ?? (await resolveCompute(ctx, workspace, spec)));
   if (compute) checkFits(ctx, compute, instanceCount);
   const environment = await resolveEnvironment(
     ctx.store,
@@ -176,6 +179,8 @@ export async function submitJob(
     ...(body.codeSnapshotId ? [body.codeSnapshotId] : []),
     ...inputs.files.flatMap((f) => (f.snapshotId ? [f.snapshotId] : [])),
   ]);
+  // Every check has passed: only now may a serverless pool come into being for this job.
+  if (deferred) await deferred.create();
   const experimentName = spec.experiment_name ?? 'Default';
   const run: JobRunSpec = {
     command,

@@ -1,5 +1,6 @@
 import type { HangarConfig } from '../../config/config-schema.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import type { ComputeService } from '../services/compute-service.js';
 
 /** What a serverless job asks of its pool: `resources.instance_type` and `queue_settings.job_tier`. */
@@ -63,31 +64,50 @@ export function serverlessPool(req: ServerlessRequest, jobs: HangarConfig['jobs'
 }
 
 /**
- * The name of the pool a serverless job runs on, creating it through the compute service (the
- * same validation and quota as any cluster) when it does not exist yet. A size the catalogue
- * does not have is named as the job's `resources.instance_type`.
+ * A compute a job is checked against before it exists: the serverless pool on a job's first use.
+ * `preview` is the record a create would store; `create` makes it, called only once the job has
+ * passed every check, so a refused job never leaves a pool behind.
  */
-export async function ensureServerlessPool(
+export interface DeferredCompute {
+  preview: ComputeRecord;
+  create: () => Promise<void>;
+}
+
+function instanceTypeError(err: unknown, size: string): unknown {
+  if (err instanceof HangarError && /vmSize/.test(`${err.target ?? ''} ${err.message}`))
+    return new HangarError(
+      'ValidationFailed',
+      `resources.instance_type: '${size}' is not a VM size of this server's catalogue, so no serverless pool can have it; see \`hangar compute list-sizes\`.`,
+      'resources.instance_type',
+    );
+  return err;
+}
+
+/**
+ * The pool a serverless job runs on: its name when it exists, else the pool to create (through
+ * the compute service: the same validation and quota as any cluster) once the job is valid. A
+ * size the catalogue does not have is named as the job's `resources.instance_type`.
+ */
+export async function serverlessCompute(
   computes: ComputeService,
   jobs: HangarConfig['jobs'],
   workspace: string,
   req: ServerlessRequest,
-): Promise<string> {
+): Promise<string | DeferredCompute> {
   const pool = serverlessPool(req, jobs);
   const existing = await computes.get(workspace, pool.name).catch(() => undefined);
   if (existing) return pool.name;
-  try {
-    await computes.createOrUpdate(workspace, pool.name, pool.body);
-  } catch (err) {
-    // Two first jobs at once: the other one created it.
-    if (await computes.get(workspace, pool.name).catch(() => undefined)) return pool.name;
-    if (err instanceof HangarError && /vmSize/.test(`${err.target ?? ''} ${err.message}`))
-      throw new HangarError(
-        'ValidationFailed',
-        `resources.instance_type: '${pool.size}' is not a VM size of this server's catalogue, so no serverless pool can have it; see \`hangar compute list-sizes\`.`,
-        'resources.instance_type',
-      );
-    throw err;
-  }
-  return pool.name;
+  const preview = await computes.preview(workspace, pool.name, pool.body).catch((err: unknown) => {
+    throw instanceTypeError(err, pool.size);
+  });
+  const create = async (): Promise<void> => {
+    try {
+      await computes.createOrUpdate(workspace, pool.name, pool.body);
+    } catch (err) {
+      // Two first jobs at once: the other one created it.
+      if (await computes.get(workspace, pool.name).catch(() => undefined)) return;
+      throw instanceTypeError(err, pool.size);
+    }
+  };
+  return { preview, create };
 }

@@ -155,6 +155,8 @@ async function readSnapshot(ctx: ServiceContext, computes: ComputeRecord[]): Pro
     if (job.nodeId) busyNodes.add(job.nodeId);
     // A multi-node job's demand is counted once, on the job the user sees, not again per rank.
     if (job.gang?.parent !== undefined) continue;
+    // A sweep or pipeline runs nothing itself: its trials and steps are the demand.
+    if (job.controller) continue;
     const key = `${job.workspace}/${job.computeName}`;
     demandByCompute.set(key, (demandByCompute.get(key) ?? 0) + job.run.instanceCount);
   }

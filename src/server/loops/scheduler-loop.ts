@@ -27,14 +27,21 @@ function forScheduling(c: ComputeRecord): ComputeForScheduling {
 }
 
 function schedulable(nodes: NodeRecord[], active: JobRecord[]): SchedulableNode[] {
+  // Counted in one walk over the jobs: per node it would cost nodes × jobs at scale.
+  const busy = new Map<string, number>();
+  for (const j of active) if (j.nodeId !== undefined) busy.set(j.nodeId, (busy.get(j.nodeId) ?? 0) + 1);
   return nodes.map((n) => ({
     id: n.id,
     computeName: n.computeName,
     state: n.state,
     slots: n.slots,
-    busy: active.filter((j) => j.nodeId === n.id).length,
+    busy: busy.get(n.id) ?? 0,
   }));
 }
+
+/** Writes between two turns of the event loop: a pass over a long queue must not starve the HTTP server. */
+const writesPerTurn = 200;
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Jobs pinned to one node (`local` jobs) go to that node once it is registered and free, nowhere else. */
 async function schedulePinned(
@@ -102,16 +109,21 @@ async function scheduleWorkspace(
     schedulable(nodes, active),
     new Map(computes.map((c) => [c.name, forScheduling(c)])),
   );
+  const byJobName = new Map(runnable.map((j) => [j.name, j]));
+  let written = 0;
   for (const a of decision.assignments) {
-    const job = runnable.find((j) => j.name === a.jobName);
+    const job = byJobName.get(a.jobName);
     if (!job) continue;
+    if (++written % writesPerTurn === 0) await turn();
     await updateJob(ctx, job, (j) =>
       j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: a.nodeId, name: a.nodeId }, now) : undefined,
     );
     ctx.signals.nodeWork(a.nodeId);
   }
   for (const w of decision.waiting) {
-    const job = runnable.find((j) => j.name === w.jobName);
+    const job = byJobName.get(w.jobName);
+    // Unchanged reasons write nothing; the others get the event loop back now and then.
+    if (job && job.reason !== w.reason && ++written % writesPerTurn === 0) await turn();
     if (job)
       await updateJob(ctx, job, (j) =>
         j.status === 'Queued' && !j.nodeId ? setWaitReason(j, w.reason, now) : undefined,
@@ -146,11 +158,11 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
     'CancelRequested',
     'NotResponding',
   ] as const;
-  await reconcileGangs(
-    ctx,
-    (await ctx.store.jobs.all({ statuses: [...statuses] })).filter((j) => j.gang !== undefined),
-  );
-  const active = (await ctx.store.jobs.all({ statuses: [...statuses] })).filter(
+  const read = await ctx.store.jobs.all({ statuses: [...statuses] });
+  const gangs = read.filter((j) => j.gang !== undefined);
+  await reconcileGangs(ctx, gangs);
+  // Read again only when reconciling gangs may have changed jobs (reading 100,000 queued jobs is the pass's cost).
+  const active = (gangs.length > 0 ? await ctx.store.jobs.all({ statuses: [...statuses] }) : read).filter(
     (j) => !terminalStates.has(j.status),
   );
   // The job a user sees of a multi-node job never runs itself (its ranks do), nor a sweep or pipeline.
@@ -166,7 +178,8 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
     await updateJob(ctx, job, (j) =>
       setWaitReason(j, 'waiting for the other ranks to stop, to restart together', now),
     );
-  const queued = waiting.filter((j) => !held.includes(j));
+  const heldSet = new Set(held);
+  const queued = waiting.filter((j) => !heldSet.has(j));
   const workspaces = [...new Set(queued.map((j) => j.workspace))];
   for (const ws of workspaces)
     await scheduleWorkspace(

@@ -79,22 +79,7 @@ export class ComputeService {
     const existing = await this.ctx.store.computes.get(workspace, name);
     if (existing) return this.update(ws, existing, body, true, caller);
     assertNotLocked(ws, 'write', `compute '${name}'`);
-    const validated = validateComputeRequest(
-      name,
-      withCanonicalLocation(this.ctx.config, body),
-      this.validationContext(ws),
-    );
-    const now = this.ctx.clock.now().toISOString();
-    const record: ComputeRecord = {
-      id: randomUUID(),
-      workspace,
-      name,
-      spec: validated.spec,
-      status: { provisioningState: 'Creating', provisioningErrors: [], observed: initialObserved(validated) },
-      createdAt: now,
-      modifiedAt: now,
-      version: 1,
-    };
+    const { record, validated } = this.newRecord(ws, name, body);
     const policyNote = isInstance(record) ? prepareInstance(record, ws, caller) : undefined;
     await this.checkQuotaForNew(record);
     // A compute and its secrets land together: a crash never leaves one without the other.
@@ -110,6 +95,43 @@ export class ComputeService {
     if (policyNote) await this.event(record, 'PolicyApplied', policyNote);
     this.ctx.wake();
     return { record, created: true, warnings: validated.warnings };
+  }
+
+  /**
+   * The record a create would store (validated and quota-checked, nothing written), so a caller
+   * that creates a compute on behalf of something else (the serverless pool of a job) can check
+   * that something first and create the compute only when it is sure to be used.
+   */
+  async preview(workspace: string, name: string, body: unknown): Promise<ComputeRecord> {
+    const ws = await this.workspace(workspace);
+    assertNotLocked(ws, 'write', `compute '${name}'`);
+    const { record } = this.newRecord(ws, name, body);
+    await this.checkQuotaForNew(record);
+    return record;
+  }
+
+  private newRecord(
+    ws: WorkspaceRecord,
+    name: string,
+    body: unknown,
+  ): { record: ComputeRecord; validated: ValidatedCompute } {
+    const validated = validateComputeRequest(
+      name,
+      withCanonicalLocation(this.ctx.config, body),
+      this.validationContext(ws),
+    );
+    const now = this.ctx.clock.now().toISOString();
+    const record: ComputeRecord = {
+      id: randomUUID(),
+      workspace: ws.name,
+      name,
+      spec: validated.spec,
+      status: { provisioningState: 'Creating', provisioningErrors: [], observed: initialObserved(validated) },
+      createdAt: now,
+      modifiedAt: now,
+      version: 1,
+    };
+    return { record, validated };
   }
 
   /** PATCH: a JSON merge patch over the current desired state, validated as a whole. */

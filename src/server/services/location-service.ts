@@ -3,6 +3,13 @@ import { computeTypes, kindOf } from '../../domain/compute/compute-kinds.js';
 import { familyLimit, usageOf } from '../../domain/compute/quota.js';
 import { sizesOffered, vmTypeOf } from '../../domain/compute/vm-sizes.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
+import {
+  locationGpus,
+  sizeGpuAvailability,
+  type GpuDevice,
+  type GpuHolding,
+  type LocationGpus,
+} from '../../domain/nodes/gpu-assignment.js';
 import type { ServiceContext } from './service-context.js';
 
 /** Kinds Hangar creates take their VM size from a location's catalogue; attached ones bring their machines. */
@@ -19,6 +26,9 @@ export interface UsageRow {
     | 'Microsoft.MachineLearningServices/vmFamily/cores'
     | 'Microsoft.MachineLearningServices/lowPriorityCores';
 }
+
+/** The GPU row of list-usage (Hangar's own; Azure's usages have none): GPUs nodes hold against the host's. */
+export type GpuUsageRow = Omit<UsageRow, 'type'> & { type: 'Hangar/gpus' };
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,9 +59,73 @@ export function withCanonicalLocation(config: Pick<HangarConfig, 'locationAliase
   return out;
 }
 
+/** The GPUs of the host the local provider starts nodes on, and which of them its nodes hold. */
+export interface HostGpuSource {
+  hostGpus(): GpuDevice[];
+  gpuHoldings(): GpuHolding[];
+}
+
+/** The host's GPU inventory runs nvidia-smi; it changes only when hardware does, so it is asked this rarely. */
+const hostGpuTtlMs = 60_000;
+
 /** Locations, their VM sizes and quota usage. */
 export class LocationService {
-  constructor(private readonly ctx: ServiceContext) {}
+  private hostCache: { at: number; gpus: GpuDevice[] } | undefined;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    /** Without one (no local provider), a location's GPUs are not known and sizes are shown as the catalogue has them. */
+    private readonly gpuSource?: HostGpuSource,
+  ) {}
+
+  /**
+   * The GPUs a location really has: its host's, where the location is served by the local
+   * provider (the only machines Hangar itself knows); undefined elsewhere.
+   */
+  gpus(name: string): LocationGpus | undefined {
+    const location = this.get(name);
+    if (!this.gpuSource || !location.providers.includes('local')) return undefined;
+    const now = this.ctx.clock.now().getTime();
+    if (!this.hostCache || now - this.hostCache.at > hostGpuTtlMs)
+      this.hostCache = { at: now, gpus: this.gpuSource.hostGpus() };
+    return locationGpus(this.hostCache.gpus, this.gpuSource.gpuHoldings());
+  }
+
+  /**
+   * The sizes of vmSizes with what the location really has: `gpusAvailable` (its host's GPUs)
+   * and `gpusFree` beside the catalogue's `gpus`, and a size needing more GPUs per node than a
+   * local-only location has marked unavailable with the reason.
+   */
+  vmSizesHere(name: string): Record<string, unknown>[] {
+    const sizes = this.vmSizes(name);
+    const gpus = this.gpus(name);
+    if (!gpus) return sizes;
+    const onlyHost = this.get(name).providers.every((p) => p === 'local');
+    return sizes.map((s) => {
+      const fit = sizeGpuAvailability({ name: String(s.name), gpus: Number(s.gpus) || 0 }, gpus, onlyHost);
+      return {
+        ...s,
+        gpusAvailable: gpus.total,
+        gpusFree: gpus.free,
+        available: fit.available,
+        ...(fit.available ? {} : { unavailableReason: fit.reason }),
+      };
+    });
+  }
+
+  /** A usage row for the location's GPUs (held by nodes, against what its host has), where they are known. */
+  gpuUsage(name: string): GpuUsageRow | undefined {
+    const gpus = this.gpus(name);
+    if (!gpus) return undefined;
+    const models = gpus.models.length > 0 ? ` (${gpus.models.join(', ')})` : '';
+    return {
+      name: { value: 'gpus', localizedValue: `GPUs of this location's host${models}` },
+      unit: 'Count',
+      currentValue: gpus.total - gpus.free,
+      limit: gpus.total,
+      type: 'Hangar/gpus',
+    };
+  }
 
   list(): LocationConfig[] {
     return [...this.ctx.config.locations];

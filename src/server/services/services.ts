@@ -1,4 +1,5 @@
 import { AssetService } from '../assets/asset-service.js';
+import { EndpointService } from '../endpoints/endpoint-service.js';
 import { DatastoreService } from '../assets/datastore-service.js';
 import { EnvironmentService } from '../environments/environment-service.js';
 import { JobService } from '../jobs/job-service.js';
@@ -10,7 +11,7 @@ import type { Principal } from '../../domain/access/authorize.js';
 import { AccessService } from '../access/access-service.js';
 import { InstanceService } from '../instances/instance-service.js';
 import { ComputeService } from './compute-service.js';
-import { LocationService } from './location-service.js';
+import { LocationService, type HostGpuSource } from './location-service.js';
 import type { ServiceContext } from './service-context.js';
 import { WorkspaceService } from './workspace-service.js';
 import { SystemMetricsService } from '../metrics/system-metrics-service.js';
@@ -33,6 +34,8 @@ export interface Services {
   /** Data, model and component versions; the asset hooks for jobs (AssetResolution). */
   assets: AssetService;
   jobs: JobService;
+  /** Online endpoints and deployments (the serving pool is attached by the server). */
+  endpoints: EndpointService;
   nodes: NodeService;
   agentWork: AgentWorkService;
   mlflow: MlflowService;
@@ -43,7 +46,7 @@ export interface Services {
 }
 
 /** Wires the services over one context. */
-export function createServices(ctx: ServiceContext): Services {
+export function createServices(ctx: ServiceContext, hostGpus?: HostGpuSource): Services {
   const snapshots = new SnapshotService(ctx);
   const computes = new ComputeService(ctx);
   const access = new AccessService(ctx);
@@ -55,12 +58,13 @@ export function createServices(ctx: ServiceContext): Services {
     computes,
     instances: new InstanceService(ctx),
     access,
-    locations: new LocationService(ctx),
+    locations: new LocationService(ctx, hostGpus),
     snapshots,
     environments: new EnvironmentService(ctx),
     datastores,
     assets,
     jobs: new JobService(ctx, snapshots, computes, assets),
+    endpoints: new EndpointService(ctx, snapshots, assets),
     nodes: new NodeService(ctx),
     agentWork: new AgentWorkService(ctx, snapshots, assets),
     mlflow: new MlflowService(ctx),

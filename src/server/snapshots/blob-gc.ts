@@ -35,13 +35,21 @@ async function referencedSnapshots(ctx: ServiceContext): Promise<Set<string>> {
 export async function collectGarbage(
   ctx: ServiceContext,
   snapshots: SnapshotService,
-  options: { dryRun: boolean; retentionHours?: number },
+  options: {
+    dryRun: boolean;
+    retentionHours?: number;
+    /** References kept outside the store (the Azure ML API's uploaded blobs and code versions). */
+    external?: () => { blobs: Iterable<string>; snapshots: Iterable<string> };
+  },
 ): Promise<GcReport> {
   const retentionHours = options.retentionHours ?? ctx.config.storage.gcRetentionHours;
   // Listed before the references are read: a blob written after this is not in the list at all.
   const held = snapshots.blobs.list();
   const roots = await referencedSnapshots(ctx);
   const keep = new Set<string>();
+  const external = options.external?.();
+  for (const id of external?.snapshots ?? []) roots.add(id);
+  for (const sha of external?.blobs ?? []) keep.add(sha);
   const missingSnapshots: string[] = [];
   for (const id of roots) {
     keep.add(id);

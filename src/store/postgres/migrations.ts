@@ -160,4 +160,26 @@ export const pgMigrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX samples_t ON samples (t);
     `,
   },
+  {
+    version: 9,
+    name: 'online endpoints and deployments (SQLite migration 9)',
+    sql: `
+      CREATE TABLE online_endpoints (
+        workspace TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        name_key TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE INDEX online_endpoints_workspace ON online_endpoints (workspace, name_key);
+      CREATE TABLE online_deployments (
+        workspace TEXT COLLATE "C" NOT NULL,
+        endpoint_key TEXT COLLATE "C" NOT NULL,
+        name_key TEXT COLLATE "C" NOT NULL,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (workspace, endpoint_key, name_key)
+      );
+    `,
+  },
 ];

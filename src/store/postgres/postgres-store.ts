@@ -1,5 +1,6 @@
 import type { Store } from '../store.js';
 import { pgMigrations } from './migrations.js';
+import { PgOnlineDeployments, PgOnlineEndpoints } from './pg-endpoints.js';
 import { PgAccess, PgAudit } from './pg-access.js';
 import { PgAssets } from './pg-assets.js';
 import { PgComputes } from './pg-computes.js';
@@ -31,6 +32,8 @@ export class PostgresStore implements Store {
   readonly samples: PgSamples;
   readonly access: PgAccess;
   readonly audit: PgAudit;
+  readonly onlineEndpoints: PgOnlineEndpoints;
+  readonly onlineDeployments: PgOnlineDeployments;
   readonly db: PgDb;
 
   constructor(url: string, options: { poolSize?: number } = {}) {
@@ -47,6 +50,8 @@ export class PostgresStore implements Store {
     this.samples = new PgSamples(this.db);
     this.access = new PgAccess(this.db);
     this.audit = new PgAudit(this.db);
+    this.onlineEndpoints = new PgOnlineEndpoints(this.db);
+    this.onlineDeployments = new PgOnlineDeployments(this.db);
   }
 
   transaction<T>(fn: () => Promise<T>): Promise<T> {

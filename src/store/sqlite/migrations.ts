@@ -189,4 +189,27 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX samples_t ON samples (t);
     `,
   },
+  {
+    version: 9,
+    name: 'online endpoints and deployments',
+    // Endpoint names are unique across workspaces: the scoring URL names the endpoint alone.
+    sql: `
+      CREATE TABLE online_endpoints (
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL PRIMARY KEY,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL
+      );
+      CREATE INDEX online_endpoints_workspace ON online_endpoints (workspace, name_key);
+      CREATE TABLE online_deployments (
+        workspace TEXT NOT NULL,
+        endpoint_key TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (workspace, endpoint_key, name_key)
+      );
+    `,
+  },
 ];

@@ -16,8 +16,11 @@ interface Row {
 }
 
 const columns = 'workspace, name, created_at, version, doc';
-/** Parsed documents kept (bounded) so loops that re-read the active jobs every pass skip JSON.parse. */
-const cacheLimit = 20_000;
+/**
+ * Parsed documents kept (bounded) so loops that re-read the active jobs every pass skip JSON.parse
+ * and reading the documents at all: large enough for 100,000 queued jobs, whose every pass reads them all.
+ */
+const cacheLimit = 150_000;
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -46,11 +49,115 @@ function where(f: JobFilter): { sql: string; args: unknown[] } {
   return { sql: parts.length > 0 ? parts.join(' AND ') : '1 = 1', args };
 }
 
+/** What a filter of all() looks at. */
+interface Matchable {
+  workspace: string;
+  computeName: string;
+  experimentName: string;
+  status: JobRecord['status'];
+  nodeId?: string | undefined;
+}
+
+interface StoredColumns {
+  workspace: string;
+  name: string;
+  compute_name: string;
+  experiment_name: string;
+  status: JobRecord['status'];
+  node_id: string | null;
+  created_at: string;
+}
+
+function fromColumns(c: StoredColumns): Matchable {
+  return {
+    workspace: c.workspace,
+    computeName: c.compute_name,
+    experimentName: c.experiment_name,
+    status: c.status,
+    nodeId: c.node_id ?? undefined,
+  };
+}
+
+/** A job's place in all()'s answers (ORDER BY created_at, name). */
+type KeyRow = Omit<Row, 'doc' | 'version'>;
+
+const ascii = (k: KeyRow): boolean => /^[\x20-\x7e]*$/.test(`${k.created_at}${k.name}${k.workspace}`);
+
+/** Index of the first key not before `k` in keys sorted by (created_at, name), or -1 when tied with another workspace's job. */
+function placeOf(keys: readonly KeyRow[], k: KeyRow): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const m = keys[mid];
+    if (m && (m.created_at < k.created_at || (m.created_at === k.created_at && m.name < k.name)))
+      lo = mid + 1;
+    else hi = mid;
+  }
+  const next = keys[lo];
+  // Same time and name in another workspace: SQLite's order between them is not defined.
+  if (next && next.created_at === k.created_at && next.name === k.name && next.workspace !== k.workspace)
+    return -1;
+  return lo;
+}
+
+/** Whether a job is in the answer of all(f): the same test as where(f), in memory. */
+function matches(f: JobFilter, j: Matchable): boolean {
+  return (
+    (f.workspace === undefined || f.workspace === j.workspace) &&
+    (f.computeName === undefined || f.computeName === j.computeName) &&
+    (f.experimentName === undefined || f.experimentName === j.experimentName) &&
+    (f.nodeId === undefined || f.nodeId === j.nodeId) &&
+    (f.statuses === undefined || f.statuses.length === 0 || f.statuses.includes(j.status))
+  );
+}
+
 /** Jobs as JSON documents with the columns queries need. */
 export class SqliteJobs implements JobRepository {
   private readonly parsed = new Map<string, { version: number; createdAt: string; record: JobRecord }>();
+  /** PRAGMA data_version when the cache was last checked: it changes when another connection commits. */
+  private dataVersion: number | undefined;
+  /**
+   * Which jobs all() answers for a filter, in order, until a write changes which jobs match it:
+   * every loop pass reads the active jobs, and a query over 100,000 rows costs more than the
+   * pass itself. The documents come from `parsed`, which writes keep current.
+   */
+  private readonly results = new Map<string, { filter: JobFilter; keys: KeyRow[] }>();
 
   constructor(private readonly db: Database.Database) {}
+
+  /** Forgets every parsed document (a rolled-back transaction may have left some that were never committed). */
+  forget(): void {
+    this.parsed.clear();
+    this.results.clear();
+  }
+
+  /** Drops the cached answers of all() that a job going from `before` to `after` changes. */
+  private changed(before: Matchable | undefined, after: Matchable | undefined, row: KeyRow): void {
+    for (const [key, { filter, keys }] of this.results) {
+      const was = before !== undefined && matches(filter, before);
+      const now = after !== undefined && matches(filter, after);
+      if (was === now) continue;
+      // The job joins or leaves the answer at its place in the query's order; where that place
+      // is not certain (names outside ASCII sort differently in SQLite and JavaScript), asked again.
+      const at = ascii(row) ? placeOf(keys, row) : -1;
+      if (at >= 0 && now) keys.splice(at, 0, row);
+      else if (at >= 0 && keys[at]?.workspace === row.workspace && keys[at]?.name === row.name)
+        keys.splice(at, 1);
+      else this.results.delete(key);
+    }
+  }
+
+  /**
+   * Whether cached documents still match the rows without reading them: this connection's own
+   * writes drop their entries (insert, update), and a commit by another connection (another
+   * process on the same file) drops them all.
+   */
+  private cacheCurrent(): void {
+    const v = statement(this.db, 'PRAGMA data_version').pluck().get() as number;
+    if (this.dataVersion !== v) this.forget();
+    this.dataVersion = v;
+  }
 
   /**
    * The record of a row, parsed once per version. Records are shared and deeply frozen: callers
@@ -61,7 +168,15 @@ export class SqliteJobs implements JobRepository {
     const hit = this.parsed.get(key);
     if (hit && hit.version === row.version && hit.createdAt === row.created_at) return hit.record;
     const record = deepFreeze(JSON.parse(row.doc) as JobRecord);
-    if (this.parsed.size >= cacheLimit) this.parsed.clear();
+    // Full: the oldest entries go (a Map iterates in insertion order), not all at once.
+    if (this.parsed.size >= cacheLimit) {
+      let drop = Math.ceil(cacheLimit / 10);
+      for (const k of this.parsed.keys()) {
+        if (drop-- <= 0) break;
+        this.parsed.delete(k);
+      }
+    }
+    this.parsed.delete(key);
     this.parsed.set(key, { version: row.version, createdAt: row.created_at, record });
     return record;
   };
@@ -89,18 +204,25 @@ export class SqliteJobs implements JobRepository {
 
   all(filter: JobFilter): Promise<JobRecord[]> {
     const w = where(filter);
-    // Keys first, documents only for versions not parsed yet: loops re-read the same active jobs
-    // every pass, and copying their documents out of SQLite would cost more than the query.
-    const keys = statement(
-      this.db,
-      `SELECT workspace, name, created_at, version FROM jobs WHERE ${w.sql} ORDER BY created_at, name`,
-    ).all(...w.args) as Omit<Row, 'doc'>[];
-    const docOf = statement(this.db, 'SELECT doc FROM jobs WHERE workspace = ? AND name = ?');
+    // Keys first, documents only for jobs not parsed yet: loops re-read the same active jobs
+    // every pass, and copying their documents out of SQLite would cost more than the query. The
+    // keys are the columns stored before the document (version comes after it: reading it would
+    // walk each row's document), and the cache is kept current by writes (see cacheCurrent).
+    this.cacheCurrent();
+    const sql = `SELECT workspace, name, created_at FROM jobs WHERE ${w.sql} ORDER BY created_at, name`;
+    const resultKey = `${sql}\0${JSON.stringify(w.args)}`;
+    let keys = this.results.get(resultKey)?.keys;
+    if (!keys) {
+      keys = statement(this.db, sql).all(...w.args) as Omit<Row, 'doc' | 'version'>[];
+      if (this.results.size >= 64) this.results.clear();
+      this.results.set(resultKey, { filter: { ...filter }, keys });
+    }
+    const docOf = statement(this.db, 'SELECT version, doc FROM jobs WHERE workspace = ? AND name = ?');
     const records = keys.map((k) => {
       const hit = this.parsed.get(`${k.workspace}\0${k.name}`);
-      if (hit && hit.version === k.version && hit.createdAt === k.created_at) return hit.record;
-      const row = docOf.get(k.workspace, k.name) as { doc: string } | undefined;
-      return row ? this.parse({ ...k, doc: row.doc }) : undefined;
+      if (hit && hit.createdAt === k.created_at) return hit.record;
+      const row = docOf.get(k.workspace, k.name) as { version: number; doc: string } | undefined;
+      return row ? this.parse({ ...k, ...row }) : undefined;
     });
     return Promise.resolve(records.filter((r): r is JobRecord => r !== undefined));
   }
@@ -116,6 +238,7 @@ export class SqliteJobs implements JobRepository {
 
   insert(record: JobRecord): Promise<void> {
     return settle(() => {
+      this.parsed.delete(`${record.workspace}\0${record.name}`);
       try {
         statement(
           this.db,
@@ -142,6 +265,12 @@ export class SqliteJobs implements JobRepository {
         }
         throw err;
       }
+      // The new job joins the cached answers it matches.
+      this.changed(undefined, record, {
+        workspace: record.workspace,
+        name: record.name,
+        created_at: record.createdAt,
+      });
       return Promise.resolve();
     });
   }
@@ -149,6 +278,12 @@ export class SqliteJobs implements JobRepository {
   update(record: JobRecord): Promise<JobRecord> {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
+      const key = `${record.workspace}\0${record.name}`;
+      this.parsed.delete(key);
+      const before = statement(
+        this.db,
+        'SELECT workspace, name, compute_name, experiment_name, status, node_id, created_at FROM jobs WHERE workspace = ? AND name = ?',
+      ).get(record.workspace, record.name) as StoredColumns | undefined;
       const r = statement(
         this.db,
         'UPDATE jobs SET status = ?, node_id = ?, doc = ?, version = ? WHERE workspace = ? AND name = ? AND version = ?',
@@ -167,6 +302,24 @@ export class SqliteJobs implements JobRepository {
           `Job '${record.name}' was changed concurrently; read it again and retry.`,
           record.name,
         );
+      if (before) {
+        // The update writes status and node only: the other columns stay as stored.
+        this.changed(
+          fromColumns(before),
+          {
+            ...fromColumns(before),
+            status: written.status,
+            nodeId: written.nodeId ?? undefined,
+          },
+          { workspace: before.workspace, name: before.name, created_at: before.created_at },
+        );
+        // Records are shared and frozen (see parse): the one written is the one the next read answers.
+        this.parsed.set(key, {
+          version: written.version,
+          createdAt: before.created_at,
+          record: deepFreeze(written),
+        });
+      }
       return written;
     });
   }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import type { Store } from '../store.js';
 import { migrations } from './migrations.js';
+import { SqliteOnlineDeployments, SqliteOnlineEndpoints } from './sqlite-endpoints.js';
 import { SqliteSamples } from './sqlite-samples.js';
 import { SqliteAccess, SqliteAudit } from './sqlite-access.js';
 import { SqliteAssets } from './sqlite-assets.js';
@@ -26,6 +27,8 @@ export class SqliteStore implements Store {
   readonly samples: SqliteSamples;
   readonly access: SqliteAccess;
   readonly audit: SqliteAudit;
+  readonly onlineEndpoints: SqliteOnlineEndpoints;
+  readonly onlineDeployments: SqliteOnlineDeployments;
   private readonly db: Database.Database;
   /** Set while a transaction runs; `waited` when it awaited something other than the store. */
   private tx: { waited: boolean } | undefined;
@@ -46,6 +49,8 @@ export class SqliteStore implements Store {
     this.workspaces = new SqliteWorkspaces(this.db);
     this.access = new SqliteAccess(this.db);
     this.audit = new SqliteAudit(this.db);
+    this.onlineEndpoints = new SqliteOnlineEndpoints(this.db);
+    this.onlineDeployments = new SqliteOnlineDeployments(this.db);
     this.computes = new SqliteComputes(this.db);
     this.secrets = new SqliteSecrets(this.db);
     this.events = new SqliteEvents(this.db);
@@ -73,6 +78,8 @@ export class SqliteStore implements Store {
       return result;
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      // Documents read inside the transaction may be of writes that were just undone.
+      this.jobs.forget();
       throw err;
     } finally {
       clearImmediate(guard);

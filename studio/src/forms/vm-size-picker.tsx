@@ -4,8 +4,25 @@ import { getJson } from '../lib/api.js';
 import { usePoll } from '../lib/use-poll.js';
 import { ErrorBanner } from '../components/ui.js';
 
-/** A VM size as /locations/{l}/vmSizes lists it: the catalog entry plus what the server derives. */
-export type VmSize = CatalogSize & { vmType: 'CPU' | 'GPU'; supportedComputeTypes: string[] };
+/**
+ * A VM size as /locations/{l}/vmSizes lists it: the catalog entry plus what the server derives,
+ * with the GPUs the location's host really has where the server knows them.
+ */
+export type VmSize = CatalogSize & {
+  vmType: 'CPU' | 'GPU';
+  supportedComputeTypes: string[];
+  gpusAvailable?: number;
+  gpusFree?: number;
+  available?: boolean;
+  unavailableReason?: string;
+};
+
+/** The GPU cell: the catalogue's count, and what the location has beside it when known. */
+function gpuText(s: VmSize): string {
+  const own = s.gpus ? `${s.gpus} × ${s.gpuType ?? 'GPU'}` : '0';
+  if (s.gpusAvailable === undefined || !s.gpus) return own;
+  return `${own} (location has ${s.gpusAvailable}, ${s.gpusFree ?? 0} free)`;
+}
 
 interface Usage {
   name: { value: string };
@@ -88,8 +105,12 @@ export function VmSizePicker({
             {shown.map((s) => {
               const left = remaining(s, lowPriority);
               const short = left !== undefined && left < s.vCPUs;
+              const unavailable = s.available === false;
               return (
-                <tr key={s.name} className={value === s.name ? 'selected' : undefined}>
+                <tr
+                  key={s.name}
+                  className={value === s.name ? 'selected' : unavailable ? 'unavailable' : undefined}
+                >
                   <td>
                     <input
                       type="radio"
@@ -97,15 +118,22 @@ export function VmSizePicker({
                       id={`size-${s.name}`}
                       aria-label={s.name}
                       checked={value === s.name}
+                      disabled={unavailable && value !== s.name}
+                      aria-describedby={unavailable ? `size-${s.name}-why` : undefined}
                       onChange={() => onChange(s.name)}
                     />
                   </td>
                   <td>
                     <label htmlFor={`size-${s.name}`}>{s.name}</label>
+                    {unavailable ? (
+                      <div id={`size-${s.name}-why`} className="warn">
+                        Unavailable: {s.unavailableReason}
+                      </div>
+                    ) : null}
                   </td>
                   <td>{s.vCPUs}</td>
                   <td>{s.memoryGB} GB</td>
-                  <td>{s.gpus ? `${s.gpus} × ${s.gpuType ?? 'GPU'}` : 0}</td>
+                  <td className={unavailable ? 'warn' : undefined}>{gpuText(s)}</td>
                   <td className={short ? 'warn' : undefined}>
                     {left === undefined ? '—' : `${left} cores${short ? ' (not enough for one node)' : ''}`}
                   </td>

@@ -5,9 +5,11 @@ import { Link } from '../lib/router.js';
 import { usePoll } from '../lib/use-poll.js';
 import { Badge, Confirm, ErrorBanner, Properties, Tabs } from '../components/ui.js';
 import { LogView } from '../components/log-view.js';
+import { logChoices } from '../lib/job-logs.js';
 import { MetricChart, type Point } from '../components/metric-chart.js';
 import { JobSystemMetrics } from '../components/system-metrics.js';
 import { SnapshotBrowser } from '../components/snapshot-browser.js';
+import { PipelineGraph } from '../components/pipeline-graph.js';
 
 interface Attempt {
   attempt: number;
@@ -263,13 +265,17 @@ export function JobPage({ name }: { name: string }): ReactNode {
       />
       <div role="tabpanel" aria-label={tab}>
         {tab === 'overview' && <Overview p={p} created={j.systemData.createdAt} />}
+        {tab === 'overview' && p.pipeline !== undefined && <PipelineGraph pipeline={p.pipeline} />}
         {tab === 'logs' && (
           <>
             <label>
               Log file{' '}
               <select value={file} onChange={(e) => setFile(e.target.value)}>
-                <option value="user_logs/std_log.txt">user_logs/std_log.txt</option>
-                <option value="system_logs/agent.txt">system_logs/agent.txt</option>
+                {logChoices(p.logFiles).map((c) => (
+                  <option key={c.file} value={c.file}>
+                    {c.label}
+                  </option>
+                ))}
               </select>
             </label>
             <LogView job={name} file={file} />

@@ -11,6 +11,9 @@ interface Usage {
   type: string;
 }
 
+/** Rows count cores, except the location's GPU row (GPUs its host has, held by nodes). */
+const unitOf = (u: Usage): string => (u.type === 'Hangar/gpus' ? 'GPUs' : 'cores');
+
 /** Cores in use against the limit of each VM family (and the low-priority pool), per location. */
 export function QuotaPage(): ReactNode {
   const data = usePoll(
@@ -62,8 +65,12 @@ export function QuotaPage(): ReactNode {
                         </meter>{' '}
                         {pct}%
                       </td>
-                      <td>{u.currentValue} cores</td>
-                      <td>{u.limit} cores</td>
+                      <td>
+                        {u.currentValue} {unitOf(u)}
+                      </td>
+                      <td>
+                        {u.limit} {unitOf(u)}
+                      </td>
                     </tr>
                   );
                 })}

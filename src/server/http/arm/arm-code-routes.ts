@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import type { FileEntry } from '../../../domain/snapshots/manifest.js';
@@ -33,9 +33,31 @@ function codePath(services: Services, ws: string, name: string, version: string)
   return join(services.ctx.config.home, 'azureml-codes', enc(ws), enc(name), `${enc(version)}.json`);
 }
 
+/**
+ * What the Azure ML API keeps outside the store, for gc: the blobs of the Blob-service subset
+ * (uploads the SDK reads back by name) and the snapshots of code versions.
+ */
+export function azuremlReferences(services: Services): { blobs: Set<string>; snapshots: Set<string> } {
+  const snapshots = new Set<string>();
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.json'))
+        snapshots.add((JSON.parse(readFileSync(p, 'utf8')) as CodeVersion).snapshotId);
+    }
+  };
+  walk(join(services.ctx.config.home, 'azureml-codes'));
+  return { blobs: blobContainers(services).referencedBlobs(), snapshots };
+}
+
 /** The code version an ARM code id names (`[azureml:]{WS}/codes/{name}/versions/{v}`), or NotFound. */
 export function readCodeVersion(services: Services, ws: string, codeId: string): CodeVersion {
   const m = /\/codes\/([^/]+)\/versions\/([^/]+)$/.exec(codeId);
+  // How jobs and components show the code they hold: the snapshot itself (`…/codes/snapshot/versions/<id>`).
+  if (m?.[1] === 'snapshot' && /^[0-9a-f]{64}$/.test(m[2] ?? ''))
+    return { codeUri: '', snapshotId: m[2] ?? '', isAnonymous: true, properties: {}, createdAt: '' };
   const path = m?.[1] && m[2] ? codePath(services, ws, m[1], m[2]) : undefined;
   if (!path || !existsSync(path))
     throw new HangarError('NotFound', `codeId: no code version '${codeId}' in workspace '${ws}'.`, 'codeId');
@@ -62,24 +84,37 @@ async function snapshotOf(services: Services, ws: string, codeUri: string): Prom
       `properties.codeUri: must point into this workspace's datastore (${url.origin}/${BLOB_ACCOUNT}/${containersOf(ws).blobstore}/…); got '${codeUri}'.`,
       'properties.codeUri',
     );
-  const prefix = rest.join('/');
+  return (await snapshotOfUpload(services, ws, rest.join('/'), 'properties.codeUri')).snapshotId;
+}
+
+/**
+ * A snapshot of what the SDK uploaded to the workspace's blobstore under `prefix` (a folder, or one
+ * file): blobs are shared with the upload, nothing is copied. `subPath` is the file's name in the
+ * snapshot for a single file, '' for a folder.
+ */
+export async function snapshotOfUpload(
+  services: Services,
+  ws: string,
+  path: string,
+  field: string,
+): Promise<{ snapshotId: string; subPath: string }> {
+  const prefix = path.replace(/^\/+|\/+$/g, '');
+  const container = containersOf(ws).blobstore;
   const store = blobContainers(services);
-  const inFolder = store.list(container, `${prefix}/`);
+  const inFolder = prefix === '' ? [] : store.list(container, `${prefix}/`);
   const single = inFolder.length === 0 ? store.get(container, prefix) : undefined;
   if (inFolder.length === 0 && !single)
-    throw new HangarError(
-      'NotFound',
-      `properties.codeUri: nothing was uploaded at '${prefix}'.`,
-      'properties.codeUri',
-    );
+    throw new HangarError('NotFound', `${field}: nothing was uploaded at '${prefix}'.`, field);
+  const base = prefix.split('/').pop() ?? prefix;
   const entries: FileEntry[] = (single ? [single] : inFolder).map((b) => ({
-    path: single ? (prefix.split('/').pop() ?? prefix) : b.name.slice(prefix.length + 1),
+    path: single ? base : b.name.slice(prefix.length + 1),
     kind: 'file',
     sha256: b.sha256,
     size: b.size,
     mode: 0o644,
   }));
-  return (await services.snapshots.putManifest({ version: 1, entries })).id;
+  const snapshotId = (await services.snapshots.putManifest({ version: 1, entries })).id;
+  return { snapshotId, subPath: single ? base : '' };
 }
 
 function render(input: RouteInput, name: string, version: string, code: CodeVersion): unknown {

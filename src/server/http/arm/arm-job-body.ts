@@ -18,6 +18,13 @@ function nameIn(id: string, kind: string): string | undefined {
   return new RegExp(`/${kind}/([^/]+)$`).exec(id)?.[1];
 }
 
+/** A data or model ARM id (`[azureml:]{WS}/data/{name}/versions/{v}`, what the SDK resolves `name@latest` to) as `azureml:name:v`. */
+export function assetRef(uri: string): string {
+  const m = /^(?:azureml:)?\/subscriptions\/[^:]*\/(?:data|models)\/([^/]+)\/versions\/([^/]+)$/.exec(uri);
+  // The SDK keeps the prefix of `azureml:name@latest` in the name it resolved.
+  return m ? `azureml:${(m[1] ?? '').replace(/^azureml:/, '')}:${m[2]}` : uri;
+}
+
 /** An environment reference as the SDK sends it, in az ml's YAML form. */
 export function environmentRef(id: string): string {
   const m = /\/environments\/([^/]+)\/versions\/([^/]+)$/.exec(id);
@@ -65,7 +72,7 @@ export function specOfArmJob(body: unknown): { spec: Json; codeId?: string } {
     if (type === 'literal') inputs[name] = i.value;
     else if (typeof type === 'string' && typeof i.uri === 'string') {
       const mode = typeof i.mode === 'string' ? modes[i.mode] : undefined;
-      inputs[name] = { type, path: i.uri, ...(mode ? { mode } : {}) };
+      inputs[name] = { type, path: assetRef(i.uri), ...(mode ? { mode } : {}) };
     } else
       throw new HangarError(
         'ValidationFailed',

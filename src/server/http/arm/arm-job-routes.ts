@@ -3,6 +3,7 @@ import type { JobRecord } from '../../../domain/jobs/job-record.js';
 import { toJobResource } from '../../../domain/jobs/job-view.js';
 import { pageRequest } from '../paging.js';
 import { action, type RouteDef, type RouteInput } from '../route-def.js';
+import { nativeUri } from './arm-asset-routes.js';
 import { readCodeVersion } from './arm-code-routes.js';
 import { specOfArmJob, restInput, restOutput } from './arm-job-body.js';
 import { workspaceId, WS } from './arm-paths.js';
@@ -68,6 +69,12 @@ export const armJobRoutes: RouteDef[] = [
       const name = input.params.name ?? '';
       const { spec, codeId } = specOfArmJob(input.body);
       const code = codeId ? readCodeVersion(input.services, ws, codeId) : undefined;
+      // Local files the SDK uploaded as inputs are snapshots of the uploaded blobs here.
+      for (const [key, value] of Object.entries((spec.inputs ?? {}) as Record<string, unknown>)) {
+        const v = value as { path?: unknown } | null;
+        if (v && typeof v === 'object' && typeof v.path === 'string')
+          v.path = await nativeUri(input.services, ws, v.path, `properties.inputs.${key}.uri`);
+      }
       try {
         await input.services.jobs.get(ws, name);
         throw new HangarError(

@@ -1,4 +1,5 @@
 import type { RouteDef } from '../route-def.js';
+import { armAssetRoutes } from './arm-asset-routes.js';
 import { armCodeRoutes } from './arm-code-routes.js';
 import { armComputeRoutes } from './arm-compute-routes.js';
 import { armEnvironmentRoutes } from './arm-environment-routes.js';
@@ -13,6 +14,7 @@ export const armRoutes: RouteDef[] = [
   ...armComputeRoutes,
   ...armCodeRoutes,
   ...armEnvironmentRoutes,
+  ...armAssetRoutes,
   ...armJobRoutes,
   ...runHistoryRoutes,
   ...msiRoutes,

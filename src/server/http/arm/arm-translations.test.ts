@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { normalizeSdkComputeBody } from './arm-compute-body.js';
-import { environmentRef, restInput, restOutput, specOfArmJob } from './arm-job-body.js';
+import { assetRef, environmentRef, restInput, restOutput, specOfArmJob } from './arm-job-body.js';
 import { operationId, operationStatus, readOperationId } from './arm-operations.js';
 
 const WS = '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w';
@@ -63,6 +63,20 @@ describe('ARM command job → az ml job spec', () => {
     expect(
       err({ properties: { jobType: 'Command', command: 'x', inputs: { a: { jobInputType: 'uri_file' } } } }),
     ).toMatchObject({ code: 'ValidationFailed', target: 'properties.inputs.a' });
+  });
+
+  it('reads data and model ARM ids (what the SDK resolves name@latest to) as azureml:name:version', () => {
+    expect(assetRef(`azureml:${WS}/data/azureml:sdk-folder/versions/2`)).toBe('azureml:sdk-folder:2');
+    expect(assetRef(`${WS}/models/m/versions/1`)).toBe('azureml:m:1');
+    expect(assetRef('azureml://datastores/d/paths/p/')).toBe('azureml://datastores/d/paths/p/');
+    const { spec } = specOfArmJob({
+      properties: {
+        jobType: 'Command',
+        command: 'ls',
+        inputs: { d: { jobInputType: 'uri_folder', uri: `azureml:${WS}/data/d/versions/3` } },
+      },
+    });
+    expect(spec.inputs).toEqual({ d: { type: 'uri_folder', path: 'azureml:d:3' } });
   });
 
   it('renders spec inputs and outputs back in REST form', () => {

@@ -120,6 +120,17 @@ export class BlobContainers {
     return entry;
   }
 
+  /** The content hash of every blob in every container (gc keeps them: the SDK reads them back by name). */
+  referencedBlobs(): Set<string> {
+    const out = new Set<string>();
+    if (!existsSync(this.root)) return out;
+    for (const dir of readdirSync(this.root)) {
+      if (dir === '_blocks') continue;
+      for (const e of this.list(dec(dir), '')) out.add(e.sha256);
+    }
+    return out;
+  }
+
   /** Blobs whose names start with `prefix`, sorted by name. */
   list(container: string, prefix: string): BlobEntry[] {
     const dir = this.dir(container);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { collectGarbage } from '../../snapshots/blob-gc.js';
+import { azuremlReferences } from '../arm/arm-code-routes.js';
 import { route, type RouteDef } from '../route-def.js';
 
 const gcQuery = z.strictObject({
@@ -29,6 +30,7 @@ export const adminGcRoutes: RouteDef[] = [
     handler: async (i) => {
       const report = await collectGarbage(i.services.ctx, i.services.snapshots, {
         dryRun: i.query.dryRun !== 'false',
+        external: () => azuremlReferences(i.services),
         ...(i.query.retentionHours !== undefined ? { retentionHours: i.query.retentionHours } : {}),
       });
       return { status: 200, body: report };

@@ -25,11 +25,11 @@ export const locationRoutes: RouteDef[] = [
     path: '/api/locations/{location}/vmSizes',
     action: action('locations/vmSizes/read'),
     tag,
-    summary: 'VM sizes offered in a location',
+    summary: 'VM sizes offered in a location, with the GPUs the location really has',
     handler: (i) =>
       Promise.resolve({
         status: 200,
-        body: { value: i.services.locations.vmSizes(i.params.location ?? '') },
+        body: { value: i.services.locations.vmSizesHere(i.params.location ?? '') },
       }),
   },
   {
@@ -37,10 +37,12 @@ export const locationRoutes: RouteDef[] = [
     path: '/api/locations/{location}/usages',
     action: action('locations/usages/read'),
     tag,
-    summary: 'Core usage against quota, per VM family and for low priority',
-    handler: async (i) => ({
-      status: 200,
-      body: { value: await i.services.locations.usages(i.params.location ?? '') },
-    }),
+    summary: "Core usage against quota, per VM family and for low priority, and the location's GPUs",
+    handler: async (i) => {
+      const location = i.params.location ?? '';
+      const rows = await i.services.locations.usages(location);
+      const gpus = i.services.locations.gpuUsage(location);
+      return { status: 200, body: { value: gpus ? [...rows, gpus] : rows } };
+    },
   },
 ];

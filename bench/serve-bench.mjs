@@ -1,0 +1,112 @@
+// npm run bench:serve — online endpoints: requests/s and p50/p99 latency through the endpoint
+// router (/endpoints/{name}/score, key auth, admission, proxy) against calling the same scoring
+// host directly (the baseline), both in this run; and the time from `online-deployment create`
+// (CLI started) to the first successful score.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { startServer, table } from './bench-server.mjs';
+
+const cli = resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 4);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const dir = mkdtempSync(join(tmpdir(), 'hangar-serve-bench-'));
+mkdirSync(join(dir, 'code'));
+mkdirSync(join(dir, 'model'));
+writeFileSync(join(dir, 'model', 'w.json'), '[2.0]');
+writeFileSync(
+  join(dir, 'code', 'score.py'),
+  `import json, os
+def init():
+    global w
+    w = json.load(open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "w.json")))[0]
+def run(raw):
+    return [w * x for x in json.loads(raw)["data"]]
+`,
+);
+writeFileSync(
+  join(dir, 'blue.yml'),
+  `name: blue
+endpoint_name: bench-ep
+model: ./model
+code_configuration: { code: ./code, scoring_script: score.py }
+environment: azureml:system-python:1
+instance_type: Standard_DS3_v2
+instance_count: 1
+request_settings: { max_concurrent_requests_per_instance: ${connections} }
+readiness_probe: { initial_delay: 1, period: 1 }
+`,
+);
+
+// Replicas run sandboxed as an unprivileged user: give them the system interpreter.
+const server = await startServer(
+  'environmentAliases:\n  - match: system-python\n    python: /usr/bin/python3\n',
+);
+const env = { ...process.env, HANGAR_URL: server.url, HANGAR_TOKEN: server.token, HANGAR_HOME: server.home };
+const run = (args) => {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`hangar ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+};
+try {
+  run(['online-endpoint', 'create', '-n', 'bench-ep']);
+  const key = JSON.parse(run(['online-endpoint', 'get-credentials', '-n', 'bench-ep'])).primaryKey;
+  const body = JSON.stringify({ data: [1, 2, 3] });
+  const scoreUrl = `${server.url}/endpoints/bench-ep/score`;
+  const headers = {
+    authorization: `Bearer ${key}`,
+    'content-type': 'application/json',
+    'azureml-model-deployment': 'blue',
+  };
+
+  // Create → first successful score, with the CLI not waiting (the clock covers upload, resolve, start, init, probe).
+  const t0 = performance.now();
+  run(['online-deployment', 'create', '-f', 'blue.yml', '--no-wait', '-o', 'none']);
+  for (const deadline = Date.now() + 120_000; ;) {
+    if (Date.now() > deadline) throw new Error('the deployment never answered a score within 2 minutes');
+    const r = await fetch(scoreUrl, { method: 'POST', headers, body }).catch(() => undefined);
+    if (r?.status === 200) break;
+    await r?.arrayBuffer();
+    await sleep(20);
+  }
+  const firstScoreMs = performance.now() - t0;
+
+  const replicas = join(server.home, 'serving', 'replicas');
+  const portFile = readdirSync(replicas)
+    .map((d) => join(replicas, d, 'port'))
+    .find((p) => existsSync(p));
+  const direct = `http://127.0.0.1:${readFileSync(portFile, 'utf8').trim()}/score`;
+
+  const measure = (url, extraHeaders) =>
+    autocannon({
+      url,
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...extraHeaders },
+      connections,
+      duration: seconds,
+    });
+  const baseline = await measure(direct, {});
+  const routed = await measure(scoreUrl, headers);
+  const row = (name, r) => ({
+    path: name,
+    'req/s': Math.round(r.requests.average),
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  });
+  console.log(
+    `\nbench:serve — ${connections} connections, ${seconds} s each, one replica (max_concurrent ${connections})\n`,
+  );
+  table([row('scoring host directly (baseline)', baseline), row('through the endpoint router', routed)]);
+  console.log(
+    `\ntime from online-deployment create to first successful score: ${Math.round(firstScoreMs)} ms`,
+  );
+} finally {
+  await server.stop();
+}

@@ -1,0 +1,60 @@
+import type { DeploymentSpec, EndpointSpec } from './endpoint-spec.js';
+
+/** Azure's provisioning states of endpoints and deployments. */
+export type EndpointState = 'Creating' | 'Updating' | 'Succeeded' | 'Failed' | 'Deleting';
+export type DeploymentState = 'Creating' | 'Updating' | 'Scaling' | 'Succeeded' | 'Failed' | 'Deleting';
+
+/** An online endpoint as stored; its keys are secrets (never in the record). */
+export interface EndpointRecord {
+  id: string;
+  workspace: string;
+  name: string;
+  spec: EndpointSpec;
+  provisioningState: EndpointState;
+  createdAt: string;
+  modifiedAt: string;
+  createdBy?: string;
+  version: number;
+}
+
+/** What a replica runs, resolved at create/update so nothing is looked up again later. */
+export interface ResolvedDeployment {
+  code: { snapshotId: string; subPath: string };
+  model?: { snapshotId: string; subPath: string; display: string };
+  /** The interpreter replicas run with, and how the environment was understood. */
+  python: string;
+  environment: string;
+}
+
+/** A deployment template: changing it makes a new generation (replicas of the old one serve until the new is ready). */
+export interface DeploymentGeneration {
+  number: number;
+  spec: DeploymentSpec;
+  resolved: ResolvedDeployment;
+}
+
+/** A deployment as stored: desired generation, the generation that serves, and what went wrong. */
+export interface DeploymentRecord {
+  id: string;
+  workspace: string;
+  endpoint: string;
+  name: string;
+  /** The generation users asked for last. */
+  desired: DeploymentGeneration;
+  /** The generation whose replicas take traffic (absent until one became ready). */
+  serving?: DeploymentGeneration;
+  status: {
+    provisioningState: DeploymentState;
+    /** Why it is Failed or still Creating, in one sentence. */
+    reason?: string;
+    /** The last lines of the failed replica's log (init() traceback). */
+    logTail?: string;
+    /** The generation that failed (not retried until a new update). */
+    failedGeneration?: number;
+    readyReplicas?: number;
+  };
+  createdAt: string;
+  modifiedAt: string;
+  createdBy?: string;
+  version: number;
+}

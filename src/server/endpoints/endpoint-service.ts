@@ -1,0 +1,483 @@
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Principal } from '../../domain/access/authorize.js';
+import { snapshotOfPath } from '../../domain/assets/snapshot-uri.js';
+import type {
+  DeploymentGeneration,
+  DeploymentRecord,
+  EndpointRecord,
+  ResolvedDeployment,
+} from '../../domain/endpoints/endpoint-record.js';
+import {
+  parseDeploymentSpec,
+  parseEndpointSpec,
+  unknownDeploymentProblems,
+  type DeploymentSpec,
+} from '../../domain/endpoints/endpoint-spec.js';
+import { HangarError, notFound, throwIfProblems } from '../../domain/errors/hangar-error.js';
+import { subManifest } from '../../domain/snapshots/sub-manifest.js';
+import type { AssetService } from '../assets/asset-service.js';
+import { resolveEnvironment } from '../jobs/environment-resolver.js';
+import type { ServiceContext } from '../services/service-context.js';
+import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import { percentile, tailOf, type ServingPool } from './serving-pool.js';
+
+/** How long an aml_token lives (Azure's are about an hour); refresh after half of it. */
+export const tokenLifetimeMs = 60 * 60 * 1000;
+
+type Keys = { primaryKey: string; secondaryKey: string; tokenKey: string };
+const secretOwner = (e: EndpointRecord): string => `online-endpoint:${e.id}`;
+const newKey = (): string => randomBytes(24).toString('base64url');
+
+/** The fields of a deployment that make a new generation when they change (not its size). */
+function template(spec: DeploymentSpec): string {
+  const { instance_count: _c, scale_settings: _s, description: _d, tags: _t, ...rest } = spec;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Online endpoints and deployments: records desired state (the serving loop starts replicas),
+ * keys and tokens (secrets, never in a read), and what the router needs to authenticate.
+ */
+export class EndpointService {
+  pool: ServingPool | undefined;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly snapshots: SnapshotService,
+    private readonly assets: AssetService,
+  ) {}
+
+  private async workspace(ws: string): Promise<void> {
+    if (!(await this.ctx.store.workspaces.get(ws))) throw notFound('Workspace', ws);
+  }
+
+  async endpoint(ws: string, name: string): Promise<EndpointRecord> {
+    const e = await this.ctx.store.onlineEndpoints.get(ws, name);
+    if (!e) throw notFound('Online endpoint', name, `workspace '${ws}'`);
+    return e;
+  }
+
+  listEndpoints(ws: string): Promise<EndpointRecord[]> {
+    return this.ctx.store.onlineEndpoints.list(ws);
+  }
+
+  /** Creates (mode create: refused when it exists), or replaces the spec of, an endpoint. */
+  async putEndpoint(
+    ws: string,
+    name: string,
+    raw: unknown,
+    caller: Principal,
+    mode: 'create' | 'update' | 'upsert',
+  ): Promise<EndpointRecord> {
+    await this.workspace(ws);
+    const spec = parseEndpointSpec(raw);
+    if (spec.name.toLowerCase() !== name.toLowerCase())
+      throw new HangarError(
+        'ValidationFailed',
+        `name: the body names '${spec.name}' but the path names '${name}'`,
+        'name',
+      );
+    const existing = await this.ctx.store.onlineEndpoints.get(ws, name);
+    if (existing && mode === 'create')
+      throw new HangarError(
+        'NameConflict',
+        `An online endpoint named '${name}' already exists; change it with \`hangar online-endpoint update\`.`,
+        'name',
+      );
+    if (!existing && mode === 'update') throw notFound('Online endpoint', name, `workspace '${ws}'`);
+    const deployments = existing
+      ? (await this.ctx.store.onlineDeployments.list({ workspace: ws, endpoint: name })).map((d) => d.name)
+      : [];
+    throwIfProblems([
+      ...unknownDeploymentProblems(spec.traffic ?? {}, 'traffic', deployments),
+      ...unknownDeploymentProblems(spec.mirror_traffic ?? {}, 'mirror_traffic', deployments),
+    ]);
+    if (existing && existing.spec.auth_mode !== spec.auth_mode)
+      throw new HangarError(
+        'ImmutableField',
+        `auth_mode: fixed at creation ('${existing.spec.auth_mode}'); got '${spec.auth_mode}'`,
+        'auth_mode',
+      );
+    const now = this.ctx.clock.now().toISOString();
+    if (existing) {
+      const written = await this.ctx.store.onlineEndpoints.update({
+        ...existing,
+        spec,
+        provisioningState: 'Succeeded',
+        modifiedAt: now,
+      });
+      this.ctx.wake();
+      return written;
+    }
+    const record: EndpointRecord = {
+      id: randomUUID(),
+      workspace: ws,
+      name: spec.name,
+      spec,
+      provisioningState: 'Succeeded',
+      createdAt: now,
+      modifiedAt: now,
+      createdBy: caller.name,
+      version: 1,
+    };
+    await this.ctx.store.transaction(async () => {
+      await this.ctx.store.onlineEndpoints.insert(record);
+      await this.putKeys(record, { primaryKey: newKey(), secondaryKey: newKey(), tokenKey: newKey() });
+    });
+    return record;
+  }
+
+  /** Changes traffic and mirror weights only (update --traffic / --mirror-traffic). */
+  async setTraffic(
+    ws: string,
+    name: string,
+    change: { traffic?: Record<string, number>; mirror_traffic?: Record<string, number> },
+  ): Promise<EndpointRecord> {
+    const e = await this.endpoint(ws, name);
+    const spec = {
+      ...e.spec,
+      ...(change.traffic ? { traffic: change.traffic } : {}),
+      ...(change.mirror_traffic ? { mirror_traffic: change.mirror_traffic } : {}),
+    };
+    return this.putEndpoint(ws, name, spec, { kind: 'user', objectId: '', name: '' }, 'update');
+  }
+
+  async deleteEndpoint(ws: string, name: string): Promise<void> {
+    const e = await this.endpoint(ws, name);
+    const deployments = await this.ctx.store.onlineDeployments.list({ workspace: ws, endpoint: name });
+    await this.ctx.store.transaction(async () => {
+      for (const d of deployments) await this.ctx.store.onlineDeployments.delete(ws, name, d.name);
+      await this.ctx.store.onlineEndpoints.delete(ws, name);
+      await this.ctx.store.secrets.deleteOwner(secretOwner(e));
+    });
+    this.ctx.wake();
+  }
+
+  private async putKeys(e: EndpointRecord, keys: Partial<Keys>): Promise<void> {
+    for (const [k, v] of Object.entries(keys))
+      if (v !== undefined) await this.ctx.store.secrets.put(secretOwner(e), k, this.ctx.secrets.encrypt(v));
+  }
+
+  private async keys(e: EndpointRecord): Promise<Keys> {
+    const stored = await this.ctx.store.secrets.list(secretOwner(e));
+    const get = (k: keyof Keys): string => (stored[k] ? this.ctx.secrets.decrypt(stored[k]) : '');
+    return { primaryKey: get('primaryKey'), secondaryKey: get('secondaryKey'), tokenKey: get('tokenKey') };
+  }
+
+  /** Azure's listKeys: `{primaryKey, secondaryKey}` (key auth only). */
+  async listKeys(ws: string, name: string): Promise<{ primaryKey: string; secondaryKey: string }> {
+    const e = await this.endpoint(ws, name);
+    if (e.spec.auth_mode !== 'key')
+      throw new HangarError(
+        'OperationNotSupported',
+        `Online endpoint '${name}' authenticates by ${e.spec.auth_mode}; get a token with \`hangar online-endpoint get-credentials\` instead of keys.`,
+        'auth_mode',
+      );
+    const { primaryKey, secondaryKey } = await this.keys(e);
+    return { primaryKey, secondaryKey };
+  }
+
+  /** Azure's regenerateKeys: a new primary or secondary key (or the one given). */
+  async regenerateKeys(
+    ws: string,
+    name: string,
+    keyType: 'Primary' | 'Secondary',
+    keyValue?: string,
+  ): Promise<void> {
+    const e = await this.endpoint(ws, name);
+    if (keyValue !== undefined && keyValue.length < 16)
+      throw new HangarError(
+        'ValidationFailed',
+        'keyValue: at least 16 characters; got a shorter one',
+        'keyValue',
+      );
+    await this.putKeys(
+      e,
+      keyType === 'Primary' ? { primaryKey: keyValue ?? newKey() } : { secondaryKey: keyValue ?? newKey() },
+    );
+  }
+
+  /** Azure's token call for aml_token endpoints: a signed token with its expiry. */
+  async token(
+    ws: string,
+    name: string,
+  ): Promise<{ accessToken: string; tokenType: string; expiryTimeUtc: number; refreshAfterTimeUtc: number }> {
+    const e = await this.endpoint(ws, name);
+    if (e.spec.auth_mode !== 'aml_token')
+      throw new HangarError(
+        'OperationNotSupported',
+        `Online endpoint '${name}' authenticates by key; get its keys with \`hangar online-endpoint get-credentials\`.`,
+        'auth_mode',
+      );
+    const nowMs = this.ctx.clock.now().getTime();
+    const exp = nowMs + tokenLifetimeMs;
+    const payload = Buffer.from(JSON.stringify({ e: e.id, exp })).toString('base64url');
+    const sig = createHmac('sha256', (await this.keys(e)).tokenKey)
+      .update(payload)
+      .digest('base64url');
+    return {
+      accessToken: `${payload}.${sig}`,
+      tokenType: 'Bearer',
+      expiryTimeUtc: Math.floor(exp / 1000),
+      refreshAfterTimeUtc: Math.floor((nowMs + tokenLifetimeMs / 2) / 1000),
+    };
+  }
+
+  /** The router's check: a key (key auth) or an unexpired token (aml_token). Throws Unauthenticated. */
+  async authenticate(e: EndpointRecord, authorization: string | undefined): Promise<void> {
+    const presented = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+    const denied = (why: string): HangarError =>
+      new HangarError('Unauthenticated', `Online endpoint '${e.name}': ${why}`, 'Authorization');
+    if (!presented)
+      throw denied(
+        `send 'Authorization: Bearer <${e.spec.auth_mode === 'key' ? 'key' : 'token'}>' (hangar online-endpoint get-credentials -n ${e.name})`,
+      );
+    const keys = await this.keys(e);
+    const same = (a: string, b: string): boolean => {
+      const x = Buffer.from(a);
+      const y = Buffer.from(b);
+      return b !== '' && x.length === y.length && timingSafeEqual(x, y);
+    };
+    if (e.spec.auth_mode === 'key') {
+      if (same(presented, keys.primaryKey) || same(presented, keys.secondaryKey)) return;
+      throw denied('the key is not one of its keys (regenerated?)');
+    }
+    const [payload = '', sig = ''] = presented.split('.');
+    const expected = createHmac('sha256', keys.tokenKey).update(payload).digest('base64url');
+    if (!same(sig, expected)) throw denied('the token is not one it issued');
+    let claims: { e?: string; exp?: number };
+    try {
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      throw denied('the token is malformed');
+    }
+    if (claims.e !== e.id) throw denied('the token is for another endpoint');
+    if ((claims.exp ?? 0) <= this.ctx.clock.now().getTime())
+      throw denied(`the token expired at ${new Date(claims.exp ?? 0).toISOString()}; get a new one`);
+  }
+
+  endpointByName(name: string): Promise<EndpointRecord | undefined> {
+    return this.ctx.store.onlineEndpoints.byName(name);
+  }
+
+  // ---- deployments ----
+
+  async deployment(ws: string, endpoint: string, name: string): Promise<DeploymentRecord> {
+    const d = await this.ctx.store.onlineDeployments.get(ws, endpoint, name);
+    if (!d) throw notFound('Online deployment', name, `endpoint '${endpoint}'`);
+    return d;
+  }
+
+  async listDeployments(ws: string, endpoint: string): Promise<DeploymentRecord[]> {
+    await this.endpoint(ws, endpoint);
+    return this.ctx.store.onlineDeployments.list({ workspace: ws, endpoint });
+  }
+
+  /** Everything a replica runs, checked before anything starts: code and scoring_script, model, environment. */
+  private async resolve(ws: string, spec: DeploymentSpec, caller: Principal): Promise<ResolvedDeployment> {
+    const cc = spec.code_configuration;
+    if (!cc) throw new HangarError('ValidationFailed', 'code_configuration: required', 'code_configuration');
+    const codePath = /^azureml:\/\/datastores\/workspaceblobstore\/paths\/(.*)$/.exec(cc.code)?.[1];
+    const code = codePath !== undefined ? snapshotOfPath(codePath) : undefined;
+    if (!code)
+      throw new HangarError(
+        'ValidationFailed',
+        `code_configuration.code: give a local folder (the CLI uploads it); got '${cc.code}'`,
+        'code_configuration.code',
+      );
+    const manifest = subManifest(await this.snapshots.getManifest(code.snapshotId), code.subPath);
+    const script = cc.scoring_script.replace(/^\.\//, '');
+    if (!manifest?.entries.some((e) => e.kind === 'file' && e.path === script))
+      throw new HangarError(
+        'ValidationFailed',
+        `code_configuration.scoring_script: '${cc.scoring_script}' is not in the code folder (${(
+          manifest?.entries ?? []
+        )
+          .filter((e) => e.kind === 'file')
+          .slice(0, 10)
+          .map((e) => e.path)
+          .join(', ')})`,
+        'code_configuration.scoring_script',
+      );
+    let model: ResolvedDeployment['model'];
+    if (spec.model !== undefined) {
+      const ref = typeof spec.model === 'string' ? spec.model : spec.model.path;
+      const r = await this.assets.resolveDataReference(ws, ref, {
+        caller,
+        field: 'model',
+        assetKind: 'model',
+      });
+      if (r.kind !== 'snapshot')
+        throw new HangarError(
+          'ValidationFailed',
+          `model: '${ref}' is not stored in Hangar (${r.kind}); register the model from a local folder or file`,
+          'model',
+        );
+      model = {
+        snapshotId: r.snapshotId,
+        subPath: r.subPath,
+        display: r.asset ? `azureml:${r.asset.name}:${r.asset.version}` : ref,
+      };
+    }
+    let python = 'python3';
+    let environment = 'user-managed (python3)';
+    if (spec.environment !== undefined) {
+      const env = await resolveEnvironment(
+        this.ctx.store,
+        ws,
+        typeof spec.environment === 'string' ? spec.environment : spec.environment,
+        this.ctx.config.environmentAliases,
+      );
+      if (env.definition.kind === 'user-managed') {
+        python = env.definition.python ?? 'python3';
+        environment = env.display;
+      } else
+        environment = `${env.display} (its packages are not installed on the serving pool yet: replicas run the host's python3)`;
+    }
+    return { code, ...(model ? { model } : {}), python, environment };
+  }
+
+  /** Creates or updates a deployment; a changed template makes a new generation, the old one serving until it is ready. */
+  async putDeployment(
+    ws: string,
+    endpoint: string,
+    name: string,
+    raw: unknown,
+    caller: Principal,
+    mode: 'create' | 'update' | 'upsert',
+  ): Promise<DeploymentRecord> {
+    await this.workspace(ws);
+    const body =
+      raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const spec = parseDeploymentSpec({ endpoint_name: endpoint, ...body });
+    if (spec.name.toLowerCase() !== name.toLowerCase())
+      throw new HangarError(
+        'ValidationFailed',
+        `name: the body names '${spec.name}' but the path names '${name}'`,
+        'name',
+      );
+    if (spec.endpoint_name.toLowerCase() !== endpoint.toLowerCase())
+      throw new HangarError(
+        'ValidationFailed',
+        `endpoint_name: the body names '${spec.endpoint_name}' but the path names '${endpoint}'`,
+        'endpoint_name',
+      );
+    const ep = await this.endpoint(ws, endpoint);
+    if (spec.type === 'kubernetes' && !ep.spec.compute && !spec.compute)
+      throw new HangarError(
+        'ValidationFailed',
+        'compute: a Kubernetes online deployment runs on an inference cluster named by its endpoint; inference clusters as pools are not in Hangar yet, use a managed deployment (no compute)',
+        'compute',
+      );
+    const existing = await this.ctx.store.onlineDeployments.get(ws, endpoint, name);
+    if (existing && mode === 'create')
+      throw new HangarError(
+        'NameConflict',
+        `Endpoint '${endpoint}' already has a deployment named '${name}'; change it with \`hangar online-deployment update\`.`,
+        'name',
+      );
+    if (!existing && mode === 'update') throw notFound('Online deployment', name, `endpoint '${endpoint}'`);
+    if (!existing && (await this.ctx.store.onlineDeployments.list({ workspace: ws, endpoint })).length >= 20)
+      throw new HangarError(
+        'QuotaExceeded',
+        `Endpoint '${endpoint}' has 20 deployments, Azure's limit.`,
+        'name',
+      );
+    const now = this.ctx.clock.now().toISOString();
+    if (existing) {
+      const same = template(existing.desired.spec) === template(spec);
+      const desired: DeploymentGeneration = same
+        ? { ...existing.desired, spec }
+        : { number: existing.desired.number + 1, spec, resolved: await this.resolve(ws, spec, caller) };
+      const written = await this.ctx.store.onlineDeployments.update({
+        ...existing,
+        desired,
+        // The generation that serves keeps its size in step when only the size changed.
+        ...(same && existing.serving?.number === desired.number ? { serving: desired } : {}),
+        status: {
+          ...existing.status,
+          provisioningState: same ? 'Scaling' : 'Updating',
+          reason: same ? 'scaling to the new instance count' : `starting generation ${desired.number}`,
+        },
+        modifiedAt: now,
+      });
+      this.ctx.wake();
+      return written;
+    }
+    const record: DeploymentRecord = {
+      id: randomUUID(),
+      workspace: ws,
+      endpoint: ep.name,
+      name: spec.name,
+      desired: { number: 1, spec, resolved: await this.resolve(ws, spec, caller) },
+      status: { provisioningState: 'Creating', reason: 'starting replicas' },
+      createdAt: now,
+      modifiedAt: now,
+      createdBy: caller.name,
+      version: 1,
+    };
+    await this.ctx.store.onlineDeployments.insert(record);
+    this.ctx.wake();
+    return record;
+  }
+
+  async deleteDeployment(ws: string, endpoint: string, name: string): Promise<void> {
+    const d = await this.deployment(ws, endpoint, name);
+    const ep = await this.endpoint(ws, endpoint);
+    const weight =
+      Object.entries(ep.spec.traffic ?? {}).find(([k]) => k.toLowerCase() === d.name.toLowerCase())?.[1] ?? 0;
+    if (weight > 0)
+      throw new HangarError(
+        'Conflict',
+        `Deployment '${d.name}' takes ${weight}% of endpoint '${endpoint}''s traffic; move it first (hangar online-endpoint update -n ${endpoint} --traffic "...").`,
+        'name',
+      );
+    const without = (m: Record<string, number> | undefined) =>
+      m ? Object.fromEntries(Object.entries(m).filter(([k]) => k.toLowerCase() !== d.name.toLowerCase())) : m;
+    await this.ctx.store.transaction(async () => {
+      await this.ctx.store.onlineDeployments.delete(ws, endpoint, name);
+      const traffic = without(ep.spec.traffic);
+      const mirror = without(ep.spec.mirror_traffic);
+      await this.ctx.store.onlineEndpoints.update({
+        ...ep,
+        spec: { ...ep.spec, ...(traffic ? { traffic } : {}), ...(mirror ? { mirror_traffic: mirror } : {}) },
+      });
+    });
+    this.ctx.wake();
+  }
+
+  /** A replica's log (inference-server), or the last one's when none runs; storage-initializer: what was fetched. */
+  async logs(ws: string, endpoint: string, name: string, tail: number, container: string): Promise<string> {
+    const d = await this.deployment(ws, endpoint, name);
+    if (container.toLowerCase() === 'storageinitializer' || container === 'storage-initializer') {
+      const r = d.desired.resolved;
+      return [
+        `code: snapshot ${r.code.snapshotId}${r.code.subPath ? `/${r.code.subPath}` : ''}`,
+        r.model ? `model: ${r.model.display} (snapshot ${r.model.snapshotId})` : 'model: none',
+        `environment: ${r.environment}`,
+      ].join('\n');
+    }
+    const failedLog = this.pool?.lastLogs.get(d.id) ?? d.status.logTail;
+    if (d.status.failedGeneration === d.desired.number && failedLog)
+      return failedLog.split('\n').slice(-tail).join('\n');
+    const replicas = this.pool?.peek(d.id)?.replicas ?? [];
+    const replica = replicas.find((r) => r.generation === d.desired.number) ?? replicas[0];
+    if (replica) return tailOf(replica.proc.logPath, tail);
+    return (this.pool?.lastLogs.get(d.id) ?? d.status.logTail ?? '').split('\n').slice(-tail).join('\n');
+  }
+
+  /** Request counts and latency percentiles this server measured for a deployment. */
+  metrics(d: DeploymentRecord): Record<string, number> | undefined {
+    const p = this.pool?.peek(d.id);
+    if (!p) return undefined;
+    const p50 = percentile(p.latencies, 50);
+    const p99 = percentile(p.latencies, 99);
+    return {
+      requests: p.requests,
+      errors: p.errors,
+      inFlight: p.inFlight,
+      ...(p50 !== undefined ? { latencyP50Ms: Math.round(p50) } : {}),
+      ...(p99 !== undefined ? { latencyP99Ms: Math.round(p99) } : {}),
+    };
+  }
+}

@@ -1,0 +1,387 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobFolder, stringify, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
+import { tempDir, waitFor } from '../helpers/processes.js';
+import { runCli } from '../helpers/run-cli.js';
+import { api, serverFetch, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+let server: ServerProcess;
+let home: string;
+const config = { reconcileIntervalMs: 200, jobs: { heartbeatIntervalMs: 300, cancelGraceSeconds: 2 } };
+const cli = (...args: string[]) => runCli(args, { url: server.url });
+const ws = '/api/workspaces/default';
+
+// A trial: logs `acc` = x at each of n intervals (pausing between), then writes x to its model output.
+const trialScript = `import os, sys, time
+import hangar_log
+x, n, pause, out = float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+for i in range(n):
+    hangar_log.log_metric("acc", x, step=i)
+    time.sleep(pause)
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "x.txt"), "w") as f:
+    f.write(str(x))
+`;
+
+function sweepYaml(spec: Record<string, unknown>): string {
+  return jobFolder(
+    {
+      type: 'sweep',
+      compute: 'azureml:cpu',
+      objective: { primary_metric: 'acc', goal: 'maximize' },
+      outputs: { model: null },
+      ...spec,
+    },
+    { 'trial.py': trialScript },
+  );
+}
+
+const children = async (name: string): Promise<any[]> =>
+  (await api(server.url, 'GET', `${ws}/jobs?parentJobName=${name}`)).body.value;
+
+beforeAll(async () => {
+  home = tempDir('hangar-home-');
+  server = await startServerProcess({ home, config });
+  // Low priority, so a trial's node can be preempted (compute preempt-node) to show a trial resume.
+  const made = await api(server.url, 'PUT', `${ws}/computes/cpu`, {
+    properties: {
+      computeType: 'AmlCompute',
+      properties: {
+        vmSize: 'STANDARD_D2_V2',
+        vmPriority: 'LowPriority',
+        scaleSettings: { minNodeCount: 3, maxNodeCount: 3, nodeIdleTimeBeforeScaleDown: 'PT600S' },
+      },
+    },
+  });
+  expect(made.status).toBeLessThan(300);
+  await waitFor(
+    async () =>
+      (await api(server.url, 'GET', `${ws}/computes/cpu`)).body.properties.provisioningState === 'Succeeded',
+    'the cluster',
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await api(server.url, 'DELETE', `${ws}/computes/cpu`);
+  await waitFor(
+    async () => (await api(server.url, 'GET', `${ws}/computes/cpu`)).status === 404,
+    'the cluster to go',
+    30_000,
+  );
+  await server.stop();
+});
+
+describe('sweep jobs (real server, real agents, real Python trials)', () => {
+  it('a random sweep runs exactly max_total_trials trials, at most max_concurrent at once, and shows the best', async () => {
+    const yml = sweepYaml({
+      sampling_algorithm: { type: 'random', seed: 7 },
+      search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
+      trial: { code: './src', command: 'python trial.py ${{search_space.x}} 2 0.1 ${{outputs.model}}' },
+      limits: { max_total_trials: 6, max_concurrent_trials: 2 },
+    });
+    // The CLI's sweep YAML has code under trial: (jobFolder put a top-level one; move it).
+    const text = readFileSync(yml, 'utf8').replace(/^code: \.\/src\n/m, '');
+    writeFileSync(yml, text);
+    const r = await cli('job', 'create', '-f', yml, '--name', 'rnd');
+    expect(r.stderr).toContain('Submitted rnd');
+    expect(r.code).toBe(0);
+    const done = await waitForEnd(server.url, 'rnd', 120_000);
+    expect(done.properties.status).toBe('Completed');
+    expect(done.properties.jobType).toBe('Sweep');
+    const trials = await children('rnd');
+    expect(trials.map((t) => t.name).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `rnd_trial${i}`));
+    expect(trials.every((t) => t.properties.status === 'Completed')).toBe(true);
+    // Never more than two trials at once: no instant is inside three trials' run times.
+    const spans = trials.map((t) => [Date.parse(t.properties.startTime), Date.parse(t.properties.endTime)]);
+    for (const [s] of spans) expect(spans.filter(([a, b]) => a <= s && s < b).length).toBeLessThanOrEqual(2);
+    // The best trial: the largest x, its metric and parameters, as Azure's best_child_run_id.
+    const xs = await Promise.all(
+      trials.map(async (t) => ({
+        name: t.name,
+        x: Number((await api(server.url, 'GET', `${ws}/jobs/${t.name}/metrics`)).body.params.x),
+      })),
+    );
+    const best = xs.reduce((a, b) => (b.x > a.x ? b : a));
+    const sweep = done.properties.sweep;
+    expect(sweep.bestTrial).toMatchObject({ name: best.name, parameters: { x: expect.any(Number) } });
+    expect(sweep.bestTrial.metric).toBeCloseTo(best.x);
+    expect(done.properties.properties.best_child_run_id).toBe(best.name);
+    const listed = await cli('job', 'list', '--parent-job-name', 'rnd', '-o', 'json');
+    expect(JSON.parse(listed.stdout)).toHaveLength(6);
+    const shown = await cli('job', 'show', '-n', 'rnd', '-o', 'json');
+    expect(JSON.parse(shown.stdout).sweep.best_trial.name).toBe(best.name);
+    // job download --output-name fetches the best trial's output.
+    const out = tempDir();
+    const dl = await cli('job', 'download', '-n', 'rnd', '--output-name', 'model', '--download-path', out);
+    expect(dl.code).toBe(0);
+    expect(Number(readFileSync(join(out, 'rnd', 'outputs', 'model', 'x.txt'), 'utf8'))).toBeCloseTo(best.x);
+  }, 180_000);
+
+  it('a grid sweep runs each grid point once, whatever max_total_trials allows', async () => {
+    const r = await api(server.url, 'PUT', `${ws}/jobs/grid`, {
+      spec: {
+        type: 'sweep',
+        compute: 'cpu',
+        sampling_algorithm: 'grid',
+        search_space: { x: { type: 'choice', values: [0.2, 0.4, 0.6] } },
+        objective: { primary_metric: 'acc', goal: 'minimize' },
+        trial: {
+          command: 'python3 -c "import hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}})"',
+        },
+        limits: { max_total_trials: 10, max_concurrent_trials: 3 },
+      },
+    });
+    expect(r.status).toBeLessThan(300);
+    const done = await waitForEnd(server.url, 'grid', 120_000);
+    expect(done.properties.status).toBe('Completed');
+    const trials = await children('grid');
+    expect(trials).toHaveLength(3);
+    expect(done.properties.sweep.trials.map((t: any) => t.parameters.x).sort()).toEqual([0.2, 0.4, 0.6]);
+    expect(done.properties.sweep.bestTrial.parameters).toEqual({ x: 0.2 });
+    expect(done.properties.statusReason).toContain('every one of the 3 grid points has a trial');
+  }, 180_000);
+
+  it('a bayesian sweep with bandit termination keeps its budget exact', async () => {
+    const r = await api(server.url, 'PUT', `${ws}/jobs/bayes`, {
+      spec: {
+        type: 'sweep',
+        compute: 'cpu',
+        sampling_algorithm: 'bayesian',
+        search_space: {
+          x: { type: 'uniform', min_value: 0, max_value: 1 },
+          k: { type: 'choice', values: [1, 2] },
+        },
+        objective: { primary_metric: 'acc', goal: 'maximize' },
+        early_termination: { type: 'bandit', slack_amount: 0.5 },
+        trial: {
+          command:
+            'python3 -c "import hangar_log; [hangar_log.log_metric(\'acc\', ${{search_space.x}} * ${{search_space.k}}, step=i) for i in range(3)]"',
+        },
+        limits: { max_total_trials: 6, max_concurrent_trials: 2 },
+      },
+    });
+    expect(r.status).toBeLessThan(300);
+    const done = await waitForEnd(server.url, 'bayes', 120_000);
+    expect(done.properties.status).toBe('Completed');
+    expect(await children('bayes')).toHaveLength(6);
+    expect(done.properties.sweep.bestTrial.metric).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('bandit early termination cancels the trial outside the slack, with its numbers', async () => {
+    const r = await api(server.url, 'PUT', `${ws}/jobs/bandit`, {
+      spec: {
+        type: 'sweep',
+        compute: 'cpu',
+        sampling_algorithm: 'grid',
+        // A nested choice: each branch sets the metric and how slowly it is logged.
+        search_space: {
+          arm: {
+            type: 'choice',
+            values: [
+              { x: 0.8, pause: 0.1 },
+              { x: 0.61, pause: 0.5 },
+            ],
+          },
+        },
+        objective: { primary_metric: 'acc', goal: 'maximize' },
+        early_termination: { type: 'bandit', slack_factor: 0.2, evaluation_interval: 1, delay_evaluation: 2 },
+        trial: {
+          command: `python3 -c "
+import sys, time, hangar_log
+for i in range(20):
+    hangar_log.log_metric('acc', \${{search_space.x}}, step=i); time.sleep(\${{search_space.pause}})"`,
+        },
+        limits: { max_total_trials: 2, max_concurrent_trials: 2 },
+      },
+    });
+    expect(r.status).toBeLessThan(300);
+    const done = await waitForEnd(server.url, 'bandit', 120_000);
+    expect(done.properties.status).toBe('Completed');
+    const trials = done.properties.sweep.trials as any[];
+    const slow = trials.find((t) => t.parameters.x === 0.61);
+    const fast = trials.find((t) => t.parameters.x === 0.8);
+    expect(slow.earlyTerminated).toMatch(/^best 0.61 < 0.8\/1.2 = 0.667 at interval \d+/);
+    expect(slow.status).toBe('Canceled');
+    expect(fast.status).toBe('Completed');
+    const trialJob = (await api(server.url, 'GET', `${ws}/jobs/${slow.name}`)).body;
+    expect(trialJob.properties.status).toBe('Canceled');
+    expect(trialJob.properties.statusReason).toMatch(
+      /early-termination policy: best 0.61 < 0.8\/1.2 = 0.667/,
+    );
+  }, 180_000);
+
+  it('flags a trial whose primary metric never appears, naming what it logged (job create --stream)', async () => {
+    const yml = join(tempDir(), 'sweep.yml');
+    writeFileSync(
+      yml,
+      stringify({
+        type: 'sweep',
+        compute: 'azureml:cpu',
+        sampling_algorithm: 'grid',
+        search_space: { x: { type: 'choice', values: [1] } },
+        objective: { primary_metric: 'accuracy', goal: 'maximize' },
+        trial: {
+          command: 'python3 -c "import hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}})"',
+        },
+      }),
+    );
+    const r = await cli('job', 'create', '-f', yml, '--name', 'nometric', '--stream');
+    expect(r.stderr).toContain('[nometric] Completed');
+    expect(r.code).toBe(0);
+    const done = (await api(server.url, 'GET', `${ws}/jobs/nometric`)).body;
+    expect(done.properties.sweep.trials[0].flagged).toContain(
+      "primary metric 'accuracy' was never logged; it logged: acc",
+    );
+  }, 120_000);
+
+  it('refuses a bad sweep naming the YAML field', async () => {
+    const r = await api(server.url, 'PUT', `${ws}/jobs/bad`, {
+      spec: {
+        type: 'sweep',
+        compute: 'cpu',
+        sampling_algorithm: 'grid',
+        search_space: { lr: { type: 'uniform', min_value: 0, max_value: 1 } },
+        objective: { primary_metric: 'acc', goal: 'maximize' },
+        trial: { command: 'echo ${{search_space.lr}}' },
+      },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.target).toBe('search_space.lr.type');
+    const e = await api(server.url, 'PUT', `${ws}/jobs/bad`, {
+      spec: {
+        type: 'sweep',
+        compute: 'cpu',
+        sampling_algorithm: 'random',
+        search_space: { lr: { type: 'uniform', min_value: 0, max_value: 1 } },
+        objective: { primary_metric: 'acc', goal: 'maximize' },
+        trial: { command: 'echo ${{inputs.missing}}' },
+      },
+    });
+    expect(e.status).toBe(400);
+    expect(e.body.error.target).toBe('trial.command');
+  });
+
+  it('survives a server kill -9 mid-sweep: no trial lost, none duplicated, the count exact', async () => {
+    const r = await api(server.url, 'PUT', `${ws}/jobs/crash`, {
+      spec: {
+        type: 'sweep',
+        compute: 'cpu',
+        sampling_algorithm: { type: 'random', seed: 3 },
+        search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
+        objective: { primary_metric: 'acc', goal: 'maximize' },
+        trial: {
+          command:
+            'python3 -c "import time, hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}}); time.sleep(1)"',
+        },
+        limits: { max_total_trials: 6, max_concurrent_trials: 2 },
+      },
+    });
+    expect(r.status).toBeLessThan(300);
+    await waitForJob(
+      server.url,
+      'crash',
+      (j) => (j.properties.sweep?.trialsLaunched ?? 0) >= 3,
+      'to launch 3 trials',
+      120_000,
+    );
+    const port = Number(new URL(server.url).port);
+    await server.kill9();
+    server = await startServerProcess({ home, port, config });
+    const done = await waitForEnd(server.url, 'crash', 120_000);
+    expect(done.properties.status).toBe('Completed');
+    const trials = await children('crash');
+    expect(trials.map((t) => t.name).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `crash_trial${i}`));
+    expect(done.properties.sweep.trials).toHaveLength(6);
+  }, 240_000);
+
+  it('a preempted trial resumes from its checkpoint under the same trial job and is not counted twice', async () => {
+    // Counts to 40 in its checkpoint folder; on SIGTERM (preemption) it stops, the next attempt resumes.
+    const script = [
+      'import os, sys, time, hangar_log',
+      'ckpt = os.path.join(os.environ["HANGAR_CHECKPOINT_DIR"], "step")',
+      'start = int(open(ckpt).read()) if os.path.exists(ckpt) else 0',
+      'print(f"attempt {os.environ[\'HANGAR_ATTEMPT\']} starts at step {start}", flush=True)',
+      'for step in range(start, 40):',
+      '    time.sleep(0.2)',
+      '    open(ckpt, "w").write(str(step + 1))',
+      '    hangar_log.log_metric("acc", float(sys.argv[1]), step=step)',
+    ].join('\n');
+    const dir = tempDir();
+    writeFileSync(join(dir, 'train.py'), script);
+    const yml = join(dir, 'sweep.yml');
+    writeFileSync(
+      yml,
+      stringify({
+        type: 'sweep',
+        compute: 'azureml:cpu',
+        sampling_algorithm: 'grid',
+        search_space: { x: { type: 'choice', values: [0.5, 0.6] } },
+        objective: { primary_metric: 'acc', goal: 'maximize' },
+        trial: { code: '.', command: 'python train.py ${{search_space.x}}' },
+        limits: { max_total_trials: 2, max_concurrent_trials: 1 },
+      }),
+    );
+    expect((await cli('job', 'create', '-f', yml, '--name', 'resume')).code).toBe(0);
+    const running = await waitForJob(
+      server.url,
+      'resume_trial0',
+      (j) => j.properties.status === 'Running',
+      'to run',
+      60_000,
+    );
+    await waitFor(
+      async () =>
+        ((await api(server.url, 'GET', `${ws}/jobs/resume_trial0/metrics/acc/history`)).body.value ?? [])
+          .length >= 4,
+      'some progress',
+      30_000,
+    );
+    const preempted = await cli(
+      'compute',
+      'preempt-node',
+      '-n',
+      'cpu',
+      '--node-id',
+      running.properties.attempts[0].nodeId,
+    );
+    expect(preempted.code).toBe(0);
+    const done = await waitForEnd(server.url, 'resume', 120_000);
+    expect(done.properties.status).toBe('Completed');
+    expect((await children('resume')).map((t) => t.name).sort()).toEqual(['resume_trial0', 'resume_trial1']);
+    const trial0 = (await api(server.url, 'GET', `${ws}/jobs/resume_trial0`)).body;
+    expect(trial0.properties.status).toBe('Completed');
+    const [first, second] = trial0.properties.attempts;
+    expect(first).toMatchObject({ attempt: 1, preempted: true });
+    expect(second.attempt).toBe(2);
+    const log = (await serverFetch(`${server.url}${ws}/jobs/resume_trial0/logs?attempt=2`)).text();
+    expect(Number(/attempt 2 starts at step (\d+)/.exec(await log)?.[1])).toBeGreaterThanOrEqual(4);
+  }, 180_000);
+
+  it('canceling a sweep cancels its running trials', async () => {
+    const r = await api(server.url, 'PUT', `${ws}/jobs/cancelme`, {
+      spec: {
+        type: 'sweep',
+        compute: 'cpu',
+        sampling_algorithm: 'random',
+        search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
+        objective: { primary_metric: 'acc', goal: 'maximize' },
+        trial: { command: 'sleep 60' },
+        limits: { max_total_trials: 4, max_concurrent_trials: 2 },
+      },
+    });
+    expect(r.status).toBeLessThan(300);
+    await waitFor(
+      async () => (await children('cancelme')).filter((t) => t.properties.status === 'Running').length === 2,
+      'two trials running',
+      60_000,
+    );
+    expect((await cli('job', 'cancel', '-n', 'cancelme')).code).toBe(0);
+    await waitFor(
+      async () => (await children('cancelme')).every((t) => t.properties.status === 'Canceled'),
+      'the trials to be canceled',
+      60_000,
+    );
+    expect((await children('cancelme')).length).toBe(2);
+  }, 120_000);
+});
