@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { tempDir } from '../helpers/processes.js';
+import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { api, serverFetch, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // Online endpoints end to end: a real server, the built CLI, an sklearn model made here, and
 // scoring hosts as real processes. One server for the whole file.
@@ -34,6 +34,8 @@ def run(raw_data):
     req = json.loads(raw_data)
     if "peek" in req:
         return {"exists": os.path.exists(req["peek"])}
+    if req.get("die"):
+        os._exit(1)
     if req.get("fail"):
         raise ValueError("asked to fail")
     time.sleep(req.get("sleep", 0))
@@ -160,6 +162,54 @@ describe('online endpoints', () => {
     expect(shown.hangar.metrics.requests).toBeGreaterThanOrEqual(5);
   });
 
+  it('mirrors 20 % of the traffic to green, whose answers the callers never see', async () => {
+    const greenRequests = async (): Promise<number> =>
+      json(await cli(['online-deployment', 'show', '-n', 'green', '-e', 'my-endpoint'])).hangar.metrics
+        .requests;
+    const before = await greenRequests();
+    const ep = json(
+      await cli([
+        'online-endpoint',
+        'update',
+        '-n',
+        'my-endpoint',
+        '--traffic',
+        'blue=100 green=0',
+        '--mirror-traffic',
+        'green=20',
+      ]),
+    );
+    expect(ep.mirror_traffic).toEqual({ green: 20 });
+    for (let i = 0; i < 200; i++) {
+      const r = await score({ data: [[1]] }, { authorization: `Bearer ${key}` });
+      expect(((await r.json()) as { who: string }).who).toBe('blue');
+    }
+    // Mirrored copies are sent without waiting: let them land, then count (40 expected, sd ≈ 6).
+    let mirrored = 0;
+    for (let i = 0; i < 20 && mirrored < 15; i++) mirrored = (await greenRequests()) - before;
+    expect(mirrored).toBeGreaterThanOrEqual(15);
+    expect(mirrored).toBeLessThanOrEqual(80);
+    const metrics = await (await serverFetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^hangar_online_deployment_requests_total\{workspace="default",endpoint="my-endpoint",deployment="green"\} [1-9]/m,
+    );
+    expect(metrics).toContain(
+      'hangar_online_deployment_ready_replicas{workspace="default",endpoint="my-endpoint",deployment="blue"} 1',
+    );
+    json(
+      await cli([
+        'online-endpoint',
+        'update',
+        '-n',
+        'my-endpoint',
+        '--traffic',
+        'blue=90 green=10',
+        '--mirror-traffic',
+        'green=0',
+      ]),
+    );
+  });
+
   it('a score.py whose init() raises: the deployment is Failed with the traceback', async () => {
     const r = await cli(['online-deployment', 'create', '-f', deploymentYaml('red', './badcode')]);
     expect(r.code).toBe(1);
@@ -202,7 +252,7 @@ describe('online endpoints', () => {
     expect(((await res.json()) as { who: string }).who).toBe('blue');
   });
 
-  it('answers 424 when run() raises, 429 past 2 × max_concurrent × instances, 408 past the timeout', async () => {
+  it('answers 424 when run() raises, 429 past 2 × max_concurrent × instances, 408 past the timeout; a dead replica is restarted', async () => {
     json(
       await cli([
         'online-deployment',
@@ -228,6 +278,19 @@ describe('online endpoints', () => {
     const slow = await score({ data: [[1]], sleep: 4 }, pin);
     expect(slow.status).toBe(408);
     expect(((await slow.json()) as any).error.code).toBe('ScoringTimeout');
+    // A replica that dies after it was ready is started again; the deployment serves once more.
+    const died = await score({ die: true }, pin);
+    // 424 when it dies while answering (408 if the slow call before it still held the replica too long).
+    expect([424, 408]).toContain(died.status);
+    await waitFor(
+      async () => {
+        const r = await score({ data: [[1]] }, pin);
+        return r.status === 200 ? true : undefined;
+      },
+      'the slow deployment to serve again after its replica died',
+      60_000,
+      250,
+    );
   });
 
   it('regenerates keys: the old primary is refused, the new one and the secondary work', async () => {
@@ -356,5 +419,56 @@ describe('online endpoints', () => {
     expect((await cli(['online-endpoint', 'delete', '-n', 'my-endpoint', '--yes'])).code).toBe(0);
     expect((await score({ data: [[1]] }, { authorization: `Bearer ${key}` })).status).toBe(404);
     expect(json(await cli(['online-endpoint', 'list']))).toEqual([]);
+  });
+});
+
+describe('--local: the scoring host on this machine, without the server', () => {
+  it('creates, invokes, shows logs of and deletes a local deployment; a failing init() says why', async () => {
+    const local = tempDir('hangar-local-ep-');
+    const home = join(local, 'home');
+    for (const sub of ['code', 'model', 'bad']) mkdirSync(join(local, sub));
+    writeFileSync(
+      join(local, 'code', 'score.py'),
+      'import json, os\ndef init():\n    global w\n    w = json.load(open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "w.json")))[0]\ndef run(raw):\n    return [w * x for x in json.loads(raw)["data"]]\n',
+    );
+    writeFileSync(
+      join(local, 'bad', 'score.py'),
+      'def init():\n    raise KeyError("no weights")\ndef run(raw):\n    return raw\n',
+    );
+    writeFileSync(join(local, 'model', 'w.json'), '[3]');
+    writeFileSync(join(local, 'req.json'), '{"data": [1, 2]}');
+    writeFileSync(
+      join(local, 'blue.yml'),
+      'name: blue\nendpoint_name: loc-ep\nmodel:\n  path: ./model\ncode_configuration:\n  code: ./code\n  scoring_script: score.py\ninstance_type: Standard_DS3_v2\ninstance_count: 1\n',
+    );
+    const run = (args: string[]) => runCli(args, { cwd: local, env: { HANGAR_HOME: home } });
+    try {
+      expect(
+        json(await run(['online-deployment', 'create', '-f', 'blue.yml', '--local'])).scoring_uri,
+      ).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/score$/);
+      const invoked = await run(['online-endpoint', 'invoke', '-n', 'loc-ep', '-r', 'req.json', '--local']);
+      expect(JSON.parse(JSON.parse(invoked.stdout) as string)).toEqual([3, 6]);
+      expect(
+        json(await run(['online-endpoint', 'list', '--local'])).map((e: { name: string }) => e.name),
+      ).toEqual(['loc-ep']);
+      expect(
+        (await run(['online-deployment', 'get-logs', '-n', 'blue', '-e', 'loc-ep', '--local'])).stdout,
+      ).toContain('POST /score');
+      const bad = await run([
+        'online-deployment',
+        'create',
+        '-f',
+        'blue.yml',
+        '--local',
+        '--set',
+        'code_configuration.code=./bad',
+      ]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('KeyError');
+      expect(bad.stderr).toContain('exited with code 3');
+    } finally {
+      await run(['online-endpoint', 'delete', '-n', 'loc-ep', '--local', '--yes']);
+    }
+    expect(json(await run(['online-endpoint', 'list', '--local']))).toEqual([]);
   });
 });

@@ -5,6 +5,15 @@ import { action, clientFor, progress, UsageError, withCommon, type CommonOptions
 import { deploymentShape, deploymentYamlOf, endpointShape } from '../az-shape/endpoint-shape.js';
 import { printResult, type Column } from '../output.js';
 import { readAssetDoc, uploadLocal } from './asset-cli.js';
+import {
+  localCreateDeployment,
+  localCreateEndpoint,
+  localDeleteDeployment,
+  localDeleteEndpoint,
+  localInvoke,
+  localListEndpoints,
+  localLogs,
+} from './local-endpoints.js';
 
 type Doc = Record<string, unknown>;
 
@@ -77,11 +86,8 @@ function endpointOf(o: EpFlags, doc: Doc): string {
   return e;
 }
 
-function refuseLocal(o: EpFlags): void {
-  if (o.local)
-    throw new UsageError(
-      '--local: local deployments (a Docker container on this machine) are not in Hangar yet; deploy to the server, whose serving pool runs on its host',
-    );
+function refuseLocal(o: EpFlags, instead: string): void {
+  if (o.local) throw new UsageError(`--local: not for this command; ${instead}`);
 }
 
 /** Uploads the local code folder and model of a deployment YAML; references pass through. */
@@ -140,14 +146,14 @@ export function registerEndpointCommands(program: Command): void {
     .option('-n, --name <name>', 'name')
     .option('--auth-mode <mode>', 'key (default) | aml_token')
     .option('-s, --set <pairs...>', 'override YAML fields, key.path=value')
-    .option('--local', 'run locally (not in Hangar yet)')
+    .option('--local', 'on this machine, without the server (HANGAR_HOME/local-endpoints)')
     .option('--no-wait', 'do not wait (creation is immediate in Hangar)')
     .action(
       action(async (o: EpFlags) => {
-        refuseLocal(o);
-        const client = clientFor(o);
         const { doc } = readAssetDoc(o, { name: o.name, auth_mode: o.authMode });
         const name = nameOf(o, doc);
+        if (o.local) return out(o, localCreateEndpoint({ ...doc, name }), endpointColumns);
+        const client = clientFor(o);
         const r = await client.http.request<Doc>('PUT', `${epPath(client, name)}?mode=create`, {
           ...doc,
           name,
@@ -207,10 +213,10 @@ export function registerEndpointCommands(program: Command): void {
     );
 
   withCommon(ep.command('list').description('List endpoints'))
-    .option('--local', 'local endpoints (not in Hangar yet)')
+    .option('--local', 'local endpoints (this machine)')
     .action(
       action(async (o: EpFlags) => {
-        refuseLocal(o);
+        if (o.local) return out(o, localListEndpoints(), endpointColumns);
         const client = clientFor(o);
         const r = await client.http.request<{ value: Doc[] }>(
           'GET',
@@ -224,8 +230,13 @@ export function registerEndpointCommands(program: Command): void {
     .option('-n, --name <name>', 'name')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--no-wait', 'do not wait')
+    .option('--local', 'a local endpoint (stops its scoring host)')
     .action(
       action(async (o: EpFlags) => {
+        if (o.local) {
+          localDeleteEndpoint(nameOf(o));
+          return progress(`Deleted local endpoint '${nameOf(o)}'.`);
+        }
         const client = clientFor(o);
         await client.http.request('DELETE', epPath(client, nameOf(o)));
         progress(`Deleted online endpoint '${nameOf(o)}'.`);
@@ -283,11 +294,9 @@ export function registerEndpointCommands(program: Command): void {
     .option('-n, --name <name>', 'name')
     .option('-r, --request-file <file>', 'the request body (JSON)')
     .option('-d, --deployment-name <name>', 'send to this deployment (azureml-model-deployment header)')
-    .option('--local', 'a local endpoint (not in Hangar yet)')
+    .option('--local', 'a local endpoint (this machine)')
     .action(
       action(async (o: EpFlags) => {
-        refuseLocal(o);
-        const client = clientFor(o);
         if (!o.requestFile) throw new UsageError('--request-file/-r is required');
         let body: string;
         try {
@@ -295,6 +304,11 @@ export function registerEndpointCommands(program: Command): void {
         } catch (err) {
           throw new UsageError(`--request-file: cannot read '${o.requestFile}': ${(err as Error).message}`);
         }
+        if (o.local) {
+          process.stdout.write(`${JSON.stringify(await localInvoke(nameOf(o), body))}\n`);
+          return;
+        }
+        const client = clientFor(o);
         const e = endpointShape(await client.http.request<Doc>('GET', epPath(client, nameOf(o))));
         const cred =
           e.auth_mode === 'key'
@@ -333,18 +347,28 @@ export function registerEndpointCommands(program: Command): void {
       .option('-n, --name <name>', 'name')
       .option('-e, --endpoint-name <name>', 'endpoint')
       .option('-s, --set <pairs...>', 'override YAML fields, key.path=value')
-      .option('--local', 'run locally (not in Hangar yet)')
+      .option(
+        '--local',
+        'run the scoring host on this machine, without the server (one deployment per endpoint)',
+      )
       .option('--no-wait', 'do not wait for the deployment to be ready')
       .option('--skip-script-validation', 'accepted (Hangar checks the scoring script is in code)');
 
   const putDeployment = async (o: EpFlags, mode: 'create' | 'update'): Promise<void> => {
-    refuseLocal(o);
-    const client = clientFor(o);
     const read = readAssetDoc(
       { ...(o.file ? { file: o.file } : {}) },
       { name: o.name, endpoint_name: o.endpointName },
     );
     let doc = read.doc;
+    if (o.local) {
+      const { doc: local } = readAssetDoc({ set: o.set ?? [] }, doc);
+      const flat = await localCreateDeployment(local, read.base);
+      return printResult<Doc>(flat, {
+        ...(o.output ? { output: o.output } : {}),
+        tableColumns: deploymentColumns,
+      });
+    }
+    const client = clientFor(o);
     if (mode === 'update' && !o.file) {
       // No YAML: start from the deployment as it is, then --set.
       const current = deploymentShape(
@@ -407,10 +431,10 @@ export function registerEndpointCommands(program: Command): void {
 
   withCommon(dep.command('list').description("List an endpoint's deployments"))
     .option('-e, --endpoint-name <name>', 'endpoint')
-    .option('--local', 'local deployments (not in Hangar yet)')
+    .option('--local', 'local deployments (this machine)')
     .action(
       action(async (o: EpFlags) => {
-        refuseLocal(o);
+        refuseLocal(o, 'list the local endpoints with `hangar online-endpoint list --local`');
         const client = clientFor(o);
         if (!o.endpointName) throw new UsageError('--endpoint-name/-e is required');
         const r = await client.http.request<{ value: Doc[] }>(
@@ -430,10 +454,15 @@ export function registerEndpointCommands(program: Command): void {
     .option('-e, --endpoint-name <name>', 'endpoint')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--no-wait', 'do not wait')
+    .option('--local', 'a local deployment (stops its scoring host)')
     .action(
       action(async (o: EpFlags) => {
-        const client = clientFor(o);
         if (!o.endpointName) throw new UsageError('--endpoint-name/-e is required');
+        if (o.local) {
+          localDeleteDeployment(o.endpointName, nameOf(o));
+          return progress(`Deleted local deployment '${nameOf(o)}'.`);
+        }
+        const client = clientFor(o);
         await client.http.request('DELETE', dPath(client, o.endpointName, nameOf(o)));
         progress(`Deleted online deployment '${nameOf(o)}'.`);
       }),
@@ -444,15 +473,15 @@ export function registerEndpointCommands(program: Command): void {
     .option('-e, --endpoint-name <name>', 'endpoint')
     .option('-l, --lines <n>', 'the last N lines (default 5000)')
     .option('-c, --container <name>', 'inference-server (default) | storage-initializer')
-    .option('--local', 'a local deployment (not in Hangar yet)')
+    .option('--local', 'a local deployment (this machine)')
     .action(
       action(async (o: EpFlags) => {
-        refuseLocal(o);
-        const client = clientFor(o);
         if (!o.endpointName) throw new UsageError('--endpoint-name/-e is required');
         const lines = o.lines === undefined ? 5000 : Number(o.lines);
         if (!Number.isInteger(lines) || lines < 1)
           throw new UsageError(`--lines: a positive integer; got '${o.lines}'`);
+        if (o.local) return void process.stdout.write(localLogs(o.endpointName, lines));
+        const client = clientFor(o);
         const container = o.container ?? 'inference-server';
         if (container !== 'inference-server' && container !== 'storage-initializer')
           throw new UsageError(`--container: inference-server or storage-initializer; got '${container}'`);

@@ -466,6 +466,62 @@ export class EndpointService {
     return (this.pool?.lastLogs.get(d.id) ?? d.status.logTail ?? '').split('\n').slice(-tail).join('\n');
   }
 
+  /** Online deployments in the Prometheus text format: requests, errors, in flight, ready replicas, latency. */
+  async prometheusText(): Promise<string> {
+    const deployments = await this.ctx.store.onlineDeployments.list({});
+    const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    const families: [string, string, 'counter' | 'gauge', (d: DeploymentRecord) => number | undefined][] = [
+      [
+        'hangar_online_deployment_requests_total',
+        'Scoring requests answered',
+        'counter',
+        (d) => this.metrics(d)?.requests ?? 0,
+      ],
+      [
+        'hangar_online_deployment_errors_total',
+        'Scoring requests that failed (424, 408)',
+        'counter',
+        (d) => this.metrics(d)?.errors ?? 0,
+      ],
+      [
+        'hangar_online_deployment_in_flight',
+        'Scoring requests in flight',
+        'gauge',
+        (d) => this.metrics(d)?.inFlight ?? 0,
+      ],
+      [
+        'hangar_online_deployment_ready_replicas',
+        'Ready replicas of the serving generation',
+        'gauge',
+        (d) => d.status.readyReplicas ?? 0,
+      ],
+      [
+        'hangar_online_deployment_latency_p50_ms',
+        'Median scoring latency (last 1000 requests)',
+        'gauge',
+        (d) => this.metrics(d)?.latencyP50Ms,
+      ],
+      [
+        'hangar_online_deployment_latency_p99_ms',
+        '99th percentile scoring latency (last 1000 requests)',
+        'gauge',
+        (d) => this.metrics(d)?.latencyP99Ms,
+      ],
+    ];
+    const lines: string[] = [];
+    for (const [name, help, type, value] of families) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const d of deployments) {
+        const v = value(d);
+        if (v !== undefined)
+          lines.push(
+            `${name}{workspace="${esc(d.workspace)}",endpoint="${esc(d.endpoint)}",deployment="${esc(d.name)}"} ${v}`,
+          );
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
   /** Request counts and latency percentiles this server measured for a deployment. */
   metrics(d: DeploymentRecord): Record<string, number> | undefined {
     const p = this.pool?.peek(d.id);

@@ -49,7 +49,9 @@ export const prometheusRoutes: RouteDef[] = [
       'Prometheus metrics: jobs by state, queue wait and time to Running, nodes by state, loop and API latencies, node and GPU utilisation (metrics.token or Reader at /)',
     raw: async (c, i) => {
       await authorizeScrape(i.services, c.req.header('authorization'), c.req.header('cookie'));
-      const text = await i.services.systemMetrics.prometheusText(i.services.telemetry.families());
+      const text =
+        (await i.services.systemMetrics.prometheusText(i.services.telemetry.families())) +
+        (await i.services.endpoints.prometheusText());
       return c.body(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
     },
   },
