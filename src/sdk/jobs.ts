@@ -55,9 +55,14 @@ export class Jobs {
     return this.http.listAll(`${this.base()}?$top=${Math.min(max, 1000)}${viewQuery}`, max);
   }
 
-  /** The child jobs of a job (a multi-node job's ranks). */
+  /** The child jobs of a job (a multi-node job's ranks, a sweep's trials, a pipeline's steps). */
   children(parent: string): Promise<JobResource[]> {
     return this.http.listAll(`${this.base()}?parentJobName=${encodeURIComponent(parent)}`);
+  }
+
+  /** Events of a job: environment substitutions, early termination by a sweep policy, registrations. */
+  events(name: string, max = 200): Promise<unknown[]> {
+    return this.http.listAll(`${this.base(name)}/events?$top=${Math.min(max, 1000)}`, max);
   }
 
   /** Changes what may change on a submitted job (a null tag or property removes it). */

@@ -47,6 +47,16 @@ describe('curated environments out of the box', () => {
       'azureml:AzureML-sklearn-1.5@latest (curated scikit-learn environment: substituted by',
     );
     expect(env).toContain('scikit-learn, numpy, scipy, joblib');
+    // The substitution is also an event on the job, as Azure users read what happened to a run.
+    const events = JSON.parse(
+      (await cli(['job', 'events', '-n', 'curated-sklearn', '-o', 'json'])).stdout,
+    ) as {
+      reason: string;
+      message: string;
+    }[];
+    expect(events).toContainEqual(
+      expect.objectContaining({ reason: 'EnvironmentSubstituted', message: `environment: ${env}` }),
+    );
   });
 
   it('the registry URI and library/python images resolve too', async () => {
@@ -81,6 +91,10 @@ describe('curated environments out of the box', () => {
     expect((await cli(['job', 'create', '-f', aliased, '--name', 'curated-alias'])).code).toBe(0);
     expect((await job('curated-alias')).properties.environmentId).toBe(
       'AzureML-lightgbm-3.3@latest (aliased to /usr/bin/python3)',
+    );
+    // What the operator chose is no substitution: no event.
+    expect(JSON.parse((await cli(['job', 'events', '-n', 'curated-alias', '-o', 'json'])).stdout)).toEqual(
+      [],
     );
     const unknown = await api(server.url, 'PUT', '/api/workspaces/default/jobs/curated-unknown', {
       spec: { command: 'true', compute: 'curated', environment: 'azureml:AzureML-AutoML@latest' },

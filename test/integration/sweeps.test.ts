@@ -209,6 +209,10 @@ for i in range(20):
     expect(trialJob.properties.statusReason).toMatch(
       /early-termination policy: best 0.61 < 0.8\/1.2 = 0.667/,
     );
+    const events = (await api(server.url, 'GET', `${ws}/jobs/${slow.name}/events`)).body.value as any[];
+    expect(events).toContainEqual(
+      expect.objectContaining({ reason: 'EarlyTerminated', message: expect.stringMatching(/0\.667/) }),
+    );
   }, 180_000);
 
   it('flags a trial whose primary metric never appears, naming what it logged (job create --stream)', async () => {

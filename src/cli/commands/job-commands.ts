@@ -54,6 +54,11 @@ const columns: Column<Shaped>[] = [
 ];
 
 /** Prints jobs as az ml does: the flat snake_case entity (or a list of them). */
+const eventColumns: Column<Record<string, unknown>>[] = ['at', 'level', 'reason', 'message'].map((k) => ({
+  header: k[0]?.toUpperCase() + k.slice(1),
+  value: (e: Record<string, unknown>) => e[k],
+}));
+
 function show(value: JobResource | JobResource[], o: JobFlags): void {
   printResult(Array.isArray(value) ? value.map(jobShape) : jobShape(value), { ...o, tableColumns: columns });
 }
@@ -231,6 +236,17 @@ export function registerJobCommands(program: Command): void {
         const client = clientFor(o);
         show(await withStepDetails(client, await client.jobs.get(o.name ?? '')), o);
       }),
+    );
+  withCommon(
+    job
+      .command('events')
+      .description('Events of a job: environment substitutions, early termination by a sweep policy'),
+  )
+    .requiredOption('-n, --name <name>', 'job name')
+    .action(
+      action(async (o: JobFlags) =>
+        printResult(await clientFor(o).jobs.events(o.name ?? ''), { ...o, tableColumns: eventColumns }),
+      ),
     );
   withCommon(job.command('list').description('List jobs, newest first'))
     .option('-r, --max-results <n>', 'at most n jobs', '50')

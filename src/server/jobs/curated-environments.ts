@@ -66,6 +66,8 @@ export interface CuratedResolution {
   definition: EnvironmentDefinition;
   /** The job's environment line: what was asked for and what runs instead. */
   display: string;
+  /** Always true: something else runs than what was asked for (the job gets an event saying what). */
+  substituted: true;
 }
 
 function familyOf(name: string): CuratedFamily | undefined {
@@ -78,10 +80,12 @@ function substitute(asked: string, family: CuratedFamily, what: string): Curated
     return {
       definition: { kind: 'user-managed' },
       display: `${asked} (curated ${what}: substituted by the node's Python; not provided: ${family.notProvided})`,
+      substituted: true,
     };
   return {
     definition: { kind: 'pip', requirements: family.packages.join('\n') },
     display: `${asked} (curated ${family.title} ${what}: substituted by the node's Python in a venv over its site packages with ${family.packages.join(', ')}, installed where missing; not provided: ${family.notProvided})`,
+    substituted: true,
   };
 }
 
@@ -117,6 +121,7 @@ export function resolveCuratedImage(image: string): CuratedResolution | undefine
     return {
       definition: { kind: 'user-managed' },
       display: `image ${image} (substituted by the node's Python${python[1] ? `; the image has Python ${python[1].replace(/-.*/, '')}` : ''})`,
+      substituted: true,
     };
   return undefined;
 }

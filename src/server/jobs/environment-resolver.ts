@@ -11,6 +11,8 @@ export interface ResolvedEnvironment {
   definition: EnvironmentDefinition;
   /** How to show it (`sklearn-env:3`, `user-managed /usr/bin/python3`, …). */
   display: string;
+  /** What runs is not what was asked for (a curated environment or image): said by an event on the job. */
+  substituted?: boolean;
 }
 
 const strip = (s: string): string => s.replace(/^azureml:/, '');
@@ -109,6 +111,7 @@ function resolveInline(
       return {
         definition: { kind: 'conda', condaFile: env.conda_file },
         display: `conda file on image ${env.image} (substituted by the node's Python: the conda file is built as a venv with pip)`,
+        substituted: true,
       };
     return {
       definition: { kind: 'image', image: env.image, condaFile: env.conda_file },

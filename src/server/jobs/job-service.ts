@@ -3,6 +3,7 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import { currentAttempt, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
 import { logSourceJob } from '../../domain/jobs/process-plan.js';
 import { requestCancel } from '../../domain/jobs/job-transitions.js';
+import type { EventRecord } from '../../domain/events/event.js';
 import type { MetricPoint } from '../../domain/metrics/run-data.js';
 import type { Page, PageRequest } from '../../store/store.js';
 import type { ComputeService } from '../services/compute-service.js';
@@ -193,6 +194,12 @@ export class JobService {
     await this.get(workspace, parent);
     const all = await this.ctx.store.jobs.all({ workspace });
     return all.filter((j) => j.gang?.parent === parent || j.parentJobName === parent);
+  }
+
+  /** What happened to a job beside its states: substitutions, policy decisions, registrations. Oldest first. */
+  async events(workspace: string, name: string, page: PageRequest): Promise<Page<EventRecord>> {
+    await this.get(workspace, name);
+    return this.ctx.store.events.list({ workspace, resource: `job/${name}` }, page);
   }
 
   /** Queued jobs end at once; running ones are stopped by their node (SIGTERM, grace, SIGKILL). */

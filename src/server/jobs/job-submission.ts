@@ -225,10 +225,19 @@ export async function submitJob(
   };
   if (spec.display_name) job.displayName = spec.display_name;
   if (Object.keys(inputs.assets).length > 0) job.assets = { inputs: inputs.assets, outputs: {} };
-  // The asset side of lineage (which jobs read a version), once the job exists.
+  // Once the job exists: the asset side of lineage (which jobs read a version), and what was substituted.
   const lineage = async (): Promise<void> => {
     if (assets && inputs.lineage.length > 0)
       await assets.recordLineage(inputs.lineage.map((e) => ({ ...e, workspace, job: name, at: now })));
+    if (environment.substituted)
+      await ctx.store.events.append({
+        at: now,
+        workspace,
+        resource: `job/${name}`,
+        reason: 'EnvironmentSubstituted',
+        message: `environment: ${environment.display}`,
+        level: 'Info',
+      });
   };
   if (instanceCount > 1) {
     const parent = await insertGang(ctx, job, distribution);

@@ -174,6 +174,26 @@ export const jobRoutes: RouteDef[] = [
   },
   {
     method: 'get',
+    path: `${base}/{name}/events`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary:
+      'Events of a job (environment substitutions, early termination by a sweep policy, registrations)',
+    query: [
+      { name: '$top', description: 'Page size' },
+      { name: '$skipToken', description: 'Continuation token' },
+    ],
+    handler: async (i) => {
+      const { ws, name } = p(i);
+      const page = await i.services.jobs.events(ws, name, pageRequest(i.query));
+      return {
+        status: 200,
+        body: listBody(page, (e) => e, i.baseUrl, `/api/workspaces/${ws}/jobs/${name}/events`, i.query),
+      };
+    },
+  },
+  {
+    method: 'get',
     path: `${base}/{name}/logs`,
     action: action('workspaces/jobs/read'),
     tag,
