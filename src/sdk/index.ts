@@ -2,6 +2,7 @@ import { Access } from './access.js';
 import { Datastores, VersionedAssets } from './assets.js';
 import { Computes } from './computes.js';
 import { Environments } from './environments.js';
+import { Endpoints } from './endpoints.js';
 import { HttpClient, type ClientOptions } from './http-client.js';
 import { Jobs } from './jobs.js';
 import { Locations } from './locations.js';
@@ -17,6 +18,7 @@ export type { ErrorCode } from '../domain/errors/error-catalogue.js';
 export type { Compute } from './computes.js';
 export type { ArmResource, ListViewType } from './assets.js';
 export type { JobSubmission, LogEvent } from './jobs.js';
+export type { EndpointResource, ScoreAnswer } from './endpoints.js';
 
 /** The Hangar TypeScript SDK: one client per server and workspace. */
 export class HangarClient {
@@ -32,6 +34,7 @@ export class HangarClient {
   readonly models: VersionedAssets;
   readonly components: VersionedAssets;
   readonly access: Access;
+  readonly endpoints: Endpoints;
 
   constructor(options: ClientOptions) {
     this.http = new HttpClient(options);
@@ -46,6 +49,7 @@ export class HangarClient {
     this.models = new VersionedAssets(this.http, this.workspace, 'models');
     this.components = new VersionedAssets(this.http, this.workspace, 'components');
     this.access = new Access(this.http);
+    this.endpoints = new Endpoints(this.http, this.workspace);
   }
 }
 export type { Role, RoleAssignmentView } from './access.js';

@@ -10,6 +10,7 @@ import { JobPage } from './pages/job-page.js';
 import { SubmitJobPage } from './pages/submit-job-page.js';
 import { QuotaPage } from './pages/quota-page.js';
 import { AccessPage } from './pages/access-page.js';
+import { EndpointPage, EndpointsPage } from './pages/endpoints-page.js';
 import {
   assetKinds,
   AssetsPage,
@@ -45,6 +46,8 @@ function route(path: string): ReactNode {
     if ((p = match(`/${segment}/:name`, path)))
       return <AssetVersionsPage segment={segment} name={p.name ?? ''} />;
   }
+  if (path === '/online-endpoints') return <EndpointsPage />;
+  if ((p = match('/online-endpoints/:name', path))) return <EndpointPage name={p.name ?? ''} />;
   if (path === '/quota') return <QuotaPage />;
   if (path === '/access') return <AccessPage />;
   return (
@@ -57,6 +60,7 @@ function route(path: string): ReactNode {
 const sections = [
   { to: '/computes', label: 'Compute', prefix: '/computes' },
   { to: '/jobs', label: 'Jobs', prefix: '/jobs' },
+  { to: '/online-endpoints', label: 'Endpoints', prefix: '/online-endpoints' },
   ...Object.entries(assetKinds).map(([segment, k]) => ({
     to: `/${segment}`,
     label: k.title,

@@ -93,8 +93,12 @@ describe('sweep jobs (real server, real agents, real Python trials)', () => {
     expect(trials.map((t) => t.name).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `rnd_trial${i}`));
     expect(trials.every((t) => t.properties.status === 'Completed')).toBe(true);
     // Never more than two trials at once: no instant is inside three trials' run times.
-    const spans = trials.map((t) => [Date.parse(t.properties.startTime), Date.parse(t.properties.endTime)]);
-    for (const [s] of spans) expect(spans.filter(([a, b]) => a <= s && s < b).length).toBeLessThanOrEqual(2);
+    const spans = trials.map((t) => ({
+      start: Date.parse(t.properties.startTime),
+      end: Date.parse(t.properties.endTime),
+    }));
+    for (const { start } of spans)
+      expect(spans.filter((o) => o.start <= start && start < o.end).length).toBeLessThanOrEqual(2);
     // The best trial: the largest x, its metric and parameters, as Azure's best_child_run_id.
     const xs = await Promise.all(
       trials.map(async (t) => ({

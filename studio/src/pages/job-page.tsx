@@ -10,6 +10,7 @@ import { MetricChart, type Point } from '../components/metric-chart.js';
 import { JobSystemMetrics } from '../components/system-metrics.js';
 import { SnapshotBrowser } from '../components/snapshot-browser.js';
 import { PipelineGraph } from '../components/pipeline-graph.js';
+import { SweepTrials } from '../components/sweep-trials.js';
 
 interface Attempt {
   attempt: number;
@@ -266,6 +267,7 @@ export function JobPage({ name }: { name: string }): ReactNode {
       <div role="tabpanel" aria-label={tab}>
         {tab === 'overview' && <Overview p={p} created={j.systemData.createdAt} />}
         {tab === 'overview' && p.pipeline !== undefined && <PipelineGraph pipeline={p.pipeline} />}
+        {tab === 'overview' && p.sweep !== undefined && <SweepTrials job={name} sweep={p.sweep} />}
         {tab === 'logs' && (
           <>
             <label>
