@@ -199,8 +199,12 @@ function seedQueue(home, template, count) {
   db.close();
 }
 
+// Heartbeats as a large fleet would send them (every 30 s, spread out), with silence limits above
+// their interval: a node is not responding only when it really stopped.
 const config = `jobs:
   heartbeatIntervalMs: 30000
+  nodeNotRespondingAfterMs: 120000
+  nodeLostAfterMs: 600000
   leaseWaitSeconds: 60
 locations:
   - name: local
