@@ -238,6 +238,30 @@ describe('LoopRunner scheduling', () => {
     await runner.stop();
   });
 
+  it('a burst of wake-ups while idle runs one pass, and a stop cancels a pass on its way', async () => {
+    const loop = recorder(['a']);
+    const runner = new LoopRunner(
+      { ...loop.definition, intervalMs: 60_000 },
+      new FakeClock(),
+      memoryLogger(),
+    );
+    runner.start();
+    await until(() => loop.reads() === 1, 'the first pass');
+    await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 20; i++) runner.wake();
+    await until(() => loop.reads() === 2, 'the burst runs a pass');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(loop.reads()).toBe(2);
+    runner.wake();
+    await runner.stop();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(loop.reads()).toBe(2);
+    // Started again after a stop, it runs at once (no wake-up left pending from before).
+    runner.start();
+    await until(() => loop.reads() === 3, 'a restart runs a pass');
+    await runner.stop();
+  });
+
   it('a failing key never stops the runner: it keeps passing on its timer', async () => {
     const loop = recorder(['a', 'b'], (key) => {
       if (key === 'a') throw new Error('no');

@@ -77,6 +77,11 @@ export interface KeyOwnership {
 /** One server alone (SQLite): every key is its own. */
 export const alwaysOwned: KeyOwnership = { claim: (_loop, keys) => Promise.resolve(new Set(keys)) };
 
+/** How long a wake-up waits for others to join it in one pass (ms): short beside a pass, long beside a request. */
+const wakeCoalesceMs = 2;
+/** The longest rest between a pass and the one a wake-up during it asked for (ms). */
+const maxRestMs = 250;
+
 /** Keys reconciled between two turns of the event loop (the store is synchronous: the HTTP server gets a turn). */
 const keysPerTurn = 50;
 
@@ -90,6 +95,8 @@ export class LoopRunner<S, K> implements Loop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** A pass is due within wakeCoalesceMs (a wake-up is already on its way). */
+  private wakeSoon = false;
   private stopped = false;
   private readonly failing = new Map<string, KeyBackoff>();
   /** Told how long each pass took (seconds): the server's /metrics latency histograms. */
@@ -117,15 +124,30 @@ export class LoopRunner<S, K> implements Loop {
       this.again = true;
       return;
     }
+    // Wake-ups arriving together (a burst of submits, a node registering many jobs) share one pass:
+    // a pass runs synchronously against SQLite, so one per wake-up would starve the HTTP server.
+    if (this.wakeSoon) return;
+    clearTimeout(this.timer);
+    this.wakeSoon = true;
+    this.timer = setTimeout(() => this.runPass(), wakeCoalesceMs);
+  }
+
+  private runPass(): void {
+    this.wakeSoon = false;
+    if (this.stopped || this.running) return;
     clearTimeout(this.timer);
     const started = performance.now();
     this.running = this.pass().then((soonMs) => {
       this.running = undefined;
-      this.onPass?.(this.definition.name, (performance.now() - started) / 1000);
+      const tookMs = performance.now() - started;
+      this.onPass?.(this.definition.name, tookMs / 1000);
       if (this.stopped) return;
       if (this.again) {
+        // Woken while it ran: one more pass, after a rest as long as this one took (at most
+        // maxRestMs), so a busy server spends at most about half its time in this loop.
         this.again = false;
-        this.wake();
+        this.wakeSoon = true;
+        this.timer = setTimeout(() => this.runPass(), Math.min(maxRestMs, Math.max(wakeCoalesceMs, tookMs)));
       } else {
         this.timer = setTimeout(() => this.wake(), nextPassDelay(this.definition.intervalMs, soonMs));
       }
@@ -134,6 +156,7 @@ export class LoopRunner<S, K> implements Loop {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wakeSoon = false;
     clearTimeout(this.timer);
     await this.running;
   }
