@@ -199,11 +199,19 @@ describe('ARM routes: authorization and bad input', () => {
   });
 
   it('answers bad input with ARM errors naming the field', async () => {
+    const pipeline = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
+      properties: { jobType: 'Pipeline', computeId: 'x' },
+    });
+    expect(pipeline.status).toBe(400);
+    expect(pipeline.body.error).toMatchObject({
+      code: 'OperationNotSupported',
+      target: 'properties.jobType',
+    });
     const sweep = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
-      properties: { jobType: 'Sweep', computeId: 'x' },
+      properties: { jobType: 'Sweep', computeId: 'x', trial: {} },
     });
     expect(sweep.status).toBe(400);
-    expect(sweep.body.error).toMatchObject({ code: 'OperationNotSupported', target: 'properties.jobType' });
+    expect(sweep.body.error).toMatchObject({ code: 'ValidationFailed', target: 'properties.trial.command' });
     const view = await api(server.url, 'GET', `${WS_PATH}/default/jobs?listViewType=Bogus`);
     expect(view.status).toBe(400);
     expect(view.body.error.target).toBe('listViewType');
@@ -360,5 +368,17 @@ describe('flows through the unchanged SDK', () => {
     figures.push(`job reading data      sdk ${sdk.datajob?.toFixed(2)}`);
     figures.push(`Model create+get      sdk ${sdk.model?.toFixed(2)}`);
     figures.push(`Component + its job   sdk ${sdk.component?.toFixed(2)}`);
+  }, 300_000);
+
+  it('a random sweep of 2 trials, 1 at a time: create_or_update(command(...).sweep(...)), get until Completed', async () => {
+    const r = await python(['sweep_flows.py', 'sub-1', 'rg-1', 'default', ENVIRONMENT], 240_000);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('\nOK');
+    const name = /^SWEEP (\S+)$/m.exec(r.out)?.[1] ?? '';
+    // The SDK's sweep is a native sweep: its trials are jobs whose parent is the sweep.
+    const trials = await api(server.url, 'GET', `/api/workspaces/default/jobs?parentJobName=${name}`);
+    expect(trials.status).toBe(200);
+    expect(trials.body.value).toHaveLength(2);
+    figures.push(`random sweep, 2 trials sdk ${flowTimes(r.out).sweep?.toFixed(2)}`);
   }, 300_000);
 });

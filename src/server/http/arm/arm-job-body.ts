@@ -1,5 +1,7 @@
-import { parseIsoDuration } from '../../../domain/compute/iso-duration.js';
+import { parseIsoDuration, secondsToIso } from '../../../domain/compute/iso-duration.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
+import { expressionFields, type Expression } from '../../../domain/sweeps/search-space.js';
+import type { SweepConfig } from '../../../domain/sweeps/sweep-spec.js';
 
 const modes: Record<string, string> = {
   ReadOnlyMount: 'ro_mount',
@@ -33,17 +35,18 @@ export function environmentRef(id: string): string {
 }
 
 /**
- * An ARM command-job body (what `jobs.create_or_update` sends) as the az ml v2 job spec the native
- * API takes: same job, YAML field names. Only Command jobs: sweep and pipeline jobs are refused
- * naming `properties.jobType` until Hangar runs them.
+ * An ARM job body (what `jobs.create_or_update` sends) as the az ml v2 job spec the native API
+ * takes: same job, YAML field names. Command and Sweep jobs; pipeline jobs are refused naming
+ * `properties.jobType` until Hangar runs them through this API.
  */
 export function specOfArmJob(body: unknown): { spec: Json; codeId?: string } {
   const p = obj(obj(body).properties);
   const jobType = p.jobType;
+  if (jobType === 'Sweep') return sweepSpecOf(p);
   if (jobType !== 'Command')
     throw new HangarError(
       'OperationNotSupported',
-      `properties.jobType: Hangar runs Command jobs through this API; got '${String(jobType)}' (sweep and pipeline jobs are not supported yet).`,
+      `properties.jobType: Hangar runs Command and Sweep jobs through this API; got '${String(jobType)}' (pipeline jobs are not supported yet).`,
       'properties.jobType',
     );
   if (typeof p.command !== 'string' || !p.command)
@@ -52,6 +55,11 @@ export function specOfArmJob(body: unknown): { spec: Json; codeId?: string } {
       'properties.command: required for a Command job.',
       'properties.command',
     );
+  return commandSpecOf(p);
+}
+
+/** A Command job's properties (or a sweep's trial merged over its top level) in YAML form. */
+function commandSpecOf(p: Json): { spec: Json; codeId?: string } {
   const spec: Json = { type: 'command', command: p.command };
   if (typeof p.displayName === 'string') spec.display_name = p.displayName;
   if (typeof p.experimentName === 'string') spec.experiment_name = p.experimentName;
@@ -137,6 +145,155 @@ export function specOfArmJob(body: unknown): { spec: Json; codeId?: string } {
     spec.distribution = d;
   }
   return { spec, ...(typeof p.codeId === 'string' ? { codeId: p.codeId } : {}) };
+}
+
+const camelToSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const policyTypes: Record<string, string> = {
+  Bandit: 'bandit',
+  MedianStopping: 'median_stopping',
+  TruncationSelection: 'truncation_selection',
+};
+
+/** An ISO 8601 duration of `properties.limits.{key}` in seconds, refused naming the field. */
+function limitSeconds(limits: Json, key: string): number | undefined {
+  const v = limits[key];
+  if (v === undefined || v === null) return undefined;
+  const seconds = typeof v === 'string' ? parseIsoDuration(v) : undefined;
+  if (seconds === undefined)
+    throw new HangarError(
+      'ValidationFailed',
+      `properties.limits.${key}: an ISO 8601 duration; got ${JSON.stringify(v)}.`,
+      `properties.limits.${key}`,
+    );
+  return seconds;
+}
+
+/**
+ * A Sweep job body (azure-ai-ml's `command(...).sweep(...)`) as az ml's `type: sweep` YAML spec.
+ * The trial is translated as a command job (same code, environment, compute and input rules); the
+ * search space passes through in REST array form, which the sweep parser reads.
+ */
+function sweepSpecOf(p: Json): { spec: Json; codeId?: string } {
+  const trial = obj(p.trial);
+  if (typeof trial.command !== 'string' || !trial.command)
+    throw new HangarError(
+      'ValidationFailed',
+      'properties.trial.command: required for a Sweep job.',
+      'properties.trial.command',
+    );
+  if (typeof p.computeId !== 'string' || !p.computeId)
+    throw new HangarError(
+      'ValidationFailed',
+      'properties.computeId: required for a Sweep job (the compute its trials run on).',
+      'properties.computeId',
+    );
+  const { limits: _sweepLimits, ...top } = p;
+  const { spec: cmd, codeId: topCode } = commandSpecOf({ ...top, ...trial, jobType: 'Command' });
+  const codeId = typeof trial.codeId === 'string' ? trial.codeId : topCode;
+  const pick = (keys: string[]): Json =>
+    Object.fromEntries(keys.filter((k) => cmd[k] !== undefined).map((k) => [k, cmd[k]]));
+  const spec: Json = {
+    type: 'sweep',
+    ...pick(['display_name', 'experiment_name', 'description', 'tags', 'properties', 'compute']),
+    ...pick(['inputs', 'outputs', 'queue_settings']),
+    trial: {
+      command: cmd.command,
+      ...pick(['environment', 'environment_variables', 'distribution', 'resources']),
+    },
+    search_space: p.searchSpace,
+  };
+  const sa = obj(p.samplingAlgorithm);
+  const saType =
+    typeof sa.samplingAlgorithmType === 'string' ? sa.samplingAlgorithmType.toLowerCase() : undefined;
+  const rule = typeof sa.rule === 'string' ? sa.rule.toLowerCase() : undefined;
+  const seed = typeof sa.seed === 'number' ? sa.seed : undefined;
+  spec.sampling_algorithm =
+    rule !== undefined || seed !== undefined
+      ? { type: saType, ...(rule === undefined ? {} : { rule }), ...(seed === undefined ? {} : { seed }) }
+      : saType;
+  const objective = obj(p.objective);
+  spec.objective = { primary_metric: objective.primaryMetric, goal: objective.goal };
+  const l = obj(p.limits);
+  const limits: Json = {};
+  if (typeof l.maxTotalTrials === 'number') limits.max_total_trials = l.maxTotalTrials;
+  if (typeof l.maxConcurrentTrials === 'number') limits.max_concurrent_trials = l.maxConcurrentTrials;
+  const timeout = limitSeconds(l, 'timeout');
+  if (timeout !== undefined) limits.timeout = timeout;
+  const trialTimeout = limitSeconds(l, 'trialTimeout');
+  if (trialTimeout !== undefined) limits.trial_timeout = trialTimeout;
+  if (Object.keys(limits).length > 0) spec.limits = limits;
+  const et = obj(p.earlyTermination);
+  if (Object.keys(et).length > 0) {
+    const type = String(et.policyType);
+    // azure-ai-ml 1.4.0 sends both slack fields with 0 for the one not set; 0 is no slack at all.
+    const fields = Object.entries(et).filter(
+      ([k, v]) => k !== 'policyType' && v !== null && !(k.startsWith('slack') && v === 0),
+    );
+    spec.early_termination = {
+      type: policyTypes[type] ?? type,
+      ...Object.fromEntries(fields.map(([k, v]) => [camelToSnake(k), v])),
+    };
+  }
+  return { spec, ...(codeId ? { codeId } : {}) };
+}
+
+const restPolicyTypes = Object.fromEntries(Object.entries(policyTypes).map(([k, v]) => [v, k]));
+
+/** A parsed search-space expression in REST array form (`["uniform", [0, 1]]`), as the SDK reads it. */
+export function restExpression(e: Expression): unknown[] {
+  if (e.type === 'choice')
+    return [
+      'choice',
+      [
+        e.values.map((v) =>
+          v !== null && typeof v === 'object'
+            ? Object.fromEntries(
+                Object.entries(v).map(([k, x]) => [
+                  k,
+                  x !== null && typeof x === 'object' ? restExpression(x) : x,
+                ]),
+              )
+            : v,
+        ),
+      ],
+    ];
+  const fields = expressionFields[e.type];
+  return [e.type, fields.map((f) => (e as unknown as Json)[f])];
+}
+
+/** A sweep's parsed config as the REST fields of a SweepJob (`searchSpace`, `limits`, ...). */
+export function restSweep(config: SweepConfig): Json {
+  const s = config.sampling;
+  return {
+    searchSpace: Object.fromEntries(
+      Object.entries(config.searchSpace).map(([k, e]) => [k, restExpression(e)]),
+    ),
+    samplingAlgorithm: {
+      samplingAlgorithmType: s.type.charAt(0).toUpperCase() + s.type.slice(1),
+      ...(s.type === 'random' ? { rule: s.rule === 'sobol' ? 'Sobol' : 'Random', seed: s.seed } : {}),
+    },
+    objective: { primaryMetric: config.objective.primaryMetric, goal: config.objective.goal },
+    limits: {
+      jobLimitsType: 'Sweep',
+      maxTotalTrials: config.limits.maxTotalTrials,
+      maxConcurrentTrials: config.limits.maxConcurrentTrials,
+      timeout: secondsToIso(config.limits.timeoutSeconds),
+      ...(config.limits.trialTimeoutSeconds === undefined
+        ? {}
+        : { trialTimeout: secondsToIso(config.limits.trialTimeoutSeconds) }),
+    },
+    ...(config.policy
+      ? {
+          earlyTermination: Object.fromEntries(
+            Object.entries(config.policy).map(([k, v]) =>
+              k === 'type'
+                ? ['policyType', restPolicyTypes[String(v)] ?? v]
+                : [k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), v],
+            ),
+          ),
+        }
+      : {}),
+  };
 }
 
 /** A spec input (YAML form) in REST form, as the SDK reads it back. */

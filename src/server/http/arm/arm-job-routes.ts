@@ -5,7 +5,7 @@ import { pageRequest } from '../paging.js';
 import { action, type RouteDef, type RouteInput } from '../route-def.js';
 import { nativeUri } from './arm-asset-routes.js';
 import { readCodeVersion } from './arm-code-routes.js';
-import { specOfArmJob, restInput, restOutput } from './arm-job-body.js';
+import { specOfArmJob, restInput, restOutput, restSweep } from './arm-job-body.js';
 import { workspaceId, WS } from './arm-paths.js';
 
 const tag = 'Azure ML (ARM)';
@@ -44,6 +44,18 @@ function armJob(input: RouteInput, job: JobRecord): unknown {
       Tracking: { jobServiceType: 'Tracking', endpoint: `azureml://${host}/mlflow/v1.0${wsId}?` },
     },
   };
+  // A sweep reads back as the SDK's SweepJob: the command fields move under `trial`.
+  if (job.sweep) {
+    const trial: Record<string, unknown> = {};
+    for (const key of ['command', 'codeId', 'environmentId', 'environmentVariables', 'resources']) {
+      trial[key] = properties[key];
+      delete properties[key];
+    }
+    const spec = (job.spec.trial ?? {}) as { command?: unknown; environment?: unknown };
+    trial.command = spec.command;
+    if (typeof spec.environment === 'string') trial.environmentId = spec.environment;
+    Object.assign(properties, { jobType: 'Sweep', trial, ...restSweep(job.sweep.config) });
+  }
   for (const key of Object.keys(properties)) if (properties[key] === undefined) delete properties[key];
   return {
     id: `${wsId}/jobs/${job.name}`,
@@ -56,14 +68,14 @@ function armJob(input: RouteInput, job: JobRecord): unknown {
 
 const views = new Set(['ActiveOnly', 'ArchivedOnly', 'All']);
 
-/** Command jobs in ARM's paths: submit (PUT), get, list, cancel; over the native job service. */
+/** Command and sweep jobs in ARM's paths: submit (PUT), get, list, cancel; over the native job service. */
 export const armJobRoutes: RouteDef[] = [
   {
     method: 'put',
     path: `${WS}/jobs/{name}`,
     action: action('workspaces/jobs/write'),
     tag,
-    summary: 'Submit a command job (ARM body; sweep and pipeline jobs are refused)',
+    summary: 'Submit a command or sweep job (ARM body; pipeline jobs are refused)',
     handler: async (input) => {
       const ws = input.params.workspace ?? '';
       const name = input.params.name ?? '';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { normalizeSdkComputeBody } from './arm-compute-body.js';
-import { assetRef, environmentRef, restInput, restOutput, specOfArmJob } from './arm-job-body.js';
+import { parseSweepSpec } from '../../../domain/sweeps/sweep-spec.js';
+import { assetRef, environmentRef, restInput, restOutput, restSweep, specOfArmJob } from './arm-job-body.js';
 import { operationId, operationStatus, readOperationId } from './arm-operations.js';
 
 const WS = '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w';
@@ -47,7 +48,87 @@ describe('ARM command job → az ml job spec', () => {
     expect(environmentRef(`${WS}/environments/e/versions/2`)).toBe('azureml:e:2');
   });
 
-  it('refuses sweep and pipeline jobs naming properties.jobType, and bad inputs naming the input', () => {
+  it('translates a Sweep body (command(...).sweep(...)) into a type: sweep spec the sweep parser takes, and back', () => {
+    const { spec, codeId } = specOfArmJob({
+      properties: {
+        jobType: 'Sweep',
+        computeId: `${WS}/computes/cpu-cluster`,
+        experimentName: 'sweep-exp',
+        inputs: { epochs: { jobInputType: 'literal', value: '2' } },
+        outputs: {},
+        limits: { jobLimitsType: 'Sweep', timeout: 'PT1H', maxConcurrentTrials: 1, maxTotalTrials: 2 },
+        objective: { goal: 'maximize', primaryMetric: 'acc' },
+        samplingAlgorithm: { samplingAlgorithmType: 'Random' },
+        searchSpace: { n: ['choice', [[1, 2, 3]]], lr: ['uniform', [0.001, 0.1]] },
+        earlyTermination: {
+          policyType: 'Bandit',
+          slackFactor: 0.2,
+          slackAmount: 0,
+          evaluationInterval: 0,
+          delayEvaluation: 0,
+        },
+        trial: {
+          codeId: `${WS}/codes/abc/versions/1`,
+          command: 'python train.py --n ${{search_space.n}} --lr ${{search_space.lr}}',
+          environmentId: 'azureml:AzureML-sklearn-1.5@latest',
+          environmentVariables: { A: '1' },
+          resources: { instanceCount: 1 },
+        },
+      },
+    });
+    expect(codeId).toBe(`${WS}/codes/abc/versions/1`);
+    expect(spec).toEqual({
+      type: 'sweep',
+      experiment_name: 'sweep-exp',
+      compute: 'azureml:cpu-cluster',
+      inputs: { epochs: '2' },
+      trial: {
+        command: 'python train.py --n ${{search_space.n}} --lr ${{search_space.lr}}',
+        environment: 'azureml:AzureML-sklearn-1.5@latest',
+        environment_variables: { A: '1' },
+        resources: { instance_count: 1 },
+      },
+      search_space: { n: ['choice', [[1, 2, 3]]], lr: ['uniform', [0.001, 0.1]] },
+      sampling_algorithm: 'random',
+      objective: { primary_metric: 'acc', goal: 'maximize' },
+      limits: { max_total_trials: 2, max_concurrent_trials: 1, timeout: 3600 },
+      early_termination: { type: 'bandit', slack_factor: 0.2, evaluation_interval: 0, delay_evaluation: 0 },
+    });
+    const config = parseSweepSpec(spec);
+    expect(config.limits).toMatchObject({ maxTotalTrials: 2, maxConcurrentTrials: 1, timeoutSeconds: 3600 });
+    expect(config.policy).toEqual({
+      type: 'bandit',
+      slack_factor: 0.2,
+      evaluation_interval: 1,
+      delay_evaluation: 0,
+    });
+    // What GET answers: the REST forms the SDK's SweepJob reads.
+    expect(restSweep(config)).toMatchObject({
+      searchSpace: { n: ['choice', [[1, 2, 3]]], lr: ['uniform', [0.001, 0.1]] },
+      samplingAlgorithm: { samplingAlgorithmType: 'Random' },
+      objective: { primaryMetric: 'acc', goal: 'maximize' },
+      limits: { jobLimitsType: 'Sweep', maxTotalTrials: 2, maxConcurrentTrials: 1, timeout: 'PT3600S' },
+      earlyTermination: { policyType: 'Bandit', slackFactor: 0.2, evaluationInterval: 1 },
+    });
+    const bad = (properties: Record<string, unknown>): unknown => {
+      try {
+        specOfArmJob({
+          properties: { jobType: 'Sweep', computeId: 'c', trial: { command: 'x' }, ...properties },
+        });
+      } catch (e) {
+        return e;
+      }
+      throw new Error('not refused');
+    };
+    expect(bad({ trial: {} })).toMatchObject({
+      code: 'ValidationFailed',
+      target: 'properties.trial.command',
+    });
+    expect(bad({ computeId: undefined })).toMatchObject({ target: 'properties.computeId' });
+    expect(bad({ limits: { timeout: '1h' } })).toMatchObject({ target: 'properties.limits.timeout' });
+  });
+
+  it('refuses pipeline jobs naming properties.jobType, and bad inputs naming the input', () => {
     const err = (body: unknown): HangarError => {
       try {
         specOfArmJob(body);
@@ -56,7 +137,7 @@ describe('ARM command job → az ml job spec', () => {
       }
       throw new Error('not refused');
     };
-    expect(err({ properties: { jobType: 'Sweep' } })).toMatchObject({
+    expect(err({ properties: { jobType: 'Pipeline' } })).toMatchObject({
       code: 'OperationNotSupported',
       target: 'properties.jobType',
     });
