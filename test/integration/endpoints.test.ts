@@ -137,20 +137,26 @@ describe('online endpoints', () => {
     expect(((await wrong.json()) as any).error.code).toBe('Unauthenticated');
   });
 
-  it('adds green and splits 90/10 by weight; the azureml-model-deployment header pins a deployment', async () => {
+  it('adds green, splits 90/10 by weight over 1,000 requests, then 0/100; the azureml-model-deployment header pins a deployment', async () => {
     json(await cli(['online-deployment', 'create', '-f', deploymentYaml('green')]));
     json(await cli(['online-endpoint', 'update', '-n', 'my-endpoint', '--traffic', 'blue=90 green=10']));
     const seen: Record<string, number> = {};
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 1000; i++) {
       const r = await score({ data: [[1]] }, { authorization: `Bearer ${key}` });
       expect(r.status).toBe(200);
       const who = ((await r.json()) as { who: string }).who;
       seen[who] = (seen[who] ?? 0) + 1;
     }
-    // 30 expected for green; 10..60 holds with overwhelming probability (sd ≈ 5).
-    expect(seen.green).toBeGreaterThanOrEqual(10);
-    expect(seen.green).toBeLessThanOrEqual(60);
-    expect((seen.blue ?? 0) + (seen.green ?? 0)).toBe(300);
+    // 100 expected for green; 55..150 holds with overwhelming probability (sd ≈ 9.5).
+    expect(seen.green).toBeGreaterThanOrEqual(55);
+    expect(seen.green).toBeLessThanOrEqual(150);
+    expect((seen.blue ?? 0) + (seen.green ?? 0)).toBe(1000);
+    // Then 0/100: every request goes to green.
+    json(await cli(['online-endpoint', 'update', '-n', 'my-endpoint', '--traffic', 'blue=0 green=100']));
+    for (let i = 0; i < 50; i++) {
+      const r = await score({ data: [[1]] }, { authorization: `Bearer ${key}` });
+      expect(((await r.json()) as { who: string }).who).toBe('green');
+    }
     for (let i = 0; i < 5; i++) {
       const r = await score(
         { data: [[1]] },
