@@ -1,6 +1,6 @@
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import type { RouteInput } from '../route-def.js';
-import { workspaceId } from './arm-paths.js';
+import { workspaceUrlPath } from './arm-paths.js';
 
 /** What a long-running compute operation waits for. */
 export type OperationKind = 'put' | 'delete' | 'start' | 'stop' | 'restart';
@@ -38,7 +38,7 @@ export function readOperationId(id: string): OperationRef {
 
 /** Headers of an accepted long-running compute operation: poll Azure-AsyncOperation every second. */
 export function operationHeaders(input: RouteInput, ref: OperationRef): Record<string, string> {
-  const url = `${input.baseUrl}${workspaceId(input)}/computeOperations/${operationId(ref)}`;
+  const url = `${input.baseUrl}${workspaceUrlPath(input)}/computeOperations/${operationId(ref)}`;
   return { 'Azure-AsyncOperation': url, 'Retry-After': '1' };
 }
 

@@ -13,6 +13,13 @@ export function workspaceId(input: Pick<RouteInput, 'params'>): string {
   return `/subscriptions/${p.subscription ?? ''}/resourceGroups/${p.resourceGroup ?? ''}/providers/Microsoft.MachineLearningServices/workspaces/${p.workspace ?? ''}`;
 }
 
+/** The workspace's ARM path for a URL (a header or link): each name percent-encoded, so any name is a valid URL. */
+export function workspaceUrlPath(input: Pick<RouteInput, 'params'>): string {
+  const p = input.params;
+  const e = (v: string | undefined): string => encodeURIComponent(v ?? '');
+  return `/subscriptions/${e(p.subscription)}/resourceGroups/${e(p.resourceGroup)}/providers/Microsoft.MachineLearningServices/workspaces/${e(p.workspace)}`;
+}
+
 /** A native resource id (`/workspaces/ws/computes/c`) as its ARM id. */
 export function armId(input: Pick<RouteInput, 'params'>, nativeId: string): string {
   return nativeId.replace(/^\/workspaces\/[^/]+/, workspaceId(input));

@@ -3,7 +3,7 @@ import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { normalizeSdkComputeBody } from './arm-compute-body.js';
 import { parseSweepSpec } from '../../../domain/sweeps/sweep-spec.js';
 import { assetRef, environmentRef, restInput, restOutput, restSweep, specOfArmJob } from './arm-job-body.js';
-import { operationId, operationStatus, readOperationId } from './arm-operations.js';
+import { operationHeaders, operationId, operationStatus, readOperationId } from './arm-operations.js';
 
 const WS = '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w';
 
@@ -197,6 +197,17 @@ describe('long-running compute operations', () => {
     const ref = { n: 'c1', k: 'stop' as const, t: 5 };
     expect(readOperationId(operationId(ref))).toEqual(ref);
     expect(() => readOperationId('garbage')).toThrow(/No operation/);
+  });
+
+  it('point at a valid URL whatever names the path carried (CI found a NUL subscription answering 500)', () => {
+    const input = {
+      baseUrl: 'https://h:1',
+      params: { subscription: '\0', resourceGroup: 'a b/c', workspace: 'w' },
+    } as unknown as Parameters<typeof operationHeaders>[0];
+    const headers = operationHeaders(input, { n: 'c1', k: 'delete', t: 1 });
+    expect(() => new Headers(headers)).not.toThrow();
+    const url = new URL(headers['Azure-AsyncOperation'] ?? '');
+    expect(url.pathname).toMatch(/^\/subscriptions\/%00\/resourceGroups\/a%20b%2Fc\/providers\//);
   });
 
   it('derive status from the compute as it is now', () => {
