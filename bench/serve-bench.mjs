@@ -13,6 +13,15 @@ const cli = resolve(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** CPU seconds (user + system) a process has used, from /proc (Linux; undefined elsewhere). */
+const cpuSeconds = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'hangar-serve-bench-'));
 mkdirSync(join(dir, 'code'));
@@ -91,7 +100,10 @@ try {
       duration: seconds,
     });
   const baseline = await measure(direct, {});
+  // Server CPU per routed request: less swayed than req/s by other work on a shared machine.
+  const cpu0 = cpuSeconds(server.child.pid);
   const routed = await measure(scoreUrl, headers);
+  const cpu1 = cpuSeconds(server.child.pid);
   const row = (name, r) => ({
     path: name,
     'req/s': Math.round(r.requests.average),
@@ -104,6 +116,10 @@ try {
     `\nbench:serve — ${connections} connections, ${seconds} s each, one replica (max_concurrent ${connections})\n`,
   );
   table([row('scoring host directly (baseline)', baseline), row('through the endpoint router', routed)]);
+  if (cpu0 !== undefined && cpu1 !== undefined && routed.requests.total > 0)
+    console.log(
+      `\nserver CPU per routed request: ${Math.round(((cpu1 - cpu0) * 1e6) / routed.requests.total)} µs (${routed.requests.total} requests)`,
+    );
   console.log(
     `\ntime from online-deployment create to first successful score: ${Math.round(firstScoreMs)} ms`,
   );

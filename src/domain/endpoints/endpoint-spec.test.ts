@@ -137,6 +137,69 @@ describe('deployment spec', () => {
     expect(e.target).toBe('scale_settings.min_instances');
   });
 
+  it('refuses bad request_settings, naming the field, the rule and the value', () => {
+    const cases: [Record<string, unknown>, string, string, string][] = [
+      [{ request_timeout_ms: 0 }, 'request_settings.request_timeout_ms', '>=1', 'got 0'],
+      [
+        { max_concurrent_requests_per_instance: 0 },
+        'request_settings.max_concurrent_requests_per_instance',
+        '>=1',
+        'got 0',
+      ],
+      [
+        { max_concurrent_requests_per_instance: 1.5 },
+        'request_settings.max_concurrent_requests_per_instance',
+        'int',
+        'got 1.5',
+      ],
+      [{ max_queue_wait_ms: -1 }, 'request_settings.max_queue_wait_ms', '>=0', 'got -1'],
+      [{ max_queue_wait_ms: 'soon' }, 'request_settings.max_queue_wait_ms', 'number', 'got "soon"'],
+      [{ max_queue_wait_ms: 300001 }, 'request_settings.max_queue_wait_ms', '<=300000', 'got 300001'],
+      [{ queue: 1 }, 'request_settings.queue', 'unknown field', "'queue'"],
+    ];
+    for (const [rs, target, rule, value] of cases) {
+      const e = refusal(() => parseDeploymentSpec(deployment({ request_settings: rs })));
+      expect(e.target, JSON.stringify(rs)).toBe(target);
+      expect(e.message).toContain(rule);
+      expect(e.message).toContain(value);
+    }
+    const k8s = refusal(() =>
+      parseDeploymentSpec(
+        deployment({ type: 'kubernetes', compute: 'k', request_settings: { request_timeout_ms: 300001 } }),
+      ),
+    );
+    expect(k8s.target).toBe('request_settings.request_timeout_ms');
+    expect(k8s.message).toContain('got 300001');
+    // Kubernetes allows up to 300 000 ms; the queue wait may be 0 (no queue).
+    const ok = parseDeploymentSpec(
+      deployment({
+        type: 'kubernetes',
+        compute: 'k',
+        request_settings: { request_timeout_ms: 300000, max_queue_wait_ms: 0 },
+      }),
+    );
+    expect(ok.request_settings).toEqual({
+      request_timeout_ms: 300000,
+      max_concurrent_requests_per_instance: 1,
+      max_queue_wait_ms: 0,
+    });
+  });
+
+  it('refuses min_instances 0: no scale to zero, naming field and value', () => {
+    const e = refusal(() =>
+      parseDeploymentSpec(
+        deployment({
+          type: 'kubernetes',
+          compute: 'k',
+          scale_settings: { type: 'target_utilization', min_instances: 0, max_instances: 2 },
+        }),
+      ),
+    );
+    expect(e.target).toBe('scale_settings.min_instances');
+    expect(e.message).toContain('at least 1');
+    expect(e.message).toContain('got 0');
+  });
+
   it('requires code_configuration (no no-code deployments yet)', () => {
     expect(refusal(() => parseDeploymentSpec(deployment({ code_configuration: undefined }))).target).toBe(
       'code_configuration',

@@ -273,6 +273,12 @@ export function parseDeploymentSpec(raw: unknown): DeploymentSpec {
           polling_interval: 1,
         }
       : { type: 'default' });
+  if (scale.type === 'target_utilization' && scale.min_instances < 1)
+    problems.push({
+      code: 'ValidationFailed',
+      target: 'scale_settings.min_instances',
+      message: `scale_settings.min_instances: at least 1 (as on Azure, a deployment keeps one replica; Hangar does not scale to zero); got ${scale.min_instances}`,
+    });
   if (scale.type === 'target_utilization' && scale.min_instances > scale.max_instances)
     problems.push({
       code: 'ValidationFailed',

@@ -148,11 +148,16 @@ export const errorCatalogue = {
   TooManyPendingRequests: {
     status: 429,
     description:
-      "An online endpoint's deployment has more than 2 × max_concurrent_requests_per_instance × instances requests in flight (Azure's rule); `Retry-After` says when to try again.",
+      "An online endpoint's deployment has more than 2 × max_concurrent_requests_per_instance × instances requests pending (Azure's rule), or a request waited max_queue_wait_ms for a free replica; `Retry-After` says when to try again.",
   },
   ScoringTimeout: {
     status: 408,
     description: "A deployment's scoring host did not answer within its request_settings.request_timeout_ms.",
+  },
+  ScoringGatewayTimeout: {
+    status: 504,
+    description:
+      "A Kubernetes online deployment's scoring host did not answer within its request_settings.request_timeout_ms (azureml-fe's 504).",
   },
   ModelError: {
     status: 424,

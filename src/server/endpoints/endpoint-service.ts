@@ -19,12 +19,26 @@ import type { AssetService } from '../assets/asset-service.js';
 import { resolveEnvironment } from '../jobs/environment-resolver.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import { RoutingCache } from './routing-cache.js';
 import { percentile, tailOf, type ServingPool } from './serving-pool.js';
 
 /** How long an aml_token lives (Azure's are about an hour); refresh after half of it. */
 export const tokenLifetimeMs = 60 * 60 * 1000;
 
 type Keys = { primaryKey: string; secondaryKey: string; tokenKey: string };
+
+/** What the scoring router needs of one endpoint: the record, its keys and its deployments. */
+export interface Route {
+  endpoint: EndpointRecord;
+  keys: Keys;
+  deployments: DeploymentRecord[];
+}
+
+/**
+ * How long the router may use a route without reading the store: this server's writes drop it at
+ * once; another server's show here on the serving loop's next pass (≤ 500 ms), or within this.
+ */
+export const routeTtlMs = 1000;
 const secretOwner = (e: EndpointRecord): string => `online-endpoint:${e.id}`;
 const newKey = (): string => randomBytes(24).toString('base64url');
 
@@ -39,13 +53,46 @@ function template(spec: DeploymentSpec): string {
  * keys and tokens (secrets, never in a read), and what the router needs to authenticate.
  */
 export class EndpointService {
-  pool: ServingPool | undefined;
+  private servingPool: ServingPool | undefined;
+  /** The router's table, by endpoint name (lower case: names are unique case-insensitively). */
+  readonly routes: RoutingCache<Route>;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly snapshots: SnapshotService,
     private readonly assets: AssetService,
-  ) {}
+  ) {
+    this.routes = new RoutingCache(
+      (name) => this.loadRoute(name),
+      routeTtlMs,
+      () => this.ctx.clock.elapsedMs(),
+    );
+  }
+
+  get pool(): ServingPool | undefined {
+    return this.servingPool;
+  }
+
+  /** The serving loop tells the router's cache when a generation starts serving. */
+  set pool(pool: ServingPool | undefined) {
+    this.servingPool = pool;
+    if (pool) pool.routesChanged = () => this.routes.invalidate();
+  }
+
+  /** The route of endpoint `name` for the scoring router (cached; see routeTtlMs). */
+  route(name: string): Promise<Route | undefined> {
+    return this.routes.get(name.toLowerCase());
+  }
+
+  private async loadRoute(name: string): Promise<Route | undefined> {
+    const endpoint = await this.ctx.store.onlineEndpoints.byName(name);
+    if (!endpoint) return undefined;
+    const [keys, deployments] = await Promise.all([
+      this.keys(endpoint),
+      this.ctx.store.onlineDeployments.list({ workspace: endpoint.workspace, endpoint: endpoint.name }),
+    ]);
+    return { endpoint, keys, deployments };
+  }
 
   private async workspace(ws: string): Promise<void> {
     if (!(await this.ctx.store.workspaces.get(ws))) throw notFound('Workspace', ws);
@@ -106,6 +153,7 @@ export class EndpointService {
         provisioningState: 'Succeeded',
         modifiedAt: now,
       });
+      this.routes.invalidate();
       this.ctx.wake();
       return written;
     }
@@ -124,6 +172,7 @@ export class EndpointService {
       await this.ctx.store.onlineEndpoints.insert(record);
       await this.putKeys(record, { primaryKey: newKey(), secondaryKey: newKey(), tokenKey: newKey() });
     });
+    this.routes.invalidate();
     return record;
   }
 
@@ -150,12 +199,14 @@ export class EndpointService {
       await this.ctx.store.onlineEndpoints.delete(ws, name);
       await this.ctx.store.secrets.deleteOwner(secretOwner(e));
     });
+    this.routes.invalidate();
     this.ctx.wake();
   }
 
   private async putKeys(e: EndpointRecord, keys: Partial<Keys>): Promise<void> {
     for (const [k, v] of Object.entries(keys))
       if (v !== undefined) await this.ctx.store.secrets.put(secretOwner(e), k, this.ctx.secrets.encrypt(v));
+    this.routes.invalidate();
   }
 
   private async keys(e: EndpointRecord): Promise<Keys> {
@@ -224,7 +275,7 @@ export class EndpointService {
   }
 
   /** The router's check: a key (key auth) or an unexpired token (aml_token). Throws Unauthenticated. */
-  async authenticate(e: EndpointRecord, authorization: string | undefined): Promise<void> {
+  async authenticate(e: EndpointRecord, authorization: string | undefined, known?: Keys): Promise<void> {
     const presented = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
     const denied = (why: string): HangarError =>
       new HangarError('Unauthenticated', `Online endpoint '${e.name}': ${why}`, 'Authorization');
@@ -232,7 +283,7 @@ export class EndpointService {
       throw denied(
         `send 'Authorization: Bearer <${e.spec.auth_mode === 'key' ? 'key' : 'token'}>' (hangar online-endpoint get-credentials -n ${e.name})`,
       );
-    const keys = await this.keys(e);
+    const keys = known ?? (await this.keys(e));
     const same = (a: string, b: string): boolean => {
       const x = Buffer.from(a);
       const y = Buffer.from(b);
@@ -401,6 +452,7 @@ export class EndpointService {
         },
         modifiedAt: now,
       });
+      this.routes.invalidate();
       this.ctx.wake();
       return written;
     }
@@ -417,6 +469,7 @@ export class EndpointService {
       version: 1,
     };
     await this.ctx.store.onlineDeployments.insert(record);
+    this.routes.invalidate();
     this.ctx.wake();
     return record;
   }
@@ -443,6 +496,7 @@ export class EndpointService {
         spec: { ...ep.spec, ...(traffic ? { traffic } : {}), ...(mirror ? { mirror_traffic: mirror } : {}) },
       });
     });
+    this.routes.invalidate();
     this.ctx.wake();
   }
 
@@ -466,7 +520,7 @@ export class EndpointService {
     return (this.pool?.lastLogs.get(d.id) ?? d.status.logTail ?? '').split('\n').slice(-tail).join('\n');
   }
 
-  /** Online deployments in the Prometheus text format: requests, errors, in flight, ready replicas, latency. */
+  /** Online deployments in the Prometheus text format: requests, errors, in flight, queued, ready replicas, latency. */
   async prometheusText(): Promise<string> {
     const deployments = await this.ctx.store.onlineDeployments.list({});
     const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
@@ -488,6 +542,12 @@ export class EndpointService {
         'Scoring requests in flight',
         'gauge',
         (d) => this.metrics(d)?.inFlight ?? 0,
+      ],
+      [
+        'hangar_online_deployment_queued',
+        'Scoring requests waiting for a free replica (at most max_queue_wait_ms)',
+        'gauge',
+        (d) => this.metrics(d)?.queued ?? 0,
       ],
       [
         'hangar_online_deployment_ready_replicas',
@@ -532,6 +592,7 @@ export class EndpointService {
       requests: p.requests,
       errors: p.errors,
       inFlight: p.inFlight,
+      queued: p.queued,
       ...(p50 !== undefined ? { latencyP50Ms: Math.round(p50) } : {}),
       ...(p99 !== undefined ? { latencyP99Ms: Math.round(p99) } : {}),
     };

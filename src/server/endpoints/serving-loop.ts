@@ -55,6 +55,8 @@ export function servingLoop(
   root: string,
 ): LoopDefinition<Snapshot, string> {
   const materialized = new Set<string>();
+  /** Ids and versions of every endpoint and deployment at the last pass: a change invalidates routes. */
+  let lastSeen = '';
 
   const materialize = async (
     d: DeploymentRecord,
@@ -134,6 +136,7 @@ export function servingLoop(
       return;
     try {
       await ctx.store.onlineDeployments.update({ ...next, modifiedAt: ctx.clock.now().toISOString() });
+      if (next.serving?.number !== d.serving?.number) pool.routesChanged();
     } catch (err) {
       // A user wrote since this pass read: the next pass decides again on what they wrote.
       if ((err as { code?: string }).code !== 'Conflict') throw err;
@@ -144,7 +147,17 @@ export function servingLoop(
     name: 'serving',
     intervalMs: servingIntervalMs,
     async read() {
-      const all = await ctx.store.onlineDeployments.list({});
+      const [all, endpoints] = await Promise.all([
+        ctx.store.onlineDeployments.list({}),
+        ctx.store.onlineEndpoints.list(),
+      ]);
+      // Another server's write (it wakes this loop through the cluster bus) reaches the router's cache here.
+      const seen = [...all, ...endpoints]
+        .map((r) => `${r.id}:${r.version}`)
+        .sort()
+        .join(',');
+      if (seen !== lastSeen) pool.routesChanged();
+      lastSeen = seen;
       return { deployments: new Map(all.map((d) => [d.id, d])) };
     },
     keys: (s) => [...new Set([...s.deployments.keys(), ...pool.deploymentIds()])],
@@ -224,6 +237,8 @@ export function servingLoop(
       }
       await probeAll(mine(), desired);
       if (d.serving && d.serving.number !== desired.number) await keepServing(d.serving);
+      // A replica that became ready takes requests waiting in the router's queue.
+      pool.drain(id);
 
       const verdict = generationVerdict({
         replicas: mine(),
@@ -251,6 +266,16 @@ export function servingLoop(
         if (wasServing !== desired.number)
           for (const r of state.replicas.filter((x) => x.generation !== desired.number)) await r.proc.stop();
         state.replicas = state.replicas.filter((x) => x.generation === desired.number);
+        if (state.gate && wasServing !== desired.number) {
+          // Waiters move to the new generation, under its request_settings.
+          const rs = desired.spec.request_settings;
+          state.gate = {
+            generation: desired.number,
+            maxConcurrentPerInstance: rs.max_concurrent_requests_per_instance,
+            maxQueueWaitMs: rs.max_queue_wait_ms,
+          };
+          pool.drain(id);
+        }
         await writeStatus(d, {
           serving: desired,
           status: {

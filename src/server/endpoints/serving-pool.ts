@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { decideArrival, freeSlots, RequestQueue } from '../../domain/endpoints/request-admission.js';
 import type { LocalReplicaHost, ReplicaProcess } from '../../providers/local/local-replicas.js';
 
 /** One replica as the serving loop sees it. */
@@ -17,12 +19,30 @@ export interface Replica {
   inFlight: number;
 }
 
+/** A request waiting for a free replica: given one, or refused with why. */
+interface Waiter {
+  settle: (got: Acquired) => void;
+}
+
+/** What `acquire` answers: a replica whose slot is held for the caller, or a refusal. */
+export type Acquired = { kind: 'replica'; replica: Replica } | { kind: 'reject'; reason: string };
+
+/** The gate's settings for one deployment: its serving generation and request_settings. */
+export interface GateSettings {
+  generation: number;
+  maxConcurrentPerInstance: number;
+  maxQueueWaitMs: number;
+}
+
 /** What the router and the loop share about one deployment (by deployment id). */
 export interface DeploymentReplicas {
   replicas: Replica[];
-  /** Requests in flight (admission), and waiting for a replica. */
+  /** Requests in flight (admission), and waiting for a replica (`waiting.size`, kept for autoscale). */
   inFlight: number;
   queued: number;
+  waiting: RequestQueue<Waiter>;
+  gate?: GateSettings;
+  timer?: NodeJS.Timeout;
   /** The autoscaler's current answer and its bookkeeping. */
   autoscaleDesired?: number;
   belowSinceMs?: number;
@@ -54,12 +74,23 @@ export class ServingPool {
   /** Logs of replicas that are gone, kept for get-logs and the Failed reason. */
   readonly lastLogs = new Map<string, string>();
 
+  /** Called when what the router routes by changed (set by the endpoint service: its cache). */
+  routesChanged: () => void = () => undefined;
+
   constructor(readonly host: LocalReplicaHost) {}
 
   of(deploymentId: string): DeploymentReplicas {
     let d = this.byDeployment.get(deploymentId);
     if (!d) {
-      d = { replicas: [], inFlight: 0, queued: 0, requests: 0, errors: 0, latencies: [] };
+      d = {
+        replicas: [],
+        inFlight: 0,
+        queued: 0,
+        waiting: new RequestQueue<Waiter>(),
+        requests: 0,
+        errors: 0,
+        latencies: [],
+      };
       this.byDeployment.set(deploymentId, d);
     }
     return d;
@@ -74,7 +105,120 @@ export class ServingPool {
   }
 
   forget(deploymentId: string): void {
+    const d = this.byDeployment.get(deploymentId);
+    if (d) this.refuseAll(d, 'the deployment was deleted');
     this.byDeployment.delete(deploymentId);
+  }
+
+  /** Ready replicas of `generation` that have a port. */
+  private readyOf(d: DeploymentReplicas, generation: number): Replica[] {
+    return d.replicas.filter((r) => r.generation === generation && r.ready && r.proc.port() !== undefined);
+  }
+
+  /** The least-loaded ready replica with a free slot, its slot taken for the caller. */
+  private take(d: DeploymentReplicas, g: GateSettings): Replica | undefined {
+    let best: Replica | undefined;
+    for (const r of this.readyOf(d, g.generation))
+      if (r.inFlight < g.maxConcurrentPerInstance && (!best || r.inFlight < best.inFlight)) best = r;
+    if (best) {
+      best.inFlight++;
+      d.inFlight++;
+    }
+    return best;
+  }
+
+  /**
+   * Waits for a slot on a ready replica of `generation` under the deployment's request_settings
+   * (decideArrival): at once, after a wait in the FIFO queue, or refused. The caller gives the
+   * slot back with `release`. `signal` (the caller went away) takes a waiter out of the queue.
+   */
+  acquire(deploymentId: string, settings: GateSettings, signal?: AbortSignal): Promise<Acquired> {
+    const d = this.of(deploymentId);
+    d.gate = settings;
+    const arrival = decideArrival({
+      readyInFlight: this.readyOf(d, settings.generation).map((r) => r.inFlight),
+      inFlight: d.inFlight,
+      queued: d.waiting.size,
+      maxConcurrentPerInstance: settings.maxConcurrentPerInstance,
+      maxQueueWaitMs: settings.maxQueueWaitMs,
+      nowMs: performance.now(),
+    });
+    if (arrival.kind === 'reject') return Promise.resolve(arrival);
+    if (arrival.kind === 'dispatch') {
+      const replica = this.take(d, settings);
+      return Promise.resolve(
+        replica ? { kind: 'replica', replica } : { kind: 'reject', reason: 'no ready replica has a port' },
+      );
+    }
+    return new Promise<Acquired>((resolve) => {
+      const waiter: Waiter = { settle: resolve };
+      d.waiting.push(waiter, arrival.deadlineMs);
+      d.queued = d.waiting.size;
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (d.waiting.remove(waiter)) {
+            d.queued = d.waiting.size;
+            resolve({ kind: 'reject', reason: 'the caller went away' });
+          }
+        },
+        { once: true },
+      );
+      this.arm(deploymentId, d);
+    });
+  }
+
+  /** Gives back a slot taken by `acquire` and hands free slots to waiters. */
+  release(deploymentId: string, replica: Replica): void {
+    const d = this.byDeployment.get(deploymentId);
+    replica.inFlight--;
+    if (!d) return;
+    d.inFlight--;
+    this.drain(deploymentId);
+  }
+
+  /** Hands free slots to waiters in order and refuses those whose wait is over (also after a replica became ready). */
+  drain(deploymentId: string): void {
+    const d = this.byDeployment.get(deploymentId);
+    const g = d?.gate;
+    if (!d || !g || d.waiting.size === 0) return;
+    const ready = this.readyOf(d, g.generation);
+    const out = d.waiting.release(
+      performance.now(),
+      freeSlots(
+        ready.map((r) => r.inFlight),
+        g.maxConcurrentPerInstance,
+      ),
+    );
+    for (const w of out.dispatch) {
+      const replica = this.take(d, g);
+      // take cannot fail here (the slots were counted just now); a refusal is the safe answer if it does.
+      w.settle(replica ? { kind: 'replica', replica } : { kind: 'reject', reason: 'no free replica' });
+    }
+    for (const w of out.expired)
+      w.settle({
+        kind: 'reject',
+        reason: `waited max_queue_wait_ms (${g.maxQueueWaitMs} ms) with every ready replica at max_concurrent_requests_per_instance (${g.maxConcurrentPerInstance})`,
+      });
+    d.queued = d.waiting.size;
+    this.arm(deploymentId, d);
+  }
+
+  /** One timer per deployment, at the earliest deadline in its queue. */
+  private arm(deploymentId: string, d: DeploymentReplicas): void {
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = undefined;
+    const next = d.waiting.nextDeadlineMs();
+    if (next === undefined) return;
+    d.timer = setTimeout(() => this.drain(deploymentId), Math.max(0, next - performance.now()) + 1);
+    d.timer.unref();
+  }
+
+  private refuseAll(d: DeploymentReplicas, reason: string): void {
+    const waiters = d.waiting.release(Infinity, 0).expired;
+    for (const w of waiters) w.settle({ kind: 'reject', reason });
+    d.queued = 0;
+    if (d.timer) clearTimeout(d.timer);
   }
 
   /** A ready replica of `generation` with the fewest requests in flight (least load). */
@@ -103,6 +247,7 @@ export class ServingPool {
   }
 
   async stopAll(): Promise<void> {
+    for (const d of this.byDeployment.values()) this.refuseAll(d, 'the server is stopping');
     await this.host.stopAll();
     this.byDeployment.clear();
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import type { Context, Hono } from 'hono';
-import { admits } from '../../domain/endpoints/traffic.js';
+import { timeoutCode } from '../../domain/endpoints/request-admission.js';
 import { chooseDeployment } from '../../domain/endpoints/traffic.js';
 import type { DeploymentRecord } from '../../domain/endpoints/endpoint-record.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
@@ -35,19 +35,21 @@ export function mountScoringRouter(app: Hono<{ Variables: { action: string } }>,
     const cid = clientRequestId(c.req.header('x-ms-client-request-id'));
     if (cid) base['x-ms-client-request-id'] = cid;
     const endpoints = services.endpoints;
-    const ep = await endpoints.endpointByName(name);
-    if (!ep)
+    // The routing table is cached in memory (EndpointService.route): no store read per request.
+    const route = await endpoints.route(name);
+    const ep = route?.endpoint;
+    if (!route || !ep)
       return errorResponse(
         new HangarError('NotFound', `Online endpoint '${name}' does not exist.`, 'name'),
         base,
       );
     try {
-      await endpoints.authenticate(ep, c.req.header('authorization'));
+      await endpoints.authenticate(ep, c.req.header('authorization'), route.keys);
     } catch (err) {
       if (err instanceof HangarError) return errorResponse(err, base);
       throw err;
     }
-    const deployments = await endpoints.listDeployments(ep.workspace, ep.name);
+    const deployments = route.deployments;
     const choice = chooseDeployment({
       traffic: ep.spec.traffic ?? {},
       mirror: ep.spec.mirror_traffic ?? {},
@@ -76,7 +78,16 @@ export function mountScoringRouter(app: Hono<{ Variables: { action: string } }>,
       // The mirror's answer is dropped; a mirror that is busy or failing never affects the caller.
       if (m) void forward(services, m, path, url.search, c.req.method, headers, body).catch(() => undefined);
     }
-    const answer = await forward(services, d, path, url.search, c.req.method, headers, body);
+    const answer = await forward(
+      services,
+      d,
+      path,
+      url.search,
+      c.req.method,
+      headers,
+      body,
+      c.req.raw.signal,
+    );
     return answer instanceof HangarError
       ? errorResponse(answer, {
           ...base,
@@ -157,7 +168,11 @@ class ScoringError extends HangarError {
   modelReason?: string;
 }
 
-/** Sends one request to a ready replica of `d`, under Azure's admission rule and request timeout. */
+/**
+ * Sends one request to a ready replica of `d` under its request_settings: a free slot (at most
+ * max_concurrent_requests_per_instance per replica) within max_queue_wait_ms, else 429; then
+ * request_timeout_ms from dispatch, else 408 (504 on Kubernetes deployments).
+ */
 async function forward(
   services: Services,
   d: DeploymentRecord,
@@ -166,33 +181,44 @@ async function forward(
   method: string,
   headers: Record<string, string>,
   body: ArrayBuffer | undefined,
+  signal?: AbortSignal,
 ): Promise<ScoringError | { status: number; headers: Record<string, string>; body: Buffer }> {
   const pool = services.endpoints.pool;
   const serving = d.serving;
-  const state = pool?.of(d.id);
-  if (!pool || !state || !serving)
+  if (!pool || !serving)
     return new ScoringError(
       'DeploymentNotReady',
       `Deployment '${d.name}' has no ready replica yet (${d.status.provisioningState}${d.status.reason ? `: ${d.status.reason}` : ''}).`,
       'azureml-model-deployment',
     );
   const settings = serving.spec.request_settings;
-  const ready = pool.readyCount(d.id, serving.number);
-  if (!admits(state.inFlight, settings.max_concurrent_requests_per_instance, ready)) {
+  if (pool.readyCount(d.id, serving.number) === 0)
+    return new ScoringError('DeploymentNotReady', `Deployment '${d.name}' has no ready replica right now.`);
+  // Past max_concurrent_requests_per_instance per replica a request waits up to max_queue_wait_ms.
+  const got = await pool.acquire(
+    d.id,
+    {
+      generation: serving.number,
+      maxConcurrentPerInstance: settings.max_concurrent_requests_per_instance,
+      maxQueueWaitMs: settings.max_queue_wait_ms,
+    },
+    signal,
+  );
+  if (got.kind === 'reject') {
     const e = new ScoringError(
       'TooManyPendingRequests',
-      `Too many pending requests for deployment '${d.name}': ${state.inFlight} in flight, the limit is 2 × max_concurrent_requests_per_instance (${settings.max_concurrent_requests_per_instance}) × ${ready} ready instance(s).`,
+      `Too many pending requests for deployment '${d.name}': ${got.reason}.`,
       'request_settings.max_concurrent_requests_per_instance',
     );
     e.retryAfterSeconds = 1;
     return e;
   }
-  const replica = pool.pick(d.id, serving.number);
-  const port = replica?.proc.port();
-  if (!replica || port === undefined)
+  const replica = got.replica;
+  const port = replica.proc.port();
+  if (port === undefined) {
+    pool.release(d.id, replica);
     return new ScoringError('DeploymentNotReady', `Deployment '${d.name}' has no ready replica right now.`);
-  state.inFlight++;
-  replica.inFlight++;
+  }
   const started = performance.now();
   let failed = true;
   try {
@@ -225,7 +251,7 @@ async function forward(
     const e = err as Error;
     if (e.name === 'TimeoutError')
       return new ScoringError(
-        'ScoringTimeout',
+        timeoutCode(serving.spec.type),
         `Deployment '${d.name}' did not answer within request_settings.request_timeout_ms (${settings.request_timeout_ms} ms).`,
         'request_settings.request_timeout_ms',
       );
@@ -238,8 +264,7 @@ async function forward(
     e424.modelReason = 'scoring host unreachable';
     return e424;
   } finally {
-    state.inFlight--;
-    replica.inFlight--;
+    pool.release(d.id, replica);
     pool.record(d.id, performance.now() - started, failed);
   }
 }
