@@ -10,8 +10,10 @@ import {
   reattach,
   requestCancel,
   requestPreemption,
+  refreshWaitReason,
   setWaitReason,
   settleReleasedAttempt,
+  waitCountsRefreshMs,
 } from './job-transitions.js';
 import { queuedJob } from './test-jobs.js';
 
@@ -135,6 +137,24 @@ describe('job transitions', () => {
     const j = queuedJob({ reason: 'waiting for a free slot on x (1/1 busy)' });
     expect(setWaitReason(j, 'waiting for a free slot on x (1/1 busy)', now)).toBeUndefined();
     expect(setWaitReason(j, 'compute x is Stopped', now)?.reason).toBe('compute x is Stopped');
+  });
+
+  it('wait reasons whose counts alone changed are rewritten only once they are old enough', () => {
+    const j = queuedJob({ reason: 'waiting for a free slot on x (1/1 busy)', modifiedAt: now.toISOString() });
+    const soon = new Date(now.getTime() + waitCountsRefreshMs - 1);
+    const later = new Date(now.getTime() + waitCountsRefreshMs);
+    expect(refreshWaitReason(j, 'waiting for a free slot on x (1/1 busy)', later)).toBeUndefined();
+    expect(refreshWaitReason(j, 'waiting for a free slot on x (2/2 busy)', soon)).toBeUndefined();
+    expect(refreshWaitReason(j, 'waiting for a free slot on x (2/2 busy)', later)?.reason).toBe(
+      'waiting for a free slot on x (2/2 busy)',
+    );
+    // Another kind of wait is written at once.
+    expect(refreshWaitReason(j, 'waiting for 2 node(s) of x to start', soon)?.reason).toBe(
+      'waiting for 2 node(s) of x to start',
+    );
+    expect(refreshWaitReason(queuedJob({}), 'waiting for 1 node(s) of x to start', soon)?.reason).toBe(
+      'waiting for 1 node(s) of x to start',
+    );
   });
 
   it('preemption: the node is asked to stop the job, which returns to the queue without using a retry', () => {

@@ -49,6 +49,38 @@ export function setWaitReason(job: JobRecord, reason: string, now: Date): JobRec
   return job.reason === reason ? undefined : bump(job, { reason }, now);
 }
 
+/** How long a wait reason may show counts that are out of date (`3/500 busy`) before they are rewritten. */
+export const waitCountsRefreshMs = 30_000;
+
+/** Reasons seen with their counts taken out; a queue has few distinct ones, asked for per job and pass. */
+const kinds = new Map<string, string>();
+
+/** A reason with its counts taken out: what kind of wait it is. */
+function waitKind(reason: string): string {
+  let kind = kinds.get(reason);
+  if (kind === undefined) {
+    if (kinds.size >= 1_000) kinds.clear();
+    kinds.set(reason, (kind = reason.replace(/\d+/g, '#')));
+  }
+  return kind;
+}
+
+/** Whether two reasons differ only in their counts (`1/2 busy`, `3/4 busy`). */
+export function sameWaitKind(a: string | undefined, b: string): boolean {
+  return a !== undefined && waitKind(a) === waitKind(b);
+}
+
+/**
+ * The scheduler's wait reason, written when the kind of wait changes, and when only its counts
+ * changed at most every `waitCountsRefreshMs`: counts move with every node that registers or job
+ * that starts, and rewriting every waiting job for each of them was most of a busy queue's writes.
+ */
+export function refreshWaitReason(job: JobRecord, reason: string, now: Date): JobRecord | undefined {
+  if (job.reason === reason) return undefined;
+  const fresh = now.getTime() - Date.parse(job.modifiedAt) < waitCountsRefreshMs;
+  return fresh && sameWaitKind(job.reason, reason) ? undefined : bump(job, { reason }, now);
+}
+
 const phaseState: Record<AttemptStatusReport['phase'], JobState> = {
   Preparing: 'Preparing',
   Running: 'Running',

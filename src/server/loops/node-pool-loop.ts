@@ -146,8 +146,12 @@ export interface PoolSnapshot {
 
 async function readSnapshot(ctx: ServiceContext, computes: ComputeRecord[]): Promise<PoolSnapshot> {
   const nodesByCompute = new Map<string, NodeRecord[]>();
-  for (const node of await ctx.store.nodes.all({}))
-    nodesByCompute.set(node.computeId, [...(nodesByCompute.get(node.computeId) ?? []), node]);
+  for (const node of await ctx.store.nodes.all({})) {
+    // Appended in place: copying the list per node cost nodes² for a compute of thousands.
+    const list = nodesByCompute.get(node.computeId);
+    if (list) list.push(node);
+    else nodesByCompute.set(node.computeId, [node]);
+  }
   const demandByCompute = new Map<string, number>();
   const busyNodes = new Set<string>();
   for (const job of await ctx.store.jobs.all({ statuses: activeStates })) {

@@ -1,6 +1,12 @@
 import { isInstance, nodeBounds, type ComputeRecord } from '../../domain/compute/compute-record.js';
 import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
-import { assignJob, finishWithoutNode, setWaitReason } from '../../domain/jobs/job-transitions.js';
+import {
+  assignJob,
+  finishWithoutNode,
+  refreshWaitReason,
+  sameWaitKind,
+  setWaitReason,
+} from '../../domain/jobs/job-transitions.js';
 import {
   decideAssignments,
   type ComputeForScheduling,
@@ -41,7 +47,25 @@ function schedulable(nodes: NodeRecord[], active: JobRecord[]): SchedulableNode[
 
 /** Writes between two turns of the event loop: a pass over a long queue must not starve the HTTP server. */
 const writesPerTurn = 200;
+/**
+ * Wait reasons whose counts alone changed, rewritten per pass and workspace at most: the kind of wait is
+ * written at once, but a queue of 100,000 jobs must not be rewritten because one node registered.
+ */
+const countRefreshesPerPass = 100;
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+/**
+ * Whether a pass has held the event loop for `sliceMs` since its last turn: a pass over a long
+ * queue that writes little (reasons unchanged) must still let requests (registrations) in.
+ */
+function timeSlice(sliceMs = 10): () => boolean {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    if (now - last < sliceMs) return false;
+    last = now;
+    return true;
+  };
+}
 
 /** Jobs pinned to one node (`local` jobs) go to that node once it is registered and free, nowhere else. */
 async function schedulePinned(
@@ -111,10 +135,12 @@ async function scheduleWorkspace(
   );
   const byJobName = new Map(runnable.map((j) => [j.name, j]));
   let written = 0;
+  let countRefreshes = 0;
+  const due = timeSlice();
   for (const a of decision.assignments) {
     const job = byJobName.get(a.jobName);
     if (!job) continue;
-    if (++written % writesPerTurn === 0) await turn();
+    if (++written % writesPerTurn === 0 || due()) await turn();
     await updateJob(ctx, job, (j) =>
       j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: a.nodeId, name: a.nodeId }, now) : undefined,
     );
@@ -122,12 +148,17 @@ async function scheduleWorkspace(
   }
   for (const w of decision.waiting) {
     const job = byJobName.get(w.jobName);
-    // Unchanged reasons write nothing; the others get the event loop back now and then.
-    if (job && job.reason !== w.reason && ++written % writesPerTurn === 0) await turn();
-    if (job)
-      await updateJob(ctx, job, (j) =>
-        j.status === 'Queued' && !j.nodeId ? setWaitReason(j, w.reason, now) : undefined,
-      );
+    if (due()) await turn();
+    // Reasons that need no write cost nothing; the writes give the event loop back now and then.
+    if (!job || job.reason === w.reason) continue;
+    const countsOnly = sameWaitKind(job.reason, w.reason);
+    if (countsOnly && countRefreshes >= countRefreshesPerPass) continue;
+    if (!refreshWaitReason(job, w.reason, now)) continue;
+    if (countsOnly) countRefreshes++;
+    if (++written % writesPerTurn === 0) await turn();
+    await updateJob(ctx, job, (j) =>
+      j.status === 'Queued' && !j.nodeId ? refreshWaitReason(j, w.reason, now) : undefined,
+    );
   }
 }
 

@@ -315,7 +315,8 @@ export class ComputeService {
     const location = this.ctx.config.locations.find((l) => l.name === record.spec.location);
     if (!location) return;
     const request = coresNeededAtCreation(record);
-    if (!request) return;
+    // Nothing to admit (a cluster that starts at 0 nodes): the location's usage need not be read.
+    if (!request || request.cores <= 0) return;
     const usage = usageOf(await this.ctx.store.computes.all({ location: record.spec.location }));
     const shortfall = quotaShortfall(location, usage, request);
     if (shortfall) throw shortfall;

@@ -182,4 +182,18 @@ export const pgMigrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'active jobs by status and computes by location, covered (SQLite migration 10)',
+    // Every loop pass asks for the active jobs in submission order (status IN (...) ORDER BY
+    // created_at, name) and reads only these columns first: the index answers it without the
+    // table. It replaces the index on status alone, of which it is an extension. Every compute
+    // create reads its location's computes (the quota check) in list order: answered in order
+    // from the second index, without a sort or the table.
+    sql: `
+      CREATE INDEX jobs_status_created ON jobs (status, created_at, name, workspace);
+      DROP INDEX jobs_status;
+      CREATE INDEX computes_location_listed ON computes (location, workspace, name, id);
+    `,
+  },
 ];

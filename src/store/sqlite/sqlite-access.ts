@@ -3,6 +3,7 @@ import type { AuditRecord, TokenRecord, UserRecord } from '../../domain/access/i
 import type { RoleAssignment, RoleDefinition } from '../../domain/access/roles.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { AccessRepository, AuditRepository, Page, PageRequest } from '../store.js';
+import { deepFreeze } from './frozen.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
 import { statement } from './statements.js';
@@ -12,7 +13,28 @@ const parse = <T>(row: Doc | undefined): T | undefined => (row ? (JSON.parse(row
 
 /** Users, tokens, custom roles and role assignments in SQLite. */
 export class SqliteAccess implements AccessRepository {
+  /**
+   * Parsed roles and role assignments (by principal, '' for all): every authorised request reads
+   * them, and they change rarely. Dropped by this repository's writes to them, by a rollback, and
+   * when another connection commits (PRAGMA data_version).
+   */
+  private rolesRead: RoleDefinition[] | undefined;
+  private readonly assignmentsRead = new Map<string, RoleAssignment[]>();
+  private dataVersion: number | undefined;
+
   constructor(private readonly db: Database.Database) {}
+
+  /** Forgets the cached roles and assignments. */
+  forget(): void {
+    this.rolesRead = undefined;
+    this.assignmentsRead.clear();
+  }
+
+  private cacheCurrent(): void {
+    const v = statement(this.db, 'PRAGMA data_version').pluck().get() as number;
+    if (this.dataVersion !== v) this.forget();
+    this.dataVersion = v;
+  }
 
   getUser(id: string): Promise<UserRecord | undefined> {
     return Promise.resolve(
@@ -101,14 +123,18 @@ export class SqliteAccess implements AccessRepository {
   }
 
   roles(): Promise<RoleDefinition[]> {
-    return Promise.resolve(
+    this.cacheCurrent();
+    this.rolesRead ??= deepFreeze(
       (statement(this.db, 'SELECT doc FROM roles ORDER BY name_key').all() as Doc[]).map(
         (r) => JSON.parse(r.doc) as RoleDefinition,
       ),
     );
+    // An array of its own: callers may sort or filter it in place.
+    return Promise.resolve([...this.rolesRead]);
   }
 
   putRole(role: RoleDefinition): Promise<void> {
+    this.forget();
     return settle(
       () =>
         void statement(
@@ -119,28 +145,37 @@ export class SqliteAccess implements AccessRepository {
   }
 
   deleteRole(name: string): Promise<boolean> {
+    this.forget();
     return settle(
       () => statement(this.db, 'DELETE FROM roles WHERE name_key = ?').run(name.toLowerCase()).changes > 0,
     );
   }
 
   assignments(filter: { principalId?: string; scopePrefix?: string }): Promise<RoleAssignment[]> {
-    const rows = statement(
-      this.db,
-      'SELECT doc FROM role_assignments WHERE (? IS NULL OR principal_id = ?) ORDER BY id',
-    ).all(filter.principalId ?? null, filter.principalId ?? null) as Doc[];
-    const all = rows.map((r) => JSON.parse(r.doc) as RoleAssignment);
+    this.cacheCurrent();
+    const key = filter.principalId === undefined ? '' : `p:${filter.principalId}`;
+    let all = this.assignmentsRead.get(key);
+    if (!all) {
+      const rows = statement(
+        this.db,
+        'SELECT doc FROM role_assignments WHERE (? IS NULL OR principal_id = ?) ORDER BY id',
+      ).all(filter.principalId ?? null, filter.principalId ?? null) as Doc[];
+      all = deepFreeze(rows.map((r) => JSON.parse(r.doc) as RoleAssignment));
+      if (this.assignmentsRead.size >= 10_000) this.assignmentsRead.clear();
+      this.assignmentsRead.set(key, all);
+    }
     const prefix = filter.scopePrefix?.toLowerCase();
     return Promise.resolve(
       prefix
         ? all.filter(
             (a) => a.scope.toLowerCase() === prefix || a.scope.toLowerCase().startsWith(`${prefix}/`),
           )
-        : all,
+        : [...all],
     );
   }
 
   insertAssignment(a: RoleAssignment): Promise<void> {
+    this.forget();
     return settle(
       () =>
         void statement(
@@ -151,6 +186,7 @@ export class SqliteAccess implements AccessRepository {
   }
 
   deleteAssignment(id: string): Promise<boolean> {
+    this.forget();
     return settle(() => statement(this.db, 'DELETE FROM role_assignments WHERE id = ?').run(id).changes > 0);
   }
 }

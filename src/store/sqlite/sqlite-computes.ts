@@ -7,6 +7,7 @@ import {
 } from '../../domain/compute/compute-record.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ComputeFilter, ComputeRepository, Page, PageRequest } from '../store.js';
+import { deepFreeze } from './frozen.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
 import { statement } from './statements.js';
@@ -17,48 +18,120 @@ interface Row {
   doc: string;
 }
 
-const filterSql = `(? IS NULL OR workspace = ?) AND (? IS NULL OR compute_type = ?)
-  AND (? IS NULL OR location = ?) AND (? IS NULL OR provisioning_state = ?)`;
+/** The columns stored before the document: reading them never copies the document out of SQLite. */
+interface KeyRow {
+  id: string;
+  workspace: string;
+  name: string;
+}
 
-function filterArgs(f: ComputeFilter): (string | null)[] {
-  return [f.workspace, f.computeType, f.location, f.provisioningState].flatMap((v) => [v ?? null, v ?? null]);
+/**
+ * The WHERE clause of a filter with only the fields it sets, so SQLite can use an index (a
+ * create's quota check reads one location's computes; `? IS NULL OR` terms would scan them all).
+ */
+function where(f: ComputeFilter): { sql: string; args: string[] } {
+  const terms = (
+    [
+      ['workspace', f.workspace],
+      ['compute_type', f.computeType],
+      ['location', f.location],
+      ['provisioning_state', f.provisioningState],
+    ] as const
+  ).filter((t): t is [(typeof t)[0], string] => t[1] !== undefined);
+  return {
+    sql: terms.length ? terms.map(([col]) => `${col} = ?`).join(' AND ') : '1',
+    args: terms.map(([, v]) => v),
+  };
 }
 
 const parse = (r: Row): ComputeRecord => JSON.parse(r.doc) as ComputeRecord;
 
 /** Computes as JSON documents with the columns that queries and the uniqueness rule need. */
 export class SqliteComputes implements ComputeRepository {
+  /**
+   * Parsed documents by id: lists and every create's quota check read all of a location's
+   * computes, and parsing them each time was most of those requests' cost. This repository is
+   * the only writer of the table on its connection and keeps the entries current with what it
+   * writes; a commit by another connection (PRAGMA data_version) or a rollback drops them all.
+   */
+  private readonly parsed = new Map<string, ComputeRecord>();
+  private dataVersion: number | undefined;
+
   constructor(private readonly db: Database.Database) {}
 
+  /** Forgets every parsed document (a rolled-back transaction may have left some that were never committed). */
+  forget(): void {
+    this.parsed.clear();
+  }
+
+  private cacheCurrent(): void {
+    const v = statement(this.db, 'PRAGMA data_version').pluck().get() as number;
+    if (this.dataVersion !== v) this.forget();
+    this.dataVersion = v;
+  }
+
+  /** The record of a row found by its keys: from the cache, else read and parsed once. */
+  private readonly recordOf = (k: KeyRow): ComputeRecord | undefined => {
+    const hit = this.parsed.get(k.id);
+    if (hit) return hit;
+    const row = statement(this.db, 'SELECT workspace, name, doc FROM computes WHERE id = ?').get(k.id) as
+      Row | undefined;
+    return row ? this.remember(parse(row)) : undefined;
+  };
+
+  private remember(record: ComputeRecord): ComputeRecord {
+    // Computes are few (hundreds); a bound only guards against a runaway table.
+    if (this.parsed.size >= 50_000) this.parsed.clear();
+    const frozen = deepFreeze(record);
+    this.parsed.set(record.id, frozen);
+    return frozen;
+  }
+
+  private byKeys(rows: KeyRow[]): ComputeRecord[] {
+    return rows.map(this.recordOf).filter((r): r is ComputeRecord => r !== undefined);
+  }
+
   get(workspace: string, name: string): Promise<ComputeRecord | undefined> {
-    const row = statement(
+    this.cacheCurrent();
+    const key = statement(
       this.db,
-      'SELECT workspace, name, doc FROM computes WHERE workspace = ? AND name = ?',
-    ).get(workspace, name) as Row | undefined;
-    return Promise.resolve(row ? parse(row) : undefined);
+      'SELECT id, workspace, name FROM computes WHERE workspace = ? AND name = ?',
+    ).get(workspace, name) as KeyRow | undefined;
+    return Promise.resolve(key ? this.recordOf(key) : undefined);
   }
 
   getById(id: string): Promise<ComputeRecord | undefined> {
-    const row = statement(this.db, 'SELECT workspace, name, doc FROM computes WHERE id = ?').get(id) as
-      Row | undefined;
-    return Promise.resolve(row ? parse(row) : undefined);
+    this.cacheCurrent();
+    const key = statement(this.db, 'SELECT id, workspace, name FROM computes WHERE id = ?').get(id) as
+      KeyRow | undefined;
+    return Promise.resolve(key ? this.recordOf(key) : undefined);
   }
 
   list(filter: ComputeFilter, page: PageRequest): Promise<Page<ComputeRecord>> {
+    this.cacheCurrent();
     const [afterWs = '', afterName = ''] = (decodeToken(page.skipToken) ?? []) as string[];
+    const w = where(filter);
     const rows = statement(
       this.db,
-      `SELECT workspace, name, doc FROM computes WHERE ${filterSql} AND (workspace > ? OR (workspace = ? AND name > ?)) ORDER BY workspace, name LIMIT ?`,
-    ).all(...filterArgs(filter), afterWs, afterWs, afterName, page.top + 1) as Row[];
-    return Promise.resolve(toPage(rows, page, (r) => [r.workspace, r.name], parse));
+      `SELECT id, workspace, name FROM computes WHERE ${w.sql} AND (workspace > ? OR (workspace = ? AND name > ?)) ORDER BY workspace, name LIMIT ?`,
+    ).all(...w.args, afterWs, afterWs, afterName, page.top + 1) as KeyRow[];
+    const result = toPage(
+      rows,
+      page,
+      (r) => [r.workspace, r.name],
+      (r) => r,
+    );
+    return Promise.resolve({ ...result, items: this.byKeys(result.items) });
   }
 
   all(filter: ComputeFilter): Promise<ComputeRecord[]> {
+    this.cacheCurrent();
+    const w = where(filter);
     const rows = statement(
       this.db,
-      `SELECT workspace, name, doc FROM computes WHERE ${filterSql} ORDER BY workspace, name`,
-    ).all(...filterArgs(filter)) as Row[];
-    return Promise.resolve(rows.map(parse));
+      `SELECT id, workspace, name FROM computes WHERE ${w.sql} ORDER BY workspace, name`,
+    ).all(...w.args) as KeyRow[];
+    return Promise.resolve(this.byKeys(rows));
   }
 
   insert(record: ComputeRecord): Promise<void> {
@@ -89,6 +162,8 @@ export class SqliteComputes implements ComputeRepository {
         JSON.stringify(record),
         record.version,
       );
+      // Writes drop the entry rather than fill it: the caller keeps (and may change) its record.
+      this.parsed.delete(record.id);
       return Promise.resolve();
     });
   }
@@ -114,6 +189,7 @@ export class SqliteComputes implements ComputeRepository {
         'UPDATE computes SET doc = ?, version = ? WHERE id = ? AND version = ?',
       ).run(JSON.stringify(written), written.version, record.id, record.version);
       if (result.changes === 0) throw conflict();
+      this.parsed.delete(record.id);
       return written;
     });
   }
@@ -135,11 +211,13 @@ export class SqliteComputes implements ComputeRepository {
         this.db,
         'UPDATE computes SET doc = ?, provisioning_state = ? WHERE id = ? AND version = ?',
       ).run(JSON.stringify(written), written.status.provisioningState, id, current.version);
+      this.parsed.delete(id);
       return written;
     });
   }
 
   delete(id: string): Promise<boolean> {
+    this.parsed.delete(id);
     return Promise.resolve(statement(this.db, 'DELETE FROM computes WHERE id = ?').run(id).changes > 0);
   }
 }

@@ -3,6 +3,7 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { JobRecord } from '../../domain/jobs/job-record.js';
 import { snapshotIdsOf } from '../../domain/snapshots/snapshot-refs.js';
 import type { JobFilter, JobRepository, Page, PageRequest } from '../store.js';
+import { deepFreeze } from './frozen.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
 import { statement } from './statements.js';
@@ -21,14 +22,6 @@ const columns = 'workspace, name, created_at, version, doc';
  * and reading the documents at all: large enough for 100,000 queued jobs, whose every pass reads them all.
  */
 const cacheLimit = 150_000;
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
 
 function where(f: JobFilter): { sql: string; args: unknown[] } {
   const parts: string[] = [];
@@ -122,7 +115,15 @@ export class SqliteJobs implements JobRepository {
    * every loop pass reads the active jobs, and a query over 100,000 rows costs more than the
    * pass itself. The documents come from `parsed`, which writes keep current.
    */
-  private readonly results = new Map<string, { filter: JobFilter; keys: KeyRow[] }>();
+  private readonly results = new Map<
+    string,
+    {
+      filter: JobFilter;
+      keys: KeyRow[];
+      /** The documents of `keys`, until a write touches one of them: passes re-read unchanged queues. */
+      records?: JobRecord[] | undefined;
+    }
+  >();
 
   constructor(private readonly db: Database.Database) {}
 
@@ -134,9 +135,11 @@ export class SqliteJobs implements JobRepository {
 
   /** Drops the cached answers of all() that a job going from `before` to `after` changes. */
   private changed(before: Matchable | undefined, after: Matchable | undefined, row: KeyRow): void {
-    for (const [key, { filter, keys }] of this.results) {
+    for (const [key, entry] of this.results) {
+      const { filter, keys } = entry;
       const was = before !== undefined && matches(filter, before);
       const now = after !== undefined && matches(filter, after);
+      if (was || now) entry.records = undefined;
       if (was === now) continue;
       // The job joins or leaves the answer at its place in the query's order; where that place
       // is not certain (names outside ASCII sort differently in SQLite and JavaScript), asked again.
@@ -211,12 +214,15 @@ export class SqliteJobs implements JobRepository {
     this.cacheCurrent();
     const sql = `SELECT workspace, name, created_at FROM jobs WHERE ${w.sql} ORDER BY created_at, name`;
     const resultKey = `${sql}\0${JSON.stringify(w.args)}`;
-    let keys = this.results.get(resultKey)?.keys;
-    if (!keys) {
-      keys = statement(this.db, sql).all(...w.args) as Omit<Row, 'doc' | 'version'>[];
+    let entry = this.results.get(resultKey);
+    // A copy: callers may sort or splice what they get.
+    if (entry?.records) return Promise.resolve(entry.records.slice());
+    if (!entry) {
+      const rows = statement(this.db, sql).all(...w.args) as Omit<Row, 'doc' | 'version'>[];
       if (this.results.size >= 64) this.results.clear();
-      this.results.set(resultKey, { filter: { ...filter }, keys });
+      this.results.set(resultKey, (entry = { filter: { ...filter }, keys: rows }));
     }
+    const keys = entry.keys;
     const docOf = statement(this.db, 'SELECT version, doc FROM jobs WHERE workspace = ? AND name = ?');
     const records = keys.map((k) => {
       const hit = this.parsed.get(`${k.workspace}\0${k.name}`);
@@ -224,7 +230,8 @@ export class SqliteJobs implements JobRepository {
       const row = docOf.get(k.workspace, k.name) as { version: number; doc: string } | undefined;
       return row ? this.parse({ ...k, ...row }) : undefined;
     });
-    return Promise.resolve(records.filter((r): r is JobRecord => r !== undefined));
+    entry.records = records.filter((r): r is JobRecord => r !== undefined);
+    return Promise.resolve(entry.records.slice());
   }
 
   referencing(snapshotId: string): Promise<JobRecord[]> {

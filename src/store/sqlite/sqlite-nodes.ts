@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { NodeRepository } from '../store.js';
+import { deepFreeze } from './frozen.js';
 import { settle } from './settle.js';
 import { statement } from './statements.js';
 
@@ -9,7 +10,20 @@ const parse = (r: { doc: string }): NodeRecord => JSON.parse(r.doc) as NodeRecor
 
 /** Nodes as JSON documents, indexed by compute and token hashes. */
 export class SqliteNodes implements NodeRepository {
+  /**
+   * Parsed documents by id and version, for all(): every loop pass reads every node of a compute
+   * (thousands at scale), and parsing them was a large part of each pass. Every write bumps the
+   * version; a delete drops the entry, a rollback or another connection's commit all of them.
+   */
+  private readonly parsed = new Map<string, { version: number; record: NodeRecord }>();
+  private dataVersion: number | undefined;
+
   constructor(private readonly db: Database.Database) {}
+
+  /** Forgets every parsed document (a rolled-back transaction may have left some that were never committed). */
+  forget(): void {
+    this.parsed.clear();
+  }
 
   private one(sql: string, arg: string): Promise<NodeRecord | undefined> {
     const row = statement(this.db, sql).get(arg) as { doc: string } | undefined;
@@ -29,16 +43,35 @@ export class SqliteNodes implements NodeRepository {
   }
 
   all(filter: { computeId?: string; workspace?: string }): Promise<NodeRecord[]> {
-    const rows = statement(
+    const v = statement(this.db, 'PRAGMA data_version').pluck().get() as number;
+    if (this.dataVersion !== v) this.forget();
+    this.dataVersion = v;
+    // Keys and versions first; a document is read and parsed only when its version is new.
+    const keys = statement(
       this.db,
-      'SELECT doc FROM nodes WHERE (? IS NULL OR compute_id = ?) AND (? IS NULL OR workspace = ?) ORDER BY id',
+      'SELECT id, version FROM nodes WHERE (? IS NULL OR compute_id = ?) AND (? IS NULL OR workspace = ?) ORDER BY id',
     ).all(
       filter.computeId ?? null,
       filter.computeId ?? null,
       filter.workspace ?? null,
       filter.workspace ?? null,
-    ) as { doc: string }[];
-    return Promise.resolve(rows.map(parse));
+    ) as { id: string; version: number }[];
+    const docOf = statement(this.db, 'SELECT doc FROM nodes WHERE id = ? AND version = ?');
+    const records: NodeRecord[] = [];
+    for (const k of keys) {
+      const hit = this.parsed.get(k.id);
+      if (hit?.version === k.version) {
+        records.push(hit.record);
+        continue;
+      }
+      const row = docOf.get(k.id, k.version) as { doc: string } | undefined;
+      if (!row) continue;
+      const record = deepFreeze(parse(row));
+      if (this.parsed.size >= 100_000) this.parsed.clear();
+      this.parsed.set(k.id, { version: k.version, record });
+      records.push(record);
+    }
+    return Promise.resolve(records);
   }
 
   insert(record: NodeRecord): Promise<void> {
@@ -80,6 +113,7 @@ export class SqliteNodes implements NodeRepository {
   }
 
   delete(id: string): Promise<boolean> {
+    this.parsed.delete(id);
     return Promise.resolve(statement(this.db, 'DELETE FROM nodes WHERE id = ?').run(id).changes > 0);
   }
 }

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import type { RoleAssignment } from '../../domain/access/roles.js';
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import type { JobRecord } from '../../domain/jobs/job-record.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { describeStoreContract } from '../store-contract.js';
 import { migrations } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -81,6 +84,160 @@ describe('SQLite specifics', () => {
       }),
     ).rejects.toThrow(/awaited something other than the store/);
     expect(await store.jobs.get('default', 'slow')).toBeUndefined();
+    await cleanup();
+  });
+  it('compute reads see a commit by another connection and never a rolled-back write', async () => {
+    const { store, path, cleanup } = await fresh();
+    const record = {
+      id: 'c1',
+      workspace: 'default',
+      name: 'cpu',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      modifiedAt: '2026-01-01T00:00:00.000Z',
+      version: 1,
+      spec: { computeType: 'AmlCompute', location: 'local', properties: {}, secretPaths: [] },
+      status: { provisioningState: 'Creating', provisioningErrors: [], observed: { currentNodeCount: 0 } },
+    } as unknown as ComputeRecord;
+    await store.computes.insert(record);
+    // Read (and so cached) before each change below.
+    expect((await store.computes.all({}))[0]?.modifiedAt).toBe(record.modifiedAt);
+    const other = new SqliteStore(path);
+    const current = await other.computes.get('default', 'cpu');
+    await other.computes.update({ ...current!, modifiedAt: '2026-02-02T00:00:00.000Z' });
+    await other.close();
+    expect((await store.computes.get('default', 'cpu'))?.modifiedAt).toBe('2026-02-02T00:00:00.000Z');
+    expect((await store.computes.all({}))[0]?.version).toBe(2);
+
+    await expect(
+      store.transaction(async () => {
+        await store.computes.updateStatus('c1', () => ({
+          status: {
+            provisioningState: 'Succeeded',
+            provisioningErrors: [],
+            observed: { currentNodeCount: 0 },
+          },
+        }));
+        // Read inside the transaction: the document that is about to be undone.
+        expect((await store.computes.getById('c1'))?.status.provisioningState).toBe('Succeeded');
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect((await store.computes.getById('c1'))?.status.provisioningState).toBe('Creating');
+    const page = await store.computes.list({ workspace: 'default' }, { top: 10 });
+    expect(page.items.map((c) => [c.name, c.status.provisioningState])).toEqual([['cpu', 'Creating']]);
+    await cleanup();
+  });
+  it('node lists see a commit by another connection and never a rolled-back write', async () => {
+    const { store, path, cleanup } = await fresh();
+    const record: NodeRecord = {
+      id: 'n1',
+      workspace: 'default',
+      computeId: 'c1',
+      computeName: 'cpu',
+      provider: 'local',
+      state: 'preparing',
+      slots: 2,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      version: 1,
+    };
+    await store.nodes.insert(record);
+    expect((await store.nodes.all({}))[0]?.state).toBe('preparing');
+    const other = new SqliteStore(path);
+    await other.nodes.update({ ...(await other.nodes.get('n1'))!, state: 'idle' });
+    await other.close();
+    expect((await store.nodes.all({ computeId: 'c1' })).map((n) => [n.state, n.version])).toEqual([
+      ['idle', 2],
+    ]);
+    await expect(
+      store.transaction(async () => {
+        await store.nodes.update({ ...(await store.nodes.get('n1'))!, state: 'running' });
+        expect((await store.nodes.all({}))[0]?.state).toBe('running');
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    // After the rollback a different write takes the same version the undone one had.
+    await store.nodes.update({ ...(await store.nodes.get('n1'))!, state: 'leaving' });
+    expect((await store.nodes.all({ workspace: 'default' }))[0]?.state).toBe('leaving');
+    await store.nodes.delete('n1');
+    expect(await store.nodes.all({})).toEqual([]);
+    await cleanup();
+  });
+  it('a repeated all() of jobs answers current documents, each time in an array of its own', async () => {
+    const { store, cleanup } = await fresh();
+    const base = {
+      workspace: 'default',
+      spec: { command: 'echo' },
+      computeName: 'cpu',
+      experimentName: 'e',
+      status: 'Queued',
+      priority: 0,
+      attempts: [],
+      delivered: false,
+      cancelRequested: false,
+      run: {
+        command: 'echo',
+        environment: { kind: 'user-managed' },
+        env: {},
+        inputs: [],
+        instanceCount: 1,
+        maxAttempts: 1,
+      },
+      modifiedAt: '2026-01-01T00:00:00.000Z',
+      version: 1,
+    } satisfies Omit<JobRecord, 'name' | 'queueSeq' | 'createdAt'>;
+    await store.jobs.insert({ ...base, name: 'a', queueSeq: 1, createdAt: '2026-01-01T00:00:01.000Z' });
+    await store.jobs.insert({ ...base, name: 'b', queueSeq: 2, createdAt: '2026-01-01T00:00:02.000Z' });
+    const queued = { statuses: ['Queued' as const] };
+    const first = await store.jobs.all(queued);
+    first.splice(0, 2);
+    const second = await store.jobs.all(queued);
+    expect(second.map((j) => j.name)).toEqual(['a', 'b']);
+    // A write that keeps the job in the answer still shows in the next one.
+    await store.jobs.update({ ...second[1]!, reason: 'waiting' });
+    expect((await store.jobs.all(queued)).map((j) => [j.name, j.reason])).toEqual([
+      ['a', undefined],
+      ['b', 'waiting'],
+    ]);
+    await store.jobs.update({ ...(await store.jobs.get('default', 'a'))!, status: 'Running' });
+    expect((await store.jobs.all(queued)).map((j) => j.name)).toEqual(['b']);
+    await cleanup();
+  });
+  it('roles and role assignments read again after any write, here or by another connection', async () => {
+    const { store, path, cleanup } = await fresh();
+    const grant = (id: string, principalId: string): RoleAssignment => ({
+      id,
+      principalId,
+      roleName: 'Reader',
+      scope: '/workspaces/default',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      createdBy: 'admin',
+    });
+    expect(await store.access.assignments({ principalId: 'u1' })).toEqual([]);
+    expect(await store.access.roles()).toEqual([]);
+    await store.access.insertAssignment(grant('a1', 'u1'));
+    expect((await store.access.assignments({ principalId: 'u1' })).map((a) => a.id)).toEqual(['a1']);
+    const other = new SqliteStore(path);
+    await other.access.insertAssignment(grant('a2', 'u1'));
+    await other.access.putRole({
+      name: 'Mine',
+      description: 'd',
+      actions: ['*'],
+      notActions: [],
+      builtIn: false,
+    });
+    await other.close();
+    expect((await store.access.assignments({ principalId: 'u1' })).map((a) => a.id)).toEqual(['a1', 'a2']);
+    expect((await store.access.roles()).map((r) => r.name)).toEqual(['Mine']);
+    await expect(
+      store.transaction(async () => {
+        await store.access.deleteAssignment('a1');
+        expect((await store.access.assignments({})).map((a) => a.id)).toEqual(['a2']);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect((await store.access.assignments({})).map((a) => a.id)).toEqual(['a1', 'a2']);
+    await store.access.deleteRole('Mine');
+    expect(await store.access.roles()).toEqual([]);
     await cleanup();
   });
 });

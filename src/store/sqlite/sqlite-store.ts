@@ -80,6 +80,9 @@ export class SqliteStore implements Store {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       // Documents read inside the transaction may be of writes that were just undone.
       this.jobs.forget();
+      this.computes.forget();
+      this.nodes.forget();
+      this.access.forget();
       throw err;
     } finally {
       clearImmediate(guard);
