@@ -50,11 +50,14 @@ async function main() {
   const cacheFile = hashCacheFile(home, dir);
   await new Promise((r) => setTimeout(r, 200)); // no file is "racily clean" (written within 50 ms of hashing)
   const server = await startServer();
+  // The CLI rows on a server and cache of their own, so its first registration is cold too.
+  const cliServer = await startServer();
+  const cliHome = mkdtempSync(join(tmpdir(), 'hangar-resubmit-cli-home-'));
   try {
     const first = await register(server.url, dir, cacheFile);
     const second = await register(server.url, dir, cacheFile);
     const noCache = await register(server.url, dir, undefined);
-    // The user's path: `hangar data create` run twice (process start included); the second is timed.
+    // The user's path: `hangar data create` (process start included), cold then again.
     const cli = (name) => {
       const t = performance.now();
       execFileSync(
@@ -71,15 +74,21 @@ async function main() {
           'none',
         ],
         {
-          env: { ...process.env, HANGAR_HOME: home, HANGAR_URL: server.url, HANGAR_TOKEN: server.token },
+          env: {
+            ...process.env,
+            HANGAR_HOME: cliHome,
+            HANGAR_URL: cliServer.url,
+            HANGAR_TOKEN: cliServer.token,
+          },
           stdio: ['ignore', 'ignore', 'inherit'],
         },
       );
       return performance.now() - t;
     };
-    cli('bench-data');
+    const cliFirst = cli('bench-data');
     await new Promise((r) => setTimeout(r, 200));
-    const cliSecond = cli('bench-data');
+    const cliSeconds = [cli('bench-data'), cli('bench-data'), cli('bench-data')].sort((a, b) => a - b);
+    const cliSecond = cliSeconds[1];
     const t0 = performance.now();
     execFileSync('sh', ['-c', 'find . -type f -print0 | xargs -0 sha256sum > /dev/null'], { cwd: dir });
     const sha256sum = performance.now() - t0;
@@ -97,7 +106,15 @@ async function main() {
       row('2nd registration, hash cache', second),
       row('3rd registration, no hash cache', noCache),
       {
-        case: '`hangar data create` a 2nd time (CLI process)',
+        case: '`hangar data create`, cold (CLI process, empty server and cache)',
+        'walk+hash': '',
+        upload: '',
+        total: ms(cliFirst),
+        'bytes sent': '',
+        'blobs sent': '',
+      },
+      {
+        case: '`hangar data create` again (median of 3)',
         'walk+hash': '',
         upload: '',
         total: ms(cliSecond),
@@ -114,10 +131,12 @@ async function main() {
       },
     ]);
     console.log(
-      `\n2nd registration: ${second.sent} bytes sent, ${ms(second.total)} (${(second.total / sha256sum).toFixed(2)}× the time sha256sum takes over the folder; without the cache ${(noCache.total / sha256sum).toFixed(2)}×; as \`hangar data create\` ${ms(cliSecond)}); target: 0 bytes, < 1000 ms: ${second.sent === 0 && second.total < 1000 ? 'met' : 'NOT met'}.`,
+      `\n2nd registration: ${second.sent} bytes sent, ${ms(second.total)} (${(second.total / sha256sum).toFixed(2)}× the time sha256sum takes over the folder; without the cache ${(noCache.total / sha256sum).toFixed(2)}×; as \`hangar data create\` ${ms(cliSecond)}, cold ${ms(cliFirst)}); target: 0 bytes, < 1000 ms through the CLI: ${second.sent === 0 && cliSecond < 1000 ? 'met' : 'NOT met'}.`,
     );
   } finally {
     await server.stop();
+    await cliServer.stop();
+    rmSync(cliHome, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   }

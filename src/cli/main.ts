@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { version } from '../server/version.js';
 import { expandAbbreviations } from './argv-abbrev.js';
@@ -6,6 +7,11 @@ import { UsageError } from './cli-context.js';
 import { registerAgentCommand } from './commands/agent-command.js';
 import { registerServerCommand } from './commands/server-command.js';
 import { registerClientCommands } from './commands/index.js';
+
+// fetch parses HTTP with WebAssembly, whose optimizing compile runs in the background and holds
+// the process at exit (0.1–0.3 s after the last answer of a short command). A client command
+// keeps the baseline compile; the long-running server and agent keep the optimized one.
+if (!['server', 'agent'].includes(process.argv[2] ?? '')) setFlagsFromString('--liftoff-only');
 
 const program = new Command();
 program

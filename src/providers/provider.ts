@@ -22,6 +22,15 @@ export interface NodeProvisionRequest {
   vmSize?: string;
 }
 
+/**
+ * What a machine sees at a path, as its login user: `absent` (no such path, or a folder on the
+ * way the user may not enter), `unreadable`, or a file or folder (and whether the user may write it).
+ */
+export type PathProbe =
+  | { path: string; kind: 'absent' }
+  | { path: string; kind: 'unreadable' }
+  | { path: string; kind: 'file' | 'folder'; writable: boolean };
+
 /** A node as the provider sees it. */
 export interface ProviderNode {
   nodeId: string;

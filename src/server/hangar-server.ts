@@ -19,6 +19,7 @@ import { SshSlurmCommands } from '../providers/slurm/ssh-slurm-commands.js';
 import { SshProvider } from '../providers/ssh/ssh-provider.js';
 import type { SshTarget } from '../providers/ssh/ssh-connection.js';
 import { isRecordOf, type ComputeRecordOf } from '../domain/compute/compute-record.js';
+import type { DatastoreDoc } from '../domain/assets/datastore-spec.js';
 import { findVmSize } from '../domain/compute/vm-sizes.js';
 import type { Provider } from '../providers/provider.js';
 import { inheritedEnv } from '../config/config.js';
@@ -79,7 +80,10 @@ function listen(
 function providerPlumbing(
   config: HangarConfig,
   ctx: ServiceContext,
-): PoolPlumbing & { local: LocalProvider } {
+): PoolPlumbing & {
+  local: LocalProvider;
+  probeMachinePaths: NonNullable<ServiceContext['probeMachinePaths']>;
+} {
   const env = inheritedEnv();
   const local = new LocalProvider(join(config.home, 'nodes'), env);
   const providers = new Map<string, Provider>([[local.name, local]]);
@@ -154,13 +158,31 @@ function providerPlumbing(
           : local,
     providerNamed: (name) => providers.get(name) ?? local,
     verify: async (compute) => {
-      if (isRecordOf(compute, 'Slurm')) await slurmFor(compute).verify();
+      if (isRecordOf(compute, 'Slurm')) {
+        const slurm = slurmFor(compute);
+        await slurm.verify();
+        return { datastores: await datastoreReach(ctx, compute, slurm, `the cluster (${slurm.where})`) };
+      }
       if (!isRecordOf(compute, 'VirtualMachine')) return undefined;
       // A size that names GPUs is checked against what the machine's nvidia-smi reports.
       const sizeName = compute.spec.properties.virtualMachineSize;
       const size = sizeName ? findVmSize(sizeName) : undefined;
       const checked = await sshFor(compute).verify(size ? { name: size.name, gpus: size.gpus } : undefined);
-      return { sshHostKey: checked.hostKey, nodeVersion: checked.node, gpus: checked.gpus.length };
+      return {
+        sshHostKey: checked.hostKey,
+        nodeVersion: checked.node,
+        gpus: checked.gpus.length,
+        datastores: await datastoreReach(ctx, compute, sshFor(compute), 'the machine'),
+      };
+    },
+    // A machine that cannot be asked now (down, refusing) leaves the check to its agent.
+    probeMachinePaths: async (compute, paths) => {
+      const provider = isRecordOf(compute, 'VirtualMachine')
+        ? sshFor(compute)
+        : isRecordOf(compute, 'Slurm')
+          ? slurmFor(compute)
+          : undefined;
+      return provider?.probePaths(paths).catch(() => undefined);
     },
     register: (computes) => {
       for (const c of computes) {
@@ -169,6 +191,54 @@ function providerPlumbing(
       }
     },
   };
+}
+
+/**
+ * Which of the workspace's hangar_path datastores an attached machine reaches through its own
+ * mount (the same absolute folder, readable by its user), checked when it is attached or updated:
+ * `{name: 'reachable' | 'not reachable: why'}`, kept on the compute; each one it cannot reach is a
+ * warning event on the compute. Jobs are checked again, path by path, when submitted.
+ */
+async function datastoreReach(
+  ctx: ServiceContext,
+  compute: ComputeRecordOf<'VirtualMachine'> | ComputeRecordOf<'Slurm'>,
+  provider: Pick<SshProvider, 'probePaths'>,
+  /** 'the machine', 'the cluster (login node u@h)', for messages. */
+  there: string,
+): Promise<Record<string, string>> {
+  const folders = (await ctx.store.assets.all('datastore', compute.workspace, { view: 'All' })).flatMap(
+    (d) => {
+      const doc = d.doc as DatastoreDoc;
+      return doc.datastoreType === 'HangarPath' && doc.path ? [{ name: d.name, path: doc.path }] : [];
+    },
+  );
+  const found = await provider.probePaths(folders.map((f) => f.path));
+  const user = isRecordOf(compute, 'VirtualMachine')
+    ? `user '${compute.spec.properties.administratorAccount.username}'`
+    : 'its user';
+  const out: Record<string, string> = {};
+  for (const [i, f] of folders.entries()) {
+    const probe = found[i];
+    const why =
+      probe?.kind === 'folder'
+        ? undefined
+        : probe?.kind === 'file'
+          ? `${f.path} is a file on ${there}`
+          : probe?.kind === 'unreadable'
+            ? `${user} may not read ${f.path} on ${there}`
+            : `${f.path} does not exist on ${there} (or a folder on the way is closed to ${user})`;
+    out[f.name] = why ? `not reachable: ${why}` : 'reachable';
+    if (why)
+      await ctx.store.events.append({
+        at: ctx.clock.now().toISOString(),
+        workspace: compute.workspace,
+        resource: `compute/${compute.name}`,
+        reason: 'DatastoreNotReachable',
+        message: `datastore '${f.name}': ${why}; jobs on this compute cannot use it until the folder is mounted there.`,
+        level: 'Warning',
+      });
+  }
+  return out;
 }
 
 /** What replicas inherit: a PATH and a locale, nothing of the server's own settings or tokens. */
@@ -309,6 +379,7 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
       `testStoreLatencyMs is on: every store call waits ${config.testStoreLatencyMs} ms (for tests only)`,
     );
   const plumbing = providerPlumbing(config, ctx);
+  ctx.probeMachinePaths = plumbing.probeMachinePaths;
   // The local provider's host is what local locations really have (their GPUs in sizes and usage).
   const services = createServices(ctx, plumbing.local);
   // Replicas starting together make the default workspace and the admin once.

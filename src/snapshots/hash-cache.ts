@@ -73,8 +73,17 @@ export class HashCache {
     this.next[path] = [st.size, st.mtimeMs, st.ctimeMs, st.ino, sha256];
   }
 
-  /** Writes the files seen in this walk (atomically: temp file, then rename); a failure only loses the cache. */
+  /** Every file of this walk was remembered, and no remembered file is gone: the cache file would not change. */
+  get unchanged(): boolean {
+    return this.misses === 0 && this.hits === Object.keys(this.old).length;
+  }
+
+  /**
+   * Writes the files seen in this walk (atomically: temp file, then rename); a failure only loses
+   * the cache. An unchanged walk leaves the file as it is (its hashedAt still holds for every row).
+   */
   save(): void {
+    if (this.unchanged) return;
     const data: CacheFile = { version: 1, root: this.root, hashedAt: this.startedAt, files: this.next };
     const temp = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
     try {

@@ -26,6 +26,11 @@ export interface BuiltSnapshot {
   /** sha256 → an absolute path holding those bytes (identical files share one blob). */
   files: Map<string, string>;
   summary: SnapshotSummary;
+  /**
+   * Every file's hash came from the hash cache (the folder is as when last built): most likely
+   * the server holds every blob already, so an upload may offer the manifest first.
+   */
+  fromCache?: boolean;
 }
 
 function hashFile(path: string): Promise<string> {
@@ -116,6 +121,7 @@ export async function buildSnapshot(root: string, options: BuildOptions = {}): P
     manifest,
     files,
     summary: { fileCount, totalBytes: totalBytes(manifest), largest: largestFiles(manifest, 5), excluded },
+    ...(cache && cache.misses === 0 && cache.hits > 0 ? { fromCache: true } : {}),
   };
 }
 

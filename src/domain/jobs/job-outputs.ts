@@ -18,11 +18,19 @@ export function outputRegistrations(spec: Pick<JobSpec, 'outputs'>): OutputToReg
         `outputs.${output}.version: '${o.version}' needs outputs.${output}.name, the data or model to register the output as.`,
         `outputs.${output}.version`,
       );
-    if (o.path !== undefined && !o.path.startsWith('azureml://datastores/workspaceblobstore/'))
+    const elsewhere = o.path !== undefined && !o.path.startsWith('azureml://datastores/workspaceblobstore/');
+    if (elsewhere && !o.path?.startsWith('azureml://datastores/'))
       throw new HangarError(
         'NotImplemented',
-        `outputs.${output}.path: '${o.path}': outputs are stored in Hangar's own store (workspaceblobstore); writing them to another path is not supported yet. Remove path (and give name to register the output).`,
+        `outputs.${output}.path: '${o.path}': an output is stored in Hangar's own store (workspaceblobstore) or written to a folder on a hangar_path datastore (azureml://datastores/<name>/paths/<folder>); other paths are not supported.`,
         `outputs.${output}.path`,
+      );
+    // Written in place on a datastore (see datastoreOutputs): no stored snapshot to register.
+    if (elsewhere && o.name !== undefined)
+      throw new HangarError(
+        'NotImplemented',
+        `outputs.${output}.name: an output written to a datastore path ('${o.path}') is not registered as an asset; register the folder afterwards with \`hangar data create --path ${o.path}\`, or remove path to store the output and register it.`,
+        `outputs.${output}.name`,
       );
     if (o.name === undefined) continue;
     const reg: OutputToRegister = {
@@ -36,4 +44,19 @@ export function outputRegistrations(spec: Pick<JobSpec, 'outputs'>): OutputToReg
     out.push(reg);
   }
   return out;
+}
+
+/**
+ * Outputs written straight to a folder on a datastore other than workspaceblobstore
+ * (`path: azureml://datastores/<name>/paths/<folder>`): the folder is bound writable at the
+ * output's place while the job runs, and nothing is uploaded for it.
+ */
+export function datastoreOutputs(spec: Pick<JobSpec, 'outputs'>): { output: string; path: string }[] {
+  return Object.entries(spec.outputs ?? {}).flatMap(([output, o]) =>
+    o?.path !== undefined &&
+    o.path.startsWith('azureml://datastores/') &&
+    !o.path.startsWith('azureml://datastores/workspaceblobstore/')
+      ? [{ output, path: o.path }]
+      : [],
+  );
 }

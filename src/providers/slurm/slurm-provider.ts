@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { commandLine, shellQuote } from '../../domain/shell.js';
-import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
+import type { NodeProvisionRequest, PathProbe, Provider, ProviderNode } from '../provider.js';
+import { parsePathProbes, probePathsScript } from '../path-probe.js';
 import type { SlurmCommands } from './slurm-commands.js';
 import { slurmFailure } from './slurm-errors.js';
 
@@ -48,6 +49,23 @@ export class SlurmProvider implements Provider {
         throw err;
       });
     return this.setup;
+  }
+
+  /** Where paths are checked, for messages: the login node (or this host) that submits the allocations. */
+  get where(): string {
+    return this.commands.where;
+  }
+
+  /**
+   * What the cluster's user finds at each absolute path, asked where Slurm's commands run (the
+   * login node, or this host): its nodes share that file system (the agent is installed there too).
+   */
+  async probePaths(paths: string[], signal?: AbortSignal): Promise<PathProbe[]> {
+    signal?.throwIfAborted();
+    if (paths.length === 0) return [];
+    const r = await this.commands.run('sh', ['-c', probePathsScript, 'sh', ...paths], undefined, signal);
+    if (r.code !== 0) throw slurmFailure('checking paths', r, this.commands.where);
+    return parsePathProbes(paths, r.stdout);
   }
 
   /** Checks the partition (and QOS) can take jobs, answering Slurm's own words when not. */

@@ -84,8 +84,12 @@ export class SshConnection {
   ) {}
 
   /** Connects, runs `work` on the connection, and always closes it. */
-  static async using<T>(target: SshTarget, work: (c: SshConnection) => Promise<T>): Promise<T> {
-    const c = await SshConnection.connect(target);
+  static async using<T>(
+    target: SshTarget,
+    work: (c: SshConnection) => Promise<T>,
+    timeoutMs?: number,
+  ): Promise<T> {
+    const c = await SshConnection.connect(target, timeoutMs);
     try {
       return await work(c);
     } finally {

@@ -1,4 +1,5 @@
-import type { NodeProvisionRequest, Provider, ProviderNode } from '../provider.js';
+import type { NodeProvisionRequest, PathProbe, Provider, ProviderNode } from '../provider.js';
+import { parsePathProbes, probePathsScript } from '../path-probe.js';
 import {
   gpuInventoryArgs,
   gpuShortfall,
@@ -29,7 +30,6 @@ const LIST =
 /** $1: a node's folder: its agent's process group (jobs too) stopped, the folder emptied but its log. */
 const TERMINATE =
   'cd && w="$1"; if [ -f "$w/agent.pid" ]; then p=$(cat "$w/agent.pid"); kill -TERM -"$p" 2>/dev/null; for i in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; kill -KILL -"$p" 2>/dev/null; fi; for g in $(cat "$w/job-pgids" 2>/dev/null); do kill -KILL -"$g" 2>/dev/null; done; [ -d "$w" ] && find "$w" -mindepth 1 -maxdepth 1 ! -name agent.log -exec rm -rf {} +; true';
-
 /**
  * An attached machine reached over SSH: Hangar installs (or updates) the agent there and runs one
  * static node as a background process of the login user. The same Provider contract as the
@@ -50,8 +50,8 @@ export class SshProvider implements Provider {
     this.nodesDir = nodesFolder(scope);
   }
 
-  private async session<T>(work: (c: SshConnection) => Promise<T>): Promise<T> {
-    return SshConnection.using(await loginDetails(this.target), work);
+  private async session<T>(work: (c: SshConnection) => Promise<T>, timeoutMs?: number): Promise<T> {
+    return SshConnection.using(await loginDetails(this.target), work, timeoutMs);
   }
 
   /**
@@ -83,6 +83,19 @@ export class SshProvider implements Provider {
       if (short) throw new ProviderError('refused', short);
       return { hostKey: c.hostKey, node: version, gpus };
     });
+  }
+
+  /**
+   * What the machine's login user (the agent's, so its jobs') finds at each absolute path: how a
+   * datastore folder is checked to be reachable through the machine's own mount.
+   */
+  async probePaths(paths: string[], signal?: AbortSignal): Promise<PathProbe[]> {
+    signal?.throwIfAborted();
+    if (paths.length === 0) return [];
+    // Asked while a job is submitted: a machine that does not answer soon is not waited for.
+    const r = await this.session((c) => c.exec(['sh', '-c', probePathsScript, 'sh', ...paths]), 5_000);
+    if (r.code !== 0) throw remoteFailure('checking paths failed', r);
+    return parsePathProbes(paths, r.stdout);
   }
 
   async provision(req: NodeProvisionRequest, signal?: AbortSignal): Promise<ProviderNode> {

@@ -24,7 +24,7 @@ import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import type { AssetResolution } from '../assets/asset-resolution.js';
 import { resolveEnvironment } from './environment-resolver.js';
-import { resolveInputs, type PathCheck } from './input-resolution.js';
+import { resolveDatastoreOutputs, resolveInputs, type PathCheck } from './input-resolution.js';
 import type { DeferredCompute } from './serverless-pool.js';
 
 /** Body of a job submission: the az ml command job (as JSON) plus the snapshots the client uploaded. */
@@ -107,10 +107,32 @@ function inlineConda(env: unknown): unknown {
   return e;
 }
 
-/** Where a datastore path is checked: now when the compute's nodes run on this host, else on the node. */
-function pathCheckFor(compute: ComputeRecord | undefined): PathCheck {
+/**
+ * Where a datastore path is checked: now when the compute's nodes run on this host; now, through
+ * its provider, on an attached SSH machine or where a Slurm cluster's commands run (its nodes
+ * share that file system); else (the local target) on the node.
+ */
+function pathCheckFor(ctx: ServiceContext, compute: ComputeRecord | undefined): PathCheck {
   if (!compute) return 'on-node'; // the local target runs on the submitter's machine
-  return isRecordOf(compute, 'Slurm') || isRecordOf(compute, 'VirtualMachine') ? 'on-node' : 'here';
+  if (isRecordOf(compute, 'VirtualMachine')) {
+    const probe = ctx.probeMachinePaths;
+    if (!probe) return 'on-node';
+    const user = compute.spec.properties.administratorAccount.username;
+    return {
+      where: `compute '${compute.name}' (an SSH machine, as user '${user}')`,
+      probe: (paths) => probe(compute, paths),
+    };
+  }
+  if (isRecordOf(compute, 'Slurm')) {
+    const probe = ctx.probeMachinePaths;
+    if (!probe) return 'on-node';
+    const login = compute.spec.properties.loginHost;
+    return {
+      where: `compute '${compute.name}' (a Slurm cluster, checked on ${login ? `its login node ${login}` : 'this host'})`,
+      probe: (paths) => probe(compute, paths),
+    };
+  }
+  return 'here';
 }
 
 async function checkSnapshots(snapshots: SnapshotService, ids: string[]): Promise<void> {
@@ -168,12 +190,10 @@ export async function submitJob(
     ctx.config.environmentAliases,
   );
   const registerOutputs = outputRegistrations(spec);
-  const inputs = await resolveInputs(
-    { snapshots, ...(assets ? { assets } : {}), pathCheck: pathCheckFor(compute) },
-    workspace,
-    spec,
-    body.inputSnapshots,
-  );
+  const inputDeps = { snapshots, ...(assets ? { assets } : {}), pathCheck: pathCheckFor(ctx, compute) };
+  const inputs = await resolveInputs(inputDeps, workspace, spec, body.inputSnapshots);
+  // Outputs written in place on a datastore travel to the agent as writable binds, after the inputs.
+  inputs.files.push(...(await resolveDatastoreOutputs(inputDeps, workspace, spec)));
   const command = renderCommand(spec.command, inputs.values, spec.outputs ?? {}, inputs.placed);
   await checkSnapshots(snapshots, [
     ...(body.codeSnapshotId ? [body.codeSnapshotId] : []),

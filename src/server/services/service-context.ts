@@ -1,7 +1,9 @@
 import type { HangarConfig } from '../../config/config.js';
 import type { Clock } from '../../domain/clock.js';
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import type { Store } from '../../store/store.js';
 import type { LogStore } from '../jobs/log-store.js';
+import type { PathFound } from '../jobs/input-resolution.js';
 import type { Signals } from '../jobs/signals.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 
@@ -19,4 +21,9 @@ export interface ServiceContext {
   signals: Signals;
   /** The URL agents and jobs reach the server at (known once it listens). */
   publicUrl: () => string;
+  /**
+   * What an attached machine's user finds at absolute paths, asked through its provider (datastore
+   * paths checked at submission); undefined when the machine cannot be asked now. Absent: not checked.
+   */
+  probeMachinePaths?: (compute: ComputeRecord, paths: string[]) => Promise<PathFound[] | undefined>;
 }

@@ -87,6 +87,20 @@ export class BlobStore {
     }
   }
 
+  /**
+   * Renews a blob's age as touch does, answering whether it is held: one call per blob, so a
+   * manifest's blobs are checked and renewed together when it is stored.
+   */
+  renew(sha: string, at: Date): boolean {
+    if (!shaPattern.test(sha)) return false;
+    try {
+      utimesSync(this.path(sha), at, at);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Every blob held, with its size and last write or use (mtime); temp files of writes under way are skipped. */
   list(): { sha: string; size: number; mtimeMs: number }[] {
     const out: { sha: string; size: number; mtimeMs: number }[] = [];

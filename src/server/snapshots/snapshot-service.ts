@@ -49,13 +49,17 @@ export class SnapshotService {
 
   /**
    * Validates a manifest (safe paths and links, size limit, every blob present) and stores it with
-   * safe modes (0644/0755: no setuid bit is ever stored), its id computed after that.
+   * safe modes (0644/0755: no setuid bit is ever stored), its id computed after that. The blobs'
+   * age is renewed as the missing check does (a client may offer a manifest without asking first).
    */
   putManifest(raw: unknown): Promise<{ id: string; fileCount: number; totalBytes: number }> {
     const manifest = withSafeModes(validateManifest(raw, this.ctx.config.snapshotMaxBytes));
+    const now = this.ctx.clock.now();
     const absent = [
       ...new Set(
-        manifest.entries.flatMap((e) => (e.kind === 'file' && !this.blobs.has(e.sha256) ? [e.sha256] : [])),
+        manifest.entries.flatMap((e) =>
+          e.kind === 'file' && !this.blobs.renew(e.sha256, now) ? [e.sha256] : [],
+        ),
       ),
     ];
     if (absent.length > 0) {
