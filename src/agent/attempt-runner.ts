@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   realpathSync,
   writeFileSync,
@@ -21,6 +22,9 @@ import { linkBinds, type InputBind } from './input-materializer.js';
 import { containerGpuEnv, gpuForProcess, gpuVisibilityEnv } from '../domain/nodes/gpu-assignment.js';
 import { parseFirstFailure, processLogDir } from '../domain/jobs/process-plan.js';
 import { openInside } from './log-shipper.js';
+
+/** The node's public CAs (Debian's ca-certificates), put before the server's CA in the job's bundle. */
+const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** Folder of hangar_log.py (repo `python/`), put on every job's PYTHONPATH. */
 export const pythonHelperDir = fileURLToPath(new URL('../../python', import.meta.url));
@@ -78,6 +82,8 @@ export class AttemptRunner {
   readonly preemptionFile: string;
   /** HOME of the job: a folder of its own in the attempt's folder. */
   readonly homeDir: string;
+  /** REQUESTS_CA_BUNDLE: the node's CAs and the server's, when the assignment carries its CA. */
+  readonly caBundle: string;
   /**
    * A distributed job's per-process logs: the name the server keeps each as, and where the
    * launcher writes it, relative to `dir` (inside the job's own folder: open with openInside).
@@ -99,6 +105,7 @@ export class AttemptRunner {
     this.checkpointDir = join(this.dir, 'checkpoints');
     this.preemptionFile = join(this.dir, 'preemption');
     this.homeDir = join(this.dir, 'home');
+    this.caBundle = join(this.dir, 'ca-bundle.pem');
     this.systemLog = join(this.dir, 'system_logs', 'agent.txt');
     this.processLogs = (assignment.processes ?? []).map((p) => ({
       log: p.log,
@@ -162,6 +169,7 @@ export class AttemptRunner {
       mkdirSync(this.homeDir, { recursive: true, mode: 0o700 });
       // The job user must enter its own folder whatever the agent's umask (it cannot write to it: the agent owns it).
       chmodSync(this.dir, 0o755);
+      this.writeCaBundle();
       // A root agent runs the command as the job user: it owns what it writes to, nothing else of the attempt
       // (the attempt folder and its logs stay the agent's, so the job cannot swap them for links).
       const user = this.hooks.sandbox?.user;
@@ -231,6 +239,17 @@ export class AttemptRunner {
     }
   }
 
+  /**
+   * The server's CA after the node's public ones, in the attempt's folder (the job sees it there; the
+   * server's home it cannot), readable by the job user, owned by the agent so the job cannot swap it.
+   */
+  private writeCaBundle(): void {
+    const ca = this.assignment.caPem;
+    if (!ca) return;
+    const system = existsSync(SYSTEM_CA_FILE) ? readFileSync(SYSTEM_CA_FILE, 'utf8').trimEnd() : '';
+    writeFileSync(this.caBundle, `${system}\n${ca.trim()}\n`, { mode: 0o644 });
+  }
+
   /** Uploads the checkpoint folder; a failed upload is logged, never fatal to the report. */
   private async saveCheckpoint(): Promise<{ checkpointSnapshotId?: string }> {
     if (!existsSync(this.checkpointDir)) return {};
@@ -269,8 +288,12 @@ export class AttemptRunner {
     prepared: Awaited<ReturnType<typeof prepareEnvironment>>,
   ): Promise<number> {
     const a = this.assignment;
+    // A container sees only its code folder (and has no network): the bundle is for jobs on the node.
+    const bundle: Record<string, string> =
+      a.caPem && !prepared.wrap && !a.env.REQUESTS_CA_BUNDLE ? { REQUESTS_CA_BUNDLE: this.caBundle } : {};
     const jobEnv: Record<string, string> = {
       ...a.env,
+      ...bundle,
       ...prepared.env,
       ...this.gpuEnv(a.environment.kind === 'image' && prepared.wrap !== undefined),
       HANGAR_OUTPUTS_DIR: join(cwd, 'outputs'),

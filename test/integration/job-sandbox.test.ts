@@ -115,6 +115,8 @@ describe('the job sandbox', () => {
     expect(log).toContain('MLFLOW_TRACKING_URI=');
     expect(log).toContain('MSI_ENDPOINT=');
     expect(log).toMatch(/^HOME=\/.*env-dump\/1\/home$/m);
+    // The Azure ML SDK's CA bundle, written by the agent into the attempt's folder.
+    expect(log).toMatch(/^REQUESTS_CA_BUNDLE=\/.*env-dump\/1\/ca-bundle\.pem$/m);
     expect(log).not.toContain(marker);
     expect(log).not.toContain('SECRET_MARKER');
     expect(log).not.toContain('HANGAR_TEST_CHILD');
@@ -126,7 +128,7 @@ describe('the job sandbox', () => {
       .map((l) => l.slice(0, l.indexOf('=')));
     const unexpected = names.filter(
       (n) =>
-        !/^(HANGAR_.*|MLFLOW_.*|MSI_.*|IDENTITY_.*|AZUREML_.*|DEFAULT_IDENTITY_CLIENT_ID|MY_SPEC_VAR|PASSED_THROUGH|PATH|HOME|USER|LOGNAME|LANG|PYTHONPATH|PYTHONUNBUFFERED|PWD|OLDPWD|SHLVL|_)$/.test(
+        !/^(HANGAR_.*|MLFLOW_.*|MSI_.*|IDENTITY_.*|AZUREML_.*|REQUESTS_CA_BUNDLE|DEFAULT_IDENTITY_CLIENT_ID|MY_SPEC_VAR|PASSED_THROUGH|PATH|HOME|USER|LOGNAME|LANG|PYTHONPATH|PYTHONUNBUFFERED|PWD|OLDPWD|SHLVL|_)$/.test(
           n,
         ),
     );

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InstanceConfig, InstanceReport, SetupReport } from '../../domain/instances/instance.js';
 import { CustomApps } from './custom-apps.js';
@@ -14,6 +14,9 @@ import {
 } from './session-env.js';
 import { runSetupScripts } from './setup-scripts.js';
 import { InstanceSshServer } from './ssh-server.js';
+
+/** The node's public CAs (Debian's ca-certificates), put before the server's CA in the sessions' bundle. */
+const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** How the agent runs as a compute instance's node. */
 export interface InstanceRuntimeOptions {
@@ -55,7 +58,14 @@ export class InstanceRuntime {
   /** Follows the server's latest wishes: setup once, SSH on/off and keys, custom apps. */
   async apply(config: InstanceConfig): Promise<void> {
     this.config = config;
-    const env = sessionEnv(this.options.baseEnv, this.home, config.user, instanceNameOf(config.appsPrefix));
+    const extra = this.azuremlEnv(config);
+    const env = sessionEnv(
+      this.options.baseEnv,
+      this.home,
+      config.user,
+      instanceNameOf(config.appsPrefix),
+      extra,
+    );
     if (!this.gateway) {
       this.sessionUser = resolveSessionUser(config.user);
       prepareHome(this.home, this.sessionUser);
@@ -92,16 +102,31 @@ export class InstanceRuntime {
         if (r.phase === 'succeeded' && this.config) this.apps.reconcile(this.config.customApps);
       });
     }
-    await this.applySsh(config);
+    await this.applySsh(config, extra);
     if (this.setup.phase === 'succeeded') this.apps.reconcile(config.customApps);
   }
 
-  private async applySsh(config: InstanceConfig): Promise<void> {
+  /**
+   * The Azure ML SDK's variables for the sessions, with REQUESTS_CA_BUNDLE: the node's CAs and the
+   * server's, written once into the instance's folder (readable by the session user).
+   */
+  private azuremlEnv(config: InstanceConfig): Record<string, string> {
+    const sdk = config.azureml;
+    if (!sdk) return {};
+    const bundle = join(this.options.instanceDir, 'ca-bundle.pem');
+    const text = `${existsSync(SYSTEM_CA_FILE) ? readFileSync(SYSTEM_CA_FILE, 'utf8').trimEnd() : ''}\n${sdk.caPem.trim()}\n`;
+    if (!existsSync(bundle) || readFileSync(bundle, 'utf8') !== text)
+      writeFileSync(bundle, text, { mode: 0o644 });
+    return { ...sdk.env, REQUESTS_CA_BUNDLE: bundle };
+  }
+
+  private async applySsh(config: InstanceConfig, extraEnv: Record<string, string>): Promise<void> {
     const settings = {
       user: config.user,
       authorizedKeys: config.ssh.authorizedKeys,
       instanceName: instanceNameOf(config.appsPrefix),
       sessionUser: this.sessionUser,
+      extraEnv,
     };
     if (config.ssh.enabled && !this.ssh) {
       this.ssh = new InstanceSshServer(

@@ -8,6 +8,8 @@ export function sessionEnv(
   home: string,
   user: string,
   instanceName?: string,
+  /** The server's variables for the session (the Azure ML SDK's), under the fixed ones. */
+  extra: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'LANG', 'LC_ALL', 'TZ']) {
@@ -16,6 +18,7 @@ export function sessionEnv(
   }
   return {
     ...env,
+    ...extra,
     HOME: home,
     USER: user,
     LOGNAME: user,

@@ -29,6 +29,8 @@ export interface SshSettings {
   sessionUser?: SessionUser;
   /** Password login (cluster admins): a salted scrypt of the password; absent: keys only. */
   password?: PasswordHash;
+  /** Variables from the server for every session (the Azure ML SDK's). */
+  extraEnv?: Record<string, string>;
 }
 
 /** A salted scrypt (hex), as the server sends it: the node never learns the password. */
@@ -139,7 +141,13 @@ export class InstanceSshServer {
     let size: PtySize | undefined;
     let pty: PtyProcess | undefined;
     const user = this.settings.sessionUser;
-    const env = sessionEnv(this.baseEnv, this.home, this.settings.user, this.settings.instanceName);
+    const env = sessionEnv(
+      this.baseEnv,
+      this.home,
+      this.settings.user,
+      this.settings.instanceName,
+      this.settings.extraEnv,
+    );
     session.on('pty', (accept, _reject, info) => {
       size = { rows: info.rows, cols: info.cols };
       accept?.();

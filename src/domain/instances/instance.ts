@@ -119,6 +119,17 @@ export const instanceConfigSchema = z.object({
   ssh: z.object({ enabled: z.boolean(), authorizedKeys: z.array(z.string()) }),
   setupScripts: z.object({ creationScript: z.string().optional(), startupScript: z.string().optional() }),
   customApps: z.array(customAppConfigSchema),
+  /**
+   * What the Azure ML SDK v2 needs in the instance's sessions (absent when the server has no HTTPS
+   * listener): AZUREML_* and IDENTITY_* variables, and the server's CA the agent writes, with the
+   * system's CAs, as REQUESTS_CA_BUNDLE.
+   */
+  azureml: z
+    .object({
+      env: z.record(z.string(), z.string()),
+      caPem: z.string().includes('BEGIN CERTIFICATE'),
+    })
+    .optional(),
 });
 export type InstanceConfig = z.infer<typeof instanceConfigSchema>;
 

@@ -5,12 +5,14 @@ import {
   agentCalls,
   agentPath,
   heartbeatRequestSchema,
+  jobAssignmentSchema,
   logChunkSchema,
   logLengthQuerySchema,
   registerRequestSchema,
   type HeartbeatRequest,
 } from './agent-protocol.js';
 import type { z } from 'zod';
+import { instanceConfigSchema } from '../instances/instance.js';
 
 /** The problems a schema finds in a value, as the API answers them. */
 function problems(schema: z.ZodType, value: unknown): Problem[] {
@@ -51,6 +53,43 @@ describe('agent protocol schemas', () => {
     });
     expect(found.map((p) => p.target).sort()).toEqual(['instance.appToken', 'instance.apps.0.kind']);
     expect(found.find((p) => p.target === 'instance.appToken')?.message).toContain('got "short"');
+  });
+
+  it("checks the server's CA an assignment carries (a PEM certificate, or nothing when TLS is off)", () => {
+    const assignment = {
+      jobId: 'default~j1',
+      attempt: 1,
+      command: 'true',
+      inputs: [],
+      environment: { kind: 'user-managed' },
+      env: {},
+      graceSeconds: 5,
+    };
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(problems(jobAssignmentSchema, assignment)).toEqual([]);
+    expect(problems(jobAssignmentSchema, { ...assignment, caPem: pem })).toEqual([]);
+    const found = problems(jobAssignmentSchema, { ...assignment, caPem: 'hello' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ code: 'ValidationFailed', target: 'caPem' });
+    expect(found[0]?.message).toMatch(/^caPem: .*BEGIN CERTIFICATE.*; got "hello"$/);
+  });
+
+  it("checks the Azure ML SDK settings an instance's config carries (the server's CA is a PEM certificate)", () => {
+    const config = {
+      appsPrefix: '/apps/default/dev/',
+      user: 'azureuser',
+      ssh: { enabled: false, authorizedKeys: [] },
+      setupScripts: {},
+      customApps: [],
+    };
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const sdk = { env: { AZUREML_ARM_WORKSPACE_NAME: 'default' }, caPem: pem };
+    expect(problems(instanceConfigSchema, config)).toEqual([]);
+    expect(problems(instanceConfigSchema, { ...config, azureml: sdk })).toEqual([]);
+    const found = problems(instanceConfigSchema, { ...config, azureml: { ...sdk, caPem: 'nope' } });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ code: 'ValidationFailed', target: 'azureml.caPem' });
+    expect(found[0]?.message).toMatch(/^azureml\.caPem: .*BEGIN CERTIFICATE.*; got "nope"$/);
   });
 
   it('lists every problem of a register body, nested fields by their path', () => {

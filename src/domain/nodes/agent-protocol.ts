@@ -155,6 +155,12 @@ export const jobAssignmentSchema = z.object({
    * one's global rank and the log the agent ships its output as (user_logs/std_log_process_<rank>.txt).
    */
   processes: z.array(z.object({ rank: z.number().int().min(0), log: z.string() })).optional(),
+  /**
+   * The CA that signed the server's HTTPS certificate (PEM; absent when TLS is off): the agent writes
+   * it with the system's CAs into the attempt's folder as REQUESTS_CA_BUNDLE, since the job cannot
+   * see the server's home, so the Azure ML SDK in the job trusts AZUREML_DEV_URL_MFE.
+   */
+  caPem: z.string().includes('BEGIN CERTIFICATE').optional(),
 });
 export type JobAssignment = z.infer<typeof jobAssignmentSchema>;
 

@@ -12,6 +12,8 @@ import {
 import { assignmentVisible, listableWorkspaces } from '../../domain/access/visibility.js';
 import { identitiesOf, type ManagedIdentity } from '../../domain/access/managed-identity.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
+import { isInstance, type InstanceRecord } from '../../domain/compute/compute-record.js';
+import { instanceOwner } from '../../domain/instances/instance-access.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { Page, PageRequest } from '../../store/store.js';
 import {
@@ -33,6 +35,7 @@ export type RouteScope = { kind: 'scope'; scope: string } | { kind: 'anywhere' }
 const SESSION_HOURS = 12;
 const JOB_PREFIX = 'hgj_';
 const IDENTITY_PREFIX = 'hgi_';
+const INSTANCE_PREFIX = 'hgo_';
 
 interface JobTokenPayload {
   ws: string;
@@ -40,6 +43,14 @@ interface JobTokenPayload {
   attempt: number;
   /** The MLflow run it may write (a rank writes to its multi-node job's run). */
   run: string;
+}
+
+/** A compute instance's credential for its owner (IDENTITY_HEADER in its sessions); `at`: that instance's createdAt. */
+interface InstanceTokenPayload {
+  ws: string;
+  compute: string;
+  at: string;
+  owner: string;
 }
 
 interface IdentityTokenPayload {
@@ -495,6 +506,31 @@ export class AccessService {
       );
     const seconds = this.ctx.config.identityTokenSeconds;
     return mintAccessToken(this.ctx.secrets, user, resource, this.now().getTime(), seconds);
+  }
+
+  /**
+   * The credential a compute instance's sessions hold for its owner (IDENTITY_HEADER, as Azure's
+   * instance gives its user's token): only the managed-identity endpoint takes it, minting the owner
+   * short-lived access tokens, and only while that very instance exists with that owner.
+   */
+  instanceToken(instance: InstanceRecord, owner: string): string {
+    return signToken(this.ctx.secrets, INSTANCE_PREFIX, {
+      ws: instance.workspace,
+      compute: instance.name,
+      at: instance.createdAt,
+      owner,
+    } satisfies InstanceTokenPayload);
+  }
+
+  /** The owner behind an instance credential, or undefined (bad, or the instance is gone or changed hands). */
+  async instanceOwnerOfToken(token: string): Promise<Principal | undefined> {
+    const p = readSignedToken<InstanceTokenPayload>(this.ctx.secrets, INSTANCE_PREFIX, token);
+    if (!p) return undefined;
+    const record = await this.ctx.store.computes.get(p.ws, p.compute);
+    if (!record || !isInstance(record) || record.createdAt !== p.at || instanceOwner(record) !== p.owner)
+      return undefined;
+    const user = await this.ctx.store.access.getUser(p.owner);
+    return user && !user.disabled ? { kind: 'user', objectId: user.id, name: user.name } : undefined;
   }
 
   /** A short-lived access token for a managed identity. */

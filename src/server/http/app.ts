@@ -65,6 +65,20 @@ async function readJson(c: Context): Promise<unknown> {
 
 const anonymous: Principal = { kind: 'user', objectId: 'anonymous', name: 'anonymous' };
 
+/**
+ * Where a run token goes: its run's MLflow routes, and a GET of its own job (native or ARM: the
+ * Azure ML SDK's `jobs.get(AZUREML_RUN_ID)` in a job on a compute without a managed identity).
+ */
+function runTokenMayCall(route: RouteDef, params: Record<string, string>, principal: Principal): boolean {
+  if (route.path.includes('/mlflow/')) return true;
+  const asked = `${params.workspace ?? ''}/${params.name ?? ''}`;
+  return (
+    route.method === 'get' &&
+    route.path.endsWith('/jobs/{name}') &&
+    (asked === principal.name || asked === principal.run)
+  );
+}
+
 async function authorizeRequest(
   c: Context,
   route: RouteDef,
@@ -81,10 +95,10 @@ async function authorizeRequest(
       'Authorization',
     );
   if (where === 'self') return principal;
-  if (principal.kind === 'job' && !route.path.includes('/mlflow/')) {
+  if (principal.kind === 'job' && !runTokenMayCall(route, params, principal)) {
     throw new HangarError(
       'AuthorizationFailed',
-      `job '${principal.name}' may not perform ${route.action}: a run token only logs to its own run through the MLflow routes (use a managed identity for more).`,
+      `job '${principal.name}' may not perform ${route.action}: a run token only logs to its own run through the MLflow routes and reads its own job (use a managed identity for more).`,
       route.action,
     );
   }

@@ -3,6 +3,10 @@ import type { ComputeInstanceProperties } from '../../domain/compute/compute-sch
 import type { CustomAppConfig, InstanceConfig } from '../../domain/instances/instance.js';
 import { toOpenSshPublicKey } from './ssh-keys.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { AccessService } from '../access/access-service.js';
+import { instanceOwner } from '../../domain/instances/instance-access.js';
+import { ARM_RESOURCE_GROUP, ARM_SUBSCRIPTION } from '../tls/sdk-env.js';
+import { tlsInfo } from '../tls/tls-info.js';
 
 type Script = NonNullable<
   NonNullable<ComputeInstanceProperties['setupScripts']>['scripts']['creationScript']
@@ -60,6 +64,7 @@ export async function instanceConfigFor(
     );
     if (key) keys.push(key.publicKey);
   }
+  const azureml = azuremlSessionConfig(ctx, compute);
   const creationScript = scriptText(p.setupScripts?.scripts.creationScript);
   const startupScript = scriptText(p.setupScripts?.scripts.startupScript);
   return {
@@ -71,5 +76,28 @@ export async function instanceConfigFor(
       ...(startupScript ? { startupScript } : {}),
     },
     customApps: customApps(p),
+    ...(azureml ? { azureml } : {}),
+  };
+}
+
+/**
+ * The Azure ML SDK v2's variables for the instance's sessions, as on an Azure compute instance:
+ * its workspace, the HTTPS base URL, and the identity endpoint with the instance's credential for
+ * its owner (DefaultAzureCredential then acts as the owner). None without TLS or without an owner.
+ */
+function azuremlSessionConfig(ctx: ServiceContext, compute: InstanceRecord): InstanceConfig['azureml'] {
+  const tls = tlsInfo(ctx.config.home, ctx.publicUrl());
+  const owner = instanceOwner(compute);
+  if (!tls || !owner) return undefined;
+  return {
+    env: {
+      AZUREML_ARM_SUBSCRIPTION: ARM_SUBSCRIPTION,
+      AZUREML_ARM_RESOURCEGROUP: ARM_RESOURCE_GROUP,
+      AZUREML_ARM_WORKSPACE_NAME: compute.workspace,
+      AZUREML_DEV_URL_MFE: tls.httpsUrl,
+      IDENTITY_ENDPOINT: `${tls.httpsUrl}/msi/token`,
+      IDENTITY_HEADER: new AccessService(ctx).instanceToken(compute, owner),
+    },
+    caPem: tls.caPem,
   };
 }

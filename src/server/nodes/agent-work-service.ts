@@ -21,6 +21,8 @@ import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
 import type { AssetResolution } from '../assets/asset-resolution.js';
 import { registerJobOutputs } from '../jobs/output-registration.js';
+import { tlsInfo } from '../tls/tls-info.js';
+import { azuremlEnv } from '../tls/sdk-env.js';
 import { jobsOnNode } from './node-service.js';
 import { updateNode } from './node-writes.js';
 
@@ -107,6 +109,8 @@ export class AgentWorkService {
       .filter((j) => !j.delivered && !j.cancelRequested)
       .slice(0, max);
     const out: JobAssignment[] = [];
+    // Where jobs reach the HTTPS listener (the host agents use) and its CA; read once per delivery.
+    const tls = pending.length > 0 ? tlsInfo(this.ctx.config.home, this.ctx.publicUrl()) : undefined;
     for (const job of pending) {
       const planned = await this.planFor(job, node);
       if (!planned) continue; // its siblings are still being placed: next time
@@ -120,15 +124,15 @@ export class AgentWorkService {
               modifiedAt: this.ctx.clock.now().toISOString(),
             },
       );
-      if (written.delivered && written.nodeId === node.id)
-        out.push(
-          toAssignment(
-            written,
-            this.ctx.config.jobs.cancelGraceSeconds,
-            { ...planned.plan?.env, ...(await this.credentialEnv(written)) },
-            planned.plan,
-          ),
-        );
+      if (!written.delivered || written.nodeId !== node.id) continue;
+      const assignment = toAssignment(
+        written,
+        this.ctx.config.jobs.cancelGraceSeconds,
+        { ...planned.plan?.env, ...azuremlEnv(written, tls), ...(await this.credentialEnv(written)) },
+        planned.plan,
+      );
+      if (tls) assignment.caPem = tls.caPem;
+      out.push(assignment);
     }
     return out;
   }

@@ -5,7 +5,8 @@ import type { RouteDef } from '../route-def.js';
 /**
  * The managed-identity endpoint `hangar azureml env` points IDENTITY_ENDPOINT at: App Service style
  * (GET, `X-IDENTITY-HEADER`), as azure-identity's ManagedIdentityCredential calls it. The header
- * holds the user's Hangar credential; the answer is a JWT for that user with `aud` = the resource.
+ * holds the user's Hangar credential (or, in a compute instance's sessions, the instance's credential
+ * for its owner); the answer is a JWT for that user with `aud` = the resource.
  */
 export const msiRoutes: RouteDef[] = [
   {
@@ -25,7 +26,11 @@ export const msiRoutes: RouteDef[] = [
         input.header('x-identity-header') ??
         input.header('secret') ??
         /^Bearer\s+(\S+)$/i.exec(input.header('authorization') ?? '')?.[1];
-      const principal = header ? await input.services.access.authenticate(header) : undefined;
+      // A compute instance's sessions hold a credential for its owner that only this endpoint takes.
+      const access = input.services.access;
+      const principal = header
+        ? ((await access.instanceOwnerOfToken(header)) ?? (await access.authenticate(header)))
+        : undefined;
       if (!principal)
         throw new HangarError(
           'Unauthenticated',

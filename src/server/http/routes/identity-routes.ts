@@ -1,12 +1,29 @@
 import { defaultIdentity } from '../../../domain/access/managed-identity.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
-import type { RouteDef } from '../route-def.js';
+import type { RouteDef, RouteInput } from '../route-def.js';
+
+/** The run token answered as an access token: it lives as long as its attempt; clients refresh by expires_on. */
+function runTokenAnswer(input: RouteInput, secret: string): Promise<{ status: number; body: unknown }> {
+  const expiresOn =
+    Math.floor(input.services.ctx.clock.now().getTime() / 1000) +
+    input.services.ctx.config.identityTokenSeconds;
+  return Promise.resolve({
+    status: 200,
+    body: {
+      access_token: secret,
+      token_type: 'Bearer',
+      expires_on: String(expiresOn),
+      resource: input.query.resource ?? '',
+      client_id: '',
+    },
+  });
+}
 
 /**
  * The managed-identity endpoint jobs call (MSI_ENDPOINT / IDENTITY_ENDPOINT), in the App Service
  * MSI style: GET with the `secret` (or X-IDENTITY-HEADER) header and optional `clientid`/`client_id`.
  * It answers a short-lived bearer token for one identity of the job's compute; that token gets
- * exactly what the identity's role assignments allow.
+ * exactly what the identity's role assignments allow. A compute without one gets the run token back.
  */
 export const identityRoutes: RouteDef[] = [
   {
@@ -34,6 +51,9 @@ export const identityRoutes: RouteDef[] = [
         );
       const { computeName, identities: ids } = await input.services.access.jobIdentities(job);
       const wanted = input.query.clientid ?? input.query.client_id ?? input.query.mi_res_id;
+      // No identity on the compute: the job's own run token (as Azure's AML token), which reads only
+      // its own job and logs to its run; an unchanged DefaultAzureCredential still gets a token.
+      if (!wanted && ids.length === 0 && secret) return runTokenAnswer(input, secret);
       const identity = wanted
         ? ids.find((i) => i.clientId === wanted || i.principalId === wanted)
         : defaultIdentity(ids);
