@@ -24,18 +24,22 @@ with open(os.path.join(out, "x.txt"), "w") as f:
     f.write(str(x))
 `;
 
-function sweepYaml(spec: Record<string, unknown>): string {
-  return jobFolder(
-    {
-      type: 'sweep',
-      compute: 'azureml:cpu',
-      objective: { primary_metric: 'acc', goal: 'maximize' },
-      outputs: { model: null },
-      ...spec,
-    },
-    { 'trial.py': trialScript },
-  );
-}
+/** A sweep over x ∈ [0, 1] maximizing `acc` on the cluster `cpu`; `overrides` replaces whole fields. */
+const sweepSpec = (overrides: Record<string, unknown>): Record<string, unknown> => ({
+  type: 'sweep',
+  compute: 'cpu',
+  sampling_algorithm: 'random',
+  search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
+  objective: { primary_metric: 'acc', goal: 'maximize' },
+  ...overrides,
+});
+
+const putSweep = (name: string, overrides: Record<string, unknown>) =>
+  api(server.url, 'PUT', `${ws}/jobs/${name}`, { spec: sweepSpec(overrides) });
+
+/** The node count of a cluster now. */
+const nodesOf = async (compute: string): Promise<number> =>
+  (await api(server.url, 'GET', `${ws}/computes/${compute}`)).body.properties.properties.currentNodeCount;
 
 const children = async (name: string): Promise<any[]> =>
   (await api(server.url, 'GET', `${ws}/jobs?parentJobName=${name}`)).body.value;
@@ -55,6 +59,17 @@ beforeAll(async () => {
     },
   });
   expect(made.status).toBeLessThan(300);
+  // An autoscaling cluster for the 12-trial sweep: from 0 nodes up to 3, back after 5 s idle.
+  const auto = await api(server.url, 'PUT', `${ws}/computes/auto`, {
+    properties: {
+      computeType: 'AmlCompute',
+      properties: {
+        vmSize: 'STANDARD_D2_V2',
+        scaleSettings: { minNodeCount: 0, maxNodeCount: 3, nodeIdleTimeBeforeScaleDown: 'PT5S' },
+      },
+    },
+  });
+  expect(auto.status).toBeLessThan(300);
   await waitFor(
     async () =>
       (await api(server.url, 'GET', `${ws}/computes/cpu`)).body.properties.provisioningState === 'Succeeded',
@@ -63,42 +78,69 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await api(server.url, 'DELETE', `${ws}/computes/cpu`);
-  await waitFor(
-    async () => (await api(server.url, 'GET', `${ws}/computes/cpu`)).status === 404,
-    'the cluster to go',
-    30_000,
-  );
+  for (const c of ['cpu', 'auto']) await api(server.url, 'DELETE', `${ws}/computes/${c}`);
+  for (const c of ['cpu', 'auto'])
+    await waitFor(
+      async () => (await api(server.url, 'GET', `${ws}/computes/${c}`)).status === 404,
+      `the cluster ${c} to go`,
+      30_000,
+    );
   await server.stop();
 });
 
 describe('sweep jobs (real server, real agents, real Python trials)', () => {
-  it('a random sweep runs exactly max_total_trials trials, at most max_concurrent at once, and shows the best', async () => {
-    const yml = sweepYaml({
-      sampling_algorithm: { type: 'random', seed: 7 },
-      search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
-      trial: { code: './src', command: 'python trial.py ${{search_space.x}} 2 0.1 ${{outputs.model}}' },
-      limits: { max_total_trials: 6, max_concurrent_trials: 2 },
-    });
-    // The CLI's sweep YAML has code under trial: (jobFolder put a top-level one; move it).
-    const text = readFileSync(yml, 'utf8').replace(/^code: \.\/src\n/m, '');
-    writeFileSync(yml, text);
+  it('a random sweep of 12 trials, 3 at once, on a 0..3 cluster: exact count, the best shown, the cluster scaled and back', async () => {
+    expect(await nodesOf('auto')).toBe(0);
+    const yml = jobFolder(
+      sweepSpec({
+        compute: 'azureml:auto',
+        sampling_algorithm: { type: 'random', seed: 7 },
+        trial: { code: './src', command: 'python trial.py ${{search_space.x}} 1 0 ${{outputs.model}}' },
+        outputs: { model: null },
+        limits: { max_total_trials: 12, max_concurrent_trials: 3 },
+      }),
+      { 'trial.py': trialScript },
+    );
+    // The CLI's sweep YAML has code under trial: (jobFolder put a top-level one; remove it).
+    writeFileSync(yml, readFileSync(yml, 'utf8').replace(/^code: \.\/src\n/m, ''));
     const r = await cli('job', 'create', '-f', yml, '--name', 'rnd');
     expect(r.stderr).toContain('Submitted rnd');
     expect(r.code).toBe(0);
-    const done = await waitForEnd(server.url, 'rnd', 120_000);
+    // Node counts seen while it runs (a sample; the cluster's events below are the full record).
+    const counts = new Set<number>();
+    const done = await waitFor(
+      async () => {
+        counts.add(await nodesOf('auto'));
+        const j = (await api(server.url, 'GET', `${ws}/jobs/rnd`)).body;
+        return ['Completed', 'Failed', 'Canceled'].includes(j.properties.status) ? j : undefined;
+      },
+      'sweep rnd to end',
+      120_000,
+      100,
+    );
     expect(done.properties.status).toBe('Completed');
     expect(done.properties.jobType).toBe('Sweep');
     const trials = await children('rnd');
-    expect(trials.map((t) => t.name).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `rnd_trial${i}`));
+    const names = Array.from({ length: 12 }, (_, i) => `rnd_trial${i}`);
+    expect(trials.map((t) => t.name).sort()).toEqual(names.sort());
     expect(trials.every((t) => t.properties.status === 'Completed')).toBe(true);
-    // Never more than two trials at once: no instant is inside three trials' run times.
+    // Never more than three trials at once: no instant is inside four trials' run times.
     const spans = trials.map((t) => ({
       start: Date.parse(t.properties.startTime),
       end: Date.parse(t.properties.endTime),
     }));
     for (const { start } of spans)
-      expect(spans.filter((o) => o.start <= start && start < o.end).length).toBeLessThanOrEqual(2);
+      expect(spans.filter((o) => o.start <= start && start < o.end).length).toBeLessThanOrEqual(3);
+    // The cluster scaled up from 0, never past its max of 3, and back to 0 after its idle time.
+    expect(Math.max(...counts)).toBeGreaterThan(0);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(3);
+    const events = (await api(server.url, 'GET', `${ws}/computes/auto/events?$top=200`)).body.value as any[];
+    const targets = events
+      .filter((e) => e.reason === 'NodeProvisioned')
+      .map((e) => Number(/target (\d+) = clamp\(min 0, max 3,/.exec(e.message)?.[1]));
+    expect(targets.length).toBeGreaterThan(0);
+    expect(targets.every((t) => t >= 1 && t <= 3)).toBe(true);
+    await waitFor(async () => (await nodesOf('auto')) === 0, 'the cluster back to 0 nodes', 60_000);
     // The best trial: the largest x, its metric and parameters, as Azure's best_child_run_id.
     const xs = await Promise.all(
       trials.map(async (t) => ({
@@ -112,7 +154,7 @@ describe('sweep jobs (real server, real agents, real Python trials)', () => {
     expect(sweep.bestTrial.metric).toBeCloseTo(best.x);
     expect(done.properties.properties.best_child_run_id).toBe(best.name);
     const listed = await cli('job', 'list', '--parent-job-name', 'rnd', '-o', 'json');
-    expect(JSON.parse(listed.stdout)).toHaveLength(6);
+    expect(JSON.parse(listed.stdout)).toHaveLength(12);
     const shown = await cli('job', 'show', '-n', 'rnd', '-o', 'json');
     expect(JSON.parse(shown.stdout).sweep.best_trial.name).toBe(best.name);
     // job download --output-name fetches the best trial's output.
@@ -123,18 +165,14 @@ describe('sweep jobs (real server, real agents, real Python trials)', () => {
   }, 180_000);
 
   it('a grid sweep runs each grid point once, whatever max_total_trials allows', async () => {
-    const r = await api(server.url, 'PUT', `${ws}/jobs/grid`, {
-      spec: {
-        type: 'sweep',
-        compute: 'cpu',
-        sampling_algorithm: 'grid',
-        search_space: { x: { type: 'choice', values: [0.2, 0.4, 0.6] } },
-        objective: { primary_metric: 'acc', goal: 'minimize' },
-        trial: {
-          command: 'python3 -c "import hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}})"',
-        },
-        limits: { max_total_trials: 10, max_concurrent_trials: 3 },
+    const r = await putSweep('grid', {
+      sampling_algorithm: 'grid',
+      search_space: { x: { type: 'choice', values: [0.2, 0.4, 0.6] } },
+      objective: { primary_metric: 'acc', goal: 'minimize' },
+      trial: {
+        command: 'python3 -c "import hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}})"',
       },
+      limits: { max_total_trials: 10, max_concurrent_trials: 3 },
     });
     expect(r.status).toBeLessThan(300);
     const done = await waitForEnd(server.url, 'grid', 120_000);
@@ -147,23 +185,18 @@ describe('sweep jobs (real server, real agents, real Python trials)', () => {
   }, 180_000);
 
   it('a bayesian sweep with bandit termination keeps its budget exact', async () => {
-    const r = await api(server.url, 'PUT', `${ws}/jobs/bayes`, {
-      spec: {
-        type: 'sweep',
-        compute: 'cpu',
-        sampling_algorithm: 'bayesian',
-        search_space: {
-          x: { type: 'uniform', min_value: 0, max_value: 1 },
-          k: { type: 'choice', values: [1, 2] },
-        },
-        objective: { primary_metric: 'acc', goal: 'maximize' },
-        early_termination: { type: 'bandit', slack_amount: 0.5 },
-        trial: {
-          command:
-            'python3 -c "import hangar_log; [hangar_log.log_metric(\'acc\', ${{search_space.x}} * ${{search_space.k}}, step=i) for i in range(3)]"',
-        },
-        limits: { max_total_trials: 6, max_concurrent_trials: 2 },
+    const r = await putSweep('bayes', {
+      sampling_algorithm: 'bayesian',
+      search_space: {
+        x: { type: 'uniform', min_value: 0, max_value: 1 },
+        k: { type: 'choice', values: [1, 2] },
       },
+      early_termination: { type: 'bandit', slack_amount: 0.5 },
+      trial: {
+        command:
+          'python3 -c "import hangar_log; [hangar_log.log_metric(\'acc\', ${{search_space.x}} * ${{search_space.k}}, step=i) for i in range(3)]"',
+      },
+      limits: { max_total_trials: 6, max_concurrent_trials: 2 },
     });
     expect(r.status).toBeLessThan(300);
     const done = await waitForEnd(server.url, 'bayes', 120_000);
@@ -173,31 +206,26 @@ describe('sweep jobs (real server, real agents, real Python trials)', () => {
   }, 180_000);
 
   it('bandit early termination cancels the trial outside the slack, with its numbers', async () => {
-    const r = await api(server.url, 'PUT', `${ws}/jobs/bandit`, {
-      spec: {
-        type: 'sweep',
-        compute: 'cpu',
-        sampling_algorithm: 'grid',
-        // A nested choice: each branch sets the metric and how slowly it is logged.
-        search_space: {
-          arm: {
-            type: 'choice',
-            values: [
-              { x: 0.8, pause: 0.1 },
-              { x: 0.61, pause: 0.5 },
-            ],
-          },
+    const r = await putSweep('bandit', {
+      sampling_algorithm: 'grid',
+      // A nested choice: each branch sets the metric and how slowly it is logged.
+      search_space: {
+        arm: {
+          type: 'choice',
+          values: [
+            { x: 0.8, pause: 0.1 },
+            { x: 0.61, pause: 0.5 },
+          ],
         },
-        objective: { primary_metric: 'acc', goal: 'maximize' },
-        early_termination: { type: 'bandit', slack_factor: 0.2, evaluation_interval: 1, delay_evaluation: 2 },
-        trial: {
-          command: `python3 -c "
+      },
+      early_termination: { type: 'bandit', slack_factor: 0.2, evaluation_interval: 1, delay_evaluation: 2 },
+      trial: {
+        command: `python3 -c "
 import sys, time, hangar_log
 for i in range(20):
     hangar_log.log_metric('acc', \${{search_space.x}}, step=i); time.sleep(\${{search_space.pause}})"`,
-        },
-        limits: { max_total_trials: 2, max_concurrent_trials: 2 },
       },
+      limits: { max_total_trials: 2, max_concurrent_trials: 2 },
     });
     expect(r.status).toBeLessThan(300);
     const done = await waitForEnd(server.url, 'bandit', 120_000);
@@ -223,16 +251,17 @@ for i in range(20):
     const yml = join(tempDir(), 'sweep.yml');
     writeFileSync(
       yml,
-      stringify({
-        type: 'sweep',
-        compute: 'azureml:cpu',
-        sampling_algorithm: 'grid',
-        search_space: { x: { type: 'choice', values: [1] } },
-        objective: { primary_metric: 'accuracy', goal: 'maximize' },
-        trial: {
-          command: 'python3 -c "import hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}})"',
-        },
-      }),
+      stringify(
+        sweepSpec({
+          compute: 'azureml:cpu',
+          sampling_algorithm: 'grid',
+          search_space: { x: { type: 'choice', values: [1] } },
+          objective: { primary_metric: 'accuracy', goal: 'maximize' },
+          trial: {
+            command: 'python3 -c "import hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}})"',
+          },
+        }),
+      ),
     );
     const r = await cli('job', 'create', '-f', yml, '--name', 'nometric', '--stream');
     expect(r.stderr).toContain('[nometric] Completed');
@@ -244,46 +273,25 @@ for i in range(20):
   }, 120_000);
 
   it('refuses a bad sweep naming the YAML field', async () => {
-    const r = await api(server.url, 'PUT', `${ws}/jobs/bad`, {
-      spec: {
-        type: 'sweep',
-        compute: 'cpu',
-        sampling_algorithm: 'grid',
-        search_space: { lr: { type: 'uniform', min_value: 0, max_value: 1 } },
-        objective: { primary_metric: 'acc', goal: 'maximize' },
-        trial: { command: 'echo ${{search_space.lr}}' },
-      },
+    const r = await putSweep('bad', {
+      sampling_algorithm: 'grid',
+      trial: { command: 'echo ${{search_space.x}}' },
     });
     expect(r.status).toBe(400);
-    expect(r.body.error.target).toBe('search_space.lr.type');
-    const e = await api(server.url, 'PUT', `${ws}/jobs/bad`, {
-      spec: {
-        type: 'sweep',
-        compute: 'cpu',
-        sampling_algorithm: 'random',
-        search_space: { lr: { type: 'uniform', min_value: 0, max_value: 1 } },
-        objective: { primary_metric: 'acc', goal: 'maximize' },
-        trial: { command: 'echo ${{inputs.missing}}' },
-      },
-    });
+    expect(r.body.error.target).toBe('search_space.x.type');
+    const e = await putSweep('bad', { trial: { command: 'echo ${{inputs.missing}}' } });
     expect(e.status).toBe(400);
     expect(e.body.error.target).toBe('trial.command');
   });
 
   it('survives a server kill -9 mid-sweep: no trial lost, none duplicated, the count exact', async () => {
-    const r = await api(server.url, 'PUT', `${ws}/jobs/crash`, {
-      spec: {
-        type: 'sweep',
-        compute: 'cpu',
-        sampling_algorithm: { type: 'random', seed: 3 },
-        search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
-        objective: { primary_metric: 'acc', goal: 'maximize' },
-        trial: {
-          command:
-            'python3 -c "import time, hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}}); time.sleep(1)"',
-        },
-        limits: { max_total_trials: 6, max_concurrent_trials: 2 },
+    const r = await putSweep('crash', {
+      sampling_algorithm: { type: 'random', seed: 3 },
+      trial: {
+        command:
+          'python3 -c "import time, hangar_log; hangar_log.log_metric(\'acc\', ${{search_space.x}}); time.sleep(1)"',
       },
+      limits: { max_total_trials: 6, max_concurrent_trials: 2 },
     });
     expect(r.status).toBeLessThan(300);
     await waitForJob(
@@ -320,15 +328,15 @@ for i in range(20):
     const yml = join(dir, 'sweep.yml');
     writeFileSync(
       yml,
-      stringify({
-        type: 'sweep',
-        compute: 'azureml:cpu',
-        sampling_algorithm: 'grid',
-        search_space: { x: { type: 'choice', values: [0.5, 0.6] } },
-        objective: { primary_metric: 'acc', goal: 'maximize' },
-        trial: { code: '.', command: 'python train.py ${{search_space.x}}' },
-        limits: { max_total_trials: 2, max_concurrent_trials: 1 },
-      }),
+      stringify(
+        sweepSpec({
+          compute: 'azureml:cpu',
+          sampling_algorithm: 'grid',
+          search_space: { x: { type: 'choice', values: [0.5, 0.6] } },
+          trial: { code: '.', command: 'python train.py ${{search_space.x}}' },
+          limits: { max_total_trials: 2, max_concurrent_trials: 1 },
+        }),
+      ),
     );
     expect((await cli('job', 'create', '-f', yml, '--name', 'resume')).code).toBe(0);
     const running = await waitForJob(
@@ -367,16 +375,9 @@ for i in range(20):
   }, 180_000);
 
   it('canceling a sweep cancels its running trials', async () => {
-    const r = await api(server.url, 'PUT', `${ws}/jobs/cancelme`, {
-      spec: {
-        type: 'sweep',
-        compute: 'cpu',
-        sampling_algorithm: 'random',
-        search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
-        objective: { primary_metric: 'acc', goal: 'maximize' },
-        trial: { command: 'sleep 60' },
-        limits: { max_total_trials: 4, max_concurrent_trials: 2 },
-      },
+    const r = await putSweep('cancelme', {
+      trial: { command: 'sleep 60' },
+      limits: { max_total_trials: 4, max_concurrent_trials: 2 },
     });
     expect(r.status).toBeLessThan(300);
     await waitFor(

@@ -87,8 +87,9 @@ function inlineConda(env: unknown, base: string, field: string, parse: boolean):
 
 /**
  * A pipeline YAML made ready to send: a step's local `code`, a local input's path and a component
- * file (`component: ./train.yml`, read relative to the pipeline YAML, its own code relative to
- * itself) are resolved here, as for a command job; the uploads are returned to run after.
+ * file (`component: ./train.yml`, or a sweep step's `trial: ./train.yml`, read relative to the
+ * pipeline YAML, its own code relative to itself) are resolved here, as for a command job; the
+ * uploads are returned to run after.
  */
 export async function preparePipeline(spec: Doc, file: string): Promise<PipelineUpload[]> {
   const base = dirname(resolve(file));
@@ -107,26 +108,33 @@ export async function preparePipeline(spec: Doc, file: string): Promise<Pipeline
     }
     step.environment = inlineConda(step.environment, base, `${field}.environment`, false);
     await inputUploads(base, step.inputs, `${field}.inputs`, uploads);
-    if (typeof step.component === 'string' && !step.component.startsWith('azureml:')) {
-      const path = local(base, step.component);
-      const component = readYamlFile(path, `${field}.component`, step.component);
-      const dir = dirname(path);
-      if (typeof component.code === 'string' && !isReference(component.code)) {
-        const code = component.code;
-        uploads.push({
-          label: `${field}.component code`,
-          built: await folder(local(dir, code), `${field}.component: ${step.component}: code`, code),
-          set: (uri) => (component.code = uri),
-        });
-      }
-      component.environment = inlineConda(
-        component.environment,
-        dir,
-        `${field}.component: environment`,
-        true,
-      );
-      step.component = component;
-    }
+    // A sweep step names its trial component `trial` (az ml's pipeline_with_hyperparameter_sweep).
+    const key = step.type === 'sweep' ? 'trial' : 'component';
+    const ref = step[key];
+    if (typeof ref === 'string' && !ref.startsWith('azureml:'))
+      step[key] = await componentFile(base, ref, `${field}.${key}`, uploads);
   }
   return uploads;
+}
+
+/** A component file named by a step: read (relative to the pipeline YAML), its code uploaded, its conda file inlined. */
+async function componentFile(
+  base: string,
+  ref: string,
+  field: string,
+  uploads: PipelineUpload[],
+): Promise<Doc> {
+  const path = local(base, ref);
+  const component = readYamlFile(path, field, ref);
+  const dir = dirname(path);
+  if (typeof component.code === 'string' && !isReference(component.code)) {
+    const code = component.code;
+    uploads.push({
+      label: `${field} code`,
+      built: await folder(local(dir, code), `${field}: ${ref}: code`, code),
+      set: (uri) => (component.code = uri),
+    });
+  }
+  component.environment = inlineConda(component.environment, dir, `${field}: environment`, true);
+  return component;
 }

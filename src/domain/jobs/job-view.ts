@@ -100,6 +100,7 @@ function pipelineView(job: JobRecord): Record<string, unknown> {
     steps: (plan?.order ?? []).map((step) => ({
       step,
       job: stepJobName(job.name, step),
+      type: plan?.steps[step]?.sweep ? 'sweep' : 'command',
       component: plan?.steps[step]?.component,
       dependsOn: plan?.steps[step]?.dependsOn ?? [],
       phase: state?.phases?.[step]?.phase ?? 'NotStarted',

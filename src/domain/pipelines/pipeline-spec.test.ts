@@ -8,6 +8,8 @@ import {
   planPipeline,
   type ResolvedComponent,
 } from './pipeline-spec.js';
+import { parseSweepSpec, trialSpec } from '../sweeps/sweep-spec.js';
+import { sweepStepJobSpec } from './sweep-step.js';
 
 const train: ResolvedComponent = {
   ref: 'component file (train)',
@@ -147,8 +149,8 @@ describe('pipeline plan', () => {
     expect(errorOf(() => plan(yaml({ a: { command: 'x', bogus: 1 } }))).message).toContain(
       "jobs.a: unknown field 'bogus'",
     );
-    const sweep = errorOf(() => plan(yaml({ s: { type: 'sweep' } })));
-    expect([sweep.code, sweep.target]).toEqual(['NotImplemented', 'jobs.s.type']);
+    const parallel = errorOf(() => plan(yaml({ s: { type: 'parallel' } })));
+    expect([parallel.code, parallel.target]).toEqual(['NotImplemented', 'jobs.s.type']);
     expect(errorOf(() => plan(yaml({}))).target).toBe('jobs');
     const named = errorOf(() =>
       plan(yaml({ a: { command: 'x', outputs: { o: { type: 'uri_folder', name: 'reg' } } } })),
@@ -166,5 +168,106 @@ describe('pipeline plan', () => {
     expect(parseBinding('${{parent.outputs.z}}', 'f')).toEqual({ kind: 'parent-output', output: 'z' });
     expect(parseBinding('plain', 'f')).toBeUndefined();
     expect(() => parseBinding('${{inputs.x}}', 'f')).toThrow(/not a binding/);
+  });
+});
+
+describe('a sweep as a step', () => {
+  const tune = (extra: Record<string, unknown> = {}) => ({
+    type: 'sweep',
+    trial: 'file',
+    inputs: { data: '${{parent.jobs.prep.outputs.clean}}' },
+    outputs: { model: '${{parent.outputs.final}}' },
+    sampling_algorithm: { type: 'random', seed: 1 },
+    search_space: { lr: { type: 'uniform', min_value: 0.01, max_value: 0.1 } },
+    objective: { goal: 'minimize', primary_metric: 'loss' },
+    limits: { max_total_trials: 3, max_concurrent_trials: 2 },
+    ...extra,
+  });
+  const withTune = (extra: Record<string, unknown> = {}) =>
+    yaml({
+      prep: threeSteps.prep,
+      tune: tune(extra),
+      score: { ...threeSteps.score, inputs: { m: '${{parent.jobs.tune.outputs.model}}' } },
+    });
+
+  it('plans the trial component with its bindings; the swept input is left to each trial', () => {
+    const p = plan(withTune(), { tune: train });
+    expect(p.order).toEqual(['prep', 'tune', 'score']);
+    const step = p.steps.tune;
+    expect(step?.sweep).toMatchObject({
+      sampling_algorithm: { type: 'random', seed: 1 },
+      limits: { max_total_trials: 3 },
+    });
+    expect(step?.component).toBe('component file (train)');
+    expect(step?.command).toContain('--lr ${{inputs.lr}}');
+    // lr is swept: neither bound nor filled from the component's default.
+    expect(step?.inputs).toEqual({
+      data: { kind: 'step-output', step: 'prep', output: 'clean', type: 'uri_folder' },
+    });
+    expect(step?.dependsOn).toEqual(['prep']);
+    expect(p.steps.score?.dependsOn).toEqual(['tune']);
+    expect(p.outputs).toEqual({ final: { step: 'tune', output: 'model' } });
+  });
+
+  it('the sweep job spec samples the swept input into each trial and keeps the bound ones', () => {
+    const p = plan(withTune(), { tune: train });
+    const step = p.steps.tune;
+    if (!step?.sweep) throw new Error('no sweep step');
+    const spec = sweepStepJobSpec(step.sweep, {
+      name: 'p_tune',
+      displayName: 'tune',
+      experimentName: 'Default',
+      compute: step.compute,
+      command: step.command,
+      tags: { 'azureml.pipeline': 'p' },
+      inputs: { data: { type: 'uri_folder', path: 'azureml://jobs/p_prep/outputs/clean' } },
+      outputs: step.outputs,
+    });
+    const config = parseSweepSpec(spec);
+    expect(config.trial.inputs).toEqual({
+      lr: '${{search_space.lr}}',
+      data: { type: 'uri_folder', path: 'azureml://jobs/p_prep/outputs/clean' },
+    });
+    expect(trialSpec(config.trial, { lr: 0.05 }, 'p_tune_trial0').inputs).toMatchObject({ lr: 0.05 });
+    expect(config.limits).toMatchObject({ maxTotalTrials: 3, maxConcurrentTrials: 2 });
+  });
+
+  it('names the field, rule and value of a bad sweep step', () => {
+    const notAnInput = errorOf(() =>
+      plan(withTune({ search_space: { depth: { type: 'choice', values: [1, 2] } } }), { tune: train }),
+    );
+    expect([notAnInput.code, notAnInput.target]).toEqual([
+      'PipelineGraphInvalid',
+      'jobs.tune.search_space.depth',
+    ]);
+    expect(notAnInput.message).toContain(
+      "has no input 'depth' (a sweep step's search space names the trial's inputs; its inputs: data, lr)",
+    );
+
+    const alsoBound = errorOf(() =>
+      plan(withTune({ inputs: { data: '${{parent.jobs.prep.outputs.clean}}', lr: 0.5 } }), { tune: train }),
+    );
+    expect(alsoBound.target).toBe('jobs.tune.inputs.lr');
+    expect(alsoBound.message).toContain("'lr' is swept (search_space.lr)");
+
+    const badGoal = errorOf(() =>
+      plan(withTune({ objective: { goal: 'best', primary_metric: 'loss' } }), { tune: train }),
+    );
+    expect(badGoal.target).toBe('jobs.tune.objective.goal');
+    expect(badGoal.message).toMatch(/^jobs\.tune\.objective\.goal: .*got "best"/);
+
+    const badLimit = errorOf(() => plan(withTune({ limits: { max_total_trials: 0 } }), { tune: train }));
+    expect(badLimit.target).toBe('jobs.tune.limits.max_total_trials');
+    expect(badLimit.message).toContain('got 0');
+
+    const grid = errorOf(() => plan(withTune({ sampling_algorithm: 'grid' }), { tune: train }));
+    expect(grid.target).toBe('jobs.tune.search_space.lr.type');
+    expect(grid.message).toContain('grid sampling takes choice only; got uniform');
+
+    const unknown = errorOf(() => plan(withTune({ command: 'python x.py' }), { tune: train }));
+    expect(unknown.message).toContain("jobs.tune: unknown field 'command'");
+
+    const noTrial = errorOf(() => plan(withTune({ trial: undefined }), { tune: train }));
+    expect(noTrial.target).toBe('jobs.tune.trial');
   });
 });

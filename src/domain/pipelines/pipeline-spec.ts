@@ -3,6 +3,7 @@ import { HangarError, throwIfProblems } from '../errors/hangar-error.js';
 import { zodProblems } from '../errors/zod-problems.js';
 import type { CommandComponentSpec } from '../assets/component-spec.js';
 import { fileInputTypes, type FileInputType, type InputMode } from '../jobs/job-inputs.js';
+import { checkSweepStep, parseSweepStep, type SweepStepSettings } from './sweep-step.js';
 
 /**
  * az ml's pipeline job YAML (pipelineJob.schema.json), after the client replaced local paths by
@@ -69,11 +70,14 @@ export const pipelineSpecSchema = z.strictObject({
 });
 
 export type PipelineSpec = z.infer<typeof pipelineSpecSchema>;
-export type PipelineStepSpec = z.infer<typeof stepSchema>;
+/** A step as parsed; a `type: sweep` node carries its trial as `component` and its sweep fields as `sweep`. */
+export type PipelineStepSpec = Omit<z.infer<typeof stepSchema>, 'type'> & {
+  type: 'command' | 'sweep';
+  sweep?: SweepStepSettings;
+};
 
 /** Node types az ml's schema knows that Hangar does not run as pipeline steps, and why. */
 const unsupportedStepTypes: Readonly<Record<string, string>> = {
-  sweep: 'a sweep as a pipeline step is not supported yet; run the sweep as its own job',
   pipeline: 'nested pipelines are not supported yet',
   parallel: 'parallel steps are not supported',
   spark: 'Spark steps are not supported',
@@ -108,11 +112,33 @@ export function parsePipelineSpec(raw: Record<string, unknown>): {
         `${field}.type: '${type}': ${unsupportedStepTypes[type]}.`,
         `${field}.type`,
       );
+    if (type === 'sweep') {
+      steps[name] = sweepStepSpec(parseSweepStep(node as Record<string, unknown>, field));
+      continue;
+    }
     const s = stepSchema.safeParse(node);
     if (!s.success) throwIfProblems(zodProblems(s.error, node, field));
     steps[name] = (s as { data: PipelineStepSpec }).data;
   }
   return { spec, steps };
+}
+
+/** A sweep node as a step: its trial is the step's component, its sweep fields ride along. */
+function sweepStepSpec(node: ReturnType<typeof parseSweepStep>): PipelineStepSpec {
+  const { type, trial, sampling_algorithm, search_space, objective, limits, early_termination, ...rest } =
+    node;
+  return {
+    ...rest,
+    type,
+    component: trial,
+    sweep: {
+      sampling_algorithm,
+      search_space,
+      objective,
+      ...(limits ? { limits } : {}),
+      ...(early_termination ? { early_termination } : {}),
+    },
+  };
 }
 
 /** A binding as az ml writes it in a step's inputs or outputs. */
@@ -176,6 +202,8 @@ export interface StepPlan {
   outputs: Record<string, { type: string; mode?: string }>;
   /** Steps whose outputs it reads. */
   dependsOn: string[];
+  /** A sweep step (`type: sweep`): its sweep settings; its trial is the component above, its outputs the best trial's. */
+  sweep?: SweepStepSettings;
 }
 
 /** The pipeline as the controller runs it: steps in a dependency order, and where its outputs come from. */
@@ -301,6 +329,8 @@ export function planPipeline(
   for (const [name, step] of Object.entries(steps)) {
     const field = `jobs.${name}`;
     const component = components[name];
+    // A sweep step names its component `trial`.
+    const componentKey = step.sweep ? 'trial' : 'component';
     const compute = step.compute ?? spec.settings?.default_compute ?? spec.compute;
     if (!compute)
       throw new HangarError(
@@ -313,7 +343,7 @@ export function planPipeline(
         if (step[key] !== undefined)
           throw new HangarError(
             'ValidationFailed',
-            `${field}.${key}: a step with a component takes its ${key} from the component (${component.ref}); remove it here.`,
+            `${field}.${key}: a step with a ${componentKey} takes its ${key} from the component (${component.ref}); remove it here.`,
             `${field}.${key}`,
           );
     } else if (!step.command)
@@ -323,6 +353,10 @@ export function planPipeline(
         `${field}.command`,
       );
     const c = component?.spec;
+    const swept =
+      step.sweep && component
+        ? checkSweepStep(field, step.sweep, component, step.inputs ?? {}, compute)
+        : new Set<string>();
     const planned: StepPlan = {
       component: component?.ref ?? 'inline command',
       componentName: c?.name ?? name,
@@ -348,6 +382,7 @@ export function planPipeline(
     if (step.display_name) planned.displayName = step.display_name;
     if (step.description) planned.description = step.description;
     if (step.tags) planned.tags = step.tags;
+    if (step.sweep) planned.sweep = step.sweep;
 
     // Inputs: the step's own, then the component's defaults for those it leaves out.
     const given = step.inputs ?? {};
@@ -375,7 +410,8 @@ export function planPipeline(
       planned.inputs[key] = input;
     }
     for (const [key, declared] of Object.entries(c?.inputs ?? {})) {
-      if (Object.hasOwn(planned.inputs, key)) continue;
+      // A swept input is each trial's sampled value.
+      if (Object.hasOwn(planned.inputs, key) || swept.has(key)) continue;
       if (declared.default !== undefined) {
         planned.inputs[key] = isFileType(declared.type)
           ? { kind: 'data', type: declared.type, path: String(declared.default) }

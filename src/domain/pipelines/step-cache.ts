@@ -15,7 +15,7 @@ export interface StepCacheKey {
   environment: string;
   /** Each input's identity: `literal:<json>`, `data:<reference>`, `output:<snapshot id>/<output>`. */
   inputs: Record<string, string>;
-  /** Digest of the run settings: environment variables, resources, distribution, limits, output types and modes. */
+  /** Digest of the run settings: environment variables, resources, distribution, limits, output types and modes (and a sweep step's sweep settings). */
   settings: string;
 }
 
@@ -67,6 +67,8 @@ export function stepCacheKey(step: StepPlan, inputs: Record<string, string>): St
         distribution: step.distribution,
         limits: step.limits,
         outputs: step.outputs,
+        // Absent for command steps, so their keys are unchanged.
+        sweep: step.sweep,
       }),
     ),
   };

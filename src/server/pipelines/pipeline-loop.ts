@@ -15,12 +15,16 @@ import {
   type ReuseCandidate,
   type StepCacheKey,
 } from '../../domain/pipelines/step-cache.js';
+import { sweepStepJobSpec, type SweepStepJob } from '../../domain/pipelines/sweep-step.js';
 import { jobKey } from '../jobs/job-key.js';
 import { submitJob } from '../jobs/job-submission.js';
 import { updateJob } from '../jobs/job-writes.js';
 import type { LoopDefinition } from '../loops/loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { submitSweep } from '../sweeps/sweep-submission.js';
 import { codeSnapshotOf, type PipelineDeps } from './pipeline-submission.js';
+
+const sweepNotReused = 'not reused: a sweep step always runs (its trials sample anew), and is never reused';
 
 const unfinished: JobState[] = [
   'NotStarted',
@@ -228,6 +232,28 @@ function stepSpec(
     }
     identities[k] = inputIdentity(i);
   }
+  // The pipeline's identity is its steps' (as Azure runs them).
+  const identity = (pipeline.spec as { identity?: unknown }).identity;
+  const tags = { ...step.tags, 'azureml.pipeline': pipeline.name, 'azureml.step': s };
+  if (step.sweep) {
+    const job: SweepStepJob = {
+      name: stepJobName(pipeline.name, s),
+      displayName: step.displayName ?? s,
+      experimentName: pipeline.experimentName,
+      compute: step.compute,
+      command: step.command,
+      tags,
+      inputs,
+      outputs: step.outputs,
+    };
+    if (step.environment !== undefined) job.environment = step.environment;
+    if (step.environmentVariables) job.environmentVariables = step.environmentVariables;
+    if (step.distribution) job.distribution = step.distribution;
+    if (step.resources) job.resources = step.resources;
+    if (step.description) job.description = step.description;
+    if (identity !== undefined) job.identity = identity;
+    return { spec: sweepStepJobSpec(step.sweep, job), identities };
+  }
   const spec: Record<string, unknown> = {
     type: 'command',
     name: stepJobName(pipeline.name, s),
@@ -237,11 +263,9 @@ function stepSpec(
     compute: step.compute,
     inputs,
     outputs: step.outputs,
-    tags: { ...step.tags, 'azureml.pipeline': pipeline.name, 'azureml.step': s },
+    tags,
   };
   if (step.description) spec.description = step.description;
-  // The pipeline's identity is its steps' (as Azure runs them).
-  const identity = (pipeline.spec as { identity?: unknown }).identity;
   if (identity !== undefined) spec.identity = identity;
   if (step.environment !== undefined) spec.environment = step.environment;
   if (step.environmentVariables) spec.environment_variables = step.environmentVariables;
@@ -288,24 +312,27 @@ async function startStep(
   const jobName = stepJobName(pipeline.name, s);
   const { spec, identities } = stepSpec(pipeline, plan, s, steps);
   const key: StepCacheKey = stepCacheKey(step, identities);
+  // A sweep step always runs and is never offered for reuse (docs/pipelines.md, "Sweep steps").
   const candidates = await reuseCandidates(ctx, pipeline.workspace);
-  const reuse = decideReuse(
-    key,
-    s,
-    step.componentName,
-    [...candidates.values()].map((x) => x.c),
-    {
-      forceRerun: plan.settings.forceRerun,
-      deterministic: step.isDeterministic,
-    },
-  );
+  const reuse = step.sweep
+    ? { reuse: false as const, note: sweepNotReused }
+    : decideReuse(
+        key,
+        s,
+        step.componentName,
+        [...candidates.values()].map((x) => x.c),
+        {
+          forceRerun: plan.settings.forceRerun,
+          deterministic: step.isDeterministic,
+        },
+      );
   const state: PipelineStepState = {
     pipeline: pipeline.name,
     step: s,
     componentName: step.componentName,
     cacheKey: key,
     reuse: reuse.note,
-    ...(plan.settings.forceRerun ? { reusable: false } : {}),
+    ...(plan.settings.forceRerun || step.sweep ? { reusable: false } : {}),
   };
   const now = ctx.clock.now().toISOString();
   if (reuse.reuse) {
@@ -316,19 +343,30 @@ async function startStep(
       return;
     }
   }
-  const submitted = await submitJob(
-    ctx,
-    deps.snapshots,
-    pipeline.workspace,
-    jobName,
-    {
-      spec,
-      ...(step.code ? { codeSnapshotId: codeSnapshotOf(step.code, `jobs.${s}.code`) } : {}),
-      inputSnapshots: {},
-    },
-    `${ctx.publicUrl()}/api/workspaces/${pipeline.workspace}/mlflow`,
-    deps.assets,
-  );
+  const body = {
+    spec,
+    ...(step.code ? { codeSnapshotId: codeSnapshotOf(step.code, `jobs.${s}.code`) } : {}),
+    inputSnapshots: {},
+  };
+  const trackingUri = (workspace: string) => `${ctx.publicUrl()}/api/workspaces/${workspace}/mlflow`;
+  // A sweep step is a sweep job: the sweep loop samples and creates its trials, children of the step.
+  const submitted = step.sweep
+    ? await submitSweep(
+        ctx,
+        { snapshots: deps.snapshots, trackingUri, ...(deps.assets ? { assets: deps.assets } : {}) },
+        pipeline.workspace,
+        jobName,
+        body,
+      )
+    : await submitJob(
+        ctx,
+        deps.snapshots,
+        pipeline.workspace,
+        jobName,
+        body,
+        trackingUri(pipeline.workspace),
+        deps.assets,
+      );
   // Marked as the pipeline's step right after it is recorded (a pass after a crash in between finds it by name).
   await updateJob(ctx, submitted.job, (j) => ({ ...j, parentJobName: pipeline.name, pipelineStep: state }));
   ctx.wake();

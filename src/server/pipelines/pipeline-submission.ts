@@ -37,14 +37,18 @@ export function codeSnapshotOf(uri: string, field: string): string {
   return m[1];
 }
 
-/** A component a step names: registered (`azureml:<name>:<version>`, `azureml:<name>@latest`, pinned here) or inlined by the CLI from a file. */
+/**
+ * A component a step names: registered (`azureml:<name>:<version>`, `azureml:<name>@latest`, pinned
+ * here) or inlined by the CLI from a file. `key`: where the YAML named it (a sweep step's `trial`).
+ */
 async function resolveComponent(
   ctx: ServiceContext,
   workspace: string,
   step: string,
   ref: string | Record<string, unknown>,
+  key: 'component' | 'trial' = 'component',
 ): Promise<ResolvedComponent> {
-  const field = `jobs.${step}.component`;
+  const field = `jobs.${step}.${key}`;
   const check = (spec: Record<string, unknown>, via: string) => {
     try {
       return checkCommandComponent(spec);
@@ -190,7 +194,13 @@ export async function submitPipeline(
   const components: Record<string, ResolvedComponent> = {};
   for (const [step, s] of Object.entries(steps))
     if (s.component !== undefined)
-      components[step] = await resolveComponent(ctx, workspace, step, s.component);
+      components[step] = await resolveComponent(
+        ctx,
+        workspace,
+        step,
+        s.component,
+        s.sweep ? 'trial' : 'component',
+      );
   const plan = planPipeline(spec, steps, components);
   await pinData(deps, workspace, plan);
   await checkSteps(ctx, deps, workspace, plan);
