@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, repoRoot, tempDir } from '../helpers/processes.js';
+import { childEnv, repoRoot, tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { adminToken, api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -196,17 +196,63 @@ describe('ARM routes: authorization and bad input', () => {
       body.access_token,
     );
     expect(put.status).toBe(403);
+    // Pipelines: a Reader may not submit one, but lists a job's child runs; none without credentials.
+    const pipeline = await api(
+      server.url,
+      'PUT',
+      `${WS_PATH}/default/jobs/p-reader`,
+      { properties: { jobType: 'Pipeline', jobs: { a: { type: 'command', command: 'echo' } } } },
+      body.access_token,
+    );
+    expect(pipeline.status).toBe(403);
+    const children = `/history/v1.0${WS_PATH}/default/runs/absent/children`;
+    expect((await fetch(`${server.url}${children}`)).status).toBe(401);
+    const readChildren = await api(server.url, 'GET', children, undefined, body.access_token);
+    expect(readChildren.status).toBe(404);
+    expect(readChildren.body.error.code).toBe('NotFound');
   });
 
   it('answers bad input with ARM errors naming the field', async () => {
-    const pipeline = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
-      properties: { jobType: 'Pipeline', computeId: 'x' },
+    const spark = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
+      properties: { jobType: 'Spark', computeId: 'x' },
     });
-    expect(pipeline.status).toBe(400);
-    expect(pipeline.body.error).toMatchObject({
-      code: 'OperationNotSupported',
-      target: 'properties.jobType',
+    expect(spark.status).toBe(400);
+    expect(spark.body.error).toMatchObject({ code: 'OperationNotSupported', target: 'properties.jobType' });
+    const empty = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
+      properties: { jobType: 'Pipeline', computeId: 'x', jobs: {} },
     });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error).toMatchObject({ code: 'ValidationFailed', target: 'properties.jobs' });
+    // A pipeline node type Hangar does not run, and a binding to no step: refused naming the node's field.
+    const step = { type: 'command', command: 'echo ${{outputs.o}}', outputs: { o: {} } };
+    const parallel = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
+      properties: {
+        jobType: 'Pipeline',
+        jobs: { a: step, p: { type: 'parallel', componentId: 'azureml:x:1' } },
+      },
+    });
+    expect(parallel.status).toBe(501);
+    expect(parallel.body.error).toMatchObject({ code: 'NotImplemented', target: 'properties.jobs.p.type' });
+    const binding = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
+      properties: {
+        jobType: 'Pipeline',
+        settings: { default_compute: `${WS_PATH}/default/computes/c` },
+        jobs: {
+          a: step,
+          b: {
+            ...step,
+            inputs: { x: { job_input_type: 'literal', value: '${{parent.jobs.nope.outputs.o}}' } },
+          },
+        },
+      },
+    });
+    expect(binding.status).toBe(400);
+    expect(binding.body.error).toMatchObject({
+      code: 'PipelineGraphInvalid',
+      target: 'properties.jobs.b.inputs.x',
+    });
+    expect(binding.body.error.message).toContain('${{parent.jobs.nope.outputs.o}}');
+    expect((await api(server.url, 'GET', `${WS_PATH}/default/jobs/j1`)).status).toBe(404);
     const sweep = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/j1`, {
       properties: { jobType: 'Sweep', computeId: 'x', trial: {} },
     });
@@ -380,5 +426,58 @@ describe('flows through the unchanged SDK', () => {
     expect(trials.status).toBe(200);
     expect(trials.body.value).toHaveLength(2);
     figures.push(`random sweep, 2 trials sdk ${flowTimes(r.out).sweep?.toFixed(2)}`);
+  }, 300_000);
+
+  it('pipelines: load_job of a two-step YAML (stream, list by parent) and a @dsl.pipeline of two command components', async () => {
+    const r = await python(['pipeline_flows.py', 'sub-1', 'rg-1', 'default', ENVIRONMENT], 240_000);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('\nOK');
+    // The SDK's pipelines are native pipelines: steps are child jobs, the second read the first's output.
+    for (const flow of ['yaml', 'dsl']) {
+      const name = new RegExp(`^PIPELINE ${flow} (\\S+)$`, 'm').exec(r.out)?.[1] ?? '';
+      const shown = await api(server.url, 'GET', `/api/workspaces/default/jobs/${name}`);
+      expect(shown.body.properties.status, flow).toBe('Completed');
+      const steps = await api(server.url, 'GET', `/api/workspaces/default/jobs?parentJobName=${name}`);
+      expect(steps.body.value, flow).toHaveLength(2);
+    }
+    // Each second step read its first step's output (4 rows in the YAML, 3 from the DSL call).
+    for (const [flow, step, rows] of [
+      ['yaml', 'train', 4],
+      ['dsl', 'second', 3],
+    ] as const) {
+      const name = new RegExp(`^PIPELINE ${flow} (\\S+)$`, 'm').exec(r.out)?.[1] ?? '';
+      const log = await runCli(['job', 'stream', '-n', `${name}_${step}`], { url: server.url });
+      expect(log.stdout, flow).toContain(`train read ${rows} rows`);
+    }
+    const sdk = flowTimes(r.out);
+    const start = performance.now();
+    const created = await runCli(
+      // force_rerun: the same steps as the SDK's would otherwise be reused, not run.
+      [
+        'job',
+        'create',
+        '-f',
+        'pipeline/pipeline.yml',
+        '--name',
+        'cli-pipe',
+        '--set',
+        'settings.force_rerun=true',
+      ],
+      {
+        url: server.url,
+        cwd: sdkDir,
+      },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    await waitFor(
+      async () =>
+        (await api(server.url, 'GET', '/api/workspaces/default/jobs/cli-pipe')).body.properties.status ===
+        'Completed',
+      'the CLI pipeline to complete',
+      120_000,
+    );
+    const cliPipeline = (performance.now() - start) / 1000;
+    figures.push(`pipeline (2 steps)    sdk ${sdk.yaml?.toFixed(2)}  cli ${cliPipeline.toFixed(2)}`);
+    figures.push(`@dsl.pipeline 2 steps sdk ${sdk.dsl?.toFixed(2)}`);
   }, 300_000);
 });

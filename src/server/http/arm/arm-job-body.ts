@@ -36,8 +36,8 @@ export function environmentRef(id: string): string {
 
 /**
  * An ARM job body (what `jobs.create_or_update` sends) as the az ml v2 job spec the native API
- * takes: same job, YAML field names. Command and Sweep jobs; pipeline jobs are refused naming
- * `properties.jobType` until Hangar runs them through this API.
+ * takes: same job, YAML field names. Command and Sweep jobs (Pipeline bodies: arm-pipeline-body.ts);
+ * other job types are refused naming `properties.jobType`.
  */
 export function specOfArmJob(body: unknown): { spec: Json; codeId?: string } {
   const p = obj(obj(body).properties);
@@ -46,7 +46,7 @@ export function specOfArmJob(body: unknown): { spec: Json; codeId?: string } {
   if (jobType !== 'Command')
     throw new HangarError(
       'OperationNotSupported',
-      `properties.jobType: Hangar runs Command and Sweep jobs through this API; got '${String(jobType)}' (pipeline jobs are not supported yet).`,
+      `properties.jobType: Hangar runs Command, Sweep and Pipeline jobs through this API; got '${String(jobType)}'.`,
       'properties.jobType',
     );
   if (typeof p.command !== 'string' || !p.command)

@@ -6,6 +6,7 @@ import { action, type RouteDef, type RouteInput } from '../route-def.js';
 import { nativeUri } from './arm-asset-routes.js';
 import { readCodeVersion } from './arm-code-routes.js';
 import { specOfArmJob, restInput, restOutput, restSweep } from './arm-job-body.js';
+import { armPipelineError, pipelineSpecOf, restPipeline } from './arm-pipeline-body.js';
 import { workspaceId, WS } from './arm-paths.js';
 
 const tag = 'Azure ML (ARM)';
@@ -56,6 +57,13 @@ function armJob(input: RouteInput, job: JobRecord): unknown {
     if (typeof spec.environment === 'string') trial.environmentId = spec.environment;
     Object.assign(properties, { jobType: 'Sweep', trial, ...restSweep(job.sweep.config) });
   }
+  // A pipeline reads back as the SDK's PipelineJob: its steps as nodes, no command of its own.
+  if (job.controller === 'pipeline') {
+    for (const key of ['command', 'environmentId', 'environmentVariables', 'resources', 'codeId'])
+      delete properties[key];
+    if (!job.computeName) delete properties.computeId;
+    Object.assign(properties, restPipeline(job.spec, job.pipeline?.plan, wsId));
+  }
   for (const key of Object.keys(properties)) if (properties[key] === undefined) delete properties[key];
   return {
     id: `${wsId}/jobs/${job.name}`,
@@ -68,25 +76,47 @@ function armJob(input: RouteInput, job: JobRecord): unknown {
 
 const views = new Set(['ActiveOnly', 'ArchivedOnly', 'All']);
 
-/** Command and sweep jobs in ARM's paths: submit (PUT), get, list, cancel; over the native job service. */
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A Pipeline body as the native pipeline spec, its uploaded data inputs (pipeline and step level) as snapshots. */
+async function pipelineSpecOfArm(input: RouteInput, ws: string): Promise<Json> {
+  const spec = pipelineSpecOf(isObj(input.body) && isObj(input.body.properties) ? input.body.properties : {});
+  const upload = async (ports: unknown, field: string): Promise<void> => {
+    for (const [key, v] of Object.entries(isObj(ports) ? ports : {}))
+      if (isObj(v) && typeof v.path === 'string' && !v.path.includes('${{'))
+        v.path = await nativeUri(input.services, ws, v.path, `${field}.${key}.uri`);
+  };
+  await upload(spec.inputs, 'properties.inputs');
+  for (const [step, node] of Object.entries(isObj(spec.jobs) ? spec.jobs : {}))
+    await upload(isObj(node) ? node.inputs : undefined, `properties.jobs.${step}.inputs`);
+  return spec;
+}
+
+/** Command, sweep and pipeline jobs in ARM's paths: submit (PUT), get, list, cancel; over the native job service. */
 export const armJobRoutes: RouteDef[] = [
   {
     method: 'put',
     path: `${WS}/jobs/{name}`,
     action: action('workspaces/jobs/write'),
     tag,
-    summary: 'Submit a command or sweep job (ARM body; pipeline jobs are refused)',
+    summary: 'Submit a command, sweep or pipeline job (ARM body)',
     handler: async (input) => {
       const ws = input.params.workspace ?? '';
       const name = input.params.name ?? '';
-      const { spec, codeId } = specOfArmJob(input.body);
+      const jobType = isObj(input.body) && isObj(input.body.properties) ? input.body.properties.jobType : '';
+      const pipeline = jobType === 'Pipeline';
+      const { spec, codeId } = pipeline
+        ? { spec: await pipelineSpecOfArm(input, ws), codeId: undefined }
+        : specOfArmJob(input.body);
       const code = codeId ? readCodeVersion(input.services, ws, codeId) : undefined;
       // Local files the SDK uploaded as inputs are snapshots of the uploaded blobs here.
-      for (const [key, value] of Object.entries((spec.inputs ?? {}) as Record<string, unknown>)) {
-        const v = value as { path?: unknown } | null;
-        if (v && typeof v === 'object' && typeof v.path === 'string')
-          v.path = await nativeUri(input.services, ws, v.path, `properties.inputs.${key}.uri`);
-      }
+      if (!pipeline)
+        for (const [key, value] of Object.entries((spec.inputs ?? {}) as Record<string, unknown>)) {
+          const v = value as { path?: unknown } | null;
+          if (v && typeof v === 'object' && typeof v.path === 'string')
+            v.path = await nativeUri(input.services, ws, v.path, `properties.inputs.${key}.uri`);
+        }
       try {
         await input.services.jobs.get(ws, name);
         throw new HangarError(
@@ -97,11 +127,16 @@ export const armJobRoutes: RouteDef[] = [
       } catch (err) {
         if (!(err instanceof HangarError && err.code === 'NotFound')) throw err;
       }
-      await input.services.jobs.submit(ws, name, {
-        spec,
-        ...(code ? { codeSnapshotId: code.snapshotId } : {}),
-        inputSnapshots: {},
-      });
+      await input.services.jobs
+        .submit(ws, name, {
+          spec,
+          ...(code ? { codeSnapshotId: code.snapshotId } : {}),
+          inputSnapshots: {},
+        })
+        .catch((err: unknown) => {
+          // The pipeline parser names YAML fields (`jobs.a.inputs.x`); the SDK sent them under `properties`.
+          throw pipeline && err instanceof HangarError ? armPipelineError(err) : err;
+        });
       return { status: 201, body: armJob(input, await input.services.jobs.get(ws, name)) };
     },
   },

@@ -128,7 +128,7 @@ describe('ARM command job → az ml job spec', () => {
     expect(bad({ limits: { timeout: '1h' } })).toMatchObject({ target: 'properties.limits.timeout' });
   });
 
-  it('refuses pipeline jobs naming properties.jobType, and bad inputs naming the input', () => {
+  it('refuses job types Hangar does not run here (Spark, AutoML) naming properties.jobType, and bad inputs naming the input', () => {
     const err = (body: unknown): HangarError => {
       try {
         specOfArmJob(body);
@@ -137,10 +137,11 @@ describe('ARM command job → az ml job spec', () => {
       }
       throw new Error('not refused');
     };
-    expect(err({ properties: { jobType: 'Pipeline' } })).toMatchObject({
-      code: 'OperationNotSupported',
-      target: 'properties.jobType',
-    });
+    for (const jobType of ['Spark', 'AutoML'])
+      expect(err({ properties: { jobType } })).toMatchObject({
+        code: 'OperationNotSupported',
+        target: 'properties.jobType',
+      });
     expect(
       err({ properties: { jobType: 'Command', command: 'x', inputs: { a: { jobInputType: 'uri_file' } } } }),
     ).toMatchObject({ code: 'ValidationFailed', target: 'properties.inputs.a' });

@@ -1,4 +1,5 @@
 import { HangarError } from '../../../domain/errors/hangar-error.js';
+import type { JobRecord } from '../../../domain/jobs/job-record.js';
 import { logFilesOf } from '../../../domain/jobs/process-plan.js';
 import type { SecretBox } from '../../secrets/secret-box.js';
 import { action, type RouteDef, type RouteInput } from '../route-def.js';
@@ -44,6 +45,30 @@ async function runDetails(input: RouteInput): Promise<unknown> {
   };
 }
 
+/** A child job (a pipeline step, a sweep trial) as a run-history Run, what `jobs.list(parent_job_name=…)` reads. */
+function childRun(job: JobRecord, parent: string): unknown {
+  return {
+    runId: job.name,
+    runUuid: job.name,
+    parentRunId: parent,
+    rootRunId: parent,
+    // Azure names a step's run after its node (`prep`), as the step job's display name is here.
+    displayName: job.displayName ?? job.name,
+    status: job.status,
+    experimentId: job.experimentName,
+    createdUtc: job.createdAt,
+    startTimeUtc: job.startTime ?? null,
+    endTimeUtc: job.endTime ?? null,
+    description: typeof job.spec.description === 'string' ? job.spec.description : null,
+    tags: Object.fromEntries(Object.entries(job.spec.tags ?? {}).map(([k, v]) => [k, String(v)])),
+    properties: job.pipelineStep?.reusedFrom
+      ? { 'azureml.isreused': 'true', 'azureml.reusedrunid': job.pipelineStep.reusedFrom }
+      : {},
+    compute: job.computeName ? { target: job.computeName } : null,
+    services: {},
+  };
+}
+
 /** The run-history and dataplane calls `jobs.stream` and `jobs.download` make (base: discovery's `api`). */
 export const runHistoryRoutes: RouteDef[] = [
   {
@@ -53,6 +78,20 @@ export const runHistoryRoutes: RouteDef[] = [
     tag,
     summary: 'Run details: status and log files (capability URLs, 15 minutes)',
     handler: async (input) => ({ status: 200, body: await runDetails(input) }),
+  },
+  {
+    method: 'get',
+    path: `${HISTORY}/runs/{name}/children`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: "A job's child runs: a pipeline's steps, a sweep's trials (jobs.list(parent_job_name=…))",
+    handler: async (input) => {
+      const parent = input.params.name ?? '';
+      const children = await input.services.jobs.children(input.params.workspace ?? '', parent);
+      // Ranks of a multi-node job are internal, as in the job list.
+      const runs = children.filter((j) => j.gang?.parent === undefined).map((j) => childRun(j, parent));
+      return { status: 200, body: { value: runs, continuationToken: null, nextLink: null } };
+    },
   },
   {
     method: 'post',
