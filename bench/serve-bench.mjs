@@ -123,6 +123,34 @@ try {
   console.log(
     `\ntime from online-deployment create to first successful score: ${Math.round(firstScoreMs)} ms`,
   );
+
+  // Scale to zero (hangar_scale_to_zero): a request to a deployment with no replica is held while
+  // one starts; the figure is that request's latency (start, init, readiness probe, score).
+  writeFileSync(
+    join(dir, 'cold.yml'),
+    `name: cold
+endpoint_name: bench-ep
+model: ./model
+code_configuration: { code: ./code, scoring_script: score.py }
+environment: azureml:system-python:1
+compute: inference-pool
+scale_settings: { type: target_utilization, min_instances: 0, max_instances: 1, target_utilization_percentage: 100, hangar_scale_to_zero: true }
+request_settings: { max_queue_wait_ms: 60000 }
+readiness_probe: { initial_delay: 0, period: 1 }
+`,
+  );
+  run(['online-deployment', 'create', '-f', 'cold.yml', '-o', 'none']);
+  const coldHeaders = { ...headers, 'azureml-model-deployment': 'cold' };
+  const c0 = performance.now();
+  const cold = await fetch(scoreUrl, { method: 'POST', headers: coldHeaders, body });
+  const coldMs = performance.now() - c0;
+  await cold.arrayBuffer();
+  const w0 = performance.now();
+  await (await fetch(scoreUrl, { method: 'POST', headers: coldHeaders, body })).arrayBuffer();
+  const warmMs = performance.now() - w0;
+  console.log(
+    `scale to zero: first request held → served ${Math.round(coldMs)} ms (status ${cold.status}); the next, warm, ${warmMs.toFixed(1)} ms`,
+  );
 } finally {
   await server.stop();
 }

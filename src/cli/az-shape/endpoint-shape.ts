@@ -1,4 +1,4 @@
-import { compact, durationSeconds } from './snake-case.js';
+import { compact, durationSeconds, snakeDeep } from './snake-case.js';
 
 type Doc = Record<string, unknown>;
 const obj = (v: unknown): Doc => (v !== null && typeof v === 'object' ? (v as Doc) : {});
@@ -63,6 +63,7 @@ export function deploymentShape(r: Doc): Doc {
     environment: p.environmentId,
     environment_variables: p.environmentVariables ?? {},
     instance_type: p.instanceType,
+    compute: p.compute,
     instance_count: obj(r.sku).capacity,
     app_insights_enabled: p.appInsightsEnabled,
     request_settings: compact({
@@ -80,6 +81,8 @@ export function deploymentShape(r: Doc): Doc {
             max_instances: ss.maxInstances,
             target_utilization_percentage: ss.targetUtilizationPercentage,
             polling_interval: durationSeconds(ss.pollingInterval),
+            // Hangar's opt-in (kept so `update --set` round-trips it).
+            hangar_scale_to_zero: ss.hangarScaleToZero,
           })
         : { type: 'default' },
     provisioning_state: p.provisioningState,
@@ -88,6 +91,7 @@ export function deploymentShape(r: Doc): Doc {
     hangar: compact({
       reason: h.reason,
       ready_replicas: h.readyReplicas,
+      scale_to_zero: snakeDeep(h.scaleToZero),
       desired_generation: h.desiredGeneration,
       serving_generation: h.servingGeneration,
       environment: h.environment,

@@ -68,6 +68,8 @@ const scaleSettingsSchema = z.discriminatedUnion('type', [
       max_instances: z.number().int().min(1).max(50).default(1),
       target_utilization_percentage: z.number().int().min(1).max(100).default(70),
       polling_interval: z.number().int().min(1).max(3600).default(1),
+      /** Hangar's opt-in beyond Azure: with min_instances 0, idle replicas stop and a request starts one. */
+      hangar_scale_to_zero: z.boolean().optional(),
     })
     .strict(),
 ]);
@@ -273,11 +275,18 @@ export function parseDeploymentSpec(raw: unknown): DeploymentSpec {
           polling_interval: 1,
         }
       : { type: 'default' });
-  if (scale.type === 'target_utilization' && scale.min_instances < 1)
+  const toZero = scale.type === 'target_utilization' && scale.hangar_scale_to_zero === true;
+  if (scale.type === 'target_utilization' && scale.min_instances < 1 && !toZero)
     problems.push({
       code: 'ValidationFailed',
       target: 'scale_settings.min_instances',
-      message: `scale_settings.min_instances: at least 1 (as on Azure, a deployment keeps one replica; Hangar does not scale to zero); got ${scale.min_instances}`,
+      message: `scale_settings.min_instances: at least 1 (as on Azure, a deployment keeps one replica; scale to zero is Hangar's opt-in: add scale_settings.hangar_scale_to_zero: true); got ${scale.min_instances}`,
+    });
+  if (toZero && scale.min_instances !== 0)
+    problems.push({
+      code: 'ValidationFailed',
+      target: 'scale_settings.hangar_scale_to_zero',
+      message: `scale_settings.hangar_scale_to_zero: needs min_instances: 0 (an idle deployment scales to no replica); got min_instances ${scale.min_instances}`,
     });
   if (scale.type === 'target_utilization' && scale.min_instances > scale.max_instances)
     problems.push({
@@ -296,8 +305,10 @@ export function parseDeploymentSpec(raw: unknown): DeploymentSpec {
   return {
     ...spec,
     type,
+    // A deployment that scales to zero starts with none: the first request starts a replica.
     instance_count:
-      spec.instance_count ?? (scale.type === 'target_utilization' ? Math.max(1, scale.min_instances) : 1),
+      spec.instance_count ??
+      (scale.type === 'target_utilization' ? Math.max(toZero ? 0 : 1, scale.min_instances) : 1),
     scale_settings: scale,
     request_settings: request,
     liveness_probe: spec.liveness_probe ?? probeSchema.parse({}),

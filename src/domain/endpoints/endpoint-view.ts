@@ -1,5 +1,6 @@
 import type { DeploymentRecord, EndpointRecord } from './endpoint-record.js';
 import type { ProbeSettings } from './endpoint-spec.js';
+import { scaleToZeroView } from './scale-to-zero.js';
 
 const iso = (seconds: number): string => `PT${seconds}S`;
 const isoMs = (ms: number): string => `PT${ms / 1000}S`;
@@ -45,6 +46,11 @@ export function toDeploymentResource(
   const g = d.desired;
   const s = g.spec;
   const scale = s.scale_settings;
+  const toZero = scaleToZeroView({
+    scale,
+    readyReplicas: d.status.readyReplicas ?? 0,
+    provisioningState: d.status.provisioningState,
+  });
   return {
     id: `/workspaces/${d.workspace}/onlineEndpoints/${d.endpoint}/deployments/${d.name}`,
     name: d.name,
@@ -62,6 +68,8 @@ export function toDeploymentResource(
       environmentId: typeof s.environment === 'string' ? s.environment : undefined,
       environmentVariables: s.environment_variables ?? {},
       instanceType: s.instance_type,
+      // The inference cluster a Kubernetes deployment names itself (so `update --set` keeps it).
+      ...(s.compute ? { compute: s.compute } : {}),
       appInsightsEnabled: false,
       requestSettings: {
         requestTimeout: isoMs(s.request_settings.request_timeout_ms),
@@ -79,6 +87,7 @@ export function toDeploymentResource(
               maxInstances: scale.max_instances,
               targetUtilizationPercentage: scale.target_utilization_percentage,
               pollingInterval: iso(scale.polling_interval),
+              ...(scale.hangar_scale_to_zero ? { hangarScaleToZero: true } : {}),
             },
       provisioningState: d.status.provisioningState,
     },
@@ -86,6 +95,7 @@ export function toDeploymentResource(
       reason: d.status.reason,
       logTail: d.status.logTail,
       readyReplicas: d.status.readyReplicas ?? 0,
+      ...(toZero.enabled ? { scaleToZero: toZero } : {}),
       desiredGeneration: g.number,
       servingGeneration: d.serving?.number,
       environment: g.resolved.environment,

@@ -19,6 +19,11 @@ export interface ArrivalInput {
   maxConcurrentPerInstance: number;
   maxQueueWaitMs: number;
   nowMs: number;
+  /**
+   * The deployment scales to zero (Hangar's opt-in): with no ready replica a request is held
+   * while one starts, within the admission limit of one instance, instead of refused.
+   */
+  scaleFromZero?: boolean;
 }
 
 /** Whether some ready replica has a free slot (fewer than max_concurrent in flight). */
@@ -29,16 +34,21 @@ export function hasFreeSlot(readyInFlight: readonly number[], maxConcurrentPerIn
 /** Dispatch, queue or refuse one arriving request; queued requests keep their order (FIFO). */
 export function decideArrival(i: ArrivalInput): Arrival {
   if (i.queued === 0 && hasFreeSlot(i.readyInFlight, i.maxConcurrentPerInstance)) return { kind: 'dispatch' };
-  const limit = admissionLimit(i.maxConcurrentPerInstance, i.readyInFlight.length);
+  const cold = i.scaleFromZero === true && i.readyInFlight.length === 0;
+  // Cold, the replica being started counts as one instance for Azure's rule.
+  const instances = cold ? 1 : i.readyInFlight.length;
+  const limit = admissionLimit(i.maxConcurrentPerInstance, instances);
   if (i.inFlight + i.queued >= limit)
     return {
       kind: 'reject',
-      reason: `${i.inFlight} in flight and ${i.queued} queued; the limit is 2 × max_concurrent_requests_per_instance (${i.maxConcurrentPerInstance}) × ${i.readyInFlight.length} ready instance(s) = ${limit}`,
+      reason: `${i.inFlight} in flight and ${i.queued} queued; the limit is 2 × max_concurrent_requests_per_instance (${i.maxConcurrentPerInstance}) × ${instances} ${cold ? 'starting' : 'ready'} instance(s) = ${limit}`,
     };
   if (i.maxQueueWaitMs <= 0)
     return {
       kind: 'reject',
-      reason: `every replica has max_concurrent_requests_per_instance (${i.maxConcurrentPerInstance}) in flight and max_queue_wait_ms is 0`,
+      reason: cold
+        ? 'the deployment is scaled to zero and max_queue_wait_ms is 0, so no request waits for the replica that is starting'
+        : `every replica has max_concurrent_requests_per_instance (${i.maxConcurrentPerInstance}) in flight and max_queue_wait_ms is 0`,
     };
   return { kind: 'queue', deadlineMs: i.nowMs + i.maxQueueWaitMs };
 }

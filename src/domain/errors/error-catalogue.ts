@@ -148,7 +148,7 @@ export const errorCatalogue = {
   TooManyPendingRequests: {
     status: 429,
     description:
-      "An online endpoint's deployment has more than 2 × max_concurrent_requests_per_instance × instances requests pending (Azure's rule), or a request waited max_queue_wait_ms for a free replica; `Retry-After` says when to try again.",
+      "An online endpoint's deployment has more than 2 × max_concurrent_requests_per_instance × instances requests pending (Azure's rule), or a request waited max_queue_wait_ms for a free replica (or, on a deployment scaled to zero, for its first replica to start); `Retry-After` says when to try again.",
   },
   ScoringTimeout: {
     status: 408,

@@ -76,7 +76,11 @@ export class EndpointService {
   /** The serving loop tells the router's cache when a generation starts serving. */
   set pool(pool: ServingPool | undefined) {
     this.servingPool = pool;
-    if (pool) pool.routesChanged = () => this.routes.invalidate();
+    if (pool) {
+      pool.routesChanged = () => this.routes.invalidate();
+      // A request held by a deployment scaled to zero: the serving loop decides the scale-up now.
+      pool.scaleUp = () => this.ctx.wake();
+    }
   }
 
   /** The route of endpoint `name` for the scoring router (cached; see routeTtlMs). */
@@ -593,6 +597,7 @@ export class EndpointService {
       errors: p.errors,
       inFlight: p.inFlight,
       queued: p.queued,
+      ...(p.lastColdStartMs !== undefined ? { lastColdStartMs: Math.round(p.lastColdStartMs) } : {}),
       ...(p50 !== undefined ? { latencyP50Ms: Math.round(p50) } : {}),
       ...(p99 !== undefined ? { latencyP99Ms: Math.round(p99) } : {}),
     };

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeploymentGeneration, DeploymentRecord } from '../../domain/endpoints/endpoint-record.js';
+import { autoscaleDue, scalesToZero } from '../../domain/endpoints/scale-to-zero.js';
 import { decideAutoscale } from '../../domain/endpoints/traffic.js';
 import { subManifest } from '../../domain/snapshots/sub-manifest.js';
 import { materializeSnapshot } from '../../snapshots/snapshot-materializer.js';
@@ -15,6 +16,8 @@ interface Snapshot {
 
 /** How often a pass runs: probes are due at whole seconds, so half a second is fine-grained enough. */
 export const servingIntervalMs = 500;
+/** The pass interval while requests are held for a starting replica (scale from zero). */
+const heldRequeueMs = 100;
 
 /** The pure part: what one generation's replicas say about the deployment. */
 export function generationVerdict(input: {
@@ -112,6 +115,7 @@ export function servingLoop(
   /** GET / on the replica: 200 is a success; anything else, or no answer within `timeout`, a failure. */
   const probe = async (r: Replica, timeoutS: number): Promise<boolean> => {
     const port = r.proc.port();
+    r.portClosed = port === undefined;
     if (port === undefined) {
       r.lastAnswer = 'the port is not open yet (init() still running?)';
       return false;
@@ -195,13 +199,24 @@ export function servingLoop(
       let wanted = spec.instance_count;
       const scale = spec.scale_settings;
       if (scale.type === 'target_utilization') {
-        const current = state.autoscaleDesired ?? Math.max(scale.min_instances, 1);
-        if (now - (state.lastAutoscaleMs ?? 0) >= scale.polling_interval * 1000) {
+        // min_instances is at least 1 unless the deployment opted in to scale to zero.
+        const current = state.autoscaleDesired ?? scale.min_instances;
+        // A request that found no replica (held or refused at once) is demand until one is ready.
+        const queued = Math.max(state.queued, current === 0 && state.coldSinceMs !== undefined ? 1 : 0);
+        if (
+          autoscaleDue({
+            nowMs: now,
+            lastMs: state.lastAutoscaleMs,
+            pollingIntervalMs: scale.polling_interval * 1000,
+            current,
+            demand: state.inFlight + queued,
+          })
+        ) {
           const decision = decideAutoscale({
             current,
             inFlight: state.inFlight,
-            queued: state.queued,
-            min: Math.max(1, scale.min_instances),
+            queued,
+            min: scale.min_instances,
             max: scale.max_instances,
             targetUtilizationPercentage: scale.target_utilization_percentage,
             maxConcurrentPerInstance: spec.request_settings.max_concurrent_requests_per_instance,
@@ -220,7 +235,14 @@ export function servingLoop(
         // Failed and not retried until a new update; the serving generation (if any) keeps serving.
         for (const r of state.replicas.filter((x) => x.generation === desired.number)) await r.proc.stop();
         state.replicas = state.replicas.filter((x) => x.generation !== desired.number);
-        if (d.serving && d.serving.number !== desired.number) await keepServing(d.serving);
+        if (d.serving && d.serving.number !== desired.number) {
+          await keepServing(d.serving);
+          pool.drain(id);
+        } else
+          pool.refuseWaiting(
+            id,
+            `deployment '${d.name}' failed: ${d.status.reason ?? 'no replica could start'}`,
+          );
         return undefined;
       }
 
@@ -250,6 +272,9 @@ export function servingLoop(
         for (const r of mine()) await r.proc.stop();
         const log = pool.lastLogs.get(id) ?? (mine()[0] ? tailOf(mine()[0]!.proc.logPath, 200) : '');
         state.replicas = state.replicas.filter((r) => r.generation !== desired.number);
+        // Requests held for this generation's replicas (scaled to zero): none will come.
+        if (!d.serving || d.serving.number === desired.number)
+          pool.refuseWaiting(id, `no replica could start: ${verdict.reason}`);
         await writeStatus(d, {
           status: {
             provisioningState: 'Failed',
@@ -283,7 +308,12 @@ export function servingLoop(
             readyReplicas: verdict.kind === 'ready' ? mine().filter((r) => r.ready).length : 0,
             ...(restarts > 0
               ? { reason: `${restarts} replica(s) restarted after the liveness probe or a crash` }
-              : {}),
+              : wanted === 0
+                ? {
+                    reason:
+                      'scaled to zero (hangar_scale_to_zero): no replica runs; the next request starts one and waits for it up to max_queue_wait_ms',
+                  }
+                : {}),
           },
         });
         return undefined;
@@ -300,13 +330,15 @@ export function servingLoop(
           readyReplicas: pool.readyCount(id, d.serving?.number ?? desired.number),
         },
       });
-      return servingIntervalMs;
+      // Requests are held for a replica that is starting: look again sooner than a pass.
+      return state.waiting.size > 0 ? heldRequeueMs : servingIntervalMs;
 
       /** The serving generation keeps its replicas probed and restarted while a new one starts. */
       async function keepServing(g: DeploymentGeneration): Promise<void> {
         const serving = state.replicas.filter((r) => r.generation === g.number);
-        for (let i = serving.length; i < g.spec.instance_count; i++)
-          state.replicas.push(await start(d!, g, i));
+        // A serving generation that scales to zero follows the autoscaler (else it could never wake).
+        const count = scalesToZero(g.spec.scale_settings) ? wanted : g.spec.instance_count;
+        for (let i = serving.length; i < count; i++) state.replicas.push(await start(d!, g, i));
         await probeAll(
           state.replicas.filter((r) => r.generation === g.number),
           g,
@@ -323,10 +355,12 @@ export function servingLoop(
         if (now - r.startedMs < p.initial_delay * 1000) return;
         // Until the first success the readiness probe runs every pass: readiness gates the first request.
         if (r.everReady && r.lastProbeMs !== undefined && now - r.lastProbeMs < p.period * 1000) return;
+        // A port that opened since the last probe is probed at once (a held request waits on it).
         if (
           !r.everReady &&
           r.lastProbeMs !== undefined &&
-          now - r.lastProbeMs < Math.min(p.period * 1000, 1000)
+          now - r.lastProbeMs < Math.min(p.period * 1000, 1000) &&
+          !(r.portClosed && r.proc.port() !== undefined)
         )
           return;
         r.lastProbeMs = now;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { decideArrival, freeSlots, RequestQueue } from '../../domain/endpoints/request-admission.js';
+import { coldRetryAfterSeconds } from '../../domain/endpoints/scale-to-zero.js';
 import type { LocalReplicaHost, ReplicaProcess } from '../../providers/local/local-replicas.js';
 
 /** One replica as the serving loop sees it. */
@@ -16,6 +17,8 @@ export interface Replica {
   failures: number;
   /** The last probe's answer, for the deployment's reason when it cannot become ready. */
   lastAnswer?: string;
+  /** The last probe found no port yet (init() running): the port opening is probed at once. */
+  portClosed?: boolean;
   inFlight: number;
 }
 
@@ -25,13 +28,26 @@ interface Waiter {
 }
 
 /** What `acquire` answers: a replica whose slot is held for the caller, or a refusal. */
-export type Acquired = { kind: 'replica'; replica: Replica } | { kind: 'reject'; reason: string };
+export type Acquired =
+  | { kind: 'replica'; replica: Replica }
+  | {
+      kind: 'reject';
+      reason: string;
+      target?: string;
+      retryAfterSeconds?: number;
+      /** No replica will serve it (the generation failed to start): not a 429 but 503. */
+      unavailable?: boolean;
+    };
 
 /** The gate's settings for one deployment: its serving generation and request_settings. */
 export interface GateSettings {
   generation: number;
   maxConcurrentPerInstance: number;
   maxQueueWaitMs: number;
+  /** Scale to zero (opt-in): with no ready replica requests are held while one starts. */
+  scaleFromZero?: boolean;
+  /** How long a cold start is expected to take (ms), for Retry-After. */
+  expectedColdStartMs?: number;
 }
 
 /** What the router and the loop share about one deployment (by deployment id). */
@@ -47,6 +63,10 @@ export interface DeploymentReplicas {
   autoscaleDesired?: number;
   belowSinceMs?: number;
   lastAutoscaleMs?: number;
+  /** When (performance.now()) a held request asked a deployment with no ready replica to start one. */
+  coldSinceMs?: number;
+  /** The last cold start measured: from that request to a ready replica (ms). */
+  lastColdStartMs?: number;
   /** Requests answered, failed, and their latencies (ms, a bounded window), for show and metrics. */
   requests: number;
   errors: number;
@@ -76,6 +96,8 @@ export class ServingPool {
 
   /** Called when what the router routes by changed (set by the endpoint service: its cache). */
   routesChanged: () => void = () => undefined;
+  /** Called when a request waits on a deployment scaled to zero (set by the endpoint service: wakes the loop). */
+  scaleUp: () => void = () => undefined;
 
   constructor(readonly host: LocalReplicaHost) {}
 
@@ -135,15 +157,37 @@ export class ServingPool {
   acquire(deploymentId: string, settings: GateSettings, signal?: AbortSignal): Promise<Acquired> {
     const d = this.of(deploymentId);
     d.gate = settings;
+    const ready = this.readyOf(d, settings.generation);
+    const cold = settings.scaleFromZero === true && ready.length === 0;
+    const now = performance.now();
+    if (cold && d.coldSinceMs === undefined) {
+      // The autoscaler counts a cold request as demand (even one refused at once); woken, it decides
+      // now. Once is enough: while requests are held the loop looks again every 100 ms.
+      d.coldSinceMs = now;
+      this.scaleUp();
+    }
     const arrival = decideArrival({
-      readyInFlight: this.readyOf(d, settings.generation).map((r) => r.inFlight),
+      readyInFlight: ready.map((r) => r.inFlight),
       inFlight: d.inFlight,
       queued: d.waiting.size,
       maxConcurrentPerInstance: settings.maxConcurrentPerInstance,
       maxQueueWaitMs: settings.maxQueueWaitMs,
-      nowMs: performance.now(),
+      nowMs: now,
+      scaleFromZero: settings.scaleFromZero === true,
     });
-    if (arrival.kind === 'reject') return Promise.resolve(arrival);
+    if (arrival.kind === 'reject')
+      return Promise.resolve(
+        cold
+          ? {
+              ...arrival,
+              target:
+                settings.maxQueueWaitMs <= 0
+                  ? 'request_settings.max_queue_wait_ms'
+                  : 'request_settings.max_concurrent_requests_per_instance',
+              retryAfterSeconds: this.coldRetryAfter(d),
+            }
+          : arrival,
+      );
     if (arrival.kind === 'dispatch') {
       const replica = this.take(d, settings);
       return Promise.resolve(
@@ -181,8 +225,14 @@ export class ServingPool {
   drain(deploymentId: string): void {
     const d = this.byDeployment.get(deploymentId);
     const g = d?.gate;
-    if (!d || !g || d.waiting.size === 0) return;
+    if (!d || !g) return;
     const ready = this.readyOf(d, g.generation);
+    if (ready.length > 0 && d.coldSinceMs !== undefined) {
+      d.lastColdStartMs = performance.now() - d.coldSinceMs;
+      d.coldSinceMs = undefined;
+    }
+    if (d.waiting.size === 0) return;
+    const cold = g.scaleFromZero === true && ready.length === 0;
     const out = d.waiting.release(
       performance.now(),
       freeSlots(
@@ -196,10 +246,19 @@ export class ServingPool {
       w.settle(replica ? { kind: 'replica', replica } : { kind: 'reject', reason: 'no free replica' });
     }
     for (const w of out.expired)
-      w.settle({
-        kind: 'reject',
-        reason: `waited max_queue_wait_ms (${g.maxQueueWaitMs} ms) with every ready replica at max_concurrent_requests_per_instance (${g.maxConcurrentPerInstance})`,
-      });
+      w.settle(
+        cold
+          ? {
+              kind: 'reject',
+              reason: `waited max_queue_wait_ms (${g.maxQueueWaitMs} ms) and no replica became ready: the deployment was scaled to zero and a replica is starting`,
+              target: 'request_settings.max_queue_wait_ms',
+              retryAfterSeconds: this.coldRetryAfter(d),
+            }
+          : {
+              kind: 'reject',
+              reason: `waited max_queue_wait_ms (${g.maxQueueWaitMs} ms) with every ready replica at max_concurrent_requests_per_instance (${g.maxConcurrentPerInstance})`,
+            },
+      );
     d.queued = d.waiting.size;
     this.arm(deploymentId, d);
   }
@@ -214,9 +273,25 @@ export class ServingPool {
     d.timer.unref();
   }
 
-  private refuseAll(d: DeploymentReplicas, reason: string): void {
+  /** Retry-After for a request that found no ready replica: what is left of the expected cold start. */
+  private coldRetryAfter(d: DeploymentReplicas): number {
+    return coldRetryAfterSeconds({
+      sinceScaleUpMs: d.coldSinceMs === undefined ? 0 : performance.now() - d.coldSinceMs,
+      expectedMs: d.lastColdStartMs ?? d.gate?.expectedColdStartMs ?? 1000,
+    });
+  }
+
+  /** Refuses every held request of a deployment (its generation failed to start: nothing will serve them). */
+  refuseWaiting(deploymentId: string, reason: string): void {
+    const d = this.byDeployment.get(deploymentId);
+    if (!d) return;
+    this.refuseAll(d, reason, true);
+    d.coldSinceMs = undefined;
+  }
+
+  private refuseAll(d: DeploymentReplicas, reason: string, unavailable = false): void {
     const waiters = d.waiting.release(Infinity, 0).expired;
-    for (const w of waiters) w.settle({ kind: 'reject', reason });
+    for (const w of waiters) w.settle({ kind: 'reject', reason, ...(unavailable ? { unavailable } : {}) });
     d.queued = 0;
     if (d.timer) clearTimeout(d.timer);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import type { Context, Hono } from 'hono';
 import { timeoutCode } from '../../domain/endpoints/request-admission.js';
+import { expectedColdStartMs, scalesToZero } from '../../domain/endpoints/scale-to-zero.js';
 import { chooseDeployment } from '../../domain/endpoints/traffic.js';
 import type { DeploymentRecord } from '../../domain/endpoints/endpoint-record.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
@@ -192,7 +193,14 @@ async function forward(
       'azureml-model-deployment',
     );
   const settings = serving.spec.request_settings;
-  if (pool.readyCount(d.id, serving.number) === 0)
+  // Scaled to zero (opt-in): no ready replica is the normal idle state; the request starts one and waits.
+  const fromZero = scalesToZero(serving.spec.scale_settings);
+  if (fromZero && d.status.failedGeneration === serving.number)
+    return new ScoringError(
+      'DeploymentNotReady',
+      `Deployment '${d.name}' is scaled to zero and its replicas cannot start: ${d.status.reason ?? 'Failed'}.`,
+    );
+  if (!fromZero && pool.readyCount(d.id, serving.number) === 0)
     return new ScoringError('DeploymentNotReady', `Deployment '${d.name}' has no ready replica right now.`);
   // Past max_concurrent_requests_per_instance per replica a request waits up to max_queue_wait_ms.
   const got = await pool.acquire(
@@ -201,16 +209,26 @@ async function forward(
       generation: serving.number,
       maxConcurrentPerInstance: settings.max_concurrent_requests_per_instance,
       maxQueueWaitMs: settings.max_queue_wait_ms,
+      ...(fromZero
+        ? {
+            scaleFromZero: true,
+            expectedColdStartMs: expectedColdStartMs({
+              readinessInitialDelayS: serving.spec.readiness_probe.initial_delay,
+            }),
+          }
+        : {}),
     },
     signal,
   );
+  if (got.kind === 'reject' && got.unavailable)
+    return new ScoringError('DeploymentNotReady', `Deployment '${d.name}': ${got.reason}.`);
   if (got.kind === 'reject') {
     const e = new ScoringError(
       'TooManyPendingRequests',
-      `Too many pending requests for deployment '${d.name}': ${got.reason}.`,
-      'request_settings.max_concurrent_requests_per_instance',
+      `Too many pending requests for deployment '${d.name}': ${got.reason}; retry in ${got.retryAfterSeconds ?? 1} s.`,
+      got.target ?? 'request_settings.max_concurrent_requests_per_instance',
     );
-    e.retryAfterSeconds = 1;
+    e.retryAfterSeconds = got.retryAfterSeconds ?? 1;
     return e;
   }
   const replica = got.replica;
