@@ -25,6 +25,7 @@ import type { Provider } from '../providers/provider.js';
 import { inheritedEnv } from '../config/config.js';
 import { LogStore } from './jobs/log-store.js';
 import { ClusterSignals, clusterWake } from './cluster/cluster-bus.js';
+import { wakes } from './loops/wake-scope.js';
 import { openServerStore } from './cluster/open-store.js';
 import { nodeHealthLoop } from './loops/node-health-loop.js';
 import { nodePoolLoop, type PoolPlumbing } from './loops/node-pool-loop.js';
@@ -366,7 +367,9 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     config,
     clock: options.clock ?? (config.testClock ? new ShiftableClock() : systemClock),
     secrets: SecretBox.open(config.home),
-    wake: clusterWake(opened.bus, () => loops.forEach((l) => l.wake())),
+    wake: clusterWake(opened.bus, (scope) => {
+      for (const l of loops) if (wakes(scope, l.name)) l.wake();
+    }),
     // A shared folder (storage.logDir) when several replicas serve one database.
     logs: new LogStore(config.storage.logDir ?? join(config.home, 'jobs')),
     signals: new ClusterSignals(opened.bus),

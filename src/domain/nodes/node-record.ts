@@ -28,7 +28,7 @@ export interface NodeRecord {
   /** The provider's own handle (pid, Slurm job id…). */
   providerRef?: string;
   state: NodeState;
-  /** sha256 of the one-time registration token; cleared once used. */
+  /** sha256 of the one-time registration token; kept for a retried registration, cleared at the session's first use. */
   tokenHash?: string;
   /** sha256 of the session token the agent uses after registering. */
   sessionTokenHash?: string;

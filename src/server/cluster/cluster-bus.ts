@@ -1,7 +1,10 @@
 import { Signals } from '../jobs/signals.js';
+import { unionScope, type WakeScope } from '../loops/wake-scope.js';
 
 /** A wake-up from one replica to the others; like Signals, only a latency aid (the store holds the facts). */
-export type ClusterMessage = { kind: 'wake' } | { kind: 'node'; id: string } | { kind: 'job'; id: string };
+export type ClusterMessage =
+  /** `scope`: the loops it concerns (absent: every loop). */
+  { kind: 'wake'; scope?: WakeScope } | { kind: 'node'; id: string } | { kind: 'job'; id: string };
 
 /** Carries wake-ups between the server replicas sharing one database. */
 export interface ClusterBus {
@@ -41,20 +44,27 @@ export class ClusterSignals extends Signals {
 
 /**
  * The server's `wake`: wakes this replica's loops at once and the other replicas' loops through
- * the bus, one message per turn of the event loop however many changes asked for it.
+ * the bus, one message per turn of the event loop however many changes asked for it. A wake-up
+ * may name the loops it concerns (see WakeScope); the message covers every loop any of them woke.
  */
-export function clusterWake(bus: ClusterBus, wakeLocal: () => void): () => void {
+export function clusterWake(
+  bus: ClusterBus,
+  wakeLocal: (scope?: WakeScope) => void,
+): (scope?: WakeScope) => void {
+  // The loops this turn's message concerns (undefined: every loop), while one is pending.
   let pending = false;
+  let asked: WakeScope | undefined;
   bus.subscribe((m) => {
-    if (m.kind === 'wake') wakeLocal();
+    if (m.kind === 'wake') wakeLocal(m.scope);
   });
-  return () => {
-    wakeLocal();
+  return (scope) => {
+    wakeLocal(scope);
+    asked = pending ? unionScope(asked, scope) : scope;
     if (pending) return;
     pending = true;
     setImmediate(() => {
       pending = false;
-      bus.publish({ kind: 'wake' });
+      bus.publish(asked ? { kind: 'wake', scope: asked } : { kind: 'wake' });
     });
   };
 }

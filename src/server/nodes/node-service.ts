@@ -14,8 +14,9 @@ import type {
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { jobKey } from '../jobs/job-key.js';
 import type { ServiceContext } from '../services/service-context.js';
+import type { WakeScope } from '../loops/wake-scope.js';
 import { updateJob } from '../jobs/job-writes.js';
-import { hashToken, newToken } from './node-tokens.js';
+import { hashToken } from './node-tokens.js';
 import { updateNode } from './node-writes.js';
 import { preemptNode } from './preemption.js';
 
@@ -38,6 +39,26 @@ export async function jobsOnNode(ctx: ServiceContext, nodeId: string): Promise<J
   );
 }
 
+/** The loops a registration wakes (see register). */
+const registrationWakes: WakeScope = { only: ['scheduler', 'instances', 'serving'] };
+
+function unknownNodeToken(): HangarError {
+  return new HangarError(
+    'Unauthenticated',
+    'The node token is unknown or was already used; a node registers once and then uses its session token.',
+    'nodeToken',
+  );
+}
+
+/**
+ * A node's session token, derived from its one-time token under the server's key: a retried
+ * registration answers the same session without the server keeping it, and neither a store dump
+ * (hashes only) nor the node token alone (without the key) yields it.
+ */
+function sessionTokenFor(ctx: ServiceContext, nodeToken: string): string {
+  return ctx.secrets.sign('node-session', nodeToken);
+}
+
 /**
  * The server side of registration and heartbeats. A node registers once with its one-time token
  * and gets a session token; heartbeats keep it healthy, re-attach NotResponding jobs it still
@@ -46,29 +67,39 @@ export async function jobsOnNode(ctx: ServiceContext, nodeId: string): Promise<J
 export class NodeService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  /** Exchanges the one-time node token for a session token. */
+  /**
+   * Exchanges the one-time node token for a session token. Retry-safe: an agent whose request timed
+   * out after the server committed it asks again with the same token and gets the same node and
+   * session (see `retryAnswer`); the token is spent for good once the session has been used.
+   */
   async register(req: RegisterRequest): Promise<RegisterResponse> {
-    const node = await this.ctx.store.nodes.byTokenHash(hashToken(req.nodeToken ?? ''));
-    if (!node)
-      throw new HangarError(
-        'Unauthenticated',
-        'The node token is unknown or was already used; a node registers once and then uses its session token.',
-        'nodeToken',
-      );
-    const sessionToken = newToken();
+    const nodeToken = req.nodeToken ?? '';
+    const node = await this.ctx.store.nodes.byTokenHash(hashToken(nodeToken));
+    if (!node) throw unknownNodeToken();
+    const sessionToken = sessionTokenFor(this.ctx, nodeToken);
+    if (node.registeredAt) return this.retryAnswer(node, sessionToken);
     const now = this.ctx.clock.now().toISOString();
-    await this.ctx.store.nodes.update({
-      ...node,
-      tokenHash: undefined,
-      sessionTokenHash: hashToken(sessionToken),
-      state: node.state === 'preparing' ? 'idle' : node.state,
-      capacity: req.capacity,
-      hostname: req.hostname,
-      address: req.address,
-      registeredAt: now,
-      lastHeartbeatAt: now,
-      idleSince: node.idleSince ?? now,
-    });
+    try {
+      await this.ctx.store.nodes.update({
+        ...node,
+        // Kept (a hash) so that a retry finds the node; cleared by the session's first use.
+        tokenHash: node.tokenHash,
+        sessionTokenHash: hashToken(sessionToken),
+        state: node.state === 'preparing' ? 'idle' : node.state,
+        capacity: req.capacity,
+        hostname: req.hostname,
+        address: req.address,
+        registeredAt: now,
+        lastHeartbeatAt: now,
+        idleSince: node.idleSince ?? now,
+      });
+    } catch (err) {
+      // The same registration arriving twice at once: the first write won; this one is a retry.
+      if (!(err instanceof HangarError && err.code === 'Conflict')) throw err;
+      const again = await this.ctx.store.nodes.byTokenHash(hashToken(nodeToken));
+      if (!again?.registeredAt) throw err;
+      return this.retryAnswer(again, sessionToken);
+    }
     await this.ctx.store.events.append({
       at: now,
       workspace: node.workspace,
@@ -77,10 +108,40 @@ export class NodeService {
       message: `Node ${node.id} registered from ${req.hostname} (pid ${req.pid}, ${req.capacity.cores} cores).`,
       level: 'Info',
     });
-    this.ctx.wake();
+    // A new node concerns the scheduler (work for it), an instance's loop (its instance is up) and
+    // the serving loop; the others (node pool, pipelines, sweeps) read every active job per pass,
+    // and a burst of registrations waking them was most of the server's time (issue 22).
+    this.ctx.wake(registrationWakes);
+    return this.answer(node.id, sessionToken);
+  }
+
+  /**
+   * A registration asked again with a token already exchanged. The answer is the one the first
+   * request got (the session token is derived from the node token, never stored), and only while
+   * that answer may still be in flight: the session has not been used yet (its first use clears
+   * the token hash, so such a node is not even found) and the node has not been given up (lost
+   * after the not-responding limit and the grace period, leaving, preempted, deleted, or replaced
+   * by a node with a token of its own). Trade-off: someone holding a stolen token gets the node's
+   * session in that window, as it could have registered in the agent's place before; once the
+   * agent has used its session, a spent token buys nothing, as before.
+   */
+  private retryAnswer(node: NodeRecord, sessionToken: string): RegisterResponse {
+    const { nodeNotRespondingAfterMs, nodeLostAfterMs } = this.ctx.config.jobs;
+    const since = this.ctx.clock.now().getTime() - new Date(node.registeredAt ?? 0).getTime();
+    const kept = node.state === 'idle' || node.state === 'running' || node.state === 'unusable';
+    if (
+      !kept ||
+      since > nodeNotRespondingAfterMs + nodeLostAfterMs ||
+      node.sessionTokenHash !== hashToken(sessionToken)
+    )
+      throw unknownNodeToken();
+    return this.answer(node.id, sessionToken);
+  }
+
+  private answer(nodeId: string, sessionToken: string): RegisterResponse {
     const jobs = this.ctx.config.jobs;
     return {
-      nodeId: node.id,
+      nodeId,
       sessionToken,
       heartbeatIntervalMs: jobs.heartbeatIntervalMs,
       leaseWaitSeconds: jobs.leaseWaitSeconds,
@@ -88,7 +149,7 @@ export class NodeService {
     };
   }
 
-  /** The node behind a session token (from `Authorization: Bearer …`). */
+  /** The node behind a session token (from `Authorization: Bearer …`); its first use spends the node token. */
   async authenticate(authorization: string | undefined): Promise<NodeRecord> {
     const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     const node = token ? await this.ctx.store.nodes.bySessionTokenHash(hashToken(token)) : undefined;
@@ -98,7 +159,12 @@ export class NodeService {
         'Missing or unknown node session token; register the node first.',
         'Authorization',
       );
-    return node;
+    if (!node.tokenHash) return node;
+    // The agent has its session: a registration retry can no longer be in flight.
+    return (
+      (await updateNode(this.ctx, node.id, (n) => (n.tokenHash ? { tokenHash: undefined } : undefined))) ??
+      node
+    );
   }
 
   /** The backend is taking the node back (Slurm preemption): its jobs checkpoint and resume elsewhere. */

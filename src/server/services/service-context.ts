@@ -6,6 +6,7 @@ import type { LogStore } from '../jobs/log-store.js';
 import type { PathFound } from '../jobs/input-resolution.js';
 import type { Signals } from '../jobs/signals.js';
 import type { SecretBox } from '../secrets/secret-box.js';
+import type { WakeScope } from '../loops/wake-scope.js';
 
 /** What every service needs: store, config, clock, secrets, and a way to wake the loops. */
 export interface ServiceContext {
@@ -13,8 +14,11 @@ export interface ServiceContext {
   config: HangarConfig;
   clock: Clock;
   secrets: SecretBox;
-  /** Nudges the reconcile loops after the API recorded a new desired state. */
-  wake: () => void;
+  /**
+   * Nudges the reconcile loops after the API recorded a new desired state; `scope` names the loops
+   * the change concerns, when waking every loop would cost a pass of each (absent: every loop).
+   */
+  wake: (scope?: WakeScope) => void;
   /** Durable job logs and their live feed. */
   logs: LogStore;
   /** In-process wake-ups (agent long polls, log streams). */

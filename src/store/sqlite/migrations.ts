@@ -226,4 +226,15 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX computes_location_listed ON computes (location, workspace, name, id);
     `,
   },
+  {
+    version: 11,
+    name: 'nodes by registration and session token hash',
+    // Every agent call finds its node by session token hash, every registration by its one-time
+    // token hash: without these each was a scan of every node (10,000 at scale). PostgreSQL has had
+    // both since its first migration. Node tokens are mostly spent (null): a partial index.
+    sql: `
+      CREATE INDEX nodes_token ON nodes (token_hash) WHERE token_hash IS NOT NULL;
+      CREATE INDEX nodes_session ON nodes (session_token_hash);
+    `,
+  },
 ];
