@@ -2,6 +2,10 @@
 // node, and how many tiny jobs it completes per second, against spawning the same command
 // directly (the floor any job runner pays) measured in the same run.
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSandbox } from '../dist/agent/sandbox.js';
 import { api, percentile, startServer, table } from './bench-server.mjs';
 
 const latencyJobs = Number(process.env.BENCH_LATENCY_JOBS ?? 30);
@@ -81,22 +85,45 @@ async function measureThroughput(url) {
   return throughputJobs / ((Math.max(...ends) - t0) / 1000);
 }
 
-/** The same command spawned directly, `nodes` at a time, in its own process group as the agent does. */
-async function directSpawnRate() {
+/**
+ * The same command spawned directly, `nodes` at a time, in its own process group as the agent does;
+ * `wrap` puts it in the job sandbox first.
+ */
+async function directSpawnRate(wrap = (file, args) => ({ file, args })) {
   const t0 = Date.now();
   let next = 0;
   const worker = async () => {
     while (next < throughputJobs) {
       next++;
+      const { file, args } = wrap('/bin/bash', ['-c', 'true']);
       await new Promise((resolve, reject) =>
-        spawn('/bin/bash', ['-c', 'true'], { detached: true, stdio: 'ignore' })
-          .once('exit', resolve)
+        spawn(file, args, { detached: true, stdio: 'ignore' })
+          .once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))))
           .once('error', reject),
       );
     }
   };
   await Promise.all(Array.from({ length: nodes }, worker));
   return throughputJobs / ((Date.now() - t0) / 1000);
+}
+
+/**
+ * The floor with the sandbox every job runs in (bubblewrap, as the job user under a root agent):
+ * the same command in the sandbox the agent builds, spawned directly. Undefined without one.
+ */
+async function sandboxedSpawnRate() {
+  const root = mkdtempSync(join(tmpdir(), 'hangar-bench-sandbox-'));
+  try {
+    const attempt = join(root, 'node', 'jobs', 'j', '1');
+    mkdirSync(attempt, { recursive: true, mode: 0o755 });
+    const sandbox = createSandbox({ protect: [join(root, 'node')], path: process.env.PATH });
+    if (sandbox.kind !== 'bubblewrap' || sandbox.problem) return undefined;
+    return await directSpawnRate((file, args) =>
+      sandbox.wrap(file, args, { readWrite: [attempt], readOnly: [], cwd: attempt }),
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 const server = await startServer();
@@ -107,6 +134,7 @@ try {
   await warmCluster(server.url);
   const lat = await measureLatency(server.url);
   const direct = await directSpawnRate();
+  const sandboxed = await sandboxedSpawnRate();
   const rate = await measureThroughput(server.url);
   console.log(`\n${latencyJobs} jobs one after another on a warm node ('true', no code):`);
   table([
@@ -126,8 +154,18 @@ try {
   console.log(`\n${throughputJobs} jobs submitted at once to ${nodes} nodes (1 slot each):`);
   table([
     { runner: 'direct spawn (baseline)', 'jobs/s': direct.toFixed(1), 'x baseline': '1.00' },
+    ...(sandboxed
+      ? [
+          {
+            runner: 'direct spawn in the job sandbox',
+            'jobs/s': sandboxed.toFixed(1),
+            'x baseline': (sandboxed / direct).toFixed(3),
+          },
+        ]
+      : []),
     { runner: 'Hangar', 'jobs/s': rate.toFixed(1), 'x baseline': (rate / direct).toFixed(3) },
   ]);
+  if (sandboxed) console.log(`Hangar / sandboxed direct spawn: ${(rate / sandboxed).toFixed(3)}`);
 } finally {
   await api(server.url, 'DELETE', '/api/workspaces/default/computes/bench').catch(() => undefined);
   await waitFor(

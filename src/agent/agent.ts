@@ -13,17 +13,28 @@ import {
 } from '../snapshots/snapshot-client.js';
 import { materializeSnapshot } from '../snapshots/snapshot-materializer.js';
 import { materializeInputs } from './input-materializer.js';
-import { AgentCallError, AgentClient } from './agent-client.js';
+import { AgentCallError, AgentClient, backoffMs } from './agent-client.js';
 import type { AgentOptions } from './agent-options.js';
 import { AttemptRunner, signalGroup } from './attempt-runner.js';
 import { detectCapacity, which } from './capacity.js';
 import { SystemSampler } from './system-sampler.js';
 import { chownTree, createSandbox, unsandboxed, type Sandbox } from './sandbox.js';
 import { LogShipper } from './log-shipper.js';
+import { AttemptReports, finalPhases } from './attempt-reports.js';
 import { InstanceRuntime } from './instance/instance-runtime.js';
 import { NodeSsh } from './instance/node-ssh.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A failure worth retrying: no answer or one cut short (the server is down or restarting, fetch's
+ * TypeError) or a 5xx; a 4xx or a local error (a file gone) is final.
+ */
+function transient(err: unknown): boolean {
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number') return status >= 500;
+  return err instanceof TypeError && /fetch failed|terminated/.test(err.message);
+}
 
 /**
  * `hangar agent`: connects out to the server, registers once, heartbeats, leases job attempts,
@@ -32,6 +43,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class Agent {
   private readonly client: AgentClient;
   private readonly runners = new Map<string, AttemptRunner>();
+  /** Attempts whose final report is on its way: their slot is leased again meanwhile; each one's end. */
+  private readonly ending = new Map<string, Promise<void>>();
   private capacity!: NodeCapacity;
   private session!: RegisterResponse;
   private stopping = false;
@@ -200,7 +213,9 @@ export class Agent {
 
   private async leaseLoop(): Promise<void> {
     while (!this.stopping) {
-      const free = this.slots - this.runners.size;
+      // An attempt sending its final report holds no slot: the next lease waits at the server
+      // while that report arrives and the scheduler places the next job here.
+      const free = this.slots - (this.runners.size - this.ending.size);
       if (free <= 0) {
         await new Promise<void>((r) => (this.slotFreed = r));
         continue;
@@ -224,40 +239,67 @@ export class Agent {
     void this.stop('refused by the server').then(() => (this.options.embedded ? undefined : process.exit(3)));
   }
 
+  /**
+   * A snapshot transfer retried through transient failures, as the agent's calls are: a trial whose
+   * command ended while the server restarted (even kill -9) still stores its outputs and checkpoint.
+   */
+  private async persistently<T>(what: string, transfer: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await transfer();
+      } catch (err) {
+        if (!transient(err) || this.stopping) throw err;
+        if (attempt === 0 || attempt % 10 === 0)
+          this.log(`${what} failed (${(err as Error).message}); retrying`);
+      }
+      await sleep(backoffMs(attempt));
+    }
+  }
+
   private transport(): SnapshotTransport {
     return { url: this.client.server, headers: { authorization: `Bearer ${this.session.sessionToken}` } };
   }
 
   private launch(a: JobAssignment): void {
-    if (this.runners.has(a.jobId)) return;
+    const previous = this.runners.get(a.jobId);
+    if (previous) {
+      // A retry of an attempt that is still ending here (its final report went out): after it.
+      const ended = this.ending.get(a.jobId);
+      if (ended && previous.assignment.attempt < a.attempt) void ended.then(() => this.launch(a));
+      return;
+    }
     const t = this.transport();
+    // Reads retried as uploads are (see persistently): an attempt starting as the server restarts still runs.
+    const manifestOf = (id: string) => this.persistently('fetching a manifest', () => fetchManifest(t, id));
+    const blobOf = (sha: string) => this.persistently('fetching a file', () => fetchBlob(t, sha));
     const runner: AttemptRunner = new AttemptRunner(a, this.options.workDir, {
       report: async (phase, extra) => {
-        if (phase === 'Completed' || phase === 'Failed' || phase === 'Canceled' || phase === 'Preempted')
-          await Promise.all(shippers.map((s) => s.flush()));
-        await this.client.reportStatus(a.jobId, {
-          attempt: a.attempt,
-          phase,
-          at: new Date().toISOString(),
-          ...extra,
-        });
+        if (!finalPhases.has(phase)) {
+          // The command has ended: its last lines go out alongside the Finalizing report.
+          if (phase === 'Finalizing') shippers.forEach((s) => s.kick());
+          return reports.progress({ attempt: a.attempt, phase, at: new Date().toISOString(), ...extra });
+        }
+        await Promise.all(shippers.map((s) => s.flush()));
+        const report = { attempt: a.attempt, phase, at: new Date().toISOString(), ...extra };
+        if (!this.ending.has(a.jobId)) {
+          this.ending.set(a.jobId, done);
+          this.slotFreed?.();
+        }
+        await reports.final(report);
       },
       fetchFiles: async (codeDir) => {
-        if (a.snapshotId)
-          await materializeSnapshot(await fetchManifest(t, a.snapshotId), codeDir, (sha) =>
-            fetchBlob(t, sha),
-          );
+        if (a.snapshotId) await materializeSnapshot(await manifestOf(a.snapshotId), codeDir, blobOf);
         return materializeInputs(a.inputs, codeDir, {
           workDir: this.options.workDir,
-          fetchManifest: (id) => fetchManifest(t, id),
-          fetchBlob: (sha) => fetchBlob(t, sha),
+          fetchManifest: manifestOf,
+          fetchBlob: blobOf,
           log: (line) => runner.log(line),
         });
       },
       uploadOutputs: async (outputsDir) => {
         const built = await buildSnapshot(outputsDir);
         if (built.manifest.entries.length === 0) return;
-        await uploadSnapshot(t, built);
+        await this.persistently('uploading outputs', () => uploadSnapshot(t, built));
         await this.client.reportOutputs(a.jobId, {
           attempt: a.attempt,
           manifest: built.manifest,
@@ -265,13 +307,13 @@ export class Agent {
       },
       fetchCheckpoint: async (dir) => {
         if (a.checkpointSnapshotId)
-          await materializeSnapshot(await fetchManifest(t, a.checkpointSnapshotId), dir, (sha) =>
-            fetchBlob(t, sha),
-          );
+          await materializeSnapshot(await manifestOf(a.checkpointSnapshotId), dir, blobOf);
       },
       uploadCheckpoint: async (dir) => {
         const built = await buildSnapshot(dir);
-        return built.manifest.entries.length === 0 ? undefined : (await uploadSnapshot(t, built)).snapshotId;
+        if (built.manifest.entries.length === 0) return undefined;
+        return (await this.persistently('uploading the checkpoint', () => uploadSnapshot(t, built)))
+          .snapshotId;
       },
       environment: {
         workDir: this.options.workDir,
@@ -296,17 +338,26 @@ export class Agent {
     });
     const shippers = [
       new LogShipper(this.client, a.jobId, a.attempt, 'user_logs/std_log.txt', runner.stdLog),
-      new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog),
+      // The agent's own lines are not worth a request every 20 ms (a short job's go out at once at its end).
+      new LogShipper(this.client, a.jobId, a.attempt, 'system_logs/agent.txt', runner.systemLog, 100),
       ...runner.processLogs.map(
         (p) => new LogShipper(this.client, a.jobId, a.attempt, p.log, p.relPath, 20, runner.dir),
       ),
     ];
+    const reports = new AttemptReports(
+      (report) => this.client.reportStatus(a.jobId, report),
+      (phase, err) => {
+        if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
+        runner.stop({ kind: 'cancel', message: `the server refused the ${phase} report: ${err.message}` });
+      },
+    );
     shippers.forEach((s) => s.start());
     this.runners.set(a.jobId, runner);
     this.log(`job ${a.jobId} attempt ${a.attempt}: started`);
-    void runner.run().finally(() => {
+    const done: Promise<void> = runner.run().finally(() => {
       shippers.forEach((s) => s.stop());
       this.runners.delete(a.jobId);
+      this.ending.delete(a.jobId);
       this.writePgids();
       this.log(
         `job ${a.jobId} attempt ${a.attempt}: ${runner.exitCode === undefined ? 'ended' : `exit code ${runner.exitCode}`}`,

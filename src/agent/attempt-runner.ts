@@ -26,6 +26,13 @@ import { openInside } from './log-shipper.js';
 /** The node's public CAs (Debian's ca-certificates), put before the server's CA in the job's bundle. */
 const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 
+let systemCaText: string | undefined;
+/** The node's public CAs, read once per agent (a few hundred kB that every attempt's bundle starts with). */
+function systemCas(): string {
+  systemCaText ??= existsSync(SYSTEM_CA_FILE) ? readFileSync(SYSTEM_CA_FILE, 'utf8').trimEnd() : '';
+  return systemCaText;
+}
+
 /** Folder of hangar_log.py (repo `python/`), put on every job's PYTHONPATH. */
 export const pythonHelperDir = fileURLToPath(new URL('../../python', import.meta.url));
 
@@ -246,7 +253,7 @@ export class AttemptRunner {
   private writeCaBundle(): void {
     const ca = this.assignment.caPem;
     if (!ca) return;
-    const system = existsSync(SYSTEM_CA_FILE) ? readFileSync(SYSTEM_CA_FILE, 'utf8').trimEnd() : '';
+    const system = systemCas();
     writeFileSync(this.caBundle, `${system}\n${ca.trim()}\n`, { mode: 0o644 });
   }
 
@@ -324,6 +331,8 @@ export class AttemptRunner {
       closeSync(out);
       this.child = child;
       if (child.pid !== undefined) this.hooks.spawned?.(child.pid);
+      // Stopped while it was being started (a cancel, a refused report): it gets the signal now.
+      if (this.stopReason) this.stop(this.stopReason);
       const timer = a.timeoutSeconds
         ? setTimeout(
             () =>

@@ -28,15 +28,20 @@ export class LogShipper {
 
   start(): void {
     const tick = (): void => {
-      this.busy ??= this.shipOnce()
-        .then(
-          () => undefined,
-          () => undefined,
-        )
-        .finally(() => (this.busy = undefined));
+      this.kick();
       this.timer = setTimeout(tick, this.intervalMs);
     };
     tick();
+  }
+
+  /** Ships what is new now rather than at the next poll (unless a chunk is on its way already). */
+  kick(): void {
+    this.busy ??= this.shipOnce()
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => (this.busy = undefined));
   }
 
   private read(): Buffer {
