@@ -286,6 +286,42 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
     );
 
     it(
+      'jobs: children (parentJobName, at insert or by update) are in all() but not in lists, pages stay full',
+      withStore(async (s) => {
+        await s.jobs.insert(job('sweep', 1));
+        await s.jobs.insert(job('sweep_trial0', 2, { parentJobName: 'sweep' }));
+        await s.jobs.insert(job('plain', 3));
+        await s.jobs.insert(job('sweep_trial1', 4, { parentJobName: 'sweep' }));
+        // A pipeline step is marked as a child after it is recorded.
+        await s.jobs.insert(job('pipe_step', 5));
+        const step = await s.jobs.get('default', 'pipe_step');
+        await s.jobs.update({ ...(step as JobRecord), parentJobName: 'pipe' });
+        await s.jobs.insert(job('pipe', 6));
+        const names: string[] = [];
+        let skipToken: string | undefined;
+        do {
+          const page = await s.jobs.list(
+            { workspace: 'default' },
+            { top: 1, ...(skipToken ? { skipToken } : {}) },
+          );
+          // Every page but the last is full: children are filtered in the query, not out of a page.
+          expect(page.items).toHaveLength(1);
+          names.push(...page.items.map((j) => j.name));
+          skipToken = page.skipToken;
+        } while (skipToken);
+        expect(names).toEqual(['pipe', 'plain', 'sweep']);
+        expect((await s.jobs.all({ workspace: 'default' })).map((j) => j.name)).toEqual([
+          'sweep',
+          'sweep_trial0',
+          'plain',
+          'sweep_trial1',
+          'pipe_step',
+          'pipe',
+        ]);
+      }),
+    );
+
+    it(
       'nodes: by compute, by token hashes, optimistic update',
       withStore(async (s) => {
         await s.nodes.insert(node('n1', 'c1'));

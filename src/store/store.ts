@@ -98,7 +98,10 @@ export interface JobFilter {
 /** Jobs. */
 export interface JobRepository {
   get(workspace: string, name: string): Promise<JobRecord | undefined>;
-  /** Newest first. */
+  /**
+   * Top-level jobs, newest first: child jobs (a multi-node job's ranks, a sweep's trials, a pipeline's
+   * steps: `gang.parent` or `parentJobName` set) are left out, as Azure's job list leaves them out.
+   */
   list(filter: JobFilter, page: PageRequest): Promise<Page<JobRecord>>;
   all(filter: JobFilter): Promise<JobRecord[]>;
   /** Jobs (ranks included) whose code, inputs, outputs or checkpoint is this snapshot (see snapshotIdsOf). */

@@ -42,5 +42,11 @@ assert got.type == "sweep", got.type
 assert got.limits.max_total_trials == 2 and got.limits.max_concurrent_trials == 1, got.limits
 assert got.objective.primary_metric == "acc", got.objective
 assert sorted(got.search_space) == ["n", "pause"], got.search_space
+# As Azure: jobs.list() holds the sweep, not its trials; parent_job_name lists the trials.
+listed = [j.name for j in ml_client.jobs.list() if j is not None]
+assert returned.name in listed, listed
+assert not [n for n in listed if n.startswith(f"{returned.name}_trial")], listed
+trials = [t.name for t in ml_client.jobs.list(parent_job_name=returned.name)]
+assert sorted(trials) == [f"{returned.name}_trial0", f"{returned.name}_trial1"], trials
 print(f"FLOW sweep {time.monotonic() - start:.2f}", flush=True)
 print("OK", flush=True)

@@ -480,4 +480,56 @@ describe('flows through the unchanged SDK', () => {
     figures.push(`pipeline (2 steps)    sdk ${sdk.yaml?.toFixed(2)}  cli ${cliPipeline.toFixed(2)}`);
     figures.push(`@dsl.pipeline 2 steps sdk ${sdk.dsl?.toFixed(2)}`);
   }, 300_000);
+
+  it('a registered pipeline component: components.create_or_update(@dsl.pipeline), get, and jobs of it (a node, the id alone)', async () => {
+    const r = await python(['pipeline_component_flows.py', 'sub-1', 'rg-1', 'default', ENVIRONMENT], 240_000);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('\nOK');
+    const component = await api(
+      server.url,
+      'GET',
+      '/api/workspaces/default/components/prep_and_train/versions/1',
+    );
+    expect(component.status).toBe(200);
+    expect(component.body.properties.componentSpec).toMatchObject({ type: 'pipeline' });
+    expect(Object.keys(component.body.properties.componentSpec.jobs).sort()).toEqual(['first', 'second']);
+    // Each job ran the component's graph: its steps are its children, the second read the first's rows.
+    for (const [flow, rows] of [
+      ['node', 5],
+      ['id', 4],
+    ] as const) {
+      const name = new RegExp(`^PIPELINE ${flow} (\\S+)$`, 'm').exec(r.out)?.[1] ?? '';
+      expect(
+        (await api(server.url, 'GET', `/api/workspaces/default/jobs/${name}`)).body.properties.status,
+      ).toBe('Completed');
+      const steps = await api(server.url, 'GET', `/api/workspaces/default/jobs?parentJobName=${name}`);
+      expect(steps.body.value.map((s: any) => s.name).sort()).toEqual([`${name}_first`, `${name}_second`]);
+      const log = await runCli(['job', 'stream', '-n', `${name}_second`], { url: server.url });
+      expect(log.stdout, flow).toContain(`train read ${rows} rows`);
+    }
+    const times = flowTimes(r.out);
+    figures.push(
+      `pipeline component    sdk register ${times.register?.toFixed(2)}  run ${times.node?.toFixed(2)}`,
+    );
+  }, 300_000);
+
+  it('refuses a pipeline component without steps and a Pipeline job of a command component, naming the field', async () => {
+    const components = `${WS_PATH}/default/components`;
+    const noSteps = await api(server.url, 'PUT', `${components}/empty_pipe/versions/1`, {
+      properties: { componentSpec: { type: 'pipeline', jobs: {} } },
+    });
+    expect(noSteps.status).toBe(400);
+    expect(noSteps.body.error.target).toContain('componentSpec.jobs');
+    expect(noSteps.body.error.message).toContain('a pipeline component needs at least one step');
+    const cmd = await api(server.url, 'PUT', `${components}/echo_cmd/versions/1`, {
+      properties: { componentSpec: { type: 'command', command: 'echo hi', environment: ENVIRONMENT } },
+    });
+    expect(cmd.status, JSON.stringify(cmd.body)).toBeLessThan(300);
+    const job = await api(server.url, 'PUT', `${WS_PATH}/default/jobs/of_command_component`, {
+      properties: { jobType: 'Pipeline', componentId: `${components}/echo_cmd/versions/1`, jobs: {} },
+    });
+    expect(job.status).toBe(400);
+    expect(job.body.error.target).toBe('properties.componentId');
+    expect(job.body.error.message).toContain("'azureml:echo_cmd:1' is a command component");
+  });
 });

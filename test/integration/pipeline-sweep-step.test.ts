@@ -2,12 +2,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCluster, waitForEnd } from '../helpers/job-fixtures.js';
+import { createCluster, waitForEnd, waitForJob } from '../helpers/job-fixtures.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 let server: ServerProcess;
+let home: string;
+const config = {
+  reconcileIntervalMs: 200,
+  jobs: { heartbeatIntervalMs: 300, cancelGraceSeconds: 1 },
+  environmentAliases: [{ match: 'azureml:shell-env@latest', python: '/usr/bin/python3' }],
+};
 const cli = (args: string[]) => runCli(args, { url: server.url });
 const ws = '/api/workspaces/default';
 
@@ -56,7 +62,10 @@ open(os.path.join(out, "model.txt"), "w").write(f"best-x={sys.argv[2]} base={bas
 `;
 
 /** train → tune (a sweep of the fit component) → report (reads the sweep's model output). */
-function pipelineFolder(trialCommand: string): string {
+function pipelineFolder(
+  trialCommand: string,
+  limits: Record<string, number> = { max_total_trials: 3, max_concurrent_trials: 2 },
+): string {
   return folder({
     'components/fit.yml': fitComponent(trialCommand),
     'components/src/fit.py': fitScript,
@@ -80,7 +89,7 @@ function pipelineFolder(trialCommand: string): string {
           sampling_algorithm: { type: 'random', seed: 5 },
           search_space: { x: { type: 'uniform', min_value: 0, max_value: 1 } },
           objective: { goal: 'maximize', primary_metric: 'score' },
-          limits: { max_total_trials: 3, max_concurrent_trials: 2 },
+          limits,
         },
         report: {
           command: 'cat ${{inputs.model}}/model.txt; cp ${{inputs.model}}/model.txt ${{outputs.report}}/',
@@ -93,13 +102,8 @@ function pipelineFolder(trialCommand: string): string {
 }
 
 beforeAll(async () => {
-  server = await startServerProcess({
-    config: {
-      reconcileIntervalMs: 200,
-      jobs: { heartbeatIntervalMs: 300, cancelGraceSeconds: 1 },
-      environmentAliases: [{ match: 'azureml:shell-env@latest', python: '/usr/bin/python3' }],
-    },
-  });
+  home = tempDir('hangar-home-');
+  server = await startServerProcess({ home, config });
   await createCluster(server.url, 'cpu', 2, 2);
 }, 120_000);
 
@@ -140,6 +144,14 @@ describe('a sweep as a pipeline step (real server, agents, CLI)', () => {
     expect(sweep.jobType).toBe('Sweep');
     const trialJob = (await api(server.url, 'GET', `${ws}/jobs/ps1_tune_trial0`)).body.properties;
     expect(trialJob.parentJobName).toBe('ps1_tune');
+    // The top-level list (job list, as az ml job list) holds the pipeline, not its steps or trials.
+    const top = await cli(['job', 'list', '-o', 'json']);
+    expect(top.code, top.stderr).toBe(0);
+    const topNames = (JSON.parse(top.stdout) as any[]).map((j) => j.name as string);
+    expect(topNames).toContain('ps1');
+    expect(topNames.filter((n) => n.startsWith('ps1_'))).toEqual([]);
+    const rest = (await api(server.url, 'GET', `${ws}/jobs?$top=1`)).body;
+    expect(rest.value.map((j: any) => j.name)).toEqual(['ps1']);
 
     // The best trial (largest x, the sampled value of the component's input) is the sweep's.
     const xs = await Promise.all(
@@ -216,6 +228,41 @@ describe('a sweep as a pipeline step (real server, agents, CLI)', () => {
     // The budget allowed a third trial; a canceled sweep creates none.
     expect(await childrenOf('pscancel_tune')).toHaveLength(2);
   }, 120_000);
+
+  it('survives a server kill -9 while the sweep step runs: no trial lost or duplicated, the pipeline completes', async () => {
+    const dir = pipelineFolder(`sleep 1; ${fit}`, { max_total_trials: 6, max_concurrent_trials: 2 });
+    const r = await cli(['job', 'create', '-f', join(dir, 'pipeline.yml'), '--name', 'pscrash']);
+    expect(r.code, r.stderr).toBe(0);
+    await waitForJob(
+      server.url,
+      'pscrash_tune',
+      (j) => (j.properties.sweep?.trialsLaunched ?? 0) >= 3,
+      'to launch 3 trials',
+      120_000,
+    );
+    const port = Number(new URL(server.url).port);
+    await server.kill9();
+    server = await startServerProcess({ home, port, config });
+    const done = await waitForEnd(server.url, 'pscrash', 180_000);
+    expect(done.properties.status, JSON.stringify(done.properties)).toBe('Completed');
+    const trials = await childrenOf('pscrash_tune');
+    expect(trials.map((t) => t.name).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `pscrash_tune_trial${i}`));
+    expect(
+      trials.map((t) => t.status),
+      JSON.stringify(trials),
+    ).toEqual(Array(6).fill('Completed'));
+    const sweep = (await api(server.url, 'GET', `${ws}/jobs/pscrash_tune`)).body.properties;
+    expect(sweep.sweep.trials).toHaveLength(6);
+    expect(sweep.sweep.trialsLaunched).toBe(6);
+    // One job per step: the restart created no second sweep or step.
+    expect((await childrenOf('pscrash')).map((s) => s.name).sort()).toEqual([
+      'pscrash_report',
+      'pscrash_train',
+      'pscrash_tune',
+    ]);
+    const log = await cli(['job', 'stream', '-n', 'pscrash_report']);
+    expect(Number(/best-x=(\S+)/.exec(log.stdout)?.[1])).toBeCloseTo(sweep.sweep.bestTrial.parameters.x, 10);
+  }, 300_000);
 
   it('refuses a search space that names no input of the trial component, naming the field and value', async () => {
     const component = {

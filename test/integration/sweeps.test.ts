@@ -309,6 +309,10 @@ for i in range(20):
     const trials = await children('crash');
     expect(trials.map((t) => t.name).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `crash_trial${i}`));
     expect(done.properties.sweep.trials).toHaveLength(6);
+    // The top-level list holds the sweep, not its trials (they are listed under it, above).
+    const top = (await api(server.url, 'GET', `${ws}/jobs?$top=100`)).body.value.map((j: any) => j.name);
+    expect(top).toContain('crash');
+    expect(top.filter((n: string) => n.startsWith('crash_'))).toEqual([]);
   }, 240_000);
 
   it('a preempted trial resumes from its checkpoint under the same trial job and is not counted twice', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCommandComponent } from './component-spec.js';
+import { checkCommandComponent, checkPipelineComponent } from './component-spec.js';
 
 const base = {
   name: 'train',
@@ -32,5 +32,35 @@ describe('command components', () => {
     );
     const { command: _c, ...noCommand } = base;
     expect(() => checkCommandComponent(noCommand)).toThrow(/^componentSpec.command:/);
+  });
+});
+
+describe('pipeline components', () => {
+  const pipe = {
+    name: 'prep_and_train',
+    type: 'pipeline',
+    inputs: { rows: { type: 'integer' } },
+    outputs: { model: { type: 'uri_folder' } },
+    jobs: { first: { type: 'command', componentId: 'azureml_anonymous:1' } },
+  };
+
+  it('keeps its ports and its graph as given', () => {
+    const c = checkPipelineComponent(pipe);
+    expect(Object.keys(c.jobs)).toEqual(['first']);
+    expect(c.inputs.rows).toEqual({ type: 'integer' });
+  });
+
+  it('names the field, the rule and the value of each problem', () => {
+    expect(() => checkPipelineComponent({ ...pipe, jobs: {} })).toThrow(
+      /^componentSpec.jobs: a pipeline component needs at least one step\.$/,
+    );
+    const { jobs: _j, ...noJobs } = pipe;
+    expect(() => checkPipelineComponent(noJobs)).toThrow(/^componentSpec.jobs:/);
+    expect(() => checkPipelineComponent({ ...pipe, jobs: { '2nd': {} } })).toThrow(
+      "componentSpec.jobs.2nd: a step name uses letters, digits and '_' and does not start with a digit; got '2nd'.",
+    );
+    expect(() => checkPipelineComponent({ ...pipe, inputs: { 'a-b': { type: 'string' } } })).toThrow(
+      "componentSpec.inputs.a-b: a port name uses letters, digits and '_' and does not start with a digit; got 'a-b'.",
+    );
   });
 });

@@ -87,7 +87,7 @@ export function checkCommandComponent(spec: Record<string, unknown>): CommandCom
   if (spec.type !== undefined && spec.type !== 'command')
     throw new HangarError(
       'ValidationFailed',
-      `componentSpec.type: '${String(spec.type)}' components are not supported here; only command components (pipeline, parallel and spark components are not).`,
+      `componentSpec.type: '${String(spec.type)}' components are not supported here; only command components (parallel and spark components are not; a pipeline component runs as a job of its own, not as a step or trial).`,
       'componentSpec.type',
     );
   const parsed = commandComponentSchema.safeParse(spec);
@@ -118,4 +118,46 @@ export function checkCommandComponent(spec: Record<string, unknown>): CommandCom
       );
   }
   return c;
+}
+
+/**
+ * A pipeline component (az ml's pipelineComponent.schema.json; the SDK's `components.create_or_update`
+ * of a `@dsl.pipeline` function): its ports and its `jobs`, the graph a job of it runs. The steps
+ * name their components as a pipeline job's steps do; they are checked when a job of it is submitted.
+ */
+export const pipelineComponentSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().optional(),
+    version: z.union([z.string(), z.number()]).optional(),
+    display_name: z.string().optional(),
+    description: z.string().optional(),
+    tags: z.record(z.string(), z.unknown()).optional(),
+    type: z.literal('pipeline'),
+    inputs: z.record(z.string(), z.object({ type: z.string() }).passthrough()).default({}),
+    outputs: z.record(z.string(), z.object({ type: z.string() }).passthrough()).default({}),
+    jobs: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .refine((j) => Object.keys(j).length > 0, { message: 'a pipeline component needs at least one step' }),
+  })
+  .passthrough();
+export type PipelineComponentSpec = z.infer<typeof pipelineComponentSchema>;
+
+/** Checks a pipeline component spec's shape and port names; errors name the field as `componentSpec.<path>`. */
+export function checkPipelineComponent(spec: Record<string, unknown>): PipelineComponentSpec {
+  const parsed = pipelineComponentSchema.safeParse(spec);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = ['componentSpec', ...(issue?.path ?? []).map(String)].join('.');
+    throw new HangarError('ValidationFailed', `${field}: ${issue?.message ?? 'invalid'}.`, field);
+  }
+  for (const kind of ['inputs', 'outputs', 'jobs'] as const)
+    for (const name of Object.keys(parsed.data[kind]))
+      if (!portName.test(name))
+        throw new HangarError(
+          'ValidationFailed',
+          `componentSpec.${kind}.${name}: a ${kind === 'jobs' ? 'step' : 'port'} name uses letters, digits and '_' and does not start with a digit; got '${name}'.`,
+          `componentSpec.${kind}.${name}`,
+        );
+  return parsed.data;
 }

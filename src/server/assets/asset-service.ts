@@ -8,7 +8,7 @@ import {
 } from '../../domain/assets/asset-names.js';
 import { parseAssetRef } from '../../domain/assets/asset-refs.js';
 import { assetId, toContainerResource, type ContainerResource } from '../../domain/assets/asset-view.js';
-import { checkCommandComponent } from '../../domain/assets/component-spec.js';
+import { checkCommandComponent, checkPipelineComponent } from '../../domain/assets/component-spec.js';
 import type { DataDoc, ModelDoc } from '../../domain/assets/data-spec.js';
 import { snapshotUri } from '../../domain/assets/snapshot-uri.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
@@ -160,7 +160,10 @@ export class AssetService implements AssetResolution {
   ): Promise<{ doc: Record<string, unknown>; snapshotId?: string; jobName?: string }> {
     const { isArchived: _a, isAnonymous: _b, ...doc } = props;
     if (kind === 'component') {
-      const spec = checkCommandComponent((props.componentSpec ?? {}) as Record<string, unknown>);
+      const raw = (props.componentSpec ?? {}) as Record<string, unknown>;
+      // A pipeline component is its graph: no code or environment of its own (its steps have theirs).
+      if (raw.type === 'pipeline') return { doc: { ...doc, componentSpec: checkPipelineComponent(raw) } };
+      const spec = checkCommandComponent(raw);
       const out: { doc: Record<string, unknown>; snapshotId?: string } = { doc };
       if (spec.code !== undefined) {
         const c = await this.uris.canonical(ws, spec.code, 'uri_folder', 'componentSpec.code');

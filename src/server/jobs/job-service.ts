@@ -171,9 +171,8 @@ export class JobService {
     if (!(await this.ctx.store.workspaces.get(workspace)))
       throw new HangarError('NotFound', `Workspace '${workspace}' does not exist.`, 'workspace');
     const { view = 'ActiveOnly', ...storeFilter } = filter;
-    const listed = await this.ctx.store.jobs.list({ workspace, ...storeFilter }, page);
-    // A pipeline's steps are listed under it (--parent-job-name), as Azure lists top-level jobs only.
-    const found = { ...listed, items: listed.items.filter((j) => j.pipelineStep === undefined) };
+    // Top-level jobs only, as Azure's: trials, steps and ranks are listed under their parent (children()).
+    const found = await this.ctx.store.jobs.list({ workspace, ...storeFilter }, page);
     if (view === 'All') return found;
     // Filtered per page: the continuation token still walks every job, so no job is skipped.
     const archived = view === 'ArchivedOnly';

@@ -56,9 +56,10 @@ export class PgJobs implements JobRepository {
         ? ''
         : ` AND (created_at < $${n + 1} OR (created_at = $${n + 1} AND name < $${n + 2}))`;
     const cursorArgs = afterAt === undefined ? [] : [afterAt, afterName ?? ''];
-    // Lists show what users submitted: the ranks of a multi-node job stay out of them.
+    // Lists show what users submitted: the ranks of a multi-node job, a sweep's trials and a pipeline's
+    // steps stay out of them, in the query so that every page is full and the token walks them all.
     const rows = await this.db.rows<Row>(
-      `SELECT ${columns} FROM jobs WHERE ${w.sql} AND gang_parent IS NULL${cursor}
+      `SELECT ${columns} FROM jobs WHERE ${w.sql} AND gang_parent IS NULL AND (doc::json ->> 'parentJobName') IS NULL${cursor}
          ORDER BY created_at DESC, name DESC LIMIT $${n + cursorArgs.length + 1}`,
       [...w.args, ...cursorArgs, page.top + 1],
     );

@@ -197,10 +197,11 @@ export class SqliteJobs implements JobRepository {
     const [afterAt, afterName] = (decodeToken(page.skipToken) ?? []) as string[];
     const cursor = afterAt === undefined ? '' : ' AND (created_at < ? OR (created_at = ? AND name < ?))';
     const cursorArgs = afterAt === undefined ? [] : [afterAt, afterAt, afterName ?? ''];
-    // Lists show what users submitted: the ranks of a multi-node job stay out of them.
+    // Lists show what users submitted: the ranks of a multi-node job, a sweep's trials and a pipeline's
+    // steps stay out of them, in the query so that every page is full and the token walks them all.
     const rows = statement(
       this.db,
-      `SELECT ${columns} FROM jobs WHERE ${w.sql} AND gang_parent IS NULL${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`,
+      `SELECT ${columns} FROM jobs WHERE ${w.sql} AND gang_parent IS NULL AND json_extract(doc, '$.parentJobName') IS NULL${cursor} ORDER BY created_at DESC, name DESC LIMIT ?`,
     ).all(...w.args, ...cursorArgs, page.top + 1) as Row[];
     return Promise.resolve(toPage(rows, page, (r) => [r.created_at, r.name], this.parse));
   }

@@ -1,13 +1,20 @@
 import { HangarError } from '../../../domain/errors/hangar-error.js';
-import type { JobRecord } from '../../../domain/jobs/job-record.js';
+import { terminalStates, type JobRecord } from '../../../domain/jobs/job-record.js';
 import { toJobResource } from '../../../domain/jobs/job-view.js';
 import { pageRequest } from '../paging.js';
 import { action, type RouteDef, type RouteInput } from '../route-def.js';
 import { nativeUri } from './arm-asset-routes.js';
 import { readCodeVersion } from './arm-code-routes.js';
 import { specOfArmJob, restInput, restOutput, restSweep } from './arm-job-body.js';
-import { armPipelineError, pipelineSpecOf, restPipeline } from './arm-pipeline-body.js';
-import { workspaceId, WS } from './arm-paths.js';
+import {
+  armPipelineError,
+  pipelineComponentOf,
+  pipelineSpecOf,
+  restPipeline,
+  withComponentGraph,
+  withComponentPorts,
+} from './arm-pipeline-body.js';
+import { workspaceId, workspaceUrlPath, WS } from './arm-paths.js';
 
 const tag = 'Azure ML (ARM)';
 
@@ -81,7 +88,13 @@ const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && 
 
 /** A Pipeline body as the native pipeline spec, its uploaded data inputs (pipeline and step level) as snapshots. */
 async function pipelineSpecOfArm(input: RouteInput, ws: string): Promise<Json> {
-  const spec = pipelineSpecOf(isObj(input.body) && isObj(input.body.properties) ? input.body.properties : {});
+  const props = isObj(input.body) && isObj(input.body.properties) ? input.body.properties : {};
+  // A job of a registered pipeline component: its graph and ports where the body leaves them out.
+  const component = await pipelineComponentOf(props, async (ref) => {
+    const [, name = '', version = 'latest'] = /^azureml:([^:@]+)(?::|@)(.+)$/.exec(ref) ?? [];
+    return (await input.services.assets.getVersion(ws, 'component', name, version)).doc;
+  });
+  const spec = withComponentPorts(pipelineSpecOf(withComponentGraph(props, component)), component);
   const upload = async (ports: unknown, field: string): Promise<void> => {
     for (const [key, v] of Object.entries(isObj(ports) ? ports : {}))
       if (isObj(v) && typeof v.path === 'string' && !v.path.includes('${{'))
@@ -184,10 +197,25 @@ export const armJobRoutes: RouteDef[] = [
     path: `${WS}/jobs/{name}/cancel`,
     action: action('workspaces/jobs/cancel/action'),
     tag,
-    summary: 'Cancel a job (202; the job shows CancelRequested, then Canceled)',
+    summary: 'Cancel a job (long-running: 202 + Location, done when the job is Canceled)',
     handler: async (input) => {
       await input.services.jobs.cancel(input.params.workspace ?? '', input.params.name ?? '');
-      return { status: 202 };
+      // As on Azure: a Location to poll; without it the TypeScript client's poller ends at once.
+      const location = `${input.baseUrl}${workspaceUrlPath(input)}/jobs/${encodeURIComponent(input.params.name ?? '')}/cancelOperation`;
+      return { status: 202, headers: { Location: location, 'Retry-After': '1' } };
+    },
+  },
+  {
+    method: 'get',
+    path: `${WS}/jobs/{name}/cancelOperation`,
+    action: action('workspaces/jobs/read'),
+    tag,
+    summary: 'Status of a job cancellation (Location target: 202 until the job has finished, then 200)',
+    handler: async (input) => {
+      const job = await input.services.jobs.get(input.params.workspace ?? '', input.params.name ?? '');
+      return terminalStates.has(job.status)
+        ? { status: 200 }
+        : { status: 202, headers: { 'Retry-After': '1' } };
     },
   },
 ];

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import { parsePipelineSpec, planPipeline } from '../../../domain/pipelines/pipeline-spec.js';
-import { armPipelineError, componentRef, pipelineSpecOf, restPipeline } from './arm-pipeline-body.js';
+import {
+  armPipelineError,
+  componentRef,
+  pipelineComponentOf,
+  pipelineSpecOf,
+  restPipeline,
+  withComponentGraph,
+  withComponentPorts,
+} from './arm-pipeline-body.js';
 
 const WS = '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w';
 const anon = (hash: string) => `${WS}/components/azureml_anonymous/versions/${hash}`;
@@ -253,12 +261,45 @@ describe('ARM PipelineJob bodies Hangar refuses, naming the field', () => {
     expect(form.message).toContain('${{parent.jobs.a.inputs.y}}');
   });
 
-  it('refuses an empty pipeline, a pipeline component job, bad inputs and unknown settings', () => {
+  it("a job of a registered pipeline component runs the graph it carries, or else the component's", async () => {
+    // The SDK sends the component's graph with its id: the graph is the pipeline.
+    const carried = pipelineSpecOf({ jobType: 'Pipeline', componentId: anon('p'), jobs: { a: inline() } });
+    expect(Object.keys(carried.jobs as object)).toEqual(['a']);
+    const asked: string[] = [];
+    const read = (spec: Record<string, unknown>) => (ref: string) => {
+      asked.push(ref);
+      return Promise.resolve({ componentSpec: spec });
+    };
+    const graph = { a: inline() };
+    const component = {
+      type: 'pipeline',
+      jobs: graph,
+      inputs: { n: { type: 'integer', default: 3 }, m: { type: 'integer' } },
+      outputs: { o: { type: 'uri_folder' } },
+    };
+    expect(await pipelineComponentOf({ jobType: 'Pipeline', jobs: graph }, read(component))).toBeUndefined();
+    const bare = { jobType: 'Pipeline', componentId: `${WS}/components/pipe/versions/2` };
+    const found = await pipelineComponentOf(bare, read(component));
+    expect(asked).toEqual(['azureml:pipe:2']);
+    expect(withComponentGraph(bare, found).jobs).toEqual(graph);
+    const other = { b: inline() };
+    expect(withComponentGraph({ ...bare, jobs: other }, found).jobs).toEqual(other);
+    // Ports the job left out: every output, each input's default; what the job gave stays.
+    const ported = withComponentPorts({ type: 'pipeline', inputs: { m: 1 }, jobs: {} }, found);
+    expect(ported.inputs).toEqual({ m: 1, n: 3 });
+    expect(ported.outputs).toEqual({ o: { type: 'uri_folder' } });
+    const command = await pipelineComponentOf(bare, read({ type: 'command', command: 'true' })).catch(
+      (e) => e,
+    );
+    expect(command).toMatchObject({ code: 'ValidationFailed', target: 'properties.componentId' });
+    expect(command.message).toContain("'azureml:pipe:2' is a command component");
+    const notRef = await pipelineComponentOf({ componentId: 'pipe' }, read({})).catch((e) => e);
+    expect(notRef).toMatchObject({ code: 'ValidationFailed', target: 'properties.componentId' });
+    expect(notRef.message).toContain("'pipe' is not a component reference");
+  });
+
+  it('refuses an empty pipeline, bad inputs and unknown settings', () => {
     expect(refusal({ jobType: 'Pipeline', jobs: {} })).toMatchObject({ target: 'properties.jobs' });
-    expect(refusal({ jobType: 'Pipeline', componentId: anon('p'), jobs: { a: inline() } })).toMatchObject({
-      code: 'NotImplemented',
-      target: 'properties.componentId',
-    });
     const input = refusal({
       jobType: 'Pipeline',
       inputs: { d: { jobInputType: 'uri_folder' } },

@@ -183,12 +183,8 @@ export function pipelineSpecOf(p: Json): Json {
       'properties.jobs: a Pipeline job needs at least one step.',
       'properties.jobs',
     );
-  if (typeof p.componentId === 'string')
-    throw new HangarError(
-      'NotImplemented',
-      'properties.componentId: a pipeline job made from a registered pipeline component is not supported yet; submit the pipeline itself (load_job or @dsl.pipeline).',
-      'properties.componentId',
-    );
+  // A job of a registered pipeline component carries the component's graph in `jobs` (the SDK sends
+  // it; see pipelineComponentJobs for a body without it): the graph runs, `componentId` names its origin.
   const spec: Json = { type: 'pipeline' };
   if (typeof p.displayName === 'string') spec.display_name = p.displayName;
   if (typeof p.experimentName === 'string') spec.experiment_name = p.experimentName;
@@ -206,6 +202,50 @@ export function pipelineSpecOf(p: Json): Json {
     Object.entries(jobs).map(([name, node]) => [name, yamlStep(node, `properties.jobs.${name}`)]),
   );
   return spec;
+}
+
+/**
+ * The registered pipeline component a Pipeline body names (`componentId`), or undefined when it
+ * names none. Its graph runs when the body carries none; its ports fill those the body leaves out.
+ */
+export async function pipelineComponentOf(
+  p: Json,
+  read: (ref: string) => Promise<Json>,
+): Promise<Json | undefined> {
+  if (typeof p.componentId !== 'string') return undefined;
+  const ref = componentRef(p.componentId, 'properties.componentId');
+  const spec = obj((await read(ref)).componentSpec);
+  if (spec.type !== 'pipeline')
+    throw new HangarError(
+      'ValidationFailed',
+      `properties.componentId: '${ref}' is a ${String(spec.type ?? 'command')} component; a Pipeline job runs a pipeline component (a command component runs as a Command job).`,
+      'properties.componentId',
+    );
+  return spec;
+}
+
+/** A Pipeline body with its component's graph when it carries none (see pipelineComponentOf). */
+export function withComponentGraph(p: Json, component: Json | undefined): Json {
+  return component && Object.keys(obj(p.jobs)).length === 0 ? { ...p, jobs: obj(component.jobs) } : p;
+}
+
+/**
+ * The component's ports the job left out, in the pipeline spec: every output (the SDK sends a
+ * pipeline output only when the caller set it, and the graph binds them all) and each input's default.
+ */
+export function withComponentPorts(spec: Json, component: Json | undefined): Json {
+  if (!component) return spec;
+  const outputs = { ...obj(spec.outputs) };
+  for (const [name, port] of Object.entries(obj(component.outputs)))
+    if (outputs[name] === undefined) outputs[name] = { type: obj(port).type ?? 'uri_folder' };
+  const inputs = { ...obj(spec.inputs) };
+  for (const [name, port] of Object.entries(obj(component.inputs)))
+    if (inputs[name] === undefined && obj(port).default !== undefined) inputs[name] = obj(port).default;
+  return {
+    ...spec,
+    ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
+    ...(Object.keys(outputs).length > 0 ? { outputs } : {}),
+  };
 }
 
 /** Where a pipeline spec field is in the ARM body: `jobs.a.inputs.x` → `properties.jobs.a.inputs.x`. */
