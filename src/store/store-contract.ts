@@ -322,6 +322,76 @@ export function describeStoreContract(name: string, open: StoreFactory): void {
     );
 
     it(
+      'jobs: the family filter keeps sweeps, pipelines and children (marked at insert or by update)',
+      withStore(async (s) => {
+        await s.jobs.insert(job('plain', 1));
+        await s.jobs.insert(job('sweep', 2, { controller: 'sweep' }));
+        await s.jobs.insert(job('trial', 3, { parentJobName: 'sweep' }));
+        await s.jobs.insert(job('step', 4));
+        await s.jobs.insert(job('done_trial', 5, { parentJobName: 'sweep', status: 'Completed' }));
+        const family = async (): Promise<string[]> =>
+          (await s.jobs.all({ statuses: ['Queued'], family: true })).map((j) => j.name);
+        expect(await family()).toEqual(['sweep', 'trial']);
+        // A pipeline step becomes a child by an update; a child that ends leaves the answer.
+        const step = (await s.jobs.get('default', 'step')) as JobRecord;
+        await s.jobs.update({ ...step, parentJobName: 'pipe' });
+        expect(await family()).toEqual(['sweep', 'trial', 'step']);
+        const trial = (await s.jobs.get('default', 'trial')) as JobRecord;
+        await s.jobs.update({ ...trial, status: 'Completed' });
+        expect(await family()).toEqual(['sweep', 'step']);
+        expect((await s.jobs.all({ family: true })).map((j) => j.name)).toEqual([
+          'sweep',
+          'trial',
+          'step',
+          'done_trial',
+        ]);
+      }),
+    );
+
+    it(
+      'jobs: demand per compute (ranks and controllers left out) and busy nodes, kept current by writes',
+      withStore(async (s) => {
+        const distribution = { type: 'pytorch' as const, processCountPerInstance: 1 };
+        const run = (n: number): JobRecord['run'] => ({ ...job('x', 0).run, instanceCount: n });
+        await s.jobs.insert(job('a', 1));
+        await s.jobs.insert(job('b', 2, { status: 'Running', nodeId: 'n1' }));
+        await s.jobs.insert(job('multi', 3, { gang: { size: 2, distribution }, run: run(2) }));
+        await s.jobs.insert(
+          job('multi_rank0', 4, { gang: { size: 2, rank: 0, parent: 'multi', distribution }, nodeId: 'n2' }),
+        );
+        await s.jobs.insert(job('sweep', 5, { controller: 'sweep', run: run(7) }));
+        await s.jobs.insert(job('gpu', 6, { computeName: 'gpu', run: run(3) }));
+        await s.jobs.insert({ ...job('elsewhere', 7), workspace: 'other' });
+        await s.jobs.insert(job('done', 8, { status: 'Completed', nodeId: 'n3' }));
+        const demand = async (): Promise<[Record<string, number>, string[]]> => {
+          const d = await s.jobs.demand();
+          return [Object.fromEntries(d.byCompute), [...d.busyNodes].sort()];
+        };
+        expect(await demand()).toEqual([
+          { 'default/cpu': 4, 'default/gpu': 3, 'other/cpu': 1 },
+          ['n1', 'n2'],
+        ]);
+        // Updates move a job's part: b ends, a goes to a node, gpu is canceled, a new job joins.
+        const b = (await s.jobs.get('default', 'b')) as JobRecord;
+        await s.jobs.update({ ...b, status: 'Completed' });
+        const a = (await s.jobs.get('default', 'a')) as JobRecord;
+        await s.jobs.update({ ...a, status: 'Preparing', nodeId: 'n3' });
+        const gpu = (await s.jobs.get('default', 'gpu')) as JobRecord;
+        await s.jobs.update({ ...gpu, status: 'Canceled' });
+        await s.jobs.insert(job('late', 9, { run: run(5) }));
+        expect(await demand()).toEqual([{ 'default/cpu': 8, 'other/cpu': 1 }, ['n2', 'n3']]);
+        // A rolled-back write leaves the counts as they were.
+        await expect(
+          s.transaction(async () => {
+            await s.jobs.insert(job('half', 10, { nodeId: 'n9' }));
+            await s.jobs.insert(job('late', 11));
+          }),
+        ).rejects.toMatchObject({ code: 'NameConflict' });
+        expect(await demand()).toEqual([{ 'default/cpu': 8, 'other/cpu': 1 }, ['n2', 'n3']]);
+      }),
+    );
+
+    it(
       'nodes: by compute, by token hashes, optimistic update',
       withStore(async (s) => {
         await s.nodes.insert(node('n1', 'c1'));

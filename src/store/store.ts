@@ -93,6 +93,23 @@ export interface JobFilter {
   experimentName?: string;
   statuses?: JobState[];
   nodeId?: string;
+  /**
+   * Only sweeps and pipelines (`controller` set) and children (`parentJobName` set: trials, steps):
+   * what their loops look after, without reading every queued job.
+   */
+  family?: true;
+}
+
+/** What unfinished jobs (every state but Completed, Failed, Canceled) ask of node pools. */
+export interface JobDemand {
+  /**
+   * Nodes wanted per `workspace/computeName`: the sum of `run.instanceCount`, leaving out ranks
+   * (`gang.parent` set: a multi-node job counts once, on its parent) and sweeps and pipelines
+   * (their trials and steps are the demand).
+   */
+  byCompute: Map<string, number>;
+  /** Nodes holding an unfinished job, ranks included. */
+  busyNodes: Set<string>;
 }
 
 /** Jobs. */
@@ -104,6 +121,8 @@ export interface JobRepository {
    */
   list(filter: JobFilter, page: PageRequest): Promise<Page<JobRecord>>;
   all(filter: JobFilter): Promise<JobRecord[]>;
+  /** Demand of the unfinished jobs, without reading each (the node pool asks every pass). */
+  demand(): Promise<JobDemand>;
   /** Jobs (ranks included) whose code, inputs, outputs or checkpoint is this snapshot (see snapshotIdsOf). */
   referencing(snapshotId: string): Promise<JobRecord[]>;
   /** Throws NameConflict when the name is taken in the workspace. */

@@ -8,7 +8,7 @@ import {
   type ComputeRecord,
 } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
-import { terminalStates, type JobState } from '../../domain/jobs/job-record.js';
+import { terminalStates } from '../../domain/jobs/job-record.js';
 import { jobOfLocalNode } from '../../domain/jobs/local-target.js';
 import { decidePool } from '../../domain/nodes/node-pool-decision.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
@@ -23,17 +23,6 @@ import { hashToken, newToken } from '../nodes/node-tokens.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { instanceDir } from '../instances/instance-dirs.js';
 import { controlOf } from '../instances/instance-service.js';
-
-/** Job states that still want a node. */
-const activeStates: JobState[] = [
-  'NotStarted',
-  'Queued',
-  'Preparing',
-  'Running',
-  'Finalizing',
-  'CancelRequested',
-  'NotResponding',
-];
 
 /** How a node pool reaches its providers. */
 export interface PoolPlumbing {
@@ -152,18 +141,9 @@ async function readSnapshot(ctx: ServiceContext, computes: ComputeRecord[]): Pro
     if (list) list.push(node);
     else nodesByCompute.set(node.computeId, [node]);
   }
-  const demandByCompute = new Map<string, number>();
-  const busyNodes = new Set<string>();
-  for (const job of await ctx.store.jobs.all({ statuses: activeStates })) {
-    if (terminalStates.has(job.status)) continue;
-    if (job.nodeId) busyNodes.add(job.nodeId);
-    // A multi-node job's demand is counted once, on the job the user sees, not again per rank.
-    if (job.gang?.parent !== undefined) continue;
-    // A sweep or pipeline runs nothing itself: its trials and steps are the demand.
-    if (job.controller) continue;
-    const key = `${job.workspace}/${job.computeName}`;
-    demandByCompute.set(key, (demandByCompute.get(key) ?? 0) + job.run.instanceCount);
-  }
+  // Counted by the store (a multi-node job once, sweeps and pipelines not at all: see JobDemand),
+  // not by reading every queued job each pass.
+  const { byCompute: demandByCompute, busyNodes } = await ctx.store.jobs.demand();
   return {
     computes,
     nodesByCompute,

@@ -57,7 +57,8 @@ export function pipelineLoop(
     name: 'pipelines',
     intervalMs: ctx.config.reconcileIntervalMs,
     async read() {
-      const active = await ctx.store.jobs.all({ statuses: unfinished });
+      // Pipelines and their steps only: the queue's other jobs are not this loop's.
+      const active = await ctx.store.jobs.all({ statuses: unfinished, family: true });
       const keys = new Map<string, PipelineKey>();
       for (const j of active) {
         if (terminalStates.has(j.status)) continue;

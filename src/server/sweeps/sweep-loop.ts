@@ -48,7 +48,8 @@ export function sweepLoop(ctx: ServiceContext, deps: SweepDeps): LoopDefinition<
 }
 
 async function activeSweeps(ctx: ServiceContext): Promise<SweepKey[]> {
-  const active = await ctx.store.jobs.all({ statuses: activeStates });
+  // Sweeps and children only: the queue's other jobs are not this loop's.
+  const active = await ctx.store.jobs.all({ statuses: activeStates, family: true });
   const keys = new Map<string, SweepKey>();
   for (const j of active) {
     if (terminalStates.has(j.status)) continue;

@@ -2,7 +2,7 @@ import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { JobRecord } from '../../domain/jobs/job-record.js';
 import { snapshotIdsOf } from '../../domain/snapshots/snapshot-refs.js';
 import { decodeToken, toPage } from '../sqlite/paging.js';
-import type { JobFilter, JobRepository, Page, PageRequest } from '../store.js';
+import type { JobDemand, JobFilter, JobRepository, Page, PageRequest } from '../store.js';
 import type { PgDb } from './pg-db.js';
 
 interface Row {
@@ -32,6 +32,8 @@ function where(f: JobFilter, first = 1): { sql: string; args: unknown[] } {
     args.push(f.statuses);
     parts.push(`status = ANY($${first + args.length - 1}::text[])`);
   }
+  if (f.family)
+    parts.push("((doc::json ->> 'controller') IS NOT NULL OR (doc::json ->> 'parentJobName') IS NOT NULL)");
   return { sql: parts.length > 0 ? parts.join(' AND ') : 'TRUE', args };
 }
 
@@ -73,6 +75,26 @@ export class PgJobs implements JobRepository {
       w.args,
     );
     return rows.map(parse);
+  }
+
+  async demand(): Promise<JobDemand> {
+    // Counted in the database: only the sums and node ids travel.
+    const unfinished =
+      "status IN ('NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding')";
+    const sums = await this.db.rows<{ workspace: string; compute_name: string; n: string }>(
+      `SELECT workspace, compute_name, SUM((doc::json -> 'run' ->> 'instanceCount')::int) AS n FROM jobs
+         WHERE ${unfinished} AND gang_parent IS NULL AND (doc::json ->> 'controller') IS NULL
+         GROUP BY workspace, compute_name`,
+    );
+    const busy = await this.db.rows<{ node_id: string }>(
+      `SELECT DISTINCT node_id FROM jobs WHERE ${unfinished} AND node_id IS NOT NULL`,
+    );
+    return {
+      byCompute: new Map(
+        sums.filter((r) => Number(r.n) !== 0).map((r) => [`${r.workspace}/${r.compute_name}`, Number(r.n)]),
+      ),
+      busyNodes: new Set(busy.map((r) => r.node_id)),
+    };
   }
 
   async referencing(snapshotId: string): Promise<JobRecord[]> {

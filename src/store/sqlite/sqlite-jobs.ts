@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import type { JobRecord } from '../../domain/jobs/job-record.js';
+import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { snapshotIdsOf } from '../../domain/snapshots/snapshot-refs.js';
-import type { JobFilter, JobRepository, Page, PageRequest } from '../store.js';
+import type { JobDemand, JobFilter, JobRepository, Page, PageRequest } from '../store.js';
 import { deepFreeze } from './frozen.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
@@ -23,6 +23,13 @@ const columns = 'workspace, name, created_at, version, doc';
  */
 const cacheLimit = 150_000;
 
+/** The test of `JobFilter.family` on a row (the document is read only for rows the other terms keep). */
+const familySql =
+  "(json_extract(doc, '$.controller') IS NOT NULL OR json_extract(doc, '$.parentJobName') IS NOT NULL)";
+
+const isFamily = (j: Pick<JobRecord, 'controller' | 'parentJobName'>): boolean =>
+  j.controller !== undefined || j.parentJobName !== undefined;
+
 function where(f: JobFilter): { sql: string; args: unknown[] } {
   const parts: string[] = [];
   const args: unknown[] = [];
@@ -39,6 +46,7 @@ function where(f: JobFilter): { sql: string; args: unknown[] } {
     parts.push(`status IN (${f.statuses.map(() => '?').join(', ')})`);
     args.push(...f.statuses);
   }
+  if (f.family) parts.push(familySql);
   return { sql: parts.length > 0 ? parts.join(' AND ') : '1 = 1', args };
 }
 
@@ -49,6 +57,7 @@ interface Matchable {
   experimentName: string;
   status: JobRecord['status'];
   nodeId?: string | undefined;
+  family: boolean;
 }
 
 interface StoredColumns {
@@ -59,6 +68,7 @@ interface StoredColumns {
   status: JobRecord['status'];
   node_id: string | null;
   created_at: string;
+  family: number;
 }
 
 function fromColumns(c: StoredColumns): Matchable {
@@ -68,6 +78,7 @@ function fromColumns(c: StoredColumns): Matchable {
     experimentName: c.experiment_name,
     status: c.status,
     nodeId: c.node_id ?? undefined,
+    family: c.family !== 0,
   };
 }
 
@@ -101,7 +112,8 @@ function matches(f: JobFilter, j: Matchable): boolean {
     (f.computeName === undefined || f.computeName === j.computeName) &&
     (f.experimentName === undefined || f.experimentName === j.experimentName) &&
     (f.nodeId === undefined || f.nodeId === j.nodeId) &&
-    (f.statuses === undefined || f.statuses.length === 0 || f.statuses.includes(j.status))
+    (f.statuses === undefined || f.statuses.length === 0 || f.statuses.includes(j.status)) &&
+    (f.family === undefined || j.family)
   );
 }
 
@@ -125,29 +137,86 @@ export class SqliteJobs implements JobRepository {
     }
   >();
 
+  /**
+   * demand()'s answer, kept current by this connection's writes (from the record each replaces)
+   * and counted again after forget(): the node pool asks every pass, and counting means reading
+   * every queued job. Busy nodes are counted per node so that a job leaving one keeps the others'.
+   */
+  private demandCounts: { byCompute: Map<string, number>; busy: Map<string, number> } | undefined;
+
   constructor(private readonly db: Database.Database) {}
 
   /** Forgets every parsed document (a rolled-back transaction may have left some that were never committed). */
   forget(): void {
     this.parsed.clear();
     this.results.clear();
+    this.demandCounts = undefined;
+  }
+
+  /** Adds (sign 1) or takes away (-1) one job's part of the demand counts. */
+  private countDemand(job: JobRecord, sign: 1 | -1): void {
+    const counts = this.demandCounts;
+    if (!counts || terminalStates.has(job.status)) return;
+    const add = (m: Map<string, number>, key: string, n: number): void => {
+      const v = (m.get(key) ?? 0) + sign * n;
+      if (v === 0) m.delete(key);
+      else m.set(key, v);
+    };
+    if (job.nodeId) add(counts.busy, job.nodeId, 1);
+    if (job.gang?.parent !== undefined || job.controller) return;
+    add(counts.byCompute, `${job.workspace}/${job.computeName}`, job.run.instanceCount);
+  }
+
+  demand(): Promise<JobDemand> {
+    this.cacheCurrent();
+    if (!this.demandCounts) {
+      this.demandCounts = { byCompute: new Map(), busy: new Map() };
+      const unfinished = [
+        'NotStarted',
+        'Queued',
+        'Preparing',
+        'Running',
+        'Finalizing',
+        'CancelRequested',
+        'NotResponding',
+      ] as const;
+      for (const job of this.records({ statuses: [...unfinished] })) this.countDemand(job, 1);
+    }
+    return Promise.resolve({
+      byCompute: new Map(this.demandCounts.byCompute),
+      busyNodes: new Set(this.demandCounts.busy.keys()),
+    });
   }
 
   /** Drops the cached answers of all() that a job going from `before` to `after` changes. */
-  private changed(before: Matchable | undefined, after: Matchable | undefined, row: KeyRow): void {
+  private changed(
+    before: Matchable | undefined,
+    after: Matchable | undefined,
+    row: KeyRow,
+    written?: JobRecord,
+  ): void {
     for (const [key, entry] of this.results) {
       const { filter, keys } = entry;
       const was = before !== undefined && matches(filter, before);
       const now = after !== undefined && matches(filter, after);
-      if (was || now) entry.records = undefined;
-      if (was === now) continue;
+      if (!was && !now) continue;
       // The job joins or leaves the answer at its place in the query's order; where that place
       // is not certain (names outside ASCII sort differently in SQLite and JavaScript), asked again.
       const at = ascii(row) ? placeOf(keys, row) : -1;
-      if (at >= 0 && now) keys.splice(at, 0, row);
-      else if (at >= 0 && keys[at]?.workspace === row.workspace && keys[at]?.name === row.name)
+      const there = at >= 0 && keys[at]?.workspace === row.workspace && keys[at]?.name === row.name;
+      // The documents follow the keys (one array each, same order) when the written record is
+      // known: a pass that re-reads 100,000 queued jobs after a few writes then copies, not rebuilds.
+      const records = written && entry.records?.length === keys.length ? entry.records : undefined;
+      entry.records = undefined;
+      if (was && now) {
+        if (there && records) (entry.records = records)[at] = written as JobRecord;
+      } else if (at >= 0 && now) {
+        keys.splice(at, 0, row);
+        if (records) (entry.records = records).splice(at, 0, written as JobRecord);
+      } else if (there) {
         keys.splice(at, 1);
-      else this.results.delete(key);
+        if (records) (entry.records = records).splice(at, 1);
+      } else this.results.delete(key);
     }
   }
 
@@ -207,23 +276,36 @@ export class SqliteJobs implements JobRepository {
   }
 
   all(filter: JobFilter): Promise<JobRecord[]> {
+    this.cacheCurrent();
+    // A copy: callers may sort or splice what they get.
+    return Promise.resolve(this.records(filter).slice());
+  }
+
+  /** all()'s answer, shared with the cache: callers copy it before handing it out. */
+  private records(filter: JobFilter): JobRecord[] {
     const w = where(filter);
     // Keys first, documents only for jobs not parsed yet: loops re-read the same active jobs
     // every pass, and copying their documents out of SQLite would cost more than the query. The
     // keys are the columns stored before the document (version comes after it: reading it would
     // walk each row's document), and the cache is kept current by writes (see cacheCurrent).
-    this.cacheCurrent();
     const sql = `SELECT workspace, name, created_at FROM jobs WHERE ${w.sql} ORDER BY created_at, name`;
     const resultKey = `${sql}\0${JSON.stringify(w.args)}`;
     let entry = this.results.get(resultKey);
-    // A copy: callers may sort or splice what they get.
-    if (entry?.records) return Promise.resolve(entry.records.slice());
+    if (entry?.records) return entry.records;
     if (!entry) {
       const rows = statement(this.db, sql).all(...w.args) as Omit<Row, 'doc' | 'version'>[];
+      // One node's jobs (asked per lease, heartbeat and report of thousands of nodes) are a short
+      // index read: kept, they would push the queue's answers out of the cache at every 64th node.
+      if (filter.nodeId !== undefined) return this.documents(rows);
       if (this.results.size >= 64) this.results.clear();
       this.results.set(resultKey, (entry = { filter: { ...filter }, keys: rows }));
     }
-    const keys = entry.keys;
+    entry.records = this.documents(entry.keys);
+    return entry.records;
+  }
+
+  /** The documents of rows found by key, parsed ones from the cache; rows deleted since are left out. */
+  private documents(keys: readonly KeyRow[]): JobRecord[] {
     const docOf = statement(this.db, 'SELECT version, doc FROM jobs WHERE workspace = ? AND name = ?');
     const records = keys.map((k) => {
       const hit = this.parsed.get(`${k.workspace}\0${k.name}`);
@@ -231,8 +313,7 @@ export class SqliteJobs implements JobRepository {
       const row = docOf.get(k.workspace, k.name) as { version: number; doc: string } | undefined;
       return row ? this.parse({ ...k, ...row }) : undefined;
     });
-    entry.records = records.filter((r): r is JobRecord => r !== undefined);
-    return Promise.resolve(entry.records.slice());
+    return records.filter((r): r is JobRecord => r !== undefined);
   }
 
   referencing(snapshotId: string): Promise<JobRecord[]> {
@@ -274,11 +355,16 @@ export class SqliteJobs implements JobRepository {
         throw err;
       }
       // The new job joins the cached answers it matches.
-      this.changed(undefined, record, {
-        workspace: record.workspace,
-        name: record.name,
-        created_at: record.createdAt,
-      });
+      this.countDemand(record, 1);
+      this.changed(
+        undefined,
+        { ...record, family: isFamily(record) },
+        {
+          workspace: record.workspace,
+          name: record.name,
+          created_at: record.createdAt,
+        },
+      );
       return Promise.resolve();
     });
   }
@@ -287,10 +373,12 @@ export class SqliteJobs implements JobRepository {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
       const key = `${record.workspace}\0${record.name}`;
+      // The record this write replaces, when parsed: its part of the demand counts goes.
+      const replaced = this.parsed.get(key);
       this.parsed.delete(key);
       const before = statement(
         this.db,
-        'SELECT workspace, name, compute_name, experiment_name, status, node_id, created_at FROM jobs WHERE workspace = ? AND name = ?',
+        `SELECT workspace, name, compute_name, experiment_name, status, node_id, created_at, ${familySql} AS family FROM jobs WHERE workspace = ? AND name = ?`,
       ).get(record.workspace, record.name) as StoredColumns | undefined;
       const r = statement(
         this.db,
@@ -311,6 +399,7 @@ export class SqliteJobs implements JobRepository {
           record.name,
         );
       if (before) {
+        const frozen = deepFreeze(written);
         // The update writes status and node only: the other columns stay as stored.
         this.changed(
           fromColumns(before),
@@ -318,14 +407,20 @@ export class SqliteJobs implements JobRepository {
             ...fromColumns(before),
             status: written.status,
             nodeId: written.nodeId ?? undefined,
+            family: isFamily(written),
           },
           { workspace: before.workspace, name: before.name, created_at: before.created_at },
+          frozen,
         );
+        if (replaced?.version === record.version && replaced.createdAt === before.created_at) {
+          this.countDemand(replaced.record, -1);
+          this.countDemand(written, 1);
+        } else this.demandCounts = undefined;
         // Records are shared and frozen (see parse): the one written is the one the next read answers.
         this.parsed.set(key, {
           version: written.version,
           createdAt: before.created_at,
-          record: deepFreeze(written),
+          record: frozen,
         });
       }
       return written;

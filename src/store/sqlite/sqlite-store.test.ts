@@ -200,6 +200,20 @@ describe('SQLite specifics', () => {
     ]);
     await store.jobs.update({ ...(await store.jobs.get('default', 'a'))!, status: 'Running' });
     expect((await store.jobs.all(queued)).map((j) => j.name)).toEqual(['b']);
+    // Back in the queue (a retry): it joins at its place, with the document as written.
+    await store.jobs.update({
+      ...(await store.jobs.get('default', 'a'))!,
+      status: 'Queued',
+      reason: 'retry',
+    });
+    expect(await store.jobs.all(queued)).toEqual([
+      await store.jobs.get('default', 'a'),
+      await store.jobs.get('default', 'b'),
+    ]);
+    expect((await store.jobs.all(queued)).map((j) => [j.name, j.reason, j.version])).toEqual([
+      ['a', 'retry', 3],
+      ['b', 'waiting', 2],
+    ]);
     await cleanup();
   });
   it('roles and role assignments read again after any write, here or by another connection', async () => {
