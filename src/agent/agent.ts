@@ -413,10 +413,12 @@ export class Agent {
   async preempted(reason: string, graceMs = 1500): Promise<void> {
     if (this.stopping) return;
     this.log(`preempted: ${reason}`);
+    const deadline = new Date(Date.now() + graceMs).toISOString();
+    // Before the round trip: attempts whose command ends meanwhile report Preempted.
+    for (const r of this.runners.values()) r.preempting({ kind: 'preempt', message: reason, deadline });
     await this.client
       .preempted({ reason }, 1000)
       .catch((err: Error) => this.log(`could not tell the server: ${err.message}`));
-    const deadline = new Date(Date.now() + graceMs).toISOString();
     for (const r of this.runners.values())
       r.stop({ kind: 'preempt', message: reason, deadline }, graceMs / 1000);
     const until = Date.now() + graceMs + 500;

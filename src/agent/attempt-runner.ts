@@ -132,6 +132,14 @@ export class AttemptRunner {
     appendFileSync(this.systemLog, `${new Date().toISOString()} ${line}\n`);
   }
 
+  /**
+   * Records that the node is being taken back, before any signal: a job that Slurm itself signals
+   * may exit 0 at once, and its attempt must still end Preempted (resumed), not Completed.
+   */
+  preempting(reason: StopReason & { kind: 'preempt' }): void {
+    this.stopReason ??= reason;
+  }
+
   /** Stops the attempt: SIGTERM to its process group, SIGKILL after `graceSeconds`. */
   stop(reason: StopReason, graceSeconds = this.assignment.graceSeconds): void {
     // The server repeats a stop on every heartbeat: the job gets one SIGTERM, so its handler can run through the grace period.
@@ -206,8 +214,9 @@ export class AttemptRunner {
   private async finish(exitCode: number | undefined, outputsProblem?: string): Promise<void> {
     this.state = 'exited';
     this.exitCode = exitCode;
-    const stop = this.stopReason;
     const checkpoint = await this.saveCheckpoint();
+    // Read after the checkpoint is saved: a preemption notice racing the command's exit is seen.
+    const stop = this.stopReason;
     const code = exitCode === undefined ? {} : { exitCode };
     if (stop?.kind === 'preempt')
       await this.hooks.report('Preempted', { ...code, ...checkpoint, message: stop.message });

@@ -190,6 +190,12 @@ export class AgentWorkService {
         n.state === 'running' ? { state: 'idle', idleSince: now.toISOString() } : undefined,
       );
     }
+    // And running from the moment its job runs, not from its next heartbeat: the node view agrees with the job.
+    if (written.nodeId === node.id && written.status === 'Running') {
+      await updateNode(this.ctx, node.id, (n) =>
+        n.state === 'idle' ? { state: 'running', idleSince: undefined } : undefined,
+      );
+    }
     // On every Completed report (an agent repeats it after a lost answer): registration is idempotent.
     if (written.status === 'Completed')
       await registerJobOutputs(this.ctx, this.snapshots, this.assets, written);
