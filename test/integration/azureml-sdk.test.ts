@@ -513,6 +513,23 @@ describe('flows through the unchanged SDK', () => {
     );
   }, 300_000);
 
+  it('a @dsl.pipeline calling a @dsl.pipeline: the nested node runs as its inner steps, its output read by the next', async () => {
+    const r = await python(['nested_pipeline_flows.py', 'sub-1', 'rg-1', 'default', ENVIRONMENT], 120_000);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('\nOK');
+    const name = /^PIPELINE nested (\S+)$/m.exec(r.out)?.[1] ?? '';
+    const steps = await api(server.url, 'GET', `/api/workspaces/default/jobs?parentJobName=${name}`);
+    expect(steps.body.value.map((s: any) => s.name).sort()).toEqual([
+      `${name}_scored`,
+      `${name}_sub_first`,
+      `${name}_sub_second`,
+    ]);
+    // rows=3 passed into the inner pipeline; its model output reached the outer step.
+    const log = await runCli(['job', 'stream', '-n', `${name}_scored`], { url: server.url });
+    expect(log.stdout).toContain('trained on 3 rows');
+    figures.push(`nested @dsl.pipeline  sdk ${flowTimes(r.out).nested?.toFixed(2)}`);
+  }, 150_000);
+
   it('refuses a pipeline component without steps and a Pipeline job of a command component, naming the field', async () => {
     const components = `${WS_PATH}/default/components`;
     const noSteps = await api(server.url, 'PUT', `${components}/empty_pipe/versions/1`, {

@@ -3,8 +3,10 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseAssetRef } from '../../domain/assets/asset-refs.js';
-import type { ArmResource } from '../../sdk/index.js';
-import { action, clientFor, UsageError, withCommon } from '../cli-context.js';
+import { snapshotUri } from '../../domain/assets/snapshot-uri.js';
+import type { ArmResource, HangarClient } from '../../sdk/index.js';
+import { uploadSnapshot } from '../../snapshots/snapshot-client.js';
+import { action, clientFor, progress, UsageError, withCommon } from '../cli-context.js';
 import type { Column } from '../output.js';
 import {
   addArchiveCommands,
@@ -19,6 +21,7 @@ import {
   type AssetFlags,
   type AssetGroup,
 } from './asset-cli.js';
+import { preparePipelineComponent } from './pipeline-submit.js';
 
 /** A component version as az ml prints it: its spec (YAML keys) with id, name, version and creation_context. */
 export function flatComponent(r: ArmResource): Record<string, unknown> {
@@ -36,6 +39,20 @@ export function flatComponent(r: ArmResource): Record<string, unknown> {
   };
 }
 
+/** Reads a pipeline component's step files and uploads their code, setting each snapshot URI in `spec`. */
+async function uploadPipelineSteps(
+  client: HangarClient,
+  spec: Record<string, unknown>,
+  file: string,
+): Promise<void> {
+  const transport = { url: client.http.url, headers: client.http.headers() };
+  for (const u of await preparePipelineComponent(spec, file)) {
+    const r = await uploadSnapshot(transport, u.built);
+    progress(`${u.label}: uploaded ${r.uploadedBlobs} file(s), ${r.reusedBlobs} already on the server`);
+    u.set(snapshotUri(r.snapshotId));
+  }
+}
+
 const columns: Column<Record<string, unknown>>[] = [
   { header: 'Name', value: (r) => r.name },
   { header: 'Version', value: (r) => r.version },
@@ -46,14 +63,20 @@ const columns: Column<Record<string, unknown>>[] = [
 /** `hangar component create|show|list|archive|restore` (az ml component; command components). */
 export function registerComponentCommands(program: Command): void {
   const g: AssetGroup = {
-    group: program.command('component').description('Components (az ml component; command components)'),
+    group: program
+      .command('component')
+      .description('Components (az ml component; command and pipeline components)'),
     noun: 'a component',
     assets: (o) => clientFor(o).components,
     flat: flatComponent,
     columns,
   };
 
-  withCommon(g.group.command('create').description('Create a component version from commandComponent YAML'))
+  withCommon(
+    g.group
+      .command('create')
+      .description('Create a component version from commandComponent or pipelineComponent YAML'),
+  )
     .requiredOption('-f, --file <file>', 'component YAML')
     .option('-n, --name <name>', 'name (overrides the YAML)')
     .option('-v, --version <version>', 'version (default: the YAML, else the next integer)')
@@ -64,10 +87,13 @@ export function registerComponentCommands(program: Command): void {
         if (typeof doc.name !== 'string') throw new UsageError('name: required (in the YAML or with --name)');
         const client = clientFor(o);
         const spec: Record<string, unknown> = { ...doc };
-        if (typeof spec.code === 'string' && parseAssetRef(spec.code, 'code').kind === 'local')
+        // A pipeline component: its steps' component files, code and local inputs, as a pipeline job's.
+        if (spec.type === 'pipeline') await uploadPipelineSteps(client, spec, o.file ?? '');
+        else if (typeof spec.code === 'string' && parseAssetRef(spec.code, 'code').kind === 'local')
           spec.code = await uploadLocal(client, spec.code, base, `component ${doc.name} code`, 'code');
         const env = spec.environment;
         if (
+          spec.type !== 'pipeline' &&
           env &&
           typeof env === 'object' &&
           typeof (env as Record<string, unknown>).conda_file === 'string'

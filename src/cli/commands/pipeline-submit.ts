@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { resolveHome } from '../../config/config.js';
+import { maxPipelineComponentDepth } from '../../domain/pipelines/pipeline-components.js';
 import { buildFileSnapshot, buildSnapshot, type BuiltSnapshot } from '../../snapshots/snapshot-builder.js';
 import { hashCacheFile } from '../../snapshots/hash-cache.js';
 import { UsageError } from '../usage-error.js';
@@ -88,16 +89,35 @@ function inlineConda(env: unknown, base: string, field: string, parse: boolean):
 /**
  * A pipeline YAML made ready to send: a step's local `code`, a local input's path and a component
  * file (`component: ./train.yml`, or a sweep step's `trial: ./train.yml`, read relative to the
- * pipeline YAML, its own code relative to itself) are resolved here, as for a command job; the
- * uploads are returned to run after.
+ * pipeline YAML, its own code relative to itself) are resolved here, as for a command job; a
+ * pipeline component file's steps likewise, relative to it. The uploads are returned to run after.
  */
 export async function preparePipeline(spec: Doc, file: string): Promise<PipelineUpload[]> {
   const base = dirname(resolve(file));
   const uploads: PipelineUpload[] = [];
   await inputUploads(base, spec.inputs, 'inputs', uploads);
-  for (const [name, step] of Object.entries(isDoc(spec.jobs) ? spec.jobs : {})) {
+  await prepareSteps(base, spec.jobs, 'jobs', uploads, [resolve(file)]);
+  return uploads;
+}
+
+/** A pipeline component YAML (`hangar component create`): its steps' files read and uploaded as a pipeline's. */
+export async function preparePipelineComponent(spec: Doc, file: string): Promise<PipelineUpload[]> {
+  const uploads: PipelineUpload[] = [];
+  await prepareSteps(dirname(resolve(file)), spec.jobs, 'jobs', uploads, [resolve(file)]);
+  return uploads;
+}
+
+/** The steps of one `jobs` mapping, files relative to `base`; `files`: the YAML files around them (cycles). */
+async function prepareSteps(
+  base: string,
+  jobs: unknown,
+  prefix: string,
+  uploads: PipelineUpload[],
+  files: string[],
+): Promise<void> {
+  for (const [name, step] of Object.entries(isDoc(jobs) ? jobs : {})) {
     if (!isDoc(step)) continue;
-    const field = `jobs.${name}`;
+    const field = `${prefix}.${name}`;
     if (typeof step.code === 'string' && !isReference(step.code)) {
       const code = step.code;
       uploads.push({
@@ -112,21 +132,38 @@ export async function preparePipeline(spec: Doc, file: string): Promise<Pipeline
     const key = step.type === 'sweep' ? 'trial' : 'component';
     const ref = step[key];
     if (typeof ref === 'string' && !ref.startsWith('azureml:'))
-      step[key] = await componentFile(base, ref, `${field}.${key}`, uploads);
+      step[key] = await componentFile(base, ref, `${field}.${key}`, uploads, files);
   }
-  return uploads;
 }
 
-/** A component file named by a step: read (relative to the pipeline YAML), its code uploaded, its conda file inlined. */
+/**
+ * A component file named by a step: read (relative to the pipeline YAML), its code uploaded, its
+ * conda file inlined; a pipeline component's own steps prepared relative to it (a file that
+ * includes itself, or nesting past the server's limit, is refused here, naming the field).
+ */
 async function componentFile(
   base: string,
   ref: string,
   field: string,
   uploads: PipelineUpload[],
+  files: string[],
 ): Promise<Doc> {
   const path = local(base, ref);
   const component = readYamlFile(path, field, ref);
   const dir = dirname(path);
+  if (component.type === 'pipeline') {
+    if (files.includes(path))
+      throw new UsageError(
+        `${field}: '${ref}' contains itself: ${[...files, path].join(' → ')}; a pipeline component cannot be a step of itself`,
+      );
+    // The pipeline YAML itself is files[0]; the components nest below it.
+    if (files.length > maxPipelineComponentDepth)
+      throw new UsageError(
+        `${field}: '${ref}': pipeline components nest at most ${maxPipelineComponentDepth} deep (${[...files, path].join(' → ')})`,
+      );
+    await prepareSteps(dir, component.jobs, `${field}: ${ref}: jobs`, uploads, [...files, path]);
+    return component;
+  }
   if (typeof component.code === 'string' && !isReference(component.code)) {
     const code = component.code;
     uploads.push({

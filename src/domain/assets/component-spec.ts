@@ -87,7 +87,7 @@ export function checkCommandComponent(spec: Record<string, unknown>): CommandCom
   if (spec.type !== undefined && spec.type !== 'command')
     throw new HangarError(
       'ValidationFailed',
-      `componentSpec.type: '${String(spec.type)}' components are not supported here; only command components (parallel and spark components are not; a pipeline component runs as a job of its own, not as a step or trial).`,
+      `componentSpec.type: '${String(spec.type)}' components are not supported here; only command components (parallel and spark components are not; a pipeline component runs as a job of its own, or as a pipeline step with 'type: pipeline', never as a trial).`,
       'componentSpec.type',
     );
   const parsed = commandComponentSchema.safeParse(spec);

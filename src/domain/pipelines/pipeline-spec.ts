@@ -78,7 +78,8 @@ export type PipelineStepSpec = Omit<z.infer<typeof stepSchema>, 'type'> & {
 
 /** Node types az ml's schema knows that Hangar does not run as pipeline steps, and why. */
 const unsupportedStepTypes: Readonly<Record<string, string>> = {
-  pipeline: 'nested pipelines are not supported yet',
+  // Pipeline component steps are expanded before parsing (pipeline-components.ts); one left here has none.
+  pipeline: 'a pipeline step names its pipeline component (component: ./sub.yml or azureml:<name>@latest)',
   parallel: 'parallel steps are not supported',
   spark: 'Spark steps are not supported',
   automl: 'AutoML steps are not supported',

@@ -11,6 +11,7 @@ import { assetId, toContainerResource, type ContainerResource } from '../../doma
 import { checkCommandComponent, checkPipelineComponent } from '../../domain/assets/component-spec.js';
 import type { DataDoc, ModelDoc } from '../../domain/assets/data-spec.js';
 import { snapshotUri } from '../../domain/assets/snapshot-uri.js';
+import { checkPipelineComponentGraph } from '../../domain/pipelines/pipeline-components.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { SnapshotManifest } from '../../domain/snapshots/manifest-types.js';
 import type { AccessService } from '../access/access-service.js';
@@ -162,7 +163,11 @@ export class AssetService implements AssetResolution {
     if (kind === 'component') {
       const raw = (props.componentSpec ?? {}) as Record<string, unknown>;
       // A pipeline component is its graph: no code or environment of its own (its steps have theirs).
-      if (raw.type === 'pipeline') return { doc: { ...doc, componentSpec: checkPipelineComponent(raw) } };
+      if (raw.type === 'pipeline') {
+        const spec = checkPipelineComponent(raw);
+        checkPipelineComponentGraph(spec);
+        return { doc: { ...doc, componentSpec: spec } };
+      }
       const spec = checkCommandComponent(raw);
       const out: { doc: Record<string, unknown>; snapshotId?: string } = { doc };
       if (spec.code !== undefined) {

@@ -7,6 +7,10 @@ import { queuePriority, terminalStates, type JobRecord } from '../../domain/jobs
 import { generateJobName, validateJobName } from '../../domain/jobs/job-names.js';
 import { isLocalTarget } from '../../domain/jobs/local-target.js';
 import {
+  expandPipelineComponents,
+  type ComponentLoader,
+} from '../../domain/pipelines/pipeline-components.js';
+import {
   parsePipelineSpec,
   planPipeline,
   stepJobName,
@@ -14,6 +18,7 @@ import {
   type ResolvedComponent,
 } from '../../domain/pipelines/pipeline-spec.js';
 import type { AssetResolution } from '../assets/asset-resolution.js';
+import { yamlJobsOf } from '../http/arm/arm-pipeline-body.js';
 import { resolveEnvironment } from '../jobs/environment-resolver.js';
 import type { JobSubmission, SubmittedJob } from '../jobs/job-submission.js';
 import type { ServiceContext } from '../services/service-context.js';
@@ -84,6 +89,47 @@ async function resolveComponent(
     assetRefText(name, record.version),
   );
   return { ref: assetRefText(name, record.version), spec };
+}
+
+/**
+ * The pipeline components the spec's steps name (`type: pipeline`), for their expansion: inlined
+ * ones as given, registered ones looked up (`@latest` pinned), their SDK-shaped nodes as YAML steps.
+ */
+function pipelineComponentLoader(ctx: ServiceContext, workspace: string): ComponentLoader {
+  return async (c, field) => {
+    if (typeof c !== 'string')
+      return {
+        ref: `component file (${typeof c.name === 'string' ? c.name : field})`,
+        spec: c,
+        inline: true,
+      };
+    const m = /^azureml:([A-Za-z0-9_.-]+)(?::([A-Za-z0-9_.-]+)|@(latest))$/.exec(c.trim());
+    if (!m?.[1])
+      throw new HangarError(
+        'ValidationFailed',
+        `${field}: '${c}' must be azureml:<name>:<version>, azureml:<name>@latest, or a pipeline component YAML file next to the pipeline (the CLI reads it).`,
+        field,
+      );
+    const name = m[1];
+    const record = m[2]
+      ? await ctx.store.assets.get('component', workspace, name, m[2])
+      : (await ctx.store.assets.all('component', workspace, { name }))[0];
+    if (!record)
+      throw new HangarError(
+        'NotFound',
+        `${field}: '${c}': component '${name}' has no ${m[2] ? `version '${m[2]}'` : 'non-archived version'} in workspace '${workspace}'; see \`hangar component list\`.`,
+        field,
+      );
+    const spec = (record.doc.componentSpec ?? {}) as Record<string, unknown>;
+    const jobs = spec.jobs;
+    return {
+      ref: assetRefText(name, record.version),
+      spec:
+        jobs && typeof jobs === 'object' && !Array.isArray(jobs)
+          ? { ...spec, jobs: yamlJobsOf(jobs as Record<string, unknown>, `${field}.jobs`) }
+          : spec,
+    };
+  };
 }
 
 /** Every data reference of the plan resolved now (so an unreadable one is refused at submit), `@latest` pinned. */
@@ -177,7 +223,9 @@ export async function submitPipeline(
       'codeSnapshotId/inputSnapshots: a pipeline names its uploads inside the spec (snapshot URIs per step and input); submit with `hangar job create`.',
       'codeSnapshotId',
     );
-  const { spec, steps } = parsePipelineSpec(body.spec);
+  // Pipeline component steps become their inner steps (`<step>_<inner>`): one flat plan (docs/pipelines.md).
+  const expanded = await expandPipelineComponents(body.spec, pipelineComponentLoader(ctx, workspace));
+  const { spec, steps } = parsePipelineSpec(expanded);
   const name = pathName ?? spec.name ?? generateJobName(() => randomInt(0, 1_000_000) / 1_000_000);
   validateJobName(name);
   for (const step of Object.keys(steps)) {

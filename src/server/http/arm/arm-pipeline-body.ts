@@ -160,6 +160,32 @@ const settingKeys = new Set([
   'force_rerun',
 ]);
 
+/**
+ * A registered pipeline component's `jobs` as YAML steps: nodes the SDK sent (REST shape, naming
+ * their component by `componentId`) converted, nodes written as YAML (`hangar component create`) kept.
+ */
+export function yamlJobsOf(jobs: Json, field: string, stored = true): Json {
+  return Object.fromEntries(
+    Object.entries(jobs).map(([name, node]) => [
+      name,
+      isYamlNode(node, stored) ? node : yamlStep(node, `${field}.${name}`),
+    ]),
+  );
+}
+
+/**
+ * A step written as YAML: it names a `component` (no SDK node does: it sends `componentId`) or, in a
+ * stored component (`stored`: where every SDK node has a `componentId`), an inline `command`.
+ */
+function isYamlNode(node: unknown, stored: boolean): boolean {
+  const n = obj(node);
+  if (n.componentId !== undefined || obj(n.trial).componentId !== undefined) return false;
+  return n.component !== undefined || (stored && n.command !== undefined);
+}
+
+/** Bodies given a registered component's graph by withComponentGraph (their `jobs` read as stored). */
+const componentGraphs = new WeakSet<Json>();
+
 /** `settings` (snake_case, references as ARM ids) in YAML form; `_source` dropped, other keys kept for the parser. */
 function yamlSettings(raw: unknown): Json | undefined {
   const out: Json = {};
@@ -198,9 +224,8 @@ export function pipelineSpecOf(p: Json): Json {
   if (inputs) spec.inputs = inputs;
   const outputs = mapOf(p.outputs, 'properties.outputs', (v) => yamlOutput(v));
   if (outputs) spec.outputs = outputs;
-  spec.jobs = Object.fromEntries(
-    Object.entries(jobs).map(([name, node]) => [name, yamlStep(node, `properties.jobs.${name}`)]),
-  );
+  // A registered pipeline component's graph written as YAML (`hangar component create`) is kept.
+  spec.jobs = yamlJobsOf(jobs, 'properties.jobs', componentGraphs.has(p));
   return spec;
 }
 
@@ -226,7 +251,10 @@ export async function pipelineComponentOf(
 
 /** A Pipeline body with its component's graph when it carries none (see pipelineComponentOf). */
 export function withComponentGraph(p: Json, component: Json | undefined): Json {
-  return component && Object.keys(obj(p.jobs)).length === 0 ? { ...p, jobs: obj(component.jobs) } : p;
+  if (!component || Object.keys(obj(p.jobs)).length > 0) return p;
+  const withGraph = { ...p, jobs: obj(component.jobs) };
+  componentGraphs.add(withGraph);
+  return withGraph;
 }
 
 /**
