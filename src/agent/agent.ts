@@ -26,6 +26,12 @@ import { NodeSsh } from './instance/node-ssh.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A running replica's port for the heartbeat (nothing for other attempts). */
+const portOf = (r: AttemptRunner): { port?: number } => {
+  const port = r.servingPort();
+  return port === undefined ? {} : { port };
+};
+
 /**
  * A failure worth retrying: no answer or one cut short (the server is down or restarting, fetch's
  * TypeError) or a 5xx; a 4xx or a local error (a file gone) is final.
@@ -50,6 +56,8 @@ export class Agent {
   private stopping = false;
   private slotFreed: (() => void) | undefined;
   private instance: InstanceRuntime | undefined;
+  /** Ends the heartbeat loop's wait, so the next heartbeat goes now. */
+  private heartbeatNow: (() => void) | undefined;
   /** Cluster nodes with SSH on: the node's SSH server (started when the server asks for it). */
   private nodeSsh: NodeSsh | undefined;
   private sandbox!: Sandbox;
@@ -173,6 +181,7 @@ export class Agent {
           attempt: r.assignment.attempt,
           state: r.state,
           ...(r.exitCode === undefined ? {} : { exitCode: r.exitCode }),
+          ...portOf(r),
         }));
         const instance = this.instance ? await this.instance.report() : undefined;
         samples = this.sampler?.take() ?? [];
@@ -207,7 +216,15 @@ export class Agent {
         this.sampler?.giveBack(samples);
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
       }
-      await sleep(this.session.heartbeatIntervalMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.session.heartbeatIntervalMs);
+        // A replica's port goes to the server at once: requests wait on it (scale from zero).
+        this.heartbeatNow = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.heartbeatNow = undefined;
     }
   }
 
@@ -273,6 +290,7 @@ export class Agent {
     const manifestOf = (id: string) => this.persistently('fetching a manifest', () => fetchManifest(t, id));
     const blobOf = (sha: string) => this.persistently('fetching a file', () => fetchBlob(t, sha));
     const runner: AttemptRunner = new AttemptRunner(a, this.options.workDir, {
+      servingPortOpened: () => this.heartbeatNow?.(),
       report: async (phase, extra) => {
         if (!finalPhases.has(phase)) {
           // The command has ended: its last lines go out alongside the Finalizing report.

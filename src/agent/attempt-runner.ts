@@ -64,6 +64,8 @@ export interface RunnerHooks {
   nodeId?: string;
   /** The GPUs this node holds (host indices): the job sees exactly these. Absent: the node has none to hand out. */
   gpus?: number[];
+  /** A deployment replica's scoring host opened its port (servingPort() answers it now): report it soon. */
+  servingPortOpened?: () => void;
 }
 
 /** Why an attempt was stopped. */
@@ -101,6 +103,7 @@ export class AttemptRunner {
   private binds: InputBind[] = [];
   private stopReason: StopReason | undefined;
   private killTimer: NodeJS.Timeout | undefined;
+  private port: number | undefined;
 
   constructor(
     readonly assignment: JobAssignment,
@@ -125,6 +128,42 @@ export class AttemptRunner {
   /** The process group id of the running command (for cleanup by the provider). */
   get pgid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /**
+   * A deployment replica's port, once its scoring host wrote it to the assignment's servingPortFile
+   * (in the code folder the job owns: read without following links, and only a plain port number).
+   */
+  servingPort(): number | undefined {
+    const file = this.assignment.servingPortFile;
+    if (file === undefined || this.state !== 'running') return undefined;
+    if (this.port === undefined) {
+      const fd = openInside(join(this.dir, 'code'), file);
+      if (fd === undefined) return undefined;
+      try {
+        const buf = Buffer.alloc(16);
+        const text = buf
+          .subarray(0, readSync(fd, buf, 0, 16, 0))
+          .toString('utf8')
+          .trim();
+        const n = Number(text);
+        if (/^[0-9]{1,5}$/.test(text) && n >= 1 && n <= 65535) this.port = n;
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return this.port;
+  }
+
+  /** Looks for the replica's port every 100 ms while the command runs, and says when it appears. */
+  private watchServingPort(child: ChildProcess): void {
+    if (this.assignment.servingPortFile === undefined) return;
+    const timer = setInterval(() => {
+      if (this.servingPort() === undefined) return;
+      clearInterval(timer);
+      this.hooks.servingPortOpened?.();
+    }, 100);
+    child.once('exit', () => clearInterval(timer));
   }
 
   /** Appends a timestamped line to the system log. */
@@ -340,6 +379,7 @@ export class AttemptRunner {
       closeSync(out);
       this.child = child;
       if (child.pid !== undefined) this.hooks.spawned?.(child.pid);
+      this.watchServingPort(child);
       // Stopped while it was being started (a cancel, a refused report): it gets the signal now.
       if (this.stopReason) this.stop(this.stopReason);
       const timer = a.timeoutSeconds

@@ -8,6 +8,7 @@ import { ShiftableClock, systemClock, type Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import { withLatency } from '../store/latency-store.js';
 import { createApp } from './http/app.js';
+import { NodeReplicaHost } from './endpoints/node-replicas.js';
 import { appUpgradeHandler } from './http/app-proxy.js';
 import { answerClientError, requestErrorResponse } from './http/transport-errors.js';
 import { assertHomeWritable } from './home-check.js';
@@ -443,7 +444,13 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
   services.endpoints.pool = serving;
   loops.push(
     new LoopRunner(
-      servingLoop(ctx, serving, services.snapshots, join(config.home, 'serving', 'deployments')),
+      servingLoop(
+        ctx,
+        serving,
+        services.snapshots,
+        join(config.home, 'serving', 'deployments'),
+        new NodeReplicaHost(ctx, services.snapshots, config.storage.logDir ?? join(config.home, 'jobs')),
+      ),
       ctx.clock,
       log,
     ),

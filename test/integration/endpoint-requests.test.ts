@@ -82,6 +82,12 @@ describe('request_settings and autoscale on one server', () => {
   beforeAll(async () => {
     files = workspaceDir('req-ep');
     server = await startServerProcess({ config });
+    // The inference cluster whose nodes host the Kubernetes deployments' replicas.
+    writeFileSync(
+      join(files.dir, 'pool.yml'),
+      'name: inference-pool\ntype: aks\nsize: Standard_D3_v2\nagent_count: 1\ncluster_purpose: DevTest\n',
+    );
+    ok(await cli(['compute', 'create', '-f', 'pool.yml']));
     ok(await cli(['online-endpoint', 'create', '-n', 'req-ep']));
     key = ok(await cli(['online-endpoint', 'get-credentials', '-n', 'req-ep'])).primaryKey;
   });

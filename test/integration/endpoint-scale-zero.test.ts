@@ -91,6 +91,12 @@ describe('scale to zero (hangar_scale_to_zero)', () => {
   beforeAll(async () => {
     files = workspaceDir('zero-ep');
     server = await startServerProcess({ config });
+    // The inference cluster whose nodes host the Kubernetes deployments' replicas.
+    writeFileSync(
+      join(files.dir, 'pool.yml'),
+      'name: inference-pool\ntype: aks\nsize: Standard_D3_v2\nagent_count: 1\ncluster_purpose: DevTest\n',
+    );
+    ok(await cli(['compute', 'create', '-f', 'pool.yml']));
     ok(await cli(['online-endpoint', 'create', '-n', 'zero-ep']));
     key = ok(await cli(['online-endpoint', 'get-credentials', '-n', 'zero-ep'])).primaryKey;
   });

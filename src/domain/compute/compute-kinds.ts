@@ -76,8 +76,10 @@ export const computeKinds = {
     runnableHere: true,
     isInstance: true,
   }),
-  AKS: kind('AKS', 'aks', { servesInference: true, mayLiveElsewhere: true }),
+  // Inference clusters: pools of nodes (started by the same providers) that host deployment replicas.
+  AKS: kind('AKS', 'aks', { getsNodes: true, servesInference: true, mayLiveElsewhere: true }),
   Kubernetes: kind('Kubernetes', 'kubernetes', {
+    getsNodes: true,
     isAttached: true,
     servesInference: true,
     mayLiveElsewhere: true,

@@ -1,3 +1,4 @@
+import type { EnvironmentDefinition } from '../nodes/agent-protocol.js';
 import type { DeploymentSpec, EndpointSpec } from './endpoint-spec.js';
 
 /** Azure's provisioning states of endpoints and deployments. */
@@ -24,6 +25,11 @@ export interface ResolvedDeployment {
   /** The interpreter replicas run with, and how the environment was understood. */
   python: string;
   environment: string;
+  /**
+   * A deployment with `compute:`: the compute whose nodes host its replicas (each replica a job
+   * there, its environment prepared by the node's agent). Absent: the server's serving pool.
+   */
+  pool?: { compute: string; environment: EnvironmentDefinition };
 }
 
 /** A deployment template: changing it makes a new generation (replicas of the old one serve until the new is ready). */
@@ -57,4 +63,9 @@ export interface DeploymentRecord {
   modifiedAt: string;
   createdBy?: string;
   version: number;
+}
+
+/** The parent name a Kubernetes deployment's replica jobs are listed under (`hangar job list --parent-job-name`). */
+export function replicaParent(d: Pick<DeploymentRecord, 'id'>): string {
+  return `deployment-${d.id}`;
 }

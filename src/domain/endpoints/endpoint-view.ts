@@ -1,4 +1,4 @@
-import type { DeploymentRecord, EndpointRecord } from './endpoint-record.js';
+import { replicaParent, type DeploymentRecord, type EndpointRecord } from './endpoint-record.js';
 import type { ProbeSettings } from './endpoint-spec.js';
 import { scaleToZeroView } from './scale-to-zero.js';
 
@@ -99,6 +99,10 @@ export function toDeploymentResource(
       desiredGeneration: g.number,
       servingGeneration: d.serving?.number,
       environment: g.resolved.environment,
+      // A Kubernetes deployment's replicas are jobs on its compute's nodes.
+      ...(g.resolved.pool
+        ? { compute: g.resolved.pool.compute, replicaJobsParent: replicaParent(d) }
+        : { compute: 'the serving pool of the server' }),
       appInsights: s.app_insights_enabled
         ? 'requested; Hangar has no Application Insights, so it is off'
         : 'off',

@@ -85,6 +85,8 @@ export interface JobRunSpec {
   timeoutSeconds?: number;
   instanceCount: number;
   maxAttempts: number;
+  /** A deployment replica: where its scoring host writes its port (see JobAssignment.servingPortFile). */
+  servingPortFile?: string;
 }
 
 /** A job output registered as a data or model version at the end of a successful job. */

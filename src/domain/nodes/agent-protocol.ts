@@ -36,6 +36,8 @@ export const runningAttemptSchema = z.object({
   /** Agent-side view: running, or finished with an exit code not yet acknowledged. */
   state: z.enum(['preparing', 'running', 'finalizing', 'exited']),
   exitCode: z.number().int().optional(),
+  /** A serving replica's port, once its scoring host listens (the assignment's `servingPortFile`). */
+  port: z.number().int().min(1).max(65535).optional(),
 });
 export type RunningAttempt = z.infer<typeof runningAttemptSchema>;
 
@@ -161,6 +163,11 @@ export const jobAssignmentSchema = z.object({
    * see the server's home, so the Azure ML SDK in the job trusts AZUREML_DEV_URL_MFE.
    */
   caPem: z.string().includes('BEGIN CERTIFICATE').optional(),
+  /**
+   * A deployment replica (its scoring host): the file, relative to the code folder, where it writes
+   * the port it listens on; the agent reports the port in its heartbeats and the server routes to it.
+   */
+  servingPortFile: z.string().optional(),
 });
 export type JobAssignment = z.infer<typeof jobAssignmentSchema>;
 

@@ -46,6 +46,8 @@ export interface NodeRecord {
   instance?: InstanceReport;
   /** Cluster nodes with SSH on: the SSH server's port and open connections as last reported. */
   ssh?: { port: number; sessions: SshSession[] };
+  /** Deployment replicas on it: the port each replica job's scoring host listens on (by job key), as last reported. */
+  servingPorts?: Record<string, number>;
   /** Why it is leaving / unusable / preempted. */
   reason?: string;
   version: number;

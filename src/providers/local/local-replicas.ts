@@ -55,6 +55,12 @@ export interface ReplicaProcess {
   readonly logPath: string;
   /** The port it listens on, once init() is done and the port is open. */
   port(): number | undefined;
+  /** The address its port is reached at (this host's replicas: loopback). */
+  host(): string;
+  /** Why it cannot be probed yet (a replica job waiting for a node); undefined once it runs. */
+  waiting?(): string | undefined;
+  /** Why it ended, when that is more than its exit code says (a replica job's error). */
+  endReason?(): string | undefined;
   /** The exit code (or -1 for a signal) once it ended; undefined while it runs. */
   exitCode(): number | undefined;
   /** SIGTERM to its process group, SIGKILL after `graceMs`; resolves when it is gone. */
@@ -146,6 +152,7 @@ export class LocalReplicaHost {
         return code === undefined ? port : undefined;
       },
       exitCode: () => code,
+      host: () => '127.0.0.1',
       stop: async (graceMs = 3000) => {
         if (code === undefined && child.pid !== undefined) {
           signalGroup(child.pid, 'SIGTERM');

@@ -15,6 +15,8 @@ import {
 } from '../../domain/endpoints/endpoint-spec.js';
 import { HangarError, notFound, throwIfProblems } from '../../domain/errors/hangar-error.js';
 import { subManifest } from '../../domain/snapshots/sub-manifest.js';
+import { kindOf, kindsThat } from '../../domain/compute/compute-kinds.js';
+import type { EnvironmentDefinition } from '../../domain/nodes/agent-protocol.js';
 import type { AssetService } from '../assets/asset-service.js';
 import { resolveEnvironment } from '../jobs/environment-resolver.js';
 import type { ServiceContext } from '../services/service-context.js';
@@ -329,7 +331,12 @@ export class EndpointService {
   }
 
   /** Everything a replica runs, checked before anything starts: code and scoring_script, model, environment. */
-  private async resolve(ws: string, spec: DeploymentSpec, caller: Principal): Promise<ResolvedDeployment> {
+  private async resolve(
+    ws: string,
+    spec: DeploymentSpec,
+    caller: Principal,
+    poolName: string | undefined,
+  ): Promise<ResolvedDeployment> {
     const cc = spec.code_configuration;
     if (!cc) throw new HangarError('ValidationFailed', 'code_configuration: required', 'code_configuration');
     const codePath = /^azureml:\/\/datastores\/workspaceblobstore\/paths\/(.*)$/.exec(cc.code)?.[1];
@@ -376,6 +383,7 @@ export class EndpointService {
     }
     let python = 'python3';
     let environment = 'user-managed (python3)';
+    let definition: EnvironmentDefinition = { kind: 'user-managed' };
     if (spec.environment !== undefined) {
       const env = await resolveEnvironment(
         this.ctx.store,
@@ -383,13 +391,51 @@ export class EndpointService {
         typeof spec.environment === 'string' ? spec.environment : spec.environment,
         this.ctx.config.environmentAliases,
       );
+      definition = env.definition;
       if (env.definition.kind === 'user-managed') {
         python = env.definition.python ?? 'python3';
         environment = env.display;
       } else
-        environment = `${env.display} (its packages are not installed on the serving pool yet: replicas run the host's python3)`;
+        environment = poolName
+          ? env.display
+          : `${env.display} (its packages are not installed on the serving pool yet: replicas run the host's python3)`;
     }
-    return { code, ...(model ? { model } : {}), python, environment };
+    const pool = poolName
+      ? { compute: await this.poolCompute(ws, poolName), environment: definition }
+      : undefined;
+    return { code, ...(model ? { model } : {}), python, environment, ...(pool ? { pool } : {}) };
+  }
+
+  /**
+   * The compute whose nodes host a Kubernetes deployment's replicas: an inference cluster (`aks`,
+   * `kubernetes`), or any compute that runs jobs (a cluster, an SSH machine, Slurm), by name.
+   */
+  private async poolCompute(ws: string, raw: string): Promise<string> {
+    const name = raw.replace(/^azureml:/, '');
+    const compute = await this.ctx.store.computes.get(ws, name);
+    if (!compute)
+      throw new HangarError(
+        'NotFound',
+        `compute: '${name}' does not exist in workspace '${ws}'; create an inference cluster (hangar compute create --type aks) or name a compute cluster (hangar compute list).`,
+        'compute',
+      );
+    const k = kindOf(compute.spec);
+    if (!k.getsNodes || !(k.servesInference || k.runnableHere) || k.isInstance)
+      throw new HangarError(
+        'ValidationFailed',
+        `compute: '${name}' is a ${compute.spec.computeType} compute; replicas run on ${[
+          ...kindsThat('servesInference'),
+          ...kindsThat('runnableHere').filter((t) => !kindOf(t).isInstance),
+        ].join(', ')} computes.`,
+        'compute',
+      );
+    if (compute.status.provisioningState === 'Deleting' || compute.status.provisioningState === 'Failed')
+      throw new HangarError(
+        'ValidationFailed',
+        `compute: '${name}' is ${compute.status.provisioningState}; it cannot host replicas.`,
+        'compute',
+      );
+    return compute.name;
   }
 
   /** Creates or updates a deployment; a changed template makes a new generation, the old one serving until it is ready. */
@@ -421,7 +467,7 @@ export class EndpointService {
     if (spec.type === 'kubernetes' && !ep.spec.compute && !spec.compute)
       throw new HangarError(
         'ValidationFailed',
-        'compute: a Kubernetes online deployment runs on an inference cluster named by its endpoint; inference clusters as pools are not in Hangar yet, use a managed deployment (no compute)',
+        'compute: a Kubernetes online deployment runs on an inference cluster; name one (compute: on the deployment or its endpoint), or leave type out for a managed deployment',
         'compute',
       );
     const existing = await this.ctx.store.onlineDeployments.get(ws, endpoint, name);
@@ -443,7 +489,11 @@ export class EndpointService {
       const same = template(existing.desired.spec) === template(spec);
       const desired: DeploymentGeneration = same
         ? { ...existing.desired, spec }
-        : { number: existing.desired.number + 1, spec, resolved: await this.resolve(ws, spec, caller) };
+        : {
+            number: existing.desired.number + 1,
+            spec,
+            resolved: await this.resolve(ws, spec, caller, spec.compute ?? ep.spec.compute),
+          };
       const written = await this.ctx.store.onlineDeployments.update({
         ...existing,
         desired,
@@ -465,7 +515,11 @@ export class EndpointService {
       workspace: ws,
       endpoint: ep.name,
       name: spec.name,
-      desired: { number: 1, spec, resolved: await this.resolve(ws, spec, caller) },
+      desired: {
+        number: 1,
+        spec,
+        resolved: await this.resolve(ws, spec, caller, spec.compute ?? ep.spec.compute),
+      },
       status: { provisioningState: 'Creating', reason: 'starting replicas' },
       createdAt: now,
       modifiedAt: now,

@@ -8,7 +8,15 @@ import { materializeSnapshot } from '../../snapshots/snapshot-materializer.js';
 import type { LoopDefinition, Requeue } from '../loops/loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { SnapshotService } from '../snapshots/snapshot-service.js';
+import type { ReplicaProcess } from '../../providers/local/local-replicas.js';
+import type { NodeReplicaHost } from './node-replicas.js';
 import { tailOf, type Replica, type ServingPool } from './serving-pool.js';
+
+/** Why replicas are not ready yet, for the deployment's reason (a replica job waiting for a node). */
+function waitingWhy(replicas: readonly Replica[]): string {
+  const why = replicas.map((r) => r.proc.waiting?.()).find((w) => w !== undefined);
+  return why ? `; ${why}` : '';
+}
 
 interface Snapshot {
   deployments: Map<string, DeploymentRecord>;
@@ -22,7 +30,7 @@ const heldRequeueMs = 100;
 /** The pure part: what one generation's replicas say about the deployment. */
 export function generationVerdict(input: {
   replicas: readonly Pick<Replica, 'ready' | 'everReady' | 'failures' | 'lastAnswer'>[];
-  exited: { code: number; everReady: boolean }[];
+  exited: { code: number; everReady: boolean; reason?: string }[];
   wanted: number;
   failureThreshold: number;
 }): { kind: 'ready' } | { kind: 'failed'; reason: string } | { kind: 'waiting'; ready: number } {
@@ -33,7 +41,9 @@ export function generationVerdict(input: {
       reason:
         crashed.code === 3
           ? 'init() in the scoring script raised (the scoring host exited with code 3); the traceback is in the log'
-          : `the scoring host exited with code ${crashed.code} before it became ready`,
+          : crashed.reason
+            ? `the replica's job failed before it became ready: ${crashed.reason}`
+            : `the scoring host exited with code ${crashed.code} before it became ready`,
     };
   const stuck = input.replicas.find((r) => !r.everReady && r.failures >= input.failureThreshold);
   if (stuck)
@@ -56,8 +66,12 @@ export function servingLoop(
   pool: ServingPool,
   snapshots: SnapshotService,
   root: string,
+  nodes: NodeReplicaHost,
 ): LoopDefinition<Snapshot, string> {
   const materialized = new Set<string>();
+  /** Deployments whose replica jobs this server has looked for (after a restart they are taken back). */
+  const adopted = new Set<string>();
+  let orphansSwept = false;
   /** Ids and versions of every endpoint and deployment at the last pass: a change invalidates routes. */
   let lastSeen = '';
 
@@ -88,6 +102,8 @@ export function servingLoop(
   };
 
   const start = async (d: DeploymentRecord, g: DeploymentGeneration, index: number): Promise<Replica> => {
+    // A deployment with compute: its replicas are jobs on that compute's nodes.
+    if (g.resolved.pool) return fresh(await nodes.start(d, g, index), g.number);
     const dirs = await materialize(d, g);
     const spec = g.spec;
     const proc = pool.host.start({
@@ -101,16 +117,18 @@ export function servingLoop(
         ...spec.environment_variables,
       },
     });
-    return {
-      proc,
-      generation: g.number,
-      startedMs: ctx.clock.elapsedMs(),
-      ready: false,
-      everReady: false,
-      failures: 0,
-      inFlight: 0,
-    };
+    return fresh(proc, g.number);
   };
+
+  const fresh = (proc: ReplicaProcess, generation: number): Replica => ({
+    proc,
+    generation,
+    startedMs: ctx.clock.elapsedMs(),
+    ready: false,
+    everReady: false,
+    failures: 0,
+    inFlight: 0,
+  });
 
   /** GET / on the replica: 200 is a success; anything else, or no answer within `timeout`, a failure. */
   const probe = async (r: Replica, timeoutS: number): Promise<boolean> => {
@@ -121,7 +139,9 @@ export function servingLoop(
       return false;
     }
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(timeoutS * 1000) });
+      const res = await fetch(`http://${r.proc.host()}:${port}/`, {
+        signal: AbortSignal.timeout(timeoutS * 1000),
+      });
       const text = await res.text();
       r.lastAnswer = `${res.status} ${text.slice(0, 100)}`;
       return res.status === 200;
@@ -162,6 +182,11 @@ export function servingLoop(
         .join(',');
       if (seen !== lastSeen) pool.routesChanged();
       lastSeen = seen;
+      if (!orphansSwept) {
+        // Replica jobs of deployments deleted while no server ran would otherwise run forever.
+        orphansSwept = true;
+        await nodes.cancelOrphans(new Set(all.map((d) => d.id)));
+      }
       return { deployments: new Map(all.map((d) => [d.id, d])) };
     },
     keys: (s) => [...new Set([...s.deployments.keys(), ...pool.deploymentIds()])],
@@ -178,12 +203,22 @@ export function servingLoop(
       }
       const desired = d.desired;
       const spec = desired.spec;
+      if (!adopted.has(id)) {
+        // This server (re)started: replica jobs still running on nodes serve again, none is started twice.
+        adopted.add(id);
+        for (const a of await nodes.adopt(d))
+          if (!state.replicas.some((r) => r.proc === a.replica))
+            state.replicas.push(fresh(a.replica, a.generation));
+      }
+      await nodes.refresh(state.replicas.map((r) => r.proc));
       const now = ctx.clock.elapsedMs();
       // Replicas that ended: a crash after readiness is restarted (liveness); before it, the generation failed.
-      const exited: { code: number; everReady: boolean; replica: Replica }[] = [];
+      const exited: { code: number; everReady: boolean; replica: Replica; reason?: string }[] = [];
       for (const r of state.replicas) {
         const code = r.proc.exitCode();
-        if (code !== undefined) exited.push({ code, everReady: r.everReady, replica: r });
+        const reason = r.proc.endReason?.();
+        if (code !== undefined)
+          exited.push({ code, everReady: r.everReady, replica: r, ...(reason ? { reason } : {}) });
       }
       for (const e of exited) {
         pool.lastLogs.set(id, tailOf(e.replica.proc.logPath, 200));
@@ -249,7 +284,10 @@ export function servingLoop(
       const mine = (): Replica[] => state.replicas.filter((r) => r.generation === desired.number);
       // Liveness: a ready replica failing failure_threshold probes in a row is restarted.
       const restarts = exited.filter((e) => e.everReady && e.replica.generation === desired.number).length;
-      for (let i = mine().length; i < wanted; i++) state.replicas.push(await start(d, desired, i));
+      // A replica that ended before it was ready fails the generation (below): no other is started for it.
+      const crashedBeforeReady = exited.some((e) => e.replica.generation === desired.number && !e.everReady);
+      if (!crashedBeforeReady)
+        for (let i = mine().length; i < wanted; i++) state.replicas.push(await start(d, desired, i));
       // Extra replicas (scaled down) stop, not-ready ones first.
       const surplus = mine().length - wanted;
       if (surplus > 0) {
@@ -326,7 +364,7 @@ export function servingLoop(
               ? 'Scaling'
               : 'Updating'
             : 'Creating',
-          reason: `${verdict.ready} of ${wanted} replica(s) ready`,
+          reason: `${verdict.ready} of ${wanted} replica(s) ready${waitingWhy(mine())}`,
           readyReplicas: pool.readyCount(id, d.serving?.number ?? desired.number),
         },
       });
@@ -352,6 +390,13 @@ export function servingLoop(
     await Promise.all(
       replicas.map(async (r) => {
         const p = r.everReady ? g.spec.liveness_probe : g.spec.readiness_probe;
+        const waiting = r.proc.waiting?.();
+        if (waiting) {
+          // A replica job waiting for a node: not a failed probe; the initial delay counts from its start.
+          r.lastAnswer = waiting;
+          r.startedMs = now;
+          return;
+        }
         if (now - r.startedMs < p.initial_delay * 1000) return;
         // Until the first success the readiness probe runs every pass: readiness gates the first request.
         if (r.everReady && r.lastProbeMs !== undefined && now - r.lastProbeMs < p.period * 1000) return;

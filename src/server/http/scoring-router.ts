@@ -115,8 +115,9 @@ export function mountScoringRouter(app: Hono<{ Variables: { action: string } }>,
 /** Keep-alive connections to replicas, with Nagle off (headers and body are separate writes). */
 const replicaAgent = new Agent({ keepAlive: true, maxSockets: 256, noDelay: true });
 
-/** One request to a replica on this host; a TimeoutError after `timeoutMs`. */
+/** One request to a replica (on this host, or on a node of its compute); a TimeoutError after `timeoutMs`. */
 function replicaRequest(
+  host: string,
   port: number,
   method: string,
   path: string,
@@ -128,7 +129,7 @@ function replicaRequest(
     const payload = body ? Buffer.from(body) : undefined;
     const req = request(
       {
-        host: '127.0.0.1',
+        host,
         port,
         method,
         path,
@@ -241,6 +242,7 @@ async function forward(
   let failed = true;
   try {
     const res = await replicaRequest(
+      replica.proc.host(),
       port,
       method,
       `${path}${search}`,

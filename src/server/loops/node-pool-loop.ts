@@ -8,6 +8,7 @@ import {
   type ComputeRecord,
 } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
+import { kindOf } from '../../domain/compute/compute-kinds.js';
 import { terminalStates } from '../../domain/jobs/job-record.js';
 import { jobOfLocalNode } from '../../domain/jobs/local-target.js';
 import { decidePool } from '../../domain/nodes/node-pool-decision.js';
@@ -42,10 +43,22 @@ export interface PoolPlumbing {
 }
 
 function slotsFor(compute: ComputeRecord): number {
+  // An inference cluster's node hosts replicas side by side, one per vCPU of its size.
+  if (compute.spec.computeType === 'AKS')
+    return findVmSize(compute.spec.properties.agentVmSize)?.vCPUs ?? inferenceSlots;
+  if (compute.spec.computeType === 'Kubernetes') return inferenceSlots;
   // Instances run several jobs side by side (up to their vCPUs); cluster nodes take one job each, as in Azure ML.
   if (!isInstance(compute)) return 1;
   return findVmSize(compute.spec.properties.vmSize)?.vCPUs ?? 1;
 }
+
+/** Nodes that `jobs` unfinished jobs need: one each, but an inference cluster's nodes take several replicas. */
+function nodesFor(compute: ComputeRecord, jobs: number): number {
+  return kindOf(compute.spec).servesInference ? Math.ceil(jobs / slotsFor(compute)) : jobs;
+}
+
+/** Replicas per node of an attached Kubernetes cluster (its instance types are not sizes Hangar knows). */
+const inferenceSlots = 4;
 
 async function provisionNode(
   ctx: ServiceContext,
@@ -186,7 +199,7 @@ async function reconcileCompute(
       minNodes: scale.minNodeCount,
       maxNodes: scale.maxNodeCount,
       idleTimeBeforeScaleDown: scale.nodeIdleTimeBeforeScaleDown,
-      demand: snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0,
+      demand: nodesFor(compute, snapshot.demandByCompute.get(`${compute.workspace}/${compute.name}`) ?? 0),
       nodes,
       deleting: compute.status.provisioningState === 'Deleting',
       quota: limits.quotaFor(compute),

@@ -53,7 +53,17 @@ function toAssignment(
   if (job.run.outputDirs?.length) assignment.outputDirs = job.run.outputDirs;
   if (job.run.timeoutSeconds) assignment.timeoutSeconds = job.run.timeoutSeconds;
   if (job.checkpointSnapshotId) assignment.checkpointSnapshotId = job.checkpointSnapshotId;
+  if (job.run.servingPortFile) assignment.servingPortFile = job.run.servingPortFile;
   return assignment;
+}
+
+/**
+ * Where a deployment replica listens: a node on this host on loopback (the router is here); a node
+ * elsewhere on every interface, since the server reaches it at the address it registered with.
+ */
+function servingHostEnv(job: JobRecord, node: NodeRecord): Record<string, string> {
+  if (!job.run.servingPortFile) return {};
+  return { HANGAR_SERVING_HOST: node.provider === 'local' ? '127.0.0.1' : '0.0.0.0' };
 }
 
 /** Leases, phase reports, log chunks and outputs from agents. */
@@ -128,7 +138,12 @@ export class AgentWorkService {
       const assignment = toAssignment(
         written,
         this.ctx.config.jobs.cancelGraceSeconds,
-        { ...planned.plan?.env, ...azuremlEnv(written, tls), ...(await this.credentialEnv(written)) },
+        {
+          ...planned.plan?.env,
+          ...azuremlEnv(written, tls),
+          ...(await this.credentialEnv(written)),
+          ...servingHostEnv(written, node),
+        },
         planned.plan,
       );
       if (tls) assignment.caPem = tls.caPem;

@@ -244,6 +244,7 @@ export class NodeService {
         });
     }
     const busy = jobs.length > 0 || req.running.length > 0;
+    const servingPorts = reportedPorts(req, wanted);
     const written = await updateNode(this.ctx, node.id, (n) => {
       const leaving = n.state === 'leaving' || n.state === 'preempted';
       return {
@@ -253,6 +254,7 @@ export class NodeService {
         reason: leaving ? n.reason : undefined,
         ...(req.instance ? { instance: req.instance } : {}),
         ...(req.ssh ? { ssh: req.ssh } : {}),
+        servingPorts,
       };
     });
     // Instance nodes get their instance's wishes; cluster nodes whether (and for whom) to run SSH.
@@ -270,4 +272,20 @@ export class NodeService {
       ...(ssh ? { ssh } : {}),
     };
   }
+}
+
+/**
+ * The ports the node's deployment replicas listen on, by job key: only attempts the server still
+ * assigns to this node and that still run (a stopped replica's port may be anyone's next).
+ */
+function reportedPorts(
+  req: HeartbeatRequest,
+  wanted: ReadonlyMap<string, number | undefined>,
+): Record<string, number> | undefined {
+  const ports = req.running.flatMap((r) =>
+    r.port !== undefined && r.state === 'running' && wanted.get(r.jobId) === r.attempt
+      ? [[r.jobId, r.port] as const]
+      : [],
+  );
+  return ports.length > 0 ? Object.fromEntries(ports) : undefined;
 }

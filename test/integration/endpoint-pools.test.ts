@@ -1,0 +1,181 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tempDir, waitFor } from '../helpers/processes.js';
+import { runCli } from '../helpers/run-cli.js';
+import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+
+// Inference clusters as pools: a Kubernetes deployment on an `aks` compute runs each replica as a
+// job on that compute's nodes (real agent processes started by the local provider), the agent runs
+// the scoring host in its sandbox and reports its port, and the endpoint routes to it there.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
+
+const ws = '/api/workspaces/default';
+const config = { environmentAliases: [{ match: 'system-python', python: '/usr/bin/python3' }] };
+
+/** init() raises with INIT_FAIL; run() scales the input by the model's weight and names its replica. */
+const scorePy = `import json, os
+def init():
+    global w, replica
+    if os.environ.get("INIT_FAIL"):
+        raise RuntimeError("the model cannot load")
+    replica = os.urandom(8).hex()
+    w = json.load(open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "w.json")))[0]
+def run(raw):
+    return {"y": [w * x for x in json.loads(raw)["data"]], "replica": replica, "pid": os.getpid()}
+`;
+
+const ok = (r: { code: number | null; stdout: string; stderr: string }): any => {
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+};
+
+interface Job {
+  name: string;
+  properties: { status: string; computeId?: string; parentJobName?: string };
+}
+
+describe('Kubernetes deployments on an inference cluster (aks) pool', () => {
+  let server: ServerProcess;
+  let dir = '';
+  let key = '';
+  const cli = (args: string[]) => runCli(args, { url: server.url, cwd: dir });
+  const yaml = (name: string, body: string): string => {
+    const file = join(dir, `${name}.yml`);
+    writeFileSync(
+      file,
+      `name: ${name}
+endpoint_name: pool-ep
+model: ./model
+code_configuration: { code: ./code, scoring_script: score.py }
+environment: azureml:system-python:1
+readiness_probe: { initial_delay: 0, period: 1 }
+${body}`,
+    );
+    return file;
+  };
+  const score = (body: unknown): Promise<Response> =>
+    fetch(`${server.url}/endpoints/pool-ep/score`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    });
+  const show = async (d: string): Promise<any> =>
+    (await api(server.url, 'GET', `${ws}/onlineEndpoints/pool-ep/deployments/${d}`)).body;
+  const replicaJobs = async (d: string): Promise<Job[]> => {
+    const parent = (await show(d)).hangar.replicaJobsParent as string;
+    return (await api(server.url, 'GET', `${ws}/jobs?parentJobName=${parent}`)).body.value as Job[];
+  };
+
+  beforeAll(async () => {
+    dir = tempDir('hangar-ep-pool-');
+    mkdirSync(join(dir, 'code'));
+    mkdirSync(join(dir, 'model'));
+    writeFileSync(join(dir, 'code', 'score.py'), scorePy);
+    writeFileSync(join(dir, 'model', 'w.json'), '[5]');
+    writeFileSync(
+      join(dir, 'aks.yml'),
+      'name: aks1\ntype: aks\nsize: Standard_D3_v2\nagent_count: 1\ncluster_purpose: DevTest\n',
+    );
+    server = await startServerProcess({ config });
+    ok(await cli(['compute', 'create', '-f', 'aks.yml']));
+    ok(await cli(['online-endpoint', 'create', '-n', 'pool-ep']));
+    key = ok(await cli(['online-endpoint', 'get-credentials', '-n', 'pool-ep'])).primaryKey;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('runs two replicas as jobs on the cluster node, serves from both, and stops them when deleted', async () => {
+    const created = ok(
+      await cli([
+        'online-deployment',
+        'create',
+        '-f',
+        yaml('blue', 'compute: aks1\ninstance_count: 2\n'),
+        '--all-traffic',
+      ]),
+    );
+    expect(created.type).toBe('kubernetes');
+    const shown = await show('blue');
+    expect(shown.properties.provisioningState).toBe('Succeeded');
+    expect(shown.hangar.readyReplicas).toBe(2);
+    expect(shown.hangar.compute).toBe('aks1');
+
+    // Each replica is a Running job on aks1, listed under the deployment, not among top-level jobs.
+    const jobs = await replicaJobs('blue');
+    expect(jobs).toHaveLength(2);
+    for (const j of jobs) expect(j.properties.status).toBe('Running');
+    const top = (await api(server.url, 'GET', `${ws}/jobs`)).body.value as Job[];
+    expect(top.filter((j) => jobs.some((r) => r.name === j.name))).toEqual([]);
+    // The cluster got one node (a 4-vCPU size holds both replicas), started by the local provider.
+    const nodes = (await api(server.url, 'GET', `${ws}/computes/aks1/nodes`)).body.value as unknown[];
+    expect(nodes).toHaveLength(1);
+
+    // Requests reach both scoring hosts (least-loaded routing across the node's two replicas).
+    const seen = new Set<string>();
+    for (let i = 0; i < 30 && seen.size < 2; i++) {
+      const r = await score({ data: [1, 2] });
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as { y: number[]; replica: string };
+      expect(body.y).toEqual([5, 10]);
+      seen.add(body.replica);
+      if (seen.size < 2) {
+        // Two at once so that the second goes to the other replica.
+        const [a, b] = await Promise.all([score({ data: [1] }), score({ data: [1] })]);
+        for (const x of [a, b]) seen.add(((await x.json()) as { replica: string }).replica);
+      }
+    }
+    expect(seen.size).toBe(2);
+
+    // get-logs reads the replica job's log, shipped by the node's agent.
+    const logs = await cli(['online-deployment', 'get-logs', '-n', 'blue', '-e', 'pool-ep', '--lines', '50']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/init\(\)|listening|port/i);
+
+    // Deleting the deployment cancels its replica jobs.
+    ok(await cli(['online-endpoint', 'update', '-n', 'pool-ep', '--traffic', 'blue=0']));
+    const del = await cli(['online-deployment', 'delete', '-n', 'blue', '-e', 'pool-ep', '--yes']);
+    expect(del.code, del.stderr).toBe(0);
+    await waitFor(
+      async () => {
+        const states = await Promise.all(
+          jobs.map(
+            async (j) => (await api(server.url, 'GET', `${ws}/jobs/${j.name}`)).body.properties.status,
+          ),
+        );
+        return states.every((s) => s === 'Canceled');
+      },
+      'the replica jobs canceled',
+      30_000,
+    );
+  });
+
+  it("a replica whose init() raises fails the deployment with the traceback from the node's log", async () => {
+    const r = await cli([
+      'online-deployment',
+      'create',
+      '-f',
+      yaml('broken', 'compute: aks1\ninstance_count: 1\nenvironment_variables: { INIT_FAIL: "1" }\n'),
+    ]);
+    expect(r.code).not.toBe(0);
+    const shown = await show('broken');
+    expect(shown.properties.provisioningState).toBe('Failed');
+    expect(shown.hangar.reason).toContain('init() in the scoring script raised');
+    expect(shown.hangar.logTail).toContain('the model cannot load');
+    const jobs = await replicaJobs('broken');
+    expect(jobs.map((j) => j.properties.status)).toEqual(['Failed']);
+  });
+
+  it('refuses a compute that does not exist or cannot host replicas, naming the field and value', async () => {
+    const viaCli = await cli([
+      'online-deployment',
+      'create',
+      '-f',
+      yaml('nope', 'compute: no-such-cluster\n'),
+    ]);
+    expect(viaCli.code).not.toBe(0);
+    expect(viaCli.stderr).toContain("compute: 'no-such-cluster' does not exist");
+  });
+});
