@@ -22,6 +22,7 @@ import { linkBinds, type InputBind } from './input-materializer.js';
 import { containerGpuEnv, gpuForProcess, gpuVisibilityEnv } from '../domain/nodes/gpu-assignment.js';
 import { parseFirstFailure, processLogDir } from '../domain/jobs/process-plan.js';
 import { openInside } from './log-shipper.js';
+import { readServingPort } from './serving-port.js';
 
 /** The node's public CAs (Debian's ca-certificates), put before the server's CA in the job's bundle. */
 const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
@@ -137,21 +138,7 @@ export class AttemptRunner {
   servingPort(): number | undefined {
     const file = this.assignment.servingPortFile;
     if (file === undefined || this.state !== 'running') return undefined;
-    if (this.port === undefined) {
-      const fd = openInside(join(this.dir, 'code'), file);
-      if (fd === undefined) return undefined;
-      try {
-        const buf = Buffer.alloc(16);
-        const text = buf
-          .subarray(0, readSync(fd, buf, 0, 16, 0))
-          .toString('utf8')
-          .trim();
-        const n = Number(text);
-        if (/^[0-9]{1,5}$/.test(text) && n >= 1 && n <= 65535) this.port = n;
-      } finally {
-        closeSync(fd);
-      }
-    }
+    this.port ??= readServingPort(join(this.dir, 'code'), file);
     return this.port;
   }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildTinyWheel } from '../helpers/job-fixtures.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -11,7 +12,11 @@ import { api, startServerProcess, type ServerProcess } from '../helpers/server-p
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const ws = '/api/workspaces/default';
-const config = { environmentAliases: [{ match: 'system-python', python: '/usr/bin/python3' }] };
+const config = {
+  environmentAliases: [{ match: 'system-python', python: '/usr/bin/python3' }],
+  // A wheel folder stands in for a package index: registered environments' packages come from it.
+  jobs: { pipFindLinks: buildTinyWheel() },
+};
 
 /** init() raises with INIT_FAIL; run() scales the input by the model's weight and names its replica. */
 const scorePy = `import json, os
@@ -150,6 +155,76 @@ ${body}`,
       'the replica jobs canceled',
       30_000,
     );
+  });
+
+  it("installs the deployment's registered environment on the node: score.py imports its package", async () => {
+    writeFileSync(
+      join(dir, 'conda.yml'),
+      'name: tiny\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n    - tinypkg==0.1\n',
+    );
+    writeFileSync(join(dir, 'env.yml'), 'name: tiny-env\nversion: 1\nconda_file: conda.yml\n');
+    ok(await cli(['environment', 'create', '-f', 'env.yml']));
+    mkdirSync(join(dir, 'tiny-code'));
+    writeFileSync(
+      join(dir, 'tiny-code', 'score.py'),
+      'import sys, tinypkg\ndef init():\n    pass\ndef run(raw):\n    return {"value": tinypkg.VALUE, "prefix": sys.prefix}\n',
+    );
+    writeFileSync(
+      join(dir, 'tiny.yml'),
+      `name: tiny
+endpoint_name: pool-ep
+compute: aks1
+instance_count: 1
+code_configuration: { code: ./tiny-code, scoring_script: score.py }
+environment: azureml:tiny-env:1
+readiness_probe: { initial_delay: 0, period: 1 }
+`,
+    );
+    ok(await cli(['online-deployment', 'create', '-f', 'tiny.yml']));
+    const shown = await show('tiny');
+    expect(shown.hangar.environment).toContain('tiny-env');
+    const r = await fetch(`${server.url}/endpoints/pool-ep/score`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'azureml-model-deployment': 'tiny' },
+      body: '{}',
+    });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { value: number; prefix: string };
+    // tinypkg exists only in the wheel folder: the node built a venv for the replica.
+    expect(body.value).toBe(42);
+    expect(body.prefix).not.toBe('/usr');
+  });
+
+  it('after a server restart the replica jobs serve again: taken back, none started twice', async () => {
+    ok(
+      await cli([
+        'online-deployment',
+        'create',
+        '-f',
+        yaml('green', 'compute: aks1\ninstance_count: 1\n'),
+        '--all-traffic',
+      ]),
+    );
+    const before = (await (await score({ data: [1] })).json()) as { replica: string };
+    const jobs = await replicaJobs('green');
+    expect(jobs).toHaveLength(1);
+    const port = Number(new URL(server.url).port);
+    await server.kill9();
+    server = await startServerProcess({ home: server.home, port, config });
+    // The same scoring host answers (its init() ran once): the job was taken back, not replaced.
+    const after = await waitFor(
+      async () => {
+        const r = await score({ data: [2] });
+        return r.status === 200 ? ((await r.json()) as { y: number[]; replica: string }) : undefined;
+      },
+      'the endpoint to answer after the restart',
+      30_000,
+    );
+    expect(after.y).toEqual([10]);
+    expect(after.replica).toBe(before.replica);
+    const again = await replicaJobs('green');
+    expect(again.map((j) => j.name)).toEqual(jobs.map((j) => j.name));
+    expect((await show('green')).hangar.readyReplicas).toBe(1);
   });
 
   it("a replica whose init() raises fails the deployment with the traceback from the node's log", async () => {

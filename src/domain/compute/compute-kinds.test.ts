@@ -93,13 +93,25 @@ describe('the capability table', () => {
     expect(Object.keys(propertiesSchemaByType).sort()).toEqual([...computeTypes].sort());
   });
 
-  it('gives nodes to the kinds the node pool used to list (pooled) and to no other', () => {
+  it('gives nodes to the kinds that run jobs and to inference clusters (their nodes host replicas)', () => {
     expect(kindsThat('getsNodes').sort()).toEqual([
+      'AKS',
       'AmlCompute',
       'ComputeInstance',
+      'Kubernetes',
       'Slurm',
       'VirtualMachine',
     ]);
+    for (const type of kindsThat('servesInference')) expect(kindOf(type).getsNodes).toBe(true);
+  });
+
+  it("an inference cluster's nodes start as replicas need them, up to its agent count", () => {
+    expect(nodeBounds(recordOf('AKS').spec)).toEqual({
+      minNodeCount: 0,
+      maxNodeCount: 3,
+      nodeIdleTimeBeforeScaleDown: 'PT120S',
+    });
+    expect(nodeBounds(recordOf('Kubernetes').spec)).toMatchObject({ minNodeCount: 0, maxNodeCount: 1 });
   });
 
   it('lets jobs target only kinds that get nodes', () => {
@@ -148,7 +160,7 @@ describe('the capability table', () => {
     // Re-checked on every change: the attached kinds whose nodes Hangar starts over SSH or sbatch.
     expect(kindsThat('verifiedOnChange').sort()).toEqual(['Slurm', 'VirtualMachine']);
     expect(kindsThat('verifiedOnChange')).toEqual(
-      computeTypes.filter((t) => kindOf(t).isAttached && kindOf(t).getsNodes),
+      computeTypes.filter((t) => kindOf(t).isAttached && kindOf(t).getsNodes && !kindOf(t).servesInference),
     );
   });
 

@@ -178,7 +178,11 @@ export function nodeBounds(spec: ComputeSpec): NodeBounds {
   if (isScalable(spec)) return spec.properties.scaleSettings;
   // An inference cluster's nodes start as replicas need them, up to its agent count (attached: one).
   if (spec.computeType === 'AKS')
-    return { minNodeCount: 0, maxNodeCount: spec.properties.agentCount, nodeIdleTimeBeforeScaleDown: 'PT120S' };
+    return {
+      minNodeCount: 0,
+      maxNodeCount: spec.properties.agentCount,
+      nodeIdleTimeBeforeScaleDown: 'PT120S',
+    };
   if (spec.computeType === 'Kubernetes')
     return { minNodeCount: 0, maxNodeCount: 1, nodeIdleTimeBeforeScaleDown: 'PT120S' };
   if (isInstanceSpec(spec))

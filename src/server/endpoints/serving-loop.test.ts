@@ -61,3 +61,27 @@ describe('generationVerdict', () => {
     ).toBe('ready');
   });
 });
+
+describe("generationVerdict for a replica job that ended without the scoring host's exit code", () => {
+  it("names the job's error (an environment that did not build) rather than a bare exit code", () => {
+    const verdict = generationVerdict({
+      replicas: [],
+      exited: [{ code: 1, everReady: false, reason: 'pip install failed: no matching distribution' }],
+      wanted: 1,
+      failureThreshold: 3,
+    });
+    expect(verdict).toEqual({
+      kind: 'failed',
+      reason: "the replica's job failed before it became ready: pip install failed: no matching distribution",
+    });
+    // init() raising keeps its own words whatever else the job says.
+    expect(
+      generationVerdict({
+        replicas: [],
+        exited: [{ code: 3, everReady: false, reason: 'exit code 3' }],
+        wanted: 1,
+        failureThreshold: 3,
+      }),
+    ).toMatchObject({ reason: expect.stringContaining('init() in the scoring script raised') });
+  });
+});

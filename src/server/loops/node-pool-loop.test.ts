@@ -229,7 +229,7 @@ describe('poolKeys (pure)', () => {
       {},
       { status: { provisioningState: 'Creating', provisioningErrors: [], observed: {} } },
     );
-    const attached = computeRecord('k8s', 'Kubernetes', {});
+    const attached = computeRecord('bricks', 'Databricks', {});
     const pool = cluster('pool', 0);
     const keys = poolKeys({
       computes: [runBased, creating, attached, pool],

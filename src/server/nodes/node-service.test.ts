@@ -4,7 +4,7 @@ import type { RegisterRequest } from '../../domain/nodes/agent-protocol.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { testContext, type TestContext } from '../../../test/helpers/service-context.js';
 import { wakes, type WakeScope } from '../loops/wake-scope.js';
-import { NodeService } from './node-service.js';
+import { NodeService, reportedPorts } from './node-service.js';
 import { hashToken, newToken } from './node-tokens.js';
 
 const request = (nodeToken: string): RegisterRequest => ({
@@ -143,5 +143,38 @@ describe('node registration', () => {
     await provisioned(t);
     const err = await refusal(nodes.register(request(newToken())));
     expect([err.code, err.target]).toEqual(['Unauthenticated', 'nodeToken']);
+  });
+});
+
+describe('reportedPorts', () => {
+  const running = (jobId: string, attempt: number, state: 'running' | 'exited', port?: number) => ({
+    jobId,
+    attempt,
+    state,
+    ...(port === undefined ? {} : { port }),
+  });
+
+  it('keeps the ports of running replica attempts the server still assigns to the node, and no other', () => {
+    const wanted = new Map<string, number | undefined>([
+      ['default~a', 1],
+      ['default~b', 2],
+      ['default~c', 1],
+    ]);
+    expect(
+      reportedPorts(
+        {
+          running: [
+            running('default~a', 1, 'running', 41001),
+            // An older attempt of a retried job: its port may be anyone's next.
+            running('default~b', 1, 'running', 41002),
+            running('default~c', 1, 'exited', 41003),
+            running('default~d', 1, 'running', 41004),
+            running('default~a2', 1, 'running'),
+          ],
+        },
+        wanted,
+      ),
+    ).toEqual({ 'default~a': 41001 });
+    expect(reportedPorts({ running: [running('default~a', 1, 'running')] }, wanted)).toBeUndefined();
   });
 });

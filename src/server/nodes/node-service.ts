@@ -278,7 +278,7 @@ export class NodeService {
  * The ports the node's deployment replicas listen on, by job key: only attempts the server still
  * assigns to this node and that still run (a stopped replica's port may be anyone's next).
  */
-function reportedPorts(
+export function reportedPorts(
   req: HeartbeatRequest,
   wanted: ReadonlyMap<string, number | undefined>,
 ): Record<string, number> | undefined {
