@@ -252,5 +252,22 @@ readiness_probe: { initial_delay: 0, period: 1 }
     ]);
     expect(viaCli.code).not.toBe(0);
     expect(viaCli.stderr).toContain("compute: 'no-such-cluster' does not exist");
+    // A size larger than the cluster's nodes (Standard_D3_v2: 4 vCPUs) cannot be held there.
+    const big = await cli([
+      'online-deployment',
+      'create',
+      '-f',
+      yaml('big', 'compute: aks1\ninstance_type: Standard_D14_v2\ninstance_count: 1\n'),
+    ]);
+    expect(big.code).not.toBe(0);
+    expect(big.stderr).toContain(
+      "instance_type: 'Standard_D14_v2' (16 vCPUs, 0 GPU(s)) does not fit a node of compute 'aks1'",
+    );
+    // Nothing was created or started for either.
+    const names = (await api(server.url, 'GET', `${ws}/onlineEndpoints/pool-ep/deployments`)).body.value.map(
+      (d: { name: string }) => d.name,
+    );
+    expect(names).not.toContain('nope');
+    expect(names).not.toContain('big');
   });
 });

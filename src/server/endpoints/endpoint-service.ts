@@ -16,6 +16,10 @@ import {
 import { HangarError, notFound, throwIfProblems } from '../../domain/errors/hangar-error.js';
 import { subManifest } from '../../domain/snapshots/sub-manifest.js';
 import { kindOf, kindsThat } from '../../domain/compute/compute-kinds.js';
+import type { ComputeRecord } from '../../domain/compute/compute-record.js';
+import { findVmSize } from '../../domain/compute/vm-sizes.js';
+import { instanceTypeProblem } from '../../domain/endpoints/instance-type.js';
+import type { LocationService } from '../services/location-service.js';
 import type { EnvironmentDefinition } from '../../domain/nodes/agent-protocol.js';
 import type { AssetService } from '../assets/asset-service.js';
 import { resolveEnvironment } from '../jobs/environment-resolver.js';
@@ -63,6 +67,8 @@ export class EndpointService {
     private readonly ctx: ServiceContext,
     private readonly snapshots: SnapshotService,
     private readonly assets: AssetService,
+    /** The host's GPUs, for managed instance types (absent: not checked). */
+    private readonly locations?: Pick<LocationService, 'gpus'>,
   ) {
     this.routes = new RoutingCache(
       (name) => this.loadRoute(name),
@@ -400,9 +406,9 @@ export class EndpointService {
           ? env.display
           : `${env.display} (its packages are not installed on the serving pool yet: replicas run the host's python3)`;
     }
-    const pool = poolName
-      ? { compute: await this.poolCompute(ws, poolName), environment: definition }
-      : undefined;
+    const compute = poolName ? await this.poolCompute(ws, poolName) : undefined;
+    await this.checkInstanceType(ws, spec, compute);
+    const pool = compute ? { compute: compute.name, environment: definition } : undefined;
     return { code, ...(model ? { model } : {}), python, environment, ...(pool ? { pool } : {}) };
   }
 
@@ -410,7 +416,7 @@ export class EndpointService {
    * The compute whose nodes host a Kubernetes deployment's replicas: an inference cluster (`aks`,
    * `kubernetes`), or any compute that runs jobs (a cluster, an SSH machine, Slurm), by name.
    */
-  private async poolCompute(ws: string, raw: string): Promise<string> {
+  private async poolCompute(ws: string, raw: string): Promise<ComputeRecord> {
     const name = raw.replace(/^azureml:/, '');
     const compute = await this.ctx.store.computes.get(ws, name);
     if (!compute)
@@ -435,7 +441,27 @@ export class EndpointService {
         `compute: '${name}' is ${compute.status.provisioningState}; it cannot host replicas.`,
         'compute',
       );
-    return compute.name;
+    return compute;
+  }
+
+  /** An instance_type that a node of the pool (or the serving pool's host) cannot hold is refused before anything starts. */
+  private async checkInstanceType(
+    ws: string,
+    spec: DeploymentSpec,
+    pool: ComputeRecord | undefined,
+  ): Promise<void> {
+    const p = pool?.spec.properties as { vmSize?: string; agentVmSize?: string } | undefined;
+    const nodeSizeName = p?.agentVmSize ?? p?.vmSize;
+    const nodeSize = nodeSizeName ? findVmSize(nodeSizeName) : undefined;
+    const location = pool ? undefined : (await this.ctx.store.workspaces.get(ws))?.location;
+    const hostGpus = location && this.locations ? this.locations.gpus(location)?.total : undefined;
+    const why = instanceTypeProblem({
+      instanceType: spec.instance_type,
+      where: pool ? `compute '${pool.name}'` : 'the serving pool',
+      ...(nodeSize ? { nodeSize } : {}),
+      ...(hostGpus !== undefined ? { hostGpus } : {}),
+    });
+    if (why) throw new HangarError('ValidationFailed', why, 'instance_type');
   }
 
   /** Creates or updates a deployment; a changed template makes a new generation, the old one serving until it is ready. */

@@ -52,19 +52,20 @@ export function createServices(ctx: ServiceContext, hostGpus?: HostGpuSource): S
   const access = new AccessService(ctx);
   const datastores = new DatastoreService(ctx);
   const assets = new AssetService(ctx, snapshots, datastores, access);
+  const locations = new LocationService(ctx, hostGpus);
   return {
     ctx,
     workspaces: new WorkspaceService(ctx),
     computes,
     instances: new InstanceService(ctx),
     access,
-    locations: new LocationService(ctx, hostGpus),
+    locations,
     snapshots,
     environments: new EnvironmentService(ctx),
     datastores,
     assets,
     jobs: new JobService(ctx, snapshots, computes, assets),
-    endpoints: new EndpointService(ctx, snapshots, assets),
+    endpoints: new EndpointService(ctx, snapshots, assets, locations),
     nodes: new NodeService(ctx),
     agentWork: new AgentWorkService(ctx, snapshots, assets),
     mlflow: new MlflowService(ctx),
