@@ -63,8 +63,19 @@ function columns(tab: ComputeTabKey): { head: string; cell: (c: Compute) => Reac
       created,
     ];
   }
-  if (tab === 'inference')
-    return [name, { head: 'Type', cell: (c) => c.properties.computeType }, state, size, created];
+  if (tab === 'inference') {
+    // Nodes start as deployments' replicas need them, up to the agent count (an attached cluster: one).
+    const nodes = (c: Compute): string =>
+      `${String(inner(c).currentNodeCount ?? 0)} of ${String(inner(c).agentCount ?? 1)}`;
+    return [
+      name,
+      { head: 'Type', cell: (c) => c.properties.computeType },
+      state,
+      size,
+      { head: 'Nodes', cell: nodes },
+      created,
+    ];
+  }
   return [
     name,
     { head: 'Type', cell: (c) => c.properties.computeType },
