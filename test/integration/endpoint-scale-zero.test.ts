@@ -173,6 +173,31 @@ request_settings: { max_concurrent_requests_per_instance: 1, max_queue_wait_ms: 
     expect(idle.hangar.metrics).toMatchObject({ inFlight: 0, queued: 0 });
   });
 
+  it("a managed deployment opts in too: no replica until a request, then one on the server's serving pool", async () => {
+    ok(
+      await cli([
+        'online-deployment',
+        'create',
+        '-f',
+        files.yaml(
+          'managed-cold',
+          `instance_type: Standard_DS3_v2
+scale_settings: { type: target_utilization, min_instances: 0, max_instances: 1, target_utilization_percentage: 100, polling_interval: 1, hangar_scale_to_zero: true }
+readiness_probe: { initial_delay: 0, period: 1 }
+request_settings: { max_concurrent_requests_per_instance: 1, max_queue_wait_ms: 30000 }
+`,
+        ),
+      ]),
+    );
+    const atZero = await show('managed-cold');
+    expect(atZero.hangar.readyReplicas).toBe(0);
+    expect((atZero as unknown as { kind: string }).kind).toBe('Managed');
+    const served = await score({ data: [2] }, 'managed-cold');
+    expect(served.status).toBe(200);
+    expect(((await served.json()) as { y: number[] }).y).toEqual([6]);
+    expect((await show('managed-cold')).hangar.metrics?.lastColdStartMs).toBeGreaterThan(0);
+  });
+
   it('a replica that cannot be ready within max_queue_wait_ms: 429 with Retry-After, then served once it is', async () => {
     ok(
       await cli([

@@ -200,6 +200,31 @@ describe('deployment spec', () => {
     expect(e.message).toContain('got 0');
   });
 
+  it('a managed deployment takes target_utilization only as the scale-to-zero opt-in (then without instance_count)', () => {
+    const managed = (scale: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      deployment({
+        instance_type: 'Standard_DS3_v2',
+        instance_count: undefined,
+        scale_settings: scale,
+        ...extra,
+      });
+    const zero = parseDeploymentSpec(
+      managed({ type: 'target_utilization', min_instances: 0, max_instances: 2, hangar_scale_to_zero: true }),
+    );
+    expect(zero.type).toBe('managed');
+    expect(zero.instance_count).toBe(0);
+    const e = refusal(() =>
+      parseDeploymentSpec(
+        managed({ type: 'target_utilization', min_instances: 1, max_instances: 2 }, { instance_count: 1 }),
+      ),
+    );
+    expect(e.target).toBe('scale_settings.type');
+    expect(e.message).toContain('hangar_scale_to_zero: true');
+    expect(e.message).toContain("got 'target_utilization'");
+    // Without the opt-in instance_count stays required.
+    expect(refusal(() => parseDeploymentSpec(managed({ type: 'default' }))).target).toBe('instance_count');
+  });
+
   it('requires code_configuration (no no-code deployments yet)', () => {
     expect(refusal(() => parseDeploymentSpec(deployment({ code_configuration: undefined }))).target).toBe(
       'code_configuration',

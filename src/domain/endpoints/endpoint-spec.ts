@@ -229,6 +229,9 @@ export function parseDeploymentSpec(raw: unknown): DeploymentSpec {
   const spec = r.data as DeploymentSpecInput;
   const type = spec.type ?? (spec.compute ? 'kubernetes' : 'managed');
   const problems: Problem[] = [];
+  // Scale to zero is Hangar's opt-in for managed deployments too: the one target_utilization they take.
+  const optsInToZero =
+    spec.scale_settings?.type === 'target_utilization' && spec.scale_settings.hangar_scale_to_zero === true;
   if (type === 'managed') {
     if (!spec.instance_type)
       problems.push({
@@ -237,18 +240,18 @@ export function parseDeploymentSpec(raw: unknown): DeploymentSpec {
         message:
           'instance_type: required for a managed online deployment (e.g. Standard_DS3_v2); got nothing',
       });
-    if (spec.instance_count === undefined)
+    if (spec.instance_count === undefined && !optsInToZero)
       problems.push({
         code: 'ValidationFailed',
         target: 'instance_count',
         message: 'instance_count: required for a managed online deployment; got nothing',
       });
-    if (spec.scale_settings?.type === 'target_utilization')
+    if (spec.scale_settings?.type === 'target_utilization' && !optsInToZero)
       problems.push({
         code: 'ValidationFailed',
         target: 'scale_settings.type',
         message:
-          "scale_settings.type: managed online deployments take only 'default' (Azure scales them with monitor rules); got 'target_utilization'",
+          "scale_settings.type: managed online deployments take only 'default' (Azure scales them with monitor rules), or target_utilization with Hangar's scale to zero (min_instances: 0, hangar_scale_to_zero: true); got 'target_utilization'",
       });
   }
   if (!spec.environment && !spec.model)
