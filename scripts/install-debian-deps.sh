@@ -4,6 +4,7 @@
 #   (they pull in /usr/bin/python3, which also runs the pty helper of instance terminals and SSH sessions: no native node-pty build)
 # - python3-setuptools, python3-wheel: building the local test wheels
 # - python3-sklearn: examples/sklearn-iris
+# - python3-pandas: typed run() input of deployments (PandasParameterType; numpy comes with sklearn)
 # - openssh-client, openssh-sftp-server: ssh/scp into compute instances (the client in tests, sftp-server for scp)
 # - jupyter-notebook: Jupyter on compute instances
 # - bubblewrap: the job sandbox (own PID namespace; jobs cannot read HANGAR_HOME nor the agent's files)
@@ -22,7 +23,7 @@ ensure_job_user() {
   echo "creating the system user hangar-job (jobs of root agents run as it)" >&2
   $sudo useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin hangar-job
 }
-packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server iproute2 procps chromium python3-azure python3-azure-storage openssl postgresql)
+packages=(python3-venv python3-pip python3-setuptools python3-wheel python3-sklearn python3-pandas openssh-client openssh-sftp-server jupyter-notebook bubblewrap slurm-wlm openssh-server iproute2 procps chromium python3-azure python3-azure-storage openssl postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,7 @@ import { api, serverFetch, startServerProcess, type ServerProcess } from '../hel
 // request_settings end to end (queue, 429 after max_queue_wait_ms, 408/504 past request_timeout_ms),
 // target-utilization autoscale under load, and the router's cached routes across server replicas.
 // Real server processes and scoring hosts; the model is a JSON weight, no sklearn needed.
-vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 120_000 });
 
 const ws = '/api/workspaces/default';
 const config = { environmentAliases: [{ match: 'system-python', python: '/usr/bin/python3' }] };
@@ -159,7 +159,7 @@ request_settings: { max_concurrent_requests_per_instance: 1, max_queue_wait_ms: 
     expect(slowBody.error.message).toContain('3000 ms');
   });
 
-  it('target_utilization scales a Kubernetes deployment from 1 to 2 replicas under load and back to 1 after it; its timeout is 504', async () => {
+  it('target_utilization scales a Kubernetes deployment on an aks pool from 1 to 3 replicas under load and back to 1 after it; its timeout is 504', async () => {
     ok(
       await cli([
         'online-deployment',
@@ -168,7 +168,7 @@ request_settings: { max_concurrent_requests_per_instance: 1, max_queue_wait_ms: 
         files.yaml(
           'auto',
           `compute: inference-pool
-scale_settings: { type: target_utilization, min_instances: 1, max_instances: 2, target_utilization_percentage: 50, polling_interval: 1 }
+scale_settings: { type: target_utilization, min_instances: 1, max_instances: 3, target_utilization_percentage: 50, polling_interval: 1 }
 request_settings: { max_concurrent_requests_per_instance: 1, max_queue_wait_ms: 3000, request_timeout_ms: 2000 }
 `,
         ),
@@ -193,13 +193,13 @@ request_settings: { max_concurrent_requests_per_instance: 1, max_queue_wait_ms: 
     const callers = Array.from({ length: 4 }, caller);
     try {
       await waitFor(
-        async () => (await show('auto')).readyReplicas === 2,
-        'a second ready replica',
+        async () => (await show('auto')).readyReplicas === 3,
+        'three ready replicas',
         40_000,
         250,
       );
       // Both replicas take requests while the load lasts.
-      await waitFor(() => replicas.size === 2, 'answers from two scoring hosts', 20_000, 100);
+      await waitFor(() => replicas.size === 3, 'answers from three scoring hosts', 20_000, 100);
     } finally {
       loading = false;
       await Promise.all(callers);
@@ -207,7 +207,7 @@ request_settings: { max_concurrent_requests_per_instance: 1, max_queue_wait_ms: 
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
     // No load: after 20 polling intervals under the target it removes one replica, never below min.
-    await waitFor(async () => (await show('auto')).readyReplicas === 1, 'one replica again', 50_000, 500);
+    await waitFor(async () => (await show('auto')).readyReplicas === 1, 'one replica again', 90_000, 500);
     const d = (await api(server.url, 'GET', `${ws}/onlineEndpoints/req-ep/deployments/auto`)).body;
     expect(d.properties.provisioningState).toBe('Succeeded');
 
