@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTinyWheel } from '../helpers/job-fixtures.js';
@@ -263,11 +263,32 @@ readiness_probe: { initial_delay: 0, period: 1 }
     expect(big.stderr).toContain(
       "instance_type: 'Standard_D14_v2' (16 vCPUs, 0 GPU(s)) does not fit a node of compute 'aks1'",
     );
-    // Nothing was created or started for either.
+    // A custom container (its image serves its own routes) is refused, naming the environment.
+    writeFileSync(
+      join(dir, 'container-env.yml'),
+      `name: triton-like
+version: 1
+image: nvcr.io/nvidia/tritonserver:23.01-py3
+inference_config:
+  liveness_route: { port: 8000, path: /v2/health/live }
+  readiness_route: { port: 8000, path: /v2/health/ready }
+  scoring_route: { port: 8000, path: / }
+`,
+    );
+    ok(await cli(['environment', 'create', '-f', 'container-env.yml']));
+    const custom = yaml('custom', 'compute: aks1\ninstance_count: 1\n');
+    writeFileSync(custom, readFileSync(custom, 'utf8').replace('system-python:1', 'triton-like:1'));
+    const container = await cli(['online-deployment', 'create', '-f', custom]);
+    expect(container.code).not.toBe(0);
+    expect(container.stderr).toContain(
+      "environment: 'azureml:triton-like:1' is a custom container (inference_config",
+    );
+    // Nothing was created or started for any of them.
     const names = (await api(server.url, 'GET', `${ws}/onlineEndpoints/pool-ep/deployments`)).body.value.map(
       (d: { name: string }) => d.name,
     );
     expect(names).not.toContain('nope');
     expect(names).not.toContain('big');
+    expect(names).not.toContain('custom');
   });
 });

@@ -114,6 +114,9 @@ function environmentOf(o: EnvFlags): { name: string; version?: string; propertie
     properties.description = String(doc.description);
   if (doc.image !== undefined && doc.image !== null) properties.image = String(doc.image);
   if (condaText !== undefined) properties.condaFile = condaText;
+  // A custom inference container's routes: kept on the version (deployments refuse to run it, saying why).
+  if (doc.inference_config && typeof doc.inference_config === 'object')
+    properties.inferenceConfig = doc.inference_config;
   const build = doc.build as { path?: unknown; dockerfile_path?: unknown } | null | undefined;
   if (build && typeof build === 'object') {
     if (typeof build.path !== 'string')

@@ -21,4 +21,6 @@ export interface EnvironmentRecord {
   /** A Docker build context (`build.path`, `build.dockerfile_path`) as given, when the environment is built. */
   build?: { path: string; dockerfilePath?: string };
   modifiedAt?: string;
+  /** A custom inference container's routes and port (`inference_config`), kept so deployments can say what they cannot run. */
+  inferenceConfig?: Record<string, unknown>;
 }

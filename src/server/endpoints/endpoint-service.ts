@@ -390,6 +390,7 @@ export class EndpointService {
     let python = 'python3';
     let environment = 'user-managed (python3)';
     let definition: EnvironmentDefinition = { kind: 'user-managed' };
+    await this.refuseCustomContainer(ws, spec.environment);
     if (spec.environment !== undefined) {
       const env = await resolveEnvironment(
         this.ctx.store,
@@ -442,6 +443,30 @@ export class EndpointService {
         'compute',
       );
     return compute;
+  }
+
+  /**
+   * A custom container (an environment with `inference_config`: the image serves its own routes)
+   * is refused at create, naming the environment: Hangar runs score.py in its own scoring host.
+   */
+  private async refuseCustomContainer(ws: string, env: DeploymentSpec['environment']): Promise<void> {
+    let config: unknown;
+    if (env && typeof env === 'object') config = (env).inference_config;
+    else if (typeof env === 'string') {
+      const m = /^(?:azureml:)?([^:@/]+)(?::([^:@/]+))?$/.exec(env);
+      if (m?.[1]) {
+        const record = m[2]
+          ? await this.ctx.store.environments.get(ws, m[1], m[2])
+          : await this.ctx.store.environments.latest(ws, m[1]);
+        config = record?.inferenceConfig;
+      }
+    }
+    if (config === undefined) return;
+    throw new HangarError(
+      'ValidationFailed',
+      `environment: '${typeof env === 'string' ? env : 'inline'}' is a custom container (inference_config: its image serves its own routes); Hangar runs score.py in its own scoring host and does not run custom containers (they would also need a container runtime, podman or docker, on the nodes). Use an environment without inference_config, with a code_configuration.`,
+      'environment',
+    );
   }
 
   /** An instance_type that a node of the pool (or the serving pool's host) cannot hold is refused before anything starts. */

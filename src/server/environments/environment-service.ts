@@ -165,6 +165,7 @@ export class EnvironmentService {
     if (p.description !== undefined) record.description = p.description;
     if (p.image !== undefined) record.image = p.image;
     if (p.condaFile !== undefined) record.condaFile = p.condaFile;
+    if (p.inferenceConfig !== undefined) record.inferenceConfig = p.inferenceConfig;
     await this.ctx.store.transaction(async () => {
       await this.ctx.store.environments.insert(record);
       await this.ctx.store.events.append({
