@@ -35,6 +35,30 @@ export function queueOrder(
   return b.priority - a.priority || a.queueSeq - b.queueSeq;
 }
 
+/**
+ * The jobs in queue order (as `sort(queueOrder)`, stable), in linear time when, as the store reads
+ * them, each priority's jobs already come in queue sequence: they are split by priority (a few
+ * values) and a bucket is sorted only when it is out of order.
+ */
+export function inQueueOrder<T extends Pick<JobRecord, 'priority' | 'queueSeq'>>(queued: readonly T[]): T[] {
+  const buckets = new Map<number, T[]>();
+  for (const job of queued) {
+    const bucket = buckets.get(job.priority);
+    if (bucket) bucket.push(job);
+    else buckets.set(job.priority, [job]);
+  }
+  const out: T[] = [];
+  for (const priority of [...buckets.keys()].sort((a, b) => b - a)) {
+    const bucket = buckets.get(priority) ?? [];
+    let ordered = true;
+    for (let i = 1; i < bucket.length && ordered; i++)
+      ordered = (bucket[i - 1]?.queueSeq ?? 0) <= (bucket[i]?.queueSeq ?? 0);
+    if (!ordered) bucket.sort((a, b) => a.queueSeq - b.queueSeq);
+    for (const job of bucket) out.push(job);
+  }
+  return out;
+}
+
 /** An instance takes jobs only while it is up (Running, or JobRunning with slots to spare). */
 function instanceClosed(compute: ComputeForScheduling): boolean {
   return kindOf(compute).isInstance && compute.state !== 'Running' && compute.state !== 'JobRunning';
@@ -58,14 +82,21 @@ function waitReason(
   return `waiting for a free slot on ${computeName} (${used}/${total} busy)`;
 }
 
-/** Queue order, with the queued ranks of each multi-node job kept together as one unit. */
-function placementUnits(queued: readonly JobRecord[]): JobRecord[][] {
-  const units: JobRecord[][] = [];
+/**
+ * Queue order, with the queued ranks of each multi-node job kept together as one unit (at the
+ * place of its first rank). A job is its own unit; only ranks are grouped (arrays are made for them only).
+ */
+function placementUnits(queued: readonly JobRecord[]): (JobRecord | JobRecord[])[] {
+  const sorted = inQueueOrder(queued);
+  let ranks = false;
+  for (const j of sorted) if (j.gang !== undefined && j.gang.parent !== undefined) ranks = true;
+  if (!ranks) return sorted;
+  const units: (JobRecord | JobRecord[])[] = [];
   const gangs = new Map<string, JobRecord[]>();
-  for (const job of [...queued].sort(queueOrder)) {
+  for (const job of sorted) {
     const parent = job.gang?.parent;
     if (parent === undefined) {
-      units.push([job]);
+      units.push(job);
       continue;
     }
     const key = `${job.workspace}/${parent}`;
@@ -86,14 +117,14 @@ function placementUnits(queued: readonly JobRecord[]): JobRecord[][] {
  */
 class FreeSlots {
   private readonly buckets = new Map<number, string[]>();
-  private readonly position = new Map<string, number>();
+  /** Each node's place in the list, built the first time a node moves between buckets (several slots). */
+  private positions: Map<string, number> | undefined;
   private top = 0;
 
   constructor(
-    nodes: readonly SchedulableNode[],
+    private readonly nodes: readonly SchedulableNode[],
     readonly free: Map<string, number>,
   ) {
-    nodes.forEach((n, i) => this.position.set(n.id, i));
     for (const n of nodes) {
       const f = free.get(n.id) ?? 0;
       if (f <= 0) continue;
@@ -128,12 +159,13 @@ class FreeSlots {
 
   /** Where `id` goes in `bucket` to keep it in node-list order (binary search). */
   private insertAt(bucket: readonly string[], id: string): number {
-    const pos = this.position.get(id) ?? 0;
+    const position = (this.positions ??= new Map(this.nodes.map((n, i) => [n.id, i])));
+    const pos = position.get(id) ?? 0;
     let lo = 0;
     let hi = bucket.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((this.position.get(bucket[mid] ?? '') ?? 0) < pos) lo = mid + 1;
+      if ((position.get(bucket[mid] ?? '') ?? 0) < pos) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -151,65 +183,75 @@ export function decideAssignments(
   nodes: readonly SchedulableNode[],
   computes: ReadonlyMap<string, ComputeForScheduling>,
 ): SchedulingDecision {
-  const free = new Map(
-    nodes.map((n) => [n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0]),
-  );
+  const free = new Map<string, number>();
+  for (const n of nodes)
+    free.set(n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0);
   const byCompute = new Map<string, SchedulableNode[]>();
   for (const n of nodes) {
     const list = byCompute.get(n.computeName);
     if (list) list.push(n);
     else byCompute.set(n.computeName, [n]);
   }
-  const slots = new Map<string, FreeSlots>();
-  const reasons = new Map<string, string>();
+  /** Per compute, looked up once per run of jobs on it (the queue is mostly long runs of one compute). */
+  interface Target {
+    name: string;
+    blocked: boolean;
+    pool: FreeSlots;
+    /** Set once a multi-node job waits on it: nothing behind it jumps ahead. */
+    behind?: string;
+    /** Why single jobs wait on it, computed once (free slots only shrink during a pass). */
+    waitWhy?: string;
+  }
+  const targets = new Map<string, Target>();
+  /** A compute's nodes with their slots as taken so far. */
+  const viewOf = (computeName: string): SchedulableNode[] =>
+    (byCompute.get(computeName) ?? []).map((n) => ({ ...n, busy: n.slots - (free.get(n.id) ?? 0) }));
+  const targetOf = (computeName: string): Target => {
+    let t = targets.get(computeName);
+    if (!t) {
+      const compute = computes.get(computeName);
+      t = {
+        name: computeName,
+        blocked: compute !== undefined && instanceClosed(compute),
+        pool: new FreeSlots(byCompute.get(computeName) ?? [], free),
+      };
+      targets.set(computeName, t);
+    }
+    return t;
+  };
   const decision: SchedulingDecision = { assignments: [], waiting: [] };
   const waiting: JobRecord[] = [];
-  const poolOf = (computeName: string): FreeSlots => {
-    let pool = slots.get(computeName);
-    if (!pool) slots.set(computeName, (pool = new FreeSlots(byCompute.get(computeName) ?? [], free)));
-    return pool;
-  };
-  for (const unit of placementUnits(queued)) {
-    const first = unit[0];
+  let last: Target | undefined;
+  for (const item of placementUnits(queued)) {
+    const single = Array.isArray(item) ? undefined : item;
+    const first = single ?? (item as JobRecord[])[0];
     if (!first) continue;
-    const compute = computes.get(first.computeName);
-    const blocked = compute !== undefined && instanceClosed(compute);
-    const pool = poolOf(first.computeName);
-    const behind = reasons.get(first.computeName);
-    if (unit.length === 1 && !first.gang && !behind) {
-      const target = blocked ? undefined : pool.take();
-      if (target) decision.assignments.push({ jobName: first.name, nodeId: target });
-      else waiting.push(first);
+    const t = last?.name === first.computeName ? last : (last = targetOf(first.computeName));
+    const behind = t.behind;
+    if (single && !single.gang && !behind) {
+      const target = t.blocked ? undefined : t.pool.take();
+      if (target) decision.assignments.push({ jobName: single.name, nodeId: target });
+      else waiting.push(single);
       continue;
     }
+    const unit = single ? [single] : (item as JobRecord[]);
     // A gang: all its ranks on distinct nodes at once, or none; while it waits, nothing behind it
     // on that compute jumps ahead (no half-placed gangs, no starving a large job).
-    if (!behind && !blocked && pool.freeNodes >= unit.length) {
-      for (const rank of unit) decision.assignments.push({ jobName: rank.name, nodeId: pool.take() ?? '' });
+    if (!behind && !t.blocked && t.pool.freeNodes >= unit.length) {
+      for (const rank of unit) decision.assignments.push({ jobName: rank.name, nodeId: t.pool.take() ?? '' });
       continue;
     }
     const reason =
       behind ??
-      `waiting for ${unit.length} free nodes of ${first.computeName} at once (${pool.freeNodes} free now)`;
+      `waiting for ${unit.length} free nodes of ${first.computeName} at once (${t.pool.freeNodes} free now)`;
     for (const rank of unit) decision.waiting.push({ jobName: rank.name, reason });
     if (!behind && first.gang)
-      reasons.set(
-        first.computeName,
-        `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`,
-      );
+      t.behind = `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`;
   }
+  last = undefined;
   for (const job of waiting) {
-    let reason = reasons.get(job.computeName);
-    if (reason === undefined) {
-      const view = (byCompute.get(job.computeName) ?? []).map((n) => ({
-        ...n,
-        busy: n.slots - (free.get(n.id) ?? 0),
-      }));
-      reasons.set(
-        job.computeName,
-        (reason = waitReason(computes.get(job.computeName), job.computeName, view)),
-      );
-    }
+    const t = last?.name === job.computeName ? last : (last = targetOf(job.computeName));
+    const reason = t.behind ?? (t.waitWhy ??= waitReason(computes.get(t.name), t.name, viewOf(t.name)));
     decision.waiting.push({ jobName: job.name, reason });
   }
   return decision;
