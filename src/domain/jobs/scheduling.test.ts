@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideAssignments, type ComputeForScheduling, type SchedulableNode } from './scheduling.js';
+import {
+  decideAssignments,
+  inQueueOrder,
+  queueOrder,
+  type ComputeForScheduling,
+  type SchedulableNode,
+} from './scheduling.js';
 import { queuedJob } from './test-jobs.js';
 
 const cluster: ComputeForScheduling = {
@@ -143,5 +149,22 @@ describe('decideAssignments', () => {
       computes,
     );
     expect(d.assignments).toEqual([]);
+  });
+});
+
+describe('inQueueOrder', () => {
+  it('orders exactly as sort(queueOrder), stable, whether or not each priority comes in sequence', () => {
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (const shuffled of [false, true]) {
+      const jobs = Array.from({ length: 500 }, (_, i) => ({
+        name: `j${i}`,
+        priority: 1 + rand(3),
+        // Some equal sequence numbers: the tie keeps the input order, as the stable sort does.
+        queueSeq: shuffled ? rand(200) : i,
+      }));
+      expect(inQueueOrder(jobs).map((j) => j.name)).toEqual([...jobs].sort(queueOrder).map((j) => j.name));
+    }
+    expect(inQueueOrder([])).toEqual([]);
   });
 });
