@@ -260,9 +260,11 @@ export class NodeReplicaHost {
     }
   }
 
-  /** A replica job chooses the port it reports: never the server's own. */
+  /** A replica job chooses the port it reports: never the server's own (the port it listens on, not the configured 0). */
   private allowed(port: number): boolean {
-    return port !== this.ctx.config.port;
+    const url = new URL(this.ctx.publicUrl());
+    const own = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    return port !== own && port !== this.ctx.config.port;
   }
 
   /** Cancels a replica's job (the node stops the scoring host). */
