@@ -184,7 +184,9 @@ describe('the capability table', () => {
 
   it('types the capability sets from the rows', () => {
     expectTypeOf<ScalableType>().toEqualTypeOf<'AmlCompute' | 'Slurm'>();
-    expectTypeOf<NodeType>().toEqualTypeOf<'AmlCompute' | 'ComputeInstance' | 'VirtualMachine' | 'Slurm'>();
+    expectTypeOf<NodeType>().toEqualTypeOf<
+      'AmlCompute' | 'ComputeInstance' | 'AKS' | 'Kubernetes' | 'VirtualMachine' | 'Slurm'
+    >();
     expectTypeOf<InstanceType>().toEqualTypeOf<'ComputeInstance'>();
   });
 });
