@@ -1,21 +1,20 @@
-import {
-  agentCalls,
-  agentPath,
-  type AttemptStatusAck,
-  type AttemptStatusReport,
-  type HeartbeatRequest,
-  type HeartbeatResponse,
-  type LeaseRequest,
-  type LeaseResponse,
-  type LogChunk,
-  type LogChunkAck,
-  type LogLengthQuery,
-  type OutputsAck,
-  type OutputsReport,
-  type PreemptedRequest,
-  type PreemptedResponse,
-  type RegisterRequest,
-  type RegisterResponse,
+import { agentPath, agentPaths } from '../domain/nodes/agent-paths.js';
+import type {
+  AttemptStatusAck,
+  AttemptStatusReport,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  LeaseRequest,
+  LeaseResponse,
+  LogChunk,
+  LogChunkAck,
+  LogLengthQuery,
+  OutputsAck,
+  OutputsReport,
+  PreemptedRequest,
+  PreemptedResponse,
+  RegisterRequest,
+  RegisterResponse,
 } from '../domain/nodes/agent-protocol.js';
 
 /** Thrown for answers the agent must not retry (4xx). */
@@ -60,43 +59,43 @@ export class AgentClient {
 
   /** Exchanges the one-time node token for a session (the only call without the session token). */
   register(req: RegisterRequest): Promise<RegisterResponse> {
-    return this.call('POST', agentCalls.register.path, req);
+    return this.call('POST', agentPaths.register, req);
   }
 
   /** Liveness and running attempts; the answer says what to stop and whether to shut down. */
   heartbeat(req: HeartbeatRequest): Promise<HeartbeatResponse> {
-    return this.call('POST', agentCalls.heartbeat.path, req);
+    return this.call('POST', agentPaths.heartbeat, req);
   }
 
   /** Long poll for assigned attempts; `timeoutMs` must outlast the server's wait. */
   lease(req: LeaseRequest, timeoutMs: number): Promise<LeaseResponse> {
-    return this.call('POST', agentCalls.lease.path, req, timeoutMs);
+    return this.call('POST', agentPaths.lease, req, timeoutMs);
   }
 
   /** A phase change of one attempt. */
   reportStatus(jobId: string, report: AttemptStatusReport): Promise<AttemptStatusAck> {
-    return this.call('POST', agentPath(agentCalls.status.path, jobId), report);
+    return this.call('POST', agentPath(agentPaths.status, jobId), report);
   }
 
   /** A chunk of a log file at its byte offset; answers the length the server holds. */
   appendLog(jobId: string, chunk: LogChunk): Promise<LogChunkAck> {
-    return this.call('POST', agentPath(agentCalls.logChunk.path, jobId), chunk);
+    return this.call('POST', agentPath(agentPaths.logChunk, jobId), chunk);
   }
 
   /** The length the server holds of a log file (where shipping resumes). */
   logLength(jobId: string, query: LogLengthQuery): Promise<LogChunkAck> {
     const search = new URLSearchParams({ attempt: String(query.attempt), file: query.file });
-    return this.call('GET', `${agentPath(agentCalls.logLength.path, jobId)}?${search.toString()}`);
+    return this.call('GET', `${agentPath(agentPaths.logLength, jobId)}?${search.toString()}`);
   }
 
   /** The manifest of an attempt's ./outputs, whose blobs were uploaded first. */
   reportOutputs(jobId: string, report: OutputsReport): Promise<OutputsAck> {
-    return this.call('POST', agentPath(agentCalls.outputs.path, jobId), report);
+    return this.call('POST', agentPath(agentPaths.outputs, jobId), report);
   }
 
   /** The backend is taking this node back (Slurm preemption). */
   preempted(req: PreemptedRequest, timeoutMs: number): Promise<PreemptedResponse> {
-    return this.call('POST', agentCalls.preempted.path, req, timeoutMs);
+    return this.call('POST', agentPaths.preempted, req, timeoutMs);
   }
 
   /** POSTs JSON (or GETs when body is undefined and method is GET); retries transient failures. */

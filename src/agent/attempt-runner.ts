@@ -34,6 +34,14 @@ function systemCas(): string {
   return systemCaText;
 }
 
+let caBundle: { serverCa: string; bytes: Buffer } | undefined;
+/** An attempt's CA bundle as bytes, encoded once per server CA: encoding it was a few ms of every tiny job. */
+function caBundleBytes(serverCa: string): Buffer {
+  if (caBundle?.serverCa !== serverCa)
+    caBundle = { serverCa, bytes: Buffer.from(`${systemCas()}\n${serverCa.trim()}\n`) };
+  return caBundle.bytes;
+}
+
 /** Folder of hangar_log.py (repo `python/`), put on every job's PYTHONPATH. */
 export const pythonHelperDir = fileURLToPath(new URL('../../python', import.meta.url));
 
@@ -288,8 +296,7 @@ export class AttemptRunner {
   private writeCaBundle(): void {
     const ca = this.assignment.caPem;
     if (!ca) return;
-    const system = systemCas();
-    writeFileSync(this.caBundle, `${system}\n${ca.trim()}\n`, { mode: 0o644 });
+    writeFileSync(this.caBundle, caBundleBytes(ca), { mode: 0o644 });
   }
 
   /** Uploads the checkpoint folder; a failed upload is logged, never fatal to the report. */

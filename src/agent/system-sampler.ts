@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import type { GpuSample, JobSample, SystemSample } from '../domain/nodes/system-metrics.js';
 import {
   cpuPercentBetween,
   gpuQueryArgs,
@@ -9,10 +10,7 @@ import {
   parseMeminfo,
   parseNetDev,
   parseProcStatCpu,
-  type GpuSample,
-  type JobSample,
-  type SystemSample,
-} from '../domain/nodes/system-metrics.js';
+} from '../domain/nodes/system-readings.js';
 
 /** One process as /proc/<pid>/stat says: parent, CPU ticks used, resident pages. */
 export interface ProcStat {

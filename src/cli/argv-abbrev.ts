@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from './cli-context.js';
+import { UsageError } from './usage-error.js';
 
 /** Long flags that are another spelling of the same option (so a prefix of both is not ambiguous). */
 const sameOption: Readonly<Record<string, string>> = {

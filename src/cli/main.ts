@@ -3,10 +3,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { version } from '../server/version.js';
 import { expandAbbreviations } from './argv-abbrev.js';
-import { UsageError } from './cli-context.js';
+import { UsageError } from './usage-error.js';
 import { registerAgentCommand } from './commands/agent-command.js';
-import { registerServerCommand } from './commands/server-command.js';
-import { registerClientCommands } from './commands/index.js';
 
 // fetch parses HTTP with WebAssembly, whose optimizing compile runs in the background and holds
 // the process at exit (0.1–0.3 s after the last answer of a short command). A client command
@@ -18,9 +16,18 @@ program
   .name('hangar')
   .description('Hangar: a self-hosted compute plane for ML training and deployment')
   .version(version);
-registerServerCommand(program);
-registerAgentCommand(program);
-registerClientCommands(program);
+// `hangar agent` starts on every new node (a Slurm allocation's job waits for it to register): it
+// loads only its own command, not the server's and the client's (a few hundred ms of module loading).
+if (process.argv[2] === 'agent') registerAgentCommand(program);
+else {
+  const [{ registerServerCommand }, { registerClientCommands }] = await Promise.all([
+    import('./commands/server-command.js'),
+    import('./commands/index.js'),
+  ]);
+  registerServerCommand(program);
+  registerAgentCommand(program);
+  registerClientCommands(program);
+}
 
 // Usage mistakes exit 2 as az's do (commander would exit 1); help and --version exit 0.
 const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];

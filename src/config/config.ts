@@ -173,9 +173,6 @@ export function cliConfigPath(env: Env = process.env): string {
   return join(resolveHome({}, env), 'cli.json');
 }
 
-/** The environment a child process inherits; the one sanctioned read of process.env outside loaders. */
-export function inheritedEnv(): Record<string, string | undefined> {
-  return { ...process.env };
-}
+export { inheritedEnv } from './inherited-env.js';
 
 export { DEFAULT_PORT as defaultPort };

@@ -1,5 +1,4 @@
 import type { EnvironmentDefinition } from '../../domain/nodes/agent-protocol.js';
-import { condaToPipRequirements, parseCondaFile } from '../../domain/environments/conda-file.js';
 import { containerWrap } from './container-image.js';
 import { pipVenv } from './pip-venv.js';
 import { userManaged } from './user-managed.js';
@@ -51,6 +50,9 @@ export async function prepareEnvironment(
     case 'pip':
       return pipVenv(def.requirements.split('\n'), ctx);
     case 'conda': {
+      // The YAML parser loads with the first conda environment, not with every agent.
+      const { condaToPipRequirements, parseCondaFile } =
+        await import('../../domain/environments/conda-file.js');
       const spec = parseCondaFile(def.condaFile);
       ctx.log(
         `conda is not available on nodes: building the conda file as a venv with pip on ${ctx.defaultPython}${spec.python ? ` (the file asks for python ${spec.python})` : ''}`,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InstanceConfig, InstanceReport, SetupReport } from '../../domain/instances/instance.js';
 import { CustomApps } from './custom-apps.js';
-import { AppGateway } from './gateway.js';
+import type { AppGateway } from './gateway.js';
 import { JupyterApp } from './jupyter.js';
 import {
   instanceNameOf,
@@ -13,7 +13,7 @@ import {
   type SessionUser,
 } from './session-env.js';
 import { runSetupScripts } from './setup-scripts.js';
-import { InstanceSshServer } from './ssh-server.js';
+import type { InstanceSshServer } from './ssh-server.js';
 
 /** The node's public CAs (Debian's ca-certificates), put before the server's CA in the sessions' bundle. */
 const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
@@ -67,6 +67,8 @@ export class InstanceRuntime {
       extra,
     );
     if (!this.gateway) {
+      // Loaded when first needed: every agent loads this module, only an instance's needs ws.
+      const { AppGateway } = await import('./gateway.js');
       this.sessionUser = resolveSessionUser(config.user);
       prepareHome(this.home, this.sessionUser);
       this.jupyter = new JupyterApp(
@@ -129,6 +131,7 @@ export class InstanceRuntime {
       extraEnv,
     };
     if (config.ssh.enabled && !this.ssh) {
+      const { InstanceSshServer } = await import('./ssh-server.js');
       this.ssh = new InstanceSshServer(
         this.options.instanceDir,
         this.home,

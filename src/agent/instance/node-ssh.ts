@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshSession } from '../../domain/instances/instance.js';
-import { InstanceSshServer, type PasswordHash } from './ssh-server.js';
+import type { InstanceSshServer, PasswordHash } from './ssh-server.js';
 
 /** What a cluster node is told about SSH with each heartbeat answer. */
 export interface NodeSshConfig {
@@ -42,6 +42,8 @@ export class NodeSsh {
     }
     this.starting ??= (async () => {
       mkdirSync(this.folder, { recursive: true });
+      // ssh2 is loaded here, not when the agent starts: most nodes never run an SSH server.
+      const { InstanceSshServer } = await import('./ssh-server.js');
       // The host key lives in the agent's folder: a node keeps it across agent restarts.
       const server = new InstanceSshServer(this.workDir, this.folder, settings, this.baseEnv, this.log);
       this.port = await server.listen('0.0.0.0');

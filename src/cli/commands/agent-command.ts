@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { inheritedEnv } from '../../config/config.js';
+import { inheritedEnv } from '../../config/inherited-env.js';
 import type { AgentOptions } from '../../agent/agent-options.js';
 import { parseGpuList } from '../../domain/nodes/gpu-assignment.js';
 

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { instanceConfigSchema, instanceReportSchema, sshSessionSchema } from '../instances/instance.js';
 import { systemSampleSchema } from './system-metrics.js';
+import { agentPaths } from './agent-paths.js';
 
 /** What the agent finds on its machine. */
 export const nodeCapacitySchema = z.object({
@@ -280,55 +281,52 @@ export type PreemptedResponse = z.infer<typeof preemptedResponseSchema>;
 export const agentCalls = {
   register: {
     method: 'post',
-    path: '/api/agent/register',
+    path: agentPaths.register,
     body: registerRequestSchema,
     response: registerResponseSchema,
   },
   heartbeat: {
     method: 'post',
-    path: '/api/agent/heartbeat',
+    path: agentPaths.heartbeat,
     body: heartbeatRequestSchema,
     response: heartbeatResponseSchema,
   },
   preempted: {
     method: 'post',
-    path: '/api/agent/preempted',
+    path: agentPaths.preempted,
     body: preemptedRequestSchema,
     response: preemptedResponseSchema,
   },
   lease: {
     method: 'post',
-    path: '/api/agent/lease',
+    path: agentPaths.lease,
     body: leaseRequestSchema,
     response: leaseResponseSchema,
   },
   status: {
     method: 'post',
-    path: '/api/agent/jobs/{jobId}/status',
+    path: agentPaths.status,
     body: attemptStatusReportSchema,
     response: attemptStatusAckSchema,
   },
   logChunk: {
     method: 'post',
-    path: '/api/agent/jobs/{jobId}/logs',
+    path: agentPaths.logChunk,
     body: logChunkSchema,
     response: logChunkAckSchema,
   },
   logLength: {
     method: 'get',
-    path: '/api/agent/jobs/{jobId}/logs',
+    path: agentPaths.logLength,
     query: logLengthQuerySchema,
     response: logChunkAckSchema,
   },
   outputs: {
     method: 'post',
-    path: '/api/agent/jobs/{jobId}/outputs',
+    path: agentPaths.outputs,
     body: outputsReportSchema,
     response: outputsAckSchema,
   },
 } as const;
 
-/** The path of a protocol call, with a job's wire id in place of `{jobId}`. */
-export function agentPath(path: string, jobId?: string): string {
-  return jobId === undefined ? path : path.replace('{jobId}', encodeURIComponent(jobId));
-}
+export { agentPath } from './agent-paths.js';

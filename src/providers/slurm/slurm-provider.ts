@@ -123,17 +123,16 @@ export class SlurmProvider implements Provider {
     if (existing.state === 'running') return existing;
     const { agent, nodesDir } = await this.agentSetup();
     const dir = `${nodesDir}/${req.nodeId}`;
-    const made = await this.commands.run('mkdir', ['-p', dir], undefined, signal);
-    if (made.code !== 0) throw slurmFailure('mkdir', made, this.commands.where);
-    // The one-time token goes on stdin into a 0600 file on the shared file system, which the agent reads and deletes:
-    // neither the batch script (kept by Slurm) nor a command line (ps) carries it.
+    // The node's folder and its one-time token in one command (one round trip to a login node). The
+    // token goes on stdin into a 0600 file on the shared file system, which the agent reads and
+    // deletes: neither the batch script (kept by Slurm) nor a command line (ps) carries it.
     const saved = await this.commands.run(
       'sh',
-      ['-c', 'umask 077 && rm -f "$1" && cat > "$1"', 'sh', `${dir}/agent-token`],
+      ['-c', 'mkdir -p "$1" && umask 077 && rm -f "$2" && cat > "$2"', 'sh', dir, `${dir}/agent-token`],
       req.nodeToken,
       signal,
     );
-    if (saved.code !== 0) throw slurmFailure('writing the node token', saved, this.commands.where);
+    if (saved.code !== 0) throw slurmFailure('preparing the node folder', saved, this.commands.where);
     const args = [
       '--parsable',
       `--job-name=${JOB_PREFIX}${req.nodeId}`,
@@ -155,9 +154,16 @@ export class SlurmProvider implements Provider {
     return { nodeId: req.nodeId, ref: jobId, state: 'running' };
   }
 
-  /** This provider's allocations as squeue sees them (pending and running count as running). */
-  private async queue(signal?: AbortSignal): Promise<{ jobId: string; nodeId: string; state: string }[]> {
-    const r = await this.commands.run('squeue', ['-h', '-o', '%i|%j|%T|%k'], undefined, signal);
+  /**
+   * This provider's allocations as squeue sees them (pending and running count as running); with
+   * `nodeId`, only that node's (squeue filters by name itself: a busy cluster's queue is long).
+   */
+  private async queue(
+    signal?: AbortSignal,
+    nodeId?: string,
+  ): Promise<{ jobId: string; nodeId: string; state: string }[]> {
+    const only = nodeId === undefined ? [] : [`--name=${JOB_PREFIX}${nodeId}`];
+    const r = await this.commands.run('squeue', ['-h', ...only, '-o', '%i|%j|%T|%k'], undefined, signal);
     if (r.code !== 0) throw slurmFailure('squeue', r, this.commands.where);
     return r.stdout
       .split('\n')
@@ -171,7 +177,7 @@ export class SlurmProvider implements Provider {
   }
 
   async describe(nodeId: string, signal?: AbortSignal): Promise<ProviderNode> {
-    const job = (await this.queue(signal)).find(
+    const job = (await this.queue(signal, nodeId)).find(
       (j) =>
         j.nodeId === nodeId &&
         !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)/.test(j.state),
