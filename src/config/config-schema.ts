@@ -100,6 +100,20 @@ export const configSchema = z.strictObject({
         quota: { dedicatedCoresPerFamily: {}, defaultDedicatedCoresPerFamily: 64, lowPriorityCores: 64 },
       },
     ]),
+  /**
+   * Fair admission of the API's writes (PUT, POST, PATCH, DELETE; not the agents' protocol, not
+   * uploads): at most concurrentWrites run at once, the others wait in arrival order, so reads and
+   * health checks never queue behind a burst of submits; writes run back to back for at most
+   * sliceMs before the server reads its sockets again. Beyond queuedWrites waiting, a write is
+   * answered 503 ServerBusy with Retry-After.
+   */
+  admission: z
+    .strictObject({
+      concurrentWrites: z.number().int().min(1).max(1000).default(4),
+      queuedWrites: z.number().int().min(1).max(1_000_000).default(10_000),
+      sliceMs: z.number().min(0).max(1000).default(10),
+    })
+    .default({ concurrentWrites: 4, queuedWrites: 10_000, sliceMs: 10 }),
   /** How often reconcile loops run when nothing wakes them. */
   reconcileIntervalMs: z.number().int().min(10).max(60_000).default(1000),
   /** Largest code snapshot a job may upload (Azure's default: 300 MB). */

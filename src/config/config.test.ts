@@ -76,6 +76,29 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.includes('portt'))).toBe(true);
   });
 
+  it('admission: write limits default to 4 running, 10,000 waiting, 10 ms slices; a file sets them; bad values are named', () => {
+    const dir = home();
+    expect(loadConfig({ home: dir }, {}).admission).toEqual({
+      concurrentWrites: 4,
+      queuedWrites: 10_000,
+      sliceMs: 10,
+    });
+    writeFileSync(join(dir, 'config.yaml'), 'admission: { concurrentWrites: 16, sliceMs: 2 }\n');
+    expect(loadConfig({ home: dir }, {}).admission).toEqual({
+      concurrentWrites: 16,
+      queuedWrites: 10_000,
+      sliceMs: 2,
+    });
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      'admission: { concurrentWrites: 0, queuedWrites: 0, sliceMs: -1 }\n',
+    );
+    const problems = problemsOf(() => loadConfig({ home: dir }, {}));
+    expect(problems.some((p) => p.startsWith('admission.concurrentWrites:') && p.includes('1'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('admission.queuedWrites:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('admission.sliceMs:'))).toBe(true);
+  });
+
   it('checks rules across fields: the default location must exist, location names are unique', () => {
     const dir = home();
     writeFileSync(

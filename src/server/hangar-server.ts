@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { withLatency } from '../store/latency-store.js';
 import { createApp } from './http/app.js';
 import { NodeReplicaHost } from './endpoints/node-replicas.js';
+import { AdmissionGate } from './http/admission.js';
 import { appUpgradeHandler } from './http/app-proxy.js';
 import { answerClientError, requestErrorResponse } from './http/transport-errors.js';
 import { assertHomeWritable } from './home-check.js';
@@ -455,8 +456,12 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
       log,
     ),
   );
-  const app = createApp(services, version, (msg, err) =>
-    log.error(msg, { error: (err as Error).stack ?? String(err) }),
+  const app = createApp(
+    services,
+    version,
+    (msg, err) => log.error(msg, { error: (err as Error).stack ?? String(err) }),
+    [],
+    new AdmissionGate(config.admission),
   );
   const { server, port } = await listen(app.fetch, config.host, config.port);
   server.on('upgrade', appUpgradeHandler(services));

@@ -169,6 +169,11 @@ export const errorCatalogue = {
     description:
       'The online deployment chosen for a request has no ready replica (still starting, or every replica failed its readiness probe).',
   },
+  ServerBusy: {
+    status: 503,
+    description:
+      "More writes are waiting for a turn than the server's `admission.queuedWrites` allows; the request was not run, and `Retry-After` says when to try again.",
+  },
   InternalError: { status: 500, description: 'An unexpected server error; the server log has the stack.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -32,6 +32,7 @@ import { mountBlobService } from './arm/blob-routes.js';
 import { systemMetricsRoutes } from './routes/system-metrics-routes.js';
 import { prometheusRoutes } from './routes/prometheus-routes.js';
 import { apiLatency } from '../metrics/api-latency.js';
+import { admitted, type AdmissionGate } from './admission.js';
 
 /** Every API route; each declares its action string. */
 export const allRoutes: RouteDef[] = [
@@ -142,8 +143,16 @@ function validatesBody(route: RouteDef): boolean {
   );
 }
 
-function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, services: Services): void {
+function mount(
+  app: Hono<{ Variables: { action: string } }>,
+  route: RouteDef,
+  services: Services,
+  gate: AdmissionGate | undefined,
+): void {
   const honoPath = route.path.replace(/\{(\w+)\}/g, ':$1');
+  // Writes take a turn at the gate once authorised and their body read (waiting for the client's
+  // bytes holds no turn); the turn covers the handler and its audit record.
+  const turn = gate && admitted(route) ? gate : undefined;
   app.on(route.method.toUpperCase(), honoPath, async (c) => {
     // The declared action is checked for every request here, in one place.
     c.set('action', route.action);
@@ -166,7 +175,11 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
         services,
         baseUrl: url.origin,
         header: (name: string) => c.req.header(name),
-        signal: c.req.raw.signal,
+        // Made on first use: the adapter builds an AbortController and a close listener per call
+        // that asks, and only a lease waits long enough to need one.
+        get signal(): AbortSignal {
+          return c.req.raw.signal;
+        },
         caller,
       };
       // Raw routes read the bytes themselves, unless they declare a JSON body.
@@ -177,13 +190,19 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
       if (caller.kind === 'job') checkRunScope(caller, rawBody, rawQuery);
       const body = route.body && validatesBody(route) ? parseBody(route.body, rawBody) : rawBody;
       if (route.raw) {
-        const res = await route.raw(c, { ...common, body });
+        const res = await route.raw(c, withBody(common, body));
         await audit(services, route, c, caller, res.status);
         return res;
       }
-      if (!route.handler) throw new Error(`route ${route.path} has neither handler nor raw`);
-      const out = await route.handler({ ...common, body });
-      await audit(services, route, c, caller, out.status);
+      const handler = route.handler;
+      if (!handler) throw new Error(`route ${route.path} has neither handler nor raw`);
+      const principal = caller;
+      const run = async (): Promise<Awaited<ReturnType<typeof handler>>> => {
+        const answer = await handler(withBody(common, body));
+        await audit(services, route, c, principal, answer.status);
+        return answer;
+      };
+      const out = turn ? await turn.run(run) : await run();
       if (out.body === undefined) return c.body(null, out.status as 204, out.headers);
       return c.json(out.body as object, out.status as 200, out.headers);
     } catch (err) {
@@ -200,6 +219,11 @@ function mount(app: Hono<{ Variables: { action: string } }>, route: RouteDef, se
       throw err;
     }
   });
+}
+
+/** The route's input with its body; not a spread, which would make the lazy `signal` at once. */
+function withBody<C extends object>(common: C, body: unknown): C & { body: unknown } {
+  return Object.assign(common, { body });
 }
 
 /** A run token writes only to its own run (MLflow's run_id, in the body or the query). */
@@ -222,6 +246,7 @@ export function createApp(
   version: string,
   logError: ErrorLog,
   extraRoutes: RouteDef[] = [],
+  gate?: AdmissionGate,
 ): Hono<{ Variables: { action: string } }> {
   const app = new Hono<{ Variables: { action: string } }>();
   // Timed before anything else runs, so the figure is the whole request's.
@@ -229,7 +254,7 @@ export function createApp(
   const routes = [...allRoutes, ...extraRoutes];
   const openapi = buildOpenApi(routes, version);
   app.get('/api/openapi.json', (c) => c.json(openapi));
-  for (const route of routes) mount(app, route, services);
+  for (const route of routes) mount(app, route, services, gate);
   mountAppProxy(app, services);
   mountScoringRouter(app, services);
   mountBlobService(app, services);

@@ -20,14 +20,40 @@ export class SqliteAccess implements AccessRepository {
    */
   private rolesRead: RoleDefinition[] | undefined;
   private readonly assignmentsRead = new Map<string, RoleAssignment[]>();
+  /**
+   * Tokens by hash and users by id, as read (not misses: a guessed token must not grow it), kept
+   * the same way: every authenticated request reads one of each. Callers get a copy of their own
+   * (the records are flat), so one that changes what it read changes nothing here.
+   */
+  private readonly tokensRead = new Map<string, TokenRecord>();
+  private readonly usersRead = new Map<string, UserRecord>();
   private dataVersion: number | undefined;
 
   constructor(private readonly db: Database.Database) {}
 
-  /** Forgets the cached roles and assignments. */
+  /** Forgets the cached roles, assignments, tokens and users. */
   forget(): void {
     this.rolesRead = undefined;
     this.assignmentsRead.clear();
+    this.tokensRead.clear();
+    this.usersRead.clear();
+  }
+
+  /** A cached record by key, else read and (when found) kept; answered as a copy either way. */
+  private remembered<T extends object>(
+    cache: Map<string, T>,
+    key: string,
+    read: () => T | undefined,
+  ): T | undefined {
+    this.cacheCurrent();
+    let record = cache.get(key);
+    if (!record) {
+      record = read();
+      if (!record) return undefined;
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(key, record);
+    }
+    return { ...record };
   }
 
   private cacheCurrent(): void {
@@ -38,7 +64,11 @@ export class SqliteAccess implements AccessRepository {
 
   getUser(id: string): Promise<UserRecord | undefined> {
     return Promise.resolve(
-      parse(statement(this.db, 'SELECT doc FROM users WHERE id = ?').get(id) as Doc | undefined),
+      this.remembered(this.usersRead, id, () =>
+        parse<UserRecord>(
+          statement(this.db, 'SELECT doc FROM users WHERE id = ?').get(id) as Doc | undefined,
+        ),
+      ),
     );
   }
 
@@ -60,6 +90,7 @@ export class SqliteAccess implements AccessRepository {
   }
 
   insertUser(user: UserRecord): Promise<void> {
+    this.forget();
     return settle(() => {
       try {
         statement(this.db, 'INSERT INTO users (id, name_key, doc) VALUES (?, ?, ?)').run(
@@ -76,6 +107,7 @@ export class SqliteAccess implements AccessRepository {
   }
 
   updateUser(user: UserRecord): Promise<void> {
+    this.forget();
     return settle(
       () =>
         void statement(this.db, 'UPDATE users SET doc = ? WHERE id = ?').run(JSON.stringify(user), user.id),
@@ -83,6 +115,7 @@ export class SqliteAccess implements AccessRepository {
   }
 
   insertToken(token: TokenRecord): Promise<void> {
+    this.forget();
     return settle(
       () =>
         void statement(this.db, 'INSERT INTO tokens (id, user_id, hash, doc) VALUES (?, ?, ?, ?)').run(
@@ -96,7 +129,11 @@ export class SqliteAccess implements AccessRepository {
 
   tokenByHash(hash: string): Promise<TokenRecord | undefined> {
     return Promise.resolve(
-      parse(statement(this.db, 'SELECT doc FROM tokens WHERE hash = ?').get(hash) as Doc | undefined),
+      this.remembered(this.tokensRead, hash, () =>
+        parse<TokenRecord>(
+          statement(this.db, 'SELECT doc FROM tokens WHERE hash = ?').get(hash) as Doc | undefined,
+        ),
+      ),
     );
   }
 
@@ -109,6 +146,7 @@ export class SqliteAccess implements AccessRepository {
   }
 
   revokeToken(id: string, at: string): Promise<boolean> {
+    this.forget();
     return settle(() => {
       const row = statement(this.db, 'SELECT doc FROM tokens WHERE id = ?').get(id) as Doc | undefined;
       const token = parse<TokenRecord>(row);

@@ -240,7 +240,12 @@ export class SqliteJobs implements JobRepository {
     const hit = this.parsed.get(key);
     if (hit && hit.version === row.version && hit.createdAt === row.created_at) return hit.record;
     const record = deepFreeze(JSON.parse(row.doc) as JobRecord);
-    // Full: the oldest entries go (a Map iterates in insertion order), not all at once.
+    this.remember(key, { version: row.version, createdAt: row.created_at, record });
+    return record;
+  };
+
+  /** Keeps a parsed record; when full, the oldest entries go (a Map iterates in insertion order), not all at once. */
+  private remember(key: string, entry: { version: number; createdAt: string; record: JobRecord }): void {
     if (this.parsed.size >= cacheLimit) {
       let drop = Math.ceil(cacheLimit / 10);
       for (const k of this.parsed.keys()) {
@@ -249,9 +254,8 @@ export class SqliteJobs implements JobRepository {
       }
     }
     this.parsed.delete(key);
-    this.parsed.set(key, { version: row.version, createdAt: row.created_at, record });
-    return record;
-  };
+    this.parsed.set(key, entry);
+  }
 
   get(workspace: string, name: string): Promise<JobRecord | undefined> {
     const row = statement(this.db, `SELECT ${columns} FROM jobs WHERE workspace = ? AND name = ?`).get(
@@ -327,7 +331,9 @@ export class SqliteJobs implements JobRepository {
 
   insert(record: JobRecord): Promise<void> {
     return settle(() => {
-      this.parsed.delete(`${record.workspace}\0${record.name}`);
+      const key = `${record.workspace}\0${record.name}`;
+      this.parsed.delete(key);
+      const doc = JSON.stringify(record);
       try {
         statement(
           this.db,
@@ -340,7 +346,7 @@ export class SqliteJobs implements JobRepository {
           record.status,
           record.nodeId ?? null,
           record.createdAt,
-          JSON.stringify(record),
+          doc,
           record.version,
           record.gang?.parent ?? null,
         );
@@ -354,7 +360,11 @@ export class SqliteJobs implements JobRepository {
         }
         throw err;
       }
-      // The new job joins the cached answers it matches.
+      // The new job joins the cached answers it matches, with its document: the next pass over the
+      // queue then copies the cached documents instead of looking up every key again. A copy of
+      // its own, as a read would parse it (the caller keeps the object it passed).
+      const written = deepFreeze(JSON.parse(doc) as JobRecord);
+      this.remember(key, { version: record.version, createdAt: record.createdAt, record: written });
       this.countDemand(record, 1);
       this.changed(
         undefined,
@@ -364,6 +374,7 @@ export class SqliteJobs implements JobRepository {
           name: record.name,
           created_at: record.createdAt,
         },
+        written,
       );
       return Promise.resolve();
     });

@@ -254,4 +254,43 @@ describe('SQLite specifics', () => {
     expect(await store.access.roles()).toEqual([]);
     await cleanup();
   });
+  it('tokens and users read again after any write, here or by another connection; a changed copy changes nothing', async () => {
+    const { store, path, cleanup } = await fresh();
+    const at = '2026-01-01T00:00:00.000Z';
+    await store.access.insertUser({ id: 'u1', name: 'ann', createdAt: at });
+    const token = {
+      id: 't1',
+      userId: 'u1',
+      kind: 'api' as const,
+      name: 'ci',
+      hash: 'h1',
+      createdAt: at,
+      expiresAt: '2027-01-01T00:00:00.000Z',
+    };
+    expect(await store.access.tokenByHash('h1')).toBeUndefined();
+    await store.access.insertToken(token);
+    expect(await store.access.tokenByHash('h1')).toEqual(token);
+    const read = await store.access.getUser('u1');
+    if (read) read.disabled = true;
+    expect((await store.access.getUser('u1'))?.disabled).toBeUndefined();
+    await store.access.revokeToken('t1', at);
+    expect((await store.access.tokenByHash('h1'))?.revokedAt).toBe(at);
+    await store.access.updateUser({ id: 'u1', name: 'ann', createdAt: at, disabled: true });
+    expect((await store.access.getUser('u1'))?.disabled).toBe(true);
+    const other = new SqliteStore(path);
+    await other.access.updateUser({ id: 'u1', name: 'ann', createdAt: at });
+    await other.access.insertToken({ ...token, id: 't2', hash: 'h2' });
+    await other.close();
+    expect((await store.access.getUser('u1'))?.disabled).toBeUndefined();
+    expect((await store.access.tokenByHash('h2'))?.id).toBe('t2');
+    await expect(
+      store.transaction(async () => {
+        await store.access.updateUser({ id: 'u1', name: 'ann', createdAt: at, disabled: true });
+        expect((await store.access.getUser('u1'))?.disabled).toBe(true);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect((await store.access.getUser('u1'))?.disabled).toBeUndefined();
+    await cleanup();
+  });
 });
