@@ -195,6 +195,36 @@ readiness_probe: { initial_delay: 0, period: 1 }
     expect(body.prefix).not.toBe('/usr');
   });
 
+  it("a managed deployment whose environment has packages runs on the workspace's built-in serving pool", async () => {
+    writeFileSync(
+      join(dir, 'managed-tiny.yml'),
+      `name: managed-tiny
+endpoint_name: pool-ep
+instance_type: Standard_DS3_v2
+instance_count: 1
+code_configuration: { code: ./tiny-code, scoring_script: score.py }
+environment: azureml:tiny-env:1
+readiness_probe: { initial_delay: 0, period: 1 }
+`,
+    );
+    const created = ok(await cli(['online-deployment', 'create', '-f', 'managed-tiny.yml']));
+    expect(created.type).toBe('managed');
+    const shown = await show('managed-tiny');
+    expect(shown.hangar.compute).toBe('serving');
+    expect(shown.hangar.environment).not.toContain('not installed');
+    // The pool is an inference cluster created on first use, its nodes started for the replica.
+    const pool = (await api(server.url, 'GET', `${ws}/computes/serving`)).body;
+    expect(pool.properties.computeType).toBe('AKS');
+    expect(pool.tags['hangar.managedServing']).toBe('true');
+    const r = await fetch(`${server.url}/endpoints/pool-ep/score`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'azureml-model-deployment': 'managed-tiny' },
+      body: '{}',
+    });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { value: number }).value).toBe(42);
+  });
+
   it('after a server restart the replica jobs serve again: taken back, none started twice', async () => {
     ok(
       await cli([

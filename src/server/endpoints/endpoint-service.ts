@@ -20,6 +20,7 @@ import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { instanceTypeProblem } from '../../domain/endpoints/instance-type.js';
 import type { LocationService } from '../services/location-service.js';
+import type { ComputeService } from '../services/compute-service.js';
 import type { EnvironmentDefinition } from '../../domain/nodes/agent-protocol.js';
 import type { AssetService } from '../assets/asset-service.js';
 import { resolveEnvironment } from '../jobs/environment-resolver.js';
@@ -69,6 +70,8 @@ export class EndpointService {
     private readonly assets: AssetService,
     /** The host's GPUs, for managed instance types (absent: not checked). */
     private readonly locations?: Pick<LocationService, 'gpus'>,
+    /** Creates the built-in serving pool of managed deployments with packages. */
+    private readonly computes?: Pick<ComputeService, 'createOrUpdate'>,
   ) {
     this.routes = new RoutingCache(
       (name) => this.loadRoute(name),
@@ -403,13 +406,19 @@ export class EndpointService {
         python = env.definition.python ?? 'python3';
         environment = env.display;
       } else
-        environment = poolName
-          ? env.display
-          : `${env.display} (its packages are not installed on the serving pool yet: replicas run the host's python3)`;
+        environment =
+          poolName || env.definition.kind === 'pip' || env.definition.kind === 'conda'
+            ? env.display
+            : `${env.display} (its packages are not installed on the serving pool yet: replicas run the host's python3)`;
     }
     const compute = poolName ? await this.poolCompute(ws, poolName) : undefined;
     await this.checkInstanceType(ws, spec, compute);
-    const pool = compute ? { compute: compute.name, environment: definition } : undefined;
+    // A managed deployment whose environment has packages runs on the workspace's built-in inference
+    // pool (created on first use), whose nodes build the environment as they do for jobs.
+    const needsPackages = definition.kind === 'pip' || definition.kind === 'conda';
+    const poolCompute =
+      compute?.name ?? (needsPackages ? await this.managedPool(ws, spec.instance_type) : undefined);
+    const pool = poolCompute ? { compute: poolCompute, environment: definition } : undefined;
     return { code, ...(model ? { model } : {}), python, environment, ...(pool ? { pool } : {}) };
   }
 
@@ -451,7 +460,7 @@ export class EndpointService {
    */
   private async refuseCustomContainer(ws: string, env: DeploymentSpec['environment']): Promise<void> {
     let config: unknown;
-    if (env && typeof env === 'object') config = (env).inference_config;
+    if (env && typeof env === 'object') config = env.inference_config;
     else if (typeof env === 'string') {
       const m = /^(?:azureml:)?([^:@/]+)(?::([^:@/]+))?$/.exec(env);
       if (m?.[1]) {
@@ -467,6 +476,47 @@ export class EndpointService {
       `environment: '${typeof env === 'string' ? env : 'inline'}' is a custom container (inference_config: its image serves its own routes); Hangar runs score.py in its own scoring host and does not run custom containers (they would also need a container runtime, podman or docker, on the nodes). Use an environment without inference_config, with a code_configuration.`,
       'environment',
     );
+  }
+
+  /**
+   * The built-in inference pool of managed deployments whose environment has packages: an `aks`
+   * compute per instance size (`serving`, or `serving-<size>`), 0..jobs.serverlessMaxInstances
+   * nodes of that size started as replicas need them, created on first use as the serverless pools
+   * of jobs are.
+   */
+  private async managedPool(ws: string, instanceType: string | undefined): Promise<string> {
+    const fallback = this.ctx.config.jobs.serverlessDefaultSize;
+    const size = (instanceType ? findVmSize(instanceType)?.name : undefined) ?? fallback;
+    const slug = size
+      .toLowerCase()
+      .replace(/^standard_/, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+    const name =
+      size.toLowerCase() === fallback.toLowerCase()
+        ? 'serving'
+        : `serving-${slug}`.slice(0, 16).replace(/-+$/, '');
+    if (await this.ctx.store.computes.get(ws, name)) return name;
+    if (!this.computes)
+      throw new HangarError('OperationNotSupported', 'this server has no compute service for a serving pool');
+    try {
+      await this.computes.createOrUpdate(ws, name, {
+        tags: { 'hangar.managedServing': 'true' },
+        properties: {
+          computeType: 'AKS',
+          description: `Built-in serving pool of managed deployments (${size}); created on first use, nodes start as replicas need them.`,
+          properties: {
+            agentCount: this.ctx.config.jobs.serverlessMaxInstances,
+            agentVmSize: size,
+            clusterPurpose: 'DevTest',
+          },
+        },
+      });
+    } catch (err) {
+      // Two first deployments at once: the other one created it.
+      if (!(await this.ctx.store.computes.get(ws, name))) throw err;
+    }
+    return name;
   }
 
   /** An instance_type that a node of the pool (or the serving pool's host) cannot hold is refused before anything starts. */

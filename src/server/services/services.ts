@@ -65,7 +65,7 @@ export function createServices(ctx: ServiceContext, hostGpus?: HostGpuSource): S
     datastores,
     assets,
     jobs: new JobService(ctx, snapshots, computes, assets),
-    endpoints: new EndpointService(ctx, snapshots, assets, locations),
+    endpoints: new EndpointService(ctx, snapshots, assets, locations, computes),
     nodes: new NodeService(ctx),
     agentWork: new AgentWorkService(ctx, snapshots, assets),
     mlflow: new MlflowService(ctx),
