@@ -437,8 +437,9 @@ export async function startServer(config: HangarConfig, options: ServerOptions =
     ),
   );
   // Managed online deployments run on the workspace serving pool: scoring host processes on this
-  // host (docs/endpoints.md). Every server runs its own replicas (no key ownership): the router of
-  // each answers from the replicas it started.
+  // host; deployments with compute: (or packages to install) run replicas as jobs on a pool's nodes
+  // (docs/endpoints.md). Every server runs its own replicas (no key ownership): the router of each
+  // answers from the replicas it started.
   const serving = new ServingPool(
     new LocalReplicaHost(join(config.home, 'serving', 'replicas'), replicaEnv(), replicaIsolation(config)),
   );
