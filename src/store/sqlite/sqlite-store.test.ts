@@ -294,3 +294,40 @@ describe('SQLite specifics', () => {
     await cleanup();
   });
 });
+
+describe('SQLite transactions of concurrent requests', () => {
+  it("one request's rollback never undoes another's committed transaction (they do not share one)", async () => {
+    const store = new SqliteStore(':memory:');
+    await store.migrate();
+    const ws = (name: string) => ({
+      name,
+      location: 'local',
+      tags: {},
+      locks: [],
+      createdAt: '2026-01-01T00:00:00.000Z',
+      modifiedAt: '2026-01-01T00:00:00.000Z',
+      version: 1,
+    });
+    // A's transaction is open across a few awaits; B starts meanwhile (another request, another flow).
+    let aStarted = (): void => undefined;
+    const started = new Promise<void>((r) => (aStarted = r));
+    const a = store.transaction(async () => {
+      await store.workspaces.insert(ws('from-a'));
+      aStarted();
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      throw new Error('A fails');
+    });
+    await started;
+    const b = store.transaction(async () => store.workspaces.insert(ws('from-b')));
+    await expect(a).rejects.toThrow('A fails');
+    await b;
+    expect(await store.workspaces.get('from-a')).toBeUndefined();
+    expect((await store.workspaces.get('from-b'))?.name).toBe('from-b');
+    // Nested calls inside one transaction still join it.
+    await store.transaction(async () => {
+      await store.transaction(async () => store.workspaces.insert(ws('nested')));
+    });
+    expect(await store.workspaces.get('nested')).toBeDefined();
+    await store.close();
+  });
+});

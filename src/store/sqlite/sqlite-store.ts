@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import type { Store } from '../store.js';
 import { migrations } from './migrations.js';
@@ -32,6 +33,10 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** Set while a transaction runs; `waited` when it awaited something other than the store. */
   private tx: { waited: boolean } | undefined;
+  /** Which transaction the running code is inside of (nested calls join it; others wait). */
+  private readonly txOwner = new AsyncLocalStorage<{ waited: boolean }>();
+  /** Settles when the open transaction ends. */
+  private txEnded: Promise<void> = Promise.resolve();
 
   constructor(path: string) {
     const onDisk = path !== ':memory:' && path !== '' && !path.startsWith('file:');
@@ -63,10 +68,23 @@ export class SqliteStore implements Store {
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.tx) return fn();
+    if (this.tx && this.txOwner.getStore() === this.tx) return fn();
+    // Another request's transaction is open on this connection (their microtasks interleave): joining
+    // it would let its rollback undo this one's writes after they were answered. Wait for its end.
+    while (this.tx) await this.txEnded;
     const tx = { waited: false };
     this.db.exec('BEGIN IMMEDIATE');
     this.tx = tx;
+    let end = (): void => undefined;
+    this.txEnded = new Promise((resolve) => (end = resolve));
+    return this.txOwner.run(tx, () => this.runTransaction(tx, fn, end));
+  }
+
+  private async runTransaction<T>(
+    tx: { waited: boolean },
+    fn: () => Promise<T>,
+    end: () => void,
+  ): Promise<T> {
     // Store calls are synchronous underneath, so a transaction made only of them ends before the
     // event loop turns; if the loop turns first, other requests could have written into it.
     const guard = setImmediate(() => (tx.waited = true));
@@ -87,6 +105,7 @@ export class SqliteStore implements Store {
     } finally {
       clearImmediate(guard);
       this.tx = undefined;
+      end();
     }
   }
 
