@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess, serverFetch } from '../helpers/server-process.js';
@@ -284,7 +285,8 @@ describe('custom applications', () => {
     const share = tempDir();
     mkdirSync(join(share, 'reports'));
     writeFileSync(join(share, 'reports', 'r1.txt'), 'shared report\n');
-    const target = 20000 + Math.floor(Math.random() * 20000);
+    // A port the kernel says is free (a random one could be another test's ephemeral port).
+    const target = await freePort();
     const published = 8704 + Math.floor(Math.random() * 280);
     const app = {
       name: 'files',
