@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTinyWheel } from '../helpers/job-fixtures.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
+import { createInferenceCluster } from '../helpers/endpoint-fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -78,12 +79,8 @@ ${body}`,
     mkdirSync(join(dir, 'model'));
     writeFileSync(join(dir, 'code', 'score.py'), scorePy);
     writeFileSync(join(dir, 'model', 'w.json'), '[5]');
-    writeFileSync(
-      join(dir, 'aks.yml'),
-      'name: aks1\ntype: aks\nsize: Standard_D3_v2\nagent_count: 1\ncluster_purpose: DevTest\n',
-    );
     server = await startServerProcess({ config });
-    ok(await cli(['compute', 'create', '-f', 'aks.yml']));
+    await createInferenceCluster(cli, dir, 'aks1');
     ok(await cli(['online-endpoint', 'create', '-n', 'pool-ep']));
     key = ok(await cli(['online-endpoint', 'get-credentials', '-n', 'pool-ep'])).primaryKey;
   });

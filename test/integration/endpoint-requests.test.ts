@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { postgresAvailable, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { tempDir, waitFor } from '../helpers/processes.js';
+import { createInferenceCluster } from '../helpers/endpoint-fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, serverFetch, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -83,11 +84,7 @@ describe('request_settings and autoscale on one server', () => {
     files = workspaceDir('req-ep');
     server = await startServerProcess({ config });
     // The inference cluster whose nodes host the Kubernetes deployments' replicas.
-    writeFileSync(
-      join(files.dir, 'pool.yml'),
-      'name: inference-pool\ntype: aks\nsize: Standard_D3_v2\nagent_count: 1\ncluster_purpose: DevTest\n',
-    );
-    ok(await cli(['compute', 'create', '-f', 'pool.yml']));
+    await createInferenceCluster(cli, files.dir, 'inference-pool');
     ok(await cli(['online-endpoint', 'create', '-n', 'req-ep']));
     key = ok(await cli(['online-endpoint', 'get-credentials', '-n', 'req-ep'])).primaryKey;
   });

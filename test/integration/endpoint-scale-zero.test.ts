@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tempDir, waitFor } from '../helpers/processes.js';
+import { createInferenceCluster } from '../helpers/endpoint-fixtures.js';
 import { runCli } from '../helpers/run-cli.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -92,11 +93,7 @@ describe('scale to zero (hangar_scale_to_zero)', () => {
     files = workspaceDir('zero-ep');
     server = await startServerProcess({ config });
     // The inference cluster whose nodes host the Kubernetes deployments' replicas.
-    writeFileSync(
-      join(files.dir, 'pool.yml'),
-      'name: inference-pool\ntype: aks\nsize: Standard_D3_v2\nagent_count: 1\ncluster_purpose: DevTest\n',
-    );
-    ok(await cli(['compute', 'create', '-f', 'pool.yml']));
+    await createInferenceCluster(cli, files.dir, 'inference-pool');
     ok(await cli(['online-endpoint', 'create', '-n', 'zero-ep']));
     key = ok(await cli(['online-endpoint', 'get-credentials', '-n', 'zero-ep'])).primaryKey;
   });

@@ -67,5 +67,12 @@ export interface DeploymentRecord {
 
 /** The parent name a Kubernetes deployment's replica jobs are listed under (`hangar job list --parent-job-name`). */
 export function replicaParent(d: Pick<DeploymentRecord, 'id'>): string {
-  return `deployment-${d.id}`;
+  return `${replicaParentPrefix}${d.id}`;
+}
+
+const replicaParentPrefix = 'deployment-';
+
+/** The deployment id a replica parent name names (undefined for any other parent name). */
+export function deploymentOfReplicaParent(parent: string): string | undefined {
+  return parent.startsWith(replicaParentPrefix) ? parent.slice(replicaParentPrefix.length) : undefined;
 }

@@ -72,3 +72,11 @@ export function nodeHealth(
   if (silent <= missedAfterMs) return 'healthy';
   return silent > missedAfterMs + lostAfterMs ? 'lost' : 'not-responding';
 }
+
+/**
+ * Where the server reaches a service on a node (an instance's app gateway, a deployment replica):
+ * local nodes are processes on the server's host, others are at the address they registered with.
+ */
+export function nodeHost(node: Pick<NodeRecord, 'provider' | 'address'>): string {
+  return node.provider === 'local' ? '127.0.0.1' : (node.address ?? '127.0.0.1');
+}

@@ -19,6 +19,7 @@ import { kindOf, kindsThat } from '../../domain/compute/compute-kinds.js';
 import type { ComputeRecord } from '../../domain/compute/compute-record.js';
 import { findVmSize } from '../../domain/compute/vm-sizes.js';
 import { instanceTypeProblem } from '../../domain/endpoints/instance-type.js';
+import { parseEnvironmentRef } from '../../domain/environments/environment-ref.js';
 import type { LocationService } from '../services/location-service.js';
 import type { ComputeService } from '../services/compute-service.js';
 import type { EnvironmentDefinition } from '../../domain/nodes/agent-protocol.js';
@@ -461,14 +462,13 @@ export class EndpointService {
   private async refuseCustomContainer(ws: string, env: DeploymentSpec['environment']): Promise<void> {
     let config: unknown;
     if (env && typeof env === 'object') config = env.inference_config;
-    else if (typeof env === 'string') {
-      const m = /^(?:azureml:)?([^:@/]+)(?::([^:@/]+))?$/.exec(env);
-      if (m?.[1]) {
-        const record = m[2]
-          ? await this.ctx.store.environments.get(ws, m[1], m[2])
-          : await this.ctx.store.environments.latest(ws, m[1]);
-        config = record?.inferenceConfig;
-      }
+    else if (typeof env === 'string' && !env.startsWith('azureml://')) {
+      // A workspace environment (registries hold none here); a bad reference is refused as resolve would.
+      const ref = parseEnvironmentRef(env);
+      const record = ref.version
+        ? await this.ctx.store.environments.get(ws, ref.name, ref.version)
+        : await this.ctx.store.environments.latest(ws, ref.name);
+      config = record?.inferenceConfig;
     }
     if (config === undefined) return;
     throw new HangarError(

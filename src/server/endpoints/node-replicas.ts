@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  deploymentOfReplicaParent,
   replicaParent,
   type DeploymentGeneration,
   type DeploymentRecord,
@@ -8,6 +9,7 @@ import {
 import { queuePriority, terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { requestCancel } from '../../domain/jobs/job-transitions.js';
 import type { JobInputDelivery } from '../../domain/nodes/agent-protocol.js';
+import { nodeHost } from '../../domain/nodes/node-record.js';
 import { shellQuote } from '../../domain/shell.js';
 import { subManifest } from '../../domain/snapshots/sub-manifest.js';
 import type { ReplicaProcess } from '../../providers/local/local-replicas.js';
@@ -231,9 +233,7 @@ export class NodeReplicaHost {
   /** Cancels replica jobs whose deployment is gone (deleted while no server ran). */
   async cancelOrphans(deploymentIds: ReadonlySet<string>): Promise<void> {
     for (const j of await this.ctx.store.jobs.all({ family: true })) {
-      const id = j.parentJobName?.startsWith('deployment-')
-        ? j.parentJobName.slice('deployment-'.length)
-        : '';
+      const id = j.parentJobName ? deploymentOfReplicaParent(j.parentJobName) : undefined;
       const tags = j.spec.tags as Record<string, string> | undefined;
       if (
         id &&
@@ -254,9 +254,10 @@ export class NodeReplicaHost {
       if (!job) continue;
       const node = job.nodeId ? await this.ctx.store.nodes.get(job.nodeId) : undefined;
       const port = node?.servingPorts?.[jobKey(job.workspace, job.name)];
-      // Local nodes are processes on this host; others are reached at the address they registered from.
-      const host = node?.provider === 'local' ? '127.0.0.1' : (node?.address ?? '127.0.0.1');
-      r.refresh(job, port !== undefined && this.allowed(port) ? { host, port } : undefined);
+      r.refresh(
+        job,
+        node && port !== undefined && this.allowed(port) ? { host: nodeHost(node), port } : undefined,
+      );
     }
   }
 

@@ -4,6 +4,7 @@ import type { Context, Hono } from 'hono';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { Principal } from '../../domain/access/authorize.js';
 import { applicationAccessDenial } from '../../domain/instances/instance-access.js';
+import { nodeHost } from '../../domain/nodes/node-record.js';
 import { identify } from './caller.js';
 import { knownError, rawErrorResponse } from './transport-errors.js';
 import { actionPrefix } from './route-def.js';
@@ -58,9 +59,7 @@ export async function resolveAppTarget(
       `Compute instance '${name}' has no application gateway yet; try again in a few seconds.`,
       'name',
     );
-  // Local nodes are processes on this host; their gateway listens on loopback.
-  const host = node.provider === 'local' ? '127.0.0.1' : (node.address ?? '127.0.0.1');
-  return { host, port: node.instance.gatewayPort, token: node.instance.appToken };
+  return { host: nodeHost(node), port: node.instance.gatewayPort, token: node.instance.appToken };
 }
 
 /** A workspace or compute segment of an application path, decoded; a malformed escape is the caller's mistake (400). */

@@ -1,4 +1,4 @@
-import { replicaParent } from '../../domain/endpoints/endpoint-record.js';
+import { deploymentOfReplicaParent, replicaParent } from '../../domain/endpoints/endpoint-record.js';
 import { randomBytes } from 'node:crypto';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import { currentAttempt, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
@@ -192,9 +192,10 @@ export class JobService {
    */
   async children(workspace: string, parent: string): Promise<JobRecord[]> {
     // A Kubernetes deployment's replica jobs are listed under it (see replicaParent).
-    const deployments = parent.startsWith('deployment-')
-      ? await this.ctx.store.onlineDeployments.list({ workspace })
-      : [];
+    const deployments =
+      deploymentOfReplicaParent(parent) !== undefined
+        ? await this.ctx.store.onlineDeployments.list({ workspace })
+        : [];
     if (!deployments.some((d) => replicaParent(d) === parent)) await this.get(workspace, parent);
     const all = await this.ctx.store.jobs.all({ workspace });
     return all.filter((j) => j.gang?.parent === parent || j.parentJobName === parent);
