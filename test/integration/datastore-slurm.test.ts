@@ -1,27 +1,22 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFolder } from '../helpers/job-fixtures.js';
-import { repoRoot, tempDir, waitFor } from '../helpers/processes.js';
+import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
+import { detachCompute, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // A hangar_path datastore and a real Slurm cluster (scripts/slurm-cluster.sh, one slurmd on this
 // host): attaching checks which datastore folders the cluster reaches where its commands run, and
 // a job naming a path the cluster does not have is refused when submitted, not on an allocation.
 let server: ServerProcess;
-let slurmDir: string;
+let slurm: SlurmCluster;
 let share: string;
 const cli = (...args: string[]) => runCli(args, { url: server.url });
 
 beforeAll(async () => {
-  slurmDir = tempDir('hangar-slurm-ds-');
-  const slurmConf = execFileSync(
-    'bash',
-    [join(repoRoot, 'scripts', 'slurm-cluster.sh'), 'start', slurmDir, '1'],
-    { encoding: 'utf8' },
-  ).trim();
+  slurm = startSlurmCluster('hangar-slurm-ds-', 1);
   share = tempDir('hangar-share-');
   chmodSync(share, 0o755);
   mkdirSync(join(share, 'train'));
@@ -45,20 +40,15 @@ beforeAll(async () => {
     '--max-instances',
     '1',
     '--slurm-conf',
-    slurmConf,
+    slurm.conf,
   );
   expect(attached.code, attached.stderr).toBe(0);
 }, 60_000);
 
 afterAll(async () => {
-  await api(server.url, 'DELETE', '/api/workspaces/default/computes/hpc-ds');
-  await waitFor(
-    async () => (await api(server.url, 'GET', '/api/workspaces/default/computes/hpc-ds')).status === 404,
-    'hpc-ds to be detached',
-    30_000,
-  ).catch(() => undefined);
+  await detachCompute(server.url, 'hpc-ds');
   await server.stop();
-  execFileSync('bash', [join(repoRoot, 'scripts', 'slurm-cluster.sh'), 'stop', slurmDir]);
+  slurm.stop();
 }, 60_000);
 
 describe('a datastore used from a Slurm cluster', () => {

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { repoRoot, tempDir, waitFor } from '../helpers/processes.js';
+import { tempDir, waitFor } from '../helpers/processes.js';
 import { runCli } from '../helpers/run-cli.js';
+import { detachCompute, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // A Kubernetes deployment whose compute is a real Slurm cluster (scripts/slurm-cluster.sh): its
@@ -13,7 +13,7 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 90_000 });
 
 const ws = '/api/workspaces/default';
 let server: ServerProcess;
-let slurmDir = '';
+let slurm: SlurmCluster;
 let dir = '';
 const cli = (...args: string[]) => runCli(args, { url: server.url, cwd: dir });
 const ok = (r: { code: number | null; stdout: string; stderr: string }): any => {
@@ -22,12 +22,7 @@ const ok = (r: { code: number | null; stdout: string; stderr: string }): any => 
 };
 
 beforeAll(async () => {
-  slurmDir = tempDir('hangar-slurm-ep-');
-  const slurmConf = execFileSync(
-    'bash',
-    [join(repoRoot, 'scripts', 'slurm-cluster.sh'), 'start', slurmDir, '1'],
-    { encoding: 'utf8' },
-  ).trim();
+  slurm = startSlurmCluster('hangar-slurm-ep-', 1);
   dir = tempDir('hangar-ep-slurm-');
   mkdirSync(join(dir, 'code'));
   writeFileSync(
@@ -55,7 +50,7 @@ beforeAll(async () => {
       '--max-instances',
       '1',
       '--slurm-conf',
-      slurmConf,
+      slurm.conf,
     ),
   );
   await waitFor(
@@ -69,14 +64,9 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await api(server.url, 'DELETE', `${ws}/computes/hpc-serve`);
-  await waitFor(
-    async () => (await api(server.url, 'GET', `${ws}/computes/hpc-serve`)).status === 404,
-    'hpc-serve to be detached',
-    30_000,
-  ).catch(() => undefined);
+  await detachCompute(server.url, 'hpc-serve');
   await server.stop();
-  execFileSync('bash', [join(repoRoot, 'scripts', 'slurm-cluster.sh'), 'stop', slurmDir]);
+  slurm.stop();
 }, 60_000);
 
 describe('a deployment whose replicas run in Slurm allocations', () => {
