@@ -104,7 +104,7 @@ function simulate(place) {
 }
 
 const hangarPlace = (queue, nodes, computes) =>
-  decideAssignments(queue, nodes, computes).assignments.map((a) => a.jobName);
+  decideAssignments(queue, nodes, computes).assignments.map((a) => a.job.name);
 const baselinePlace = (queue, nodes) =>
   [...queue]
     .sort(queueOrder)

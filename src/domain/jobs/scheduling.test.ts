@@ -3,6 +3,8 @@ import {
   decideAssignments,
   inQueueOrder,
   queueOrder,
+  waitingJobs,
+  type SchedulingDecision,
   type ComputeForScheduling,
   type SchedulableNode,
 } from './scheduling.js';
@@ -32,6 +34,10 @@ const computes = new Map([
   [instance.name, instance],
 ]);
 
+/** The assignments by job name, as the loop applies them. */
+const placed = (d: SchedulingDecision): { jobName: string; nodeId: string }[] =>
+  d.assignments.map((a) => ({ jobName: a.job.name, nodeId: a.nodeId }));
+
 describe('decideAssignments', () => {
   it('fills free slots in priority then FIFO order', () => {
     const jobs = [
@@ -40,8 +46,8 @@ describe('decideAssignments', () => {
       queuedJob({ name: 'urgent', queueSeq: 5, priority: 10 }),
     ];
     const d = decideAssignments(jobs, [node('n1', 'cpu-cluster', 1), node('n2', 'cpu-cluster', 1)], computes);
-    expect(d.assignments.map((a) => a.jobName)).toEqual(['urgent', 'early']);
-    expect(d.waiting).toEqual([
+    expect(placed(d).map((a) => a.jobName)).toEqual(['urgent', 'early']);
+    expect(waitingJobs(d)).toEqual([
       { jobName: 'late', reason: 'waiting for a free slot on cpu-cluster (2/2 busy)' },
     ]);
   });
@@ -49,11 +55,11 @@ describe('decideAssignments', () => {
   it('runs several jobs on an instance up to its slots, then says why the rest wait', () => {
     const jobs = ['a', 'b', 'c'].map((n, i) => queuedJob({ name: n, queueSeq: i, computeName: 'alice-dev' }));
     const d = decideAssignments(jobs, [node('i1', 'alice-dev', 2)], computes);
-    expect(d.assignments).toEqual([
+    expect(placed(d)).toEqual([
       { jobName: 'a', nodeId: 'i1' },
       { jobName: 'b', nodeId: 'i1' },
     ]);
-    expect(d.waiting[0]?.reason).toBe('waiting for a free slot on alice-dev (2/2 busy)');
+    expect(waitingJobs(d)[0]?.reason).toBe('waiting for a free slot on alice-dev (2/2 busy)');
   });
 
   it('keeps filling an instance that is already running a job (JobRunning), but not one setting up', () => {
@@ -63,7 +69,7 @@ describe('decideAssignments', () => {
       [node('i1', 'alice-dev', 2, 1, 'running')],
       busy,
     );
-    expect(d.assignments).toEqual([{ jobName: 'b', nodeId: 'i1' }]);
+    expect(placed(d)).toEqual([{ jobName: 'b', nodeId: 'i1' }]);
     const setting = new Map([[instance.name, { ...instance, state: 'SettingUp' }]]);
     expect(
       decideAssignments([queuedJob({ computeName: 'alice-dev' })], [node('i1', 'alice-dev', 2)], setting)
@@ -77,7 +83,7 @@ describe('decideAssignments', () => {
       [node('busy', 'cpu-cluster', 4, 3, 'running'), node('free', 'cpu-cluster', 4)],
       computes,
     );
-    expect(d.assignments).toEqual([{ jobName: 'a', nodeId: 'free' }]);
+    expect(placed(d)).toEqual([{ jobName: 'a', nodeId: 'free' }]);
   });
 
   it('explains waits: stopped instance, starting nodes, no node yet, missing compute', () => {
@@ -124,8 +130,8 @@ describe('decideAssignments', () => {
       [node('n1', 'cpu-cluster', 1), node('n2', 'cpu-cluster', 1, 1, 'running')],
       computes,
     );
-    expect(one.assignments).toEqual([]);
-    expect(one.waiting).toEqual([
+    expect(placed(one)).toEqual([]);
+    expect(waitingJobs(one)).toEqual([
       { jobName: 'big_rank0', reason: 'waiting for 2 free nodes of cpu-cluster at once (1 free now)' },
       { jobName: 'big_rank1', reason: 'waiting for 2 free nodes of cpu-cluster at once (1 free now)' },
       { jobName: 'small', reason: 'waiting behind multi-node job big on cpu-cluster' },
@@ -135,11 +141,11 @@ describe('decideAssignments', () => {
       [node('n1', 'cpu-cluster', 1), node('n2', 'cpu-cluster', 1)],
       computes,
     );
-    expect(two.assignments).toEqual([
+    expect(placed(two)).toEqual([
       { jobName: 'big_rank0', nodeId: 'n1' },
       { jobName: 'big_rank1', nodeId: 'n2' },
     ]);
-    expect(two.waiting.map((w) => w.jobName)).toEqual(['small']);
+    expect(waitingJobs(two).map((w) => w.jobName)).toEqual(['small']);
   });
 
   it('never places work on unusable or leaving nodes', () => {
@@ -148,7 +154,7 @@ describe('decideAssignments', () => {
       [node('n1', 'cpu-cluster', 1, 0, 'unusable'), node('n2', 'cpu-cluster', 1, 0, 'leaving')],
       computes,
     );
-    expect(d.assignments).toEqual([]);
+    expect(placed(d)).toEqual([]);
   });
 });
 

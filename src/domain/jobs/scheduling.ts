@@ -21,10 +21,27 @@ export interface ComputeForScheduling {
   maxNodes: number;
 }
 
+/** What the scheduler needs of a queued job. */
+export type SchedulableJob = Pick<
+  JobRecord,
+  'name' | 'workspace' | 'computeName' | 'priority' | 'queueSeq' | 'gang'
+>;
+
 /** The scheduler's decision: which job goes where, and why the others wait. */
-export interface SchedulingDecision {
-  assignments: { jobName: string; nodeId: string }[];
-  waiting: { jobName: string; reason: string }[];
+export interface SchedulingDecision<T extends SchedulableJob = JobRecord> {
+  assignments: { job: T; nodeId: string }[];
+  /**
+   * The jobs left waiting, grouped by reason (every job waiting on one compute shares it): a queue of
+   * 100,000 jobs gets a few groups, not an object per job.
+   */
+  waiting: { reason: string; jobs: T[] }[];
+}
+
+/** The waiting jobs one by one, in the decision's order. */
+export function waitingJobs<T extends SchedulableJob>(
+  decision: SchedulingDecision<T>,
+): { jobName: string; reason: string }[] {
+  return decision.waiting.flatMap((w) => w.jobs.map((j) => ({ jobName: j.name, reason: w.reason })));
 }
 
 /** Queue order: higher priority first, then first come, first served. */
@@ -86,13 +103,13 @@ function waitReason(
  * Queue order, with the queued ranks of each multi-node job kept together as one unit (at the
  * place of its first rank). A job is its own unit; only ranks are grouped (arrays are made for them only).
  */
-function placementUnits(queued: readonly JobRecord[]): (JobRecord | JobRecord[])[] {
+function placementUnits<T extends SchedulableJob>(queued: readonly T[]): (T | T[])[] {
   const sorted = inQueueOrder(queued);
   let ranks = false;
   for (const j of sorted) if (j.gang !== undefined && j.gang.parent !== undefined) ranks = true;
   if (!ranks) return sorted;
-  const units: (JobRecord | JobRecord[])[] = [];
-  const gangs = new Map<string, JobRecord[]>();
+  const units: (T | T[])[] = [];
+  const gangs = new Map<string, T[]>();
   for (const job of sorted) {
     const parent = job.gang?.parent;
     if (parent === undefined) {
@@ -178,11 +195,11 @@ class FreeSlots {
  * and computes and applies the result. O(jobs · log jobs + nodes): free slots only shrink during
  * a pass, so every job left waiting on a compute waits for the same reason, computed once.
  */
-export function decideAssignments(
-  queued: readonly JobRecord[],
+export function decideAssignments<T extends SchedulableJob>(
+  queued: readonly T[],
   nodes: readonly SchedulableNode[],
   computes: ReadonlyMap<string, ComputeForScheduling>,
-): SchedulingDecision {
+): SchedulingDecision<T> {
   const free = new Map<string, number>();
   for (const n of nodes)
     free.set(n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0);
@@ -199,8 +216,10 @@ export function decideAssignments(
     pool: FreeSlots;
     /** Set once a multi-node job waits on it: nothing behind it jumps ahead. */
     behind?: string;
-    /** Why single jobs wait on it, computed once (free slots only shrink during a pass). */
-    waitWhy?: string;
+    /** Single jobs that found no free slot on it, in queue order. */
+    waiting: T[];
+    /** The group of jobs waiting behind a multi-node job on it. */
+    behindGroup?: { reason: string; jobs: T[] };
   }
   const targets = new Map<string, Target>();
   /** A compute's nodes with their slots as taken so far. */
@@ -214,45 +233,47 @@ export function decideAssignments(
         name: computeName,
         blocked: compute !== undefined && instanceClosed(compute),
         pool: new FreeSlots(byCompute.get(computeName) ?? [], free),
+        waiting: [],
       };
       targets.set(computeName, t);
     }
     return t;
   };
-  const decision: SchedulingDecision = { assignments: [], waiting: [] };
-  const waiting: JobRecord[] = [];
+  const decision: SchedulingDecision<T> = { assignments: [], waiting: [] };
   let last: Target | undefined;
   for (const item of placementUnits(queued)) {
     const single = Array.isArray(item) ? undefined : item;
-    const first = single ?? (item as JobRecord[])[0];
+    const first = single ?? (item as T[])[0];
     if (!first) continue;
     const t = last?.name === first.computeName ? last : (last = targetOf(first.computeName));
     const behind = t.behind;
     if (single && !single.gang && !behind) {
       const target = t.blocked ? undefined : t.pool.take();
-      if (target) decision.assignments.push({ jobName: single.name, nodeId: target });
-      else waiting.push(single);
+      if (target) decision.assignments.push({ job: single, nodeId: target });
+      else t.waiting.push(single);
       continue;
     }
-    const unit = single ? [single] : (item as JobRecord[]);
+    const unit = single ? [single] : (item as T[]);
     // A gang: all its ranks on distinct nodes at once, or none; while it waits, nothing behind it
     // on that compute jumps ahead (no half-placed gangs, no starving a large job).
     if (!behind && !t.blocked && t.pool.freeNodes >= unit.length) {
-      for (const rank of unit) decision.assignments.push({ jobName: rank.name, nodeId: t.pool.take() ?? '' });
+      for (const rank of unit) decision.assignments.push({ job: rank, nodeId: t.pool.take() ?? '' });
       continue;
     }
-    const reason =
-      behind ??
-      `waiting for ${unit.length} free nodes of ${first.computeName} at once (${t.pool.freeNodes} free now)`;
-    for (const rank of unit) decision.waiting.push({ jobName: rank.name, reason });
+    if (behind) {
+      if (!t.behindGroup) decision.waiting.push((t.behindGroup = { reason: behind, jobs: [] }));
+      for (const rank of unit) t.behindGroup.jobs.push(rank);
+    } else {
+      const reason = `waiting for ${unit.length} free nodes of ${first.computeName} at once (${t.pool.freeNodes} free now)`;
+      decision.waiting.push({ reason, jobs: unit });
+    }
     if (!behind && first.gang)
       t.behind = `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`;
   }
-  last = undefined;
-  for (const job of waiting) {
-    const t = last?.name === job.computeName ? last : (last = targetOf(job.computeName));
-    const reason = t.behind ?? (t.waitWhy ??= waitReason(computes.get(t.name), t.name, viewOf(t.name)));
-    decision.waiting.push({ jobName: job.name, reason });
+  for (const t of targets.values()) {
+    if (t.waiting.length === 0) continue;
+    const reason = t.behind ?? waitReason(computes.get(t.name), t.name, viewOf(t.name));
+    decision.waiting.push({ reason, jobs: t.waiting });
   }
   return decision;
 }

@@ -135,32 +135,30 @@ async function scheduleWorkspace(
     schedulable(nodes, active),
     new Map(computes.map((c) => [c.name, forScheduling(c)])),
   );
-  const byJobName = new Map(runnable.map((j) => [j.name, j]));
   let written = 0;
   let countRefreshes = 0;
   const due = timeSlice();
-  for (const a of decision.assignments) {
-    const job = byJobName.get(a.jobName);
-    if (!job) continue;
+  for (const { job, nodeId } of decision.assignments) {
     if (++written % writesPerTurn === 0 || due()) await turn();
     await updateJob(ctx, job, (j) =>
-      j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: a.nodeId, name: a.nodeId }, now) : undefined,
+      j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: nodeId, name: nodeId }, now) : undefined,
     );
-    ctx.signals.nodeWork(a.nodeId);
+    ctx.signals.nodeWork(nodeId);
   }
-  for (const w of decision.waiting) {
-    const job = byJobName.get(w.jobName);
-    if (due()) await turn();
-    // Reasons that need no write cost nothing; the writes give the event loop back now and then.
-    if (!job || job.reason === w.reason) continue;
-    const countsOnly = sameWaitKind(job.reason, w.reason);
-    if (countsOnly && countRefreshes >= countRefreshesPerPass) continue;
-    if (!refreshWaitReason(job, w.reason, now)) continue;
-    if (countsOnly) countRefreshes++;
-    if (++written % writesPerTurn === 0) await turn();
-    await updateJob(ctx, job, (j) =>
-      j.status === 'Queued' && !j.nodeId ? refreshWaitReason(j, w.reason, now) : undefined,
-    );
+  for (const { reason, jobs } of decision.waiting) {
+    for (const job of jobs) {
+      if (due()) await turn();
+      // Reasons that need no write cost nothing; the writes give the event loop back now and then.
+      if (job.reason === reason) continue;
+      const countsOnly = sameWaitKind(job.reason, reason);
+      if (countsOnly && countRefreshes >= countRefreshesPerPass) continue;
+      if (!refreshWaitReason(job, reason, now)) continue;
+      if (countsOnly) countRefreshes++;
+      if (++written % writesPerTurn === 0) await turn();
+      await updateJob(ctx, job, (j) =>
+        j.status === 'Queued' && !j.nodeId ? refreshWaitReason(j, reason, now) : undefined,
+      );
+    }
   }
 }
 
