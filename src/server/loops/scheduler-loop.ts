@@ -32,10 +32,7 @@ function forScheduling(c: ComputeRecord): ComputeForScheduling {
   };
 }
 
-function schedulable(nodes: NodeRecord[], active: JobRecord[]): SchedulableNode[] {
-  // Counted in one walk over the jobs: per node it would cost nodes × jobs at scale.
-  const busy = new Map<string, number>();
-  for (const j of active) if (j.nodeId !== undefined) busy.set(j.nodeId, (busy.get(j.nodeId) ?? 0) + 1);
+function schedulable(nodes: NodeRecord[], busy: ReadonlyMap<string, number>): SchedulableNode[] {
   return nodes.map((n) => ({
     id: n.id,
     computeName: n.computeName,
@@ -53,6 +50,8 @@ const writesPerTurn = 200;
  */
 const countRefreshesPerPass = 100;
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Jobs visited between two looks at the clock (one per job was milliseconds over 100,000). */
+const jobsPerClockCheck = 64;
 /**
  * Whether a pass has held the event loop for `sliceMs` since its last turn: a pass over a long
  * queue that writes little (reasons unchanged) must still let requests (registrations) in.
@@ -72,7 +71,7 @@ async function schedulePinned(
   ctx: ServiceContext,
   pinned: JobRecord[],
   nodes: NodeRecord[],
-  active: JobRecord[],
+  busy: ReadonlyMap<string, number>,
   now: Date,
 ): Promise<void> {
   for (const job of pinned) {
@@ -86,11 +85,7 @@ async function schedulePinned(
           now,
         ),
       );
-    } else if (
-      node.registeredAt !== undefined &&
-      node.state === 'idle' &&
-      !active.some((j) => j.nodeId === node.id)
-    ) {
+    } else if (node.registeredAt !== undefined && node.state === 'idle' && !busy.get(node.id)) {
       await updateJob(ctx, job, (j) =>
         j.status === 'Queued' && !j.nodeId
           ? assignJob(j, { id: node.id, name: node.hostname ?? node.id }, now)
@@ -104,9 +99,9 @@ async function schedulePinned(
 async function scheduleWorkspace(
   ctx: ServiceContext,
   workspace: string,
-  queuedJobs: JobRecord[],
-  active: JobRecord[],
+  group: WorkspaceJobs,
 ): Promise<void> {
+  const { waiting: queuedJobs, busy } = group;
   const computes = await ctx.store.computes.all({ workspace });
   const byName = new Map(computes.map((c) => [c.name, c]));
   const nodes = (await ctx.store.nodes.all({ workspace })).filter(
@@ -117,13 +112,16 @@ async function scheduleWorkspace(
   const pinned: JobRecord[] = [];
   const gone: JobRecord[] = [];
   const runnable: JobRecord[] = [];
+  let lastName: string | undefined;
+  let compute: ComputeRecord | undefined;
   for (const j of queuedJobs) {
-    const compute = byName.get(j.computeName);
+    // The queue is mostly long runs of one compute: look it up once per run.
+    if (j.computeName !== lastName) compute = byName.get((lastName = j.computeName));
     if (j.pinnedNodeId !== undefined) pinned.push(j);
     else if (!compute || compute.status.provisioningState === 'Deleting') gone.push(j);
     else runnable.push(j);
   }
-  await schedulePinned(ctx, pinned, nodes, active, now);
+  await schedulePinned(ctx, pinned, nodes, busy, now);
   // A job whose compute disappeared can never run: say so instead of waiting forever.
   for (const job of gone) {
     await updateJob(ctx, job, (j) =>
@@ -132,7 +130,7 @@ async function scheduleWorkspace(
   }
   const decision = decideAssignments(
     runnable,
-    schedulable(nodes, active),
+    schedulable(nodes, busy),
     new Map(computes.map((c) => [c.name, forScheduling(c)])),
   );
   let written = 0;
@@ -145,9 +143,10 @@ async function scheduleWorkspace(
     );
     ctx.signals.nodeWork(nodeId);
   }
+  let visited = 0;
   for (const { reason, jobs } of decision.waiting) {
     for (const job of jobs) {
-      if (due()) await turn();
+      if (++visited % jobsPerClockCheck === 0 && due()) await turn();
       // Reasons that need no write cost nothing; the writes give the event loop back now and then.
       if (job.reason === reason) continue;
       const countsOnly = sameWaitKind(job.reason, reason);
@@ -180,6 +179,50 @@ export function schedulerLoop(ctx: ServiceContext): LoopDefinition<void, typeof 
   };
 }
 
+/** One workspace's unfinished jobs, as one walk over the active jobs sorts them. */
+interface WorkspaceJobs {
+  workspace: string;
+  /** Queued jobs without a node that the scheduler may place, in the store's order. */
+  waiting: JobRecord[];
+  /** Attempts on each node. */
+  busy: Map<string, number>;
+}
+
+/** Sorts the active jobs by workspace in one walk (each walk over 100,000 jobs costs milliseconds of the pass). */
+function byWorkspace(jobs: readonly JobRecord[]): {
+  groups: Map<string, WorkspaceJobs>;
+  gangs: JobRecord[];
+  held: Set<JobRecord>;
+} {
+  const gangKey = (j: JobRecord): string => `${j.workspace}/${j.gang?.parent ?? ''}`;
+  const groups = new Map<string, WorkspaceJobs>();
+  const onNodes = new Set<string>();
+  const waitingRanks: JobRecord[] = [];
+  const gangs: JobRecord[] = [];
+  let group: WorkspaceJobs | undefined;
+  for (const j of jobs) {
+    if (terminalStates.has(j.status)) continue;
+    if (j.workspace !== group?.workspace) {
+      const found = groups.get(j.workspace);
+      if (found) group = found;
+      else groups.set(j.workspace, (group = { workspace: j.workspace, waiting: [], busy: new Map() }));
+    }
+    if (j.nodeId !== undefined) group.busy.set(j.nodeId, (group.busy.get(j.nodeId) ?? 0) + 1);
+    if (j.gang !== undefined) {
+      gangs.push(j);
+      if (j.gang.parent !== undefined && j.nodeId) onNodes.add(gangKey(j));
+    }
+    // The job a user sees of a multi-node job never runs itself (its ranks do), nor a sweep or pipeline.
+    if (j.status !== 'Queued' || j.nodeId || j.controller || (j.gang && j.gang.parent === undefined))
+      continue;
+    group.waiting.push(j);
+    if (j.gang?.parent !== undefined) waitingRanks.push(j);
+  }
+  // A gang restarts together: its queued ranks wait while any sibling is still on a node.
+  const held = new Set(waitingRanks.filter((j) => onNodes.has(gangKey(j))));
+  return { groups, gangs, held };
+}
+
 async function scheduleQueue(ctx: ServiceContext): Promise<void> {
   const statuses = [
     'Queued',
@@ -189,37 +232,20 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
     'CancelRequested',
     'NotResponding',
   ] as const;
-  const read = await ctx.store.jobs.all({ statuses: [...statuses] });
-  const gangs = read.filter((j) => j.gang !== undefined);
-  await reconcileGangs(ctx, gangs);
-  // Read again only when reconciling gangs may have changed jobs (reading 100,000 queued jobs is the pass's cost).
-  const jobs = gangs.length > 0 ? await ctx.store.jobs.all({ statuses: [...statuses] }) : read;
-  // One walk sorts the jobs by workspace (each walk over 100,000 jobs costs milliseconds of the pass).
-  const gangKey = (j: JobRecord): string => `${j.workspace}/${j.gang?.parent ?? ''}`;
-  const groups = new Map<string, { active: JobRecord[]; waiting: JobRecord[] }>();
-  const onNodes = new Set<string>();
-  const waitingRanks: JobRecord[] = [];
-  for (const j of jobs) {
-    if (terminalStates.has(j.status)) continue;
-    let group = groups.get(j.workspace);
-    if (!group) groups.set(j.workspace, (group = { active: [], waiting: [] }));
-    group.active.push(j);
-    if (j.gang?.parent !== undefined && j.nodeId) onNodes.add(gangKey(j));
-    // The job a user sees of a multi-node job never runs itself (its ranks do), nor a sweep or pipeline.
-    if (j.status !== 'Queued' || j.nodeId || j.controller || (j.gang && j.gang.parent === undefined))
-      continue;
-    group.waiting.push(j);
-    if (j.gang?.parent !== undefined) waitingRanks.push(j);
+  let sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }));
+  if (sorted.gangs.length > 0) {
+    await reconcileGangs(ctx, sorted.gangs);
+    // Read again only when reconciling gangs may have changed jobs (reading 100,000 queued jobs is the pass's cost).
+    sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }));
   }
-  // A gang restarts together: its queued ranks wait while any sibling is still on a node.
-  const held = new Set(waitingRanks.filter((j) => onNodes.has(gangKey(j))));
+  const { groups, held } = sorted;
   const now = ctx.clock.now();
   for (const job of held)
     await updateJob(ctx, job, (j) =>
       setWaitReason(j, 'waiting for the other ranks to stop, to restart together', now),
     );
   for (const [ws, group] of groups) {
-    const queued = held.size > 0 ? group.waiting.filter((j) => !held.has(j)) : group.waiting;
-    if (queued.length > 0) await scheduleWorkspace(ctx, ws, queued, group.active);
+    if (held.size > 0) group.waiting = group.waiting.filter((j) => !held.has(j));
+    if (group.waiting.length > 0) await scheduleWorkspace(ctx, ws, group);
   }
 }
