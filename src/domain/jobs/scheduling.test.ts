@@ -148,6 +148,46 @@ describe('decideAssignments', () => {
     expect(waitingJobs(two).map((w) => w.jobName)).toEqual(['small']);
   });
 
+  it('leaves out the waiting jobs whose reason is already the one decided, when asked', () => {
+    const full = [node('n1', 'cpu-cluster', 1, 1, 'running')];
+    const why = 'waiting for a free slot on cpu-cluster (1/1 busy)';
+    const jobs = [
+      queuedJob({ name: 'told', queueSeq: 1, reason: why }),
+      queuedJob({ name: 'stale', queueSeq: 2, reason: 'waiting for a free slot on cpu-cluster (0/1 busy)' }),
+      queuedJob({ name: 'new', queueSeq: 3 }),
+    ];
+    expect(waitingJobs(decideAssignments(jobs, full, computes)).map((w) => w.jobName)).toEqual([
+      'told',
+      'stale',
+      'new',
+    ]);
+    expect(waitingJobs(decideAssignments(jobs, full, computes, { omitUnchanged: true }))).toEqual([
+      { jobName: 'stale', reason: why },
+      { jobName: 'new', reason: why },
+    ]);
+  });
+
+  it('lists every waiting job when multi-node jobs are queued (a reason may become "behind" later)', () => {
+    const distribution = { type: 'pytorch' as const, processCountPerInstance: 1 };
+    const why = 'waiting for a free slot on cpu-cluster (1/1 busy)';
+    const jobs = [
+      queuedJob({ name: 'first', queueSeq: 1, reason: why }),
+      ...[0, 1].map((rank) =>
+        queuedJob({
+          name: `big_rank${rank}`,
+          queueSeq: 2,
+          gang: { size: 2, rank, parent: 'big', distribution },
+        }),
+      ),
+    ];
+    const d = decideAssignments(jobs, [node('n1', 'cpu-cluster', 1, 1, 'running')], computes, {
+      omitUnchanged: true,
+    });
+    expect(waitingJobs(d).find((w) => w.jobName === 'first')?.reason).toBe(
+      'waiting behind multi-node job big on cpu-cluster',
+    );
+  });
+
   it('never places work on unusable or leaving nodes', () => {
     const d = decideAssignments(
       [queuedJob()],

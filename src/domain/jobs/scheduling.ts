@@ -24,8 +24,16 @@ export interface ComputeForScheduling {
 /** What the scheduler needs of a queued job. */
 export type SchedulableJob = Pick<
   JobRecord,
-  'name' | 'workspace' | 'computeName' | 'priority' | 'queueSeq' | 'gang'
+  'name' | 'workspace' | 'computeName' | 'priority' | 'queueSeq' | 'gang' | 'reason'
 >;
+
+export interface DecideOptions {
+  /**
+   * Leave out of `waiting` the jobs whose `reason` already is the one decided: nothing to write for
+   * them, and a long queue that cannot move is not walked a second time to find that out.
+   */
+  omitUnchanged?: boolean;
+}
 
 /** The scheduler's decision: which job goes where, and why the others wait. */
 export interface SchedulingDecision<T extends SchedulableJob = JobRecord> {
@@ -52,18 +60,28 @@ export function queueOrder(
   return b.priority - a.priority || a.queueSeq - b.queueSeq;
 }
 
-/**
- * The jobs in queue order (as `sort(queueOrder)`, stable), in linear time when, as the store reads
- * them, each priority's jobs already come in queue sequence: they are split by priority (a few
- * values) and a bucket is sorted only when it is out of order.
- */
-export function inQueueOrder<T extends Pick<JobRecord, 'priority' | 'queueSeq'>>(queued: readonly T[]): T[] {
+/** Jobs split by priority in one walk, noting whether any is a rank of a multi-node job. */
+function byPriority<T extends Pick<JobRecord, 'priority' | 'queueSeq' | 'gang'>>(
+  queued: readonly T[],
+): { buckets: Map<number, T[]>; ranks: boolean } {
   const buckets = new Map<number, T[]>();
+  let ranks = false;
+  let bucket: T[] | undefined;
+  let priority: number | undefined;
   for (const job of queued) {
-    const bucket = buckets.get(job.priority);
-    if (bucket) bucket.push(job);
-    else buckets.set(job.priority, [job]);
+    if (job.priority !== priority) {
+      priority = job.priority;
+      bucket = buckets.get(priority);
+      if (!bucket) buckets.set(priority, (bucket = []));
+    }
+    (bucket as T[]).push(job);
+    if (job.gang?.parent !== undefined) ranks = true;
   }
+  return { buckets, ranks };
+}
+
+/** The buckets' jobs, highest priority first, each bucket in queue sequence (sorted only when out of order). */
+function concatInOrder<T extends Pick<JobRecord, 'priority' | 'queueSeq'>>(buckets: Map<number, T[]>): T[] {
   const out: T[] = [];
   for (const priority of [...buckets.keys()].sort((a, b) => b - a)) {
     const bucket = buckets.get(priority) ?? [];
@@ -74,6 +92,15 @@ export function inQueueOrder<T extends Pick<JobRecord, 'priority' | 'queueSeq'>>
     for (const job of bucket) out.push(job);
   }
   return out;
+}
+
+/**
+ * The jobs in queue order (as `sort(queueOrder)`, stable), in linear time when, as the store reads
+ * them, each priority's jobs already come in queue sequence: they are split by priority (a few
+ * values) and a bucket is sorted only when it is out of order.
+ */
+export function inQueueOrder<T extends Pick<JobRecord, 'priority' | 'queueSeq'>>(queued: readonly T[]): T[] {
+  return concatInOrder(byPriority(queued).buckets);
 }
 
 /** An instance takes jobs only while it is up (Running, or JobRunning with slots to spare). */
@@ -103,11 +130,12 @@ function waitReason(
  * Queue order, with the queued ranks of each multi-node job kept together as one unit (at the
  * place of its first rank). A job is its own unit; only ranks are grouped (arrays are made for them only).
  */
-function placementUnits<T extends SchedulableJob>(queued: readonly T[]): (T | T[])[] {
-  const sorted = inQueueOrder(queued);
-  let ranks = false;
-  for (const j of sorted) if (j.gang !== undefined && j.gang.parent !== undefined) ranks = true;
-  if (!ranks) return sorted;
+function placementUnits<T extends SchedulableJob>(
+  queued: readonly T[],
+): { units: (T | T[])[]; ranks: boolean } {
+  const split = byPriority(queued);
+  const sorted = concatInOrder(split.buckets);
+  if (!split.ranks) return { units: sorted, ranks: false };
   const units: (T | T[])[] = [];
   const gangs = new Map<string, T[]>();
   for (const job of sorted) {
@@ -125,7 +153,7 @@ function placementUnits<T extends SchedulableJob>(queued: readonly T[]): (T | T[
       units.push(created);
     }
   }
-  return units;
+  return { units, ranks: true };
 }
 
 /**
@@ -199,6 +227,7 @@ export function decideAssignments<T extends SchedulableJob>(
   queued: readonly T[],
   nodes: readonly SchedulableNode[],
   computes: ReadonlyMap<string, ComputeForScheduling>,
+  options: DecideOptions = {},
 ): SchedulingDecision<T> {
   const free = new Map<string, number>();
   for (const n of nodes)
@@ -218,6 +247,8 @@ export function decideAssignments<T extends SchedulableJob>(
     behind?: string;
     /** Single jobs that found no free slot on it, in queue order. */
     waiting: T[];
+    /** Why single jobs wait on it; final once none of its slots is free (they only shrink in a pass). */
+    waitWhy?: string;
     /** The group of jobs waiting behind a multi-node job on it. */
     behindGroup?: { reason: string; jobs: T[] };
   }
@@ -225,6 +256,8 @@ export function decideAssignments<T extends SchedulableJob>(
   /** A compute's nodes with their slots as taken so far. */
   const viewOf = (computeName: string): SchedulableNode[] =>
     (byCompute.get(computeName) ?? []).map((n) => ({ ...n, busy: n.slots - (free.get(n.id) ?? 0) }));
+  const whyWaiting = (computeName: string): string =>
+    waitReason(computes.get(computeName), computeName, viewOf(computeName));
   const targetOf = (computeName: string): Target => {
     let t = targets.get(computeName);
     if (!t) {
@@ -241,7 +274,10 @@ export function decideAssignments<T extends SchedulableJob>(
   };
   const decision: SchedulingDecision<T> = { assignments: [], waiting: [] };
   let last: Target | undefined;
-  for (const item of placementUnits(queued)) {
+  const { units, ranks } = placementUnits(queued);
+  // With multi-node jobs queued, a reason may still change to "behind" later in the walk.
+  const omit = options.omitUnchanged === true && !ranks;
+  for (const item of units) {
     const single = Array.isArray(item) ? undefined : item;
     const first = single ?? (item as T[])[0];
     if (!first) continue;
@@ -250,7 +286,7 @@ export function decideAssignments<T extends SchedulableJob>(
     if (single && !single.gang && !behind) {
       const target = t.blocked ? undefined : t.pool.take();
       if (target) decision.assignments.push({ job: single, nodeId: target });
-      else t.waiting.push(single);
+      else if (!omit || single.reason !== (t.waitWhy ??= whyWaiting(t.name))) t.waiting.push(single);
       continue;
     }
     const unit = single ? [single] : (item as T[]);
@@ -272,7 +308,7 @@ export function decideAssignments<T extends SchedulableJob>(
   }
   for (const t of targets.values()) {
     if (t.waiting.length === 0) continue;
-    const reason = t.behind ?? waitReason(computes.get(t.name), t.name, viewOf(t.name));
+    const reason = t.behind ?? (t.waitWhy ??= whyWaiting(t.name));
     decision.waiting.push({ reason, jobs: t.waiting });
   }
   return decision;

@@ -101,26 +101,11 @@ async function scheduleWorkspace(
   workspace: string,
   group: WorkspaceJobs,
 ): Promise<void> {
-  const { waiting: queuedJobs, busy } = group;
-  const computes = await ctx.store.computes.all({ workspace });
-  const byName = new Map(computes.map((c) => [c.name, c]));
+  const { pinned, gone, runnable, busy, computes } = group;
   const nodes = (await ctx.store.nodes.all({ workspace })).filter(
     (n) => n.registeredAt !== undefined || n.state === 'preparing',
   );
   const now = ctx.clock.now();
-  // Sorted in one walk: each walk over 100,000 queued jobs costs milliseconds of the pass.
-  const pinned: JobRecord[] = [];
-  const gone: JobRecord[] = [];
-  const runnable: JobRecord[] = [];
-  let lastName: string | undefined;
-  let compute: ComputeRecord | undefined;
-  for (const j of queuedJobs) {
-    // The queue is mostly long runs of one compute: look it up once per run.
-    if (j.computeName !== lastName) compute = byName.get((lastName = j.computeName));
-    if (j.pinnedNodeId !== undefined) pinned.push(j);
-    else if (!compute || compute.status.provisioningState === 'Deleting') gone.push(j);
-    else runnable.push(j);
-  }
   await schedulePinned(ctx, pinned, nodes, busy, now);
   // A job whose compute disappeared can never run: say so instead of waiting forever.
   for (const job of gone) {
@@ -131,7 +116,8 @@ async function scheduleWorkspace(
   const decision = decideAssignments(
     runnable,
     schedulable(nodes, busy),
-    new Map(computes.map((c) => [c.name, forScheduling(c)])),
+    new Map([...computes.values()].map((c) => [c.name, forScheduling(c)])),
+    { omitUnchanged: true },
   );
   let written = 0;
   let countRefreshes = 0;
@@ -182,30 +168,57 @@ export function schedulerLoop(ctx: ServiceContext): LoopDefinition<void, typeof 
 /** One workspace's unfinished jobs, as one walk over the active jobs sorts them. */
 interface WorkspaceJobs {
   workspace: string;
-  /** Queued jobs without a node that the scheduler may place, in the store's order. */
-  waiting: JobRecord[];
+  /** Its computes by name. */
+  computes: Map<string, ComputeRecord>;
+  /** Queued jobs without a node, in the store's order: pinned to one node (`local` jobs)... */
+  pinned: JobRecord[];
+  /** ...whose compute is gone or being deleted... */
+  gone: JobRecord[];
+  /** ...and the others, which the scheduler places. */
+  runnable: JobRecord[];
   /** Attempts on each node. */
   busy: Map<string, number>;
 }
 
-/** Sorts the active jobs by workspace in one walk (each walk over 100,000 jobs costs milliseconds of the pass). */
-function byWorkspace(jobs: readonly JobRecord[]): {
-  groups: Map<string, WorkspaceJobs>;
-  gangs: JobRecord[];
-  held: Set<JobRecord>;
-} {
+/**
+ * Sorts the active jobs by workspace and what the scheduler does with them in one walk (each walk
+ * over 100,000 jobs costs milliseconds of the pass).
+ */
+function byWorkspace(
+  jobs: readonly JobRecord[],
+  computes: readonly ComputeRecord[],
+): { groups: Map<string, WorkspaceJobs>; gangs: JobRecord[]; held: Set<JobRecord> } {
   const gangKey = (j: JobRecord): string => `${j.workspace}/${j.gang?.parent ?? ''}`;
+  const computesOf = new Map<string, Map<string, ComputeRecord>>();
+  for (const c of computes) {
+    const named = computesOf.get(c.workspace);
+    if (named) named.set(c.name, c);
+    else computesOf.set(c.workspace, new Map([[c.name, c]]));
+  }
   const groups = new Map<string, WorkspaceJobs>();
   const onNodes = new Set<string>();
   const waitingRanks: JobRecord[] = [];
   const gangs: JobRecord[] = [];
   let group: WorkspaceJobs | undefined;
+  let computeName: string | undefined;
+  let compute: ComputeRecord | undefined;
   for (const j of jobs) {
     if (terminalStates.has(j.status)) continue;
     if (j.workspace !== group?.workspace) {
-      const found = groups.get(j.workspace);
-      if (found) group = found;
-      else groups.set(j.workspace, (group = { workspace: j.workspace, waiting: [], busy: new Map() }));
+      computeName = undefined;
+      group = groups.get(j.workspace);
+      if (!group) {
+        const named = computesOf.get(j.workspace) ?? new Map<string, ComputeRecord>();
+        group = {
+          workspace: j.workspace,
+          computes: named,
+          pinned: [],
+          gone: [],
+          runnable: [],
+          busy: new Map(),
+        };
+        groups.set(j.workspace, group);
+      }
     }
     if (j.nodeId !== undefined) group.busy.set(j.nodeId, (group.busy.get(j.nodeId) ?? 0) + 1);
     if (j.gang !== undefined) {
@@ -215,7 +228,11 @@ function byWorkspace(jobs: readonly JobRecord[]): {
     // The job a user sees of a multi-node job never runs itself (its ranks do), nor a sweep or pipeline.
     if (j.status !== 'Queued' || j.nodeId || j.controller || (j.gang && j.gang.parent === undefined))
       continue;
-    group.waiting.push(j);
+    // The queue is mostly long runs of one compute: it is looked up once per run.
+    if (j.computeName !== computeName) compute = group.computes.get((computeName = j.computeName));
+    if (j.pinnedNodeId !== undefined) group.pinned.push(j);
+    else if (!compute || compute.status.provisioningState === 'Deleting') group.gone.push(j);
+    else group.runnable.push(j);
     if (j.gang?.parent !== undefined) waitingRanks.push(j);
   }
   // A gang restarts together: its queued ranks wait while any sibling is still on a node.
@@ -232,11 +249,12 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
     'CancelRequested',
     'NotResponding',
   ] as const;
-  let sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }));
+  const computes = await ctx.store.computes.all({});
+  let sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
   if (sorted.gangs.length > 0) {
     await reconcileGangs(ctx, sorted.gangs);
     // Read again only when reconciling gangs may have changed jobs (reading 100,000 queued jobs is the pass's cost).
-    sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }));
+    sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
   }
   const { groups, held } = sorted;
   const now = ctx.clock.now();
@@ -245,7 +263,11 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
       setWaitReason(j, 'waiting for the other ranks to stop, to restart together', now),
     );
   for (const [ws, group] of groups) {
-    if (held.size > 0) group.waiting = group.waiting.filter((j) => !held.has(j));
-    if (group.waiting.length > 0) await scheduleWorkspace(ctx, ws, group);
+    if (held.size > 0) {
+      group.runnable = group.runnable.filter((j) => !held.has(j));
+      group.gone = group.gone.filter((j) => !held.has(j));
+    }
+    if (group.runnable.length + group.pinned.length + group.gone.length > 0)
+      await scheduleWorkspace(ctx, ws, group);
   }
 }
