@@ -7,6 +7,7 @@ import {
 } from '../../domain/compute/compute-record.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
 import type { ComputeFilter, ComputeRepository, Page, PageRequest } from '../store.js';
+import { deepFreeze } from './frozen.js';
 import { decodeToken, toPage } from './paging.js';
 import { settle } from './settle.js';
 import { statement } from './statements.js';
@@ -17,12 +18,11 @@ interface Row {
   doc: string;
 }
 
-/** A row's keys and document. */
+/** The columns stored before the document: reading them never copies the document out of SQLite. */
 interface KeyRow {
   id: string;
   workspace: string;
   name: string;
-  doc: string;
 }
 
 /**
@@ -48,40 +48,72 @@ const parse = (r: Row): ComputeRecord => JSON.parse(r.doc) as ComputeRecord;
 
 /** Computes as JSON documents with the columns that queries and the uniqueness rule need. */
 export class SqliteComputes implements ComputeRepository {
-  // Parsed records were kept by id here for a while (issue 22): shared, frozen records broke an
-  // instance PATCH (instance-ownership test) through a caller that changes a record it read, so
-  // every read parses its own copy again until that caller is found.
+  /**
+   * Parsed documents by id: lists and every create's quota check read all of a location's
+   * computes, and parsing them each time was most of those requests' cost. This repository is
+   * the only writer of the table on its connection and keeps the entries current with what it
+   * writes; a commit by another connection (PRAGMA data_version) or a rollback drops them all.
+   */
+  private readonly parsed = new Map<string, ComputeRecord>();
+  private dataVersion: number | undefined;
+
   constructor(private readonly db: Database.Database) {}
 
-  /** Nothing cached to forget; kept for the store's rollback path. */
-  forget(): void {}
+  /** Forgets every parsed document (a rolled-back transaction may have left some that were never committed). */
+  forget(): void {
+    this.parsed.clear();
+  }
 
-  private readonly recordOf = (k: KeyRow): ComputeRecord => parse(k);
+  private cacheCurrent(): void {
+    const v = statement(this.db, 'PRAGMA data_version').pluck().get() as number;
+    if (this.dataVersion !== v) this.forget();
+    this.dataVersion = v;
+  }
+
+  /** The record of a row found by its keys: from the cache, else read and parsed once. */
+  private readonly recordOf = (k: KeyRow): ComputeRecord | undefined => {
+    const hit = this.parsed.get(k.id);
+    if (hit) return hit;
+    const row = statement(this.db, 'SELECT workspace, name, doc FROM computes WHERE id = ?').get(k.id) as
+      Row | undefined;
+    return row ? this.remember(parse(row)) : undefined;
+  };
+
+  private remember(record: ComputeRecord): ComputeRecord {
+    // Computes are few (hundreds); a bound only guards against a runaway table.
+    if (this.parsed.size >= 50_000) this.parsed.clear();
+    const frozen = deepFreeze(record);
+    this.parsed.set(record.id, frozen);
+    return frozen;
+  }
 
   private byKeys(rows: KeyRow[]): ComputeRecord[] {
-    return rows.map(this.recordOf);
+    return rows.map(this.recordOf).filter((r): r is ComputeRecord => r !== undefined);
   }
 
   get(workspace: string, name: string): Promise<ComputeRecord | undefined> {
+    this.cacheCurrent();
     const key = statement(
       this.db,
-      'SELECT id, workspace, name, doc FROM computes WHERE workspace = ? AND name = ?',
+      'SELECT id, workspace, name FROM computes WHERE workspace = ? AND name = ?',
     ).get(workspace, name) as KeyRow | undefined;
     return Promise.resolve(key ? this.recordOf(key) : undefined);
   }
 
   getById(id: string): Promise<ComputeRecord | undefined> {
-    const key = statement(this.db, 'SELECT id, workspace, name, doc FROM computes WHERE id = ?').get(id) as
+    this.cacheCurrent();
+    const key = statement(this.db, 'SELECT id, workspace, name FROM computes WHERE id = ?').get(id) as
       KeyRow | undefined;
     return Promise.resolve(key ? this.recordOf(key) : undefined);
   }
 
   list(filter: ComputeFilter, page: PageRequest): Promise<Page<ComputeRecord>> {
+    this.cacheCurrent();
     const [afterWs = '', afterName = ''] = (decodeToken(page.skipToken) ?? []) as string[];
     const w = where(filter);
     const rows = statement(
       this.db,
-      `SELECT id, workspace, name, doc FROM computes WHERE ${w.sql} AND (workspace > ? OR (workspace = ? AND name > ?)) ORDER BY workspace, name LIMIT ?`,
+      `SELECT id, workspace, name FROM computes WHERE ${w.sql} AND (workspace > ? OR (workspace = ? AND name > ?)) ORDER BY workspace, name LIMIT ?`,
     ).all(...w.args, afterWs, afterWs, afterName, page.top + 1) as KeyRow[];
     const result = toPage(
       rows,
@@ -93,10 +125,11 @@ export class SqliteComputes implements ComputeRepository {
   }
 
   all(filter: ComputeFilter): Promise<ComputeRecord[]> {
+    this.cacheCurrent();
     const w = where(filter);
     const rows = statement(
       this.db,
-      `SELECT id, workspace, name, doc FROM computes WHERE ${w.sql} ORDER BY workspace, name`,
+      `SELECT id, workspace, name FROM computes WHERE ${w.sql} ORDER BY workspace, name`,
     ).all(...w.args) as KeyRow[];
     return Promise.resolve(this.byKeys(rows));
   }
@@ -130,6 +163,7 @@ export class SqliteComputes implements ComputeRepository {
         record.version,
       );
       // Writes drop the entry rather than fill it: the caller keeps (and may change) its record.
+      this.parsed.delete(record.id);
       return Promise.resolve();
     });
   }
@@ -155,6 +189,7 @@ export class SqliteComputes implements ComputeRepository {
         'UPDATE computes SET doc = ?, version = ? WHERE id = ? AND version = ?',
       ).run(JSON.stringify(written), written.version, record.id, record.version);
       if (result.changes === 0) throw conflict();
+      this.parsed.delete(record.id);
       return written;
     });
   }
@@ -176,11 +211,13 @@ export class SqliteComputes implements ComputeRepository {
         this.db,
         'UPDATE computes SET doc = ?, provisioning_state = ? WHERE id = ? AND version = ?',
       ).run(JSON.stringify(written), written.status.provisioningState, id, current.version);
+      this.parsed.delete(id);
       return written;
     });
   }
 
   delete(id: string): Promise<boolean> {
+    this.parsed.delete(id);
     return Promise.resolve(statement(this.db, 'DELETE FROM computes WHERE id = ?').run(id).changes > 0);
   }
 }

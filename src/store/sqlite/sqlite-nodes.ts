@@ -8,21 +8,44 @@ import { statement } from './statements.js';
 
 const parse = (r: { doc: string }): NodeRecord => JSON.parse(r.doc) as NodeRecord;
 
+/** Where `id` goes in ascending `ids` (SQLite's order for the ASCII ids nodes have). */
+function sortedIndex(ids: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ids[mid] ?? '') < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One node as all() knows it: its keys, and its document parsed on first use. */
+interface Known {
+  version: number;
+  workspace: string;
+  computeId: string;
+  record?: NodeRecord;
+  doc?: string;
+}
+
 /** Nodes as JSON documents, indexed by compute and token hashes. */
 export class SqliteNodes implements NodeRepository {
   /**
-   * Parsed documents by id and version, for all(): every loop pass reads every node of a compute
-   * (thousands at scale), and parsing them was a large part of each pass. Every write bumps the
-   * version; a delete drops the entry, a rollback or another connection's commit all of them.
+   * Every node's keys and version, with its document parsed once per version, for all(): every
+   * loop pass reads every node of a compute (10,000 at scale), and reading their versions out of
+   * SQLite (stored after the document) was a large part of each pass. This repository is the only
+   * writer of the table on its connection and keeps it current with what it writes; a rollback or
+   * another connection's commit (PRAGMA data_version) drops it, and the next all() reads it again.
    */
-  private readonly parsed = new Map<string, { version: number; record: NodeRecord }>();
+  private known: { byId: Map<string, Known>; ids: string[] } | undefined;
   private dataVersion: number | undefined;
 
   constructor(private readonly db: Database.Database) {}
 
   /** Forgets every parsed document (a rolled-back transaction may have left some that were never committed). */
   forget(): void {
-    this.parsed.clear();
+    this.known = undefined;
   }
 
   private one(sql: string, arg: string): Promise<NodeRecord | undefined> {
@@ -42,40 +65,50 @@ export class SqliteNodes implements NodeRepository {
     return this.one('SELECT doc FROM nodes WHERE token_hash = ?', hash);
   }
 
-  all(filter: { computeId?: string; workspace?: string }): Promise<NodeRecord[]> {
+  /** The nodes as this connection last read or wrote them, read again after forget(). */
+  private current(): { byId: Map<string, Known>; ids: string[] } {
     const v = statement(this.db, 'PRAGMA data_version').pluck().get() as number;
     if (this.dataVersion !== v) this.forget();
     this.dataVersion = v;
-    // Keys and versions first; a document is read and parsed only when its version is new.
-    const keys = statement(
+    if (this.known) return this.known;
+    const rows = statement(
       this.db,
-      'SELECT id, version FROM nodes WHERE (? IS NULL OR compute_id = ?) AND (? IS NULL OR workspace = ?) ORDER BY id',
-    ).all(
-      filter.computeId ?? null,
-      filter.computeId ?? null,
-      filter.workspace ?? null,
-      filter.workspace ?? null,
-    ) as { id: string; version: number }[];
-    const docOf = statement(this.db, 'SELECT doc FROM nodes WHERE id = ? AND version = ?');
+      'SELECT id, workspace, compute_id AS computeId, version, doc FROM nodes ORDER BY id',
+    ).all() as (Known & { id: string })[];
+    const byId = new Map<string, Known>();
+    for (const { id, ...known } of rows) byId.set(id, known);
+    return (this.known = { byId, ids: rows.map((r) => r.id) });
+  }
+
+  /** Records a write this connection made (the document as written, parsed when next read). */
+  private wrote(record: NodeRecord, doc: string): void {
+    const known = this.known;
+    if (!known) return;
+    const entry = { version: record.version, workspace: record.workspace, computeId: record.computeId, doc };
+    if (!known.byId.has(record.id)) known.ids.splice(sortedIndex(known.ids, record.id), 0, record.id);
+    known.byId.set(record.id, entry);
+  }
+
+  all(filter: { computeId?: string; workspace?: string }): Promise<NodeRecord[]> {
+    const { byId, ids } = this.current();
     const records: NodeRecord[] = [];
-    for (const k of keys) {
-      const hit = this.parsed.get(k.id);
-      if (hit?.version === k.version) {
-        records.push(hit.record);
-        continue;
+    for (const id of ids) {
+      const k = byId.get(id);
+      if (!k) continue;
+      if (filter.computeId !== undefined && k.computeId !== filter.computeId) continue;
+      if (filter.workspace !== undefined && k.workspace !== filter.workspace) continue;
+      if (!k.record) {
+        k.record = deepFreeze(parse({ doc: k.doc ?? '{}' }));
+        k.doc = undefined;
       }
-      const row = docOf.get(k.id, k.version) as { doc: string } | undefined;
-      if (!row) continue;
-      const record = deepFreeze(parse(row));
-      if (this.parsed.size >= 100_000) this.parsed.clear();
-      this.parsed.set(k.id, { version: k.version, record });
-      records.push(record);
+      records.push(k.record);
     }
     return Promise.resolve(records);
   }
 
   insert(record: NodeRecord): Promise<void> {
     return settle(() => {
+      const doc = JSON.stringify(record);
       statement(
         this.db,
         'INSERT INTO nodes (id, workspace, compute_id, token_hash, session_token_hash, doc, version) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -85,9 +118,10 @@ export class SqliteNodes implements NodeRepository {
         record.computeId,
         record.tokenHash ?? null,
         record.sessionTokenHash ?? null,
-        JSON.stringify(record),
+        doc,
         record.version,
       );
+      this.wrote(record, doc);
       return Promise.resolve();
     });
   }
@@ -95,25 +129,32 @@ export class SqliteNodes implements NodeRepository {
   update(record: NodeRecord): Promise<NodeRecord> {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
+      const doc = JSON.stringify(written);
       const r = statement(
         this.db,
         'UPDATE nodes SET token_hash = ?, session_token_hash = ?, doc = ?, version = ? WHERE id = ? AND version = ?',
       ).run(
         record.tokenHash ?? null,
         record.sessionTokenHash ?? null,
-        JSON.stringify(written),
+        doc,
         written.version,
         record.id,
         record.version,
       );
       if (r.changes === 0)
         throw new HangarError('Conflict', `Node '${record.id}' was changed concurrently.`, record.id);
+      this.wrote(written, doc);
       return written;
     });
   }
 
   delete(id: string): Promise<boolean> {
-    this.parsed.delete(id);
-    return Promise.resolve(statement(this.db, 'DELETE FROM nodes WHERE id = ?').run(id).changes > 0);
+    const gone = statement(this.db, 'DELETE FROM nodes WHERE id = ?').run(id).changes > 0;
+    const known = this.known;
+    if (known?.byId.delete(id)) {
+      const at = sortedIndex(known.ids, id);
+      if (known.ids[at] === id) known.ids.splice(at, 1);
+    }
+    return Promise.resolve(gone);
   }
 }
