@@ -89,6 +89,8 @@ function concatInOrder<T extends Pick<JobRecord, 'priority' | 'queueSeq'>>(bucke
     for (let i = 1; i < bucket.length && ordered; i++)
       ordered = (bucket[i - 1]?.queueSeq ?? 0) <= (bucket[i]?.queueSeq ?? 0);
     if (!ordered) bucket.sort((a, b) => a.queueSeq - b.queueSeq);
+    // One priority (the common queue): the bucket is the answer, not copied.
+    if (buckets.size === 1) return bucket;
     for (const job of bucket) out.push(job);
   }
   return out;

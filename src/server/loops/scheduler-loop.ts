@@ -49,6 +49,12 @@ const writesPerTurn = 200;
  * written at once, but a queue of 100,000 jobs must not be rewritten because one node registered.
  */
 const countRefreshesPerPass = 100;
+/**
+ * New kinds of wait written per pass and workspace at most, in queue order (the rest in the next
+ * passes): when a compute's state changes, every job queued on it gets a new reason, and writing
+ * 100,000 of them in one pass held the scheduler (and placements) for seconds.
+ */
+const kindChangesPerPass = 1_000;
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 /** Jobs visited between two looks at the clock (one per job was milliseconds over 100,000). */
 const jobsPerClockCheck = 64;
@@ -130,15 +136,17 @@ async function scheduleWorkspace(
     ctx.signals.nodeWork(nodeId);
   }
   let visited = 0;
+  let kindChanges = 0;
   for (const { reason, jobs } of decision.waiting) {
     for (const job of jobs) {
       if (++visited % jobsPerClockCheck === 0 && due()) await turn();
       // Reasons that need no write cost nothing; the writes give the event loop back now and then.
       if (job.reason === reason) continue;
       const countsOnly = sameWaitKind(job.reason, reason);
-      if (countsOnly && countRefreshes >= countRefreshesPerPass) continue;
+      if (countsOnly ? countRefreshes >= countRefreshesPerPass : kindChanges >= kindChangesPerPass) continue;
       if (!refreshWaitReason(job, reason, now)) continue;
       if (countsOnly) countRefreshes++;
+      else kindChanges++;
       if (++written % writesPerTurn === 0) await turn();
       await updateJob(ctx, job, (j) =>
         j.status === 'Queued' && !j.nodeId ? refreshWaitReason(j, reason, now) : undefined,

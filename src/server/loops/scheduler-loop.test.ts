@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { queuedJob } from '../../domain/jobs/test-jobs.js';
+import type { NodeRecord } from '../../domain/nodes/node-record.js';
+import {
+  computeRecord,
+  memoryLogger,
+  testContext,
+  type TestContext,
+} from '../../../test/helpers/service-context.js';
+import { LoopRunner } from './loop-runner.js';
+import { schedulerLoop } from './scheduler-loop.js';
+
+const busyNode: NodeRecord = {
+  id: 'n1',
+  workspace: 'default',
+  computeId: 'id-cpu-cluster',
+  computeName: 'cpu-cluster',
+  provider: 'local',
+  state: 'idle',
+  slots: 1,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  registeredAt: '2026-01-01T00:00:00.000Z',
+  lastHeartbeatAt: '2026-01-01T00:00:00.000Z',
+  version: 1,
+};
+
+describe('scheduler loop', () => {
+  let t: TestContext;
+  beforeEach(async () => (t = await testContext()));
+  afterEach(() => t.close());
+
+  it('places the head of the queue and writes new kinds of wait in queue order, at most 1,000 per pass', async () => {
+    await t.store.computes.insert(
+      computeRecord('cpu-cluster', 'AmlCompute', {
+        vmSize: 'STANDARD_DS3_V2',
+        scaleSettings: { minNodeCount: 0, maxNodeCount: 1 },
+      }),
+    );
+    await t.store.nodes.insert(busyNode);
+    const old = 'waiting for cpu-cluster to provision a node (0/1 nodes)';
+    const count = 2_500;
+    await t.store.transaction(async () => {
+      for (let i = 0; i < count; i++)
+        await t.store.jobs.insert(
+          queuedJob({ name: `j${String(i).padStart(4, '0')}`, queueSeq: i + 1, reason: old }),
+        );
+    });
+    const runner = new LoopRunner(schedulerLoop(t.ctx), t.clock, memoryLogger());
+    const told = async (): Promise<string[]> =>
+      (await t.store.jobs.all({ statuses: ['Queued'] }))
+        .filter((j) => j.reason?.startsWith('waiting for a free slot'))
+        .map((j) => j.name)
+        .sort();
+    await runner.pass();
+    const placed = (await t.store.jobs.all({ statuses: ['Queued'] })).filter((j) => j.nodeId);
+    expect(placed.map((j) => [j.name, j.nodeId])).toEqual([['j0000', 'n1']]);
+    // The next 1,000 in queue order know why they wait now; the others in the next passes.
+    const first = await told();
+    expect(first.length).toBe(1_000);
+    expect(first[0]).toBe('j0001');
+    expect(first.at(-1)).toBe('j1000');
+    await runner.pass();
+    expect((await told()).length).toBe(2_000);
+    await runner.pass();
+    expect((await told()).length).toBe(count - 1);
+    // Nothing left to write: a pass changes no job.
+    const versions = async (): Promise<number[]> =>
+      (await t.store.jobs.all({ statuses: ['Queued'] })).map((j) => j.version);
+    const before = await versions();
+    await runner.pass();
+    expect(await versions()).toEqual(before);
+  });
+});
