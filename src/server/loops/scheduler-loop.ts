@@ -139,6 +139,8 @@ async function scheduleWorkspace(
   let kindChanges = 0;
   for (const { reason, jobs } of decision.waiting) {
     for (const job of jobs) {
+      // Both budgets spent: the rest of the queue waits for the next pass, unvisited.
+      if (countRefreshes >= countRefreshesPerPass && kindChanges >= kindChangesPerPass) return;
       if (++visited % jobsPerClockCheck === 0 && due()) await turn();
       // Reasons that need no write cost nothing; the writes give the event loop back now and then.
       if (job.reason === reason) continue;
