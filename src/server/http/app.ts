@@ -33,6 +33,7 @@ import { systemMetricsRoutes } from './routes/system-metrics-routes.js';
 import { prometheusRoutes } from './routes/prometheus-routes.js';
 import { apiLatency } from '../metrics/api-latency.js';
 import { admitted, type AdmissionGate } from './admission.js';
+import { JsonText } from './json-text.js';
 
 /** Every API route; each declares its action string. */
 export const allRoutes: RouteDef[] = [
@@ -204,6 +205,11 @@ function mount(
       };
       const out = turn ? await turn.run(run) : await run();
       if (out.body === undefined) return c.body(null, out.status as 204, out.headers);
+      if (out.body instanceof JsonText)
+        return c.body(out.body.text, out.status as 200, {
+          ...out.headers,
+          'content-type': 'application/json',
+        });
       return c.json(out.body as object, out.status as 200, out.headers);
     } catch (err) {
       await audit(

@@ -32,9 +32,19 @@ export function listBody<T, R>(
   query: Record<string, string>,
 ): { value: R[]; nextLink?: string } {
   const body: { value: R[]; nextLink?: string } = { value: page.items.map(map) };
-  if (page.skipToken) {
-    const params = new URLSearchParams({ ...query, $skipToken: page.skipToken });
-    body.nextLink = `${baseUrl}${path}?${params.toString()}`;
-  }
+  const link = nextLink(page, baseUrl, path, query);
+  if (link !== undefined) body.nextLink = link;
   return body;
+}
+
+/** The link to the page after `page` (the query repeated with its $skipToken), if there is one. */
+export function nextLink(
+  page: Page<unknown>,
+  baseUrl: string,
+  path: string,
+  query: Record<string, string>,
+): string | undefined {
+  if (!page.skipToken) return undefined;
+  const params = new URLSearchParams({ ...query, $skipToken: page.skipToken });
+  return `${baseUrl}${path}?${params.toString()}`;
 }

@@ -56,12 +56,25 @@ export class SqliteComputes implements ComputeRepository {
    */
   private readonly parsed = new Map<string, ComputeRecord>();
   private dataVersion: number | undefined;
+  /**
+   * The keys of list() pages as last read, by query: a page of 100 computes costs more to read
+   * out of SQLite than to answer from memory. Any write by this repository drops them all, as
+   * do a rollback and another connection's commit (forget()).
+   */
+  private readonly pages = new Map<string, KeyRow[]>();
 
   constructor(private readonly db: Database.Database) {}
 
   /** Forgets every parsed document (a rolled-back transaction may have left some that were never committed). */
   forget(): void {
     this.parsed.clear();
+    this.pages.clear();
+  }
+
+  /** A write by this repository: the compute's parsed record and every kept page are stale. */
+  private changed(id: string): void {
+    this.parsed.delete(id);
+    this.pages.clear();
   }
 
   private cacheCurrent(): void {
@@ -111,10 +124,15 @@ export class SqliteComputes implements ComputeRepository {
     this.cacheCurrent();
     const [afterWs = '', afterName = ''] = (decodeToken(page.skipToken) ?? []) as string[];
     const w = where(filter);
-    const rows = statement(
-      this.db,
-      `SELECT id, workspace, name FROM computes WHERE ${w.sql} AND (workspace > ? OR (workspace = ? AND name > ?)) ORDER BY workspace, name LIMIT ?`,
-    ).all(...w.args, afterWs, afterWs, afterName, page.top + 1) as KeyRow[];
+    const sql = `SELECT id, workspace, name FROM computes WHERE ${w.sql} AND (workspace > ? OR (workspace = ? AND name > ?)) ORDER BY workspace, name LIMIT ?`;
+    const args = [...w.args, afterWs, afterWs, afterName, page.top + 1];
+    const key = `${sql}\0${JSON.stringify(args)}`;
+    let rows = this.pages.get(key);
+    if (!rows) {
+      rows = statement(this.db, sql).all(...args) as KeyRow[];
+      if (this.pages.size >= 1_000) this.pages.clear();
+      this.pages.set(key, rows);
+    }
     const result = toPage(
       rows,
       page,
@@ -163,7 +181,7 @@ export class SqliteComputes implements ComputeRepository {
         record.version,
       );
       // Writes drop the entry rather than fill it: the caller keeps (and may change) its record.
-      this.parsed.delete(record.id);
+      this.changed(record.id);
       return Promise.resolve();
     });
   }
@@ -189,7 +207,7 @@ export class SqliteComputes implements ComputeRepository {
         'UPDATE computes SET doc = ?, version = ? WHERE id = ? AND version = ?',
       ).run(JSON.stringify(written), written.version, record.id, record.version);
       if (result.changes === 0) throw conflict();
-      this.parsed.delete(record.id);
+      this.changed(record.id);
       return written;
     });
   }
@@ -211,13 +229,13 @@ export class SqliteComputes implements ComputeRepository {
         this.db,
         'UPDATE computes SET doc = ?, provisioning_state = ? WHERE id = ? AND version = ?',
       ).run(JSON.stringify(written), written.status.provisioningState, id, current.version);
-      this.parsed.delete(id);
+      this.changed(id);
       return written;
     });
   }
 
   delete(id: string): Promise<boolean> {
-    this.parsed.delete(id);
+    this.changed(id);
     return Promise.resolve(statement(this.db, 'DELETE FROM computes WHERE id = ?').run(id).changes > 0);
   }
 }

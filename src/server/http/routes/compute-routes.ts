@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { kindOf } from '../../../domain/compute/compute-kinds.js';
-import { isInstance, isRecordOf } from '../../../domain/compute/compute-record.js';
+import { isInstance, isRecordOf, type ComputeRecord } from '../../../domain/compute/compute-record.js';
 import { computeRequestSchema } from '../../../domain/compute/compute-schema.js';
 import { toComputeResource } from '../../../domain/compute/compute-view.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
 import type { NodeRecord } from '../../../domain/nodes/node-record.js';
-import { listBody, pageRequest } from '../paging.js';
+import { listText, renderedText, JsonText } from '../json-text.js';
+import { listBody, nextLink, pageRequest } from '../paging.js';
 import { action, type RouteDef, type RouteInput } from '../route-def.js';
 import { computeResourceSchema } from '../../../domain/compute/compute-resource-schema.js';
 
@@ -18,10 +19,10 @@ function sshConnection(n: NodeRecord, user: string): string | null {
 }
 const tag = 'Computes';
 
-async function render(input: RouteInput, workspace: string, name: string): Promise<unknown> {
-  const ws = await input.services.computes.workspace(workspace);
-  return toComputeResource(await input.services.computes.get(workspace, name), ws.location);
-}
+/** Computes rendered as JSON text, per record as stored (frozen, shared) and workspace location. */
+const renderedComputes = new WeakMap<ComputeRecord, { variant: string; text: string }>();
+const computeText = (record: ComputeRecord, location: string): string =>
+  renderedText(renderedComputes, record, location, (r) => toComputeResource(r, location));
 
 const p = (input: RouteInput): { ws: string; name: string } => ({
   ws: input.params.workspace ?? '',
@@ -53,12 +54,9 @@ export const computeRoutes: RouteDef[] = [
       const page = await input.services.computes.list(ws, filter, pageRequest(input.query));
       return {
         status: 200,
-        body: listBody(
-          page,
-          (r) => toComputeResource(r, workspace.location),
-          input.baseUrl,
-          `/api/workspaces/${ws}/computes`,
-          input.query,
+        body: listText(
+          page.items.map((r) => computeText(r, workspace.location)),
+          nextLink(page, input.baseUrl, `/api/workspaces/${ws}/computes`, input.query),
         ),
       };
     },
@@ -70,7 +68,12 @@ export const computeRoutes: RouteDef[] = [
     tag,
     summary: 'Get a compute',
     response: { status: 200, description: 'The compute', schema: computeResourceSchema },
-    handler: async (input) => ({ status: 200, body: await render(input, p(input).ws, p(input).name) }),
+    handler: async (input) => {
+      const { ws, name } = p(input);
+      const workspace = await input.services.computes.workspace(ws);
+      const record = await input.services.computes.get(ws, name);
+      return { status: 200, body: new JsonText(computeText(record, workspace.location)) };
+    },
   },
   {
     method: 'put',
