@@ -3,6 +3,7 @@
 // every 20 ms. Figures: accepted submits/s, submit p50/p99, health p99; the baseline is the same
 // server idle, measured in the same run (one client submitting, one checking health).
 import { Agent, request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { api, authHeaders, percentile, startServer, table } from './bench-server.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
@@ -91,7 +92,43 @@ async function healthProbe(url, done) {
   return out;
 }
 
-const server = await startServer();
+/**
+ * The same probe in a thread of its own: the in-process probe shares the event loop of the 100
+ * clients, so its figure holds this process's own delay in reading answers as well as the server's.
+ */
+function healthProbeThread(url, ms) {
+  const code = `
+    const { request } = require('node:http');
+    const { parentPort, workerData } = require('node:worker_threads');
+    const agent = new (require('node:http').Agent)({ keepAlive: true });
+    const out = [];
+    const end = performance.now() + workerData.ms;
+    const once = () => new Promise((resolve) => {
+      const t0 = performance.now();
+      const req = request(workerData.url + '/api/health', { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t0 }));
+      });
+      req.on('error', () => resolve({ status: 0, ms: performance.now() - t0 }));
+      req.end();
+    });
+    (async () => {
+      while (performance.now() < end) {
+        out.push(await once());
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      agent.destroy();
+      parentPort.postMessage(out);
+    })();
+  `;
+  const worker = new Worker(code, { eval: true, workerData: { url, ms } });
+  return new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+const server = await startServer(process.env.BENCH_CONFIG ?? '');
 try {
   console.log(
     `Hangar load benchmark: ${clients} clients submitting for ${seconds} s, ${nodes} warm nodes (HANGAR_HOME ${server.home})`,
@@ -115,6 +152,7 @@ try {
   // Load: every client submits back to back until the time is up.
   let stop = false;
   const probe = healthProbe(server.url, () => stop);
+  const probeThread = healthProbeThread(server.url, seconds * 1000);
   const loaded = [];
   const started = performance.now();
   await Promise.all(
@@ -125,12 +163,14 @@ try {
   const wall = (performance.now() - started) / 1000;
   stop = true;
   const loadedHealth = await probe;
+  const threadHealth = await probeThread;
   console.log();
   table([
     summary('submit, 1 client, idle server (baseline)', idleSubmits, idleSubmitS),
     summary(`submit, ${clients} clients`, loaded, wall),
     summary('health, idle server (baseline)', idleHealth),
-    summary(`health, during the ${clients}-client load`, loadedHealth),
+    summary(`health, during the ${clients}-client load (probe among the clients)`, loadedHealth),
+    summary(`health, during the ${clients}-client load (probe in its own thread)`, threadHealth),
   ]);
   const ok = loaded.filter((s) => s.status >= 200 && s.status < 300).length;
   const p99 = percentile(
@@ -138,11 +178,11 @@ try {
     99,
   );
   const hp99 = percentile(
-    loadedHealth.map((s) => s.ms).sort((a, b) => a - b),
+    threadHealth.map((s) => s.ms).sort((a, b) => a - b),
     99,
   );
   console.log(
-    `\naccepted ${(ok / wall).toFixed(1)}/s; submit p99 ${p99.toFixed(0)} ms (goal ≤ 250); health p99 ${hp99.toFixed(1)} ms (goal ≤ 20); goal ≥ 300 accepted/s.`,
+    `\naccepted ${(ok / wall).toFixed(1)}/s; submit p99 ${p99.toFixed(0)} ms (goal ≤ 250); health p99 ${hp99.toFixed(1)} ms from its own thread (goal ≤ 20); goal ≥ 300 accepted/s.`,
   );
 } finally {
   agent.destroy();
