@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isInstance, type ComputeRecord } from '../../../domain/compute/compute-record.js';
 import { toComputeResource } from '../../../domain/compute/compute-view.js';
 import { HangarError } from '../../../domain/errors/hangar-error.js';
+import { JsonText } from '../json-text.js';
 import { computeRoutes } from '../routes/compute-routes.js';
 import { instanceRoutes } from '../routes/instance-routes.js';
 import { action, type RouteDef, type RouteInput, type RouteOutput } from '../route-def.js';
@@ -23,6 +24,8 @@ function native(routes: RouteDef[], method: RouteDef['method'], suffix: string):
 
 /** Rewrites native ids (`/workspaces/…`) in a compute (or a list of them) to ARM ids. */
 function armBody(input: RouteInput, body: unknown): unknown {
+  // The native reads answer text rendered once per record; ARM ids are per request.
+  if (body instanceof JsonText) return armBody(input, JSON.parse(body.text));
   if (!body || typeof body !== 'object') return body;
   const b = body as { id?: unknown; value?: unknown[]; nextLink?: unknown };
   if (Array.isArray(b.value)) return { ...b, value: b.value.map((v) => armBody(input, v)), nextLink: null };
