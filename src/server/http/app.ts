@@ -185,8 +185,8 @@ function mount(
           ? undefined
           : await c.req.text();
       const principal = caller;
-      // Parsed and validated in the write's turn when it has one: done as the request is read, a
-      // burst of 100 submits held a health check behind their JSON and schema work.
+      // Parsed and validated with the rest of the write's work, in its turn at the gate when it
+      // has one, rather than as the request is read.
       const bodyOf = (): unknown => {
         const rawBody = rawText === undefined ? undefined : parseJsonText(rawText);
         if (principal.kind === 'job') checkRunScope(principal, rawBody, rawQuery);

@@ -1,7 +1,7 @@
 /**
  * A response body already serialized as JSON, answered as is: views rendered from shared, frozen
  * records are kept as text, and a list is their concatenation (serializing 100 computes per list
- * was a quarter of the server's time under `bench:api`).
+ * was a quarter of the server's time under a load of list requests).
  */
 export class JsonText {
   constructor(readonly text: string) {}
