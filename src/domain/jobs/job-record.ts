@@ -50,6 +50,17 @@ export const queuePriority = { low: 1, medium: 2, high: 3 } as const;
 /** Terminal states never change again. */
 export const terminalStates: ReadonlySet<JobState> = new Set(['Completed', 'Failed', 'Canceled']);
 
+/** Every state a job can still leave (all but the terminal ones), for store queries. */
+export const unfinishedStates: readonly JobState[] = [
+  'NotStarted',
+  'Queued',
+  'Preparing',
+  'Running',
+  'Finalizing',
+  'CancelRequested',
+  'NotResponding',
+];
+
 /** One attempt of a job on one node. */
 export interface AttemptRecord {
   attempt: number;

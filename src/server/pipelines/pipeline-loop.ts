@@ -1,5 +1,5 @@
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { terminalStates, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
+import { terminalStates, unfinishedStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { requestCancel } from '../../domain/jobs/job-transitions.js';
 import {
   decidePipeline,
@@ -26,16 +26,6 @@ import { codeSnapshotOf, type PipelineDeps } from './pipeline-submission.js';
 
 const sweepNotReused = 'not reused: a sweep step always runs (its trials sample anew), and is never reused';
 
-const unfinished: JobState[] = [
-  'NotStarted',
-  'Queued',
-  'Preparing',
-  'Running',
-  'Finalizing',
-  'CancelRequested',
-  'NotResponding',
-];
-
 /** A pipeline the loop looks after: an unfinished one, or a finished one whose steps still run. */
 interface PipelineKey {
   workspace: string;
@@ -58,7 +48,7 @@ export function pipelineLoop(
     intervalMs: ctx.config.reconcileIntervalMs,
     async read() {
       // Pipelines and their steps only: the queue's other jobs are not this loop's.
-      const active = await ctx.store.jobs.all({ statuses: unfinished, family: true });
+      const active = await ctx.store.jobs.all({ statuses: [...unfinishedStates], family: true });
       const keys = new Map<string, PipelineKey>();
       for (const j of active) {
         if (terminalStates.has(j.status)) continue;

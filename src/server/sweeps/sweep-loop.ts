@@ -1,5 +1,5 @@
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { terminalStates, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
+import { terminalStates, unfinishedStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { requestCancel } from '../../domain/jobs/job-transitions.js';
 import {
   decideSweep,
@@ -13,16 +13,6 @@ import { updateJob } from '../jobs/job-writes.js';
 import type { LoopDefinition } from '../loops/loop-runner.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { buildTrial, insertTrial, type SweepDeps } from './sweep-trials.js';
-
-const activeStates: JobState[] = [
-  'NotStarted',
-  'Queued',
-  'Preparing',
-  'Running',
-  'Finalizing',
-  'CancelRequested',
-  'NotResponding',
-];
 
 /** A sweep to reconcile: workspace and name (read fresh when its turn comes). */
 interface SweepKey {
@@ -49,7 +39,7 @@ export function sweepLoop(ctx: ServiceContext, deps: SweepDeps): LoopDefinition<
 
 async function activeSweeps(ctx: ServiceContext): Promise<SweepKey[]> {
   // Sweeps and children only: the queue's other jobs are not this loop's.
-  const active = await ctx.store.jobs.all({ statuses: activeStates, family: true });
+  const active = await ctx.store.jobs.all({ statuses: [...unfinishedStates], family: true });
   const keys = new Map<string, SweepKey>();
   for (const j of active) {
     if (terminalStates.has(j.status)) continue;

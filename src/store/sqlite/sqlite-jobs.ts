@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
+import { terminalStates, unfinishedStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { snapshotIdsOf } from '../../domain/snapshots/snapshot-refs.js';
 import type { JobDemand, JobFilter, JobRepository, Page, PageRequest } from '../store.js';
 import { deepFreeze } from './frozen.js';
@@ -171,16 +171,7 @@ export class SqliteJobs implements JobRepository {
     this.cacheCurrent();
     if (!this.demandCounts) {
       this.demandCounts = { byCompute: new Map(), busy: new Map() };
-      const unfinished = [
-        'NotStarted',
-        'Queued',
-        'Preparing',
-        'Running',
-        'Finalizing',
-        'CancelRequested',
-        'NotResponding',
-      ] as const;
-      for (const job of this.records({ statuses: [...unfinished] })) this.countDemand(job, 1);
+      for (const job of this.records({ statuses: [...unfinishedStates] })) this.countDemand(job, 1);
     }
     return Promise.resolve({
       byCompute: new Map(this.demandCounts.byCompute),
