@@ -5,6 +5,7 @@ import { configSchema, type HangarConfig } from '../../src/config/config-schema.
 import { FakeClock } from '../../src/domain/clock.js';
 import type { ComputeRecord, ComputeSpec } from '../../src/domain/compute/compute-record.js';
 import type { ComputeType } from '../../src/domain/compute/compute-kinds.js';
+import type { NodeRecord } from '../../src/domain/nodes/node-record.js';
 import { LogStore } from '../../src/server/jobs/log-store.js';
 import { Signals } from '../../src/server/jobs/signals.js';
 import type { Logger } from '../../src/server/logging/logger.js';
@@ -78,6 +79,25 @@ export function computeRecord(
     status: { provisioningState: 'Succeeded', provisioningErrors: [], observed: {} },
     createdAt: at,
     modifiedAt: at,
+    version: 1,
+    ...over,
+  };
+}
+
+/** A registered, idle node of cluster `cpu` with one slot, heard from at the epoch of the tests. */
+export function registeredNode(id: string, over: Partial<NodeRecord> = {}): NodeRecord {
+  const at = '2026-01-01T00:00:00.000Z';
+  return {
+    id,
+    workspace: 'default',
+    computeId: 'id-cpu',
+    computeName: 'cpu',
+    provider: 'local',
+    state: 'idle',
+    slots: 1,
+    createdAt: at,
+    registeredAt: at,
+    lastHeartbeatAt: at,
     version: 1,
     ...over,
   };

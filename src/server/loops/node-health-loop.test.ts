@@ -1,23 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import type { Provider } from '../../providers/provider.js';
-import { memoryLogger, testContext, type TestContext } from '../../../test/helpers/service-context.js';
+import {
+  memoryLogger,
+  registeredNode,
+  testContext,
+  type TestContext,
+} from '../../../test/helpers/service-context.js';
 import { LoopRunner } from './loop-runner.js';
 import { nodeHealthLoop } from './node-health-loop.js';
 
-const node = (id: string, provider: string): NodeRecord => ({
-  id,
-  workspace: 'default',
-  computeId: 'id-cpu',
-  computeName: 'cpu',
-  provider,
-  state: 'idle',
-  slots: 1,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  registeredAt: '2026-01-01T00:00:00.000Z',
-  lastHeartbeatAt: '2026-01-01T00:00:00.000Z',
-  version: 1,
-});
+const node = (id: string, provider: string): NodeRecord => registeredNode(id, { provider });
 
 describe('node-health loop', () => {
   let t: TestContext;

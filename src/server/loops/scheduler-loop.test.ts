@@ -1,28 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queuedJob } from '../../domain/jobs/test-jobs.js';
-import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import {
   computeRecord,
   memoryLogger,
+  registeredNode,
   testContext,
   type TestContext,
 } from '../../../test/helpers/service-context.js';
 import { LoopRunner } from './loop-runner.js';
 import { kindChangesPerPass, schedulerLoop } from './scheduler-loop.js';
 
-const busyNode: NodeRecord = {
-  id: 'n1',
-  workspace: 'default',
-  computeId: 'id-cpu-cluster',
-  computeName: 'cpu-cluster',
-  provider: 'local',
-  state: 'idle',
-  slots: 1,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  registeredAt: '2026-01-01T00:00:00.000Z',
-  lastHeartbeatAt: '2026-01-01T00:00:00.000Z',
-  version: 1,
-};
+const node = registeredNode('n1', { computeId: 'id-cpu-cluster', computeName: 'cpu-cluster' });
 
 describe('scheduler loop', () => {
   let t: TestContext;
@@ -36,7 +24,7 @@ describe('scheduler loop', () => {
         scaleSettings: { minNodeCount: 0, maxNodeCount: 1 },
       }),
     );
-    await t.store.nodes.insert(busyNode);
+    await t.store.nodes.insert(node);
     const old = 'waiting for cpu-cluster to provision a node (0/1 nodes)';
     const cap = kindChangesPerPass;
     const count = Math.floor(cap * 2.5);
