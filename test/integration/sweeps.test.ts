@@ -317,6 +317,8 @@ for i in range(20):
 
   it('a preempted trial resumes from its checkpoint under the same trial job and is not counted twice', async () => {
     // Counts to 40 in its checkpoint folder; on SIGTERM (preemption) it stops, the next attempt resumes.
+    // It replaces the checkpoint whole, as training code does: a SIGTERM between truncating the file
+    // and writing it would leave an empty checkpoint for the next attempt.
     const script = [
       'import os, sys, time, hangar_log',
       'ckpt = os.path.join(os.environ["HANGAR_CHECKPOINT_DIR"], "step")',
@@ -324,7 +326,8 @@ for i in range(20):
       'print(f"attempt {os.environ[\'HANGAR_ATTEMPT\']} starts at step {start}", flush=True)',
       'for step in range(start, 40):',
       '    time.sleep(0.2)',
-      '    open(ckpt, "w").write(str(step + 1))',
+      '    open(ckpt + ".new", "w").write(str(step + 1))',
+      '    os.replace(ckpt + ".new", ckpt)',
       '    hangar_log.log_metric("acc", float(sys.argv[1]), step=step)',
     ].join('\n');
     const dir = tempDir();
@@ -370,6 +373,16 @@ for i in range(20):
     expect(done.properties.status).toBe('Completed');
     expect((await children('resume')).map((t) => t.name).sort()).toEqual(['resume_trial0', 'resume_trial1']);
     const trial0 = (await api(server.url, 'GET', `${ws}/jobs/resume_trial0`)).body;
+    // On failure, what each attempt did: the attempts as recorded and the last attempt's logs.
+    const last = trial0.properties.attempts.length;
+    const logs = async (name: string): Promise<string> =>
+      (await serverFetch(`${server.url}${ws}/jobs/resume_trial0/logs?attempt=${last}&file=${name}`)).text();
+    if (trial0.properties.status !== 'Completed')
+      console.error(
+        JSON.stringify(trial0.properties.attempts, null, 1),
+        await logs('user_logs/std_log.txt'),
+        await logs('system_logs/agent.txt'),
+      );
     expect(trial0.properties.status).toBe('Completed');
     const [first, second] = trial0.properties.attempts;
     expect(first).toMatchObject({ attempt: 1, preempted: true });
