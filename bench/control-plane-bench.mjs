@@ -86,6 +86,7 @@ class SimAgent {
           await this.client
             .reportStatus(a.jobId, { attempt: a.attempt, phase, at: new Date().toISOString() })
             .catch(() => undefined);
+        reported++;
       }
     }
   }
@@ -93,6 +94,8 @@ class SimAgent {
 
 const sims = new Map();
 const placed = [];
+/** Jobs whose Preparing and Running reports were answered. */
+let reported = 0;
 let registered = 0;
 let release;
 const released = new Promise((r) => (release = r));
@@ -265,6 +268,10 @@ try {
   );
   const fillS = ((placed.at(-1) ?? performance.now()) - t2) / 1000;
   const fillRss = rssOf(server.child.pid);
+  // Steady state begins once the last placements' status reports have landed (up to a minute).
+  await until(() => reported >= placed.length, 'the status reports of the placed jobs', 60_000).catch(
+    () => undefined,
+  );
   const steady = await passTime(server.url, steadySeconds);
   const steadyRss = rssOf(server.child.pid);
   const health = [];

@@ -72,6 +72,44 @@ function timeSlice(sliceMs = 10): () => boolean {
   };
 }
 
+/**
+ * A pass's writes, landed in one store transaction per batch: each write on its own paid SQLite's
+ * commit (a batch costs 0.035 ms a job instead of 0.087 ms on the control-plane benchmark's
+ * database), and a pass over a long queue writes hundreds (placements, wait reasons). A batch ends
+ * after `writesPerTurn` writes or when the pass gives the event loop a turn: no write waits across
+ * one, and the nodes given work are told once their jobs are committed.
+ */
+class PassWrites {
+  private pending: (() => Promise<unknown>)[] = [];
+  private woken: string[] = [];
+
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /** Queues a write (and the node it gives work to); a full batch lands, then the event loop turns. */
+  add(write: () => Promise<unknown>, nodeId?: string): Promise<void> {
+    this.pending.push(write);
+    if (nodeId !== undefined) this.woken.push(nodeId);
+    return this.pending.length >= writesPerTurn ? this.yield() : Promise.resolve();
+  }
+
+  /** Lands what is queued, then gives the event loop a turn (requests, other loops). */
+  async yield(): Promise<void> {
+    await this.flush();
+    await turn();
+  }
+
+  /** Lands what is queued, in one transaction, and tells the nodes that got work. */
+  async flush(): Promise<void> {
+    const [batch, woken] = [this.pending, this.woken];
+    [this.pending, this.woken] = [[], []];
+    if (batch.length > 0)
+      await this.ctx.store.transaction(async () => {
+        for (const write of batch) await write();
+      });
+    for (const nodeId of woken) this.ctx.signals.nodeWork(nodeId);
+  }
+}
+
 /** Jobs pinned to one node (`local` jobs) go to that node once it is registered and free, nowhere else. */
 async function schedulePinned(
   ctx: ServiceContext,
@@ -125,35 +163,44 @@ async function scheduleWorkspace(
     new Map([...computes.values()].map((c) => [c.name, forScheduling(c)])),
     { omitUnchanged: true },
   );
-  let written = 0;
+  const writes = new PassWrites(ctx);
   let countRefreshes = 0;
   const due = timeSlice();
   for (const { job, nodeId } of decision.assignments) {
-    if (++written % writesPerTurn === 0 || due()) await turn();
-    await updateJob(ctx, job, (j) =>
-      j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: nodeId, name: nodeId }, now) : undefined,
+    if (due()) await writes.yield();
+    await writes.add(
+      () =>
+        updateJob(ctx, job, (j) =>
+          j.status === 'Queued' && !j.nodeId ? assignJob(j, { id: nodeId, name: nodeId }, now) : undefined,
+        ),
+      nodeId,
     );
-    ctx.signals.nodeWork(nodeId);
   }
   let visited = 0;
   let kindChanges = 0;
-  for (const { reason, jobs } of decision.waiting) {
-    for (const job of jobs) {
-      // Both budgets spent: the rest of the queue waits for the next pass, unvisited.
-      if (countRefreshes >= countRefreshesPerPass && kindChanges >= kindChangesPerPass) return;
-      if (++visited % jobsPerClockCheck === 0 && due()) await turn();
-      // Reasons that need no write cost nothing; the writes give the event loop back now and then.
-      if (job.reason === reason) continue;
-      const countsOnly = sameWaitKind(job.reason, reason);
-      if (countsOnly ? countRefreshes >= countRefreshesPerPass : kindChanges >= kindChangesPerPass) continue;
-      if (!refreshWaitReason(job, reason, now)) continue;
-      if (countsOnly) countRefreshes++;
-      else kindChanges++;
-      if (++written % writesPerTurn === 0) await turn();
-      await updateJob(ctx, job, (j) =>
-        j.status === 'Queued' && !j.nodeId ? refreshWaitReason(j, reason, now) : undefined,
-      );
+  try {
+    for (const { reason, jobs } of decision.waiting) {
+      for (const job of jobs) {
+        // Both budgets spent: the rest of the queue waits for the next pass, unvisited.
+        if (countRefreshes >= countRefreshesPerPass && kindChanges >= kindChangesPerPass) return;
+        if (++visited % jobsPerClockCheck === 0 && due()) await writes.yield();
+        // Reasons that need no write cost nothing; the writes give the event loop back now and then.
+        if (job.reason === reason) continue;
+        const countsOnly = sameWaitKind(job.reason, reason);
+        if (countsOnly ? countRefreshes >= countRefreshesPerPass : kindChanges >= kindChangesPerPass)
+          continue;
+        if (!refreshWaitReason(job, reason, now)) continue;
+        if (countsOnly) countRefreshes++;
+        else kindChanges++;
+        await writes.add(() =>
+          updateJob(ctx, job, (j) =>
+            j.status === 'Queued' && !j.nodeId ? refreshWaitReason(j, reason, now) : undefined,
+          ),
+        );
+      }
     }
+  } finally {
+    await writes.flush();
   }
 }
 

@@ -374,6 +374,7 @@ export class SqliteJobs implements JobRepository {
   update(record: JobRecord): Promise<JobRecord> {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
+      let doc = '';
       const key = `${record.workspace}\0${record.name}`;
       // The record this write replaces, when parsed: its part of the demand counts goes.
       const replaced = this.parsed.get(key);
@@ -388,7 +389,7 @@ export class SqliteJobs implements JobRepository {
       ).run(
         record.status,
         record.nodeId ?? null,
-        JSON.stringify(written),
+        (doc = JSON.stringify(written)),
         written.version,
         record.workspace,
         record.name,
@@ -401,7 +402,9 @@ export class SqliteJobs implements JobRepository {
           record.name,
         );
       if (before) {
-        const frozen = deepFreeze(written);
+        // Parsed back, as a read would parse it: records of one layout share one object shape, and the
+        // loops' walks over 100,000 of them stay fast (spread copies have shapes of their own).
+        const frozen = deepFreeze(JSON.parse(doc) as JobRecord);
         // The update writes status and node only: the other columns stay as stored.
         this.changed(
           fromColumns(before),
@@ -424,6 +427,7 @@ export class SqliteJobs implements JobRepository {
           createdAt: before.created_at,
           record: frozen,
         });
+        return frozen;
       }
       return written;
     });
