@@ -59,4 +59,36 @@ describe('scheduler loop', () => {
     await runner.pass();
     expect(await versions()).toEqual(before);
   });
+
+  it('decides again when only the nodes changed (a pass over the very same jobs reuses its sorting only)', async () => {
+    await t.store.computes.insert(
+      computeRecord('cpu-cluster', 'AmlCompute', {
+        vmSize: 'STANDARD_DS3_V2',
+        scaleSettings: { minNodeCount: 0, maxNodeCount: 2 },
+      }),
+    );
+    await t.store.nodes.insert({ ...node, state: 'running' });
+    await t.store.jobs.insert(queuedJob({ name: 'busy', status: 'Running', nodeId: 'n1', delivered: true }));
+    for (const [i, name] of ['a', 'b'].entries())
+      await t.store.jobs.insert(queuedJob({ name, queueSeq: i + 2, computeName: 'cpu-cluster' }));
+    const runner = new LoopRunner(schedulerLoop(t.ctx), t.clock, memoryLogger());
+    // The first pass writes why a and b wait; the second finds nothing to change.
+    await runner.pass();
+    await runner.pass();
+    const waiting = await t.store.jobs.all({ statuses: ['Queued'] });
+    expect(waiting.map((j) => [j.name, j.nodeId, j.reason])).toEqual([
+      ['a', undefined, 'waiting for a free slot on cpu-cluster (1/1 busy)'],
+      ['b', undefined, 'waiting for a free slot on cpu-cluster (1/1 busy)'],
+    ]);
+    // A second node registers: no job changed, and the head of the queue goes to it.
+    await t.store.nodes.insert(
+      registeredNode('n2', { computeId: 'id-cpu-cluster', computeName: 'cpu-cluster' }),
+    );
+    await runner.pass();
+    const after = await t.store.jobs.all({ statuses: ['Queued'] });
+    expect(after.map((j) => [j.name, j.nodeId])).toEqual([
+      ['a', 'n2'],
+      ['b', undefined],
+    ]);
+  });
 });

@@ -11,6 +11,7 @@ import {
   decideAssignments,
   type ComputeForScheduling,
   type SchedulableNode,
+  type SchedulingDecision,
 } from '../../domain/jobs/scheduling.js';
 import type { NodeRecord } from '../../domain/nodes/node-record.js';
 import { updateJob } from '../jobs/job-writes.js';
@@ -144,6 +145,7 @@ async function scheduleWorkspace(
   ctx: ServiceContext,
   workspace: string,
   group: WorkspaceJobs,
+  memo: PassMemo,
 ): Promise<void> {
   const { pinned, gone, runnable, busy, computes } = group;
   const nodes = (await ctx.store.nodes.all({ workspace })).filter(
@@ -157,12 +159,19 @@ async function scheduleWorkspace(
       finishWithoutNode(j, 'Failed', `compute ${j.computeName} was deleted before the job could start`, now),
     );
   }
-  const decision = decideAssignments(
-    runnable,
-    schedulable(nodes, busy),
-    new Map([...computes.values()].map((c) => [c.name, forScheduling(c)])),
-    { omitUnchanged: true },
-  );
+  const view = schedulable(nodes, busy);
+  const last = memo.decisions.get(workspace);
+  // The same jobs (as one sorting of the same records) on nodes that look the same: the same decision.
+  const decision =
+    last && last.group === group && sameNodes(last.nodes, view)
+      ? last.decision
+      : decideAssignments(
+          runnable,
+          view,
+          new Map([...computes.values()].map((c) => [c.name, forScheduling(c)])),
+          { omitUnchanged: true },
+        );
+  memo.decisions.set(workspace, { group, nodes: view, decision });
   const writes = new PassWrites(ctx);
   let countRefreshes = 0;
   const due = timeSlice();
@@ -212,13 +221,14 @@ const queueKey = 'queue';
  * FIFO); the others get a plain reason why they wait. It reads fresh on each pass, as one key.
  */
 export function schedulerLoop(ctx: ServiceContext): LoopDefinition<void, typeof queueKey> {
+  const memo: PassMemo = { decisions: new Map() };
   return {
     name: 'scheduler',
     intervalMs: ctx.config.reconcileIntervalMs,
     read: () => Promise.resolve(),
     keys: () => [queueKey],
     keyOf: (key) => key,
-    reconcile: () => scheduleQueue(ctx),
+    reconcile: () => scheduleQueue(ctx, memo),
   };
 }
 
@@ -297,7 +307,57 @@ function byWorkspace(
   return { groups, gangs, held };
 }
 
-async function scheduleQueue(ctx: ServiceContext): Promise<void> {
+/**
+ * What the last pass worked out from its snapshot, reused while the next snapshot is the very same
+ * records: the store hands out each version of a record as one frozen object, and a write replaces
+ * it. A long queue on a full cluster is then not sorted and decided again on every pass (each walk
+ * over 100,000 jobs costs milliseconds); what is written still depends on the time of the pass.
+ */
+interface PassMemo {
+  jobs?: readonly JobRecord[];
+  computes?: readonly ComputeRecord[];
+  sorted?: ReturnType<typeof byWorkspace>;
+  /** Per workspace, the last decision and what it was made from. */
+  decisions: Map<string, { group: WorkspaceJobs; nodes: SchedulableNode[]; decision: SchedulingDecision }>;
+}
+
+/** Whether two lists hold the same objects in the same order (a pointer comparison per item). */
+function sameItems<T>(a: readonly T[] | undefined, b: readonly T[]): boolean {
+  if (a?.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether two views of the nodes show the same nodes, states, slots and attempts. */
+function sameNodes(a: readonly SchedulableNode[], b: readonly SchedulableNode[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) {
+    const [x, y] = [a[i], b[i]];
+    if (
+      x?.id !== y?.id ||
+      x?.computeName !== y?.computeName ||
+      x?.state !== y?.state ||
+      x?.slots !== y?.slots ||
+      x?.busy !== y?.busy
+    )
+      return false;
+  }
+  return true;
+}
+
+/** The active jobs sorted as byWorkspace sorts them, from the memo when they are the same records. */
+function sortedJobs(
+  memo: PassMemo,
+  jobs: readonly JobRecord[],
+  computes: readonly ComputeRecord[],
+): ReturnType<typeof byWorkspace> {
+  if (memo.sorted && sameItems(memo.jobs, jobs) && sameItems(memo.computes, computes)) return memo.sorted;
+  memo.decisions.clear();
+  Object.assign(memo, { jobs, computes, sorted: byWorkspace(jobs, computes) });
+  return memo.sorted as ReturnType<typeof byWorkspace>;
+}
+
+async function scheduleQueue(ctx: ServiceContext, memo: PassMemo): Promise<void> {
   const statuses = [
     'Queued',
     'Preparing',
@@ -307,11 +367,11 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
     'NotResponding',
   ] as const;
   const computes = await ctx.store.computes.all({});
-  let sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
+  let sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
   if (sorted.gangs.length > 0) {
     await reconcileGangs(ctx, sorted.gangs);
     // Read again only when reconciling gangs may have changed jobs (reading 100,000 queued jobs is the pass's cost).
-    sorted = byWorkspace(await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
+    sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
   }
   const { groups, held } = sorted;
   const now = ctx.clock.now();
@@ -319,12 +379,17 @@ async function scheduleQueue(ctx: ServiceContext): Promise<void> {
     await updateJob(ctx, job, (j) =>
       setWaitReason(j, 'waiting for the other ranks to stop, to restart together', now),
     );
-  for (const [ws, group] of groups) {
-    if (held.size > 0) {
-      group.runnable = group.runnable.filter((j) => !held.has(j));
-      group.gone = group.gone.filter((j) => !held.has(j));
-    }
+  for (const [ws, all] of groups) {
+    // Held ranks wait: a group of its own (the memo's sorting stays as it was).
+    const group =
+      held.size > 0
+        ? {
+            ...all,
+            runnable: all.runnable.filter((j) => !held.has(j)),
+            gone: all.gone.filter((j) => !held.has(j)),
+          }
+        : all;
     if (group.runnable.length + group.pinned.length + group.gone.length > 0)
-      await scheduleWorkspace(ctx, ws, group);
+      await scheduleWorkspace(ctx, ws, group, memo);
   }
 }
