@@ -20,13 +20,20 @@ function sortedIndex(ids: readonly string[], id: string): number {
   return lo;
 }
 
-/** One node as all() knows it: its keys, and its document parsed on first use. */
-interface Known {
-  version: number;
-  workspace: string;
-  computeId: string;
-  record?: NodeRecord;
-  doc?: string;
+/**
+ * One node as all() knows it: its keys, and its document parsed on first use. A class, so that every
+ * entry has one object shape: all() reads 10,000 of them per loop pass, and entries made from rows
+ * and from writes had shapes of their own (V8's slow path for each field read).
+ */
+class Known {
+  record: NodeRecord | undefined = undefined;
+
+  constructor(
+    readonly version: number,
+    readonly workspace: string,
+    readonly computeId: string,
+    public doc: string | undefined,
+  ) {}
 }
 
 /** Nodes as JSON documents, indexed by compute and token hashes. */
@@ -74,9 +81,9 @@ export class SqliteNodes implements NodeRepository {
     const rows = statement(
       this.db,
       'SELECT id, workspace, compute_id AS computeId, version, doc FROM nodes ORDER BY id',
-    ).all() as (Known & { id: string })[];
+    ).all() as { id: string; version: number; workspace: string; computeId: string; doc: string }[];
     const byId = new Map<string, Known>();
-    for (const { id, ...known } of rows) byId.set(id, known);
+    for (const r of rows) byId.set(r.id, new Known(r.version, r.workspace, r.computeId, r.doc));
     return (this.known = { byId, ids: rows.map((r) => r.id) });
   }
 
@@ -84,7 +91,7 @@ export class SqliteNodes implements NodeRepository {
   private wrote(record: NodeRecord, doc: string): void {
     const known = this.known;
     if (!known) return;
-    const entry = { version: record.version, workspace: record.workspace, computeId: record.computeId, doc };
+    const entry = new Known(record.version, record.workspace, record.computeId, doc);
     if (!known.byId.has(record.id)) known.ids.splice(sortedIndex(known.ids, record.id), 0, record.id);
     known.byId.set(record.id, entry);
   }
