@@ -78,13 +78,16 @@ function byPriority<T extends Pick<JobRecord, 'priority' | 'queueSeq' | 'gang'>>
   const buckets = new Map<number, Bucket<T>>();
   let ranks = false;
   let bucket: Bucket<T> | undefined;
+  let priority: number | undefined;
   for (const job of queued) {
-    if (job.priority !== bucket?.jobs[0]?.priority) {
-      bucket = buckets.get(job.priority);
-      if (!bucket) buckets.set(job.priority, (bucket = { jobs: [], ordered: true, lastSeq: -Infinity }));
+    if (job.priority !== priority || !bucket) {
+      priority = job.priority;
+      bucket = buckets.get(priority);
+      if (!bucket) buckets.set(priority, (bucket = { jobs: [], ordered: true, lastSeq: -Infinity }));
     }
-    if (job.queueSeq < bucket.lastSeq) bucket.ordered = false;
-    bucket.lastSeq = job.queueSeq;
+    const seq = job.queueSeq;
+    if (seq < bucket.lastSeq) bucket.ordered = false;
+    bucket.lastSeq = seq;
     bucket.jobs.push(job);
     if (job.gang?.parent !== undefined) ranks = true;
   }
