@@ -201,11 +201,13 @@ async function scheduleWorkspace(
         if (!refreshWaitReason(job, reason, now)) continue;
         if (countsOnly) countRefreshes++;
         else kindChanges++;
-        await writes.add(() =>
-          updateJob(ctx, job, (j) =>
+        await writes.add(async () => {
+          const written = await updateJob(ctx, job, (j) =>
             j.status === 'Queued' && !j.nodeId ? refreshWaitReason(j, reason, now) : undefined,
-          ),
-        );
+          );
+          // Its reason alone changed (no write came in between): the memo follows the write.
+          if (written.version === job.version + 1) memo.replaced.set(job, written);
+        });
       }
     }
   } finally {
@@ -221,7 +223,7 @@ const queueKey = 'queue';
  * FIFO); the others get a plain reason why they wait. It reads fresh on each pass, as one key.
  */
 export function schedulerLoop(ctx: ServiceContext): LoopDefinition<void, typeof queueKey> {
-  const memo: PassMemo = { decisions: new Map() };
+  const memo: PassMemo = { decisions: new Map(), replaced: new Map() };
   return {
     name: 'scheduler',
     intervalMs: ctx.config.reconcileIntervalMs,
@@ -319,6 +321,39 @@ interface PassMemo {
   sorted?: ReturnType<typeof byWorkspace>;
   /** Per workspace, the last decision and what it was made from. */
   decisions: Map<string, { group: WorkspaceJobs; nodes: SchedulableNode[]; decision: SchedulingDecision }>;
+  /**
+   * Records the last pass replaced by rewriting only their wait reason, old → new: the next
+   * snapshot is still "the same" with them in place (a long queue is told its new kind of wait
+   * over many passes, each changing a few hundred records).
+   */
+  replaced: Map<JobRecord, JobRecord>;
+}
+
+/** Whether `b` is `a` with the records in `replaced` replaced (pointer comparisons, a lookup per difference). */
+function sameJobs(
+  a: readonly JobRecord[] | undefined,
+  b: readonly JobRecord[],
+  replaced: ReadonlyMap<JobRecord, JobRecord>,
+): boolean {
+  if (a?.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) {
+    const [x, y] = [a[i], b[i]];
+    if (x !== y && (x === undefined || replaced.get(x) !== y)) return false;
+  }
+  return true;
+}
+
+/** Puts the replacing records in place of the replaced ones in the memo's lists. */
+function followWrites(memo: PassMemo): void {
+  const { replaced } = memo;
+  const patch = (list: JobRecord[]): void => {
+    for (let i = 0; i < list.length; i++) {
+      const now = replaced.get(list[i] as JobRecord);
+      if (now) list[i] = now;
+    }
+  };
+  for (const group of memo.sorted?.groups.values() ?? []) patch(group.runnable);
+  for (const { decision } of memo.decisions.values()) for (const w of decision.waiting) patch(w.jobs);
 }
 
 /** Whether two lists hold the same objects in the same order (a pointer comparison per item). */
@@ -351,9 +386,13 @@ function sortedJobs(
   jobs: readonly JobRecord[],
   computes: readonly ComputeRecord[],
 ): ReturnType<typeof byWorkspace> {
-  if (memo.sorted && sameItems(memo.jobs, jobs) && sameItems(memo.computes, computes)) return memo.sorted;
+  const same = memo.sorted && sameItems(memo.computes, computes) && sameJobs(memo.jobs, jobs, memo.replaced);
+  if (same && memo.replaced.size > 0) followWrites(memo);
+  memo.replaced.clear();
+  memo.jobs = jobs;
+  if (same && memo.sorted) return memo.sorted;
   memo.decisions.clear();
-  Object.assign(memo, { jobs, computes, sorted: byWorkspace(jobs, computes) });
+  Object.assign(memo, { computes, sorted: byWorkspace(jobs, computes) });
   return memo.sorted as ReturnType<typeof byWorkspace>;
 }
 
