@@ -352,6 +352,7 @@ function followWrites(memo: PassMemo): void {
       if (now) list[i] = now;
     }
   };
+  if (memo.sorted) patch(memo.sorted.gangs);
   for (const group of memo.sorted?.groups.values() ?? []) patch(group.runnable);
   for (const { decision } of memo.decisions.values()) for (const w of decision.waiting) patch(w.jobs);
 }
