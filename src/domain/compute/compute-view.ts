@@ -26,7 +26,7 @@ export function toComputeResource(record: ComputeRecord, workspaceLocation: stri
       createdOn: record.createdAt,
       modifiedOn: record.modifiedAt,
       isAttachedCompute: kindOf(spec).isAttached,
-      properties: { ...spec.properties, ...status.observed },
+      properties: observedOver(spec.properties, status.observed),
     },
   };
   if (spec.description !== undefined) resource.properties.description = spec.description;
@@ -82,6 +82,22 @@ export function specToRequest(
   if (spec.disableLocalAuth !== undefined) inner.disableLocalAuth = spec.disableLocalAuth;
   return { location: spec.location, tags: spec.tags, identity: spec.identity, properties: inner };
 }
+
+/**
+ * The desired properties with what was observed over them. An instance's observed `sshSettings` is
+ * the desired one as it was when the instance was last seen, plus its port: the desired settings
+ * win (a key changed a moment ago shows at once, in the PATCH's answer too), the port is observed.
+ */
+function observedOver(desired: object, observed: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...desired, ...observed };
+  const wanted = (desired as Record<string, unknown>).sshSettings;
+  const seen = observed.sshSettings;
+  if (isObject(wanted) && isObject(seen)) merged.sshSettings = { ...seen, ...wanted };
+  return merged;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Initial observed state of a new compute of each kind. */
 export function initialObserved(record: Pick<ComputeRecord, 'spec'>): Record<string, unknown> {
