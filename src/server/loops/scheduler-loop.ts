@@ -1,5 +1,5 @@
 import { isInstance, nodeBounds, type ComputeRecord } from '../../domain/compute/compute-record.js';
-import { terminalStates, type JobRecord } from '../../domain/jobs/job-record.js';
+import { terminalStates, unfinishedStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import {
   assignJob,
   finishWithoutNode,
@@ -329,20 +329,6 @@ interface PassMemo {
   replaced: Map<JobRecord, JobRecord>;
 }
 
-/** Whether `b` is `a` with the records in `replaced` replaced (pointer comparisons, a lookup per difference). */
-function sameJobs(
-  a: readonly JobRecord[] | undefined,
-  b: readonly JobRecord[],
-  replaced: ReadonlyMap<JobRecord, JobRecord>,
-): boolean {
-  if (a?.length !== b.length) return false;
-  for (let i = 0; i < b.length; i++) {
-    const [x, y] = [a[i], b[i]];
-    if (x !== y && (x === undefined || replaced.get(x) !== y)) return false;
-  }
-  return true;
-}
-
 /** Puts the replacing records in place of the replaced ones in the memo's lists. */
 function followWrites(memo: PassMemo): void {
   const { replaced } = memo;
@@ -357,10 +343,22 @@ function followWrites(memo: PassMemo): void {
   for (const { decision } of memo.decisions.values()) for (const w of decision.waiting) patch(w.jobs);
 }
 
-/** Whether two lists hold the same objects in the same order (a pointer comparison per item). */
-function sameItems<T>(a: readonly T[] | undefined, b: readonly T[]): boolean {
+const nothingReplaced: ReadonlyMap<unknown, unknown> = new Map<unknown, unknown>();
+
+/**
+ * Whether `b` holds the objects of `a` in the same order, but those `replaced` maps to the ones
+ * that took their place (a pointer comparison per item, a lookup per difference).
+ */
+function sameItems<T>(
+  a: readonly T[] | undefined,
+  b: readonly T[],
+  replaced: ReadonlyMap<unknown, unknown> = nothingReplaced,
+): boolean {
   if (a?.length !== b.length) return false;
-  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i];
+    if (x !== b[i] && (x === undefined || replaced.get(x) !== b[i])) return false;
+  }
   return true;
 }
 
@@ -368,7 +366,8 @@ function sameItems<T>(a: readonly T[] | undefined, b: readonly T[]): boolean {
 function sameNodes(a: readonly SchedulableNode[], b: readonly SchedulableNode[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < b.length; i++) {
-    const [x, y] = [a[i], b[i]];
+    const x = a[i];
+    const y = b[i];
     if (
       x?.id !== y?.id ||
       x?.computeName !== y?.computeName ||
@@ -387,7 +386,7 @@ function sortedJobs(
   jobs: readonly JobRecord[],
   computes: readonly ComputeRecord[],
 ): ReturnType<typeof byWorkspace> {
-  const same = memo.sorted && sameItems(memo.computes, computes) && sameJobs(memo.jobs, jobs, memo.replaced);
+  const same = memo.sorted && sameItems(memo.computes, computes) && sameItems(memo.jobs, jobs, memo.replaced);
   if (same && memo.replaced.size > 0) followWrites(memo);
   memo.replaced.clear();
   memo.jobs = jobs;
@@ -397,21 +396,16 @@ function sortedJobs(
   return memo.sorted as ReturnType<typeof byWorkspace>;
 }
 
+/** The jobs a pass reads: every unfinished one but those still being recorded (NotStarted: not queued yet). */
+const activeStates = unfinishedStates.filter((state) => state !== 'NotStarted');
+
 async function scheduleQueue(ctx: ServiceContext, memo: PassMemo): Promise<void> {
-  const statuses = [
-    'Queued',
-    'Preparing',
-    'Running',
-    'Finalizing',
-    'CancelRequested',
-    'NotResponding',
-  ] as const;
   const computes = await ctx.store.computes.all({});
-  let sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
+  let sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...activeStates] }), computes);
   if (sorted.gangs.length > 0) {
     await reconcileGangs(ctx, sorted.gangs);
     // Read again only when reconciling gangs may have changed jobs (reading 100,000 queued jobs is the pass's cost).
-    sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...statuses] }), computes);
+    sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...activeStates] }), computes);
   }
   const { groups, held } = sorted;
   const now = ctx.clock.now();

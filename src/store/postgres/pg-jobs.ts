@@ -1,5 +1,5 @@
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import type { JobRecord } from '../../domain/jobs/job-record.js';
+import { unfinishedStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { snapshotIdsOf } from '../../domain/snapshots/snapshot-refs.js';
 import { decodeToken, toPage } from '../sqlite/paging.js';
 import type { JobDemand, JobFilter, JobRepository, Page, PageRequest } from '../store.js';
@@ -79,8 +79,7 @@ export class PgJobs implements JobRepository {
 
   async demand(): Promise<JobDemand> {
     // Counted in the database: only the sums and node ids travel.
-    const unfinished =
-      "status IN ('NotStarted', 'Queued', 'Preparing', 'Running', 'Finalizing', 'CancelRequested', 'NotResponding')";
+    const unfinished = `status IN (${unfinishedStates.map((state) => `'${state}'`).join(', ')})`;
     const sums = await this.db.rows<{ workspace: string; compute_name: string; n: string }>(
       `SELECT workspace, compute_name, SUM((doc::json -> 'run' ->> 'instanceCount')::int) AS n FROM jobs
          WHERE ${unfinished} AND gang_parent IS NULL AND (doc::json ->> 'controller') IS NULL

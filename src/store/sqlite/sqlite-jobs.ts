@@ -374,7 +374,7 @@ export class SqliteJobs implements JobRepository {
   update(record: JobRecord): Promise<JobRecord> {
     return settle(() => {
       const written = { ...record, version: record.version + 1 };
-      let doc = '';
+      const doc = JSON.stringify(written);
       const key = `${record.workspace}\0${record.name}`;
       // The record this write replaces, when parsed: its part of the demand counts goes.
       const replaced = this.parsed.get(key);
@@ -389,7 +389,7 @@ export class SqliteJobs implements JobRepository {
       ).run(
         record.status,
         record.nodeId ?? null,
-        (doc = JSON.stringify(written)),
+        doc,
         written.version,
         record.workspace,
         record.name,
