@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { agentPath, agentPaths } from '../domain/nodes/agent-paths.js';
 import type {
   AttemptStatusAck,
@@ -45,16 +47,30 @@ export function backoffMs(attempt: number): number {
 export class AgentClient {
   sessionToken: string | undefined;
   private readonly halt = new AbortController();
+  /**
+   * Kept-alive connections to the server. node:http rather than fetch: a tiny job makes about
+   * five calls, and fetch cost three times the CPU per call here (0.45–0.68 ms against
+   * 0.13–0.23 ms), on a node whose cores the jobs need. Idle sockets close before the server's
+   * keep-alive timeout (5 s), so a call never goes out on one the server is closing.
+   */
+  private readonly connections: HttpAgent;
+  private readonly send: typeof httpRequest;
 
   constructor(
     readonly server: string,
     private readonly stopped: () => boolean,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    const https = new URL(server).protocol === 'https:';
+    const options = { keepAlive: true, timeout: 4000 };
+    this.connections = https ? new HttpsAgent(options) : new HttpAgent(options);
+    this.send = https ? httpsRequest : httpRequest;
+  }
 
   /** Ends calls in flight (a lease long-poll would otherwise hold a stopping agent for its whole wait). */
   abort(): void {
     this.halt.abort();
+    this.connections.destroy();
   }
 
   /** Exchanges the one-time node token for a session (the only call without the session token). */
@@ -107,17 +123,14 @@ export class AgentClient {
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await fetch(`${this.server}${path}`, {
+        const res = await this.exchange(
           method,
-          headers: {
-            'content-type': 'application/json',
-            ...(this.sessionToken ? { authorization: `Bearer ${this.sessionToken}` } : {}),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.halt.signal]),
-        });
-        const text = await res.text();
-        if (res.ok) return (text ? JSON.parse(text) : {}) as T;
+          path,
+          body === undefined ? undefined : JSON.stringify(body),
+          timeoutMs,
+        );
+        const text = res.text;
+        if (res.status >= 200 && res.status < 300) return (text ? JSON.parse(text) : {}) as T;
         if (res.status < 500) {
           const err = (
             JSON.parse(text || '{}') as {
@@ -140,5 +153,36 @@ export class AgentClient {
       if (this.stopped()) throw new Error('agent stopping');
       await sleep(backoffMs(attempt));
     }
+  }
+
+  /** One request and its whole answer; rejects on a network error, on timeout and on abort(). */
+  private exchange(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    timeoutMs: number,
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+      if (this.sessionToken) headers.authorization = `Bearer ${this.sessionToken}`;
+      if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
+      const req = this.send(`${this.server}${path}`, {
+        method,
+        headers,
+        agent: this.connections,
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.halt.signal]),
+      });
+      req.once('error', reject);
+      req.once('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', reject);
+        res.once('aborted', () => reject(new Error('the server closed the connection mid-answer')));
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+      });
+      req.end(body);
+    });
   }
 }

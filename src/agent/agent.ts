@@ -25,6 +25,11 @@ import { InstanceRuntime } from './instance/instance-runtime.js';
 import { NodeSsh } from './instance/node-ssh.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * How long a Preparing or Finalizing report waits for the next one (which implies it) before it
+ * is sent: short enough that a long environment build or upload shows at once to a person.
+ */
+const passingPhaseHoldMs = 100;
 
 /** A running replica's port for the heartbeat (nothing for other attempts). */
 const portOf = (r: AttemptRunner): { port?: number } => {
@@ -368,6 +373,7 @@ export class Agent {
         if (err instanceof AgentCallError && err.status === 401) return this.fatal(err);
         runner.stop({ kind: 'cancel', message: `the server refused the ${phase} report: ${err.message}` });
       },
+      passingPhaseHoldMs,
     );
     shippers.forEach((s) => s.start());
     this.runners.set(a.jobId, runner);

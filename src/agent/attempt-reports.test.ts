@@ -66,3 +66,37 @@ describe('AttemptReports (an attempt’s phase reports)', () => {
     expect(server.received).toEqual(['Preparing', 'Running', 'Failed']);
   });
 });
+
+describe('AttemptReports with a hold on passing phases', () => {
+  it('drops a Preparing or Finalizing report that the next report follows within the hold', async () => {
+    const server = slowServer();
+    const reports = new AttemptReports(server.send, () => undefined, 10_000);
+    reports.progress(report('Preparing'));
+    reports.progress(report('Running'));
+    reports.progress(report('Finalizing'));
+    const final = reports.final(report('Completed'));
+    await server.answerNext();
+    await server.answerNext();
+    await final;
+    expect(server.received).toEqual(['Running', 'Completed']);
+  });
+
+  it('sends a passing phase once the hold is over, in order before the reports after it', async () => {
+    const server = slowServer();
+    const reports = new AttemptReports(server.send, () => undefined, 5);
+    reports.progress(report('Preparing'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(server.received).toEqual(['Preparing']);
+    reports.progress(report('Running'));
+    await server.answerNext();
+    expect(server.received).toEqual(['Preparing', 'Running']);
+    reports.progress(report('Finalizing'));
+    await new Promise((r) => setTimeout(r, 30));
+    const final = reports.final(report('Failed'));
+    await server.answerNext();
+    await server.answerNext();
+    await server.answerNext();
+    await final;
+    expect(server.received).toEqual(['Preparing', 'Running', 'Finalizing', 'Failed']);
+  });
+});
