@@ -1,7 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { JobAssignment, NodeCapacity, RegisterResponse } from '../domain/nodes/agent-protocol.js';
+import {
+  carriedLogLimit,
+  type CarriedLog,
+  type JobAssignment,
+  type NodeCapacity,
+  type RegisterResponse,
+} from '../domain/nodes/agent-protocol.js';
 import type { SystemSample } from '../domain/nodes/system-metrics.js';
 import { version } from '../server/version.js';
 import { buildSnapshot } from '../snapshots/snapshot-builder.js';
@@ -30,6 +36,29 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * is sent: short enough that a long environment build or upload shows at once to a person.
  */
 const passingPhaseHoldMs = 100;
+
+/**
+ * The unsent end of each log, for the final report to carry (one round trip instead of a chunk's
+ * and then the report's); when that is more than a report carries, it goes as chunks first and
+ * the answer is empty.
+ */
+async function lastLogLines(shippers: readonly LogShipper[]): Promise<CarriedLog[]> {
+  await Promise.all(shippers.map((s) => s.settle()));
+  // Base64 makes 4 characters of 3 bytes.
+  let budget = Math.floor((carriedLogLimit * 3) / 4);
+  const carried: CarriedLog[] = [];
+  for (const shipper of shippers) {
+    const tail = shipper.unsent(budget);
+    if (tail === 'too long') {
+      await Promise.all(shippers.map((s) => s.flush()));
+      return [];
+    }
+    if (!tail) continue;
+    carried.push(tail);
+    budget -= Buffer.byteLength(tail.data, 'base64');
+  }
+  return carried;
+}
 
 /** A running replica's port for the heartbeat (nothing for other attempts). */
 const portOf = (r: AttemptRunner): { port?: number } => {
@@ -298,15 +327,23 @@ export class Agent {
       servingPortOpened: () => this.heartbeatNow?.(),
       report: async (phase, extra) => {
         if (!finalPhases.has(phase)) {
-          // The command has ended: its last lines go out alongside the Finalizing report.
-          if (phase === 'Finalizing') shippers.forEach((s) => s.kick());
+          // A command's last lines go with the final report (or as chunks on the next poll, if it is slow to come).
           return reports.progress({ attempt: a.attempt, phase, at: new Date().toISOString(), ...extra });
         }
-        await Promise.all(shippers.map((s) => s.flush()));
+        const logs = await lastLogLines(shippers);
         const report = { attempt: a.attempt, phase, at: new Date().toISOString(), ...extra };
         if (!this.ending.has(a.jobId)) {
           this.ending.set(a.jobId, done);
           this.slotFreed?.();
+        }
+        if (logs.length > 0) {
+          try {
+            return await reports.final({ ...report, logs });
+          } catch (err) {
+            // The server holds less of a log than this agent sent (it lost some): chunks resume where it says, then the report.
+            if (!(err instanceof AgentCallError && err.code === 'LogGap')) throw err;
+            await Promise.all(shippers.map((s) => s.flush()));
+          }
         }
         await reports.final(report);
       },

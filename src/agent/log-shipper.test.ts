@@ -2,7 +2,8 @@ import { closeSync, mkdirSync, mkdtempSync, readSync, rmSync, symlinkSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openInside } from './log-shipper.js';
+import type { AgentClient } from './agent-client.js';
+import { LogShipper, openInside } from './log-shipper.js';
 
 const root = mkdtempSync(join(tmpdir(), 'open-inside-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,5 +34,42 @@ describe('openInside (a job-owned log file)', () => {
     expect(openInside(root, 'code/../secret.txt')).toBeUndefined();
     expect(openInside(root, 'code/.hangar/logs')).toBeUndefined();
     expect(openInside(root, 'code/.hangar/logs/absent.txt')).toBeUndefined();
+  });
+});
+
+describe('LogShipper.unsent (what a final report carries)', () => {
+  /** Never called: unsent() only reads. */
+  const client = {} as AgentClient;
+
+  it('answers the bytes not sent yet, "too long" past the limit, nothing for an absent or empty file', () => {
+    const path = join(root, 'std_log.txt');
+    const shipper = new LogShipper(client, 'default~j', 1, 'user_logs/std_log.txt', path);
+    expect(shipper.unsent(100)).toBeUndefined();
+    writeFileSync(path, '');
+    expect(shipper.unsent(100)).toBeUndefined();
+    writeFileSync(path, 'last lines\n');
+    expect(shipper.unsent(100)).toEqual({
+      file: 'user_logs/std_log.txt',
+      offset: 0,
+      data: Buffer.from('last lines\n').toString('base64'),
+    });
+    expect(shipper.unsent(11)).toMatchObject({ offset: 0 });
+    expect(shipper.unsent(10)).toBe('too long');
+  });
+
+  it('reads a job-owned process log only where it is, never through a link', () => {
+    mkdirSync(join(root, 'job', 'code'), { recursive: true });
+    writeFileSync(join(root, 'secret-2.txt'), 'agent only');
+    symlinkSync(join(root, 'secret-2.txt'), join(root, 'job', 'code', 'std_log_process_0.txt'));
+    const linked = new LogShipper(
+      client,
+      'default~j',
+      1,
+      'user_logs/std_log_process_0.txt',
+      'code/std_log_process_0.txt',
+      20,
+      join(root, 'job'),
+    );
+    expect(linked.unsent(100)).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LogChunk } from '../domain/nodes/agent-protocol.js';
+import type { CarriedLog, LogChunk } from '../domain/nodes/agent-protocol.js';
 import { AgentCallError, type AgentClient } from './agent-client.js';
 
 const maxChunk = 256 * 1024;
@@ -44,13 +44,13 @@ export class LogShipper {
       .finally(() => (this.busy = undefined));
   }
 
-  private read(): Buffer {
+  private read(limit = maxChunk): Buffer {
     if (this.jobRoot === undefined && !existsSync(this.path)) return Buffer.alloc(0);
     const fd = this.jobRoot === undefined ? openSync(this.path, 'r') : openInside(this.jobRoot, this.path);
     if (fd === undefined) return Buffer.alloc(0);
     try {
       const size = this.jobRoot === undefined ? statSync(this.path).size : fstatSync(fd).size;
-      const n = Math.min(maxChunk, size - this.acked);
+      const n = Math.min(limit, size - this.acked);
       if (n <= 0) return Buffer.alloc(0);
       const buf = Buffer.alloc(n);
       const got = readSync(fd, buf, 0, n, this.acked);
@@ -79,6 +79,23 @@ export class LogShipper {
       else throw err;
     }
     return true;
+  }
+
+  /** Stops polling and waits for the chunk on its way, if any: what is left is then unsent(). */
+  async settle(): Promise<void> {
+    this.stop();
+    await this.busy?.catch(() => undefined);
+  }
+
+  /**
+   * The bytes not sent yet, as a final report carries them (see CarriedLog); undefined when there
+   * are none, 'too long' when there are more than `limit`.
+   */
+  unsent(limit: number): CarriedLog | 'too long' | undefined {
+    const data = this.read(limit + 1);
+    if (data.length === 0) return undefined;
+    if (data.length > limit) return 'too long';
+    return { file: this.file, offset: this.acked, data: data.toString('base64') };
   }
 
   /** Stops polling after sending everything written so far. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/agent/agent-client.js';
 import type { RegisterRequest } from '../../src/domain/nodes/agent-protocol.js';
-import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { adminToken, api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 let server: ServerProcess;
 let proxy: Server;
@@ -117,5 +117,94 @@ describe('node registration is retry-safe', () => {
       first.body.sessionToken,
     );
     expect(still.status).toBe(200);
+  });
+});
+
+describe('a final report carrying the end of the logs', () => {
+  /** A registered node holding the local job `name`, leased and Running. */
+  async function runningJob(name: string): Promise<{ client: AgentClient; jobId: string; attempt: number }> {
+    const token = await nodeToken(name);
+    const client = new AgentClient(
+      server.url,
+      () => false,
+      () => undefined,
+    );
+    const session = await client.register(registration(token));
+    client.sessionToken = session.sessionToken;
+    const lease = await client.lease({ freeSlots: 1 }, 30_000);
+    const a = lease.assignments[0];
+    if (!a) throw new Error('no assignment');
+    await client.reportStatus(a.jobId, {
+      attempt: a.attempt,
+      phase: 'Running',
+      at: new Date().toISOString(),
+    });
+    return { client, jobId: a.jobId, attempt: a.attempt };
+  }
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  const status = async (name: string): Promise<string> =>
+    (await api(server.url, 'GET', `/api/workspaces/default/jobs/${name}`)).body.properties.status as string;
+
+  it('stores the lines before the phase, after those sent as chunks, once even when the report is resent', async () => {
+    const { client, jobId, attempt } = await runningJob('carry-ok');
+    await client.appendLog(jobId, { attempt, file: 'user_logs/std_log.txt', offset: 0, data: b64('one\n') });
+    const final = {
+      attempt,
+      phase: 'Completed' as const,
+      exitCode: 0,
+      at: new Date().toISOString(),
+      logs: [
+        { file: 'user_logs/std_log.txt', offset: 4, data: b64('two\n') },
+        { file: 'system_logs/agent.txt', offset: 0, data: b64('command ended\n') },
+      ],
+    };
+    expect(await client.reportStatus(jobId, final)).toEqual({ status: 'Completed' });
+    // An agent whose answer was lost sends the same report again: nothing is stored twice.
+    expect(await client.reportStatus(jobId, final)).toEqual({ status: 'Completed' });
+    const log = (file: string) =>
+      fetch(`${server.url}/api/workspaces/default/jobs/carry-ok/logs?file=${file}`, {
+        headers: { authorization: `Bearer ${adminToken(server.url)}` },
+      }).then((r) => r.text());
+    expect(await log('user_logs/std_log.txt')).toBe('one\ntwo\n');
+    expect(await log('system_logs/agent.txt')).toBe('command ended\n');
+  });
+
+  it('refuses a carried chunk beyond what the server holds (LogGap, naming it) and leaves the phase unapplied', async () => {
+    const { client, jobId, attempt } = await runningJob('carry-gap');
+    const refused = await client
+      .reportStatus(jobId, {
+        attempt,
+        phase: 'Completed',
+        exitCode: 0,
+        at: new Date().toISOString(),
+        logs: [{ file: 'user_logs/std_log.txt', offset: 7, data: b64('late\n') }],
+      })
+      .catch((err: unknown) => err);
+    expect(refused).toMatchObject({ status: 409, code: 'LogGap' });
+    expect((refused as { details: { message: string }[] }).details[0]?.message).toBe('0');
+    expect(await status('carry-gap')).toBe('Running');
+  });
+
+  it('answers a bad carried chunk with 400 ValidationFailed naming its field, and applies nothing', async () => {
+    const { client, jobId, attempt } = await runningJob('carry-bad');
+    const sessionToken = client.sessionToken ?? '';
+    const res = await api(
+      server.url,
+      'POST',
+      `/api/agent/jobs/${jobId}/status`,
+      {
+        attempt,
+        phase: 'Completed',
+        exitCode: 0,
+        at: new Date().toISOString(),
+        logs: [{ file: '../../etc/passwd', offset: -1, data: 'x' }],
+      },
+      sessionToken,
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('ValidationFailed');
+    const fields = [res.body.error.target, ...(res.body.error.details ?? []).map((d: any) => d.target)];
+    expect(fields).toEqual(expect.arrayContaining(['logs.0.file', 'logs.0.offset']));
+    expect(await status('carry-bad')).toBe('Running');
   });
 });

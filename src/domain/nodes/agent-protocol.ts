@@ -191,24 +191,6 @@ export const attemptPhases = [
   'Preempted',
 ] as const;
 
-/** POST /api/agent/jobs/{jobId}/status — a phase change of one attempt. */
-export const attemptStatusReportSchema = z.object({
-  attempt: z.number().int().min(1),
-  phase: z.enum(attemptPhases),
-  exitCode: z.number().int().optional(),
-  /** HANGAR_CHECKPOINT_DIR uploaded when the attempt ended (absent when empty). */
-  checkpointSnapshotId: z.string().min(1).optional(),
-  /** Why it failed or stopped, in plain words (e.g. the pip error, "killed after timeout"). */
-  message: z.string().optional(),
-  /** When the phase began on the node (agent clock). */
-  at: z.string(),
-});
-export type AttemptStatusReport = z.infer<typeof attemptStatusReportSchema>;
-
-/** POST /api/agent/jobs/{jobId}/status — answer: the job's status after the report. */
-export const attemptStatusAckSchema = z.object({ status: z.string() });
-export type AttemptStatusAck = z.infer<typeof attemptStatusAckSchema>;
-
 /** The log files of an attempt: the job's stdout+stderr, and the agent's own (setup, env build). */
 export const logFileNames = ['user_logs/std_log.txt', 'system_logs/agent.txt'] as const;
 
@@ -220,6 +202,42 @@ export const logFileSchema = z
       (logFileNames as readonly string[]).includes(f) || /^user_logs\/std_log_process_\d{1,6}\.txt$/.test(f),
     'one of user_logs/std_log.txt, user_logs/std_log_process_<rank>.txt, system_logs/agent.txt',
   );
+
+/** The most log bytes a final report carries (base64 text, over every file): more goes as chunks first. */
+export const carriedLogLimit = 64 * 1024;
+
+/**
+ * The unsent end of one log file, carried by an attempt's final report: stored before the report's
+ * phase, so whoever follows the log sees every line before the job ends, and one round trip
+ * instead of two ends a short job. `offset` as in a chunk (a resent report is stored once).
+ */
+export const carriedLogSchema = z.object({
+  file: logFileSchema,
+  offset: z.number().int().min(0),
+  /** The bytes, base64-encoded. */
+  data: z.string().max(carriedLogLimit),
+});
+export type CarriedLog = z.infer<typeof carriedLogSchema>;
+
+/** POST /api/agent/jobs/{jobId}/status — a phase change of one attempt. */
+export const attemptStatusReportSchema = z.object({
+  attempt: z.number().int().min(1),
+  phase: z.enum(attemptPhases),
+  exitCode: z.number().int().optional(),
+  /** HANGAR_CHECKPOINT_DIR uploaded when the attempt ended (absent when empty). */
+  checkpointSnapshotId: z.string().min(1).optional(),
+  /** Why it failed or stopped, in plain words (e.g. the pip error, "killed after timeout"). */
+  message: z.string().optional(),
+  /** When the phase began on the node (agent clock). */
+  at: z.string(),
+  /** The unsent end of the attempt's log files (the agent sends them with its final report), stored before the phase. */
+  logs: z.array(carriedLogSchema).max(64).optional(),
+});
+export type AttemptStatusReport = z.infer<typeof attemptStatusReportSchema>;
+
+/** POST /api/agent/jobs/{jobId}/status — answer: the job's status after the report. */
+export const attemptStatusAckSchema = z.object({ status: z.string() });
+export type AttemptStatusAck = z.infer<typeof attemptStatusAckSchema>;
 
 /**
  * POST /api/agent/jobs/{jobId}/logs — a chunk of one log file. `offset` is the byte offset of

@@ -189,6 +189,9 @@ export class AgentWorkService {
   /** A phase change of an attempt; stale reports are acknowledged and ignored. */
   async reportStatus(node: NodeRecord, id: string, report: AttemptStatusReport): Promise<{ status: string }> {
     const job = await this.ownJob(node, id);
+    // The end of its logs, carried by a final report: stored first, so a stream that ends with the job has every line.
+    for (const [index, carried] of (report.logs ?? []).entries())
+      this.storeLog(id, { attempt: report.attempt, ...carried }, `logs.${index}.`);
     const now = this.ctx.clock.now();
     // An attempt a released node's agent stopped (it acknowledged the kill) ends as lost, to be retried elsewhere.
     const fenced =
@@ -220,26 +223,36 @@ export class AgentWorkService {
   /** Stores a log chunk exactly once (offsets make retries safe). */
   async appendLog(node: NodeRecord, id: string, chunk: LogChunk): Promise<LogChunkAck> {
     await this.ownJob(node, id);
+    return { length: this.storeLog(id, chunk) };
+  }
+
+  /** Stores a chunk (its fields named under `target` in errors); answers the length now held. */
+  private storeLog(id: string, chunk: LogChunk, target = ''): number {
     if (!isLogFile(chunk.file))
       throw new HangarError(
         'ValidationFailed',
         `Log file must be ${logFileRule}; got '${chunk.file}'.`,
-        'file',
+        `${target}file`,
       );
     if (!Number.isInteger(chunk.offset) || chunk.offset < 0)
       throw new HangarError(
         'ValidationFailed',
         `Log offset must be a non-negative integer; got ${chunk.offset}.`,
-        'offset',
+        `${target}offset`,
       );
-    const length = this.ctx.logs.append(
-      id,
-      chunk.attempt,
-      chunk.file,
-      chunk.offset,
-      Buffer.from(chunk.data, 'base64'),
-    );
-    return { length };
+    try {
+      return this.ctx.logs.append(
+        id,
+        chunk.attempt,
+        chunk.file,
+        chunk.offset,
+        Buffer.from(chunk.data, 'base64'),
+      );
+    } catch (err) {
+      if (target && err instanceof HangarError && err.code === 'LogGap')
+        throw new HangarError('LogGap', err.message, `${target}offset`, err.details);
+      throw err;
+    }
   }
 
   /** Bytes held for a log file (where a restarted shipper resumes). */
