@@ -37,6 +37,17 @@ export interface LogAppend {
   data: Buffer;
 }
 
+/** Opens a log file to append, making its folders first only when missing (most appends go to a file that exists). */
+function openForAppend(p: string): number {
+  try {
+    return openSync(p, 'a');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(p), { recursive: true });
+    return openSync(p, 'a');
+  }
+}
+
 /**
  * Durable job logs on disk: `<home>/jobs/<workspace>~<job>/<attempt>/<file>`. Appends carry the
  * byte offset the agent wrote them at, so a retried chunk is stored once (the overlap is trimmed)
@@ -88,8 +99,7 @@ export class LogStore {
     offset: number,
     data: Buffer,
   ): number {
-    mkdirSync(dirname(p), { recursive: true });
-    const fd = openSync(p, 'a');
+    const fd = openForAppend(p);
     try {
       const length = fstatSync(fd).size;
       if (offset > length) {
