@@ -48,8 +48,8 @@ export class AgentClient {
   sessionToken: string | undefined;
   private readonly halt = new AbortController();
   /**
-   * Kept-alive connections to the server. node:http rather than fetch: a tiny job makes about
-   * five calls, and fetch cost three times the CPU per call here (0.45–0.68 ms against
+   * Kept-alive connections to the server. node:http rather than fetch: every job costs at least
+   * four calls, and fetch cost three times the CPU per call here (0.45–0.68 ms against
    * 0.13–0.23 ms), on a node whose cores the jobs need. Idle sockets close before the server's
    * keep-alive timeout (5 s), so a call never goes out on one the server is closing.
    */

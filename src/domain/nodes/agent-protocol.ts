@@ -203,7 +203,7 @@ export const logFileSchema = z
     'one of user_logs/std_log.txt, user_logs/std_log_process_<rank>.txt, system_logs/agent.txt',
   );
 
-/** The most log bytes a final report carries (base64 text, over every file): more goes as chunks first. */
+/** The most base64 text a final report carries in its logs (per file here; the agent keeps all of them within it): more goes as chunks first. */
 export const carriedLogLimit = 64 * 1024;
 
 /**
