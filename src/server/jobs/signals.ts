@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
 
+/** A long poll's ear for work assigned to its node (see Signals.watchNodeWork). */
+export interface NodeWorkWatch {
+  wait(ms: number, signal?: AbortSignal): Promise<void>;
+  stop(): void;
+}
+
 /**
  * In-process wake-ups between the API, the loops and long-polling agents. Only a latency aid:
  * everything they signal is also in the store, so a lost signal costs one loop interval.
@@ -21,28 +27,45 @@ export class Signals {
     this.emitter.emit(`job:${jobKey}`);
   }
 
-  /** Resolves when `nodeWork(nodeId)` fires or after `ms` or on abort. */
-  waitForNodeWork(nodeId: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return this.waitFor(`node:${nodeId}`, ms, signal);
+  /**
+   * Listens for `nodeWork(nodeId)` from now on: a long poll starts listening before it looks in
+   * the store, so work assigned while it looks still wakes it. `wait` resolves at once when the
+   * signal came since, else when it comes, after `ms`, or on abort; `stop` stops listening.
+   */
+  watchNodeWork(nodeId: string): NodeWorkWatch {
+    const event = `node:${nodeId}`;
+    let fired = false;
+    let wake: (() => void) | undefined;
+    const listener = (): void => {
+      fired = true;
+      wake?.();
+    };
+    this.emitter.on(event, listener);
+    return {
+      wait: (ms, signal) =>
+        fired || signal?.aborted
+          ? Promise.resolve()
+          : new Promise((resolve) => {
+              const done = (): void => {
+                clearTimeout(timer);
+                signal?.removeEventListener('abort', done);
+                wake = undefined;
+                resolve();
+              };
+              const timer = setTimeout(done, ms);
+              wake = done;
+              signal?.addEventListener('abort', done, { once: true });
+            }),
+      stop: () => {
+        this.emitter.off(event, listener);
+        wake?.();
+      },
+    };
   }
 
   /** Calls `listener` whenever the job changes, until the returned function is called. */
   onJobChanged(jobKey: string, listener: () => void): () => void {
     this.emitter.on(`job:${jobKey}`, listener);
     return () => this.emitter.off(`job:${jobKey}`, listener);
-  }
-
-  private waitFor(event: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.emitter.off(event, done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.emitter.once(event, done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
   }
 }
