@@ -28,7 +28,8 @@ const passingPhases: ReadonlySet<AttemptStatusReport['phase']> = new Set(['Prepa
  */
 export class AttemptReports {
   private tail: Promise<unknown> = Promise.resolve();
-  private held: { report: AttemptStatusReport; timer: NodeJS.Timeout } | undefined;
+  /** The timer of a passing phase being held, if any. */
+  private held: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly send: (report: AttemptStatusReport) => Promise<unknown>,
@@ -40,11 +41,10 @@ export class AttemptReports {
   progress(report: AttemptStatusReport): void {
     this.dropHeld();
     if (this.holdMs > 0 && passingPhases.has(report.phase)) {
-      const timer = setTimeout(() => {
+      this.held = setTimeout(() => {
         this.held = undefined;
         this.queueProgress(report);
       }, this.holdMs);
-      this.held = { report, timer };
       return;
     }
     this.queueProgress(report);
@@ -58,7 +58,7 @@ export class AttemptReports {
 
   /** A passing phase not sent yet is implied by the report that follows it. */
   private dropHeld(): void {
-    if (this.held) clearTimeout(this.held.timer);
+    clearTimeout(this.held);
     this.held = undefined;
   }
 

@@ -100,9 +100,7 @@ export class LogShipper {
 
   /** Stops polling after sending everything written so far. */
   async flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.busy?.catch(() => undefined);
+    await this.settle();
     while (await this.shipOnce().catch(() => false)) {
       /* until the server holds the whole file */
     }

@@ -50,16 +50,19 @@ export const queuePriority = { low: 1, medium: 2, high: 3 } as const;
 /** Terminal states never change again. */
 export const terminalStates: ReadonlySet<JobState> = new Set(['Completed', 'Failed', 'Canceled']);
 
+/** Every state but the terminal ones, as a record so that a new state cannot be left out. */
+const unfinished: Record<Exclude<JobState, 'Completed' | 'Failed' | 'Canceled'>, true> = {
+  NotStarted: true,
+  Queued: true,
+  Preparing: true,
+  Running: true,
+  Finalizing: true,
+  CancelRequested: true,
+  NotResponding: true,
+};
+
 /** Every state a job can still leave (all but the terminal ones), for store queries. */
-export const unfinishedStates: readonly JobState[] = [
-  'NotStarted',
-  'Queued',
-  'Preparing',
-  'Running',
-  'Finalizing',
-  'CancelRequested',
-  'NotResponding',
-];
+export const unfinishedStates: readonly JobState[] = Object.keys(unfinished) as JobState[];
 
 /** One attempt of a job on one node. */
 export interface AttemptRecord {

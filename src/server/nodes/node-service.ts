@@ -2,7 +2,7 @@ import { isInstance } from '../../domain/compute/compute-record.js';
 import { instanceConfigFor } from '../instances/instance-config.js';
 import { clusterSshConfigFor } from '../instances/cluster-ssh.js';
 import { HangarError } from '../../domain/errors/hangar-error.js';
-import { terminalStates, type JobRecord, type JobState } from '../../domain/jobs/job-record.js';
+import { terminalStates, unfinishedStates, type JobRecord } from '../../domain/jobs/job-record.js';
 import { loseAttempt, reattach } from '../../domain/jobs/job-transitions.js';
 import type {
   HeartbeatRequest,
@@ -20,21 +20,10 @@ import { hashToken } from './node-tokens.js';
 import { updateNode } from './node-writes.js';
 import { preemptNode } from './preemption.js';
 
-/** Every state but the terminal ones: a node's finished jobs (thousands, on a long-lived node) are not read. */
-const unfinished: Record<Exclude<JobState, 'Completed' | 'Failed' | 'Canceled'>, true> = {
-  NotStarted: true,
-  Queued: true,
-  Preparing: true,
-  Running: true,
-  Finalizing: true,
-  CancelRequested: true,
-  NotResponding: true,
-};
-const unfinishedStates = Object.keys(unfinished) as JobState[];
-
 /** Jobs a node holds (assigned and not finished). */
 export async function jobsOnNode(ctx: ServiceContext, nodeId: string): Promise<JobRecord[]> {
-  return (await ctx.store.jobs.all({ nodeId, statuses: unfinishedStates })).filter(
+  // A node's finished jobs (thousands, on a long-lived node) are not read.
+  return (await ctx.store.jobs.all({ nodeId, statuses: [...unfinishedStates] })).filter(
     (j) => !terminalStates.has(j.status),
   );
 }
