@@ -99,6 +99,18 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('admission.sliceMs:'))).toBe(true);
   });
 
+  it('heapGrowthPercent: 100 by default, 0 leaves it to V8, a file sets it; a negative or huge value is named', () => {
+    const dir = home();
+    expect(loadConfig({ home: dir }, {}).heapGrowthPercent).toBe(100);
+    writeFileSync(join(dir, 'config.yaml'), 'heapGrowthPercent: 0\n');
+    expect(loadConfig({ home: dir }, {}).heapGrowthPercent).toBe(0);
+    for (const bad of ['-5', '5000', '12.5', 'lots']) {
+      writeFileSync(join(dir, 'config.yaml'), `heapGrowthPercent: ${bad}\n`);
+      const problems = problemsOf(() => loadConfig({ home: dir }, {}));
+      expect(problems.some((p) => p.startsWith('heapGrowthPercent:'))).toBe(true);
+    }
+  });
+
   it('checks rules across fields: the default location must exist, location names are unique', () => {
     const dir = home();
     writeFileSync(

@@ -107,9 +107,9 @@ export interface JobDemand {
    * (`gang.parent` set: a multi-node job counts once, on its parent) and sweeps and pipelines
    * (their trials and steps are the demand).
    */
-  byCompute: Map<string, number>;
+  byCompute: ReadonlyMap<string, number>;
   /** Nodes holding an unfinished job, ranks included. */
-  busyNodes: Set<string>;
+  busyNodes: ReadonlySet<string>;
 }
 
 /** Jobs. */
@@ -120,7 +120,7 @@ export interface JobRepository {
    * steps: `gang.parent` or `parentJobName` set) are left out, as Azure's job list leaves them out.
    */
   list(filter: JobFilter, page: PageRequest): Promise<Page<JobRecord>>;
-  all(filter: JobFilter): Promise<JobRecord[]>;
+  all(filter: JobFilter): Promise<readonly JobRecord[]>;
   /** Demand of the unfinished jobs, without reading each (the node pool asks every pass). */
   demand(): Promise<JobDemand>;
   /** Jobs (ranks included) whose code, inputs, outputs or checkpoint is this snapshot (see snapshotIdsOf). */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig } from '../../config/config.js';
 import { HOME_NOT_WRITABLE_EXIT, startupStorageFailure } from '../../server/home-check.js';
 
@@ -33,6 +34,9 @@ export function registerServerCommand(program: Command): void {
           }
           throw err;
         }
+        // Read by V8 at each full collection, so setting it now (the heap is still small) takes effect.
+        if (config.heapGrowthPercent > 0)
+          setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
         // Loaded here, not at the top: other commands (and remote agents) never load the server (Hono, SQLite, ssh2).
         const { startServer } = await import('../../server/hangar-server.js');
         let server;

@@ -67,6 +67,11 @@ export const readKey = '(read)';
  */
 export interface KeyOwnership {
   /**
+   * Set when this server is the only one (SQLite): every key is its own, so a pass claims nothing
+   * (at 10,000 nodes each pass of a per-node loop would build a list and a set of every key).
+   */
+  readonly sole?: boolean;
+  /**
    * Claims `keys` (ids from keyOf) of `loop` where free and answers those this server holds now;
    * keys of `loop` held before and not listed any more are released. Throws when it cannot tell
    * (database unreachable): the pass then reconciles nothing and backs off.
@@ -75,7 +80,10 @@ export interface KeyOwnership {
 }
 
 /** One server alone (SQLite): every key is its own. */
-export const alwaysOwned: KeyOwnership = { claim: (_loop, keys) => Promise.resolve(new Set(keys)) };
+export const alwaysOwned: KeyOwnership = {
+  sole: true,
+  claim: (_loop, keys) => Promise.resolve(new Set(keys)),
+};
 
 /** How long a wake-up waits for others to join it in one pass (ms): short beside a pass, long beside a request. */
 const wakeCoalesceMs = 2;
@@ -176,26 +184,26 @@ export class LoopRunner<S, K> implements Loop {
     if (waiting !== undefined) return waiting;
     let snapshot: S;
     let keys: readonly K[];
-    let owned: ReadonlySet<string>;
+    let owned: ReadonlySet<string> | undefined;
     try {
       snapshot = await def.read();
       keys = def.keys(snapshot);
-      owned = await this.ownership.claim(
-        def.name,
-        keys.map((k) => def.keyOf(k)),
-      );
+      owned = this.ownership.sole
+        ? undefined
+        : await this.ownership.claim(
+            def.name,
+            keys.map((k) => def.keyOf(k)),
+          );
       this.failing.delete(readKey);
     } catch (err) {
       return this.failed(readKey, err);
     }
-    const present = new Set<string>();
     let soon: number | undefined;
     const sooner = (ms: number): void => void (soon = Math.min(soon ?? Infinity, Math.max(0, ms)));
     for (const [i, key] of keys.entries()) {
       const id = def.keyOf(key);
-      present.add(id);
       // Another replica reconciles it (until that one stops: then a later pass claims it).
-      if (!owned.has(id)) continue;
+      if (owned && !owned.has(id)) continue;
       const wait = this.waitFor(id);
       if (wait !== undefined) {
         sooner(wait);
@@ -211,8 +219,11 @@ export class LoopRunner<S, K> implements Loop {
       if (i % keysPerTurn === keysPerTurn - 1) await new Promise((r) => setImmediate(r));
     }
     // A key that is gone (its compute deleted, its node released) leaves no backoff behind.
-    for (const id of [...this.failing.keys()])
-      if (id !== readKey && !present.has(id)) this.failing.delete(id);
+    if (this.failing.size > 0) {
+      const present = new Set(keys.map((k) => def.keyOf(k)));
+      for (const id of [...this.failing.keys()])
+        if (id !== readKey && !present.has(id)) this.failing.delete(id);
+    }
     return soon;
   }
 

@@ -140,9 +140,9 @@ export interface PoolSnapshot {
   computes: ComputeRecord[];
   nodesByCompute: Map<string, NodeRecord[]>;
   /** Nodes wanted by unfinished jobs, per `workspace/computeName`. */
-  demandByCompute: Map<string, number>;
+  demandByCompute: ReadonlyMap<string, number>;
   /** Nodes holding an unfinished job. */
-  busyNodes: Set<string>;
+  busyNodes: ReadonlySet<string>;
   limits: PoolLimits;
 }
 

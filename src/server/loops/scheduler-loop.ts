@@ -159,11 +159,12 @@ async function scheduleWorkspace(
       finishWithoutNode(j, 'Failed', `compute ${j.computeName} was deleted before the job could start`, now),
     );
   }
-  const view = schedulable(nodes, busy);
   const last = memo.decisions.get(workspace);
+  // Nodes that look as they did: the last view again (a view of 10,000 nodes per pass is garbage).
+  const view = last && viewStill(last.nodes, nodes, busy) ? last.nodes : schedulable(nodes, busy);
   // The same jobs (as one sorting of the same records) on nodes that look the same: the same decision.
   const decision =
-    last && last.group === group && sameNodes(last.nodes, view)
+    last && last.group === group && last.nodes === view
       ? last.decision
       : decideAssignments(
           runnable,
@@ -362,18 +363,22 @@ function sameItems<T>(
   return true;
 }
 
-/** Whether two views of the nodes show the same nodes, states, slots and attempts. */
-function sameNodes(a: readonly SchedulableNode[], b: readonly SchedulableNode[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < b.length; i++) {
-    const x = a[i];
-    const y = b[i];
+/** Whether a view of the nodes still shows them: the same nodes, states, slots and attempts. */
+function viewStill(
+  view: readonly SchedulableNode[],
+  nodes: readonly NodeRecord[],
+  busy: ReadonlyMap<string, number>,
+): boolean {
+  if (view.length !== nodes.length) return false;
+  for (let i = 0; i < nodes.length; i++) {
+    const x = view[i];
+    const n = nodes[i];
     if (
-      x?.id !== y?.id ||
-      x?.computeName !== y?.computeName ||
-      x?.state !== y?.state ||
-      x?.slots !== y?.slots ||
-      x?.busy !== y?.busy
+      x?.id !== n?.id ||
+      x?.computeName !== n?.computeName ||
+      x?.state !== n?.state ||
+      x?.slots !== n?.slots ||
+      x?.busy !== (busy.get(n?.id ?? '') ?? 0)
     )
       return false;
   }

@@ -256,7 +256,7 @@ export class ComputeService {
   }
 
   /** The nodes of a compute, with the jobs of the compute (list-nodes shows which runs on which node). */
-  async nodesWithJobs(record: ComputeRecord): Promise<{ nodes: NodeRecord[]; jobs: JobRecord[] }> {
+  async nodesWithJobs(record: ComputeRecord): Promise<{ nodes: NodeRecord[]; jobs: readonly JobRecord[] }> {
     const nodes = await this.ctx.store.nodes.all({ computeId: record.id });
     const jobs = await this.ctx.store.jobs.all({ workspace: record.workspace, computeName: record.name });
     return { nodes, jobs };

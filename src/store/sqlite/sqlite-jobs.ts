@@ -134,6 +134,11 @@ export class SqliteJobs implements JobRepository {
       keys: KeyRow[];
       /** The documents of `keys`, until a write touches one of them: passes re-read unchanged queues. */
       records?: JobRecord[] | undefined;
+      /**
+       * `records` was handed out by all() (frozen): the next write patches a copy. Callers keep what
+       * they read as their snapshot, and a copy per read was 800 KB of garbage at 100,000 jobs.
+       */
+      shared?: boolean;
     }
   >();
 
@@ -143,6 +148,8 @@ export class SqliteJobs implements JobRepository {
    * every queued job. Busy nodes are counted per node so that a job leaving one keeps the others'.
    */
   private demandCounts: { byCompute: Map<string, number>; busy: Map<string, number> } | undefined;
+  /** demand()'s last answer (copies of the counts), until a write counts: a set of 10,000 busy nodes per pass is garbage. */
+  private demandAnswer: JobDemand | undefined;
 
   constructor(private readonly db: Database.Database) {}
 
@@ -157,6 +164,7 @@ export class SqliteJobs implements JobRepository {
   private countDemand(job: JobRecord, sign: 1 | -1): void {
     const counts = this.demandCounts;
     if (!counts || terminalStates.has(job.status)) return;
+    this.demandAnswer = undefined;
     const add = (m: Map<string, number>, key: string, n: number): void => {
       const v = (m.get(key) ?? 0) + sign * n;
       if (v === 0) m.delete(key);
@@ -171,12 +179,15 @@ export class SqliteJobs implements JobRepository {
     this.cacheCurrent();
     if (!this.demandCounts) {
       this.demandCounts = { byCompute: new Map(), busy: new Map() };
+      this.demandAnswer = undefined;
       for (const job of this.records({ statuses: [...unfinishedStates] })) this.countDemand(job, 1);
     }
-    return Promise.resolve({
-      byCompute: new Map(this.demandCounts.byCompute),
-      busyNodes: new Set(this.demandCounts.busy.keys()),
-    });
+    return Promise.resolve(
+      (this.demandAnswer ??= {
+        byCompute: new Map(this.demandCounts.byCompute),
+        busyNodes: new Set(this.demandCounts.busy.keys()),
+      }),
+    );
   }
 
   /** Drops the cached answers of all() that a job going from `before` to `after` changes. */
@@ -197,8 +208,10 @@ export class SqliteJobs implements JobRepository {
       const there = at >= 0 && keys[at]?.workspace === row.workspace && keys[at]?.name === row.name;
       // The documents follow the keys (one array each, same order) when the written record is
       // known: a pass that re-reads 100,000 queued jobs after a few writes then copies, not rebuilds.
-      const records = written && entry.records?.length === keys.length ? entry.records : undefined;
+      const current = written && entry.records?.length === keys.length ? entry.records : undefined;
+      const records = current && entry.shared ? current.slice() : current;
       entry.records = undefined;
+      entry.shared = false;
       if (was && now) {
         if (there && records) (entry.records = records)[at] = written as JobRecord;
       } else if (at >= 0 && now) {
@@ -270,14 +283,16 @@ export class SqliteJobs implements JobRepository {
     return Promise.resolve(toPage(rows, page, (r) => [r.created_at, r.name], this.parse));
   }
 
-  all(filter: JobFilter): Promise<JobRecord[]> {
+  all(filter: JobFilter): Promise<readonly JobRecord[]> {
     this.cacheCurrent();
-    // A copy: callers may sort or splice what they get.
-    return Promise.resolve(this.records(filter).slice());
+    return Promise.resolve(this.records(filter, true));
   }
 
-  /** all()'s answer, shared with the cache: callers copy it before handing it out. */
-  private records(filter: JobFilter): JobRecord[] {
+  /**
+   * all()'s answer, shared with the cache; `handOut` freezes it and marks it shared, so that writes
+   * patch a copy from then on (the caller's stays as it was).
+   */
+  private records(filter: JobFilter, handOut = false): readonly JobRecord[] {
     const w = where(filter);
     // Keys first, documents only for jobs not parsed yet: loops re-read the same active jobs
     // every pass, and copying their documents out of SQLite would cost more than the query. The
@@ -286,7 +301,7 @@ export class SqliteJobs implements JobRepository {
     const sql = `SELECT workspace, name, created_at FROM jobs WHERE ${w.sql} ORDER BY created_at, name`;
     const resultKey = `${sql}\0${JSON.stringify(w.args)}`;
     let entry = this.results.get(resultKey);
-    if (entry?.records) return entry.records;
+    if (entry?.records) return handOut ? this.share(entry, entry.records) : entry.records;
     if (!entry) {
       const rows = statement(this.db, sql).all(...w.args) as Omit<Row, 'doc' | 'version'>[];
       // One node's jobs (asked per lease, heartbeat and report of thousands of nodes) are a short
@@ -296,7 +311,12 @@ export class SqliteJobs implements JobRepository {
       this.results.set(resultKey, (entry = { filter: { ...filter }, keys: rows }));
     }
     entry.records = this.documents(entry.keys);
-    return entry.records;
+    return handOut ? this.share(entry, entry.records) : entry.records;
+  }
+
+  private share(entry: { shared?: boolean }, records: JobRecord[]): readonly JobRecord[] {
+    entry.shared = true;
+    return Object.freeze(records);
   }
 
   /** The documents of rows found by key, parsed ones from the cache; rows deleted since are left out. */

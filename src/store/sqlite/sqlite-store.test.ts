@@ -162,7 +162,7 @@ describe('SQLite specifics', () => {
     expect(await store.nodes.all({})).toEqual([]);
     await cleanup();
   });
-  it('a repeated all() of jobs answers current documents, each time in an array of its own', async () => {
+  it('a repeated all() of jobs answers current documents; an answer is a frozen snapshot that later writes leave as it was', async () => {
     const { store, cleanup } = await fresh();
     const base = {
       workspace: 'default',
@@ -189,17 +189,24 @@ describe('SQLite specifics', () => {
     await store.jobs.insert({ ...base, name: 'b', queueSeq: 2, createdAt: '2026-01-01T00:00:02.000Z' });
     const queued = { statuses: ['Queued' as const] };
     const first = await store.jobs.all(queued);
-    first.splice(0, 2);
+    expect(() => (first as JobRecord[]).splice(0, 2)).toThrow(TypeError);
     const second = await store.jobs.all(queued);
     expect(second.map((j) => j.name)).toEqual(['a', 'b']);
     // A write that keeps the job in the answer still shows in the next one.
     await store.jobs.update({ ...second[1]!, reason: 'waiting' });
-    expect((await store.jobs.all(queued)).map((j) => [j.name, j.reason])).toEqual([
+    const third = await store.jobs.all(queued);
+    expect(third.map((j) => [j.name, j.reason])).toEqual([
       ['a', undefined],
       ['b', 'waiting'],
     ]);
+    // What a caller read is its snapshot: the writes after it changed the next answers, not it.
+    expect(second.map((j) => [j.name, j.reason])).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+    ]);
     await store.jobs.update({ ...(await store.jobs.get('default', 'a'))!, status: 'Running' });
     expect((await store.jobs.all(queued)).map((j) => j.name)).toEqual(['b']);
+    expect(third.map((j) => j.name)).toEqual(['a', 'b']);
     // Back in the queue (a retry): it joins at its place, with the document as written.
     await store.jobs.update({
       ...(await store.jobs.get('default', 'a'))!,
