@@ -322,13 +322,17 @@ export class SqliteJobs implements JobRepository {
   /** The documents of rows found by key, parsed ones from the cache; rows deleted since are left out. */
   private documents(keys: readonly KeyRow[]): JobRecord[] {
     const docOf = statement(this.db, 'SELECT version, doc FROM jobs WHERE workspace = ? AND name = ?');
-    const records = keys.map((k) => {
+    // One array, filled in one walk (at 100,000 jobs each array is 800 KB of garbage later).
+    const records: JobRecord[] = [];
+    for (const k of keys) {
       const hit = this.parsed.get(`${k.workspace}\0${k.name}`);
-      if (hit && hit.createdAt === k.created_at) return hit.record;
-      const row = docOf.get(k.workspace, k.name) as { version: number; doc: string } | undefined;
-      return row ? this.parse({ ...k, ...row }) : undefined;
-    });
-    return records.filter((r): r is JobRecord => r !== undefined);
+      if (hit && hit.createdAt === k.created_at) records.push(hit.record);
+      else {
+        const row = docOf.get(k.workspace, k.name) as { version: number; doc: string } | undefined;
+        if (row) records.push(this.parse({ ...k, ...row }));
+      }
+    }
+    return records;
   }
 
   referencing(snapshotId: string): Promise<JobRecord[]> {
