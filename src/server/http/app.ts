@@ -207,7 +207,7 @@ function mount(
       const out = turn ? await turn.run(run) : await run();
       if (out.body === undefined) return c.body(null, out.status as 204, out.headers);
       if (out.body instanceof JsonText)
-        return c.body(out.body.text, out.status as 200, {
+        return c.body(out.body.bytes ?? out.body.text, out.status as 200, {
           ...out.headers,
           'content-type': 'application/json',
         });

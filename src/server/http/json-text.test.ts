@@ -28,4 +28,24 @@ describe('listText', () => {
       nextLink: 'http://h/p?$skipToken="q"',
     });
   });
+
+  it('answers the same items and link again with the same bytes, and anything else anew', () => {
+    const items = ['{"a":1}', '{"b":2}'];
+    const first = listText(items, 'http://h/next');
+    expect(new TextDecoder().decode(first.bytes)).toBe(first.text);
+    // The same texts (a new array, as a handler maps its records each time): the very same bytes.
+    expect(listText([...items], 'http://h/next').bytes).toBe(first.bytes);
+    // Another link, another item, one item fewer: a list of its own.
+    expect(listText(items, undefined).text).toBe('{"value":[{"a":1},{"b":2}]}');
+    expect(listText(['{"a":1}', '{"b":3}'], 'http://h/next').text).toBe(
+      '{"value":[{"a":1},{"b":3}],"nextLink":"http://h/next"}',
+    );
+    expect(JSON.parse(listText(['{"a":1}'], 'http://h/next').text)).toEqual({
+      value: [{ a: 1 }],
+      nextLink: 'http://h/next',
+    });
+    // Non-ASCII text is counted and sent as UTF-8.
+    const accented = listText(['{"name":"café"}'], undefined);
+    expect(accented.bytes?.length).toBe(Buffer.byteLength(accented.text));
+  });
 });
