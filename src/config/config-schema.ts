@@ -104,16 +104,17 @@ export const configSchema = z.strictObject({
    * Fair admission of the API's writes (PUT, POST, PATCH, DELETE; not the agents' protocol, not
    * uploads): at most concurrentWrites run at once, the others wait in arrival order, so reads and
    * health checks never queue behind a burst of submits; writes run back to back for at most
-   * sliceMs before the server reads its sockets again. Beyond queuedWrites waiting, a write is
+   * sliceMs before the server reads its sockets again, and a scheduler pass (sorting, deciding,
+   * writing) hands the event loop back after as long. Beyond queuedWrites waiting, a write is
    * answered 503 ServerBusy with Retry-After.
    */
   admission: z
     .strictObject({
       concurrentWrites: z.number().int().min(1).max(1000).default(4),
       queuedWrites: z.number().int().min(1).max(1_000_000).default(10_000),
-      sliceMs: z.number().min(0).max(1000).default(10),
+      sliceMs: z.number().min(0).max(1000).default(5),
     })
-    .default({ concurrentWrites: 4, queuedWrites: 10_000, sliceMs: 10 }),
+    .default({ concurrentWrites: 4, queuedWrites: 10_000, sliceMs: 5 }),
   /**
    * How far the server's JavaScript heap may grow past what the last full garbage collection left
    * live, in percent, before the next one (V8's --heap-growing-percent); 0 leaves it to V8, which

@@ -76,12 +76,12 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.includes('portt'))).toBe(true);
   });
 
-  it('admission: write limits default to 4 running, 10,000 waiting, 10 ms slices; a file sets them; bad values are named', () => {
+  it('admission: write limits default to 4 running, 10,000 waiting, 5 ms slices; a file sets them; bad values are named', () => {
     const dir = home();
     expect(loadConfig({ home: dir }, {}).admission).toEqual({
       concurrentWrites: 4,
       queuedWrites: 10_000,
-      sliceMs: 10,
+      sliceMs: 5,
     });
     writeFileSync(join(dir, 'config.yaml'), 'admission: { concurrentWrites: 16, sliceMs: 2 }\n');
     expect(loadConfig({ home: dir }, {}).admission).toEqual({

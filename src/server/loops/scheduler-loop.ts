@@ -63,7 +63,7 @@ const jobsPerClockCheck = 64;
  * Whether a pass has held the event loop for `sliceMs` since its last turn: a pass over a long
  * queue that writes little (reasons unchanged) must still let requests (registrations) in.
  */
-function timeSlice(sliceMs = 10): () => boolean {
+function timeSlice(sliceMs: number): () => boolean {
   let last = performance.now();
   return () => {
     const now = performance.now();
@@ -146,6 +146,7 @@ async function scheduleWorkspace(
   workspace: string,
   group: WorkspaceJobs,
   memo: PassMemo,
+  due: () => boolean,
 ): Promise<void> {
   const { pinned, gone, runnable, busy, computes } = group;
   const nodes = (await ctx.store.nodes.all({ workspace })).filter(
@@ -163,8 +164,11 @@ async function scheduleWorkspace(
   // Nodes that look as they did: the last view again (a view of 10,000 nodes per pass is garbage).
   const view = last && viewStill(last.nodes, nodes, busy) ? last.nodes : schedulable(nodes, busy);
   // The same jobs (as one sorting of the same records) on nodes that look the same: the same decision.
+  const same = last && last.group === group && last.nodes === view;
+  // Sorting a long queue may have used the slice: requests get a turn before the decision's walk.
+  if (!same && due()) await turn();
   const decision =
-    last && last.group === group && last.nodes === view
+    same && last
       ? last.decision
       : decideAssignments(
           runnable,
@@ -175,7 +179,6 @@ async function scheduleWorkspace(
   memo.decisions.set(workspace, { group, nodes: view, decision });
   const writes = new PassWrites(ctx);
   let countRefreshes = 0;
-  const due = timeSlice();
   for (const { job, nodeId } of decision.assignments) {
     if (due()) await writes.yield();
     await writes.add(
@@ -405,6 +408,8 @@ function sortedJobs(
 const activeStates = unfinishedStates.filter((state) => state !== 'NotStarted');
 
 async function scheduleQueue(ctx: ServiceContext, memo: PassMemo): Promise<void> {
+  // One slice for the whole pass: sorting, deciding and writing each hand the event loop back once it is spent.
+  const due = timeSlice(Math.max(2, ctx.config.admission.sliceMs));
   const computes = await ctx.store.computes.all({});
   let sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...activeStates] }), computes);
   if (sorted.gangs.length > 0) {
@@ -429,6 +434,6 @@ async function scheduleQueue(ctx: ServiceContext, memo: PassMemo): Promise<void>
           }
         : all;
     if (group.runnable.length + group.pinned.length + group.gone.length > 0)
-      await scheduleWorkspace(ctx, ws, group, memo);
+      await scheduleWorkspace(ctx, ws, group, memo, due);
   }
 }
