@@ -253,14 +253,22 @@ interface WorkspaceJobs {
   busy: Map<string, number>;
 }
 
+/** The active jobs as a pass works on them. */
+interface SortedJobs {
+  groups: Map<string, WorkspaceJobs>;
+  gangs: JobRecord[];
+  held: Set<JobRecord>;
+}
+
 /**
  * Sorts the active jobs by workspace and what the scheduler does with them in one walk (each walk
  * over 100,000 jobs costs milliseconds of the pass).
  */
-function byWorkspace(
+async function byWorkspace(
   jobs: readonly JobRecord[],
   computes: readonly ComputeRecord[],
-): { groups: Map<string, WorkspaceJobs>; gangs: JobRecord[]; held: Set<JobRecord> } {
+  due: () => boolean,
+): Promise<SortedJobs> {
   const gangKey = (j: JobRecord): string => `${j.workspace}/${j.gang?.parent ?? ''}`;
   const computesOf = new Map<string, Map<string, ComputeRecord>>();
   for (const c of computes) {
@@ -275,7 +283,10 @@ function byWorkspace(
   let group: WorkspaceJobs | undefined;
   let computeName: string | undefined;
   let compute: ComputeRecord | undefined;
+  let visited = 0;
   for (const j of jobs) {
+    // A long queue's walk gives requests a turn once the pass's slice is spent (the snapshot is frozen).
+    if ((++visited & 1023) === 0 && due()) await turn();
     if (terminalStates.has(j.status)) continue;
     if (j.workspace !== group?.workspace) {
       computeName = undefined;
@@ -322,7 +333,7 @@ function byWorkspace(
 interface PassMemo {
   jobs?: readonly JobRecord[];
   computes?: readonly ComputeRecord[];
-  sorted?: ReturnType<typeof byWorkspace>;
+  sorted?: SortedJobs;
   /** Per workspace, the last decision and what it was made from. */
   decisions: Map<string, { group: WorkspaceJobs; nodes: SchedulableNode[]; decision: SchedulingDecision }>;
   /**
@@ -389,19 +400,21 @@ function viewStill(
 }
 
 /** The active jobs sorted as byWorkspace sorts them, from the memo when they are the same records. */
-function sortedJobs(
+async function sortedJobs(
   memo: PassMemo,
   jobs: readonly JobRecord[],
   computes: readonly ComputeRecord[],
-): ReturnType<typeof byWorkspace> {
+  due: () => boolean,
+): Promise<SortedJobs> {
   const same = memo.sorted && sameItems(memo.computes, computes) && sameItems(memo.jobs, jobs, memo.replaced);
   if (same && memo.replaced.size > 0) followWrites(memo);
   memo.replaced.clear();
   memo.jobs = jobs;
   if (same && memo.sorted) return memo.sorted;
   memo.decisions.clear();
-  Object.assign(memo, { computes, sorted: byWorkspace(jobs, computes) });
-  return memo.sorted as ReturnType<typeof byWorkspace>;
+  const sorted = await byWorkspace(jobs, computes, due);
+  Object.assign(memo, { computes, sorted });
+  return sorted;
 }
 
 /** The jobs a pass reads: every unfinished one but those still being recorded (NotStarted: not queued yet). */
@@ -411,11 +424,16 @@ async function scheduleQueue(ctx: ServiceContext, memo: PassMemo): Promise<void>
   // One slice for the whole pass: sorting, deciding and writing each hand the event loop back once it is spent.
   const due = timeSlice(Math.max(2, ctx.config.admission.sliceMs));
   const computes = await ctx.store.computes.all({});
-  let sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...activeStates] }), computes);
+  let sorted = await sortedJobs(
+    memo,
+    await ctx.store.jobs.all({ statuses: [...activeStates] }),
+    computes,
+    due,
+  );
   if (sorted.gangs.length > 0) {
     await reconcileGangs(ctx, sorted.gangs);
     // Read again only when reconciling gangs may have changed jobs (reading 100,000 queued jobs is the pass's cost).
-    sorted = sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...activeStates] }), computes);
+    sorted = await sortedJobs(memo, await ctx.store.jobs.all({ statuses: [...activeStates] }), computes, due);
   }
   const { groups, held } = sorted;
   const now = ctx.clock.now();
