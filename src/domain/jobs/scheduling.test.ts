@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   decideAssignments,
+  decisionSteps,
   inQueueOrder,
+  unitsPerStep,
   queueOrder,
   waitingJobs,
   type SchedulingDecision,
@@ -212,5 +214,28 @@ describe('inQueueOrder', () => {
       expect(inQueueOrder(jobs).map((j) => j.name)).toEqual([...jobs].sort(queueOrder).map((j) => j.name));
     }
     expect(inQueueOrder([])).toEqual([]);
+  });
+});
+
+describe('decisionSteps', () => {
+  it('pauses every unitsPerStep jobs of the walk and returns the decision decideAssignments makes', () => {
+    const count = unitsPerStep * 2 + 500;
+    const jobs = Array.from({ length: count }, (_, i) =>
+      queuedJob({ name: `j${i}`, queueSeq: i, priority: i % 3 === 0 ? 10 : 0 }),
+    );
+    const nodes = [node('n1', 'cpu-cluster', 2), node('n2', 'cpu-cluster', 1, 1)];
+    const steps = decisionSteps(jobs, nodes, computes);
+    let pauses = 0;
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) pauses++;
+    expect(pauses).toBe(Math.floor(count / unitsPerStep));
+    const whole = decideAssignments(jobs, nodes, computes);
+    expect(placed(step.value)).toEqual(placed(whole));
+    expect(placed(step.value)).toEqual([
+      { jobName: 'j0', nodeId: 'n1' },
+      { jobName: 'j3', nodeId: 'n1' },
+    ]);
+    expect(waitingJobs(step.value)).toEqual(waitingJobs(whole));
+    expect(waitingJobs(step.value)).toHaveLength(count - 2);
   });
 });

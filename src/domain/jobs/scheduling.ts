@@ -245,6 +245,27 @@ export function decideAssignments<T extends SchedulableJob>(
   computes: ReadonlyMap<string, ComputeForScheduling>,
   options: DecideOptions = {},
 ): SchedulingDecision<T> {
+  const steps = decisionSteps(queued, nodes, computes, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Units of the queue walked between two pauses of decisionSteps. */
+export const unitsPerStep = 1024;
+
+/**
+ * decideAssignments as steps: the same pure decision over the same snapshot, pausing (`yield`)
+ * every `unitsPerStep` units of the queue so that a caller on an event loop can give requests a
+ * turn during a walk over a long queue; the generator's return value is the decision.
+ */
+export function* decisionSteps<T extends SchedulableJob>(
+  queued: readonly T[],
+  nodes: readonly SchedulableNode[],
+  computes: ReadonlyMap<string, ComputeForScheduling>,
+  options: DecideOptions = {},
+): Generator<void, SchedulingDecision<T>, void> {
   const free = new Map<string, number>();
   for (const n of nodes)
     free.set(n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0);
@@ -293,7 +314,9 @@ export function decideAssignments<T extends SchedulableJob>(
   const { units, ranks } = placementUnits(queued);
   // With multi-node jobs queued, a reason may still change to "behind" later in the walk.
   const omit = options.omitUnchanged === true && !ranks;
+  let walked = 0;
   for (const item of units) {
+    if (++walked % unitsPerStep === 0) yield;
     const single = Array.isArray(item) ? undefined : item;
     const first = single ?? (item as T[])[0];
     if (!first) continue;
