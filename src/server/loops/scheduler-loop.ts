@@ -304,7 +304,7 @@ async function byWorkspace(
   let visited = 0;
   for (const j of jobs) {
     // A long queue's walk gives requests a turn once the pass's slice is spent (the snapshot is frozen).
-    if ((++visited & 1023) === 0 && due()) await turn();
+    if (++visited % jobsPerClockCheck === 0 && due()) await turn();
     if (terminalStates.has(j.status)) continue;
     if (j.workspace !== group?.workspace) {
       computeName = undefined;

@@ -132,13 +132,12 @@ export class SqliteJobs implements JobRepository {
     {
       filter: JobFilter;
       keys: KeyRow[];
-      /** The documents of `keys`, until a write touches one of them: passes re-read unchanged queues. */
-      records?: JobRecord[] | undefined;
       /**
-       * `records` was handed out by all() (frozen): the next write patches a copy. Callers keep what
-       * they read as their snapshot, and a copy per read was 800 KB of garbage at 100,000 jobs.
+       * The documents of `keys`, until a write touches one of them: passes re-read unchanged queues.
+       * Frozen once all() handed them out: the next write patches a copy (callers keep what they read
+       * as their snapshot, and a copy per read was 800 KB of garbage at 100,000 jobs).
        */
-      shared?: boolean;
+      records?: JobRecord[] | undefined;
     }
   >();
 
@@ -209,9 +208,8 @@ export class SqliteJobs implements JobRepository {
       // The documents follow the keys (one array each, same order) when the written record is
       // known: a pass that re-reads 100,000 queued jobs after a few writes then copies, not rebuilds.
       const current = written && entry.records?.length === keys.length ? entry.records : undefined;
-      const records = current && entry.shared ? current.slice() : current;
+      const records = current && Object.isFrozen(current) ? current.slice() : current;
       entry.records = undefined;
-      entry.shared = false;
       if (was && now) {
         if (there && records) (entry.records = records)[at] = written as JobRecord;
       } else if (at >= 0 && now) {
@@ -289,8 +287,8 @@ export class SqliteJobs implements JobRepository {
   }
 
   /**
-   * all()'s answer, shared with the cache; `handOut` freezes it and marks it shared, so that writes
-   * patch a copy from then on (the caller's stays as it was).
+   * all()'s answer, shared with the cache; `handOut` freezes it, so that writes patch a copy from
+   * then on (the caller's stays as it was).
    */
   private records(filter: JobFilter, handOut = false): readonly JobRecord[] {
     const w = where(filter);
@@ -301,7 +299,7 @@ export class SqliteJobs implements JobRepository {
     const sql = `SELECT workspace, name, created_at FROM jobs WHERE ${w.sql} ORDER BY created_at, name`;
     const resultKey = `${sql}\0${JSON.stringify(w.args)}`;
     let entry = this.results.get(resultKey);
-    if (entry?.records) return handOut ? this.share(entry, entry.records) : entry.records;
+    if (entry?.records) return handOut ? Object.freeze(entry.records) : entry.records;
     if (!entry) {
       const rows = statement(this.db, sql).all(...w.args) as Omit<Row, 'doc' | 'version'>[];
       // One node's jobs (asked per lease, heartbeat and report of thousands of nodes) are a short
@@ -311,12 +309,7 @@ export class SqliteJobs implements JobRepository {
       this.results.set(resultKey, (entry = { filter: { ...filter }, keys: rows }));
     }
     entry.records = this.documents(entry.keys);
-    return handOut ? this.share(entry, entry.records) : entry.records;
-  }
-
-  private share(entry: { shared?: boolean }, records: JobRecord[]): readonly JobRecord[] {
-    entry.shared = true;
-    return Object.freeze(records);
+    return handOut ? Object.freeze(entry.records) : entry.records;
   }
 
   /** The documents of rows found by key, parsed ones from the cache; rows deleted since are left out. */
