@@ -73,6 +73,37 @@ describe('the job sandbox (bubblewrap)', () => {
     },
   );
 
+  it.runIf(asRoot)(
+    'a job user reaches its folders under a home it cannot pass through (a root agent with HANGAR_HOME in /root)',
+    () => {
+      // The server's home inside a 0700 folder of root's, as ~/.hangar is in /root; only the home is protected.
+      const owner = mkdtempSync(join(tmpdir(), 'hangar-sbx-root-'));
+      chmodSync(owner, 0o700);
+      writeFileSync(join(owner, 'notes.txt'), 'root only', { mode: 0o644 });
+      const home = join(owner, '.hangar');
+      const attempt = join(home, 'nodes', 'n1', 'jobs', 'j', '1');
+      const envs = join(home, 'nodes', 'n1', 'envs');
+      mkdirSync(attempt, { recursive: true });
+      mkdirSync(envs, { recursive: true });
+      chmodSync(attempt, 0o777);
+      writeFileSync(join(envs, 'tool'), 'env file', { mode: 0o644 });
+      writeFileSync(join(home, 'secret.key'), 'top secret', { mode: 0o600 });
+      const sandbox = createSandbox({ protect: [home], path });
+      const r = run(
+        sandbox,
+        `cat ${envs}/tool; echo; touch ${attempt}/written && echo wrote; cat ${home}/secret.key; echo "secret=$?"; cat ${owner}/notes.txt; echo "notes=$?"`,
+        { home, attempt, envs },
+      );
+      expect(r.out).toContain('env file');
+      expect(r.out).toContain('wrote');
+      expect(r.out).toMatch(/secret=1/);
+      expect(r.out).not.toContain('top secret');
+      // What the job user could not reach before stays out of reach.
+      expect(r.out).toMatch(/notes=1/);
+      expect(r.out).not.toContain('root only');
+    },
+  );
+
   it('refuses without bubblewrap, saying how to install it, unless the operator chose insecureNoSandbox', () => {
     const l = layout();
     const refusing = createSandbox({ protect: [l.home], path: '/nonexistent' });

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lchownSync, lstatSync, readdirSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { which } from './capacity.js';
 
@@ -84,6 +84,31 @@ function outermost(dirs: string[]): string[] {
   return all.filter((d) => !all.some((p) => p !== d && d.startsWith(p.endsWith(sep) ? p : `${p}${sep}`)));
 }
 
+/** Whether `user` (with only its own group: setpriv clears the others) may pass through a folder. */
+function passable(folder: string, user: JobUser): boolean {
+  try {
+    const st = statSync(folder);
+    if (st.uid === user.uid) return (st.mode & 0o100) !== 0;
+    if (st.gid === user.gid) return (st.mode & 0o010) !== 0;
+    return (st.mode & 0o001) !== 0;
+  } catch {
+    return true; // A folder that is not there is bwrap's to report.
+  }
+}
+
+/** The outermost folder above `dir`, outside the protected ones, that `user` cannot pass through. */
+function blockingAncestor(dir: string, user: JobUser, protect: string[]): string | undefined {
+  const parts = resolve(dir)
+    .split(sep)
+    .filter((x) => x !== '');
+  for (let i = 1; i < parts.length; i++) {
+    const folder = sep + parts.slice(0, i).join(sep);
+    if (protect.includes(folder)) return undefined; // Already hidden, with passable folders made inside.
+    if (!passable(folder, user)) return folder;
+  }
+  return undefined;
+}
+
 /**
  * The command line of a sandboxed job. bubblewrap gives it its own PID, IPC and UTS namespaces and
  * a fresh /proc (no other process of the machine is visible, so /proc/<pid>/root cannot lead to the
@@ -104,12 +129,17 @@ function bwrapCommand(
   args: string[],
   visible: Visible,
 ): { file: string; args: string[] } {
-  const mounts = ['--dev-bind', '/', '/', '--proc', '/proc', ...protect.flatMap((p) => ['--tmpfs', p])];
   const readOnly = visible.readOnly.filter((dir) => existsSync(dir));
+  const shown = [...readOnly, ...visible.readWrite];
+  // A folder on the way to a mounted-back one that the job user cannot pass (a home of 0700, as /root) is
+  // hidden as well: nothing in it was reachable for the job, and the folders made inside let it through.
+  const blocking = user ? shown.flatMap((dir) => blockingAncestor(dir, user, protect) ?? []) : [];
+  const hidden = blocking.length > 0 ? outermost([...protect, ...blocking]) : protect;
+  const mounts = ['--dev-bind', '/', '/', '--proc', '/proc', ...hidden.flatMap((p) => ['--tmpfs', p])];
   // bwrap would make the folders leading to a mount point inside a tmpfs 0700 (root's): the job user must pass through them.
   const made = new Set<string>();
-  for (const dir of [...readOnly, ...visible.readWrite]) {
-    const top = protect.find((p) => dir.startsWith(`${p}${sep}`));
+  for (const dir of shown) {
+    const top = hidden.find((p) => dir.startsWith(`${p}${sep}`));
     if (!top) continue;
     const parts = relative(top, dirname(dir))
       .split(sep)
