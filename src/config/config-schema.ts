@@ -112,9 +112,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       concurrentWrites: z.number().int().min(1).max(1000).default(4),
       queuedWrites: z.number().int().min(1).max(1_000_000).default(10_000),
-      sliceMs: z.number().min(0).max(1000).default(5),
+      sliceMs: z.number().min(0).max(1000).default(2),
     })
-    .default({ concurrentWrites: 4, queuedWrites: 10_000, sliceMs: 5 }),
+    .default({ concurrentWrites: 4, queuedWrites: 10_000, sliceMs: 2 }),
   /**
    * How far the server's JavaScript heap may grow past what the last full garbage collection left
    * live, in percent, before the next one (V8's --heap-growing-percent); 0 leaves it to V8, which

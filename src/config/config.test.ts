@@ -76,18 +76,18 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.includes('portt'))).toBe(true);
   });
 
-  it('admission: write limits default to 4 running, 10,000 waiting, 5 ms slices; a file sets them; bad values are named', () => {
+  it('admission: write limits default to 4 running, 10,000 waiting, 2 ms slices; a file sets them; bad values are named', () => {
     const dir = home();
     expect(loadConfig({ home: dir }, {}).admission).toEqual({
       concurrentWrites: 4,
       queuedWrites: 10_000,
-      sliceMs: 5,
+      sliceMs: 2,
     });
-    writeFileSync(join(dir, 'config.yaml'), 'admission: { concurrentWrites: 16, sliceMs: 2 }\n');
+    writeFileSync(join(dir, 'config.yaml'), 'admission: { concurrentWrites: 16, sliceMs: 5 }\n');
     expect(loadConfig({ home: dir }, {}).admission).toEqual({
       concurrentWrites: 16,
       queuedWrites: 10_000,
-      sliceMs: 2,
+      sliceMs: 5,
     });
     writeFileSync(
       join(dir, 'config.yaml'),

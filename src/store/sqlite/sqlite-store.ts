@@ -13,6 +13,12 @@ import { SqliteJobs } from './sqlite-jobs.js';
 import { SqliteNodes } from './sqlite-nodes.js';
 import { SqliteRunData } from './sqlite-run-data.js';
 import { SqliteEvents, SqliteSecrets, SqliteWorkspaces } from './sqlite-small-repos.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
+
+/** How often the worker checkpoints the WAL. */
+const checkpointIntervalMs = 50;
+/** WAL pages (4 KB) past which this connection checkpoints itself, should the worker fall behind. */
+const safetyCheckpointPages = 4000;
 
 /** The SQLite store: one file in WAL mode, migrations applied in order. */
 export class SqliteStore implements Store {
@@ -37,6 +43,8 @@ export class SqliteStore implements Store {
   private readonly txOwner = new AsyncLocalStorage<{ waited: boolean }>();
   /** Settles when the open transaction ends. */
   private txEnded: Promise<void> = Promise.resolve();
+  /** Checkpoints the WAL off the event loop (on-disk databases). */
+  readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(path: string) {
     const onDisk = path !== ':memory:' && path !== '' && !path.startsWith('file:');
@@ -51,6 +59,13 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    if (onDisk) {
+      // A worker checkpoints the WAL; this connection does only if the WAL grows past 16 MB anyway
+      // (under steady writes the worker's checkpoints never finish the whole WAL at once, and SQLite
+      // starts it over only then; a checkpoint after the worker's copies little).
+      this.db.pragma(`wal_autocheckpoint = ${safetyCheckpointPages}`);
+      this.checkpointer = new WalCheckpointer(path, checkpointIntervalMs);
+    }
     this.workspaces = new SqliteWorkspaces(this.db);
     this.access = new SqliteAccess(this.db);
     this.audit = new SqliteAudit(this.db);
@@ -123,8 +138,8 @@ export class SqliteStore implements Store {
     return Promise.resolve(current);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
     this.db.close();
-    return Promise.resolve();
   }
 }
