@@ -245,11 +245,9 @@ export function decideAssignments<T extends SchedulableJob>(
   computes: ReadonlyMap<string, ComputeForScheduling>,
   options: DecideOptions = {},
 ): SchedulingDecision<T> {
-  const steps = decisionSteps(queued, nodes, computes, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  const walk = decisionWalk(queued, nodes, computes, options);
+  walk.walk(0, walk.units);
+  return walk.finish();
 }
 
 /** Units of the queue walked between two pauses of decisionSteps. */
@@ -258,7 +256,9 @@ export const unitsPerStep = 1024;
 /**
  * decideAssignments as steps: the same pure decision over the same snapshot, pausing (`yield`)
  * every `unitsPerStep` units of the queue so that a caller on an event loop can give requests a
- * turn during a walk over a long queue; the generator's return value is the decision.
+ * turn during a walk over a long queue; the generator's return value is the decision. Only the
+ * pauses are the generator's: the walk itself is a plain function (a walk inside a generator ran
+ * about 15 % slower).
  */
 export function* decisionSteps<T extends SchedulableJob>(
   queued: readonly T[],
@@ -266,6 +266,30 @@ export function* decisionSteps<T extends SchedulableJob>(
   computes: ReadonlyMap<string, ComputeForScheduling>,
   options: DecideOptions = {},
 ): Generator<void, SchedulingDecision<T>, void> {
+  const walk = decisionWalk(queued, nodes, computes, options);
+  for (let from = 0; from < walk.units; from += unitsPerStep) {
+    if (from > 0) yield;
+    walk.walk(from, Math.min(walk.units, from + unitsPerStep));
+  }
+  return walk.finish();
+}
+
+/** A decision over a snapshot, walked over the queue's units in ranges, then finished. */
+interface DecisionWalk<T extends SchedulableJob> {
+  /** Units (single jobs or gangs) in the queue's order. */
+  units: number;
+  /** Walks units [from, to). */
+  walk(from: number, to: number): void;
+  /** The decision, once every unit was walked. */
+  finish(): SchedulingDecision<T>;
+}
+
+function decisionWalk<T extends SchedulableJob>(
+  queued: readonly T[],
+  nodes: readonly SchedulableNode[],
+  computes: ReadonlyMap<string, ComputeForScheduling>,
+  options: DecideOptions,
+): DecisionWalk<T> {
   const free = new Map<string, number>();
   for (const n of nodes)
     free.set(n.id, n.state === 'idle' || n.state === 'running' ? Math.max(0, n.slots - n.busy) : 0);
@@ -314,41 +338,45 @@ export function* decisionSteps<T extends SchedulableJob>(
   const { units, ranks } = placementUnits(queued);
   // With multi-node jobs queued, a reason may still change to "behind" later in the walk.
   const omit = options.omitUnchanged === true && !ranks;
-  let walked = 0;
-  for (const item of units) {
-    if (++walked % unitsPerStep === 0) yield;
-    const single = Array.isArray(item) ? undefined : item;
-    const first = single ?? (item as T[])[0];
-    if (!first) continue;
-    const t = last?.name === first.computeName ? last : (last = targetOf(first.computeName));
-    const behind = t.behind;
-    if (single && !single.gang && !behind) {
-      const target = t.blocked ? undefined : t.pool.take();
-      if (target) decision.assignments.push({ job: single, nodeId: target });
-      else if (!omit || single.reason !== (t.waitWhy ??= whyWaiting(t.name))) t.waiting.push(single);
-      continue;
+  const walk = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      const item = units[i] as T | T[];
+      const single = Array.isArray(item) ? undefined : item;
+      const first = single ?? (item as T[])[0];
+      if (!first) continue;
+      const t = last?.name === first.computeName ? last : (last = targetOf(first.computeName));
+      const behind = t.behind;
+      if (single && !single.gang && !behind) {
+        const target = t.blocked ? undefined : t.pool.take();
+        if (target) decision.assignments.push({ job: single, nodeId: target });
+        else if (!omit || single.reason !== (t.waitWhy ??= whyWaiting(t.name))) t.waiting.push(single);
+        continue;
+      }
+      const unit = single ? [single] : (item as T[]);
+      // A gang: all its ranks on distinct nodes at once, or none; while it waits, nothing behind it
+      // on that compute jumps ahead (no half-placed gangs, no starving a large job).
+      if (!behind && !t.blocked && t.pool.freeNodes >= unit.length) {
+        for (const rank of unit) decision.assignments.push({ job: rank, nodeId: t.pool.take() ?? '' });
+        continue;
+      }
+      if (behind) {
+        if (!t.behindGroup) decision.waiting.push((t.behindGroup = { reason: behind, jobs: [] }));
+        for (const rank of unit) t.behindGroup.jobs.push(rank);
+      } else {
+        const reason = `waiting for ${unit.length} free nodes of ${first.computeName} at once (${t.pool.freeNodes} free now)`;
+        decision.waiting.push({ reason, jobs: unit });
+      }
+      if (!behind && first.gang)
+        t.behind = `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`;
     }
-    const unit = single ? [single] : (item as T[]);
-    // A gang: all its ranks on distinct nodes at once, or none; while it waits, nothing behind it
-    // on that compute jumps ahead (no half-placed gangs, no starving a large job).
-    if (!behind && !t.blocked && t.pool.freeNodes >= unit.length) {
-      for (const rank of unit) decision.assignments.push({ job: rank, nodeId: t.pool.take() ?? '' });
-      continue;
+  };
+  const finish = (): SchedulingDecision<T> => {
+    for (const t of targets.values()) {
+      if (t.waiting.length === 0) continue;
+      const reason = t.behind ?? (t.waitWhy ??= whyWaiting(t.name));
+      decision.waiting.push({ reason, jobs: t.waiting });
     }
-    if (behind) {
-      if (!t.behindGroup) decision.waiting.push((t.behindGroup = { reason: behind, jobs: [] }));
-      for (const rank of unit) t.behindGroup.jobs.push(rank);
-    } else {
-      const reason = `waiting for ${unit.length} free nodes of ${first.computeName} at once (${t.pool.freeNodes} free now)`;
-      decision.waiting.push({ reason, jobs: unit });
-    }
-    if (!behind && first.gang)
-      t.behind = `waiting behind multi-node job ${first.gang.parent ?? first.name} on ${first.computeName}`;
-  }
-  for (const t of targets.values()) {
-    if (t.waiting.length === 0) continue;
-    const reason = t.behind ?? (t.waitWhy ??= whyWaiting(t.name));
-    decision.waiting.push({ reason, jobs: t.waiting });
-  }
-  return decision;
+    return decision;
+  };
+  return { units: units.length, walk, finish };
 }
