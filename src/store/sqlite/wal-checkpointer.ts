@@ -73,6 +73,9 @@ export class WalCheckpointer {
 
   /** Stops the worker and closes its connection. */
   async stop(): Promise<void> {
+    // Held while it stops: awaiting an unreferenced worker would let the process end right here,
+    // before whatever its caller does after closing the store (a CLI printing what it copied).
+    this.worker.ref();
     this.worker.postMessage('stop');
     await this.exited;
   }
