@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/helpers/processes.js';
 import { SqliteStore } from './sqlite-store.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 
@@ -23,11 +24,6 @@ function database(): { path: string; db: Database.Database } {
   return { path, db };
 }
 
-/** Waits (without timing anything) until `done` holds, turning the event loop meanwhile. */
-async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((r) => setTimeout(r, 10));
-}
-
 describe('WalCheckpointer', () => {
   it("copies the WAL into the database from its own thread, unseen by the writer's caches, and keeps every row", async () => {
     const { path, db } = database();
@@ -35,7 +31,7 @@ describe('WalCheckpointer', () => {
     const checkpointer = new WalCheckpointer(path, 5);
     const insert = db.prepare('INSERT INTO t (doc) VALUES (?)');
     for (let i = 0; i < 2000; i++) insert.run(`row ${i} ${'x'.repeat(500)}`);
-    await until(() => checkpointer.done.frames > 0);
+    await waitFor(() => checkpointer.done.frames > 0, 'the worker to copy frames', 20_000, 10);
     expect(checkpointer.done.runs).toBeGreaterThan(0);
     // A checkpoint is not a commit: the writer's connection (its job cache asks data_version) sees no change.
     expect(db.pragma('data_version', { simple: true })).toBe(version);
@@ -64,7 +60,7 @@ describe('WalCheckpointer', () => {
     const store = new SqliteStore(join(dir, 'hangar.db'));
     await store.migrate();
     expect(store.checkpointer).toBeInstanceOf(WalCheckpointer);
-    await until(() => (store.checkpointer?.done.runs ?? 0) > 0);
+    await waitFor(() => (store.checkpointer?.done.runs ?? 0) > 0, 'a checkpoint of the store', 20_000, 10);
     await store.close();
     const memory = new SqliteStore(':memory:');
     expect(memory.checkpointer).toBeUndefined();
